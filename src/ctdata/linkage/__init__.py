@@ -1,0 +1,1 @@
+"""ctdata.linkage."""

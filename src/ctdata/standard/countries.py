@@ -1,0 +1,104 @@
+"""Countries: ISO 3166-1 alpha-2 inside, alpha-2/alpha-3/names accepted on input.
+
+pycountry carries the ISO table, so no country list is written by hand here.
+Partner files spell countries in many ways; `to_alpha2` resolves them once, at
+the edge, so the rest of ctdata only ever sees two-letter codes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+
+#: Codes that releases use for "unknown country".
+UNKNOWN_CODES = frozenset({"", "00", "ZZ", "XX", "-99", "UNK", "XXX", "UNKNOWN", "N/A"})
+
+# Codes used in the field that are not (or no longer) ISO 3166-1 alpha-2.
+_EXTRA_ALPHA2 = {"XK": "Kosovo"}
+_EXTRA_ALPHA3 = {"XKX": "XK", "RKS": "XK", "KOS": "XK"}
+# Common spellings that pycountry's fuzzy search does not resolve.
+_ALIASES = {
+    "RUSSIA": "RU", "SYRIA": "SY", "IRAN": "IR", "LAOS": "LA", "VIETNAM": "VN", "VIET NAM": "VN",
+    "SOUTH KOREA": "KR", "NORTH KOREA": "KP", "MOLDOVA": "MD", "TANZANIA": "TZ", "BOLIVIA": "BO",
+    "VENEZUELA": "VE", "IVORY COAST": "CI", "COTE D'IVOIRE": "CI", "CÔTE D'IVOIRE": "CI",
+    "CAPE VERDE": "CV", "CAMEROUN": "CM", "BURMA": "MM", "MYANMAR": "MM", "CONGO DR": "CD",
+    "DR CONGO": "CD", "DRC": "CD", "DEMOCRATIC REPUBLIC OF THE CONGO": "CD", "REPUBLIC OF CONGO": "CG",
+    "UK": "GB", "UNITED KINGDOM": "GB", "USA": "US", "UNITED STATES": "US", "KOSOVO": "XK",
+    "TURKEY": "TR", "TÜRKIYE": "TR", "TURKIYE": "TR", "MACEDONIA": "MK", "SWAZILAND": "SZ",
+    "CZECH REPUBLIC": "CZ", "PALESTINE": "PS", "BRUNEI": "BN", "MICRONESIA": "FM", "EAST TIMOR": "TL",
+}
+
+
+class UnknownCountry(ValueError):
+    """Raised when a value names no country we know; the message says which value."""
+
+
+def is_unknown(value: object) -> bool:
+    return value is None or str(value).strip().upper() in UNKNOWN_CODES
+
+
+@lru_cache(maxsize=4096)
+def to_alpha2(value: str | None) -> str | None:
+    """Resolve a code or name to ISO alpha-2; None for the unknown markers.
+
+    Raises UnknownCountry for a value that is present but unrecognisable, so
+    that importers can quarantine the row with a reason instead of guessing.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    up = text.upper()
+    if up in UNKNOWN_CODES:
+        return None
+    if len(up) == 2:
+        if up in _EXTRA_ALPHA2 or pycountry.countries.get(alpha_2=up) is not None:
+            return up
+        raise UnknownCountry(f"unknown country code {text!r}")
+    if len(up) == 3 and up.isalpha():
+        if up in _EXTRA_ALPHA3:
+            return _EXTRA_ALPHA3[up]
+        c = pycountry.countries.get(alpha_3=up)
+        if c is not None:
+            return c.alpha_2
+    if up in _ALIASES:
+        return _ALIASES[up]
+    try:
+        found = pycountry.countries.lookup(text)
+        return found.alpha_2
+    except LookupError:
+        pass
+    try:
+        matches = pycountry.countries.search_fuzzy(text)
+    except LookupError:
+        matches = []
+    if len(matches) == 1:
+        return matches[0].alpha_2
+    raise UnknownCountry(f"unknown country {text!r}")
+
+
+@lru_cache(maxsize=1024)
+def name(alpha2: str | None) -> str:
+    """Display name of a country code ('Unknown' when absent)."""
+    if not alpha2:
+        return "Unknown"
+    if alpha2 in _EXTRA_ALPHA2:
+        return _EXTRA_ALPHA2[alpha2]
+    c = pycountry.countries.get(alpha_2=alpha2)
+    if c is None:
+        return alpha2
+    return getattr(c, "common_name", None) or c.name
+
+
+@lru_cache(maxsize=1024)
+def alpha3(alpha2: str | None) -> str | None:
+    if not alpha2:
+        return None
+    if alpha2 == "XK":
+        return "XKX"
+    c = pycountry.countries.get(alpha_2=alpha2)
+    return c.alpha_3 if c else None
+
+
+def all_alpha2() -> list[str]:
+    return sorted([c.alpha_2 for c in pycountry.countries] + list(_EXTRA_ALPHA2))
