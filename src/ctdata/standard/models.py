@@ -1,0 +1,186 @@
+"""Pydantic models of the case data standard (DESIGN.md section 4).
+
+Two families live here: the entity models (person, case record, screening,
+exploitation, journey leg, assistance, return, transfer, perpetrator, consent)
+that the case services and the API speak, and the flat exchange rows generated
+from ``template.py`` that importers validate. Both use the same annotated
+types, so a value accepted in one is accepted in the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from ctdata.standard import vocab
+from ctdata.standard.template import TABLES, Column
+from ctdata.standard.types import (
+    Countries,
+    Country,
+    PartialDateStr,
+    TextList,
+    WholeNumber,
+    YesNo,
+    code_of,
+    codes_of,
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Person(_Model):
+    """A person as one office knows them; identifying fields are encrypted in the store."""
+
+    given_name: str | None = Field(None, max_length=200, description="Given name(s), any script.")
+    family_name: str | None = Field(None, max_length=200, description="Family name(s), any script.")
+    date_of_birth: PartialDateStr = Field(None, description="Full or partial date of birth.")
+    id_document_number: str | None = Field(None, max_length=100, description="Identity document number.")
+    sex: code_of(vocab.SEX) = Field(None, description="Sex or gender.")
+    citizenship: Countries = Field(default_factory=list, description="Citizenships, ISO alpha-2.")
+    languages: TextList = Field(default_factory=list, description="Languages spoken.")
+
+
+class Consent(_Model):
+    """Consent is data: transfers and exports check it."""
+
+    assistance: YesNo = Field(None, description="Informed consent to receive assistance.")
+    research: YesNo = Field(None, description="Consent to de-identified use for research and statistics.")
+    sharing: TextList = Field(default_factory=list, description="Organisations or offices data may be shared with.")
+
+
+class Exploitation(_Model):
+    types: codes_of(vocab.EXPLOITATION_TYPES) = Field(default_factory=list)
+    labour_sectors: codes_of(vocab.LABOUR_SECTORS) = Field(default_factory=list)
+    sexual_exploitation_types: codes_of(vocab.SEXUAL_EXPLOITATION_TYPES) = Field(default_factory=list)
+    means_of_control: codes_of(vocab.MEANS_OF_CONTROL) = Field(default_factory=list)
+    recruiter_relation: codes_of(vocab.RECRUITER_RELATION) = Field(default_factory=list)
+    country_of_exploitation: Country = None
+    start: PartialDateStr = None
+    end: PartialDateStr = None
+    age_at_exploitation: WholeNumber = Field(None, ge=0, le=120)
+
+
+class CaseRecord(_Model):
+    """One instance of assistance: one registration of one person by one office."""
+
+    agency: str = Field("IOM", min_length=1, max_length=80)
+    office_country: Country = Field(..., description="Country of the registering office.")
+    data_source: code_of(vocab.DATA_SOURCE) = "case_management"
+    registration_date: PartialDateStr = Field(..., description="Date of registration.")
+    status: code_of(vocab.CASE_STATUS) = "screening"
+    referral_from_office: Country = None
+    consent: Consent = Field(default_factory=Consent)
+
+    @field_validator("office_country")
+    @classmethod
+    def _office_known(cls, v: str | None) -> str:
+        if not v:
+            raise ValueError("the office country is required")
+        return v
+
+
+class ScreeningRecord(_Model):
+    actions: codes_of(vocab.ACTIONS) = Field(default_factory=list)
+    means: codes_of(vocab.MEANS) = Field(default_factory=list)
+    purposes: codes_of(vocab.PURPOSES) = Field(default_factory=list)
+    vulnerabilities: codes_of(vocab.VULNERABILITIES) = Field(default_factory=list)
+    age_at_exploitation: WholeNumber = Field(None, ge=0, le=120)
+    indicators: TextList = Field(default_factory=list)
+    notes: str | None = Field(None, max_length=5000)
+
+
+class JourneyLeg(_Model):
+    leg_number: WholeNumber = Field(None, ge=1, le=100)
+    from_country: Country = None
+    to_country: Country = None
+    departure_date: PartialDateStr = None
+    crossing: code_of(vocab.CROSSING) = None
+    travel_document: code_of(vocab.TRAVEL_DOCUMENT) = None
+    transport_mode: code_of(vocab.TRANSPORT_MODE) = None
+    exploited: code_of(vocab.EXPLOITED_ON_LEG) = None
+
+
+class Assistance(_Model):
+    assistance_type: code_of(vocab.ASSISTANCE_TYPES)
+    date: PartialDateStr = None
+    provider: str | None = Field(None, max_length=200)
+    reintegration: YesNo = False
+
+
+class ReturnRecord(_Model):
+    """Assisted voluntary return; the gates decide whether travel may be recorded."""
+
+    requested_date: PartialDateStr = None
+    consent_written: YesNo = None
+    risk_level: code_of(vocab.RISK_LEVEL) = None
+    risk_mitigations: str | None = Field(None, max_length=2000)
+    best_interest_determination: YesNo = None
+    bid_authority: str | None = Field(None, max_length=200)
+    guardian_willing: YesNo = None
+    guardian_able: YesNo = None
+    travel_date: PartialDateStr = None
+    receiving_office_country: Country = None
+    reintegration_plan: YesNo = None
+
+
+class Transfer(_Model):
+    to_office_country: Country
+    to_agency: str = Field("IOM", min_length=1, max_length=80)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class Perpetrator(_Model):
+    role: code_of(vocab.PERPETRATOR_ROLE) = None
+    sex: code_of(vocab.SEX) = None
+    age_band: code_of(vocab.AGE_BAND) = None
+    citizenship: Country = None
+    relation: code_of(vocab.RECRUITER_RELATION) = None
+
+
+ENTITY_MODELS: dict[str, type[BaseModel]] = {
+    "person": Person,
+    "case_record": CaseRecord,
+    "consent": Consent,
+    "screening": ScreeningRecord,
+    "exploitation": Exploitation,
+    "journey_leg": JourneyLeg,
+    "assistance": Assistance,
+    "return": ReturnRecord,
+    "transfer": Transfer,
+    "perpetrator": Perpetrator,
+}
+
+
+def _field_type(col: Column) -> Any:
+    if col.kind == "code":
+        return code_of(col.vocabulary)
+    if col.kind == "codes":
+        return codes_of(col.vocabulary)
+    return {
+        "text": str | None,
+        "country": Country,
+        "countries": Countries,
+        "date": PartialDateStr,
+        "partial_date": PartialDateStr,
+        "int": WholeNumber,
+        "bool": YesNo,
+    }[col.kind]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+def _row_model(table: str) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for col in TABLES[table]:
+        fields[col.name] = (_field_type(col), Field(None, description=col.description))
+    return create_model(f"{table.title().replace('_', '')}Row", __base__=_Row, **fields)
+
+
+#: Flat exchange rows, one model per template table, generated from template.py.
+ROW_MODELS: dict[str, type[BaseModel]] = {name: _row_model(name) for name in TABLES}
+RecordRow = ROW_MODELS["records"]

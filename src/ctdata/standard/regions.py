@@ -1,0 +1,80 @@
+"""Regional offices (2011 annual report annex) and UN M49 regions per country.
+
+Both tables ship as package data so that every figure broken down by region
+uses the same, citable mapping: the regional-office table is the annex of the
+2011 annual report (198 countries); the M49 table is the UN Statistics
+Division's classification, extracted by scripts/make_m49.py.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+REGIONAL_OFFICES: tuple[str, ...] = (
+    "Bangkok", "Brussels", "Buenos Aires", "Cairo", "Dakar", "Pretoria", "San Jose", "Vienna",
+)
+
+
+@dataclass(frozen=True)
+class RegionalOffice:
+    iso2: str
+    name_in_report: str
+    regional_office: str
+    region: str
+
+
+@dataclass(frozen=True)
+class M49:
+    iso2: str
+    m49_code: str
+    region: str
+    sub_region: str
+    intermediate_region: str
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = resources.files("ctdata.standard").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@lru_cache(maxsize=1)
+def regional_office_table() -> dict[str, RegionalOffice]:
+    return {r["iso2"]: RegionalOffice(**r) for r in _rows("iom_regional_offices_2011.csv")}
+
+
+@lru_cache(maxsize=1)
+def m49_table() -> dict[str, M49]:
+    return {r["iso2"]: M49(**r) for r in _rows("m49_regions.csv")}
+
+
+def regional_office(alpha2: str | None) -> str | None:
+    """Regional office covering a country, or None when the annex does not list it."""
+    if not alpha2:
+        return None
+    row = regional_office_table().get(alpha2)
+    return row.regional_office if row else None
+
+
+def regional_office_region(office: str) -> str:
+    """The region a regional office covers, as the report names it."""
+    for row in regional_office_table().values():
+        if row.regional_office == office:
+            return row.region
+    raise KeyError(office)
+
+
+def countries_of_office(office: str) -> list[str]:
+    return sorted(k for k, v in regional_office_table().items() if v.regional_office == office)
+
+
+def m49_region(alpha2: str | None) -> str | None:
+    row = m49_table().get(alpha2 or "")
+    return row.region if row else None
+
+
+def m49_sub_region(alpha2: str | None) -> str | None:
+    row = m49_table().get(alpha2 or "")
+    return row.sub_region if row else None

@@ -1,0 +1,142 @@
+"""Annotated field types shared by the standard's models.
+
+They accept what partner files actually contain (alpha-3 codes, country names,
+';'-joined lists, 'yes'/'1'/'true') and store one canonical form, so validation
+happens once at the edge and every later layer can trust the values.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+from ctdata.standard.countries import UnknownCountry, to_alpha2
+from ctdata.standard.dates import parse_partial_date
+from ctdata.standard.vocab import Vocabulary
+
+_TRUE = {"1", "true", "yes", "y", "t", "oui", "si", "sí"}
+_FALSE = {"0", "false", "no", "n", "f", "non"}
+_EMPTY = {"", "-99", "unknown", "na", "n/a", "none", "null", "nan"}
+
+
+def is_empty(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and v != v:  # NaN
+        return True
+    return isinstance(v, str) and v.strip().lower() in _EMPTY
+
+
+def _country(v: Any) -> str | None:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    try:
+        return to_alpha2(str(v))
+    except UnknownCountry as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _countries(v: Any) -> list[str]:
+    if v is None:
+        return []
+    items = v if isinstance(v, list | tuple) else str(v).replace(",", ";").split(";")
+    out: list[str] = []
+    for item in items:
+        code = _country(item)
+        if code and code not in out:
+            out.append(code)
+    return out
+
+
+def _bool(v: Any) -> bool | None:
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int | float) and not (isinstance(v, float) and v != v):
+        if v in (0, 1):
+            return bool(v)
+        raise ValueError(f"{v!r} is not a yes/no value")
+    s = str(v).strip().lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    if s in _EMPTY:
+        return None
+    raise ValueError(f"{v!r} is not a yes/no value (use 1/0, yes/no or true/false)")
+
+
+def _partial_date(v: Any) -> str | None:
+    d = parse_partial_date(v)
+    return str(d) if d else None
+
+
+def _int(v: Any) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise ValueError("expected a whole number")
+    if isinstance(v, int):
+        return v
+    s = str(v).strip()
+    if s.lower() in _EMPTY:
+        return None
+    try:
+        f = float(s)
+    except ValueError:
+        raise ValueError(f"{s!r} is not a number") from None
+    if f != int(f):
+        raise ValueError(f"{s!r} is not a whole number")
+    return int(f)
+
+
+def code_of(vocabulary: Vocabulary) -> Any:
+    """A single code from a vocabulary; labels and case variants are accepted on input."""
+    by_label = {label.lower(): code for code, label in vocabulary.terms.items()}
+
+    def check(v: Any) -> str | None:
+        if v is None:
+            return None
+        s = str(v).strip()
+        if not s:
+            return None
+        key = s.lower().replace(" ", "_").replace("-", "_")
+        if s in vocabulary.terms:
+            return s
+        if key in vocabulary.terms:
+            return key
+        if s.lower() in by_label:
+            return by_label[s.lower()]
+        raise ValueError(f"{s!r} is not a {vocabulary.name} code (expected one of: {', '.join(vocabulary.codes)})")
+
+    return Annotated[str | None, BeforeValidator(check)]
+
+
+def codes_of(vocabulary: Vocabulary) -> Any:
+    """A list of codes; ';'-joined strings are split."""
+    single = code_of(vocabulary).__metadata__[0].func
+
+    def check(v: Any) -> list[str]:
+        if v is None:
+            return []
+        items = v if isinstance(v, list | tuple | set) else str(v).split(";")
+        out: list[str] = []
+        for item in items:
+            code = single(item)
+            if code and code not in out:
+                out.append(code)
+        return out
+
+    return Annotated[list[str], BeforeValidator(check)]
+
+
+Country = Annotated[str | None, BeforeValidator(_country)]
+Countries = Annotated[list[str], BeforeValidator(_countries)]
+YesNo = Annotated[bool | None, BeforeValidator(_bool)]
+PartialDateStr = Annotated[str | None, BeforeValidator(_partial_date)]
+WholeNumber = Annotated[int | None, BeforeValidator(_int)]
+TextList = Annotated[
+    list[str],
+    BeforeValidator(lambda v: [] if v is None else [s.strip() for s in (v if isinstance(v, list) else str(v).split(";")) if s.strip()]),
+    PlainSerializer(lambda v: v),
+]
