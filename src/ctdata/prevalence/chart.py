@@ -1,0 +1,81 @@
+"""The estimate across methods as a chart, and the caveats that go with every MSE figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+from ctdata.prevalence.estimate import MSEResult
+
+CAVEATS: tuple[tuple[str, str], ...] = (
+    (
+        "Closed population",
+        "The method assumes the same people were there to be found by every list during the period. "
+        "People who arrived, left, died or were counted in another period break that assumption, and the "
+        "estimate then mixes different groups.",
+    ),
+    (
+        "Lists are not equal",
+        "Some people are much easier to find than others, and one agency's cases often lead to another's. "
+        "The model allows for some of this through the overlaps it includes, but if a whole group is hidden "
+        "from every list alike, the method cannot see them and the estimate is too low.",
+    ),
+    (
+        "Linkage errors",
+        "Each person must be recognised as the same person across lists. Missed matches make lists look "
+        "less overlapping and push the estimate up; false matches do the opposite. The estimate is only as "
+        "good as the linkage behind it.",
+    ),
+    (
+        "Model choice",
+        "Different reasonable models can give quite different estimates, especially when lists rarely "
+        "overlap. Read the interval, not just the point, and compare the methods shown side by side.",
+    ),
+)
+
+CAVEATS_TEXT = "\n\n".join(f"{title}. {text}" for title, text in CAVEATS)
+
+
+def estimates_frame(results: Sequence[MSEResult]) -> pd.DataFrame:
+    rows = [
+        {
+            "method": r.method,
+            "model": r.model,
+            "estimate": r.estimate,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "interval": f"{r.ci_level:.0%} {r.ci_method}",
+            "observed": r.observed,
+        }
+        for r in results
+    ]
+    return pd.DataFrame(
+        rows, columns=["method", "model", "estimate", "ci_low", "ci_high", "interval", "observed"]
+    )
+
+
+def methods_chart(results: Sequence[MSEResult], title: str = "Estimated population by method") -> alt.Chart:
+    """Point and error bar per method, with a rule at the observed total."""
+    frame = estimates_frame(results)
+    base = alt.Chart(frame).encode(y=alt.Y("method:N", title=None, sort=list(frame["method"])))
+    bars = base.mark_errorbar(ticks=True).encode(
+        x=alt.X("ci_low:Q", title="population (observed + estimated unseen)"), x2="ci_high:Q"
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        x="estimate:Q",
+        tooltip=[
+            "method",
+            "model",
+            alt.Tooltip("estimate:Q", format=",.0f"),
+            alt.Tooltip("ci_low:Q", format=",.0f"),
+            alt.Tooltip("ci_high:Q", format=",.0f"),
+            "interval",
+        ],
+    )
+    layers = [bars, points]
+    if len(frame):
+        observed = pd.DataFrame({"observed": [int(frame["observed"].iloc[0])]})
+        layers.append(alt.Chart(observed).mark_rule(strokeDash=[4, 4]).encode(x="observed:Q"))
+    return alt.layer(*layers).properties(title=title, width=420, height=40 + 30 * max(1, len(frame)))

@@ -1,0 +1,213 @@
+"""Confidence intervals for the population size.
+
+- ``profile``: profile likelihood for the log of the expected unobserved
+  count (the intercept), holding the chosen model fixed: the interval is the
+  set of intercepts whose likelihood-ratio statistic, maximised over all
+  other parameters, stays below the chi-square(1) quantile; the population
+  interval adds the observed total to its exponentiated ends.
+- ``bootstrap``: parametric bootstrap. Each replicate draws every observable
+  pattern count from Poisson(fitted count) and re-runs the whole method
+  (model selection included, so its uncertainty is in the interval); the
+  interval is the percentile interval of the replicate estimates. Seeded:
+  all replicate tables come from one numpy Generator, so the result does not
+  depend on how many processes share the work.
+- ``wald``: the normal interval on the log dark figure used by SparseMSE's
+  ``estimatepopulation.0``; cheap, shown for comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.stats import chi2, norm
+
+from ctdata.errors import CtdataError
+from ctdata.prevalence.fitting import Fit, FitFailed, newton_poisson
+from ctdata.prevalence.models import ModelError
+from ctdata.prevalence.patterns import PatternTable
+from ctdata.prevalence.selection import log_dark_se, select
+
+CI_METHODS = ("profile", "bootstrap", "wald", "none")
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float | None
+    high: float | None
+    method: str
+    level: float
+    detail: dict = field(default_factory=dict)
+
+
+def wald_interval(fit: Fit, alpha: float = 0.05) -> Interval:
+    se = log_dark_se(fit)
+    z = norm.ppf(1 - alpha / 2)
+    b = fit.beta[0]
+    return Interval(
+        fit.table.observed + math.exp(b - z * se),
+        fit.table.observed + math.exp(b + z * se),
+        "wald",
+        1 - alpha,
+        {"se_log_dark": se},
+    )
+
+
+def profile_interval(fit: Fit, alpha: float = 0.05) -> Interval:
+    """Profile-likelihood interval for N = observed + exp(intercept), model fixed."""
+    X, y = fit.design.X, fit.design.y
+    rest = X[:, 1:]
+    b_hat = float(fit.beta[0])
+    ll_max = fit.loglik
+    crit = float(chi2.ppf(1 - alpha, df=1))
+    warm = {"start": fit.beta[1:].copy()}
+
+    def stat(b: float) -> float:
+        try:
+            gamma, ll = newton_poisson(rest, y, offset=b, start=warm["start"])
+        except FitFailed:
+            gamma, ll = newton_poisson(rest, y, offset=b)
+        warm["start"] = gamma
+        return 2 * (ll_max - ll) - crit
+
+    se = log_dark_se(fit)
+    step = se if math.isfinite(se) and se > 0 else 0.5
+    notes: list[str] = []
+
+    def search(direction: int) -> float | None:
+        warm["start"] = fit.beta[1:].copy()
+        inner, width = b_hat, step
+        for _ in range(60):
+            outer = b_hat + direction * width
+            if outer > 50 or outer < -50:
+                return None
+            value = stat(outer)
+            if value > 0:
+                warm["start"] = fit.beta[1:].copy()
+                return brentq(stat, min(inner, outer), max(inner, outer), xtol=1e-10)
+            inner, width = outer, width * 1.6
+        return None
+
+    lo_b = search(-1)
+    hi_b = search(+1)
+    n = fit.table.observed
+    low = n + math.exp(lo_b) if lo_b is not None else float(n)
+    if lo_b is None:
+        notes.append("the lower limit is the observed total: the data cannot rule out that all were seen")
+    high = n + math.exp(hi_b) if hi_b is not None else None
+    if hi_b is None:
+        notes.append("the upper limit is unbounded: the data cannot bound the number unseen under this model")
+    return Interval(low, high, "profile", 1 - alpha, {"notes": notes} if notes else {})
+
+
+# --- bootstrap -------------------------------------------------------------------------------
+
+
+def _replicate_estimate(args: tuple[tuple[str, ...], np.ndarray, str, str | None, float]) -> float:
+    lists, counts, method, model, pthresh = args
+    try:
+        table = PatternTable(lists, counts)
+        return select(table, method, model=model, pthresh=pthresh).fit.estimate
+    except (ModelError, FitFailed, CtdataError, np.linalg.LinAlgError, ValueError, OverflowError):
+        return math.nan
+
+
+def _run_chunk(chunk: list[tuple]) -> list[float]:
+    return [_replicate_estimate(a) for a in chunk]
+
+
+def bootstrap_interval(
+    fit: Fit,
+    method: str,
+    model: str | None = None,
+    pthresh: float = 0.02,
+    replicates: int = 1000,
+    seed: int = 1234,
+    alpha: float = 0.05,
+    progress: bool = True,
+    workers: int = 1,
+    on_advance: Callable[[int], None] | None = None,
+) -> Interval:
+    """Seeded parametric bootstrap percentile interval, re-running the whole method in each replicate."""
+    if replicates < 2:
+        raise CtdataError(f"bootstrap needs at least 2 replicates, got {replicates}")
+    rng = np.random.default_rng(seed)
+    mu = fit.mu_all()
+    draws = rng.poisson(mu, size=(replicates, mu.size))
+    if method in ("aic", "bic") and fit.table.t > 5:
+        # Exhaustive search per replicate is too slow beyond five lists; keep the chosen model.
+        refit_method, refit_model = "model", fit.name
+        note = f"{method} selection over {fit.table.t} lists is not repeated per replicate; model held fixed"
+    else:
+        refit_method, refit_model = method, (fit.name if method == "model" else model)
+        note = ""
+    lists = fit.table.lists
+    jobs = [(lists, row, refit_method, refit_model, pthresh) for row in draws]
+    estimates = np.full(replicates, math.nan)
+    workers = max(1, min(int(workers), os.cpu_count() or 1))
+    chunk = 25
+    chunks = [jobs[k : k + chunk] for k in range(0, replicates, chunk)]
+
+    def advance(k: int) -> None:
+        if on_advance is not None:
+            on_advance(k)
+
+    with _progress(progress, replicates) as bump:
+        if workers == 1:
+            for k, part in enumerate(chunks):
+                estimates[k * chunk : k * chunk + len(part)] = _run_chunk(part)
+                bump(len(part))
+                advance(len(part))
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for k, values in enumerate(pool.map(_run_chunk, chunks)):
+                    estimates[k * chunk : k * chunk + len(values)] = values
+                    bump(len(values))
+                    advance(len(values))
+    ok = estimates[np.isfinite(estimates)]
+    failed = int(replicates - ok.size)
+    detail: dict = {"replicates": replicates, "failed": failed, "seed": seed}
+    detail["reselect"] = refit_method == method
+    if note:
+        detail["notes"] = [note]
+    if ok.size < max(10, replicates // 2):
+        raise CtdataError(f"bootstrap failed: only {ok.size} of {replicates} replicates could be fitted")
+    low, high = np.quantile(ok, [alpha / 2, 1 - alpha / 2])
+    detail["median"] = float(np.median(ok))
+    return Interval(float(low), float(high), "bootstrap", 1 - alpha, detail)
+
+
+class _progress:
+    """A Rich progress bar on stderr, or nothing."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = enabled
+        self.total = total
+        self._bar = None
+
+    def __enter__(self) -> Callable[[int], None]:
+        if not self.enabled:
+            return lambda k: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(
+            TextColumn("bootstrap"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._bar.start()
+        task = self._bar.add_task("bootstrap", total=self.total)
+        return lambda k: self._bar.advance(task, k)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
