@@ -123,6 +123,15 @@ def test_optional_columns_may_be_absent_and_read_as_unknown():
     assert rec["labour_sectors"] == []
 
 
+def test_release_rebuilt_from_its_settings_maps_the_same():
+    again = CtdcRelease(KANON_REL.format, dict(KANON_REL.columns))
+    assert again == KANON_REL
+    row = kanon_row(gender="Male", isForcedLabour="1")
+    assert map_row(again, row, 1, "s") == map_row(KANON_REL, row, 1, "s")
+    with pytest.raises(ValueError):
+        CtdcRelease("kanon2", {})
+
+
 def test_header_missing_required_columns_names_them_on_one_line():
     header = [c for c in KANON_2021_HEADER if c not in ("gender", "Datasource")]
     with pytest.raises(FileFormatError) as err:

@@ -343,6 +343,12 @@ class CtdcRelease:
     absent: tuple[str, ...] = ()
     _mapper: _Mapper = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
 
+    def __post_init__(self) -> None:
+        if self.format not in FORMAT_LABELS:
+            raise ValueError(f"unknown CTDC format {self.format!r}")
+        if self._mapper is None:  # built by hand (e.g. from saved import settings): compile now
+            object.__setattr__(self, "_mapper", _compile(self.format, self.columns))
+
     @property
     def label(self) -> str:
         return FORMAT_LABELS[self.format]
@@ -370,7 +376,7 @@ def detect_release(columns: list[str]) -> CtdcRelease:
         if not missing:
             keys = {c: found[_squash(c)] for c in header if _squash(c) in found}
             absent = tuple(c for c in header if c not in keys)
-            return CtdcRelease(fmt, keys, absent, _compile(fmt, keys))
+            return CtdcRelease(fmt, keys, absent)
         if best is None or len(missing) < len(best[1]):
             best = (fmt, missing)
     assert best is not None
