@@ -1,0 +1,114 @@
+"""The database that runs Splink's SQL: DuckDB by default, Spark when asked for and installed.
+
+One place chooses the backend, so that the rest of the engine only ever talks
+to a Splink database API object and a registered table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from ctdata.errors import ConfigError, CtdataError
+
+
+class BackendUnavailable(CtdataError):
+    """The requested linkage backend cannot run here (e.g. PySpark is not installed)."""
+
+
+@dataclass
+class Backend:
+    name: str
+    db_api: Any
+    dialect: str
+
+    def register(self, features: pd.DataFrame, table_name: str = "ctdata_link_features") -> Any:
+        """Hand the features table to the backend (through Arrow for DuckDB: no pandas copies)."""
+        if self.name == "duckdb":
+            arrow = _to_arrow(features)
+            return self.db_api.register(arrow, table_name=table_name)
+        spark = self.db_api.spark
+        sdf = spark.createDataFrame(_to_arrow(features).to_pandas())
+        return self.db_api.register(sdf, table_name=table_name)
+
+    def close(self) -> None:
+        if self.name == "duckdb":
+            try:
+                self.db_api.duckdb_con.close()
+            except Exception:  # noqa: BLE001 - closing twice is harmless
+                pass
+
+
+def _to_arrow(df: pd.DataFrame) -> pa.Table:
+    fields = []
+    for c in df.columns:
+        if c == "citizenship":
+            fields.append(pa.field(c, pa.list_(pa.string())))
+        elif c in ("dob_y", "dob_m", "dob_d", "reg_days"):
+            fields.append(pa.field(c, pa.int32()))
+        else:
+            fields.append(pa.field(c, pa.string()))
+    cols = []
+    for f in fields:
+        s = df[f.name]
+        if pa.types.is_integer(f.type):
+            cols.append(pa.array(pd.array(s, dtype="Int64").to_numpy(dtype="float64", na_value=float("nan")),
+                                 from_pandas=True).cast(pa.int32()))
+        elif pa.types.is_list(f.type):
+            cols.append(pa.array([list(v) if v is not None and not isinstance(v, float) else None for v in s],
+                                 type=f.type))
+        else:
+            cols.append(pa.array(s.tolist(), type=pa.string(), from_pandas=True))
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields))
+
+
+def make_backend(name: str = "duckdb", threads: int | None = None, memory_limit: str | None = None,
+                 spill_dir: str | None = None) -> Backend:
+    """Build the Splink database API for `name` ('duckdb' or 'spark')."""
+    if name == "duckdb":
+        import duckdb
+        from splink import DuckDBAPI
+
+        con = duckdb.connect(":memory:")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        if spill_dir:
+            os.makedirs(spill_dir, exist_ok=True)
+            con.execute(f"SET temp_directory = '{spill_dir}'")
+        con.execute("SET preserve_insertion_order = false")
+        return Backend("duckdb", DuckDBAPI(connection=con), "duckdb")
+    if name == "spark":
+        try:
+            from pyspark.sql import SparkSession
+            from splink import SparkAPI
+        except ImportError as exc:
+            raise BackendUnavailable(
+                "the spark linkage backend needs PySpark: install ctdata with the 'spark' extra"
+            ) from exc
+        spark = SparkSession.builder.appName("ctdata-linkage").getOrCreate()
+        return Backend("spark", SparkAPI(spark_session=spark), "spark")
+    raise ConfigError(f"unknown linkage backend {name!r} (choose from duckdb, spark)")
+
+
+# Function names that differ between DuckDB and Spark SQL in the conditions we write.
+_SPARK_FUNCS = {
+    "jaro_winkler_similarity(": "jaro_winkler(",
+    "damerau_levenshtein(": "damerau_levenshtein(",
+    "list_has_any(": "arrays_overlap(",
+    "list_contains(": "array_contains(",
+}
+
+
+def sql_for(dialect: str, sql: str) -> str:
+    """Write a condition in DuckDB SQL once; translate the few functions that Spark names differently."""
+    if dialect == "duckdb":
+        return sql
+    for a, b in _SPARK_FUNCS.items():
+        sql = sql.replace(a, b)
+    return sql

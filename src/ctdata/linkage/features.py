@@ -1,0 +1,409 @@
+"""Comparison features for linkage, computed in Python before Splink sees the data.
+
+Why here and not in SQL: DuckDB's string distances count bytes, not characters,
+and Splink's phonetic functions come from a DuckDB extension that cannot be
+downloaded on our machines. So every name is normalised once (NFKC, anyascii
+transliteration, casefold, punctuation stripped), phonetic keys and name-variant
+keys are added as plain columns, and the SQL only compares ASCII strings.
+
+Names repeat a lot (common names), so each function works on the unique values
+of a column and maps back, which keeps a million records to seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+from anyascii import anyascii
+
+from ctdata.errors import ValidationError
+
+#: Columns of the restricted features table that the engine understands.
+INPUT_COLUMNS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "citizenship",
+    "office_country",
+    "agency",
+    "registration_date",
+    "referral_from_office",
+)
+
+_PUNCT = re.compile(r"[^0-9a-z ]+")
+_SPACES = re.compile(r"\s+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_VOWELS = re.compile(r"[aeiouyw]")
+_DOUBLE = re.compile(r"(.)\1+")
+# Romanisation rules, applied in order, that fold the usual spellings of one
+# sound to one form: Lao and Khmer (ph/p, kh/k, ou/u, v/w), Cyrillic (y/i, x/ks)
+# and Arabic (ou/u, ee/i) romanisations alike.
+_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        (r"ph", "p"),
+        (r"kh", "k"),
+        (r"th", "t"),
+        (r"dh", "d"),
+        (r"gh", "g"),
+        (r"ck", "k"),
+        (r"q", "k"),
+        (r"c(?!h)", "k"),
+        (r"x", "ks"),
+        (r"w", "v"),
+        (r"ou", "u"),
+        (r"oo", "u"),
+        (r"ee", "i"),
+        (r"ie$", "i"),
+        (r"(?<=[a-z])y", "i"),
+        (r"^y(?=[aeiou])", "i"),
+        (r"ii+", "i"),
+        (r"ij$", "i"),
+        (r"(?<=[aeiou])h$", ""),
+        (r"z", "s"),
+    )
+)
+
+
+def normalise(value: object) -> str | None:
+    """NFKC, transliterate to ASCII, casefold, keep letters, digits and single spaces.
+
+    Returns None for empty values so that 'no name' never matches 'no name'.
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = unicodedata.normalize("NFKC", str(value))
+    if not text.isascii():
+        # anyascii writes e.g. Hangul syllables as 'GimMinJun': split before casefolding
+        text = _CAMEL.sub(" ", anyascii(text))
+    text = text.casefold().replace("-", " ").replace("_", " ")
+    text = _SPACES.sub(" ", _PUNCT.sub("", text)).strip()
+    return text or None
+
+
+_ARTICLES = frozenset({"al", "el", "ul"})
+_PREFIXES = frozenset({"abd", "bd", "abdel", "abdul", "abdal", "abu", "abou", "bu"})
+
+
+def tokens(normalised: str | None) -> list[str]:
+    """Name tokens, with Arabic articles dropped and 'Abd al-' compounds joined.
+
+    'Abdel Rahman', 'Abd al-Rahman' and 'Abdelrahman' give one token, and
+    'al-Hassan' compares as 'Hassan', whichever way an office wrote it.
+    """
+    if not normalised:
+        return []
+    raw = [t for t in normalised.split(" ") if t not in _ARTICLES] or normalised.split(" ")
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        t = raw[i]
+        if t in _PREFIXES and i + 1 < len(raw):
+            out.append(t + raw[i + 1])
+            i += 2
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def romanisation_key(token: str) -> str:
+    """Fold romanisation variants of one token (Lao ph/p, kh/k, ou/u, v/w; doubled letters)."""
+    out = token
+    for pattern, repl in _RULES:
+        out = pattern.sub(repl, out)
+    out = _DOUBLE.sub(r"\1", out)
+    return out or token
+
+
+def skeleton(token: str) -> str:
+    """Consonant skeleton: what Arabic script romanises to (mhmd for Mohamed, ftm for Fatima)."""
+    skel = _DOUBLE.sub(r"\1", _VOWELS.sub("", token))
+    if len(skel) > 2 and skel.endswith("h"):
+        skel = skel[:-1]
+    return skel or token
+
+
+@dataclass(frozen=True)
+class VariantDictionary:
+    """Name variants that map to one canonical key (Mohammed, Muhammad, mhmd -> muhammad).
+
+    Lookups try the token as written, then its romanisation key, then its
+    consonant skeleton, so that a spelling not listed but folding to a listed
+    one still lands on the canonical key.
+    """
+
+    exact: dict[str, str] = field(default_factory=dict)
+    folded: dict[str, str] = field(default_factory=dict)
+    skeletons: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[str, list[str], bool]]) -> VariantDictionary:
+        """Rows of (canonical, variants, skeleton_ok); skeleton_ok for names from abjad scripts."""
+        exact: dict[str, str] = {}
+        folded: dict[str, str] = {}
+        skel: dict[str, set[str]] = {}
+        for canonical, variants, skeleton_ok in rows:
+            canonical = normalise(canonical) or ""
+            if not canonical:
+                continue
+            for v in [canonical, *variants]:
+                vn = "".join(tokens(normalise(v)))
+                if not vn:
+                    continue
+                exact.setdefault(vn, canonical)
+                folded.setdefault(romanisation_key(vn), canonical)
+                if skeleton_ok:  # only abjad-script names are written as bare consonants
+                    skel.setdefault(skeleton(vn), set()).add(canonical)
+        skeletons = {k: next(iter(v)) for k, v in skel.items() if len(v) == 1 and len(k) >= 2}
+        return cls(exact, folded, skeletons)
+
+    def key(self, token: str) -> str:
+        hit = self.exact.get(token)
+        if hit:
+            return hit
+        folded = romanisation_key(token)
+        hit = self.folded.get(folded)
+        if hit:
+            return hit
+        if not _VOWELS.search(token):  # written as a consonant skeleton, e.g. from Arabic script
+            hit = self.skeletons.get(skeleton(token))
+            if hit:
+                return hit
+        return folded
+
+
+@lru_cache(maxsize=1)
+def default_dictionary() -> VariantDictionary:
+    """The package's name-variant list (data/name_variants.csv)."""
+    text = resources.files("ctdata.linkage").joinpath("data/name_variants.csv").read_text(encoding="utf-8")
+    rows = [
+        (r["canonical"], [v for v in (r["variants"] or "").split("|") if v], r["note"].startswith("Arabic"))
+        for r in csv.DictReader(text.splitlines())
+    ]
+    return VariantDictionary.from_rows(rows)
+
+
+def double_metaphone(token: str) -> str:
+    """Primary double-metaphone code; falls back to jellyfish's metaphone if the package is absent."""
+    return _dm(token)
+
+
+@lru_cache(maxsize=200_000)
+def _dm(token: str) -> str:
+    try:
+        from metaphone import doublemetaphone
+    except ImportError:  # pragma: no cover - depends on the environment
+        import jellyfish
+
+        return jellyfish.metaphone(token) or token
+    code = doublemetaphone(token)[0]
+    return code or token
+
+
+# -- dates -----------------------------------------------------------------
+
+_DATE = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?")
+
+
+def parse_partial_date(value: object) -> tuple[int | None, int | None, int | None]:
+    """'1990' -> (1990, None, None); '1990-05' -> (1990, 5, None); junk -> (None, None, None)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return (None, None, None)
+    m = _DATE.match(str(value))
+    if not m:
+        return (None, None, None)
+    y = int(m.group(1))
+    mo = int(m.group(2)) if m.group(2) else None
+    d = int(m.group(3)) if m.group(3) else None
+    if not 1850 <= y <= 2100:
+        return (None, None, None)
+    if mo is not None and not 1 <= mo <= 12:
+        mo, d = None, None
+    if d is not None and not 1 <= d <= 31:
+        d = None
+    if mo is None:
+        d = None
+    return (y, mo, d)
+
+
+def partial_date_days(value: object) -> int | None:
+    """Days since 1970-01-01, taking the middle of the period for a partial date."""
+    y, m, d = parse_partial_date(value)
+    if y is None:
+        return None
+    try:
+        return (date(y, m or 7, d or (15 if m else 1)) - date(1970, 1, 1)).days
+    except ValueError:
+        return (date(y, m or 7, 15) - date(1970, 1, 1)).days
+
+
+def dob_compatible(a: tuple, b: tuple) -> bool:
+    """Could two (year, month, day) birth dates belong to one person, allowing one typo?
+
+    True when either is unknown, when one is a partial form of the other, for a
+    one-character slip in a full date, a day/month swap, or a year off by one
+    with the same month and day. Anything else is a conflict that clustering
+    refuses to merge across.
+    """
+    ya, ma, da = a
+    yb, mb, db = b
+    if ya is None or yb is None:
+        return True
+    if ya == yb:
+        if ma is None or mb is None or ma == mb:
+            return da is None or db is None or da == db or _one_char(da, db)
+        if da is not None and db is not None and (ma == db and da == mb):
+            return True
+        if da is not None and db is not None and da == db and _one_char(ma, mb):
+            return True
+        return False
+    if ma is not None and ma == mb and (da is None or db is None or da == db):
+        return abs(ya - yb) == 1 or _one_char(ya, yb)
+    return False
+
+
+def _one_char(x: int, y: int) -> bool:
+    sx, sy = f"{x:02d}", f"{y:02d}"
+    return len(sx) == len(sy) and sum(c1 != c2 for c1, c2 in zip(sx, sy, strict=True)) == 1
+
+
+# -- the features table ------------------------------------------------------
+
+
+def _present(df: pd.DataFrame, col: str) -> bool:
+    if col not in df.columns:
+        return False
+    s = df[col]
+    if s.dtype == object:
+        return bool(s.map(lambda v: v is not None and not (isinstance(v, float) and pd.isna(v)) and str(v).strip()
+                          != "").any())
+    return bool(s.notna().any())
+
+
+def _map_unique(s: pd.Series, fn) -> pd.Series:
+    uniq = pd.unique(s)
+    table = {u: fn(u) for u in uniq}
+    return s.map(table)
+
+
+def _name_parts(given: str | None, family: str | None, vd: VariantDictionary) -> tuple:
+    gt, ft = tokens(given), tokens(family)
+    alltok = gt + ft
+    if not alltok:
+        return (None,) * 9
+    var = [vd.key(t) for t in alltok]
+    full = " ".join(alltok)
+    name_sorted = " ".join(sorted(alltok))
+    name_var = " ".join(sorted(var))
+    name_skel = " ".join(sorted({skeleton(v) for v in var}))
+    name_dm = " ".join(sorted({double_metaphone(t) for t in alltok}))
+    g1 = vd.key(gt[0]) if gt else None
+    f1 = vd.key(ft[-1]) if ft else None
+    gdm = double_metaphone(gt[0]) if gt else None
+    fdm = double_metaphone(ft[-1]) if ft else None
+    return (full, name_sorted, name_var, name_skel, name_dm, g1, f1, gdm, fdm)
+
+
+NAME_FEATURES = (
+    "name_full",
+    "name_sorted",
+    "name_var",
+    "name_skel",
+    "name_dm",
+    "given_var1",
+    "family_var1",
+    "given_dm1",
+    "family_dm1",
+)
+
+
+def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None) -> pd.DataFrame:
+    """Turn the restricted features table into the columns the model compares.
+
+    Only columns that are present and not entirely empty produce features, so a
+    file with names and dates of birth only links on exactly those.
+    """
+    if "record_key" not in df.columns:
+        raise ValidationError("linkage input needs a record_key column")
+    keys = df["record_key"].astype(str)
+    if keys.duplicated().any():
+        dup = keys[keys.duplicated()].iloc[0]
+        raise ValidationError(f"record_key is not unique (e.g. {dup!r})")
+    vd = dictionary or default_dictionary()
+    out = pd.DataFrame({"record_key": keys.to_numpy()})
+
+    has_given, has_family = _present(df, "given_name"), _present(df, "family_name")
+    if has_given or has_family:
+        g = _map_unique(df["given_name"], normalise) if has_given else pd.Series([None] * len(df))
+        f = _map_unique(df["family_name"], normalise) if has_family else pd.Series([None] * len(df))
+        out["given_norm"] = g.to_numpy()
+        out["family_norm"] = f.to_numpy()
+        pairs = pd.Series(list(zip(g.to_numpy(), f.to_numpy(), strict=True)))
+        parts = _map_unique(pairs, lambda p: _name_parts(p[0], p[1], vd))
+        arr = pd.DataFrame(parts.tolist(), columns=list(NAME_FEATURES))
+        for c in NAME_FEATURES:
+            out[c] = arr[c].to_numpy()
+        if not has_given:
+            out = out.drop(columns=["given_norm", "given_var1", "given_dm1"])
+        if not has_family:
+            out = out.drop(columns=["family_norm", "family_var1", "family_dm1"])
+
+    if _present(df, "date_of_birth"):
+        parts = _map_unique(df["date_of_birth"], parse_partial_date)
+        ymd = pd.DataFrame(parts.tolist(), columns=["dob_y", "dob_m", "dob_d"]).astype("Int64")
+        for c in ("dob_y", "dob_m", "dob_d"):
+            out[c] = ymd[c].array
+        out["dob"] = [
+            None if pd.isna(y) else f"{y:04d}" + ("" if pd.isna(m) else f"-{m:02d}") + ("" if pd.isna(d) else f"-{d:02d}")
+            for y, m, d in zip(ymd["dob_y"], ymd["dob_m"], ymd["dob_d"], strict=True)
+        ]
+        out["dob_full"] = [s if s is not None and len(s) == 10 else None for s in out["dob"]]
+
+    if _present(df, "sex"):
+        out["sex"] = _map_unique(df["sex"], _sex).to_numpy()
+    if _present(df, "citizenship"):
+        out["citizenship"] = _map_unique(df["citizenship"], _countries).to_numpy()
+    for col in ("office_country", "referral_from_office"):
+        if _present(df, col):
+            out[col] = _map_unique(df[col], _country).to_numpy()
+    if _present(df, "agency"):
+        out["agency"] = _map_unique(df["agency"], _text).to_numpy()
+    if _present(df, "registration_date"):
+        out["reg_days"] = pd.array(_map_unique(df["registration_date"], partial_date_days).tolist(), dtype="Int64")
+    # Drop feature columns that came out entirely empty (e.g. unparseable dates).
+    empty = [c for c in out.columns if c != "record_key" and out[c].isna().all()]
+    return out.drop(columns=empty)
+
+
+def _text(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    s = str(v).strip()
+    return s.upper() or None
+
+
+def _sex(v: object) -> str | None:
+    s = (_text(v) or "").lower()
+    return None if s in ("", "unknown", "u", "nan") else {"f": "female", "m": "male"}.get(s, s)
+
+
+def _country(v: object) -> str | None:
+    s = _text(v)
+    return None if s in (None, "ZZ", "XX", "00", "UNK") else s
+
+
+def _countries(v: object) -> tuple[str, ...] | None:
+    s = _text(v)
+    if not s:
+        return None
+    codes = sorted({c.strip() for c in s.split(";") if c.strip() and _country(c.strip())})
+    return tuple(codes) or None

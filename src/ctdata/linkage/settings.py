@@ -1,0 +1,94 @@
+"""Linkage settings: plain data that round-trips to JSON, so a run can be saved and repeated.
+
+A release or a report stores the settings it was linked with; re-running with
+the same settings on the same snapshot gives the same clusters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from ctdata.errors import ConfigError
+
+BACKENDS = ("duckdb", "spark")
+
+
+@dataclass
+class LinkageSettings:
+    """What a linkage run needs to know besides the data.
+
+    threshold: match probability at or above which a pair joins a cluster.
+    uncertain_band: pairs with probability in [low, high) go to the review queue.
+    blocking_rules: SQL conditions (Splink style, l./r. prefixes) that generate
+        candidate pairs; empty means the defaults chosen from the columns present.
+    em_blocking_rules: rules for the EM training passes; empty means defaults.
+    """
+
+    threshold: float = 0.9
+    uncertain_band: tuple[float, float] = (0.5, 0.97)
+    blocking_rules: list[str] = field(default_factory=list)
+    em_blocking_rules: list[str] = field(default_factory=list)
+    backend: str = "duckdb"
+    seed: int = 42
+    u_max_pairs: float = 2e6
+    em_max_pairs: float = 2e6
+    prior_recall: float = 0.7
+    candidate_floor: float = 0.05
+    constrained: bool = True
+    id_key: str = "ctdata-individual"
+
+    def __post_init__(self) -> None:
+        self.uncertain_band = (float(self.uncertain_band[0]), float(self.uncertain_band[1]))
+        self.validate()
+
+    def validate(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ConfigError(f"linkage threshold must be between 0 and 1, got {self.threshold}")
+        lo, hi = self.uncertain_band
+        if not 0.0 <= lo <= hi <= 1.0:
+            raise ConfigError(f"uncertain band must satisfy 0 <= low <= high <= 1, got {self.uncertain_band}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown linkage backend {self.backend!r} (choose from {', '.join(BACKENDS)})")
+        if not 0.0 < self.prior_recall <= 1.0:
+            raise ConfigError(f"prior_recall must be in (0, 1], got {self.prior_recall}")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["uncertain_band"] = list(self.uncertain_band)
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LinkageSettings:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown linkage setting(s): {', '.join(unknown)}")
+        d = dict(data)
+        if "uncertain_band" in d:
+            d["uncertain_band"] = tuple(d["uncertain_band"])
+        return cls(**d)
+
+    @classmethod
+    def from_json(cls, text: str) -> LinkageSettings:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"linkage settings are not valid JSON ({exc})") from exc
+        if not isinstance(data, dict):
+            raise ConfigError("linkage settings JSON must be an object")
+        return cls.from_dict(data)
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> LinkageSettings:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{p}: linkage settings file not found")
+        return cls.from_json(p.read_text(encoding="utf-8"))
