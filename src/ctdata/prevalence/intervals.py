@@ -1,10 +1,11 @@
 """Confidence intervals for the population size.
 
-- ``profile``: profile likelihood for the log of the expected unobserved
-  count (the intercept), holding the chosen model fixed: the interval is the
-  set of intercepts whose likelihood-ratio statistic, maximised over all
-  other parameters, stays below the chi-square(1) quantile; the population
-  interval adds the observed total to its exponentiated ends.
+- ``profile``: profile likelihood for the population size N with the chosen
+  model held fixed (the multinomial profile of Cormack 1992, as in
+  Rcapture's ``closedpCI``): the set of N whose likelihood-ratio statistic,
+  maximised over all other parameters, stays below the chi-square(1)
+  quantile. It does not carry the uncertainty of choosing the model; the
+  bootstrap does.
 - ``bootstrap``: parametric bootstrap. Each replicate draws every observable
   pattern count from Poisson(fitted count) and re-runs the whole method
   (model selection included, so its uncertainty is in the interval); the
@@ -24,7 +25,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
+from scipy.special import gammaln
 from scipy.stats import chi2, norm
 
 from ctdata.errors import CtdataError
@@ -58,51 +60,79 @@ def wald_interval(fit: Fit, alpha: float = 0.05) -> Interval:
     )
 
 
-def profile_interval(fit: Fit, alpha: float = 0.05) -> Interval:
-    """Profile-likelihood interval for N = observed + exp(intercept), model fixed."""
-    X, y = fit.design.X, fit.design.y
-    rest = X[:, 1:]
-    b_hat = float(fit.beta[0])
-    ll_max = fit.loglik
-    crit = float(chi2.ppf(1 - alpha, df=1))
-    warm = {"start": fit.beta[1:].copy()}
+def _multinomial_profile(fit: Fit) -> Callable[[float], float]:
+    """Profile log-likelihood of N for the chosen model, with N fixed (Cormack 1992, as in Rcapture).
 
-    def stat(b: float) -> float:
+    For a given N the unseen count N - n is put in the all-zero cell and the
+    model is fitted to the complete table; with the total fixed, the Poisson
+    fit is the multinomial maximum, and
+    l(N) = log N! - log (N - n)! + sum over cells of y log(mu / N).
+    """
+    X, y = fit.design.X, fit.design.y
+    n = float(y.sum())
+    zero_row = np.zeros((1, X.shape[1]))
+    zero_row[0, 0] = 1.0
+    X_full = np.vstack([zero_row, X])
+    warm = {"start": fit.beta.copy()}
+
+    def loglik(N: float) -> float:
+        y_full = np.concatenate([[N - n], y])
         try:
-            gamma, ll = newton_poisson(rest, y, offset=b, start=warm["start"])
+            beta, _ = newton_poisson(X_full, y_full, start=warm["start"])
         except FitFailed:
-            gamma, ll = newton_poisson(rest, y, offset=b)
-        warm["start"] = gamma
-        return 2 * (ll_max - ll) - crit
+            beta, _ = newton_poisson(X_full, y_full)
+        warm["start"] = beta
+        mu = np.exp(X_full @ beta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(y_full > 0, y_full * np.log(mu / N), 0.0)
+        return float(gammaln(N + 1) - gammaln(N - n + 1) + terms.sum())
+
+    return loglik
+
+
+def profile_interval(fit: Fit, alpha: float = 0.05) -> Interval:
+    """Profile-likelihood interval for the population size N, the chosen model held fixed."""
+    loglik = _multinomial_profile(fit)
+    n = fit.table.observed
+    crit = float(chi2.ppf(1 - alpha, df=1))
+
+    # Work on u = log(N - n) so that the search spans orders of magnitude.
+    def at(u: float) -> float:
+        return loglik(n + math.exp(u))
+
+    u0 = math.log(max(fit.dark, 1e-6))
+    best = minimize_scalar(lambda u: -at(u), bracket=(u0 - 0.1, u0 + 0.1), tol=1e-10)
+    u_hat, ll_max = float(best.x), -float(best.fun)
+
+    def excess(u: float) -> float:
+        return 2 * (ll_max - at(u)) - crit
 
     se = log_dark_se(fit)
     step = se if math.isfinite(se) and se > 0 else 0.5
     notes: list[str] = []
 
     def search(direction: int) -> float | None:
-        warm["start"] = fit.beta[1:].copy()
-        inner, width = b_hat, step
+        inner, width = u_hat, step
         for _ in range(60):
-            outer = b_hat + direction * width
-            if outer > 50 or outer < -50:
+            outer = u_hat + direction * width
+            if outer < -20 or outer > 40:
                 return None
-            value = stat(outer)
-            if value > 0:
-                warm["start"] = fit.beta[1:].copy()
-                return brentq(stat, min(inner, outer), max(inner, outer), xtol=1e-10)
+            if excess(outer) > 0:
+                return brentq(excess, min(inner, outer), max(inner, outer), xtol=1e-10)
             inner, width = outer, width * 1.6
         return None
 
-    lo_b = search(-1)
-    hi_b = search(+1)
-    n = fit.table.observed
-    low = n + math.exp(lo_b) if lo_b is not None else float(n)
-    if lo_b is None:
+    lo_u, hi_u = search(-1), search(+1)
+    low = n + math.exp(lo_u) if lo_u is not None else float(n)
+    if lo_u is None:
         notes.append("the lower limit is the observed total: the data cannot rule out that all were seen")
-    high = n + math.exp(hi_b) if hi_b is not None else None
-    if hi_b is None:
+    high = n + math.exp(hi_u) if hi_u is not None else None
+    if hi_u is None:
         notes.append("the upper limit is unbounded: the data cannot bound the number unseen under this model")
-    return Interval(low, high, "profile", 1 - alpha, {"notes": notes} if notes else {})
+    detail: dict = {"profile_mle": n + math.exp(u_hat)}
+    if notes:
+        detail["notes"] = notes
+    return Interval(low, high, "profile", 1 - alpha, detail)
 
 
 # --- bootstrap -------------------------------------------------------------------------------
