@@ -266,7 +266,9 @@ def dob_compatible(a: tuple, b: tuple) -> bool:
         if da is not None and db is not None and da == db and _one_char(ma, mb):
             return True
         return False
-    if ma is not None and ma == mb and (da is None or db is None or da == db):
+    if ma is None or mb is None:  # a year alone is often an estimate from a stated age
+        return abs(ya - yb) == 1
+    if ma == mb and (da is None or db is None or da == db):
         return abs(ya - yb) == 1 or _one_char(ya, yb)
     return False
 

@@ -99,6 +99,50 @@ _POOLS: dict[str, dict] = {
 
 _AGENCIES = ["IOM", "NGO-A", "NGO-B"]
 
+# Syllables for the long tail of names, and the ways offices vary their spelling.
+_SYLLABLES = {
+    "UA": (["ko", "va", "len", "shev", "mel", "bon", "dar", "tka", "sy", "ro", "ma", "kov", "lys", "pet", "hry",
+            "zhu", "cher", "ny", "vol", "dan"], ["enko", "uk", "yk", "ych", "ov", "iv", "ak", "ets"]),
+    "SY": (["al", "ha", "ka", "ma", "sa", "ra", "ja", "na", "da", "ba", "za", "fa", "ta", "qa", "sha", "kha",
+            "mou", "ou", "ya", "ab"], ["di", "mi", "ri", "wi", "ni", "li", "si", "oun", "al", "an", "id", "ir"]),
+    "LA": (["phon", "sou", "vong", "kham", "chan", "keo", "sy", "ma", "thong", "boun", "douang", "in", "say",
+            "pha", "si", "la", "no", "vi", "xay", "phou"], ["sa", "vong", "savanh", "thavong", "mala", "many",
+                                                             "sith", "chanh", "la", "phet"]),
+    "KH": (["sok", "chan", "so", "vann", "heng", "pich", "ke", "meas", "chh", "kim", "lim", "ny", "rith", "bo",
+            "kun", "sre", "dar", "ouk", "phal", "ros"], ["a", "ea", "y", "eap", "ak", "un", "ny", "tha", "ra"]),
+    "VN": (["ng", "tr", "ph", "h", "v", "d", "b", "l", "th", "qu", "kh", "gi", "t", "m", "c"], ["uyen", "an",
+            "am", "oang", "u", "ang", "ui", "o", "ieu", "inh", "ong", "uong"]),
+    "NG": (["o", "a", "e", "chi", "nwa", "ade", "olu", "ba", "ibe", "oke", "uche", "ezi", "ogun", "ife", "ama",
+            "ko", "bu", "mu", "sa", "ta"], ["fo", "yemi", "nkwo", "ke", "wale", "bayo", "chukwu", "ma", "di",
+                                        "nna", "lu", "ro", "so"]),
+}
+_FOLDS = [("ph", "p"), ("kh", "k"), ("ou", "u"), ("v", "w"), ("y", "i"), ("sh", "ch"), ("oo", "u"), ("e", "a"),
+          ("i", "ee"), ("ch", "tch"), ("x", "s"), ("th", "t")]
+
+
+def _tail_name(rng: np.random.Generator, country: str) -> _N:
+    heads, tails = _SYLLABLES[country]
+    k = int(rng.integers(1, 3))
+    base = "".join(heads[int(rng.integers(len(heads)))] for _ in range(k)) + tails[int(rng.integers(len(tails)))]
+    base = base.capitalize()
+    variants = [base]
+    for a, b in _FOLDS:
+        if a in base.lower() and rng.random() < 0.5:
+            variants.append(base.lower().replace(a, b, 1).capitalize())
+    return ("", variants[:3])
+
+
+def _pools_for(rng: np.random.Generator) -> dict[str, dict]:
+    """Extend each country's common names with a long, Zipf-distributed tail."""
+    out = {}
+    for c, pool in _POOLS.items():
+        p = dict(pool)
+        p["m"] = list(pool["m"]) + [_tail_name(rng, c) for _ in range(60)]
+        p["f"] = list(pool["f"]) + [_tail_name(rng, c) for _ in range(60)]
+        p["fam"] = list(pool["fam"]) + [_tail_name(rng, c) for _ in range(600)]
+        out[c] = p
+    return out
+
 
 def _pick(rng: np.random.Generator, pool: list) -> tuple:
     # Zipf-like: a few names are very common, as in real registers.
@@ -128,14 +172,15 @@ def _write_name(rng: np.random.Generator, name: _N, native_ok: bool) -> str:
 def generate(persons: int = 2000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (records in the exchange template, truth with record_id and person_id)."""
     rng = np.random.default_rng(seed)
-    countries = list(_POOLS)
+    pools = _pools_for(np.random.default_rng(12345))
+    countries = list(pools)
     cw = np.array([_POOLS[c]["w"] for c in countries], dtype=float)
     rows: list[dict] = []
     truth: list[tuple[str, str]] = []
     rid = 0
     for p in range(persons):
         origin = countries[rng.choice(len(countries), p=cw / cw.sum())]
-        pool = _POOLS[origin]
+        pool = pools[origin]
         sex = "female" if rng.random() < 0.6 else "male"
         given = [_pick(rng, pool["f" if sex == "female" else "m"])]
         if rng.random() < 0.15:

@@ -1,0 +1,180 @@
+"""Person clusters from scored pairs, and stable individual ids.
+
+Connected components chain different people together through weak links (A-B
+and B-C accepted, A and C born years apart). So pairs are accepted strongest
+first, and a pair that would put records with conflicting dates of birth or
+sexes into one cluster is refused. Reviewers' labels come first: a 'match'
+label is a forced link, a 'not_match' label a link that may never form.
+
+An individual id must survive re-runs wherever the cluster did not change, so
+that counts, reports and exports stay comparable: it is carried over from the
+previous run's mapping for an unchanged cluster, and otherwise derived from a
+keyed hash of the cluster's smallest record key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ctdata.linkage.features import dob_compatible
+
+_NONE = (None, None, None)
+
+
+def _dob_tuples(features: pd.DataFrame) -> list[tuple]:
+    if "dob_y" not in features.columns:
+        return [_NONE] * len(features)
+    out = []
+    cols = [features[c].to_numpy(dtype=object, na_value=None) if c in features.columns else [None] * len(features)
+            for c in ("dob_y", "dob_m", "dob_d")]
+    for y, m, d in zip(*cols, strict=True):
+        out.append((None if y is None else int(y), None if m is None else int(m), None if d is None else int(d)))
+    return out
+
+
+def constrained_clusters(
+    features: pd.DataFrame,
+    pairs: pd.DataFrame,
+    threshold: float,
+    *,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
+    constrained: bool = True,
+) -> pd.DataFrame:
+    """Cluster records: accept pairs at or above `threshold`, strongest first, refusing conflicts.
+
+    features: record_key plus optional dob_y, dob_m, dob_d, sex (from build_features).
+    pairs: record_key_l, record_key_r, match_probability.
+    Returns a DataFrame record_key, cluster (an integer label, the index of the
+    cluster's first record).
+    """
+    keys = features["record_key"].astype(str).to_numpy()
+    n = len(keys)
+    index = pd.Index(keys)
+    parent = np.arange(n)
+
+    dobs = _dob_tuples(features)
+    sexes = (
+        features["sex"].to_numpy(dtype=object, na_value=None) if "sex" in features.columns else [None] * n
+    )
+    # Per root: distinct known birth dates and sexes, and records it must never join.
+    dob_sets: dict[int, set] = {i: {dobs[i]} for i in range(n) if dobs[i][0] is not None}
+    sex_sets: dict[int, set] = {i: {sexes[i]} for i in range(n) if sexes[i] is not None}
+    forbid: dict[int, list[int]] = {}
+    for a, b in cannot_link:
+        ia, ib = index.get_indexer([str(a), str(b)])
+        if ia >= 0 and ib >= 0:
+            forbid.setdefault(int(ia), []).append(int(ib))
+            forbid.setdefault(int(ib), []).append(int(ia))
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def conflicts(ra: int, rb: int) -> bool:
+        fa, fb = forbid.get(ra), forbid.get(rb)
+        if fa and any(find(y) == rb for y in fa):
+            return True
+        if fb and any(find(y) == ra for y in fb):
+            return True
+        if not constrained:
+            return False
+        sa, sb = sex_sets.get(ra), sex_sets.get(rb)
+        if sa and sb and sa != sb:
+            return True
+        da, db = dob_sets.get(ra), dob_sets.get(rb)
+        if da and db:
+            for x in da:
+                for y in db:
+                    if not dob_compatible(x, y):
+                        return True
+        return False
+
+    def union(ra: int, rb: int) -> None:
+        # keep the root with more state to make merges of small into big cheap
+        if len(dob_sets.get(ra, ())) < len(dob_sets.get(rb, ())):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        if rb in dob_sets:
+            dob_sets.setdefault(ra, set()).update(dob_sets.pop(rb))
+        if rb in sex_sets:
+            sex_sets.setdefault(ra, set()).update(sex_sets.pop(rb))
+        if rb in forbid:
+            forbid.setdefault(ra, []).extend(forbid.pop(rb))
+
+    for a, b in must_link:
+        ia, ib = index.get_indexer([str(a), str(b)])
+        if ia >= 0 and ib >= 0:
+            ra, rb = find(int(ia)), find(int(ib))
+            if ra != rb:
+                union(ra, rb)
+
+    if len(pairs):
+        sel = pairs[pairs["match_probability"] >= threshold]
+        order = np.argsort(-sel["match_probability"].to_numpy(), kind="stable")
+        li = index.get_indexer(sel["record_key_l"].astype(str).to_numpy())[order]
+        ri = index.get_indexer(sel["record_key_r"].astype(str).to_numpy())[order]
+        for a, b in zip(li.tolist(), ri.tolist(), strict=True):
+            if a < 0 or b < 0:
+                continue
+            ra, rb = find(a), find(b)
+            if ra == rb or conflicts(ra, rb):
+                continue
+            union(ra, rb)
+
+    roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
+    return pd.DataFrame({"record_key": keys, "cluster": roots})
+
+
+def derive_id(min_key: str, key: str = "ctdata-individual", salt: int = 0) -> str:
+    digest = hashlib.blake2b(f"{min_key}\x1f{salt}".encode(), key=key.encode()[:64], digest_size=8).hexdigest()
+    return f"I{digest}"
+
+
+def assign_individual_ids(
+    clusters: pd.DataFrame, previous: pd.DataFrame | None = None, key: str = "ctdata-individual"
+) -> pd.DataFrame:
+    """record_key -> individual_id, stable across runs where a cluster is unchanged.
+
+    An unchanged cluster (exactly the same record keys as one of the previous
+    run's individuals) keeps its previous id; any other cluster gets a keyed
+    hash of its smallest record key, salted on the rare collision.
+    """
+    df = clusters[["record_key", "cluster"]].copy()
+    df["record_key"] = df["record_key"].astype(str)
+    grp = df.groupby("cluster")["record_key"]
+    info = pd.DataFrame({"min_key": grp.min(), "size": grp.size()})
+    info["individual_id"] = None
+    if previous is not None and len(previous):
+        prev = previous[["record_key", "individual_id"]].astype(str)
+        prev_size = prev.groupby("individual_id").size()
+        m = df.merge(prev, on="record_key", how="left")
+        g = m.groupby("cluster")["individual_id"]
+        one = g.nunique(dropna=False) == 1
+        first = g.first()
+        cand = pd.DataFrame({"one": one, "prev": first, "size": info["size"]})
+        cand["prev_size"] = cand["prev"].map(prev_size)
+        keep = cand["one"] & cand["prev"].notna() & (cand["prev_size"] == cand["size"])
+        info.loc[keep[keep].index, "individual_id"] = cand.loc[keep, "prev"]
+    used = set(info["individual_id"].dropna())
+    todo = info["individual_id"].isna()
+    ids = []
+    for mk in info.loc[todo, "min_key"]:
+        salt = 0
+        iid = derive_id(mk, key, salt)
+        while iid in used:
+            salt += 1
+            iid = derive_id(mk, key, salt)
+        used.add(iid)
+        ids.append(iid)
+    info.loc[todo, "individual_id"] = ids
+    out = df.merge(info[["individual_id"]], left_on="cluster", right_index=True, how="left")
+    return out[["record_key", "individual_id"]].reset_index(drop=True)

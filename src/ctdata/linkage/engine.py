@@ -1,0 +1,253 @@
+"""The linkage engine: one object whose capabilities are named components, as in Splink.
+
+    linker = Linker(features_df, LinkageSettings())
+    linker.training.estimate()
+    pairs = linker.inference.predict()
+    clusters = linker.clustering.cluster(labels=labels, previous=previous_mapping)
+    scores = linker.evaluation.score(truth)
+    table = linker.explain("R1", "R2")
+
+`link_frame` runs all of it in one call and returns a LinkResult: the
+record_key -> individual_id mapping, the scored pairs, the review queue and the
+settings and model needed to reproduce the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ctdata.errors import ValidationError
+from ctdata.linkage import cluster, evaluate, explain, model, review
+from ctdata.linkage.backends import Backend, make_backend
+from ctdata.linkage.features import VariantDictionary, build_features
+from ctdata.linkage.settings import LinkageSettings
+
+log = logging.getLogger(__name__)
+
+
+class FeaturesComponent:
+    def __init__(self, linker: Linker, raw: pd.DataFrame, dictionary: VariantDictionary | None):
+        self._raw = raw
+        self._dictionary = dictionary
+        self._table: pd.DataFrame | None = None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        if self._table is None:
+            self._table = build_features(self._raw, self._dictionary)
+        return self._table
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.table.columns if c != "record_key"]
+
+
+class TrainingComponent:
+    def __init__(self, linker: Linker):
+        self._l = linker
+        self.trained = False
+
+    def estimate(self) -> None:
+        """Learn the model's parameters without labels (prior, u by sampling, m by EM)."""
+        cols = self._l.features.columns
+        if not model.comparisons_for(cols):
+            raise ValidationError("nothing to link on: none of the person fields has any values")
+        model.train(self._l.splink, cols, self._l.settings)
+        self.trained = True
+
+
+class InferenceComponent:
+    def __init__(self, linker: Linker):
+        self._l = linker
+        self.pairs: pd.DataFrame | None = None
+
+    def predict(self, floor: float | None = None) -> pd.DataFrame:
+        """Scored candidate pairs with probability at or above `floor` (default: the settings' floor)."""
+        if not self._l.training.trained:
+            self._l.training.estimate()
+        f = self._l.settings.candidate_floor if floor is None else floor
+        self.pairs = model.predict(self._l.splink, f)
+        return self.pairs
+
+
+class ClusteringComponent:
+    def __init__(self, linker: Linker):
+        self._l = linker
+        self.clusters: pd.DataFrame | None = None
+
+    def cluster(
+        self,
+        threshold: float | None = None,
+        labels: pd.DataFrame | None = None,
+        previous: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """record_key -> individual_id at `threshold`, with reviewers' labels overriding the model."""
+        pairs = self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
+        raw = self.raw_clusters(pairs, threshold, labels)
+        self.clusters = cluster.assign_individual_ids(raw, previous, key=self._l.settings.id_key)
+        return self.clusters
+
+    def raw_clusters(self, pairs: pd.DataFrame, threshold: float | None = None,
+                     labels: pd.DataFrame | None = None) -> pd.DataFrame:
+        s = self._l.settings
+        must, cannot = review.constraints(labels)
+        return cluster.constrained_clusters(
+            self._l.features.table,
+            pairs,
+            s.threshold if threshold is None else threshold,
+            must_link=must,
+            cannot_link=cannot,
+            constrained=s.constrained,
+        )
+
+
+class EvaluationComponent:
+    def __init__(self, linker: Linker):
+        self._l = linker
+
+    def score(self, truth: pd.DataFrame, clusters: pd.DataFrame | None = None) -> evaluate.Scores:
+        c = clusters if clusters is not None else self._l.clustering.clusters
+        if c is None:
+            c = self._l.clustering.cluster()
+        return evaluate.score_clusters(c, _truth(truth))
+
+    def threshold_curve(self, truth: pd.DataFrame, thresholds: Sequence[float] = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99),
+                        labels: pd.DataFrame | None = None) -> pd.DataFrame:
+        pairs = self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
+        return evaluate.threshold_curve(
+            lambda t: self._l.clustering.raw_clusters(pairs, t, labels), _truth(truth), thresholds
+        )
+
+    def against_labels(self, labels: pd.DataFrame, clusters: pd.DataFrame | None = None) -> dict:
+        c = clusters if clusters is not None else self._l.clustering.clusters
+        if c is None:
+            c = self._l.clustering.cluster()
+        return evaluate.score_labels(c, labels)
+
+
+def _truth(truth: pd.DataFrame) -> pd.DataFrame:
+    if "record_key" not in truth.columns and "record_id" in truth.columns:
+        truth = truth.rename(columns={"record_id": "record_key"})
+    return truth
+
+
+class Linker:
+    """Facade over features, the Splink model, clustering, evaluation and explanation."""
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        settings: LinkageSettings | None = None,
+        *,
+        dictionary: VariantDictionary | None = None,
+        backend: Backend | None = None,
+        threads: int | None = None,
+    ):
+        if hasattr(data, "to_pandas") and not isinstance(data, pd.DataFrame):
+            data = data.to_pandas()  # an Arrow table from the warehouse
+        self.settings = settings or LinkageSettings()
+        self.features = FeaturesComponent(self, data, dictionary)
+        self._backend = backend
+        self._threads = threads
+        self._splink: Any = None
+        self.training = TrainingComponent(self)
+        self.inference = InferenceComponent(self)
+        self.clustering = ClusteringComponent(self)
+        self.evaluation = EvaluationComponent(self)
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = make_backend(self.settings.backend, threads=self._threads)
+        return self._backend
+
+    @property
+    def splink(self) -> Any:
+        """The underlying Splink linker (built on first use)."""
+        if self._splink is None:
+            self._splink = model.build_linker(self.backend, self.features.table, self.settings)
+        return self._splink
+
+    def explain(self, record_key_l: str, record_key_r: str) -> pd.DataFrame:
+        """Waterfall table of match weights for any pair of records (see explain.waterfall_chart)."""
+        if not self.training.trained:
+            self.training.estimate()
+        return explain.waterfall(self.splink, record_key_l, record_key_r)
+
+    def model_json(self) -> dict:
+        return self.splink.misc.save_model_to_json()
+
+    def review_queue(self, labels: pd.DataFrame | None = None) -> review.ReviewQueue:
+        pairs = self.inference.pairs if self.inference.pairs is not None else self.inference.predict()
+        return review.review_queue(pairs, self.settings.uncertain_band, labels)
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+
+
+@dataclass
+class LinkResult:
+    clusters: pd.DataFrame  # record_key, individual_id
+    pairs: pd.DataFrame  # record_key_l, record_key_r, match_weight, match_probability
+    review: review.ReviewQueue
+    settings: LinkageSettings
+    features_used: list[str]
+    model: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def individuals(self) -> int:
+        return int(self.clusters["individual_id"].nunique())
+
+
+def link_frame(
+    df: pd.DataFrame,
+    settings: LinkageSettings | None = None,
+    previous: pd.DataFrame | None = None,
+    labels: pd.DataFrame | None = None,
+    *,
+    threads: int | None = None,
+    keep_model: bool = True,
+) -> LinkResult:
+    """Link a features table (record_key plus any person fields) into individuals.
+
+    previous: last run's record_key -> individual_id mapping, so unchanged
+    clusters keep their ids. labels: reviewers' decisions, which override the model.
+    """
+    settings = settings or LinkageSettings()
+    t0 = time.perf_counter()
+    linker = Linker(df, settings, threads=threads)
+    timings: dict[str, float] = {}
+    try:
+        feats = linker.features.table
+        timings["features_s"] = time.perf_counter() - t0
+        if len(feats) < 2 or not model.comparisons_for(linker.features.columns):
+            clusters = cluster.assign_individual_ids(
+                pd.DataFrame({"record_key": feats["record_key"], "cluster": range(len(feats))}), previous,
+                key=settings.id_key,
+            )
+            empty = pd.DataFrame(columns=["record_key_l", "record_key_r", "match_weight", "match_probability"])
+            return LinkResult(clusters, empty, review.review_queue(empty, settings.uncertain_band), settings,
+                              linker.features.columns, {}, timings)
+        t = time.perf_counter()
+        linker.training.estimate()
+        timings["training_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        pairs = linker.inference.predict()
+        timings["predict_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        clusters = linker.clustering.cluster(labels=labels, previous=previous)
+        timings["cluster_s"] = time.perf_counter() - t
+        queue = linker.review_queue(labels)
+        model_json = linker.model_json() if keep_model else {}
+        timings["total_s"] = time.perf_counter() - t0
+        return LinkResult(clusters, pairs, queue, settings, linker.features.columns, model_json, timings)
+    finally:
+        linker.close()
