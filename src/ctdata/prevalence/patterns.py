@@ -147,9 +147,11 @@ class PatternTable:
         return cls(lists, counts)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, source: str = "table") -> PatternTable:
+    def from_frame(
+        cls, frame: pd.DataFrame, source: str = "table", columns: Sequence[str] | None = None
+    ) -> PatternTable:
         """From a data frame with one 0/1 column per list and a ``count`` column."""
-        columns = [str(c).strip() for c in frame.columns]
+        columns = [str(c).strip() for c in (frame.columns if columns is None else columns)]
         lower = [c.lower() for c in columns]
         if COUNT_COLUMN not in lower:
             raise FileFormatError(f"{source}: no {COUNT_COLUMN!r} column (found: {', '.join(columns)})")
@@ -250,10 +252,16 @@ def parse_pattern_csv(text: str, source: str = "csv") -> PatternTable:
     except csv.Error:
         sep = ","
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+        # header=None: pandas would silently rename a repeated column ("A.1"), hiding the mistake.
+        raw = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, header=None, keep_default_na=False, na_values=[""]
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise FileFormatError(f"{source}: not a readable CSV ({exc})") from exc
-    return PatternTable.from_frame(frame, source=source)
+    header = ["" if pd.isna(v) else str(v) for v in raw.iloc[0]]
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = range(len(header))
+    return PatternTable.from_frame(frame, source=source, columns=header)
 
 
 def patterns_from_links(
@@ -282,10 +290,10 @@ def patterns_from_links(
     if lists is None:
         names = _check_list_names(present)
     else:
-        names = _check_list_names(lists)
-        unknown = sorted(set(present) - set(names))
+        unknown = sorted(set(present) - {str(x).strip() for x in lists})
         if unknown:
             raise ValidationError(f"linked data has lists not asked for: {', '.join(unknown)}")
+        names = _check_list_names(lists)
     bit = {name: 1 << i for i, name in enumerate(names)}
     codes = data[list_col].map(bit).groupby(data[individual_col]).sum()
     counts = np.bincount(codes.to_numpy(dtype=np.int64), minlength=2 ** len(names))[1:]
