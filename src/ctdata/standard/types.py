@@ -140,3 +140,32 @@ TextList = Annotated[
     BeforeValidator(lambda v: [] if v is None else [s.strip() for s in (v if isinstance(v, list) else str(v).split(";")) if s.strip()]),
     PlainSerializer(lambda v: v),
 ]
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def parser_for(kind: str, vocabulary: Vocabulary | None = None) -> Any:
+    """The single-value parser behind a template column kind (raises ValueError on bad input).
+
+    Importers validate column by column with these, caching per distinct value,
+    which is what makes million-row imports fast; the models use the same
+    functions, so both accept and reject exactly the same values.
+    """
+    if kind == "code":
+        return code_of(vocabulary).__metadata__[0].func  # type: ignore[arg-type]
+    if kind == "codes":
+        return codes_of(vocabulary).__metadata__[0].func  # type: ignore[arg-type]
+    return {
+        "text": _text,
+        "country": _country,
+        "countries": _countries,
+        "date": _partial_date,
+        "partial_date": _partial_date,
+        "int": _int,
+        "bool": _bool,
+    }[kind]

@@ -1,0 +1,115 @@
+"""Turn one validated template row into the store's person and case-record values.
+
+Kept apart from the loader so that the importers, the quarantine retry and the
+case services derive ages, bands and pseudonyms by one set of rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from typing import Any
+
+from ctdata.standard.dates import PartialDate, age_on, parse_partial_date
+from ctdata.standard.vocab import age_band
+from ctdata.store.crypto import KeyRing
+
+LIST_FIELDS = ("exploitation_types", "labour_sectors", "sexual_exploitation_types", "means_of_control",
+               "recruiter_relation")
+
+
+def _list(v: Any) -> list[str] | None:
+    """Lists keep None (unknown) apart from [] (known to be none)."""
+    if v is None:
+        return None
+    return list(v)
+
+
+def row_hash(values: dict[str, Any]) -> str:
+    """Content digest of a validated row (field order is the template's, so repr is stable)."""
+    return hashlib.sha256(repr(tuple(values.items())).encode()).hexdigest()
+
+
+@lru_cache(maxsize=65536)
+def _pdate(text: str | None, field: str) -> PartialDate | None:
+    return parse_partial_date(text, field=field)
+
+
+def derive(row: dict[str, Any]) -> dict[str, Any]:
+    """Ages and child flags from what the row knows, by the counting rules of DESIGN.md section 5."""
+    reg = _pdate(row.get("registration_date"), "registration_date")
+    dob = _pdate(row.get("date_of_birth"), "date_of_birth")
+    age_reg = row.get("age_at_registration")
+    if age_reg is None and dob is not None and reg is not None:
+        age_reg = age_on(dob, reg)
+    band = row.get("age_band") or age_band(age_reg)
+    child_reg = row.get("child_at_registration")
+    if age_reg is not None:
+        child_reg = age_reg < 18
+    elif child_reg is None and band is not None:
+        child_reg = band in ("0-8", "9-17")
+    age_exp = row.get("age_at_exploitation")
+    child_exp = row.get("child_at_exploitation")
+    if age_exp is not None:
+        child_exp = age_exp < 18
+    return {
+        "registration_year": reg.year if reg else None,
+        "age_at_registration": age_reg,
+        "age_band": band,
+        "child_at_registration": child_reg,
+        "age_at_exploitation": age_exp,
+        "child_at_exploitation": child_exp,
+    }
+
+
+def person_values(row: dict[str, Any], keys: KeyRing, source: str) -> dict[str, Any]:
+    given, family, dob = row.get("given_name"), row.get("family_name"), row.get("date_of_birth")
+    doc = row.get("id_document_number")
+    if given or family or doc:
+        pkey = keys.pseudonym(given, family, dob, doc)
+    else:
+        pkey = keys.pseudonym(source, row.get("record_id"), purpose="record")
+    return {
+        "person_key": pkey,
+        "given_name_enc": keys.encrypt(given, "given_name"),
+        "family_name_enc": keys.encrypt(family, "family_name"),
+        "date_of_birth_enc": keys.encrypt(dob, "date_of_birth"),
+        "id_document_enc": keys.encrypt(doc, "id_document_number"),
+        "sex": row.get("sex"),
+        "citizenship": _list(row.get("citizenship")),
+        "languages": _list(row.get("languages")),
+    }
+
+
+def case_values(row: dict[str, Any], *, source: str, source_kind: str, batch_id: int | None,
+                digest: str) -> dict[str, Any]:
+    d = derive(row)
+    status = row.get("status") or ("victim_of_trafficking" if source_kind == "public_release" else "screening")
+    consent_research = row.get("consent_research")
+    if consent_research is None and source_kind == "public_release":
+        consent_research = True
+    values = {
+        "source": source,
+        "source_record_id": str(row["record_id"]),
+        "source_kind": source_kind,
+        "import_batch_id": batch_id,
+        "agency": row.get("agency") or "unknown",
+        "office_country": row.get("office_country"),
+        "current_office_country": row.get("office_country"),
+        "current_agency": row.get("agency") or "unknown",
+        "data_source": row.get("data_source"),
+        "registration_date": row.get("registration_date"),
+        "status": status,
+        "country_of_exploitation": row.get("country_of_exploitation"),
+        "exploitation_start": row.get("exploitation_start"),
+        "referral_from_office": row.get("referral_from_office"),
+        "consent_assistance": row.get("consent_assistance"),
+        "consent_research": consent_research,
+        "consent_sharing": _list(row.get("consent_sharing")),
+        "row_hash": digest,
+        "version": 1,
+    }
+    for f in LIST_FIELDS:
+        values[f] = _list(row.get(f))
+    values.update(d)
+    return values

@@ -1,0 +1,116 @@
+"""Field encryption (AES-GCM) and pseudonyms (HMAC-SHA256).
+
+Names, dates of birth and document numbers are the fields whose leak can get
+someone hurt, so they are encrypted before they reach the database. The key
+file holds two independent keys: one to encrypt, one to derive ``person_key``
+pseudonyms, so linkage can run on pseudonyms without the power to decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import stat
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ctdata.config import settings
+from ctdata.errors import ConfigError
+
+_VERSION = b"\x01"
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    enc_key: bytes
+    mac_key: bytes
+    key_id: str
+
+    @property
+    def _aead(self) -> AESGCM:
+        aead = self.__dict__.get("_aead_cache")
+        if aead is None:
+            aead = AESGCM(self.enc_key)
+            object.__setattr__(self, "_aead_cache", aead)
+        return aead
+
+    def encrypt(self, value: str | None, context: str = "") -> bytes | None:
+        """Encrypt one field; the context (field name) is bound as associated data."""
+        if value is None or value == "":
+            return None
+        nonce = os.urandom(12)
+        return _VERSION + nonce + self._aead.encrypt(nonce, value.encode("utf-8"), context.encode())
+
+    def decrypt(self, blob: bytes | None, context: str = "") -> str | None:
+        if blob is None:
+            return None
+        blob = bytes(blob)
+        if blob[:1] != _VERSION:
+            raise ConfigError("encrypted field has an unknown format version")
+        try:
+            return self._aead.decrypt(blob[1:13], blob[13:], context.encode()).decode("utf-8")
+        except InvalidTag:
+            raise ConfigError("cannot decrypt a protected field: wrong key file for this database") from None
+
+    def pseudonym(self, *parts: object, purpose: str = "person") -> str:
+        """Keyed, deterministic pseudonym of normalised parts (same input, same pseudonym)."""
+        text = "\x1f".join(_norm(p) for p in parts)
+        digest = hmac.new(self.mac_key, f"{purpose}\x1e{text}".encode(), hashlib.sha256).hexdigest()
+        return digest[:32]
+
+
+def _norm(value: object) -> str:
+    if value is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(value)).casefold()
+    return " ".join(s.split())
+
+
+def _create(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "version": 1,
+        "enc_key": base64.b64encode(AESGCM.generate_key(bit_length=256)).decode(),
+        "mac_key": base64.b64encode(os.urandom(32)).decode(),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh)
+
+
+def load_keyring(path: Path | None = None) -> KeyRing:
+    """Load the key file, creating it (mode 0600) on first use."""
+    path = Path(path or settings().key_file)
+    if not path.exists():
+        try:
+            _create(path)
+        except FileExistsError:
+            pass
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"{path}: key file is readable by others (mode {oct(mode)}); run chmod 600 on it")
+    try:
+        data = json.loads(path.read_text())
+        enc, mac = base64.b64decode(data["enc_key"]), base64.b64decode(data["mac_key"])
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(f"{path}: not a ctdata key file ({exc})") from None
+    if len(enc) != 32 or len(mac) != 32:
+        raise ConfigError(f"{path}: keys must be 256-bit")
+    return KeyRing(enc, mac, hashlib.sha256(enc + mac).hexdigest()[:12])
+
+
+@lru_cache(maxsize=4)
+def keyring_for(path: str) -> KeyRing:
+    return load_keyring(Path(path))
+
+
+def keyring() -> KeyRing:
+    return keyring_for(str(settings().key_file))
