@@ -72,7 +72,8 @@ class InferenceComponent:
         if not self._l.training.trained:
             self._l.training.estimate()
         f = self._l.settings.candidate_floor if floor is None else floor
-        self.pairs = model.predict(self._l.splink, f)
+        self.pairs = model.predict(self._l.splink, f, n_records=len(self._l.features.table),
+                                   recalibrate=self._l.settings.recalibrate_prior)
         return self.pairs
 
 

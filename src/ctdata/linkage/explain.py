@@ -51,14 +51,13 @@ def waterfall(linker: Any, key_l: str, key_r: str) -> pd.DataFrame:
             (lvl.label_for_charts for lvl in comp.comparison_levels if lvl.comparison_vector_value == gamma),
             str(gamma),
         )
-        bf = scored.get(f"bf_{out}")
-        bf = 1.0 if bf is None or _isnull(bf) else float(bf)
-        rows.append({"step": i, "comparison": out, "level": label, "bayes_factor": bf,
-                     "match_weight": math.log2(bf) if bf > 0 else float("-inf")})
-        tf = scored.get(f"bf_tf_adj_{out}")
-        if tf is not None and not _isnull(tf) and float(tf) != 1.0:
+        w = scored.get(f"mw_{out}")
+        w = 0.0 if w is None or _isnull(w) else float(w)
+        rows.append({"step": i, "comparison": out, "level": label, "bayes_factor": 2.0**w, "match_weight": w})
+        tf = scored.get(f"mw_tf_adj_{out}")
+        if tf is not None and not _isnull(tf) and float(tf) != 0.0:
             rows.append({"step": i, "comparison": f"{out} (name frequency)", "level": "term frequency adjustment",
-                         "bayes_factor": float(tf), "match_weight": math.log2(float(tf))})
+                         "bayes_factor": 2.0 ** float(tf), "match_weight": float(tf)})
     df = pd.DataFrame(rows)
     df["cumulative"] = df["match_weight"].cumsum()
     df["probability"] = 1 / (1 + 2 ** (-df["cumulative"]))

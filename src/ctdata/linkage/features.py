@@ -301,18 +301,20 @@ def _name_parts(given: str | None, family: str | None, vd: VariantDictionary) ->
     gt, ft = tokens(given), tokens(family)
     alltok = gt + ft
     if not alltok:
-        return (None,) * 9
+        return (None,) * len(NAME_FEATURES)
     var = [vd.key(t) for t in alltok]
     full = " ".join(alltok)
     name_sorted = " ".join(sorted(alltok))
     name_var = " ".join(sorted(var))
     name_skel = " ".join(sorted({skeleton(v) for v in var}))
-    name_dm = " ".join(sorted({double_metaphone(t) for t in alltok}))
+    dms = sorted({double_metaphone(t) for t in alltok})
+    name_dm = " ".join(dms)
+    svar = sorted(var)
     g1 = vd.key(gt[0]) if gt else None
     f1 = vd.key(ft[-1]) if ft else None
     gdm = double_metaphone(gt[0]) if gt else None
     fdm = double_metaphone(ft[-1]) if ft else None
-    return (full, name_sorted, name_var, name_skel, name_dm, g1, f1, gdm, fdm)
+    return (full, name_sorted, name_var, name_skel, name_dm, g1, f1, gdm, fdm, svar[0], svar[-1], dms[0], dms[-1])
 
 
 NAME_FEATURES = (
@@ -325,6 +327,10 @@ NAME_FEATURES = (
     "family_var1",
     "given_dm1",
     "family_dm1",
+    "tok_a",  # first and last of the sorted variant keys: blocking keys that ignore name order
+    "tok_b",
+    "dm_a",
+    "dm_b",
 )
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ctdata.linkage.backends import Backend, sql_for
@@ -173,35 +174,40 @@ def comparisons_for(cols: Iterable[str], dialect: str = "duckdb") -> list[dict]:
 def default_blocking_rules(cols: Iterable[str]) -> list[str]:
     """Candidate pairs: each rule joins on a selective key, so pairs grow about linearly.
 
-    Names agree on variant keys and birth year; or one name part and the full
-    birth date (a typo in the other part); or both phonetic keys and the year;
-    or the names and a transfer between the two offices (birth date missing).
+    Names agree (as variant keys, sounds or consonant skeletons) with the birth
+    year; or one name token and the full birth date (a typo in the other);
+    or the names and a transfer between the two offices; or, where one side
+    has no date of birth, the names and the sex. Name tokens are sorted, so
+    swapped given and family names block together.
     """
     c = set(cols)
     rules: list[str] = []
     names = "name_var" in c
     if names and "dob_y" in c:
         rules.append("l.name_var = r.name_var AND l.dob_y = r.dob_y")
-    if "given_var1" in c and "dob_full" in c:
-        rules.append("l.given_var1 = r.given_var1 AND l.dob_full = r.dob_full")
-    if "family_var1" in c and "dob_full" in c:
-        rules.append("l.family_var1 = r.family_var1 AND l.dob_full = r.dob_full")
-    if "given_var1" in c and "family_var1" in c and "dob_full" in c:
-        rules.append("l.given_var1 = r.family_var1 AND l.family_var1 = r.given_var1 AND l.dob_y = r.dob_y")
-    if "given_dm1" in c and "family_dm1" in c and "dob_y" in c:
-        rules.append("l.given_dm1 = r.given_dm1 AND l.family_dm1 = r.family_dm1 AND l.dob_y = r.dob_y")
+        rules.append("l.name_dm = r.name_dm AND l.dob_y = r.dob_y")
+        rules.append("l.name_skel = r.name_skel AND l.dob_y = r.dob_y")
+    if names and "dob_full" in c:
+        rules.append("l.tok_a = r.tok_a AND l.dob_full = r.dob_full")
+        rules.append("l.tok_b = r.tok_b AND l.dob_full = r.dob_full")
+        rules.append("l.tok_a = r.tok_b AND l.dob_full = r.dob_full")
+        rules.append("l.tok_b = r.tok_a AND l.dob_full = r.dob_full")
+    if names and "dob_m" in c:
+        rules.append("l.dm_a = r.dm_a AND l.dob_y = r.dob_y AND l.dob_m = r.dob_m")
+        rules.append("l.dm_b = r.dm_b AND l.dob_y = r.dob_y AND l.dob_m = r.dob_m")
     if names and "referral_from_office" in c and "office_country" in c:
         rules.append("l.name_var = r.name_var AND l.referral_from_office = r.office_country")
         rules.append("l.name_var = r.name_var AND l.office_country = r.referral_from_office")
-    if names and "dob_y" in c and "sex" in c:
-        # pairs where a date of birth is missing: same names, same sex, and one side has no year
-        rules.append("l.name_var = r.name_var AND l.sex = r.sex AND (l.dob_y IS NULL OR r.dob_y IS NULL)")
-    elif names and "dob_y" in c:
-        rules.append("l.name_var = r.name_var AND (l.dob_y IS NULL OR r.dob_y IS NULL)")
+    if names and "dob_y" in c:
+        # one side has no date of birth: names and sex (the null test on one side is pushed below the join)
+        sex = " AND l.sex = r.sex" if "sex" in c else ""
+        for key in ("name_var", "name_dm", "name_skel"):
+            rules.append(f"l.{key} = r.{key}{sex} AND l.dob_y IS NULL")
+            rules.append(f"l.{key} = r.{key}{sex} AND r.dob_y IS NULL")
     if names and "dob_y" not in c:
         rules.append("l.name_var = r.name_var")
-        if "given_dm1" in c and "family_dm1" in c:
-            rules.append("l.given_dm1 = r.given_dm1 AND l.family_dm1 = r.family_dm1")
+        rules.append("l.name_dm = r.name_dm")
+        rules.append("l.name_skel = r.name_skel")
     if not names and "dob_full" in c:
         rules.append("l.dob_full = r.dob_full")
     return rules
@@ -267,13 +273,72 @@ def train(linker: Any, cols: Iterable[str], settings: LinkageSettings) -> None:
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs
         )
+    floor_m_probabilities(linker, settings.m_floor)
 
 
-def predict(linker: Any, floor: float) -> pd.DataFrame:
-    """Scored candidate pairs at or above `floor`, as pandas (record_key_l, record_key_r, weight, probability)."""
-    sdf = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
-    sql = (
-        f"SELECT record_key_l, record_key_r, match_weight, match_probability FROM {sdf.physical_name}"
-    )
+def floor_m_probabilities(linker: Any, floor: float) -> None:
+    """Keep every non-null level's m probability at least `floor`, then renormalise.
+
+    EM happily learns m = 0 for 'sex differs' or 'citizenship differs' when the
+    training blocks never saw such a match; that turns one clerical slip into
+    a veto of -40 bits or more. Real registers do contain such slips.
+    """
+    for comp in linker._settings_obj.comparisons:
+        levels = [lvl for lvl in comp.comparison_levels if not lvl.is_null_level]
+        ms = [lvl.m_probability for lvl in levels]
+        if any(m is None for m in ms):
+            continue
+        raised = [max(float(m), floor) for m in ms]
+        total = sum(raised)
+        for lvl, m in zip(levels, raised, strict=True):
+            lvl.m_probability = m / total
+
+
+def predict(linker: Any, floor: float, n_records: int | None = None, recalibrate: bool = True) -> pd.DataFrame:
+    """Scored candidate pairs at or above `floor`, as pandas (record_key_l, record_key_r, weight, probability).
+
+    With `recalibrate`, the prior (probability that two random records match)
+    is re-estimated from the scored candidates themselves before filtering;
+    see `recalibrate_prior`.
+    """
+    low = min(floor, 1e-4) if recalibrate and n_records else floor
+    sdf = linker.inference.predict(threshold_match_probability=low, warning_mode="never")
+    sql = f"SELECT record_key_l, record_key_r, match_weight, match_probability FROM {sdf.physical_name}"
     out = linker.misc.query_sql(sql, output_type="pandas")
+    sdf.drop_table_from_database_and_remove_from_cache()
+    if recalibrate and n_records and len(out):
+        out = recalibrate_prior(linker, out, n_records)
+    return out[out["match_probability"] >= floor].reset_index(drop=True)
+
+
+def recalibrate_prior(linker: Any, pairs: pd.DataFrame, n_records: int, iterations: int = 50) -> pd.DataFrame:
+    """Re-estimate the prior as the expected number of matching pairs over all pairs (EM on lambda).
+
+    The first estimate comes from deterministic rules and an assumed recall;
+    when many dates of birth are missing that recall is much lower than
+    assumed and the prior too small, which costs recall everywhere. With m and
+    u fixed, the expected share of matches among all pairs is a fixed point
+    that a few iterations find; changing the prior shifts every match weight
+    by the same amount, so this needs no new SQL.
+    """
+    total = n_records * (n_records - 1) / 2
+    settings = linker._settings_obj
+    p0 = settings._probability_two_random_records_match
+    w = pairs["match_weight"].to_numpy(dtype="float64")
+    logit0 = np.log2(p0 / (1 - p0))
+    lam = p0
+    for _ in range(iterations):
+        shift = np.log2(lam / (1 - lam)) - logit0
+        expected = float((1.0 / (1.0 + np.exp2(-(w + shift)))).sum())
+        new = min(max(expected / total, 1e-12), 0.5)
+        if abs(new - lam) <= 1e-4 * lam:
+            lam = new
+            break
+        lam = new
+    shift = np.log2(lam / (1 - lam)) - logit0
+    settings._probability_two_random_records_match = lam
+    out = pairs.copy()
+    out["match_weight"] = w + shift
+    out["match_probability"] = 1.0 / (1.0 + np.exp2(-out["match_weight"].to_numpy()))
+    log.info("prior recalibrated from %.3g to %.3g", p0, lam)
     return out

@@ -34,6 +34,8 @@ class LinkageSettings:
     seed: int = 42
     u_max_pairs: float = 2e6
     em_max_pairs: float = 2e6
+    m_floor: float = 0.005
+    recalibrate_prior: bool = True
     prior_recall: float = 0.7
     candidate_floor: float = 0.05
     constrained: bool = True
