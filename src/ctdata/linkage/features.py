@@ -49,6 +49,11 @@ _DOUBLE = re.compile(r"(.)\1+")
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), r)
     for p, r in (
+        # Cyrillic as German, Polish and French offices write it (щ, ч, ш, й/я/ю)
+        (r"schtsch|shch|szcz|chtch", "sh"),
+        (r"tsch|tch|cz", "ch"),
+        (r"sch|sz", "sh"),
+        (r"j", "y"),
         (r"ph", "p"),
         (r"kh", "k"),
         (r"th", "t"),
