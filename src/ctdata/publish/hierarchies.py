@@ -1,6 +1,7 @@
 """Generalisation hierarchies for the quasi-identifiers of a release.
 
-A hierarchy maps a value to coarser labels, level by level, ending in ``*``
+A hierarchy maps a value to coarser labels (country -> M49 intermediate
+region where one exists, else sub-region -> sub-region -> region), level by level, ending in ``*``
 (fully suppressed). Publication engines work on the distinct values of a
 column only (a few hundred at most), so the hierarchies are plain Python
 functions; the engines turn them into integer lookup tables and stay
@@ -119,6 +120,12 @@ def _year(value: object, level: int) -> object:
     return f"{start}-{start + width - 1}"
 
 
+def intermediate_of(alpha2: str) -> str | None:
+    """M49 intermediate region (e.g. Western Africa), else None; a hook like ``m49_of``."""
+    row = regions.m49_table().get(alpha2)
+    return row.intermediate_region or None if row else None
+
+
 def _country(value: object, level: int) -> object:
     v = str(value)
     if level == 0:
@@ -126,7 +133,9 @@ def _country(value: object, level: int) -> object:
     m = m49_of(v)
     if m is None:
         return OTHER
-    return m[level - 1]
+    if level == 1:
+        return intermediate_of(v) or m[0]
+    return m[level - 2]
 
 
 def _identity(value: object, level: int) -> object:
@@ -138,7 +147,9 @@ YEAR = Hierarchy("registration_year", ("year", "2-year period", "5-year period",
 
 
 def country_hierarchy(name: str) -> Hierarchy:
-    return Hierarchy(name, ("country", "M49 sub-region", "M49 region", STAR), _country)
+    return Hierarchy(
+        name, ("country", "M49 intermediate region", "M49 sub-region", "M49 region", STAR), _country
+    )
 
 
 def flat_hierarchy(name: str) -> Hierarchy:

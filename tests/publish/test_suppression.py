@@ -1,0 +1,59 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ctdata.errors import CtdataError
+from ctdata.publish.suppression import TOTAL, attack_bounds, crosstab, suppress
+
+
+def test_single_small_cell_gets_complements():
+    t = pd.DataFrame([[50, 3, 40], [60, 70, 80], [20, 30, 90]], index=list("abc"), columns=list("xyz"))
+    s = suppress(t, k=5)
+    assert s.primary.loc["a", "y"]
+    assert s.suppressed.to_numpy().sum() >= 4  # a cycle needs at least four cells
+    assert s.values.loc[TOTAL, TOTAL] == t.to_numpy().sum()
+    for lo, hi in attack_bounds(s.values).values():
+        assert hi - lo >= 1
+
+
+def test_margins_are_consistent_when_nothing_is_small():
+    t = pd.DataFrame([[50, 30], [60, 70]])
+    s = suppress(t, k=11)
+    assert s.report()["primary"] == 0 and s.report()["secondary"] == 0
+    assert s.values.iloc[-1, -1] == 210
+
+
+def test_one_row_table_hides_matching_column_totals():
+    t = pd.DataFrame([[3, 50, 40]], index=["only"])
+    s = suppress(t, k=5)
+    for lo, hi in attack_bounds(s.values).values():
+        assert hi - lo >= 1
+
+
+def test_crosstab_from_records(rows):
+    s = crosstab(rows, "sex", "citizenship", k=11)
+    assert s.values.shape[0] == rows["sex"].astype("string").fillna("Unknown").nunique() + 1
+    bad = s.values.to_numpy(dtype=float, na_value=np.nan)
+    assert not ((bad > 0) & (bad < 11)).any()
+
+
+def test_rejects_bad_input():
+    with pytest.raises(CtdataError):
+        suppress(pd.DataFrame([[1, -2]]), k=3)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(2, 11), st.data())
+def test_totals_cannot_recover_a_suppressed_cell(n_rows, n_cols, k, data):
+    cells = data.draw(st.lists(st.integers(0, 40), min_size=n_rows * n_cols, max_size=n_rows * n_cols))
+    t = pd.DataFrame(np.array(cells).reshape(n_rows, n_cols))
+    try:
+        s = suppress(t, k=k)
+    except CtdataError:
+        return  # too small to protect: refused, nothing published
+    published = s.values.to_numpy(dtype=float, na_value=np.nan)
+    assert not ((published > 0) & (published < k)).any()
+    for cell, (lo, hi) in attack_bounds(s.values).items():
+        assert hi - lo >= 1, f"cell {cell} is determined by the published table"
