@@ -283,7 +283,7 @@ class ImportBatch(Base):
     source: Mapped[str] = mapped_column(String(80))
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    release: Mapped[str | None] = mapped_column(String(40))
+    release: Mapped[str | None] = mapped_column(String(120))
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     loaded: Mapped[int] = mapped_column(Integer, default=0)
     already_present: Mapped[int] = mapped_column(Integer, default=0)

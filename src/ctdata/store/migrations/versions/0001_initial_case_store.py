@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=80), nullable=False),
     sa.Column('path', sa.Text(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('release', sa.String(length=40), nullable=True),
+    sa.Column('release', sa.String(length=120), nullable=True),
     sa.Column('rows_read', sa.Integer(), nullable=False),
     sa.Column('loaded', sa.Integer(), nullable=False),
     sa.Column('already_present', sa.Integer(), nullable=False),
