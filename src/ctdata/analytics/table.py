@@ -1,0 +1,102 @@
+"""The one result shape of every indicator: a small table plus what a reader needs to trust it.
+
+Every share is of records with a known value; the unknown count travels beside
+the table, as does the unit (instances of assistance, individuals, journey
+legs, USD), a source note and the exact SQL, so a figure in the report can be
+re-run by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+INSTANCES = "instances of assistance"
+INDIVIDUALS = "individuals"
+NOT_LINKED = "not yet linked"
+SOURCE_NOTE = (
+    "Source: ctdata warehouse (assisted cases only; an individual assisted by two offices is "
+    "counted twice as instances of assistance)."
+)
+
+
+@dataclass
+class IndicatorTable:
+    """Columns of ``data``: value (code), label (display), count, share (of known); extra columns allowed.
+
+    ``known`` is the denominator of ``share``; ``unknown`` the records left out of it.
+    ``individuals`` is the number of distinct linked persons behind the counted
+    records, or the text "not yet linked" when linkage has not run.
+    """
+
+    name: str
+    title: str
+    data: pd.DataFrame
+    unit: str = INSTANCES
+    known: float = 0
+    unknown: int = 0
+    individuals: int | str | None = NOT_LINKED
+    source: str = SOURCE_NOTE
+    note: str = ""
+    sql: str = ""
+    params: list[Any] = field(default_factory=list)
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return self.known + self.unknown
+
+    @property
+    def empty(self) -> bool:
+        return self.data.empty or float(self.data["count"].sum()) == 0
+
+    def share_of(self, value: Any) -> float | None:
+        """The share of one value (None when absent or nothing known)."""
+        rows = self.data[self.data["value"] == value]
+        if rows.empty or not self.known:
+            return None
+        s = rows["share"].iloc[0]
+        return None if s is None or (isinstance(s, float) and math.isnan(s)) else float(s)
+
+    def count_of(self, value: Any) -> float:
+        rows = self.data[self.data["value"] == value]
+        return 0 if rows.empty else float(rows["count"].iloc[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = self.data.astype(object).where(self.data.notna(), None).to_dict(orient="records")
+        return {
+            "name": self.name,
+            "title": self.title,
+            "unit": self.unit,
+            "known": _num(self.known),
+            "unknown": int(self.unknown),
+            "individuals": self.individuals,
+            "source": self.source,
+            "note": self.note,
+            "filters": self.filters,
+            "sql": self.sql,
+            "params": [p for p in self.params],
+            "rows": [{k: _num(v) for k, v in r.items()} for r in rows],
+        }
+
+    def to_csv(self, path: Path | str | None = None) -> str:
+        """The rows as CSV, followed by no footer (unknown and unit are in the XLSX notes and to_dict)."""
+        buf = io.StringIO()
+        self.data.to_csv(buf, index=False)
+        text = buf.getvalue()
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+
+def _num(v: Any) -> Any:
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    return v
