@@ -1,0 +1,432 @@
+"""Names per naming culture, and how each office writes them.
+
+Every name has ten *forms*: 0 native script, 1 native script as a
+Russian-speaking office writes it, 2-9 Latin spellings. For Cyrillic names
+the Latin forms are real transliteration schemes (see transliterate.py); for
+Arabic, Lao, Khmer, Thai, Burmese and Ge'ez names they cycle through the
+romanisations listed in data/names.txt; for Latin names through variant
+spellings. All forms are computed once into object tables, so rendering a
+million records is a pair of fancy-indexing operations; only the few records
+that get a typo pass through Python string code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from ctdata.simulate.transliterate import (
+    feminine_surname,
+    latin_variants,
+    romanise,
+    ukrainian_to_russian,
+)
+
+N_FORMS = 10
+LATIN_FORMS = np.arange(2, N_FORMS)
+#: How often each Latin form is chosen when the office has no scheme of its own.
+LATIN_FORM_WEIGHTS = np.array([0.40, 0.18, 0.12, 0.08, 0.08, 0.05, 0.05, 0.04])
+
+SCRIPT_CODES = {
+    "latin": 0,
+    "cyrillic": 1,
+    "arabic": 2,
+    "lao": 3,
+    "khmer": 4,
+    "thai": 5,
+    "burmese": 6,
+    "ethiopic": 7,
+}
+
+#: Script an office writes natively (offices not listed write Latin).
+OFFICE_SCRIPT: dict[str, str] = {
+    **{c: "cyrillic" for c in ("RU", "UA", "BY", "KZ", "KG", "TJ", "UZ", "MN", "BG", "RS", "MK")},
+    **{
+        c: "arabic"
+        for c in (
+            "YE",
+            "EG",
+            "SY",
+            "IQ",
+            "SD",
+            "SA",
+            "JO",
+            "LB",
+            "LY",
+            "MA",
+            "TN",
+            "DZ",
+            "AE",
+            "OM",
+            "KW",
+            "QA",
+            "BH",
+            "PS",
+            "AF",
+            "IR",
+        )
+    },
+    "LA": "lao",
+    "KH": "khmer",
+    "TH": "thai",
+    "MM": "burmese",
+    "ET": "ethiopic",
+    "ER": "ethiopic",
+}
+RUSSIAN_SPEAKING_OFFICES = frozenset({"RU", "KZ", "KG", "TJ", "UZ", "BY"})
+
+#: Latin form an office prefers for Cyrillic names (its national transliteration habit).
+CYRILLIC_OFFICE_FORM: dict[str, int] = {
+    "UA": 2,
+    "RU": 3,
+    "KZ": 3,
+    "KG": 3,
+    "BY": 3,
+    "TJ": 3,
+    "MD": 3,
+    "AM": 3,
+    "AZ": 3,
+    "GE": 3,
+    "TM": 3,
+    "DE": 4,
+    "AT": 4,
+    "CH": 4,
+    "NL": 4,
+    "FR": 5,
+    "BE": 5,
+    "LU": 5,
+    "PL": 6,
+    "CZ": 8,
+    "SK": 8,
+    "HR": 8,
+    "SI": 8,
+    "UZ": 9,
+    "TR": 7,
+    "IL": 7,
+    "AE": 7,
+}
+
+
+@dataclass
+class Culture:
+    """A naming culture: its lists (as rows of the global tables) and its habits."""
+
+    name: str
+    script: str
+    countries: list[str]
+    order: str = "given_first"
+    gendered_family: bool = False
+    patronymic: float = 0.0
+    double_family: float = 0.0
+    merge: float = 0.0
+    swap: float = 0.0
+    given_f: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    given_m: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    family_m: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    family_f: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    patronym: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+@dataclass
+class NameBook:
+    """All cultures plus the global form tables (rows: names, columns: forms)."""
+
+    cultures: list[Culture]
+    given: np.ndarray  # object [n_given, N_FORMS]
+    family: np.ndarray  # object [n_family, N_FORMS]
+    culture_of_country: dict[str, int]
+
+    def culture_index(self, countries: np.ndarray) -> np.ndarray:
+        """Culture of each citizenship code; unknown or unlisted countries get the European list."""
+        default = next(i for i, c in enumerate(self.cultures) if c.name == "european")
+        uniq, inv = np.unique(countries.astype(str), return_inverse=True)
+        codes = np.array([self.culture_of_country.get(u, default) for u in uniq], dtype=np.int64)
+        return codes[inv]
+
+
+def _parse(text: str) -> dict[str, dict[str, str]]:
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        if current is None:
+            raise ValueError(f"names.txt: entry outside a section: {line!r}")
+        key, _, value = line.partition("=")
+        current[key.strip()] = value.strip()
+    return sections
+
+
+def _entries(value: str) -> list[tuple[str, str, list[str]]]:
+    """Parse 'NATIVE[>ALT][=V1/V2]' entries into (native, alt, latin variants)."""
+    out = []
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        head, _, latin = item.partition("=")
+        native, _, alt = head.partition(">")
+        variants = [v.strip() for v in latin.split("/") if v.strip()]
+        out.append((native.strip(), alt.strip() or native.strip(), variants))
+    return out
+
+
+def _cyrillic_forms(native: str, alt: str, culture: str) -> list[str]:
+    central = culture == "central_asian"
+    return [
+        native,
+        alt,
+        romanise(native, "bgn" if central else "ua2010"),
+        romanise(alt, "bgn"),
+        romanise(native, "german"),
+        romanise(native, "french"),
+        romanise(native, "polish"),
+        romanise(alt, "informal"),
+        romanise(native, "scholarly"),
+        romanise(native, "uzbek_latin" if central else "informal"),
+    ]
+
+
+def _forms(script: str, culture: str, native: str, alt: str, variants: list[str]) -> list[str]:
+    if script == "cyrillic":
+        return _cyrillic_forms(native, alt, culture)
+    if script == "latin":
+        spellings = latin_variants(native, variants)
+        return [native, native] + [spellings[k % len(spellings)] for k in range(N_FORMS - 2)]
+    spellings = variants or [native]
+    return [native, native] + [spellings[k % len(spellings)] for k in range(N_FORMS - 2)]
+
+
+@lru_cache(maxsize=1)
+def load_namebook() -> NameBook:
+    """Read data/names.txt and build the form tables (cached: the book is immutable)."""
+    text = resources.files("ctdata.simulate").joinpath("data/names.txt").read_text(encoding="utf-8")
+    sections = _parse(text)
+    given_rows: list[list[str]] = []
+    family_rows: list[list[str]] = []
+    cultures: list[Culture] = []
+    by_country: dict[str, int] = {}
+
+    def add(rows: list[list[str]], forms: list[str]) -> int:
+        rows.append(forms)
+        return len(rows) - 1
+
+    derived = dict(sections)
+    # Russians use the Russian forms of the East Slavic list as their native spelling.
+    if "east_slavic" in sections:
+        derived["russian"] = dict(sections["east_slavic"], countries="RU", russian="yes")
+        derived["east_slavic"] = dict(sections["east_slavic"], countries="UA BY")
+    for name, opts in derived.items():
+        script = opts.get("script", "latin")
+        russian = opts.get("russian") == "yes"
+        culture = Culture(
+            name=name,
+            script=script,
+            countries=opts.get("countries", "").split(),
+            order=opts.get("order", "given_first"),
+            gendered_family=opts.get("gendered_family") == "yes",
+            patronymic=float(opts.get("patronymic", 0) or 0),
+            double_family=float(opts.get("double_family", 0) or 0),
+            merge=float(opts.get("merge", 0) or 0),
+            swap=float(opts.get("swap", 0) or 0),
+        )
+        base = "east_slavic" if russian else name
+
+        def forms_of(
+            native: str,
+            alt: str,
+            variants: list[str],
+            base: str = base,
+            script: str = script,
+            russian: bool = russian,
+        ) -> list[str]:
+            if russian:
+                native = alt
+            return _forms(script, base, native, alt, variants)
+
+        for key, attr in (("given_f", "given_f"), ("given_m", "given_m")):
+            rows = [add(given_rows, forms_of(n, a, v)) for n, a, v in _entries(opts.get(key, ""))]
+            setattr(culture, attr, np.array(rows, dtype=np.int64))
+        fam_m, fam_f = [], []
+        for n, a, v in _entries(opts.get("family", "")):
+            if script == "cyrillic":
+                a = ukrainian_to_russian(n) if a == n and base == "east_slavic" else a
+            male = forms_of(n, a, v)
+            fam_m.append(add(family_rows, male))
+            if culture.gendered_family:
+                fn, fa = feminine_surname(n), feminine_surname(a)
+                fam_f.append(add(family_rows, forms_of(fn, fa, v)))
+            else:
+                fam_f.append(fam_m[-1])
+        culture.family_m = np.array(fam_m, dtype=np.int64)
+        culture.family_f = np.array(fam_f, dtype=np.int64)
+        # Father's given names as family names (Ethiopian, Somali, many Arab and Afghan records).
+        culture.patronym = np.array(
+            [add(family_rows, list(given_rows[g])) for g in culture.given_m], dtype=np.int64
+        )
+        if len(culture.family_m) == 0:
+            culture.patronymic = 1.0
+        idx = len(cultures)
+        cultures.append(culture)
+        for c in culture.countries:
+            by_country[c] = idx
+    given = np.empty((len(given_rows), N_FORMS), dtype=object)
+    given[:] = given_rows
+    family = np.empty((len(family_rows), N_FORMS), dtype=object)
+    family[:] = family_rows
+    return NameBook(cultures, given, family, by_country)
+
+
+def zipf_weights(n: int, exponent: float = 1.0) -> np.ndarray:
+    """Weights of a list ordered most common first: common names are common."""
+    w = 1.0 / np.arange(2, n + 2, dtype=float) ** exponent
+    return w / w.sum()
+
+
+@dataclass
+class PersonNames:
+    """The true name of each person as row indices of the name tables."""
+
+    culture: np.ndarray
+    given: np.ndarray
+    family: np.ndarray
+    family2: np.ndarray  # -1 when the person has a single family name
+
+
+def sample_person_names(
+    rng: np.random.Generator, book: NameBook, citizenship: np.ndarray, female: np.ndarray
+) -> PersonNames:
+    n = len(citizenship)
+    culture = book.culture_index(citizenship)
+    given = np.zeros(n, dtype=np.int64)
+    family = np.zeros(n, dtype=np.int64)
+    family2 = np.full(n, -1, dtype=np.int64)
+    for ci, c in enumerate(book.cultures):
+        idx = np.flatnonzero(culture == ci)
+        if len(idx) == 0:
+            continue
+        fem = female[idx]
+        g_f = c.given_f[rng.choice(len(c.given_f), size=len(idx), p=zipf_weights(len(c.given_f)))]
+        g_m = c.given_m[rng.choice(len(c.given_m), size=len(idx), p=zipf_weights(len(c.given_m)))]
+        given[idx] = np.where(fem, g_f, g_m)
+        fam = _family(rng, c, fem, len(idx))
+        family[idx] = fam
+        second = rng.random(len(idx)) < c.double_family
+        fam2 = _family(rng, c, fem, len(idx))
+        family2[idx] = np.where(second & (fam2 != fam), fam2, -1)
+    return PersonNames(culture, given, family, family2)
+
+
+def _family(rng: np.random.Generator, c: Culture, fem: np.ndarray, n: int) -> np.ndarray:
+    pat = c.patronym[rng.choice(len(c.patronym), size=n, p=zipf_weights(len(c.patronym)))]
+    if len(c.family_m):
+        k = rng.choice(len(c.family_m), size=n, p=zipf_weights(len(c.family_m), 0.8))
+        fam = np.where(fem, c.family_f[k], c.family_m[k])
+        return np.where(rng.random(n) < c.patronymic, pat, fam)
+    return pat
+
+
+def choose_forms(
+    rng: np.random.Generator, book: NameBook, culture: np.ndarray, office: np.ndarray, citizenship: np.ndarray
+) -> np.ndarray:
+    """Form index per record: native script where the office writes it, else a Latin spelling."""
+    n = len(culture)
+    script_of_culture = np.array([SCRIPT_CODES[c.script] for c in book.cultures])[culture]
+    uniq, inv = np.unique(office.astype(str), return_inverse=True)
+    office_script = np.array([SCRIPT_CODES[OFFICE_SCRIPT.get(u, "latin")] for u in uniq])[inv]
+    office_pref = np.array([CYRILLIC_OFFICE_FORM.get(u, -1) for u in uniq])[inv]
+    russian_office = np.isin(uniq, list(RUSSIAN_SPEAKING_OFFICES))[inv]
+    origin = office == citizenship
+    same_script = (office_script == script_of_culture) & (script_of_culture != 0)
+    p_native = np.where(same_script, np.where(origin, 0.55, 0.45), 0.0)
+    native = rng.random(n) < p_native
+    east_slavic = np.isin(culture, [i for i, c in enumerate(book.cultures) if c.name == "east_slavic"])
+    latin = LATIN_FORMS[rng.choice(len(LATIN_FORMS), size=n, p=LATIN_FORM_WEIGHTS)]
+    cyr = script_of_culture == SCRIPT_CODES["cyrillic"]
+    use_pref = cyr & (office_pref >= 0) & (rng.random(n) < 0.7)
+    latin = np.where(use_pref, office_pref, latin)
+    native_form = np.where(east_slavic & russian_office, 1, 0)
+    return np.where(native, native_form, latin)
+
+
+# --- record-level errors -------------------------------------------------------------------------
+
+_LATIN_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def typo(rng: np.random.Generator, text: str) -> str:
+    """One keying error: insert, delete, substitute or transpose a character."""
+    if len(text) < 2:
+        return text
+    op = int(rng.integers(4))
+    i = int(rng.integers(len(text)))
+    alphabet = _LATIN_LETTERS if text.isascii() else "".join(sorted(set(text.replace(" ", "")))) or "a"
+    ch = alphabet[int(rng.integers(len(alphabet)))]
+    if op == 0:
+        return text[:i] + ch + text[i:]
+    if op == 1 and len(text) > 3:
+        return text[:i] + text[i + 1 :]
+    if op == 2:
+        return text[:i] + ch + text[i + 1 :]
+    j = min(i + 1, len(text) - 1)
+    if i == j:
+        i, j = i - 1, i
+    return text[:i] + text[j] + text[i] + text[j + 1 :]
+
+
+@dataclass
+class RecordNames:
+    given: np.ndarray
+    family: np.ndarray
+    form: np.ndarray
+    swapped: np.ndarray
+    typo: np.ndarray
+
+
+def render_record_names(
+    rng: np.random.Generator,
+    book: NameBook,
+    names: PersonNames,
+    person: np.ndarray,
+    office: np.ndarray,
+    citizenship: np.ndarray,
+    typo_rate: float = 0.04,
+    swap_rate: float = 0.03,
+) -> RecordNames:
+    """Write each record's names as its office would: script, scheme, order, errors."""
+    n = len(person)
+    culture = names.culture[person]
+    form = choose_forms(rng, book, culture, office, citizenship)
+    given = book.given[names.given[person], form]
+    family = book.family[names.family[person], form]
+    fam2_id = names.family2[person]
+    keep2 = (fam2_id >= 0) & (rng.random(n) < 0.6)
+    if keep2.any():
+        idx = np.flatnonzero(keep2)
+        family[idx] = family[idx] + " " + book.family[fam2_id[idx], form[idx]]
+    merge_rate = np.array([c.merge for c in book.cultures])[culture]
+    merged = rng.random(n) < merge_rate
+    if merged.any():
+        idx = np.flatnonzero(merged)
+        given[idx] = given[idx] + " " + family[idx]
+        family[idx] = ""
+    swap_p = swap_rate + np.array([c.swap for c in book.cultures])[culture]
+    swapped = (rng.random(n) < swap_p) & ~merged
+    given, family = np.where(swapped, family, given), np.where(swapped, given, family)
+    upper = (rng.random(n) < 0.08) & (form >= 2)
+    if upper.any():
+        idx = np.flatnonzero(upper)
+        family[idx] = np.array([s.upper() for s in family[idx]], dtype=object)
+    typo_g = rng.random(n) < typo_rate
+    typo_f = rng.random(n) < typo_rate
+    for arr, mask in ((given, typo_g), (family, typo_f)):
+        for i in np.flatnonzero(mask):
+            arr[i] = typo(rng, arr[i])
+    return RecordNames(given, family, form, swapped, typo_g | typo_f)

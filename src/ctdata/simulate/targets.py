@@ -1,0 +1,85 @@
+"""The published figures the generator is calibrated to, as shares of known values.
+
+data/published_figures.yaml is a verbatim copy of
+../shared/reference/published_figures.yaml, carried as package data so the
+generator works (and its tests run) without the shared folder.
+
+Interpretation choices (stated once, used by the generator and its tests):
+- Top nationality and destination counts are divided by the instances of
+  assistance (5,498): the share of records with that value among known values.
+- Regional office shares sum to 0.98 in the report; they are normalised to 1
+  (shares of records with a known country of exploitation).
+- cross_border_share 0.65, female_share 0.62 and children_share 0.36 are used
+  as published (the count fields beside them imply 0.67, 0.63 and 0.37 of
+  known values; the published share is the headline, so it is the target).
+- Exploitation types: `labour` = records listing forced_labour, `sexual` =
+  records listing sexual_exploitation, among records with any type recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Targets:
+    nationality: dict[str, float]
+    destination: dict[str, float]
+    region: dict[str, float]
+    female: float
+    child: float
+    cross_border: float
+    exploitation: dict[str, float]  # labour, sexual, other
+    child_by_region: dict[str, float]
+    reintegration: dict[str, float]
+    official_overall: float
+    official_women: float
+    official_men: float
+    official_adults: float
+    official_children: float
+    forged: float
+    without_own_documents: float
+    exploited_during_journey: float
+    individuals_change_vs_previous_year: float
+    records_per_person: float
+
+
+@lru_cache(maxsize=1)
+def published() -> dict:
+    text = resources.files("ctdata.simulate").joinpath("data/published_figures.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+@lru_cache(maxsize=1)
+def targets() -> Targets:
+    ar = published()["annual_report_2011"]
+    bp = published()["border_points_release"]
+    n = ar["instances_of_assistance"]
+    region_total = sum(ar["share_by_regional_office"].values())
+    labour = ar["exploitation_type"]["labour"]
+    sexual = ar["exploitation_type"]["sexual"]
+    return Targets(
+        nationality={k: v / n for k, v in ar["top_nationalities"].items()},
+        destination={k: v / n for k, v in ar["top_destinations"].items()},
+        region={k: v / region_total for k, v in ar["share_by_regional_office"].items()},
+        female=ar["female_share"],
+        child=ar["children_share"],
+        cross_border=ar["cross_border_share"],
+        exploitation={"labour": labour, "sexual": sexual, "other": 1 - labour - sexual},
+        child_by_region=dict(ar["children_share_by_regional_office"]),
+        reintegration=dict(ar["reintegration_assistance_share"]),
+        official_overall=bp["legs_through_official_border_points"],
+        official_women=bp["official_share_women"],
+        official_men=bp["official_share_men"],
+        official_adults=bp["official_share_adults"],
+        official_children=bp["official_share_children"],
+        forged=bp["forged_documents_share"],
+        without_own_documents=bp["without_own_documents_share"],
+        exploited_during_journey=bp["exploited_during_journey_share"],
+        individuals_change_vs_previous_year=ar["change_in_individuals_vs_2010"],
+        records_per_person=n / ar["individuals_estimated"],
+    )
