@@ -1,0 +1,158 @@
+"""Files, columns, vocabularies, ground truth and determinism of a generated data set."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pytest
+
+from ctdata.errors import CtdataError
+from ctdata.ingest.readers import open_table
+from ctdata.ingest.validate import TableValidator
+from ctdata.simulate import simulate
+from ctdata.simulate.commands import simulate_command
+from ctdata.standard import countries
+from ctdata.standard.template import column_names
+from tests.simulate.conftest import read
+
+FILES = {
+    "records": "records.csv",
+    "journey_legs": "journey_legs.csv",
+    "assistance": "assistance.csv",
+    "returns": "returns.csv",
+}
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    simulate(3_000, 42, a, progress=False)
+    simulate(3_000, 42, b, progress=False)
+    simulate(3_000, 43, c, progress=False)
+    for name in [*FILES.values(), "truth.csv"]:
+        assert _digest(a / name) == _digest(b / name), name
+    assert _digest(a / "records.csv") != _digest(c / "records.csv")
+
+
+@pytest.mark.parametrize("records", [1, 2, 17, 999])
+def test_exactly_the_requested_number_of_records(tmp_path, records):
+    summary = simulate(records, 3, tmp_path, progress=False)
+    assert summary.records == records
+    assert len(read(tmp_path / "records.csv")) == records
+    assert len(read(tmp_path / "truth.csv")) == records
+
+
+@pytest.mark.parametrize("table", list(FILES))
+def test_columns_are_the_template_columns(three_years, table):
+    header = (three_years / FILES[table]).read_text(encoding="utf-8").splitlines()[0]
+    assert [h.strip('"') for h in header.split(",")] == column_names(table)
+
+
+@pytest.mark.parametrize("table", list(FILES))
+def test_every_row_passes_the_importers_validation(three_years, table):
+    validator = TableValidator(table)
+    bad = []
+    for row in open_table(three_years / FILES[table]).rows:
+        try:
+            validator.raw_row(row)
+        except CtdataError as exc:
+            bad.append(str(exc))
+    assert not bad, bad[:5]
+
+
+def test_record_ids_unique_and_truth_covers_every_record(three_years):
+    rec = read(three_years / "records.csv")
+    truth = read(three_years / "truth.csv")
+    assert rec["record_id"].is_unique
+    assert list(truth.columns) == ["record_id", "person_id"]
+    assert set(truth["record_id"]) == set(rec["record_id"])
+    assert truth["record_id"].is_unique
+    ids = set(rec["record_id"])
+    for name in ("journey_legs.csv", "assistance.csv", "returns.csv"):
+        assert set(read(three_years / name)["record_id"]) <= ids, name
+    # The id says which agency and office wrote the record.
+    assert (rec["record_id"].str.split("-").str[0] == rec["agency"].str.split("-").str[0]).all()
+
+
+def test_records_per_person_is_in_the_published_range(three_years):
+    truth = read(three_years / "truth.csv")
+    ratio = len(truth) / truth["person_id"].nunique()
+    assert 1.6 <= ratio <= 2.0
+    sizes = truth["person_id"].value_counts()
+    assert (sizes >= 2).mean() > 0.4  # most returnees are recorded twice
+
+
+def test_countries_mostly_alpha2_some_partner_spellings(three_years):
+    rec = read(three_years / "records.csv")
+    coe = rec.loc[rec["country_of_exploitation"] != "", "country_of_exploitation"]
+    alpha2 = coe.str.fullmatch(r"[A-Z]{2}")
+    assert 0.95 < alpha2.mean() < 1.0
+    assert (rec.loc[coe[~alpha2].index, "agency"] != "IOM").all()
+    for value in coe[~alpha2].unique():
+        assert countries.to_alpha2(value)
+
+
+def test_dates_are_iso_full_or_partial(three_years):
+    rec = read(three_years / "records.csv")
+    pattern = re.compile(r"^(\d{4}(-\d{2}(-\d{2})?)?)?$")
+    for col in ("registration_date", "date_of_birth", "exploitation_start"):
+        assert rec[col].map(lambda v: bool(pattern.match(v))).all(), col
+    dob = rec["date_of_birth"]
+    shares = {
+        "full": (dob.str.len() == 10).mean(),
+        "year-month": (dob.str.len() == 7).mean(),
+        "year": (dob.str.len() == 4).mean(),
+        "missing": (dob == "").mean(),
+    }
+    assert all(s > 0.02 for s in shares.values()), shares
+    years = rec["registration_date"].str.slice(0, 4).astype(int)
+    assert years.between(2009, 2011).all()
+
+
+def test_unknowns_exist_at_small_rates(three_years):
+    rec = read(three_years / "records.csv")
+    unknown_sex = (~rec["sex"].isin(["female", "male", "transgender_nonconforming"])).mean()
+    assert 0.01 < unknown_sex < 0.06
+    for col in ("citizenship", "country_of_exploitation", "exploitation_types"):
+        assert 0.003 < (rec[col] == "").mean() < 0.06, col
+    assert 0.02 < (rec["consent_research"] != "true").mean() < 0.25
+
+
+def test_origin_records_come_later_and_name_the_referring_office(three_years):
+    rec = read(three_years / "records.csv").merge(read(three_years / "truth.csv"), on="record_id")
+    iom = rec[rec["agency"] == "IOM"]
+    origin = iom[iom["referral_from_office"] != ""]
+    assert len(origin) > 0.15 * len(iom)
+    assert (origin["office_country"] == origin["citizenship"].str.split(";").str[0]).mean() > 0.95
+    dest = iom[
+        (iom["office_country"] == iom["country_of_exploitation"]) & (iom["referral_from_office"] == "")
+    ]
+    pair = origin.merge(dest, on="person_id", suffixes=("_o", "_d"))
+    assert len(pair) > 0
+    assert (pair["registration_date_o"] > pair["registration_date_d"]).mean() > 0.9
+    assert (pair["referral_from_office_o"] == pair["office_country_d"]).all()
+
+
+def test_bad_arguments_are_user_errors(tmp_path):
+    with pytest.raises(CtdataError):
+        simulate(0, 1, tmp_path, progress=False)
+    with pytest.raises(CtdataError):
+        simulate(10, 1, tmp_path, years=(2012, 2010), progress=False)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(CtdataError):
+        simulate(10, 1, blocker / "sub", progress=False)
+
+
+def test_command_prints_json_summary(tmp_path, capsys):
+    simulate_command(500, 9, tmp_path, as_json=True)
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["records"] == 500
+    assert summary["files"]["truth.csv"] == 500
+    assert 1.0 <= summary["records_per_person"] <= 3.0
+    assert (tmp_path / "records.csv").exists()
