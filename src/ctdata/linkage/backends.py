@@ -56,18 +56,29 @@ def _to_arrow(df: pd.DataFrame) -> pa.Table:
     for f in fields:
         s = df[f.name]
         if pa.types.is_integer(f.type):
-            cols.append(pa.array(pd.array(s, dtype="Int64").to_numpy(dtype="float64", na_value=float("nan")),
-                                 from_pandas=True).cast(pa.int32()))
+            cols.append(
+                pa.array(
+                    pd.array(s, dtype="Int64").to_numpy(dtype="float64", na_value=float("nan")),
+                    from_pandas=True,
+                ).cast(pa.int32())
+            )
         elif pa.types.is_list(f.type):
-            cols.append(pa.array([list(v) if v is not None and not isinstance(v, float) else None for v in s],
-                                 type=f.type))
+            cols.append(
+                pa.array(
+                    [list(v) if v is not None and not isinstance(v, float) else None for v in s], type=f.type
+                )
+            )
         else:
             cols.append(pa.array(s.tolist(), type=pa.string(), from_pandas=True))
     return pa.Table.from_arrays(cols, schema=pa.schema(fields))
 
 
-def make_backend(name: str = "duckdb", threads: int | None = None, memory_limit: str | None = None,
-                 spill_dir: str | None = None) -> Backend:
+def make_backend(
+    name: str = "duckdb",
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    spill_dir: str | None = None,
+) -> Backend:
     """Build the Splink database API for `name` ('duckdb' or 'spark')."""
     if name == "duckdb":
         import duckdb

@@ -29,10 +29,14 @@ def _dob_tuples(features: pd.DataFrame) -> list[tuple]:
     if "dob_y" not in features.columns:
         return [_NONE] * len(features)
     out = []
-    cols = [features[c].to_numpy(dtype=object, na_value=None) if c in features.columns else [None] * len(features)
-            for c in ("dob_y", "dob_m", "dob_d")]
+    cols = [
+        features[c].to_numpy(dtype=object, na_value=None) if c in features.columns else [None] * len(features)
+        for c in ("dob_y", "dob_m", "dob_d")
+    ]
     for y, m, d in zip(*cols, strict=True):
-        out.append((None if y is None else int(y), None if m is None else int(m), None if d is None else int(d)))
+        out.append(
+            (None if y is None else int(y), None if m is None else int(m), None if d is None else int(d))
+        )
     return out
 
 
@@ -58,9 +62,7 @@ def constrained_clusters(
     parent = np.arange(n)
 
     dobs = _dob_tuples(features)
-    sexes = (
-        features["sex"].to_numpy(dtype=object, na_value=None) if "sex" in features.columns else [None] * n
-    )
+    sexes = features["sex"].to_numpy(dtype=object, na_value=None) if "sex" in features.columns else [None] * n
     # Per root: distinct known birth dates and sexes, and records it must never join.
     dob_sets: dict[int, set] = {i: {dobs[i]} for i in range(n) if dobs[i][0] is not None}
     sex_sets: dict[int, set] = {i: {sexes[i]} for i in range(n) if sexes[i] is not None}
@@ -135,7 +137,9 @@ def constrained_clusters(
 
 
 def derive_id(min_key: str, key: str = "ctdata-individual", salt: int = 0) -> str:
-    digest = hashlib.blake2b(f"{min_key}\x1f{salt}".encode(), key=key.encode()[:64], digest_size=8).hexdigest()
+    digest = hashlib.blake2b(
+        f"{min_key}\x1f{salt}".encode(), key=key.encode()[:64], digest_size=8
+    ).hexdigest()
     return f"I{digest}"
 
 

@@ -72,8 +72,12 @@ class InferenceComponent:
         if not self._l.training.trained:
             self._l.training.estimate()
         f = self._l.settings.candidate_floor if floor is None else floor
-        self.pairs = model.predict(self._l.splink, f, n_records=len(self._l.features.table),
-                                   recalibrate=self._l.settings.recalibrate_prior)
+        self.pairs = model.predict(
+            self._l.splink,
+            f,
+            n_records=len(self._l.features.table),
+            recalibrate=self._l.settings.recalibrate_prior,
+        )
         return self.pairs
 
 
@@ -89,13 +93,16 @@ class ClusteringComponent:
         previous: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """record_key -> individual_id at `threshold`, with reviewers' labels overriding the model."""
-        pairs = self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
+        pairs = (
+            self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
+        )
         raw = self.raw_clusters(pairs, threshold, labels)
         self.clusters = cluster.assign_individual_ids(raw, previous, key=self._l.settings.id_key)
         return self.clusters
 
-    def raw_clusters(self, pairs: pd.DataFrame, threshold: float | None = None,
-                     labels: pd.DataFrame | None = None) -> pd.DataFrame:
+    def raw_clusters(
+        self, pairs: pd.DataFrame, threshold: float | None = None, labels: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         s = self._l.settings
         must, cannot = review.constraints(labels)
         return cluster.constrained_clusters(
@@ -118,9 +125,15 @@ class EvaluationComponent:
             c = self._l.clustering.cluster()
         return evaluate.score_clusters(c, _truth(truth))
 
-    def threshold_curve(self, truth: pd.DataFrame, thresholds: Sequence[float] = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99),
-                        labels: pd.DataFrame | None = None) -> pd.DataFrame:
-        pairs = self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
+    def threshold_curve(
+        self,
+        truth: pd.DataFrame,
+        thresholds: Sequence[float] = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99),
+        labels: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        pairs = (
+            self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
+        )
         return evaluate.threshold_curve(
             lambda t: self._l.clustering.raw_clusters(pairs, t, labels), _truth(truth), thresholds
         )
@@ -231,12 +244,22 @@ def link_frame(
         timings["features_s"] = time.perf_counter() - t0
         if len(feats) < 2 or not model.comparisons_for(linker.features.columns):
             clusters = cluster.assign_individual_ids(
-                pd.DataFrame({"record_key": feats["record_key"], "cluster": range(len(feats))}), previous,
+                pd.DataFrame({"record_key": feats["record_key"], "cluster": range(len(feats))}),
+                previous,
                 key=settings.id_key,
             )
-            empty = pd.DataFrame(columns=["record_key_l", "record_key_r", "match_weight", "match_probability"])
-            return LinkResult(clusters, empty, review.review_queue(empty, settings.uncertain_band), settings,
-                              linker.features.columns, {}, timings)
+            empty = pd.DataFrame(
+                columns=["record_key_l", "record_key_r", "match_weight", "match_probability"]
+            )
+            return LinkResult(
+                clusters,
+                empty,
+                review.review_queue(empty, settings.uncertain_band),
+                settings,
+                linker.features.columns,
+                {},
+                timings,
+            )
         t = time.perf_counter()
         linker.training.estimate()
         timings["training_s"] = time.perf_counter() - t

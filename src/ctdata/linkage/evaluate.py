@@ -88,7 +88,10 @@ def score_labels(predicted: pd.DataFrame, labels: pd.DataFrame) -> dict:
     pid = "individual_id" if "individual_id" in predicted.columns else "cluster"
     ids = predicted.set_index(predicted["record_key"].astype(str))[pid]
     lab = labels[labels["decision"].isin(["match", "not_match"])]
-    same = lab["record_key_l"].astype(str).map(ids).to_numpy() == lab["record_key_r"].astype(str).map(ids).to_numpy()
+    same = (
+        lab["record_key_l"].astype(str).map(ids).to_numpy()
+        == lab["record_key_r"].astype(str).map(ids).to_numpy()
+    )
     is_match = (lab["decision"] == "match").to_numpy()
     tp = int((same & is_match).sum())
     fp = int((same & ~is_match).sum())
@@ -132,8 +135,14 @@ def curve_chart(curve: pd.DataFrame):
     )
 
 
-def write_report(path: Path, scores: Scores, curve: pd.DataFrame | None = None, *, title: str = "Linkage evaluation",
-                 notes: Sequence[str] = ()) -> Path:
+def write_report(
+    path: Path,
+    scores: Scores,
+    curve: pd.DataFrame | None = None,
+    *,
+    title: str = "Linkage evaluation",
+    notes: Sequence[str] = (),
+) -> Path:
     """Write a small report: Markdown for a .md path, otherwise self-contained HTML (chart as inline SVG)."""
     path = Path(path)
     rows = [
@@ -152,8 +161,14 @@ def write_report(path: Path, scores: Scores, curve: pd.DataFrame | None = None, 
         lines = [f"# {title}", "", "| measure | value |", "|---|---|"]
         lines += [f"| {a} | {b} |" for a, b in rows]
         if curve is not None and len(curve):
-            lines += ["", "## Threshold curve", "", curve.to_markdown(index=False, floatfmt=".4f")
-                      if _has_tabulate() else curve.to_string(index=False)]
+            lines += [
+                "",
+                "## Threshold curve",
+                "",
+                curve.to_markdown(index=False, floatfmt=".4f")
+                if _has_tabulate()
+                else curve.to_string(index=False),
+            ]
         lines += ["", *[f"- {n}" for n in notes]]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
@@ -170,8 +185,11 @@ def write_report(path: Path, scores: Scores, curve: pd.DataFrame | None = None, 
         body.append(curve.to_html(index=False, float_format=lambda v: f"{v:.4f}"))
     body += [f"<p>{html.escape(n)}</p>" for n in notes]
     path.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title></head><body>"
-        + "\n".join(body) + "</body></html>\n",
+        "<!doctype html><html><head><meta charset='utf-8'><title>"
+        + html.escape(title)
+        + "</title></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n",
         encoding="utf-8",
     )
     return path

@@ -24,8 +24,10 @@ def _row_for(linker: Any, key: str) -> dict:
     if df.empty:
         raise NotFound(f"no record with key {key!r} in this linkage")
     row = df.iloc[0].to_dict()
-    return {k: (None if _isnull(v) else (list(v) if hasattr(v, "tolist") and not isinstance(v, str) else v))
-            for k, v in row.items()}
+    return {
+        k: (None if _isnull(v) else (list(v) if hasattr(v, "tolist") and not isinstance(v, str) else v))
+        for k, v in row.items()
+    }
 
 
 def _isnull(v: Any) -> bool:
@@ -42,8 +44,15 @@ def waterfall(linker: Any, key_l: str, key_r: str) -> pd.DataFrame:
     settings = linker._settings_obj
     prior = settings._probability_two_random_records_match
     prior_w = math.log2(prior / (1 - prior))
-    rows = [{"step": 0, "comparison": "prior", "level": "probability two random records match",
-             "bayes_factor": prior / (1 - prior), "match_weight": prior_w}]
+    rows = [
+        {
+            "step": 0,
+            "comparison": "prior",
+            "level": "probability two random records match",
+            "bayes_factor": prior / (1 - prior),
+            "match_weight": prior_w,
+        }
+    ]
     for i, comp in enumerate(settings.comparisons, start=1):
         out = comp.output_column_name
         gamma = scored.get(f"gamma_{out}")
@@ -56,8 +65,15 @@ def waterfall(linker: Any, key_l: str, key_r: str) -> pd.DataFrame:
         rows.append({"step": i, "comparison": out, "level": label, "bayes_factor": 2.0**w, "match_weight": w})
         tf = scored.get(f"mw_tf_adj_{out}")
         if tf is not None and not _isnull(tf) and float(tf) != 0.0:
-            rows.append({"step": i, "comparison": f"{out} (name frequency)", "level": "term frequency adjustment",
-                         "bayes_factor": 2.0 ** float(tf), "match_weight": float(tf)})
+            rows.append(
+                {
+                    "step": i,
+                    "comparison": f"{out} (name frequency)",
+                    "level": "term frequency adjustment",
+                    "bayes_factor": 2.0 ** float(tf),
+                    "match_weight": float(tf),
+                }
+            )
     df = pd.DataFrame(rows)
     df["cumulative"] = df["match_weight"].cumsum()
     df["probability"] = 1 / (1 + 2 ** (-df["cumulative"]))
@@ -82,10 +98,15 @@ def waterfall_chart(table: pd.DataFrame):
             x=alt.X("label:N", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelAngle=-40)),
             y=alt.Y("start:Q", title="match weight (log2 Bayes factor)"),
             y2="cumulative:Q",
-            color=alt.Color("sign:N", scale=alt.Scale(domain=["for a match", "against"],
-                                                       range=["#1b7837", "#b2182b"])),
-            tooltip=["comparison", "level", alt.Tooltip("match_weight:Q", format=".2f"),
-                     alt.Tooltip("probability:Q", format=".4f")],
+            color=alt.Color(
+                "sign:N", scale=alt.Scale(domain=["for a match", "against"], range=["#1b7837", "#b2182b"])
+            ),
+            tooltip=[
+                "comparison",
+                "level",
+                alt.Tooltip("match_weight:Q", format=".2f"),
+                alt.Tooltip("probability:Q", format=".4f"),
+            ],
         )
     )
     title = f"Why {table.attrs.get('record_key_l', '')} and {table.attrs.get('record_key_r', '')}"

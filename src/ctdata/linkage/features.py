@@ -41,6 +41,7 @@ INPUT_COLUMNS = (
 _PUNCT = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_SYLLABIC = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _VOWELS = re.compile(r"[aeiouyw]")
 _DOUBLE = re.compile(r"(.)\1+")
 # Romanisation rules, applied in order, that fold the usual spellings of one
@@ -87,8 +88,11 @@ def normalise(value: object) -> str | None:
         return None
     text = unicodedata.normalize("NFKC", str(value))
     if not text.isascii():
-        # anyascii writes e.g. Hangul syllables as 'GimMinJun': split before casefolding
-        text = _CAMEL.sub(" ", anyascii(text))
+        # anyascii writes Hangul or Han syllables as 'GimMinJun': split those before casefolding
+        syllabic = bool(_SYLLABIC.search(text))
+        text = anyascii(text)
+        if syllabic:
+            text = _CAMEL.sub(" ", text)
     text = text.casefold().replace("-", " ").replace("_", " ")
     text = _SPACES.sub(" ", _PUNCT.sub("", text)).strip()
     return text or None
@@ -291,8 +295,11 @@ def _present(df: pd.DataFrame, col: str) -> bool:
         return False
     s = df[col]
     if s.dtype == object:
-        return bool(s.map(lambda v: v is not None and not (isinstance(v, float) and pd.isna(v)) and str(v).strip()
-                          != "").any())
+        return bool(
+            s.map(
+                lambda v: v is not None and not (isinstance(v, float) and pd.isna(v)) and str(v).strip() != ""
+            ).any()
+        )
     return bool(s.notna().any())
 
 
@@ -319,7 +326,21 @@ def _name_parts(given: str | None, family: str | None, vd: VariantDictionary) ->
     f1 = vd.key(ft[-1]) if ft else None
     gdm = double_metaphone(gt[0]) if gt else None
     fdm = double_metaphone(ft[-1]) if ft else None
-    return (full, name_sorted, name_var, name_skel, name_dm, g1, f1, gdm, fdm, svar[0], svar[-1], dms[0], dms[-1])
+    return (
+        full,
+        name_sorted,
+        name_var,
+        name_skel,
+        name_dm,
+        g1,
+        f1,
+        gdm,
+        fdm,
+        svar[0],
+        svar[-1],
+        dms[0],
+        dms[-1],
+    )
 
 
 NAME_FEATURES = (
@@ -376,7 +397,9 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
         for c in ("dob_y", "dob_m", "dob_d"):
             out[c] = ymd[c].array
         out["dob"] = [
-            None if pd.isna(y) else f"{y:04d}" + ("" if pd.isna(m) else f"-{m:02d}") + ("" if pd.isna(d) else f"-{d:02d}")
+            None
+            if pd.isna(y)
+            else f"{y:04d}" + ("" if pd.isna(m) else f"-{m:02d}") + ("" if pd.isna(d) else f"-{d:02d}")
             for y, m, d in zip(ymd["dob_y"], ymd["dob_m"], ymd["dob_d"], strict=True)
         ]
         out["dob_full"] = [s if s is not None and len(s) == 10 else None for s in out["dob"]]
@@ -391,7 +414,9 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
     if _present(df, "agency"):
         out["agency"] = _map_unique(df["agency"], _text).to_numpy()
     if _present(df, "registration_date"):
-        out["reg_days"] = pd.array(_map_unique(df["registration_date"], partial_date_days).tolist(), dtype="Int64")
+        out["reg_days"] = pd.array(
+            _map_unique(df["registration_date"], partial_date_days).tolist(), dtype="Int64"
+        )
     # Drop feature columns that came out entirely empty (e.g. unparseable dates).
     empty = [c for c in out.columns if c != "record_key" and out[c].isna().all()]
     return out.drop(columns=empty)

@@ -10,6 +10,7 @@ near-certain rules, m by expectation maximisation on two blocking passes.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,7 +23,9 @@ from ctdata.linkage.settings import LinkageSettings
 log = logging.getLogger(__name__)
 
 
-def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None, tf_weight: float = 1.0) -> dict:
+def _level(
+    sql: str, label: str, *, null: bool = False, tf: str | None = None, tf_weight: float = 1.0
+) -> dict:
     lvl: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
     if null:
         lvl["is_null_level"] = True
@@ -54,14 +57,21 @@ def name_comparison(cols: set[str], d: str) -> dict:
         _level("name_var_l = name_var_r", "same name variants (transliteration)", tf="name_var"),
         _level(sql_for(d, f"{jw}(name_var_l, name_var_r) >= 0.92"), "name variants JW >= 0.92"),
         _level("name_skel_l = name_skel_r OR name_dm_l = name_dm_r", "same sound or consonant skeleton"),
-        _level(sql_for(d, f"({one_part}) AND {jw}(name_var_l, name_var_r) >= 0.75"),
-               "one name part the same, rest similar"),
-        _level(sql_for(d, f"({one_part}) OR {jw}(name_var_l, name_var_r) >= 0.88"),
-               "one name part the same or similar"),
+        _level(
+            sql_for(d, f"({one_part}) AND {jw}(name_var_l, name_var_r) >= 0.75"),
+            "one name part the same, rest similar",
+        ),
+        _level(
+            sql_for(d, f"({one_part}) OR {jw}(name_var_l, name_var_r) >= 0.88"),
+            "one name part the same or similar",
+        ),
         _else(),
     ]
-    return {"output_column_name": "name", "comparison_levels": levels,
-            "comparison_description": "given and family names, transliterated"}
+    return {
+        "output_column_name": "name",
+        "comparison_levels": levels,
+        "comparison_description": "given and family names, transliterated",
+    }
 
 
 def dob_comparison(cols: set[str], d: str) -> dict:
@@ -69,8 +79,10 @@ def dob_comparison(cols: set[str], d: str) -> dict:
     levels = [
         _level("dob_y_l IS NULL OR dob_y_r IS NULL", "no date of birth", null=True),
         _level("dob_full_l = dob_full_r", "same full date of birth", tf="dob_full", tf_weight=0.5),
-        _level("dob_y_l = dob_y_r AND dob_m_l = dob_m_r AND (dob_d_l IS NULL OR dob_d_r IS NULL)",
-               "same year and month, day unknown"),
+        _level(
+            "dob_y_l = dob_y_r AND dob_m_l = dob_m_r AND (dob_d_l IS NULL OR dob_d_r IS NULL)",
+            "same year and month, day unknown",
+        ),
         _level("dob_y_l = dob_y_r AND (dob_m_l IS NULL OR dob_m_r IS NULL)", "same year, rest unknown"),
         _level(
             sql_for(
@@ -85,7 +97,11 @@ def dob_comparison(cols: set[str], d: str) -> dict:
         _level("abs(dob_y_l - dob_y_r) <= 2", "within two years"),
         _else(),
     ]
-    return {"output_column_name": "dob", "comparison_levels": levels, "comparison_description": "date of birth"}
+    return {
+        "output_column_name": "dob",
+        "comparison_levels": levels,
+        "comparison_description": "date of birth",
+    }
 
 
 def sex_comparison() -> dict:
@@ -130,14 +146,20 @@ def office_comparison(cols: set[str], d: str) -> dict:
     if "citizenship" in cols:
         levels.append(
             _level(
-                sql_for(d, "list_contains(citizenship_l, office_country_r) OR "
-                           "list_contains(citizenship_r, office_country_l)"),
+                sql_for(
+                    d,
+                    "list_contains(citizenship_l, office_country_r) OR "
+                    "list_contains(citizenship_r, office_country_l)",
+                ),
                 "one office is in the other record's country of citizenship (a return)",
             )
         )
     levels.append(_else())
-    return {"output_column_name": "office", "comparison_levels": levels,
-            "comparison_description": "registering offices"}
+    return {
+        "output_column_name": "office",
+        "comparison_levels": levels,
+        "comparison_description": "registering offices",
+    }
 
 
 def registration_comparison() -> dict:
@@ -269,11 +291,46 @@ def train(linker: Any, cols: Iterable[str], settings: LinkageSettings) -> None:
         except ValueError as exc:  # too few records for the assumed recall
             log.warning("prior estimate skipped: %s", exc)
     linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
+    comps = comparisons_for(cols)
     for rule in settings.em_blocking_rules or default_em_rules(cols):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs
-        )
+        if not _rule_leaves_something_to_train(rule, comps):
+            continue
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs
+            )
+        except Exception as exc:  # noqa: BLE001 - too few pairs in the block; other passes still train
+            log.warning("EM pass on %s skipped: %s", rule, exc)
+    _default_missing_m(linker)
     floor_m_probabilities(linker, settings.m_floor)
+
+
+_COL = re.compile(r"\b([a-z][a-z0-9_]*?)_[lr]\b")
+_RULE_COL = re.compile(r"\b[lr]\.([a-z][a-z0-9_]*)")
+
+
+def _rule_leaves_something_to_train(rule: str, comps: list[dict]) -> bool:
+    """Splink fixes the comparisons whose columns the EM blocking rule uses; is any left?"""
+    used = set(_RULE_COL.findall(rule))
+    for comp in comps:
+        cols = set()
+        for lvl in comp["comparison_levels"]:
+            cols |= set(_COL.findall(lvl["sql_condition"]))
+        if not cols & used:
+            return True
+    return False
+
+
+def _default_missing_m(linker: Any) -> None:
+    """Comparisons EM could not train (tiny or one-field data) get a conservative fixed shape."""
+    for comp in linker._settings_obj.comparisons:
+        levels = [lvl for lvl in comp.comparison_levels if not lvl.is_null_level]
+        if any(getattr(lvl, "_m_is_trained", False) for lvl in levels):
+            continue
+        raw = [0.5**i for i in range(len(levels) - 1)] + [0.05]
+        total = sum(raw)
+        for lvl, m in zip(levels, raw, strict=True):
+            lvl.m_probability = m / total
 
 
 def floor_m_probabilities(linker: Any, floor: float) -> None:
@@ -294,7 +351,9 @@ def floor_m_probabilities(linker: Any, floor: float) -> None:
             lvl.m_probability = m / total
 
 
-def predict(linker: Any, floor: float, n_records: int | None = None, recalibrate: bool = True) -> pd.DataFrame:
+def predict(
+    linker: Any, floor: float, n_records: int | None = None, recalibrate: bool = True
+) -> pd.DataFrame:
     """Scored candidate pairs at or above `floor`, as pandas (record_key_l, record_key_r, weight, probability).
 
     With `recalibrate`, the prior (probability that two random records match)

@@ -54,8 +54,14 @@ def make_label(record_key_l: str, record_key_r: str, decision: str, by: str, rea
     if decision not in DECISIONS:
         raise ValidationError(f"unknown review decision {decision!r}; use one of {', '.join(DECISIONS)}")
     a, b = _ordered(str(record_key_l), str(record_key_r))
-    return {"record_key_l": a, "record_key_r": b, "decision": decision, "reason": reason, "by": by,
-            "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    return {
+        "record_key_l": a,
+        "record_key_r": b,
+        "decision": decision,
+        "reason": reason,
+        "by": by,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 @dataclass
@@ -112,8 +118,12 @@ def apply_labels_to_pairs(pairs: pd.DataFrame, labels: pd.DataFrame | None) -> p
     out["decision"] = None
     if not len(lab) or not len(out):
         return out
-    ordered = [_ordered(str(a), str(b)) for a, b in zip(out["record_key_l"], out["record_key_r"], strict=True)]
-    dec = {(a, b): d for a, b, d in zip(lab["record_key_l"], lab["record_key_r"], lab["decision"], strict=True)}
+    ordered = [
+        _ordered(str(a), str(b)) for a, b in zip(out["record_key_l"], out["record_key_r"], strict=True)
+    ]
+    dec = {
+        (a, b): d for a, b, d in zip(lab["record_key_l"], lab["record_key_r"], lab["decision"], strict=True)
+    }
     out["decision"] = [dec.get(o) for o in ordered]
     out.loc[out["decision"] == "match", "match_probability"] = 1.0
     out.loc[out["decision"] == "not_match", "match_probability"] = 0.0

@@ -26,8 +26,8 @@ class LinkageSettings:
     em_blocking_rules: rules for the EM training passes; empty means defaults.
     """
 
-    threshold: float = 0.9
-    uncertain_band: tuple[float, float] = (0.5, 0.97)
+    threshold: float = 0.5
+    uncertain_band: tuple[float, float] = (0.2, 0.9)
     blocking_rules: list[str] = field(default_factory=list)
     em_blocking_rules: list[str] = field(default_factory=list)
     backend: str = "duckdb"

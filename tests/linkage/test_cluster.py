@@ -1,0 +1,110 @@
+"""Constrained clustering and stable individual ids."""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ctdata.linkage.cluster import assign_individual_ids, constrained_clusters
+from ctdata.linkage.features import dob_compatible
+
+
+def feats(rows):
+    return pd.DataFrame(rows, columns=["record_key", "dob_y", "dob_m", "dob_d", "sex"]).astype(
+        {"dob_y": "Int64", "dob_m": "Int64", "dob_d": "Int64"}
+    )
+
+
+def pairs(rows):
+    return pd.DataFrame(rows, columns=["record_key_l", "record_key_r", "match_probability"])
+
+
+def test_weak_link_does_not_chain_people_born_years_apart():
+    f = feats([("a", 1990, 5, 1, "female"), ("b", None, None, None, "female"), ("c", 1975, 2, 2, "female")])
+    p = pairs([("a", "b", 0.99), ("b", "c", 0.95)])
+    c = constrained_clusters(f, p, 0.9).set_index("record_key")["cluster"]
+    assert c["a"] == c["b"] and c["b"] != c["c"]
+    free = constrained_clusters(f, p, 0.9, constrained=False).set_index("record_key")["cluster"]
+    assert free.nunique() == 1  # plain connected components would chain them
+
+
+def test_sex_conflict_is_refused_and_unknown_sex_is_not_a_conflict():
+    f = feats(
+        [("a", None, None, None, "male"), ("b", None, None, None, None), ("c", None, None, None, "female")]
+    )
+    c = constrained_clusters(f, pairs([("a", "b", 0.99), ("b", "c", 0.98)]), 0.5).set_index("record_key")[
+        "cluster"
+    ]
+    assert c["a"] == c["b"] != c["c"]
+
+
+def test_labels_override_the_model():
+    f = feats([("a", 1990, None, None, None), ("b", 1990, None, None, None), ("c", 1990, None, None, None)])
+    p = pairs([("a", "b", 0.99), ("b", "c", 0.2)])
+    c = constrained_clusters(f, p, 0.5, must_link=[("b", "c")], cannot_link=[("a", "b")])
+    c = c.set_index("record_key")["cluster"]
+    assert c["b"] == c["c"] and c["a"] != c["b"]
+
+
+def test_threshold_is_inclusive():
+    f = feats([("a", None, None, None, None), ("b", None, None, None, None)])
+    c = constrained_clusters(f, pairs([("a", "b", 0.9)]), 0.9)
+    assert c["cluster"].nunique() == 1
+
+
+dob = st.one_of(
+    st.just((None, None, None)),
+    st.tuples(st.integers(1985, 1988), st.none(), st.none()),
+    st.tuples(st.integers(1985, 1988), st.integers(1, 3), st.none()),
+    st.tuples(st.integers(1985, 1988), st.integers(1, 3), st.integers(1, 3)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    recs=st.lists(st.tuples(dob, st.sampled_from([None, "male", "female"])), min_size=2, max_size=12),
+    edges=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.floats(0.0, 1.0)), max_size=40),
+)
+def test_clusters_never_contain_dob_or_sex_conflicts(recs, edges):
+    f = feats([(f"r{i}", d[0], d[1], d[2], s) for i, (d, s) in enumerate(recs)])
+    n = len(recs)
+    p = pairs([(f"r{a}", f"r{b}", w) for a, b, w in edges if a < n and b < n and a != b])
+    c = constrained_clusters(f, p, 0.5)
+    for _, grp in c.groupby("cluster"):
+        idx = [int(k[1:]) for k in grp["record_key"]]
+        sexes = {recs[i][1] for i in idx} - {None}
+        assert len(sexes) <= 1
+        for i, j in itertools.combinations(idx, 2):
+            assert dob_compatible(recs[i][0], recs[j][0])
+
+
+def test_ids_survive_reruns_where_the_cluster_did_not_change():
+    first = assign_individual_ids(pd.DataFrame({"record_key": ["a", "b", "c", "d"], "cluster": [0, 0, 2, 3]}))
+    ids = first.set_index("record_key")["individual_id"]
+    # next run: new record e joins d; a,b and c unchanged; cluster labels renumbered
+    second = assign_individual_ids(
+        pd.DataFrame({"record_key": ["a", "b", "c", "d", "e"], "cluster": [7, 7, 5, 9, 9]}), previous=first
+    ).set_index("record_key")["individual_id"]
+    assert second["a"] == second["b"] == ids["a"]
+    assert second["c"] == ids["c"]
+    assert second["d"] == second["e"]
+    assert second.nunique() == 3
+
+
+def test_carried_over_ids_are_kept_even_when_not_derived_from_the_smallest_key():
+    prev = pd.DataFrame({"record_key": ["x", "y"], "individual_id": ["Iold", "Iold"]})
+    out = assign_individual_ids(pd.DataFrame({"record_key": ["x", "y", "z"], "cluster": [1, 1, 2]}), prev)
+    got = out.set_index("record_key")["individual_id"]
+    assert got["x"] == got["y"] == "Iold" and got["z"] != "Iold"
+
+
+def test_ids_are_deterministic_and_unique():
+    c = pd.DataFrame({"record_key": [f"k{i}" for i in range(50)], "cluster": [i // 2 for i in range(50)]})
+    a, b = assign_individual_ids(c), assign_individual_ids(c.sample(frac=1, random_state=3))
+    assert a.set_index("record_key")["individual_id"].equals(
+        b.set_index("record_key")["individual_id"].loc[a["record_key"]]
+    )
+    assert a["individual_id"].nunique() == 25

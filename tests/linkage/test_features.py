@@ -1,0 +1,140 @@
+"""Features: transliteration, variant keys, swaps, partial dates, absent columns."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ctdata.errors import ValidationError
+from ctdata.linkage.features import (
+    build_features,
+    default_dictionary,
+    dob_compatible,
+    normalise,
+    parse_partial_date,
+    skeleton,
+    tokens,
+)
+
+
+def key(name: str) -> str:
+    vd = default_dictionary()
+    return " ".join(vd.key(t) for t in tokens(normalise(name)))
+
+
+def test_cyrillic_transliterates_to_the_latin_spelling():
+    assert normalise("Олександр") == "oleksandr"
+    assert normalise("  ШЕВЧЕНКО-Коваль ") == "shevchenko koval"
+    assert normalise("Nguyễn Văn Anh") == "nguyen van anh"
+
+
+def test_empty_names_are_none_so_they_never_match():
+    assert normalise("") is None
+    assert normalise("  --  ") is None
+    assert normalise(None) is None
+    assert normalise(float("nan")) is None
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["Mohammed", "Muhammad", "Mohamed", "Mohamad", "mhmd", "محمد"],
+        ["Oleksandr", "Aleksandr", "Olexandr", "Александр", "Олександр"],
+        ["Shevchenko", "Schewtschenko", "Szewczenko", "Chevtchenko"],
+        ["Phonsavanh", "Phonesavanh", "Ponsavan"],
+        ["Youssef", "Yusuf", "يوسف"],
+        ["Abdel Rahman", "Abd al-Rahman", "Abdelrahman", "عبد الرحمن"],
+    ],
+)
+def test_variants_share_one_key(variants):
+    keys = {key(v) for v in variants}
+    assert len(keys) == 1, keys
+
+
+def test_different_names_keep_different_keys():
+    assert key("Olha") != key("Abdullah")
+    assert key("Ivan") != key("Ivanna")
+    assert key("Mohamed") != key("Ahmed")
+
+
+def test_lao_romanisation_rules_fold_common_alternations():
+    assert key("Souk") == key("Suk")
+    assert key("Vongsa") == key("Wongsa")
+    assert key("Khamla") == key("Kamla")
+
+
+def test_arabic_script_skeleton_matches_latin_spelling():
+    assert skeleton("mohamed") == skeleton("mhmd")
+    assert skeleton("fatima") == skeleton(normalise("فاطمة"))
+
+
+def test_swapped_name_order_gives_the_same_sorted_name():
+    df = pd.DataFrame(
+        {
+            "record_key": ["a", "b"],
+            "given_name": ["Olena", "Shevchenko"],
+            "family_name": ["Shevchenko", "Olena"],
+        }
+    )
+    f = build_features(df)
+    assert f.loc[0, "name_sorted"] == f.loc[1, "name_sorted"]
+    assert f.loc[0, "name_var"] == f.loc[1, "name_var"]
+    assert f.loc[0, "name_full"] != f.loc[1, "name_full"]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("1990", (1990, None, None)),
+        ("1990-05", (1990, 5, None)),
+        ("1990-05-12", (1990, 5, 12)),
+        ("1990-13-01", (1990, None, None)),
+        ("", (None, None, None)),
+        ("unknown", (None, None, None)),
+        (None, (None, None, None)),
+    ],
+)
+def test_partial_dates(text, expected):
+    assert parse_partial_date(text) == expected
+
+
+def test_dob_compatibility_respects_partial_dates_and_slips():
+    assert dob_compatible((1990, None, None), (1990, 5, 12))
+    assert dob_compatible((1990, 5, None), (1990, 5, 12))
+    assert dob_compatible((1990, 5, 12), (1990, 12, 5))  # day/month swapped
+    assert dob_compatible((1990, 5, 12), (1990, 5, 13))  # one digit
+    assert dob_compatible((1990, None, None), (1991, None, None))  # estimated year
+    assert not dob_compatible((1990, 5, None), (1990, 8, None))
+    assert not dob_compatible((1990, 5, 12), (1975, 5, 12))
+    assert not dob_compatible((1990, 5, 12), (1990, 8, 30))
+
+
+@given(st.tuples(st.integers(1900, 2020), st.none() | st.integers(1, 12), st.none() | st.integers(1, 28)))
+def test_dob_compatible_is_reflexive_and_symmetric_with_unknown(d):
+    if d[1] is None:
+        d = (d[0], None, None)
+    assert dob_compatible(d, d)
+    assert dob_compatible(d, (None, None, None))
+    other = (d[0] + 7, d[1], d[2])
+    assert dob_compatible(d, other) == dob_compatible(other, d)
+
+
+def test_only_present_columns_make_features():
+    df = pd.DataFrame(
+        {
+            "record_key": ["1", "2"],
+            "given_name": ["Anna", "Hanna"],
+            "date_of_birth": ["1990", ""],
+            "sex": [None, None],
+        }
+    )
+    f = build_features(df)
+    assert "dob_y" in f.columns and "given_var1" in f.columns
+    assert "family_var1" not in f.columns and "sex" not in f.columns and "office_country" not in f.columns
+
+
+def test_duplicate_record_keys_are_refused():
+    with pytest.raises(ValidationError, match="not unique"):
+        build_features(pd.DataFrame({"record_key": ["x", "x"], "given_name": ["a", "b"]}))
