@@ -87,10 +87,11 @@ def dob_comparison(cols: set[str], d: str) -> dict:
         _level(
             sql_for(
                 d,
-                "(dob_full_l IS NOT NULL AND dob_full_r IS NOT NULL AND damerau_levenshtein(dob_full_l, dob_full_r)"
-                " <= 1) OR (dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r) OR "
+                "(dob_full_l IS NOT NULL AND dob_full_r IS NOT NULL"
+                " AND damerau_levenshtein(dob_full_l, dob_full_r) <= 1) OR (dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r) OR "
                 "(abs(dob_y_l - dob_y_r) = 1 AND dob_m_l = dob_m_r AND (dob_d_l = dob_d_r OR dob_d_l IS NULL "
-                "OR dob_d_r IS NULL)) OR (abs(dob_y_l - dob_y_r) = 1 AND (dob_m_l IS NULL OR dob_m_r IS NULL))",
+                "OR dob_d_r IS NULL)) OR "
+                "(abs(dob_y_l - dob_y_r) = 1 AND (dob_m_l IS NULL OR dob_m_r IS NULL))",
             ),
             "one slip (digit, day/month swap, year +-1)",
         ),
@@ -354,7 +355,7 @@ def floor_m_probabilities(linker: Any, floor: float) -> None:
 def predict(
     linker: Any, floor: float, n_records: int | None = None, recalibrate: bool = True
 ) -> pd.DataFrame:
-    """Scored candidate pairs at or above `floor`, as pandas (record_key_l, record_key_r, weight, probability).
+    """Scored candidate pairs at or above `floor` (record_key_l, record_key_r, weight, probability).
 
     With `recalibrate`, the prior (probability that two random records match)
     is re-estimated from the scored candidates themselves before filtering;
