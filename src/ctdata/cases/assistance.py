@@ -1,0 +1,60 @@
+"""Assistance given to a person (including reintegration assistance, flagged `reintegration`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ctdata.cases.access import Actor, load_case
+from ctdata.cases.common import check_version, ensure_open, no_nul, touch, validate
+from ctdata.standard import models as std
+from ctdata.store import audit
+from ctdata.store.models import Assistance
+
+
+def add_assistance(
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> Assistance:
+    case, _ = load_case(session, actor, case_id, write=True, action="assistance.create")
+    check_version(case, expected_version)
+    ensure_open(case)
+    a = validate(std.Assistance, data, "assistance")
+    row = Assistance(
+        case_id=case.id,
+        assistance_type=a.assistance_type,
+        date=a.date,
+        provider=no_nul(a.provider, "provider"),
+        reintegration=bool(a.reintegration),
+        created_by=actor.username,
+    )
+    session.add(row)
+    touch(case)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="assistance.create",
+        entity="case",
+        entity_id=case.id,
+        details={"assistance_id": row.id, "type": row.assistance_type, "reintegration": row.reintegration},
+    )
+    return row
+
+
+def assistance_dict(row: Assistance) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "case_id": row.case_id,
+        "assistance_type": row.assistance_type,
+        "date": row.date,
+        "provider": row.provider,
+        "reintegration": row.reintegration,
+        "created_by": row.created_by,
+    }

@@ -1,0 +1,46 @@
+"""Closing a case, with one of the standard's closure reasons."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ctdata.cases.access import Actor, load_case
+from ctdata.cases.common import check_version, ensure_open, no_nul, touch
+from ctdata.errors import Conflict, ValidationError
+from ctdata.standard import vocab
+from ctdata.store import audit
+from ctdata.store.models import CaseRecord, utcnow
+
+
+def close_case(
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    reason: str,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> CaseRecord:
+    """Close the case; refused while a return is in progress or a transfer awaits a decision."""
+    case, _ = load_case(session, actor, case_id, write=True, action="case.close")
+    check_version(case, expected_version)
+    ensure_open(case)
+    if reason not in vocab.CLOSURE_REASON:
+        raise ValidationError(f"closure reason must be one of: {', '.join(vocab.CLOSURE_REASON.codes)}")
+    if any(t.status == "pending" for t in case.transfers):
+        raise Conflict(f"case {case.id} has a transfer awaiting a decision; it cannot be closed yet")
+    if any(r.status in ("requested", "approved") for r in case.returns):
+        raise Conflict(f"case {case.id} has a return in progress; travel or cancel it before closing")
+    case.status, case.closure_reason, case.closed_at = "closed", reason, utcnow()
+    touch(case)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="case.close",
+        entity="case",
+        entity_id=case.id,
+        reason=no_nul(note, "note") or reason,
+        details={"closure_reason": reason},
+    )
+    return case

@@ -1,0 +1,85 @@
+"""Small rules every case service shares: validation errors, versions, open cases, derived ages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from ctdata.errors import Conflict, ValidationError
+from ctdata.standard.dates import age_on, parse_partial_date
+from ctdata.standard.vocab import age_band
+from ctdata.store.models import CaseRecord, utcnow
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], data: Mapping[str, Any] | BaseModel, what: str) -> M:
+    """Validate with a standard model; the first problem becomes one clear ValidationError."""
+    if isinstance(data, model):
+        return data
+    if isinstance(data, BaseModel):
+        data = data.model_dump()
+    if not isinstance(data, Mapping):
+        raise ValidationError(f"{what} must be an object")
+    try:
+        return model.model_validate(dict(data))
+    except PydanticValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ())) or what
+        raise ValidationError(f"{what} field {where}: {err.get('msg', 'invalid')}") from None
+
+
+def no_nul(value: str | None, field: str) -> str | None:
+    """Refuse NUL characters (PostgreSQL text cannot hold them)."""
+    if value is not None and "\x00" in value:
+        raise ValidationError(f"{field} contains a NUL character")
+    return value
+
+
+def check_version(case: CaseRecord, expected: int | None) -> None:
+    """Optimistic concurrency: the caller says which version they edited; a stale one is refused."""
+    if expected is not None and expected != case.version:
+        raise Conflict(
+            f"case {case.id} was changed by someone else (you edited version {expected}, it is now "
+            f"version {case.version}); reload it and apply your change again"
+        )
+
+
+def ensure_open(case: CaseRecord) -> None:
+    if case.status == "closed":
+        raise Conflict(f"case {case.id} is closed ({case.closure_reason}); it can no longer be changed")
+
+
+def touch(case: CaseRecord) -> None:
+    """Mark the case changed: its version goes up and the warehouse sees it as updated."""
+    case.updated_at = utcnow()
+
+
+def derived_ages(date_of_birth: str | None, registration_date: str | None) -> dict[str, Any]:
+    """Ages at registration by the counting rules of DESIGN.md section 5 (same as the importer)."""
+    reg = parse_partial_date(registration_date, field="registration_date")
+    dob = parse_partial_date(date_of_birth, field="date_of_birth")
+    age = age_on(dob, reg) if dob is not None and reg is not None else None
+    if age is not None and age < 0:
+        raise ValidationError(
+            f"the date of birth {date_of_birth} is after the registration date {registration_date}"
+        )
+    return {
+        "registration_year": reg.year if reg else None,
+        "age_at_registration": age,
+        "age_band": age_band(age),
+        "child_at_registration": None if age is None else age < 18,
+    }
+
+
+def child_today(date_of_birth: str | None, fallback: bool | None) -> bool | None:
+    dob = parse_partial_date(date_of_birth, field="date_of_birth")
+    if dob is not None:
+        age = age_on(dob, date.today())
+        if age is not None:
+            return age < 18
+    return fallback

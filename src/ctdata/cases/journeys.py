@@ -1,0 +1,82 @@
+"""Journey legs: the ordered steps of a person's journey (cross-border when a leg crosses a border)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ctdata.cases.access import Actor, load_case
+from ctdata.cases.common import check_version, ensure_open, touch, validate
+from ctdata.errors import Conflict, ValidationError
+from ctdata.standard import models as std
+from ctdata.store import audit
+from ctdata.store.models import JourneyLeg
+
+
+def add_leg(
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> JourneyLeg:
+    """Append a leg (numbered after the last one unless `leg_number` is given)."""
+    case, _ = load_case(session, actor, case_id, write=True, action="journey_leg.create")
+    check_version(case, expected_version)
+    ensure_open(case)
+    leg = validate(std.JourneyLeg, data, "journey leg")
+    if leg.crossing == "none" and leg.from_country and leg.to_country and leg.from_country != leg.to_country:
+        raise ValidationError("a leg between two countries cannot have crossing 'none' (internal)")
+    last = session.execute(
+        select(func.max(JourneyLeg.leg_number)).where(JourneyLeg.case_id == case.id)
+    ).scalar()
+    number = leg.leg_number or (last or 0) + 1
+    taken = session.execute(
+        select(JourneyLeg.id).where(JourneyLeg.case_id == case.id, JourneyLeg.leg_number == number)
+    ).scalar()
+    if taken is not None:
+        raise Conflict(f"case {case.id} already has a journey leg number {number}")
+    row = JourneyLeg(
+        case_id=case.id,
+        leg_number=number,
+        from_country=leg.from_country,
+        to_country=leg.to_country,
+        departure_date=leg.departure_date,
+        crossing=leg.crossing,
+        travel_document=leg.travel_document,
+        transport_mode=leg.transport_mode,
+        exploited=leg.exploited,
+        created_by=actor.username,
+    )
+    session.add(row)
+    touch(case)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="journey_leg.create",
+        entity="case",
+        entity_id=case.id,
+        details={"leg_id": row.id, "leg_number": number},
+    )
+    return row
+
+
+def leg_dict(row: JourneyLeg) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "case_id": row.case_id,
+        "leg_number": row.leg_number,
+        "from_country": row.from_country,
+        "to_country": row.to_country,
+        "departure_date": row.departure_date,
+        "crossing": row.crossing,
+        "travel_document": row.travel_document,
+        "transport_mode": row.transport_mode,
+        "exploited": row.exploited,
+        "created_by": row.created_by,
+    }

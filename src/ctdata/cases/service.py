@@ -1,0 +1,363 @@
+"""Register, read, list, search and update cases (the core of issue 4's case services).
+
+Every function takes (session, actor, ...), checks access through `access`, and
+writes one audit entry for the read or write. Lists write one entry with a digest
+of the ids shown. Names are encrypted, so a name search decrypts the names of the
+cases within the actor's scope (no name-derived index is stored that could be
+matched against a list of names).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ctdata.cases.access import Access, Actor, access_level, load_case, require_role
+from ctdata.cases.common import check_version, derived_ages, ensure_open, no_nul, touch, validate
+from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary_view
+from ctdata.errors import PermissionDenied, ValidationError
+from ctdata.standard import models as std
+from ctdata.store import audit
+from ctdata.store.crypto import keyring
+from ctdata.store.models import CaseRecord, Person, Transfer
+
+#: Source name of cases registered through the case services (web pages, API).
+SOURCE = "ctdata"
+WRITERS = ("admin", "caseworker")
+MAX_PAGE = 200
+
+
+def _person_key(values: Mapping[str, Any], fallback: str) -> str:
+    keys = keyring()
+    given, family = values.get("given_name"), values.get("family_name")
+    dob, doc = values.get("date_of_birth"), values.get("id_document_number")
+    if given or family or doc:
+        return keys.pseudonym(given, family, dob, doc)
+    return keys.pseudonym(SOURCE, fallback, purpose="record")
+
+
+def _encrypt_person(person: Person, values: Mapping[str, Any]) -> None:
+    keys = keyring()
+    for name, col in PERSON_FIELDS.items():
+        setattr(person, col, keys.encrypt(no_nul(values.get(name), name), name))
+
+
+def register_case(
+    session: Session,
+    actor: Actor,
+    person: Mapping[str, Any] | std.Person,
+    case: Mapping[str, Any] | std.CaseRecord,
+) -> CaseRecord:
+    """Register a person and a case record (one instance of assistance) in the actor's office."""
+    require_role(session, actor, WRITERS, "case.create")
+    p = validate(std.Person, person, "person")
+    if isinstance(case, Mapping) and actor.role == "caseworker":
+        case = {"agency": actor.agency, **case}
+    c = validate(std.CaseRecord, case, "case")
+    no_nul(c.agency, "agency")
+    if actor.role == "caseworker" and not (
+        c.office_country == actor.office_country and c.agency.casefold() == (actor.agency or "").casefold()
+    ):
+        raise PermissionDenied(
+            f"you register cases for your own office ({actor.agency} {actor.office_country}), "
+            f"not {c.agency} {c.office_country}"
+        )
+    if c.status == "closed":
+        raise ValidationError("a case cannot be registered as closed")
+    pv = p.model_dump()
+    record_id = uuid.uuid4().hex
+    row = Person(
+        person_key=_person_key(pv, record_id),
+        sex=p.sex,
+        citizenship=list(p.citizenship),
+        languages=[no_nul(x, "languages") or "" for x in p.languages],
+    )
+    _encrypt_person(row, pv)
+    session.add(row)
+    rec = CaseRecord(
+        person=row,
+        source=SOURCE,
+        source_record_id=record_id,
+        source_kind="case",
+        agency=c.agency,
+        office_country=c.office_country,
+        current_office_country=c.office_country,
+        current_agency=c.agency,
+        data_source=c.data_source,
+        registration_date=c.registration_date,
+        status=c.status,
+        referral_from_office=c.referral_from_office,
+        consent_assistance=c.consent.assistance,
+        consent_research=c.consent.research,
+        consent_sharing=[no_nul(x, "consent.sharing") or "" for x in c.consent.sharing],
+        created_by=actor.username,
+        **derived_ages(p.date_of_birth, c.registration_date),
+    )
+    session.add(rec)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="case.create",
+        entity="case",
+        entity_id=rec.id,
+        details={"office": f"{c.agency} {c.office_country}", "person_id": row.id},
+    )
+    return rec
+
+
+def _with_children(case_id: int) -> Select[tuple[CaseRecord]]:
+    return (
+        select(CaseRecord)
+        .where(CaseRecord.id == case_id)
+        .options(
+            selectinload(CaseRecord.person),
+            selectinload(CaseRecord.screenings),
+            selectinload(CaseRecord.journey_legs),
+            selectinload(CaseRecord.assistance),
+            selectinload(CaseRecord.returns),
+            selectinload(CaseRecord.transfers),
+            selectinload(CaseRecord.consents),
+        )
+    )
+
+
+def view(session: Session, actor: Actor, case: CaseRecord, level: Access) -> dict[str, Any]:
+    """The case as this actor may see it (no audit: callers audit their own action)."""
+    sent_by = None
+    if level is Access.SENT:
+        sent_by = (actor.office_country or "", actor.agency or "")
+    return case_view(session, case, level, sent_by=sent_by)
+
+
+def get_case(session: Session, actor: Actor, case_id: int, *, reason: str | None = None) -> dict[str, Any]:
+    """Read one case (audited); NotFound when it does not exist or is outside the actor's scope."""
+    case, level = load_case(session, actor, case_id)
+    case = session.execute(_with_children(case_id)).scalar_one()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="case.read",
+        entity="case",
+        entity_id=case_id,
+        reason=reason,
+        details={"access": level.value},
+    )
+    return view(session, actor, case, level)
+
+
+def scope_filter(actor: Actor) -> Any:
+    """SQL condition for the cases an actor may see (None: all)."""
+    if actor.role in ("admin", "analyst"):
+        return None
+    if actor.role == "data_manager":
+        if actor.agency is None:
+            return None
+        ag = actor.agency.casefold()
+        return or_(func.lower(CaseRecord.current_agency) == ag, func.lower(CaseRecord.agency) == ag)
+    if actor.role == "caseworker" and actor.office_country and actor.agency:
+        ag = actor.agency.casefold()
+        mine = (CaseRecord.current_office_country == actor.office_country) & (
+            func.lower(CaseRecord.current_agency) == ag
+        )
+        pending = select(Transfer.case_id).where(
+            Transfer.status == "pending",
+            Transfer.to_office_country == actor.office_country,
+            func.lower(Transfer.to_agency) == ag,
+        )
+        sent = select(Transfer.case_id).where(
+            Transfer.status == "accepted",
+            Transfer.from_office_country == actor.office_country,
+            func.lower(Transfer.from_agency) == ag,
+        )
+        return or_(mine, CaseRecord.id.in_(pending), CaseRecord.id.in_(sent))
+    return CaseRecord.id.is_(None)  # nothing
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _name_matches(tokens: list[str], given: str | None, family: str | None) -> bool:
+    words = _fold(f"{given or ''} {family or ''}").split()
+    return all(any(w.startswith(t) for w in words) for t in tokens)
+
+
+def list_cases(
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    status: str | None = None,
+    office_country: str | None = None,
+    registration_year: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Cases in the actor's scope, newest first; `q` searches names (each word a name prefix)."""
+    require_role(session, actor, ("admin", "data_manager", "caseworker", "analyst"), "case.list")
+    limit = max(1, min(limit, MAX_PAGE))
+    offset = max(0, offset)
+    cond = [c for c in (scope_filter(actor),) if c is not None]
+    if status:
+        cond.append(CaseRecord.status == status)
+    if office_country:
+        cond.append(CaseRecord.current_office_country == office_country.upper())
+    if registration_year is not None:
+        cond.append(CaseRecord.registration_year == registration_year)
+    tokens = _fold(no_nul(q, "q") or "").split()
+    if tokens and actor.role not in ("admin", "data_manager", "caseworker"):
+        require_role(session, actor, ("admin", "data_manager", "caseworker"), "case.search_by_name")
+    base = select(CaseRecord.id).where(*cond)
+    if tokens:
+        rows = session.execute(
+            select(CaseRecord.id, Person.given_name_enc, Person.family_name_enc)
+            .join(Person, Person.id == CaseRecord.person_id)
+            .where(*cond)
+            .order_by(CaseRecord.id.desc())
+        ).all()
+        keys = keyring()
+        ids = [
+            cid
+            for cid, g, f in rows
+            if _name_matches(tokens, keys.decrypt(g, "given_name"), keys.decrypt(f, "family_name"))
+        ]
+        total = len(ids)
+        page_ids = ids[offset : offset + limit]
+    else:
+        total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        page_ids = list(
+            session.execute(base.order_by(CaseRecord.id.desc()).limit(limit).offset(offset)).scalars()
+        )
+    cases = (
+        session.execute(
+            select(CaseRecord)
+            .where(CaseRecord.id.in_(page_ids))
+            .options(selectinload(CaseRecord.person))
+            .order_by(CaseRecord.id.desc())
+        )
+        .scalars()
+        .all()
+        if page_ids
+        else []
+    )
+    items = []
+    for case in cases:
+        level = access_level(session, actor, case) if actor.role == "caseworker" else _role_level(actor)
+        if level is None:  # cannot happen with scope_filter; refuse rather than leak
+            continue
+        person: dict[str, Any] = {"sex": case.person.sex, "erased": case.person.erased_at is not None}
+        if level.identifying:
+            names = decrypt_person(case.person)
+            person.update(
+                given_name=names["given_name"],
+                family_name=names["family_name"],
+                date_of_birth=names["date_of_birth"],
+            )
+        items.append(summary_view(case, level, person))
+    audit.record(
+        session,
+        actor=actor.username,
+        action="case.list",
+        entity="case",
+        entity_id=None,
+        details={
+            "count": len(items),
+            "total": total,
+            "ids_digest": audit.digest_ids(page_ids),
+            "filters": {
+                "name_search": bool(tokens),
+                "status": status,
+                "office_country": office_country,
+                "year": registration_year,
+            },
+        },
+    )
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+def _role_level(actor: Actor) -> Access | None:
+    return {"admin": Access.WRITE, "data_manager": Access.READ, "analyst": Access.DEIDENTIFIED}.get(
+        actor.role
+    )
+
+
+CASE_FIELDS = ("registration_date", "data_source", "referral_from_office")
+
+
+def update_case(
+    session: Session, actor: Actor, case_id: int, expected_version: int, changes: Mapping[str, Any]
+) -> CaseRecord:
+    """Change person and case fields; a Conflict when the case moved on since `expected_version`."""
+    case, _ = load_case(session, actor, case_id, write=True, action="case.update")
+    check_version(case, expected_version)
+    ensure_open(case)
+    changes = dict(changes)
+    unknown = set(changes) - {"person", "consent", *CASE_FIELDS}
+    if unknown:
+        raise ValidationError(f"these case fields cannot be changed here: {', '.join(sorted(unknown))}")
+    person = case.person
+    current = decrypt_person(person)
+    pchanges = dict(changes.get("person") or {})
+    pv = validate(
+        std.Person,
+        {
+            **current,
+            "sex": person.sex,
+            "citizenship": person.citizenship or [],
+            "languages": person.languages or [],
+            **pchanges,
+        },
+        "person",
+    ).model_dump()
+    cur_case = {
+        "agency": case.agency,
+        "office_country": case.office_country,
+        "registration_date": case.registration_date,
+        "data_source": case.data_source,
+        "referral_from_office": case.referral_from_office,
+        "consent": {
+            "assistance": case.consent_assistance,
+            "research": case.consent_research,
+            "sharing": case.consent_sharing or [],
+        },
+    }
+    merged = {**cur_case, **{k: changes[k] for k in CASE_FIELDS if k in changes}}
+    if "consent" in changes:
+        merged["consent"] = {**cur_case["consent"], **dict(changes["consent"] or {})}
+    cv = validate(std.CaseRecord, merged, "case")
+    if pchanges:
+        if person.erased_at is not None and any(pv.get(k) for k in PERSON_FIELDS):
+            raise ValidationError(
+                "this person's identifying data was erased on request; it cannot be re-entered"
+            )
+        _encrypt_person(person, pv)
+        person.sex, person.citizenship, person.languages = pv["sex"], pv["citizenship"], pv["languages"]
+        if person.erased_at is None:
+            person.person_key = _person_key(pv, case.source_record_id)
+    case.registration_date, case.data_source = cv.registration_date, cv.data_source
+    case.referral_from_office = cv.referral_from_office
+    case.consent_assistance, case.consent_research = cv.consent.assistance, cv.consent.research
+    case.consent_sharing = [no_nul(x, "consent.sharing") or "" for x in cv.consent.sharing]
+    for k, v in derived_ages(pv["date_of_birth"], cv.registration_date).items():
+        setattr(case, k, v)
+    touch(case)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="case.update",
+        entity="case",
+        entity_id=case_id,
+        details={
+            "fields": sorted([*(f"person.{k}" for k in pchanges), *(k for k in changes if k != "person")]),
+            "version": case.version,
+        },
+    )
+    return case

@@ -1,0 +1,259 @@
+"""Transfer of a case to another office, and the consents that allow it.
+
+A transfer needs the person's recorded consent to share with the receiving
+office: a `consents` row of kind 'sharing', given, whose organisation names the
+receiving agency or office, or an entry in the case's `consent_sharing` list that
+does. An organisation names the receiving office when, ignoring case and
+punctuation, it is the agency ("IOM"), the office country code or name ("TH",
+"Thailand"), or the agency with the country ("IOM TH", "IOM Thailand").
+
+The receiving office accepts (the case's current office moves to it) or rejects
+with a reason. After acceptance the sending office keeps read-only access to what
+its staff wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ctdata.cases.access import Actor, deny, load_case, require_role, same_office
+from ctdata.cases.common import ensure_open, no_nul, touch, validate
+from ctdata.cases.views import transfer_view
+from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ctdata.standard import models as std
+from ctdata.standard import vocab
+from ctdata.standard.countries import UnknownCountry, to_alpha2
+from ctdata.store import audit
+from ctdata.store.models import CaseRecord, ConsentDocument, Transfer, utcnow
+
+CONSENT_KINDS = ("assistance", "sharing", "research", "return")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+
+
+def _names_office(organisation: str, country: str, agency: str) -> bool:
+    org, ag = _norm(organisation), _norm(agency)
+    if not org:
+        return False
+    if org == ag:
+        return True
+    rest = org[len(ag) + 1 :] if ag and org.startswith(ag + " ") else org
+    try:
+        return to_alpha2(rest) == country
+    except (UnknownCountry, ValueError, LookupError):
+        return False
+
+
+def has_sharing_consent(case: CaseRecord, country: str, agency: str) -> bool:
+    for c in case.consents:
+        if (
+            c.kind == "sharing"
+            and c.given
+            and c.organisation
+            and _names_office(c.organisation, country, agency)
+        ):
+            return True
+    return any(_names_office(org, country, agency) for org in (case.consent_sharing or []))
+
+
+def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[str, Any]) -> ConsentDocument:
+    """Record a consent document (kind: assistance, sharing, research or return)."""
+    case, _ = load_case(session, actor, case_id, write=True, action="consent.create")
+    ensure_open(case)
+    kind = data.get("kind")
+    if kind not in CONSENT_KINDS:
+        raise ValidationError(f"consent kind must be one of: {', '.join(CONSENT_KINDS)}")
+    organisation = no_nul(data.get("organisation"), "organisation")
+    if kind == "sharing" and not (organisation or "").strip():
+        raise ValidationError("a consent to share must name the organisation or office it allows")
+    given = data.get("given", True)
+    if not isinstance(given, bool):
+        raise ValidationError("given must be true or false")
+    when = data.get("date")
+    if when is not None and not isinstance(when, date):
+        try:
+            when = date.fromisoformat(str(when))
+        except ValueError:
+            raise ValidationError(f"consent date {when!r} is not a date (YYYY-MM-DD)") from None
+    row = ConsentDocument(
+        case_id=case.id,
+        kind=kind,
+        organisation=organisation,
+        given=given,
+        date=when,
+        document_ref=no_nul(data.get("document_ref"), "document_ref"),
+        recorded_by=actor.username,
+    )
+    case.consents.append(row)
+    if kind == "research":
+        case.consent_research = given
+    elif kind == "assistance":
+        case.consent_assistance = given
+    touch(case)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="consent.create",
+        entity="case",
+        entity_id=case.id,
+        details={"consent_id": row.id, "kind": kind, "given": given, "organisation": organisation},
+    )
+    return row
+
+
+def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping[str, Any]) -> Transfer:
+    """Refer the case to another office; refused without recorded consent to share with it."""
+    case, _ = load_case(session, actor, case_id, write=True, action="transfer.create")
+    ensure_open(case)
+    t = validate(std.Transfer, data, "transfer")
+    to_country, to_agency = t.to_office_country or "", no_nul(t.to_agency, "to_agency") or ""
+    if (
+        to_country == case.current_office_country
+        and to_agency.casefold() == (case.current_agency or "").casefold()
+    ):
+        raise ValidationError("the case is already with that office")
+    if any(x.status == "pending" for x in case.transfers):
+        raise Conflict(f"case {case.id} already has a transfer awaiting a decision")
+    if not has_sharing_consent(case, to_country, to_agency):
+        raise Conflict(
+            f"the person has not consented to share their case with {to_agency} {to_country}: record a "
+            "consent to share (kind 'sharing') naming that office or agency first"
+        )
+    row = Transfer(
+        case_id=case.id,
+        from_office_country=case.current_office_country or "",
+        from_agency=case.current_agency or "",
+        to_office_country=to_country,
+        to_agency=to_agency,
+        status="pending",
+        reason=no_nul(t.reason, "reason"),
+        requested_by=actor.username,
+    )
+    case.transfers.append(row)
+    touch(case)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="transfer.create",
+        entity="case",
+        entity_id=case.id,
+        reason=t.reason,
+        details={"transfer_id": row.id, "to": f"{to_agency} {to_country}"},
+    )
+    return row
+
+
+def _pending_for(session: Session, actor: Actor, transfer_id: int, action: str) -> Transfer:
+    require_role(session, actor, ("admin", "caseworker"), action)
+    t = session.get(Transfer, transfer_id)
+    visible = t is not None and (
+        actor.role == "admin"
+        or same_office(actor, t.to_office_country, t.to_agency)
+        or same_office(actor, t.from_office_country, t.from_agency)
+    )
+    if t is None or not visible:
+        deny(
+            session,
+            actor,
+            action,
+            "transfer",
+            transfer_id,
+            "no such transfer" if t is None else "transfer is outside the actor's office",
+        )
+        raise NotFound(f"transfer {transfer_id} not found")
+    if actor.role != "admin" and not same_office(actor, t.to_office_country, t.to_agency):
+        deny(session, actor, action, "transfer", transfer_id, "only the receiving office decides")
+        raise PermissionDenied("only the receiving office can accept or reject a transfer")
+    if t.status != "pending":
+        raise Conflict(f"transfer {t.id} was already {t.status}")
+    return t
+
+
+def accept_transfer(session: Session, actor: Actor, transfer_id: int) -> Transfer:
+    """The receiving office takes over the case."""
+    t = _pending_for(session, actor, transfer_id, "transfer.accept")
+    case = session.get(CaseRecord, t.case_id)
+    assert case is not None
+    ensure_open(case)
+    t.status, t.decided_by, t.decided_at = "accepted", actor.username, utcnow()
+    case.current_office_country, case.current_agency = t.to_office_country, t.to_agency
+    case.referral_from_office = t.from_office_country
+    touch(case)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="transfer.accept",
+        entity="case",
+        entity_id=case.id,
+        details={
+            "transfer_id": t.id,
+            "from": f"{t.from_agency} {t.from_office_country}",
+            "to": f"{t.to_agency} {t.to_office_country}",
+        },
+    )
+    return t
+
+
+def reject_transfer(session: Session, actor: Actor, transfer_id: int, reason: str) -> Transfer:
+    """The receiving office declines; the case stays with the sending office."""
+    t = _pending_for(session, actor, transfer_id, "transfer.reject")
+    if not (reason or "").strip():
+        raise ValidationError("say why the transfer is rejected")
+    t.status, t.decided_by, t.decided_at = "rejected", actor.username, utcnow()
+    t.decision_reason = no_nul(reason, "reason")
+    case = session.get(CaseRecord, t.case_id)
+    assert case is not None
+    touch(case)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="transfer.reject",
+        entity="case",
+        entity_id=t.case_id,
+        reason=reason,
+        details={"transfer_id": t.id},
+    )
+    return t
+
+
+def list_transfers(
+    session: Session, actor: Actor, *, status: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Transfers to and from the actor's office (all for an admin), newest first."""
+    require_role(session, actor, ("admin", "caseworker"), "transfer.list")
+    if status is not None and status not in vocab.TRANSFER_STATUS:
+        raise ValidationError(f"status must be one of: {', '.join(vocab.TRANSFER_STATUS.codes)}")
+    q = select(Transfer)
+    if actor.role != "admin":
+        ag = (actor.agency or "").casefold()
+        q = q.where(
+            or_(
+                (Transfer.to_office_country == actor.office_country) & (func.lower(Transfer.to_agency) == ag),
+                (Transfer.from_office_country == actor.office_country)
+                & (func.lower(Transfer.from_agency) == ag),
+            )
+        )
+    if status:
+        q = q.where(Transfer.status == status)
+    rows = session.execute(q.order_by(Transfer.id.desc()).limit(max(1, min(limit, 500)))).scalars().all()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="transfer.list",
+        entity="transfer",
+        entity_id=None,
+        details={"count": len(rows), "ids_digest": audit.digest_ids(r.id for r in rows)},
+    )
+    return [transfer_view(r) for r in rows]

@@ -1,0 +1,247 @@
+"""User accounts, passwords, login lockout and sessions.
+
+Passwords are hashed with argon2id (argon2-cffi). After
+`settings().max_failed_logins` consecutive failures an account is locked for
+`settings().lockout_minutes`. A session token is shown once to the client; the
+store keeps only its SHA-256, so a copy of the database cannot be used to log in.
+Each session has its own CSRF token for the cookie-based pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ctdata.cases.access import ROLES, Actor, NotAuthenticated, require_role
+from ctdata.config import settings
+from ctdata.errors import Conflict, NotFound, ValidationError
+from ctdata.standard.countries import UnknownCountry, to_alpha2
+from ctdata.store import audit
+from ctdata.store.models import AuthSession, User, utcnow
+
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("not a password of anyone")
+USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,80}$")
+MIN_PASSWORD = 8
+FAILED = "wrong username or password"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    password: str,
+    role: str,
+    office_country: str | None = None,
+    agency: str | None = None,
+) -> User:
+    """Create an account; caseworkers need an office (country and agency)."""
+    require_role(session, actor, ("admin",), "user.create")
+    if not USERNAME.match(username or ""):
+        raise ValidationError("a username is 2 to 80 letters, digits or . _ @ -")
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of: {', '.join(ROLES)}")
+    if len(password or "") < MIN_PASSWORD or len(password) > 1024 or "\x00" in password:
+        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+    if office_country:
+        try:
+            office_country = to_alpha2(office_country)
+        except UnknownCountry as exc:
+            raise ValidationError(str(exc)) from None
+    agency = (agency or "").strip() or None
+    if agency and (len(agency) > 80 or "\x00" in agency):
+        raise ValidationError("an agency name has at most 80 characters")
+    if role == "caseworker" and not (office_country and agency):
+        raise ValidationError("a caseworker needs an office: give --office (country) and --agency")
+    if session.execute(select(User.id).where(User.username == username)).scalar() is not None:
+        raise Conflict(f"user {username!r} already exists")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        office_country=office_country or None,
+        agency=agency,
+        active=True,
+        failed_logins=0,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="user.create",
+        entity="user",
+        entity_id=user.id,
+        details={"username": username, "role": role, "office": office_country, "agency": agency},
+    )
+    return user
+
+
+def user_dict(u: User) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "username": u.username,
+        "role": u.role,
+        "office_country": u.office_country,
+        "agency": u.agency,
+        "active": u.active,
+        "locked_until": u.locked_until,
+        "created_at": u.created_at,
+    }
+
+
+def list_users(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    require_role(session, actor, ("admin",), "user.list")
+    rows = session.execute(select(User).order_by(User.username)).scalars().all()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="user.list",
+        entity="user",
+        entity_id=None,
+        details={"count": len(rows)},
+    )
+    return [user_dict(u) for u in rows]
+
+
+def set_active(session: Session, actor: Actor, username: str, active: bool) -> User:
+    require_role(session, actor, ("admin",), "user.update")
+    user = session.execute(select(User).where(User.username == username)).scalar()
+    if user is None:
+        raise NotFound(f"user {username!r} not found")
+    user.active = active
+    if active:
+        user.failed_logins, user.locked_until = 0, None
+    audit.record(
+        session,
+        actor=actor.username,
+        action="user.activate" if active else "user.deactivate",
+        entity="user",
+        entity_id=user.id,
+    )
+    return user
+
+
+def authenticate(session: Session, username: str, password: str, client: str | None = None) -> User:
+    """The user for these credentials; NotAuthenticated (one message for every cause) otherwise.
+
+    Failures are counted and audited; a locked account fails even with the right password.
+    """
+    now = utcnow()
+    user = session.execute(select(User).where(User.username == username)).scalar() if username else None
+    if user is None:
+        check_password(_DUMMY, password or "")  # same time as a real check
+        _failed(session, username, None, "unknown user", client)
+        raise NotAuthenticated(FAILED)
+    if not user.active:
+        check_password(_DUMMY, password or "")
+        _failed(session, username, user.id, "account disabled", client)
+        raise NotAuthenticated(FAILED)
+    if user.locked_until is not None and user.locked_until > now:
+        check_password(_DUMMY, password or "")
+        _failed(session, username, user.id, "account locked", client)
+        raise NotAuthenticated(f"{FAILED}, or the account is locked for a while after repeated failures")
+    if not check_password(user.password_hash, password or ""):
+        cfg = settings()
+        user.failed_logins = (user.failed_logins or 0) + 1
+        reason = f"wrong password ({user.failed_logins} in a row)"
+        if user.failed_logins >= cfg.max_failed_logins:
+            user.locked_until = now + timedelta(minutes=cfg.lockout_minutes)
+            user.failed_logins = 0
+            reason += f"; locked for {cfg.lockout_minutes} minutes"
+        _failed(session, username, user.id, reason, client)
+        raise NotAuthenticated(FAILED)
+    user.failed_logins, user.locked_until = 0, None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record(
+        session,
+        actor=user.username,
+        action="login",
+        entity="user",
+        entity_id=user.id,
+        details={"client": client},
+    )
+    return user
+
+
+def _failed(session: Session, username: str, user_id: int | None, reason: str, client: str | None) -> None:
+    # Recorded in the caller's transaction, which commits: a failed login is not an error of the store.
+    audit.record(
+        session,
+        actor=(username or "")[:80] or "anonymous",
+        action="login_failed",
+        entity="user",
+        entity_id=user_id,
+        reason=reason,
+        details={"client": client},
+    )
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, minutes: int | None = None) -> NewSession:
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(minutes=minutes or settings().session_minutes)
+    session.add(
+        AuthSession(token_hash=token_hash(token), user_id=user.id, csrf_token=csrf, expires_at=expires)
+    )
+    session.flush()
+    return NewSession(token, csrf, expires)
+
+
+def session_actor(session: Session, token: str | None) -> tuple[Actor, AuthSession]:
+    """The actor of a live session token; NotAuthenticated when unknown, expired, revoked or disabled."""
+    if not token or len(token) > 200:
+        raise NotAuthenticated("log in first")
+    row = session.execute(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        raise NotAuthenticated("the session is not valid; log in again")
+    auth, user = row
+    if auth.revoked or auth.expires_at <= utcnow():
+        raise NotAuthenticated("the session has expired; log in again")
+    if not user.active:
+        raise NotAuthenticated("the account is disabled")
+    return Actor.of(user), auth
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if not token:
+        return
+    auth = session.execute(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).scalar()
+    if auth is not None and not auth.revoked:
+        auth.revoked = True
+        audit.record(session, actor=str(auth.user_id), action="logout", entity="user", entity_id=auth.user_id)

@@ -1,0 +1,229 @@
+"""What a case looks like to someone: plain dicts, identifying fields only for roles allowed them.
+
+One place decides what is shown, so the API, the pages and the tests agree. The
+analyst's view drops names, dates of birth, document numbers and every free-text
+field (notes, reasons, mitigations, document references), which could name someone.
+A sending office's view after a transfer keeps only the entries its own staff wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ctdata.cases.access import Access
+from ctdata.store.crypto import keyring
+from ctdata.store.models import CaseRecord, Person, ReturnRecord, Transfer, User
+
+PERSON_FIELDS = {
+    "given_name": "given_name_enc",
+    "family_name": "family_name_enc",
+    "date_of_birth": "date_of_birth_enc",
+    "id_document_number": "id_document_enc",
+}
+
+
+def decrypt_person(person: Person) -> dict[str, str | None]:
+    keys = keyring()
+    return {name: keys.decrypt(getattr(person, col), name) for name, col in PERSON_FIELDS.items()}
+
+
+def person_view(person: Person, level: Access) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "sex": person.sex,
+        "citizenship": person.citizenship or [],
+        "languages": person.languages or [],
+        "erased": person.erased_at is not None,
+    }
+    if level.identifying:
+        out.update(decrypt_person(person))
+        out["person_key"] = person.person_key
+    return out
+
+
+def return_view(r: ReturnRecord, level: Access) -> dict[str, Any]:
+    from ctdata.cases.returns import open_gates
+
+    out = {
+        "id": r.id,
+        "version": r.version,
+        "status": r.status,
+        "requested_date": r.requested_date,
+        "consent_written": r.consent_written,
+        "risk_level": r.risk_level,
+        "risk_mitigations": r.risk_mitigations if level.identifying else None,
+        "is_child": r.is_child,
+        "best_interest_determination": r.best_interest_determination,
+        "bid_authority": r.bid_authority,
+        "guardian_willing": r.guardian_willing,
+        "guardian_able": r.guardian_able,
+        "travel_date": r.travel_date,
+        "receiving_office_country": r.receiving_office_country,
+        "reintegration_plan": r.reintegration_plan,
+        "open_gates": open_gates(r),
+        "created_by": r.created_by,
+    }
+    return out
+
+
+def transfer_view(t: Transfer, level: Access = Access.WRITE) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "case_id": t.case_id,
+        "from_office_country": t.from_office_country,
+        "from_agency": t.from_agency,
+        "to_office_country": t.to_office_country,
+        "to_agency": t.to_agency,
+        "status": t.status,
+        "reason": t.reason if level.identifying else None,
+        "decision_reason": t.decision_reason if level.identifying else None,
+        "requested_by": t.requested_by,
+        "decided_by": t.decided_by,
+        "created_at": t.created_at,
+        "decided_at": t.decided_at,
+    }
+
+
+def _office_users(session: Session, country: str | None, agency: str | None) -> set[str]:
+    rows = session.execute(select(User.username, User.agency).where(User.office_country == country)).all()
+    return {u for u, a in rows if (a or "").casefold() == (agency or "").casefold()}
+
+
+def case_view(
+    session: Session, case: CaseRecord, level: Access, *, sent_by: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """The full case as the actor may see it (sent_by: the sending office, for Access.SENT)."""
+    ident = level.identifying
+    keys = keyring() if ident else None
+    mine: set[str] | None = None
+    if level is Access.SENT and sent_by is not None:
+        mine = _office_users(session, *sent_by)
+
+    def wrote(created_by: str | None) -> bool:
+        return mine is None or created_by in mine
+
+    screenings = []
+    for s in case.screenings:
+        if not wrote(s.decided_by):
+            continue
+        screenings.append(
+            {
+                "id": s.id,
+                "actions": s.actions or [],
+                "means": s.means or [],
+                "purposes": s.purposes or [],
+                "vulnerabilities": s.vulnerabilities or [],
+                "indicators": s.indicators or [],
+                "age_at_exploitation": s.age_at_exploitation,
+                "notes": keys.decrypt(s.notes_enc, "screening_notes") if keys else None,
+                "determination": s.determination,
+                "rule": s.rule,
+                "missing": s.missing or [],
+                "override_determination": s.override_determination,
+                "override_reason": s.override_reason if ident else None,
+                "decided_by": s.decided_by,
+                "decided_at": s.decided_at,
+            }
+        )
+    legs = [
+        {
+            "id": leg.id,
+            "leg_number": leg.leg_number,
+            "from_country": leg.from_country,
+            "to_country": leg.to_country,
+            "departure_date": leg.departure_date,
+            "crossing": leg.crossing,
+            "travel_document": leg.travel_document,
+            "transport_mode": leg.transport_mode,
+            "exploited": leg.exploited,
+            "created_by": leg.created_by,
+        }
+        for leg in case.journey_legs
+        if wrote(leg.created_by)
+    ]
+    assistance = [
+        {
+            "id": a.id,
+            "assistance_type": a.assistance_type,
+            "date": a.date,
+            "provider": a.provider if ident else None,
+            "reintegration": a.reintegration,
+            "created_by": a.created_by,
+        }
+        for a in case.assistance
+        if wrote(a.created_by)
+    ]
+    consents = [
+        {
+            "id": c.id,
+            "kind": c.kind,
+            "organisation": c.organisation,
+            "given": c.given,
+            "date": c.date.isoformat() if c.date else None,
+            "document_ref": c.document_ref if ident else None,
+            "recorded_by": c.recorded_by,
+        }
+        for c in case.consents
+        if wrote(c.recorded_by)
+    ]
+    out = summary_view(case, level)
+    out.update(
+        {
+            "data_source": case.data_source,
+            "registration_year": case.registration_year,
+            "age_at_registration": case.age_at_registration,
+            "child_at_registration": case.child_at_registration,
+            "age_at_exploitation": case.age_at_exploitation,
+            "child_at_exploitation": case.child_at_exploitation,
+            "status_rule": case.status_rule,
+            "exploitation": {
+                "types": case.exploitation_types or [],
+                "labour_sectors": case.labour_sectors or [],
+                "sexual_exploitation_types": case.sexual_exploitation_types or [],
+                "means_of_control": case.means_of_control or [],
+                "recruiter_relation": case.recruiter_relation or [],
+                "country_of_exploitation": case.country_of_exploitation,
+                "start": case.exploitation_start,
+            },
+            "referral_from_office": case.referral_from_office,
+            "consent": {
+                "assistance": case.consent_assistance,
+                "research": case.consent_research,
+                "sharing": case.consent_sharing or [],
+            },
+            "closure_reason": case.closure_reason,
+            "closed_at": case.closed_at,
+            "created_by": case.created_by,
+            "created_at": case.created_at,
+            "person": person_view(case.person, level),
+            "screenings": screenings,
+            "journey_legs": legs,
+            "assistance": assistance,
+            "returns": [return_view(r, level) for r in case.returns if wrote(r.created_by)],
+            "transfers": [transfer_view(t, level) for t in case.transfers],
+            "consents": consents,
+        }
+    )
+    return out
+
+
+def summary_view(case: CaseRecord, level: Access, person: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The fields of a case list row."""
+    out: dict[str, Any] = {
+        "id": case.id,
+        "version": case.version,
+        "access": level.value,
+        "status": case.status,
+        "agency": case.agency,
+        "office_country": case.office_country,
+        "current_agency": case.current_agency,
+        "current_office_country": case.current_office_country,
+        "registration_date": case.registration_date,
+        "age_band": case.age_band,
+        "updated_at": case.updated_at,
+    }
+    if person is not None:
+        out["person"] = person
+    return out
