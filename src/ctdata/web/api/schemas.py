@@ -1,0 +1,532 @@
+"""Request and response bodies of the JSON API (/api/v1), with examples for the OpenAPI docs.
+
+Codes are checked by the case services against the standard's vocabularies
+(DESIGN.md section 4), so an unknown code is a 422 with a sentence naming the
+allowed ones. Identifying fields in responses are null for roles that may not see them.
+"""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**31 - 1
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="Case record id.")]
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Version = Annotated[
+    int, Field(ge=1, le=MAX_ID, description="The version you edited (optimistic concurrency).")
+]
+Text = Annotated[str, Field(max_length=2000)]
+Short = Annotated[str, Field(max_length=200)]
+Code = Annotated[str, Field(max_length=64)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+
+class LoginIn(_In):
+    username: Annotated[str, Field(min_length=1, max_length=80)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"username": "amira", "password": "correct horse battery"}]},
+    )
+
+
+class TokenOut(_Out):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    csrf_token: str = Field(description="For cookie sessions: send as X-CSRF-Token on changes.")
+
+
+class MeOut(_Out):
+    username: str
+    role: str
+    office_country: str | None
+    agency: str | None
+
+
+# --- cases --------------------------------------------------------------------------------------
+
+
+class PersonIn(_In):
+    given_name: Short | None = None
+    family_name: Short | None = None
+    date_of_birth: Annotated[str, Field(max_length=10)] | None = Field(
+        None, description="YYYY-MM-DD, YYYY-MM or YYYY."
+    )
+    id_document_number: Annotated[str, Field(max_length=100)] | None = None
+    sex: Code | None = Field(None, description="female, male, transgender_nonconforming, unknown")
+    citizenship: list[Code] = Field(default_factory=list, max_length=10, description="ISO alpha-2 codes.")
+    languages: list[Code] = Field(default_factory=list, max_length=20)
+
+
+class ConsentIn(_In):
+    assistance: bool | None = None
+    research: bool | None = None
+    sharing: list[Short] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Organisations or offices the person allows sharing with.",
+    )
+
+
+class CaseCreate(_In):
+    person: PersonIn
+    office_country: Code = Field(description="Country of the registering office (ISO alpha-2).")
+    registration_date: Annotated[str, Field(max_length=10)]
+    agency: Annotated[str, Field(min_length=1, max_length=80)] | None = Field(
+        None, description="Registering agency; a caseworker's own agency by default."
+    )
+    data_source: Code | None = None
+    referral_from_office: Code | None = None
+    consent: ConsentIn = Field(default_factory=ConsentIn)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "person": {
+                        "given_name": "Mai",
+                        "family_name": "Tran",
+                        "date_of_birth": "2006-04",
+                        "sex": "female",
+                        "citizenship": ["VN"],
+                    },
+                    "office_country": "TH",
+                    "registration_date": "2024-03-01",
+                    "consent": {"assistance": True, "research": True, "sharing": ["IOM VN"]},
+                }
+            ]
+        },
+    )
+
+
+class CaseUpdate(_In):
+    version: Version
+    person: PersonIn | None = None
+    registration_date: Annotated[str, Field(max_length=10)] | None = None
+    data_source: Code | None = None
+    referral_from_office: Code | None = None
+    consent: ConsentIn | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"version": 3, "person": {"family_name": "Tran Thi"}}]},
+    )
+
+
+class PersonOut(_Out):
+    given_name: str | None = None
+    family_name: str | None = None
+    date_of_birth: str | None = None
+    id_document_number: str | None = None
+    person_key: str | None = None
+    sex: str | None = None
+    citizenship: list[str] = []
+    languages: list[str] = []
+    erased: bool = False
+
+
+class ExploitationOut(_Out):
+    types: list[str] = []
+    labour_sectors: list[str] = []
+    sexual_exploitation_types: list[str] = []
+    means_of_control: list[str] = []
+    recruiter_relation: list[str] = []
+    country_of_exploitation: str | None = None
+    start: str | None = None
+
+
+class ConsentOut(_Out):
+    assistance: bool | None = None
+    research: bool | None = None
+    sharing: list[str] = []
+
+
+class ScreeningOut(_Out):
+    id: int
+    actions: list[str]
+    means: list[str]
+    purposes: list[str]
+    vulnerabilities: list[str]
+    indicators: list[str]
+    age_at_exploitation: int | None
+    notes: str | None
+    determination: str
+    rule: str
+    missing: list[str]
+    override_determination: str | None
+    override_reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class JourneyLegOut(_Out):
+    id: int
+    leg_number: int
+    from_country: str | None
+    to_country: str | None
+    departure_date: str | None
+    crossing: str | None
+    travel_document: str | None
+    transport_mode: str | None
+    exploited: str | None
+    created_by: str | None
+
+
+class AssistanceOut(_Out):
+    id: int
+    assistance_type: str
+    date: str | None
+    provider: str | None
+    reintegration: bool
+    created_by: str | None
+
+
+class ReturnOut(_Out):
+    id: int
+    version: int
+    status: str
+    requested_date: str | None = None
+    consent_written: bool | None = None
+    risk_level: str | None = None
+    risk_mitigations: str | None = None
+    is_child: bool | None = None
+    best_interest_determination: bool | None = None
+    bid_authority: str | None = None
+    guardian_willing: bool | None = None
+    guardian_able: bool | None = None
+    travel_date: str | None = None
+    receiving_office_country: str | None = None
+    reintegration_plan: bool | None = None
+    open_gates: list[str] = Field(default_factory=list, description="Gates still open, in plain words.")
+    created_by: str | None = None
+
+
+class TransferOut(_Out):
+    id: int
+    case_id: int
+    from_office_country: str
+    from_agency: str
+    to_office_country: str
+    to_agency: str
+    status: str
+    reason: str | None
+    decision_reason: str | None
+    requested_by: str | None
+    decided_by: str | None
+    created_at: datetime | None
+    decided_at: datetime | None
+
+
+class ConsentDocOut(_Out):
+    id: int
+    kind: str
+    organisation: str | None
+    given: bool
+    date: str | None
+    document_ref: str | None
+    recorded_by: str | None
+
+
+class CaseSummary(_Out):
+    id: int
+    version: int
+    access: str = Field(description="write, read, sent (read-only after a transfer) or deidentified")
+    status: str
+    agency: str
+    office_country: str | None
+    current_agency: str | None
+    current_office_country: str | None
+    registration_date: str | None
+    age_band: str | None
+    updated_at: datetime | None
+    person: PersonOut | None = None
+
+
+class CaseOut(CaseSummary):
+    data_source: str | None = None
+    registration_year: int | None = None
+    age_at_registration: int | None = None
+    child_at_registration: bool | None = None
+    age_at_exploitation: int | None = None
+    child_at_exploitation: bool | None = None
+    status_rule: str | None = None
+    exploitation: ExploitationOut
+    referral_from_office: str | None = None
+    consent: ConsentOut
+    closure_reason: str | None = None
+    closed_at: datetime | None = None
+    created_by: str | None = None
+    created_at: datetime | None = None
+    person: PersonOut
+    screenings: list[ScreeningOut] = []
+    journey_legs: list[JourneyLegOut] = []
+    assistance: list[AssistanceOut] = []
+    returns: list[ReturnOut] = []
+    transfers: list[TransferOut] = []
+    consents: list[ConsentDocOut] = []
+
+
+class CaseList(_Out):
+    total: int
+    limit: int
+    offset: int
+    items: list[CaseSummary]
+
+
+# --- case work ----------------------------------------------------------------------------------
+
+
+class ScreeningIn(_In):
+    actions: list[Code] = Field(default_factory=list, max_length=20)
+    means: list[Code] = Field(default_factory=list, max_length=20)
+    purposes: list[Code] = Field(default_factory=list, max_length=20)
+    age_at_exploitation: int | None = Field(
+        None, description="Completed years at exploitation; null if unknown."
+    )
+    vulnerabilities: list[Code] = Field(default_factory=list, max_length=20)
+    indicators: list[Short] = Field(default_factory=list, max_length=50)
+    notes: Annotated[str, Field(max_length=5000)] | None = None
+    expected_version: Version | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "actions": ["recruitment", "transportation"],
+                    "means": ["deception"],
+                    "purposes": ["forced_labour"],
+                    "age_at_exploitation": 24,
+                    "vulnerabilities": [],
+                }
+            ]
+        },
+    )
+
+
+class DeterminationOut(_Out):
+    determination: str = Field(description="victim_of_trafficking, vulnerable_migrant or not_eligible")
+    rule: str
+    missing: list[str]
+    explanation: str
+    criteria: list[str] = []
+    screening_id: int
+    case_version: int
+    override: dict[str, Any] | None = None
+
+
+class OverrideIn(_In):
+    determination: Code
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    expected_version: Version | None = None
+
+
+class ExploitationIn(_In):
+    version: Version
+    types: list[Code] | None = None
+    labour_sectors: list[Code] | None = None
+    sexual_exploitation_types: list[Code] | None = None
+    means_of_control: list[Code] | None = None
+    recruiter_relation: list[Code] | None = None
+    country_of_exploitation: Code | None = None
+    start: Annotated[str, Field(max_length=10)] | None = None
+    age_at_exploitation: int | None = None
+
+
+class JourneyLegIn(_In):
+    leg_number: int | None = Field(None, ge=1, le=100)
+    from_country: Code | None = None
+    to_country: Code | None = None
+    departure_date: Annotated[str, Field(max_length=10)] | None = None
+    crossing: Code | None = None
+    travel_document: Code | None = None
+    transport_mode: Code | None = None
+    exploited: Code | None = None
+    expected_version: Version | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_country": "VN",
+                    "to_country": "TH",
+                    "departure_date": "2023-11",
+                    "crossing": "official_land",
+                    "travel_document": "own_genuine",
+                    "transport_mode": "bus",
+                    "exploited": "no",
+                }
+            ]
+        },
+    )
+
+
+class AssistanceIn(_In):
+    assistance_type: Code
+    date: Annotated[str, Field(max_length=10)] | None = None
+    provider: Short | None = None
+    reintegration: bool = False
+    expected_version: Version | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"assistance_type": "medical", "date": "2024-03-02", "provider": "City hospital"}]
+        },
+    )
+
+
+class ConsentDocIn(_In):
+    kind: Code = Field(description="assistance, sharing, research or return")
+    organisation: Annotated[str, Field(max_length=120)] | None = None
+    given: bool = True
+    date: Date | None = None
+    document_ref: Short | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "sharing",
+                    "organisation": "IOM VN",
+                    "date": "2024-03-01",
+                    "document_ref": "form 12/2024",
+                }
+            ]
+        },
+    )
+
+
+class _ReturnFields(_In):
+    requested_date: Annotated[str, Field(max_length=10)] | None = None
+    consent_written: bool | None = None
+    risk_level: Code | None = None
+    risk_mitigations: Text | None = None
+    is_child: bool | None = None
+    best_interest_determination: bool | None = None
+    bid_authority: Short | None = None
+    guardian_willing: bool | None = None
+    guardian_able: bool | None = None
+    receiving_office_country: Code | None = None
+    reintegration_plan: bool | None = None
+
+
+class ReturnIn(_ReturnFields):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"requested_date": "2024-04-01", "consent_written": True, "receiving_office_country": "VN"}
+            ]
+        },
+    )
+
+
+class ReturnPatch(_ReturnFields):
+    version: Version
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "risk_level": "medium", "risk_mitigations": "escort to the receiving office"}
+            ]
+        },
+    )
+
+
+class TravelIn(_In):
+    travel_date: Annotated[str, Field(max_length=10)] | None = None
+    version: Version | None = None
+
+
+class ReasonIn(_In):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class TransferIn(_In):
+    to_office_country: Code
+    to_agency: Annotated[str, Field(min_length=1, max_length=80)] = "IOM"
+    reason: Text | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "to_office_country": "VN",
+                    "to_agency": "IOM",
+                    "reason": "return and reintegration in Viet Nam",
+                }
+            ]
+        },
+    )
+
+
+class CloseIn(_In):
+    reason: Code = Field(description="A closure reason code, e.g. reintegrated, returned, lost_contact.")
+    note: Text | None = None
+    version: Version | None = None
+
+
+class ErasedOut(_Out):
+    case_id: int
+    person_erased_at: datetime
+
+
+class AuditOut(_Out):
+    id: int
+    ts: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    reason: str | None
+    details: dict[str, Any]
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+class UserIn(_In):
+    username: Annotated[str, Field(min_length=2, max_length=80)]
+    password: Annotated[str, Field(min_length=8, max_length=1024)]
+    role: Code
+    office_country: Code | None = None
+    agency: Annotated[str, Field(max_length=80)] | None = None
+
+
+class UserOut(_Out):
+    id: int
+    username: str
+    role: str
+    office_country: str | None
+    agency: str | None
+    active: bool
+    locked_until: datetime | None = None
+    created_at: datetime | None = None
+
+
+class HealthOut(_Out):
+    status: str
+    version: str

@@ -1,0 +1,102 @@
+"""JSON error responses: every error is {"detail": ...} with the status HTTP gives it.
+
+ctdata's errors are the user's to fix and carry one clear line; they map to
+401 (not authenticated), 403 (not allowed), 404 (not found, or not visible to
+you), 409 (a stale version or an open gate), 422 (a value breaks a rule) and
+429 (too many login attempts). Anything else is a bug: 500 with a generic
+message, the traceback goes to the server log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ctdata.cases.access import NotAuthenticated, TooManyAttempts
+from ctdata.errors import ConfigError, Conflict, CtdataError, NotFound, PermissionDenied, ValidationError
+
+log = logging.getLogger("ctdata.web")
+
+STATUS: list[tuple[type[CtdataError], int]] = [
+    (NotAuthenticated, 401),
+    (TooManyAttempts, 429),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (ValidationError, 422),
+    (ConfigError, 500),
+]
+
+
+def status_of(exc: CtdataError) -> int:
+    for cls, code in STATUS:
+        if isinstance(exc, cls):
+            return code
+    return 400
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+async def ctdata_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CtdataError)
+    code = status_of(exc)
+    headers: dict[str, str] = {}
+    if code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if code == 429:
+        headers["Retry-After"] = str(getattr(exc, "retry_after", 60))
+    if code >= 500:
+        log.error("server configuration error on %s: %s", request.url.path, exc)
+    handler = getattr(request.app.state, "html_error_handler", None)
+    if handler is not None and _wants_html(request):
+        return handler(request, code, str(exc))  # type: ignore[no-any-return]
+    return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
+
+
+def _clean(errors: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for e in errors:
+        out.append(
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "invalid")), "type": e.get("type")}
+        )
+    return out
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": jsonable_encoder(_clean(list(exc.errors())))}, status_code=422)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    )
+
+
+async def data_error(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "a value is not acceptable to the database (too long or malformed)"}, status_code=422
+    )
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(CtdataError, ctdata_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DataError, data_error)
+    app.add_exception_handler(Exception, unexpected)

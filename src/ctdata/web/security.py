@@ -1,0 +1,250 @@
+"""Authentication and per-route policies for the API and the pages.
+
+Every route declares who may call it: ``Depends(requires("admin", "caseworker"))``
+returns the Actor, or ``dependencies=[Depends(public_route())]`` marks it public.
+The dependency objects carry their policy, so `route_policy(route)` can read it
+back and the authorisation test can fail on any route that declares none.
+
+Credentials: ``Authorization: Bearer <token>`` (the API) or the ``ctdata_session``
+cookie (the pages: HttpOnly, SameSite=Strict, Secure over https). A request
+authenticated by the cookie that changes something (POST, PUT, PATCH, DELETE)
+must also carry the session's CSRF token in the ``X-CSRF-Token`` header or a
+``csrf_token`` form field. Every refusal is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from ctdata.cases.access import ROLES, Actor, NotAuthenticated, TooManyAttempts
+from ctdata.cases.tx import queue_denial, transaction
+from ctdata.cases.users import NewSession, session_actor
+from ctdata.config import settings
+from ctdata.errors import PermissionDenied
+
+COOKIE = "ctdata_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Paths served outside APIRoutes (OpenAPI, docs, static files) that are public by design.
+PUBLIC_PATHS: set[str] = set()
+
+
+def engine_of(request: Request) -> Engine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization") or ""
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+class Policy:
+    """Dependency: authenticate the request and allow only the given roles; returns the Actor."""
+
+    def __init__(self, roles: Iterable[str]) -> None:
+        self.roles = tuple(roles)
+        unknown = set(self.roles) - set(ROLES)
+        if unknown or not self.roles:
+            raise ValueError(f"unknown roles in policy: {sorted(unknown)}")
+
+    def __repr__(self) -> str:
+        return f"requires{self.roles}"
+
+    async def __call__(self, request: Request) -> Actor:
+        bearer, cookie = _bearer(request), request.cookies.get(COOKIE)
+        csrf = request.headers.get(CSRF_HEADER)
+        if bearer is None and cookie and request.method in UNSAFE and csrf is None:
+            ctype = request.headers.get("content-type", "")
+            if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+                form = await request.form()
+                value = form.get(CSRF_FIELD)
+                csrf = value if isinstance(value, str) else None
+        client = request.client.host if request.client else None
+        actor, csrf_token = await run_in_threadpool(
+            self._resolve,
+            engine_of(request),
+            bearer,
+            cookie,
+            csrf,
+            request.method,
+            f"{request.method} {request.url.path}",
+            client,
+        )
+        request.state.actor = actor
+        request.state.csrf_token = csrf_token
+        return actor
+
+    def _resolve(
+        self,
+        eng: Engine,
+        bearer: str | None,
+        cookie: str | None,
+        csrf: str | None,
+        method: str,
+        where: str,
+        client: str | None,
+    ) -> tuple[Actor, str]:
+        with transaction(eng) as s:
+            token = bearer or cookie
+
+            def refuse(actor: str, reason: str, role: str | None = None) -> None:
+                queue_denial(
+                    s,
+                    actor=actor,
+                    action="access_denied",
+                    entity="route",
+                    entity_id=where[:64],
+                    reason=reason,
+                    details={"client": client, "role": role},
+                )
+
+            if not token:
+                refuse("anonymous", "no credentials")
+                raise NotAuthenticated("log in first: send Authorization: Bearer <token>")
+            try:
+                actor, auth = session_actor(s, token)
+            except NotAuthenticated as exc:
+                refuse("anonymous", str(exc))
+                raise
+            if bearer is None and method in UNSAFE and not hmac.compare_digest(csrf or "", auth.csrf_token):
+                refuse(actor.username, "missing or wrong CSRF token", actor.role)
+                raise PermissionDenied("missing or wrong CSRF token; reload the page and try again")
+            if actor.role not in self.roles:
+                refuse(actor.username, f"role {actor.role} not allowed", actor.role)
+                raise PermissionDenied(f"role {actor.role!r} may not use this")
+            return actor, auth.csrf_token
+
+
+class Public:
+    """Dependency marking a route public (login, health, static files, the public portal)."""
+
+    roles: tuple[str, ...] = ()
+    public = True
+
+    def __repr__(self) -> str:
+        return "public_route()"
+
+    async def __call__(self) -> None:
+        return None
+
+
+_policies: dict[tuple[str, ...], Policy] = {}
+_PUBLIC = Public()
+
+
+def requires(*roles: str) -> Policy:
+    """The policy dependency for these roles (use with Depends)."""
+    key = tuple(sorted(set(roles)))
+    if key not in _policies:
+        _policies[key] = Policy(key)
+    return _policies[key]
+
+
+def public_route() -> Public:
+    return _PUBLIC
+
+
+def flat_routes(app: Any) -> list[tuple[str, frozenset[str], Any]]:
+    """Every route of the app as (full path, methods, route), through included routers."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before lazily included routers
+        return [(r.path, frozenset(getattr(r, "methods", None) or ()), r) for r in app.routes]
+    return [
+        (ctx.path, frozenset(ctx.methods or ()), ctx.original_route)
+        for ctx in iter_route_contexts(app.routes)
+    ]
+
+
+def route_policy(route: Any) -> Policy | Public | None:
+    """The policy an APIRoute declares (None: it declares none, which the authz test refuses)."""
+    if not isinstance(route, APIRoute):
+        return None
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, Policy | Public):
+            return dep.call
+        stack.extend(dep.dependencies)
+    return None
+
+
+# --- cookies (the pages) -------------------------------------------------------------------------
+
+
+def set_session_cookie(response: Response, request: Request, new: NewSession) -> None:
+    response.set_cookie(
+        COOKIE,
+        new.token,
+        max_age=settings().session_minutes * 60,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+
+
+def session_token(request: Request) -> str | None:
+    return _bearer(request) or request.cookies.get(COOKIE)
+
+
+# --- login rate limiting ---------------------------------------------------------------------------
+
+
+class SlidingWindow:
+    """At most `limit` events per key within `seconds` (in-process; one instance per app)."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit, self.seconds = limit, seconds
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, now: float | None = None) -> float:
+        """Count one event; 0 when allowed, else the seconds until one is allowed again."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            q = self._events.setdefault(key, deque())
+            while q and q[0] <= now - self.seconds:
+                q.popleft()
+            if len(q) >= self.limit:
+                return q[0] + self.seconds - now
+            q.append(now)
+            if len(self._events) > 100_000:  # forget idle keys rather than grow without bound
+                for k in [k for k, v in self._events.items() if not v][:50_000]:
+                    del self._events[k]
+            return 0.0
+
+
+class LoginLimiter:
+    def __init__(self, per_username: int = 10, per_client: int = 100, seconds: float = 60.0) -> None:
+        self.by_user = SlidingWindow(per_username, seconds)
+        self.by_client = SlidingWindow(per_client, seconds)
+
+    def check(self, username: str, client: str | None) -> None:
+        wait = max(self.by_client.hit(client or "?"), self.by_user.hit(username.casefold()))
+        if wait > 0:
+            exc = TooManyAttempts(f"too many login attempts; try again in {int(wait) + 1} seconds")
+            exc.retry_after = int(wait) + 1  # type: ignore[attr-defined]
+            raise exc
+
+
+def check_login_rate(request: Request, username: str) -> None:
+    """Refuse with TooManyAttempts (HTTP 429) when this username or client tried too often."""
+    limiter: LoginLimiter = request.app.state.login_limiter
+    limiter.check(username, request.client.host if request.client else None)
