@@ -83,7 +83,7 @@ class SyntheticSettings(JsonSettings):
     #: budget weight of a marginal grows as (cells ** weight_power)
     weight_power: float = 0.5
     max_model_mb: float = 64.0
-    iters: int = 1500
+    iters: int = 600
     rows: int | None = None
     seed: int = 0
     include_unknown_consent: bool = False
@@ -259,8 +259,10 @@ def _marginal_measurements(
     # the discrete Gaussian's map is exact; start from the closed form and nudge up until it fits
     scale = float(np.sqrt(wsum / (2 * rho)))
     meas = make(scale)
+    step = 1e-9
     while meas.map(1) > rho:
-        scale *= 1 + 1e-9
+        scale *= 1 + step
+        step *= 4
         meas = make(scale)
     stds = [scale / w for w in weights]
     return meas, stds
@@ -372,9 +374,7 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
     ]
     model = estimation.mirror_descent(domain, measurements, iters=s.iters)
     rows = int(s.rows or max(1, round(float(model.total))))
-    np.random.seed(s.seed)  # mbi's rounding draws from numpy's global generator
-    synth = model.synthetic_data(rows, method="round").df
-    synth = synth.sample(frac=1.0, random_state=int(rng.integers(2**31))).reset_index(drop=True)
+    synth = _sample_rounded(model, rows, rng)
     jax.clear_caches()
 
     def decode(codes_: np.ndarray, c: str) -> pd.Series:
@@ -424,6 +424,60 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
         "seconds": time.perf_counter() - t0,
     }
     return SyntheticResult(out, s, real, privacy, report)
+
+
+def _sample_rounded(model, total: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Draw rows from the fitted model by randomised rounding, column by column.
+
+    Follows mbi's ``MarkovRandomField.synthetic_data(method="round")`` with one
+    fix: within each group of already-drawn parent values, mbi hands out the
+    rounded child values in row order, so two children of the same parents come
+    out comonotone (a strong spurious correlation, e.g. year with exploitation
+    type). Here rows are ranked in a random order within each group.
+    """
+    from mbi import junction_tree, marginal_oracles
+
+    domain = model.domain
+    cliques = [set(cl) for cl in model.cliques]
+    jtree, elimination_order = junction_tree.make_junction_tree(domain, cliques)
+    marginals = marginal_oracles.message_passing_stable(model.potentials.expand(list(jtree.nodes)))
+    data: dict[str, np.ndarray] = {}
+    used: set[str] = set()
+    for col in elimination_order[::-1]:
+        parents = tuple(used.intersection(set().union(*[cl for cl in cliques if col in cl])))
+        used.add(col)
+        marg = np.clip(
+            np.asarray(marginals.project(parents + (col,)).datavector(flatten=False), float), 0, None
+        )
+        if not parents:
+            p = marg / marg.sum()
+            counts = np.floor(p * total).astype(int)
+            extra = total - counts.sum()
+            if extra > 0:
+                frac = p * total - counts
+                counts[rng.choice(len(p), extra, replace=False, p=frac / frac.sum())] += 1
+            vals = np.repeat(np.arange(len(p)), counts)
+            data[col] = rng.permutation(vals)
+            continue
+        parent_data = np.stack([data[c] for c in parents], -1)
+        uniques, inverse, counts = np.unique(parent_data, axis=0, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+        cond = marg / np.where(marg.sum(-1, keepdims=True) > 0, marg.sum(-1, keepdims=True), 1)
+        cdfs = cond.cumsum(-1)[tuple(uniques.T)]
+        perm = np.lexsort((rng.random(total), inverse))  # random order within each group
+        starts = np.zeros(len(counts), dtype=int)
+        np.cumsum(counts[:-1], out=starts[1:])
+        ranks = np.empty(total, dtype=int)
+        ranks[perm] = np.arange(total) - starts[inverse[perm]]
+        u = (ranks + rng.random(total)) / counts[inverse]
+        choices = np.empty(total, dtype=np.int64)
+        start = 0
+        for i, c in enumerate(counts):
+            idx = perm[start : start + c]
+            choices[idx] = np.minimum(np.searchsorted(cdfs[i], u[idx], side="right"), domain[col] - 1)
+            start += c
+        data[col] = choices
+    return pd.DataFrame({c: data[c] for c in domain.attrs})
 
 
 def _opendp_version() -> str:
