@@ -24,7 +24,7 @@ from ctdata.errors import CtdataError
 from ctdata.simulate.corridors import calibrate
 from ctdata.simulate.journeys import legs_table
 from ctdata.simulate.names import load_namebook
-from ctdata.simulate.offices import expand, record_columns, sample_layout, trim
+from ctdata.simulate.offices import expand, padded_ids, record_columns, sample_layout, trim
 from ctdata.simulate.population import (
     YearTrend,
     expected_records_per_person,
@@ -138,10 +138,7 @@ def simulate(
         step("assistance and returns")
         assistance = assistance_table(rng, persons, recs, record_id, t)
         returns = returns_table(rng, persons, recs, record_id)
-        truth = {
-            "record_id": record_id,
-            "person_id": np.char.add("P", np.char.zfill((recs.person + 1).astype(str), 8)).astype(object),
-        }
+        truth = {"record_id": record_id, "person_id": padded_ids("P", recs.person + 1)}
         step("writing files")
         files = {
             "records.csv": write_table(out / "records.csv", columns, template_order("records")),

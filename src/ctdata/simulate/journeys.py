@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ctdata.simulate.corridors import regional_offices
-from ctdata.simulate.offices import ROLE_ORIGIN, ROLE_PARTNER, Records, iso_dates
+from ctdata.simulate.offices import ROLE_ORIGIN, ROLE_PARTNER, Records, int_strings, iso_dates
 from ctdata.simulate.population import Persons
 from ctdata.simulate.targets import Targets
 
@@ -206,7 +206,7 @@ def legs_table(
     precision = rng.choice(4, size=len(leg), p=[0.5, 0.35, 0.1, 0.05])
     columns = {
         "record_id": record_id[rec_rows],
-        "leg_number": legs.number[leg].astype(str).astype(object),
+        "leg_number": int_strings(legs.number[leg]),
         "from_country": legs.from_country[leg],
         "to_country": legs.to_country[leg],
         "departure_date": iso_dates(legs.departure[leg], precision),

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ctdata.simulate.names import NameBook, render_record_names
 from ctdata.simulate.population import (
@@ -188,18 +190,52 @@ def expand(rng: np.random.Generator, p: Persons, layout: Layout, years: tuple[in
 
 
 def iso_dates(days: np.ndarray, precision: np.ndarray | None = None) -> np.ndarray:
-    """Days -> 'YYYY-MM-DD'; precision 1 -> 'YYYY-MM', 2 -> 'YYYY', 3 -> '' (unknown)."""
-    d = days.astype("datetime64[D]")
-    full = d.astype(str).astype(object)
+    """Days -> 'YYYY-MM-DD'; precision 1 -> 'YYYY-MM', 2 -> 'YYYY', 3 -> '' (unknown).
+
+    Formats each distinct day once (a lookup table over the range), which is
+    some thirty times faster than numpy's datetime-to-string cast per element.
+    """
+    days = np.asarray(days, dtype=np.int64)
+    if len(days) == 0:
+        return np.zeros(0, dtype=object)
+    lo = int(days.min())
+    full_table = np.arange(lo, int(days.max()) + 1).astype("datetime64[D]").astype(str).astype(object)
+    full = full_table[days - lo]
     if precision is None:
         return full
+    tables = [
+        full_table,
+        np.array([d[:7] for d in full_table], dtype=object),
+        np.array([d[:4] for d in full_table], dtype=object),
+        np.full(len(full_table), "", dtype=object),
+    ]
     out = full.copy()
-    ym = precision == 1
-    out[ym] = d[ym].astype("datetime64[M]").astype(str).astype(object)
-    y = precision == 2
-    out[y] = d[y].astype("datetime64[Y]").astype(str).astype(object)
-    out[precision >= 3] = ""
+    for level in (1, 2, 3):
+        m = precision == level
+        out[m] = tables[level][days[m] - lo]
     return out
+
+
+def int_strings(values: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+    """Small integers -> decimal strings by table lookup; '' where not present."""
+    values = np.asarray(values, dtype=np.int64)
+    if len(values) == 0:
+        return np.zeros(0, dtype=object)
+    lo = int(values.min())
+    table = np.arange(lo, int(values.max()) + 1).astype(str).astype(object)
+    out = table[values - lo]
+    if present is not None:
+        out[~present] = ""
+    return out
+
+
+def padded_ids(prefix: np.ndarray | pa.Array | str, numbers: np.ndarray, width: int = 8) -> np.ndarray:
+    """prefix + zero-padded number, built with Arrow kernels (numpy's char functions are slow)."""
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()), width, "0")
+    if not isinstance(prefix, str | pa.Array):
+        prefix = pa.array(prefix, type=pa.string())
+    joined = pc.binary_join_element_wise(prefix, digits, "")
+    return joined.to_numpy(zero_copy_only=False).astype(object)
 
 
 def join_bitmask(mask: np.ndarray, codes: list[str]) -> np.ndarray:
@@ -209,6 +245,11 @@ def join_bitmask(mask: np.ndarray, codes: list[str]) -> np.ndarray:
         [MULTI_SEP.join(c for b, c in enumerate(codes) if (int(u) >> b) & 1) for u in uniq], dtype=object
     )
     return text[inv]
+
+
+def _lookup(values: np.ndarray, mapping: dict[str, str]) -> np.ndarray:
+    uniq, inv = np.unique(values.astype(str), return_inverse=True)
+    return np.array([mapping.get(u, "") for u in uniq], dtype=object)[inv]
 
 
 def _bools(values: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
@@ -322,13 +363,10 @@ def record_columns(rng: np.random.Generator, p: Persons, r: Records, book: NameB
     reg_precision = np.where(partner & (rng.random(n) < 0.02), 1, 0)
     expl_precision = rng.choice(4, size=n, p=[0.4, 0.4, 0.15, 0.05])
 
-    seq = np.char.zfill(np.arange(1, n + 1).astype(str), 8).astype(object)
-    record_id = r.agency + "-" + r.office + "-" + seq
-
-    def opt_int(values: np.ndarray, present: np.ndarray) -> np.ndarray:
-        out = values.astype(str).astype(object)
-        out[~present] = ""
-        return out
+    prefix = pc.binary_join_element_wise(
+        pa.array(r.agency, pa.string()), pa.array(r.office, pa.string()), "", "-"
+    )
+    record_id = padded_ids(prefix, np.arange(1, n + 1))
 
     child_expl = _bools(p.child[pid], ~child_expl_present)
     child_reg = _bools(reg_age < 18, ~child_reg_present)
@@ -344,12 +382,12 @@ def record_columns(rng: np.random.Generator, p: Persons, r: Records, book: NameB
         "sex": sex,
         "citizenship": _partner_spelling(rng, citizenship, partner & ~dual),
         "id_document_number": doc,
-        "languages": np.array([LANGUAGES.get(c, "") for c in cit], dtype=object),
+        "languages": _lookup(cit, LANGUAGES),
         "status": status,
-        "age_at_registration": opt_int(reg_age, age_reg_present),
+        "age_at_registration": int_strings(reg_age, age_reg_present),
         "age_band": np.where(band_present, band, ""),
         "child_at_registration": child_reg,
-        "age_at_exploitation": opt_int(p.age_at_exploitation[pid], age_expl_present),
+        "age_at_exploitation": int_strings(p.age_at_exploitation[pid], age_expl_present),
         "child_at_exploitation": child_expl,
         "country_of_exploitation": _partner_spelling(rng, coe, partner),
         "exploitation_types": etypes,

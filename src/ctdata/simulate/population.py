@@ -167,7 +167,7 @@ def sample_persons(
     adult_age = np.minimum(18 + np.floor(rng.gamma(2.0, 5.0, size=n)).astype(np.int64), 70)
     age = np.where(child, child_age, adult_age)
 
-    start = np.array([_days(y) for y in year])
+    start = np.array([_days(y) for y in range(years[0], years[1] + 1)])[year - years[0]]
     first_contact = start + rng.integers(0, 365, size=n)
     delay = np.floor(rng.gamma(1.5, 120.0, size=n)).astype(np.int64) + 14
     exploitation_start = first_contact - delay

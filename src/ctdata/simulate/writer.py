@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ctdata.errors import CtdataError
@@ -26,8 +27,9 @@ def write_table(path: Path, columns: dict[str, np.ndarray], order: list[str]) ->
         raise ValueError(f"{path.name}: missing columns {missing}")
     arrays = []
     for c in order:
-        values = np.asarray(columns[c], dtype=object)
-        arrays.append(pa.array(values, type=pa.string(), mask=values == ""))
+        # Plain conversion then empty -> null in C: far faster than pa.array(..., mask=...).
+        values = pa.array(np.asarray(columns[c], dtype=object), type=pa.string())
+        arrays.append(pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values))
     table = pa.Table.from_arrays(arrays, names=order)
     try:
         pacsv.write_csv(table, str(path), write_options=pacsv.WriteOptions(quoting_style="needed"))
