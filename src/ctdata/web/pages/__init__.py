@@ -1,0 +1,40 @@
+"""Server-rendered case-management pages (Jinja2 + HTMX, every asset served by the app itself).
+
+`router` holds every page route; each declares its policy through
+`security.requires(...)` or `security.public_route()`. `html_error_handler`
+turns a refused or failed page request into an HTML page (a sign-in redirect
+for 401) instead of JSON; the app installs it as `app.state.html_error_handler`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ctdata.web.pages import auth, cases, screening, transfers
+from ctdata.web.pages.common import error_page
+
+
+async def _install_error_pages(request: Request) -> None:
+    """Until the app sets it itself: page requests get HTML errors (see ctdata.web.errors)."""
+    state = request.app.state
+    if getattr(state, "html_error_handler", None) is None:
+        state.html_error_handler = html_error_handler
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(_install_error_pages)])
+router.include_router(auth.router)
+router.include_router(screening.router)
+router.include_router(cases.router)
+router.include_router(transfers.router)
+
+
+def html_error_handler(request: Request, code: int, detail: str) -> Response:
+    """An error on a page request as a page: 401 goes to sign-in, the rest to a plain error page."""
+    if code == 401:
+        return auth.login_redirect(request)
+    actor = getattr(request.state, "actor", None)
+    return error_page(request, actor, code, detail)
+
+
+__all__ = ["html_error_handler", "router"]

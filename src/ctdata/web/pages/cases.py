@@ -1,0 +1,427 @@
+"""The case list (with search) and the case page with its tabs and forms.
+
+Each tab is a partial: the full page includes the selected one (so a link or a
+reload works without JavaScript) and HTMX swaps the others in. A form in a tab
+posts with the version the caseworker saw; the answer is the re-rendered tab
+with either "Saved" or the reason it was not (a stale version, an open gate).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from ctdata.cases import assistance, journeys, returns, service, transfer
+from ctdata.cases.access import Actor, load_case
+from ctdata.cases.common import check_version
+from ctdata.errors import CtdataError, NotFound, PermissionDenied
+from ctdata.standard import countries, vocab
+from ctdata.store import audit
+from ctdata.web import security
+from ctdata.web.pages.common import (
+    READERS,
+    WORKERS,
+    csrf_of,
+    error_message,
+    error_page,
+    form_of,
+    integer,
+    is_htmx,
+    run,
+    status_for,
+    text,
+    version_of,
+    yes_no,
+)
+from ctdata.web.pages.render import Message, render
+from ctdata.web.pages.viewmodels import CaseView, audit_rows, case_view, row_view, sentence
+
+router = APIRouter()
+
+TABS = [
+    ("overview", "Overview"),
+    ("journey", "Journey"),
+    ("assistance", "Assistance"),
+    ("return", "Return"),
+    ("transfers", "Transfers"),
+    ("consent", "Consent"),
+    ("audit", "Audit trail"),
+]
+TAB_KEYS = {k for k, _ in TABS}
+CASE_NUMBER = re.compile(r"^\s*(?:case\s*)?#?\s*(\d{1,9})\s*$", re.IGNORECASE)
+
+
+# --- list -------------------------------------------------------------------------------------------
+
+
+def _list(
+    session: Session, actor: Actor, q: str | None, status: str | None
+) -> tuple[list[Any], Message | None]:
+    """Rows for the list: a case number opens that case; other text searches names (identifying roles)."""
+    status = status if status in vocab.CASE_STATUS else None
+    m = CASE_NUMBER.match(q or "")
+    if m:
+        try:
+            one = service.get_case(session, actor, int(m.group(1)), reason="search by case number")
+        except NotFound:
+            return [], None
+        return ([one] if status in (None, one["status"]) else []), None
+    if q and not actor.identifying:
+        return [], Message(
+            "info", text="Your role can search by case number only; names are not shown to you."
+        )
+    return service.list_cases(session, actor, q=q, status=status, limit=100)["items"], None
+
+
+def _rows_context(actor: Actor, items: list[Any], q: str | None, status: str | None) -> dict[str, Any]:
+    return {"cases": [row_view(c, actor.identifying) for c in items], "q": q, "status": status}
+
+
+@router.get("/cases", response_class=HTMLResponse)
+async def case_list(
+    request: Request,
+    q: str | None = None,
+    status: str | None = None,
+    actor: Actor = Depends(security.requires(*READERS)),
+) -> HTMLResponse:
+    q = (q or "").strip()[:200] or None
+    items, note = await run(request, lambda s: _list(s, actor, q, status))
+    return render(
+        request,
+        "pages/cases.html",
+        {**_rows_context(actor, items, q, status), "can_screen": actor.role in WORKERS},
+        actor=actor,
+        csrf=csrf_of(request),
+        active="cases",
+        messages=[note] if note else [],
+    )
+
+
+@router.get("/cases/rows", response_class=HTMLResponse)
+async def case_rows(
+    request: Request,
+    q: str | None = None,
+    status: str | None = None,
+    actor: Actor = Depends(security.requires(*READERS)),
+) -> HTMLResponse:
+    """The result table alone (HTMX search as you type)."""
+    q = (q or "").strip()[:200] or None
+    items, note = await run(request, lambda s: _list(s, actor, q, status))
+    ctx = _rows_context(actor, items, q, status)
+    response = render(
+        request,
+        "pages/_case_rows.html",
+        ctx,
+        actor=actor,
+        csrf=csrf_of(request),
+        messages=[note] if note else [],
+    )
+    return response
+
+
+# --- case page and tabs -----------------------------------------------------------------------------
+
+
+def _tab_context(session: Session, actor: Actor, case_id: int, tab: str) -> dict[str, Any]:
+    data = service.get_case(session, actor, case_id)
+    view: CaseView = case_view(data, actor.identifying)
+    ctx: dict[str, Any] = {
+        "case": view,
+        "can_edit": data.get("access") == "write" and data.get("status") != "closed",
+        "tab": tab,
+        "tab_template": f"pages/tabs/{tab}.html",
+        "tabs": [{"key": k, "label": label} for k, label in TABS],
+        "tab_messages": [],
+        "entries": [],
+    }
+    if tab == "audit":
+        entries = audit.entries_for(session, "case", case_id, limit=200)
+        ctx["entries"] = audit_rows(
+            list(reversed(entries)) if _ascending(entries) else entries, actor.identifying
+        )
+    return ctx
+
+
+def _ascending(entries: list[Any]) -> bool:
+    return len(entries) > 1 and entries[0].id < entries[-1].id
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+async def case_page(
+    request: Request,
+    case_id: int,
+    tab: str = "overview",
+    registered: int = 0,
+    actor: Actor = Depends(security.requires(*READERS)),
+) -> HTMLResponse:
+    tab = tab if tab in TAB_KEYS else "overview"
+    try:
+        ctx = await run(request, lambda s: _tab_context(s, actor, case_id, tab))
+    except CtdataError as exc:
+        return error_page(request, actor, status_for(exc), str(exc))
+    if registered:
+        ctx["tab_messages"] = [
+            Message(
+                "ok",
+                title=f"{ctx['case'].ref} registered",
+                text="The screening outcome is recorded. Add the journey, assistance "
+                "and consents in the tabs below.",
+            )
+        ]
+    return render(request, "pages/case.html", ctx, actor=actor, csrf=csrf_of(request), active="cases")
+
+
+@router.get("/cases/{case_id}/tabs/{tab}", response_class=HTMLResponse)
+async def case_tab(
+    request: Request, case_id: int, tab: str, actor: Actor = Depends(security.requires(*READERS))
+) -> HTMLResponse:
+    if tab not in TAB_KEYS:
+        return error_page(request, actor, 404)
+    try:
+        ctx = await run(request, lambda s: _tab_context(s, actor, case_id, tab))
+    except CtdataError as exc:
+        return error_page(request, actor, status_for(exc), str(exc))
+    return render(request, ctx["tab_template"], ctx, actor=actor, csrf=csrf_of(request))
+
+
+async def _change(
+    request: Request, actor: Actor, case_id: int, tab: str, change: Callable[[Session, FormData], str]
+) -> Response:
+    """Apply one change and answer with the tab: 'Saved' or why not (the change is rolled back)."""
+    form = await form_of(request)
+    messages: list[Message] = []
+    status_code = 200
+    try:
+        done = await run(request, lambda s: change(s, form))
+        messages.append(Message("ok", text=done))
+    except CtdataError as exc:
+        if isinstance(exc, NotFound | PermissionDenied) and "case" in str(exc):
+            return error_page(request, actor, status_for(exc), str(exc))
+        messages.append(_refusal(exc))
+        status_code = status_for(exc)
+    try:
+        ctx = await run(request, lambda s: _tab_context(s, actor, case_id, tab))
+    except CtdataError as exc:
+        return error_page(request, actor, status_for(exc), str(exc))
+    ctx["tab_messages"] = messages
+    if is_htmx(request):
+        return render(
+            request, ctx["tab_template"], ctx, actor=actor, csrf=csrf_of(request), status_code=status_code
+        )
+    return render(
+        request,
+        "pages/case.html",
+        ctx,
+        actor=actor,
+        csrf=csrf_of(request),
+        active="cases",
+        status_code=status_code,
+    )
+
+
+def _refusal(exc: CtdataError) -> Message:
+    """Open return gates get a list, one gate a line; other refusals one clear line."""
+    msg = str(exc)
+    marker = "cannot be marked travelled while gates are open: "
+    if marker in msg:
+        gates = [sentence(g.strip()) for g in msg.split(marker, 1)[1].split(";") if g.strip()]
+        return Message("bad", title="Not marked travelled: these checks are still open", items=gates)
+    return error_message(exc)
+
+
+def _country(form: FormData, name: str) -> str | None:
+    return text(form, name)
+
+
+@router.post("/cases/{case_id}/journey", response_class=HTMLResponse)
+async def add_leg(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
+) -> Response:
+    def change(s: Session, form: FormData) -> str:
+        leg = journeys.add_leg(
+            s,
+            actor,
+            case_id,
+            {
+                "from_country": _country(form, "from_country"),
+                "to_country": _country(form, "to_country"),
+                "departure_date": text(form, "departure_date"),
+                "crossing": text(form, "crossing"),
+                "travel_document": text(form, "travel_document"),
+                "transport_mode": text(form, "transport_mode"),
+                "exploited": text(form, "exploited"),
+            },
+            expected_version=version_of(form),
+        )
+        return f"Step {leg.leg_number} of the journey added."
+
+    return await _change(request, actor, case_id, "journey", change)
+
+
+@router.post("/cases/{case_id}/assistance", response_class=HTMLResponse)
+async def add_assistance(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
+) -> Response:
+    def change(s: Session, form: FormData) -> str:
+        row = assistance.add_assistance(
+            s,
+            actor,
+            case_id,
+            {
+                "assistance_type": text(form, "assistance_type"),
+                "date": text(form, "date"),
+                "provider": text(form, "provider"),
+                "reintegration": bool(yes_no(form, "reintegration")),
+            },
+            expected_version=version_of(form),
+        )
+        return f"{vocab.ASSISTANCE_TYPES.label(row.assistance_type)} assistance recorded."
+
+    return await _change(request, actor, case_id, "assistance", change)
+
+
+def _case_version(s: Session, actor: Actor, case_id: int, form: FormData, action: str) -> None:
+    """Services without a version argument: refuse a stale form here, before changing anything."""
+    case, _ = load_case(s, actor, case_id, write=True, action=action)
+    check_version(case, version_of(form))
+
+
+@router.post("/cases/{case_id}/return", response_class=HTMLResponse)
+async def request_return(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
+) -> Response:
+    def change(s: Session, form: FormData) -> str:
+        _case_version(s, actor, case_id, form, "return.create")
+        returns.open_return(
+            s,
+            actor,
+            case_id,
+            {
+                "requested_date": text(form, "requested_date"),
+                "receiving_office_country": _country(form, "receiving_office_country"),
+            },
+        )
+        return "Return requested. Record the checks below before travel."
+
+    return await _change(request, actor, case_id, "return", change)
+
+
+def _return_id(form: FormData) -> int:
+    rid = integer(form, "return_id", "the return")
+    if rid is None:
+        raise NotFound("return not found")
+    return rid
+
+
+GATE_FIELDS = (
+    "consent_written",
+    "best_interest_determination",
+    "guardian_willing",
+    "guardian_able",
+    "reintegration_plan",
+)
+
+
+@router.post("/cases/{case_id}/return/gates", response_class=HTMLResponse)
+async def return_gates(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
+) -> Response:
+    def change(s: Session, form: FormData) -> str:
+        changes: dict[str, Any] = {}
+        for name in GATE_FIELDS:
+            if name in form:
+                changes[name] = yes_no(form, name)
+        for name in ("risk_level", "risk_mitigations", "bid_authority", "receiving_office_country"):
+            if name in form:
+                changes[name] = text(form, name)
+        if "is_child" in form:
+            changes["is_child"] = yes_no(form, "is_child")
+        r = returns.update_return(s, actor, case_id, _return_id(form), changes, version_of(form))
+        left = returns.open_gates(r)
+        if not left:
+            return "Checks saved. All checks are met: the return can be marked travelled."
+        return f"Checks saved. {len(left)} check{'s' if len(left) != 1 else ''} still open."
+
+    return await _change(request, actor, case_id, "return", change)
+
+
+@router.post("/cases/{case_id}/return/travelled", response_class=HTMLResponse)
+async def return_travelled(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
+) -> Response:
+    def change(s: Session, form: FormData) -> str:
+        r = returns.mark_travelled(
+            s, actor, case_id, _return_id(form), text(form, "travel_date"), version_of(form)
+        )
+        return f"Return marked travelled{' on ' + r.travel_date if r.travel_date else ''}."
+
+    return await _change(request, actor, case_id, "return", change)
+
+
+def _organisation(agency: str | None, country: str | None) -> str | None:
+    """'IOM Thailand' when the country's name reads back to its code, else 'IOM TH'."""
+    if not country:
+        return agency
+    name = countries.name(country)
+    try:
+        label = name if countries.to_alpha2(name) == country else country
+    except ValueError:
+        label = country
+    return f"{agency} {label}" if agency else label
+
+
+@router.post("/cases/{case_id}/consents", response_class=HTMLResponse)
+async def add_consent(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
+) -> Response:
+    def change(s: Session, form: FormData) -> str:
+        _case_version(s, actor, case_id, form, "consent.create")
+        kind = text(form, "kind")
+        organisation = text(form, "organisation")
+        if kind == "sharing":
+            organisation = _organisation(organisation, text(form, "office_country"))
+        transfer.record_consent(
+            s,
+            actor,
+            case_id,
+            {
+                "kind": kind,
+                "organisation": organisation,
+                "given": bool(yes_no(form, "given")),
+                "date": text(form, "date"),
+                "document_ref": text(form, "document_ref"),
+            },
+        )
+        return "Consent recorded."
+
+    return await _change(request, actor, case_id, "consent", change)
+
+
+@router.post("/cases/{case_id}/transfers", response_class=HTMLResponse)
+async def request_transfer(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
+) -> Response:
+    def change(s: Session, form: FormData) -> str:
+        _case_version(s, actor, case_id, form, "transfer.create")
+        t = transfer.request_transfer(
+            s,
+            actor,
+            case_id,
+            {
+                "to_office_country": _country(form, "to_office_country"),
+                "to_agency": text(form, "to_agency"),
+                "reason": text(form, "reason"),
+            },
+        )
+        return (
+            f"Transfer sent to the {t.to_agency} office in {countries.name(t.to_office_country)}. "
+            "It waits for that office to accept it."
+        )
+
+    return await _change(request, actor, case_id, "transfers", change)

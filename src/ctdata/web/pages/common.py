@@ -1,0 +1,151 @@
+"""What every page view shares: the actor's CSRF token, a transaction, form parsing, errors as messages.
+
+Why: a page turns the services' one-line errors (NotFound, Conflict, ...) into a
+message a caseworker can act on, and never into a stack trace or a JSON blob.
+The database work runs in a worker thread (the services are synchronous).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from ctdata.cases.access import Actor, NotAuthenticated
+from ctdata.cases.tx import transaction
+from ctdata.errors import Conflict, CtdataError, NotFound, PermissionDenied, ValidationError
+from ctdata.web.errors import status_of
+from ctdata.web.pages.render import Message, render
+from ctdata.web.security import engine_of
+
+T = TypeVar("T")
+
+#: Roles that may open the case pages at all (the public never).
+READERS = ("admin", "data_manager", "caseworker", "analyst")
+#: Roles that do case work (screen, register, record, transfer).
+WORKERS = ("admin", "caseworker")
+
+
+def csrf_of(request: Request) -> str:
+    return getattr(request.state, "csrf_token", "") or ""
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+async def run(request: Request, work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in one transaction of the app's store, in a worker thread."""
+
+    def go() -> T:
+        with transaction(engine_of(request)) as session:
+            return work(session)
+
+    return await run_in_threadpool(go)
+
+
+async def form_of(request: Request) -> FormData:
+    return await request.form()
+
+
+def text(form: FormData, name: str) -> str | None:
+    """A trimmed text field; None when empty (the services read None as 'not known')."""
+    value = form.get(name)
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+def many(form: FormData, name: str) -> list[str]:
+    return [v for v in form.getlist(name) if isinstance(v, str) and v]
+
+
+def yes_no(form: FormData, name: str) -> bool | None:
+    value = text(form, name)
+    if value is None:
+        return None
+    return value.lower() in ("yes", "true", "on", "1")
+
+
+def integer(form: FormData, name: str, what: str) -> int | None:
+    value = text(form, name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError(f"{what} must be a whole number, not {value!r}") from None
+
+
+def version_of(form: FormData) -> int | None:
+    return integer(form, "version", "the record version")
+
+
+TITLES = {
+    Conflict: "Not saved: the record has changed or a rule stops this",
+    ValidationError: "Not saved: please check what you entered",
+    PermissionDenied: "Not allowed",
+    NotFound: "Not found",
+}
+
+
+def error_message(exc: CtdataError) -> Message:
+    """A service error as a page message; a stale version gets a clear 'reload' instruction."""
+    text_ = str(exc)
+    if isinstance(exc, Conflict) and "changed by someone else" in text_:
+        return Message(
+            "bad",
+            title="Someone else changed this case while you were editing",
+            text="Your change was not saved. Reload the case to see the latest version, then "
+            "enter your change again.",
+        )
+    for cls, title in TITLES.items():
+        if isinstance(exc, cls):
+            return Message("bad", title=title, text=_sentence(text_))
+    return Message("bad", title="Not saved", text=_sentence(text_))
+
+
+def _sentence(text_: str) -> str:
+    text_ = text_.strip()
+    return (text_[:1].upper() + text_[1:] + ("" if text_.endswith((".", "?", "!")) else ".")) if text_ else ""
+
+
+def error_page(request: Request, actor: Actor | None, code: int, detail: str = "") -> HTMLResponse:
+    """The HTML page for an error status (404 for anything outside the actor's scope)."""
+    titles = {
+        401: ("Please sign in", "Your session has ended or you are not signed in."),
+        403: ("Not allowed", detail or "Your role does not allow this page."),
+        404: ("Page not found", "There is no such page, or it is not open to your office."),
+        409: ("Not saved", detail),
+        422: ("Please check what you entered", detail),
+        429: ("Too many attempts", detail or "Wait a minute and try again."),
+    }
+    title, body = titles.get(code, ("Something went wrong", "The error has been logged. Please try again."))
+    if is_htmx(request):  # a fragment is being replaced: answer with a message, not a whole page
+        return render(
+            request,
+            "pages/_message.html",
+            {},
+            actor=actor,
+            csrf=csrf_of(request),
+            status_code=code,
+            messages=[Message("bad", title=title, text=_sentence(body))],
+        )
+    return render(
+        request,
+        "pages/error.html",
+        {"title": title, "text": _sentence(body)},
+        actor=actor,
+        csrf=csrf_of(request),
+        status_code=code,
+    )
+
+
+def status_for(exc: CtdataError) -> int:
+    return 401 if isinstance(exc, NotAuthenticated) else status_of(exc)

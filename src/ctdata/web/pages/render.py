@@ -1,0 +1,179 @@
+"""Rendering of the case pages: one Jinja2 environment, the shared page context, messages.
+
+Why one place: every page must carry the CSRF token (hidden field and HTMX header),
+the navigation for the actor's role and the identity switch, and every template must be
+autoescaped. Doing that here means a view cannot forget it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ctdata.standard import countries, vocab
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+ROLE_LABELS = {
+    "admin": "Administrator",
+    "data_manager": "Data manager",
+    "caseworker": "Caseworker",
+    "analyst": "Analyst",
+    "public": "Public",
+}
+
+#: Header the HTMX requests carry the CSRF token in (set on <body hx-headers>).
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["country"] = countries.name
+    return env
+
+
+ENV = _env()
+
+
+@dataclass
+class Message:
+    """A notice on a page: kind is ok, info, warn or bad (colour and ARIA role follow it)."""
+
+    kind: str
+    text: str = ""
+    title: str = ""
+    items: list[str] = field(default_factory=list)
+    link: tuple[str, str] | None = None  # (href, words)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    href: str
+    count: int | None = None
+
+
+def nav_for(role: str, inbox_count: int | None = None) -> list[NavItem]:
+    """The main navigation for a role; data managers get the linkage review slot (a later issue)."""
+    items = [NavItem("cases", "Cases", "/cases")]
+    if role in ("caseworker", "admin"):
+        items.append(NavItem("screening", "New screening", "/screening"))
+        items.append(NavItem("inbox", "Transfer inbox", "/transfers/inbox", inbox_count or None))
+    if role in ("data_manager", "admin"):
+        items.append(NavItem("linkage", "Linkage review", "/linkage/review"))
+    return items
+
+
+@dataclass(frozen=True)
+class ActorView:
+    username: str
+    role: str
+    role_label: str
+    office_label: str
+    office_country: str | None
+    agency: str | None
+
+
+def actor_view(actor: Any) -> ActorView:
+    country = getattr(actor, "office_country", None)
+    agency = getattr(actor, "agency", None)
+    office = office_label(country, agency) if (country or agency) else ""
+    role = getattr(actor, "role", "public")
+    return ActorView(actor.username, role, ROLE_LABELS.get(role, role), office, country, agency)
+
+
+def office_label(country: str | None, agency: str | None) -> str:
+    """'IOM office in Thailand' style label for an office (country + agency)."""
+    if country and agency:
+        return f"{agency} office in {countries.name(country)}"
+    if country:
+        return f"Office in {countries.name(country)}"
+    return agency or "Unknown office"
+
+
+def options(vocabulary: vocab.Vocabulary, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    return [(code, label) for code, label in vocabulary.terms.items() if code not in skip]
+
+
+def country_options() -> list[tuple[str, str]]:
+    return sorted(((c, countries.name(c)) for c in countries.all_alpha2()), key=lambda p: p[1])
+
+
+_COUNTRY_OPTIONS: list[tuple[str, str]] | None = None
+
+
+def common_context() -> dict[str, Any]:
+    """Option lists every form may use (computed once)."""
+    global _COUNTRY_OPTIONS
+    if _COUNTRY_OPTIONS is None:
+        _COUNTRY_OPTIONS = country_options()
+    return {
+        "country_options": _COUNTRY_OPTIONS,
+        "sex_options": options(vocab.SEX),
+        "status_options": options(vocab.CASE_STATUS),
+        "action_options": options(vocab.ACTIONS),
+        "means_options": options(vocab.MEANS),
+        "purpose_options": options(vocab.PURPOSES),
+        "vulnerability_options": options(vocab.VULNERABILITIES),
+        "crossing_options": options(vocab.CROSSING),
+        "document_options": options(vocab.TRAVEL_DOCUMENT),
+        "transport_options": options(vocab.TRANSPORT_MODE),
+        "exploited_options": options(vocab.EXPLOITED_ON_LEG),
+        "assistance_options": options(vocab.ASSISTANCE_TYPES),
+        "risk_options": options(vocab.RISK_LEVEL),
+        "consent_kind_options": CONSENT_KINDS,
+    }
+
+
+CONSENT_KINDS = [
+    ("assistance", "Receiving assistance"),
+    ("sharing", "Sharing the case with another office"),
+    ("research", "Anonymous use for research"),
+    ("return", "Returning home"),
+]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    actor: Any = None,
+    csrf: str = "",
+    active: str = "",
+    status_code: int = 200,
+    messages: list[Message] | None = None,
+    inbox_count: int | None = None,
+) -> HTMLResponse:
+    """Render a full page or a partial with the shared context; never cached by the browser."""
+    view = actor_view(actor) if actor is not None else None
+    ctx: dict[str, Any] = {
+        **common_context(),
+        "request": request,
+        "actor": view,
+        "csrf": csrf,
+        "csrf_header": CSRF_HEADER,
+        "active": active,
+        "nav": nav_for(view.role, inbox_count) if view else [],
+        "messages": messages or [],
+        "show_identity": bool(view and getattr(actor, "identifying", False)),
+        **context,
+    }
+    html = ENV.get_template(template).render(ctx)
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response

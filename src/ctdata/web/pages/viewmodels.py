@@ -1,0 +1,433 @@
+"""Turn the case services' dicts into what the templates show: labels, not codes.
+
+Why a separate step: the services decide *what* an actor may see (identifying
+fields are absent from an analyst's dict); this module decides *how* it reads,
+in plain language, and adds nothing the service did not give. A template never
+sees a code it would have to translate itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ctdata.screening import RULES, Determination
+from ctdata.standard import countries, vocab
+from ctdata.web.pages.render import office_label
+
+STATUS_KIND = {
+    "screening": "info",
+    "victim_of_trafficking": "bad",
+    "vulnerable_migrant": "warn",
+    "not_eligible": "info",
+    "closed": "info",
+}
+DETERMINATION_KIND = {"victim_of_trafficking": "bad", "vulnerable_migrant": "warn", "not_eligible": "info"}
+RETURN_KIND = {"requested": "warn", "approved": "ok", "travelled": "ok", "cancelled": "info"}
+TRANSFER_KIND = {"pending": "warn", "accepted": "ok", "rejected": "bad"}
+
+#: Plain words for the Protocol elements the engine reports as missing.
+MISSING_WORDS = {
+    "action": "An action: was the person recruited, moved, transferred, harboured or received?",
+    "means": "A means: was the person threatened, forced, deceived, or was their vulnerability abused? "
+    "(Not needed for a child.)",
+    "purpose": "A purpose: what was the person exploited for, or meant to be exploited for?",
+    "age_at_exploitation": "The age when the exploitation began: for a child no means is needed.",
+}
+
+#: Short help beside each Protocol code on the screening form.
+HELP = {
+    "actions": {
+        "recruitment": "Someone found, hired or persuaded the person, e.g. with a job offer.",
+        "transportation": "Someone moved the person or arranged their travel.",
+        "transfer": "The person was handed over from one person or group to another.",
+        "harbouring": "The person was housed or kept somewhere, or hidden.",
+        "receipt": "Someone took in or collected the person on arrival.",
+    },
+    "means": {
+        "threat": "Threats against the person or their family.",
+        "use_of_force": "Violence or physical force.",
+        "coercion": "Other pressure that left no real choice.",
+        "abduction": "Taken away against their will.",
+        "fraud": "Tricked with false papers, contracts or promises.",
+        "deception": "Lied to about the work, pay or conditions.",
+        "abuse_of_power": "Someone with power over them used it (employer, official, family head).",
+        "abuse_of_vulnerability": "Their poverty, debt, status or dependence was used against them.",
+        "payments": "Someone was paid to hand over control of the person.",
+    },
+    "purposes": {
+        "sexual_exploitation": "Made to sell sex or take part in sexual acts or images.",
+        "forced_labour": "Made to work or serve under threat, without real freedom to leave.",
+        "slavery": "Treated as property, or held in debt bondage.",
+        "servitude": "Made to live and work for someone with no way out.",
+        "organ_removal": "Brought to have an organ removed.",
+        "forced_marriage": "Made to marry against their will.",
+        "forced_begging": "Made to beg for someone else.",
+        "forced_criminality": "Made to commit crimes such as theft or drug selling.",
+        "other": "Another form of exploitation.",
+    },
+}
+
+GATE_LABELS = {
+    "consent_written": "Written, informed consent to return",
+    "risk_assessment": "Risk assessment with how the risks will be reduced",
+    "child_known": "Whether the person is a child is recorded",
+    "best_interest_determination": "Best-interest determination by a child protection authority",
+    "guardian_willing": "Parent or guardian willing to take the child back",
+    "guardian_able": "Parent or guardian able to care for the child",
+}
+
+
+def gate_states(r: dict[str, Any]) -> list[tuple[str, bool | None]]:
+    """Each gate of a return and whether it is met (None: not needed for this person).
+
+    Mirrors ctdata.cases.returns.open_gates, whose sentences stay the authority on
+    refusal; this only lays the same rules out as a checklist.
+    """
+    child = r.get("is_child")
+    child_gate: bool | None = None if child is False else True
+    nothing_open = not r.get("open_gates")  # the service's word wins (e.g. mitigations hidden from analysts)
+    risk = bool(r.get("risk_level")) and bool((r.get("risk_mitigations") or "").strip())
+    gates: list[tuple[str, bool | None]] = [
+        ("consent_written", bool(r.get("consent_written")) or nothing_open),
+        ("risk_assessment", risk or nothing_open),
+    ]
+    if child is None:
+        gates.append(("child_known", False))
+    gates += [
+        ("best_interest_determination", bool(r.get("best_interest_determination")) if child_gate else None),
+        ("guardian_willing", bool(r.get("guardian_willing")) if child_gate else None),
+        ("guardian_able", bool(r.get("guardian_able")) if child_gate else None),
+    ]
+    return gates
+
+
+AUDIT_WORDS = {
+    "case.create": "Registered the case",
+    "case.read": "Opened the case",
+    "case.list": "Listed cases",
+    "case.update": "Changed case details",
+    "screening.create": "Recorded a screening",
+    "screening.override": "Overrode the screening outcome",
+    "journey_leg.create": "Added a journey step",
+    "assistance.create": "Recorded assistance",
+    "exploitation.update": "Changed exploitation details",
+    "access_denied": "Was refused access",
+}
+
+
+def label_list(vocabulary: vocab.Vocabulary, codes: list[str] | None) -> str:
+    return ", ".join(vocabulary.label(c) for c in codes or [])
+
+
+def yes_no(value: bool | None) -> str:
+    return "Not recorded" if value is None else ("Yes" if value else "No")
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, str) and "T" in value:
+        return value.replace("T", " ")[:16]
+    return str(value or "")
+
+
+def _person_name(person: dict[str, Any] | None) -> str | None:
+    if not person:
+        return None
+    if person.get("erased"):
+        return "(identity erased on request)"
+    parts = [person.get("given_name"), person.get("family_name")]
+    text = " ".join(p for p in parts if p)
+    return text or None
+
+
+def case_ref(case_id: int) -> str:
+    return f"Case {case_id}"
+
+
+@dataclass
+class DeterminationView:
+    label: str
+    kind: str
+    rule: str
+    rule_text: str
+    explanation: str
+    missing: list[str]
+    criteria: list[str]
+
+
+def determination_view(det: Determination | dict[str, Any]) -> DeterminationView:
+    d = det.to_dict() if isinstance(det, Determination) else det
+    return DeterminationView(
+        label=vocab.DETERMINATION.label(d["determination"]),
+        kind=DETERMINATION_KIND.get(d["determination"], "info"),
+        rule=d["rule"],
+        rule_text=RULES.get(d["rule"], ""),
+        explanation=d.get("explanation", ""),
+        missing=[MISSING_WORDS.get(m, m) for m in d.get("missing", [])],
+        criteria=[vocab.VULNERABILITIES.label(c) for c in d.get("criteria", [])],
+    )
+
+
+@dataclass
+class RowView:
+    id: int
+    ref: str
+    name: str | None
+    status_label: str
+    status_kind: str
+    registration_date: str | None
+    age_text: str
+    office_text: str
+
+
+def _age_text(c: dict[str, Any]) -> str:
+    if c.get("age_at_registration") is not None:
+        return f"{c['age_at_registration']} at registration"
+    band = c.get("age_band")
+    return f"{vocab.AGE_BAND.label(band)} years" if band else "Not known"
+
+
+def row_view(c: dict[str, Any], identifying: bool) -> RowView:
+    return RowView(
+        id=c["id"],
+        ref=case_ref(c["id"]),
+        name=_person_name(c.get("person")) if identifying else None,
+        status_label=vocab.CASE_STATUS.label(c["status"]),
+        status_kind=STATUS_KIND.get(c["status"], "info"),
+        registration_date=c.get("registration_date"),
+        age_text=_age_text(c),
+        office_text=office_label(c.get("current_office_country"), c.get("current_agency")),
+    )
+
+
+@dataclass
+class Gate:
+    key: str
+    label: str
+    state: str  # met | open | na
+    detail: str = ""
+
+
+@dataclass
+class ReturnView:
+    id: int
+    version: int
+    status: str
+    status_label: str
+    status_kind: str
+    travel_date: str | None
+    gates: list[Gate]
+    open_gates: list[str]
+    raw: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:  # the form reads the recorded values
+        raw = self.__dict__.get("raw") or {}
+        if name in raw:
+            return raw[name]
+        raise AttributeError(name)
+
+
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def return_view(r: dict[str, Any]) -> ReturnView:
+    gates = []
+    for key, met in gate_states(r):
+        detail = ""
+        if key == "risk_assessment" and r.get("risk_level"):
+            detail = f"Risk: {vocab.RISK_LEVEL.label(r['risk_level'])}"
+        if key == "best_interest_determination" and r.get("bid_authority"):
+            detail = f"By {r['bid_authority']}"
+        state = "na" if met is None else ("met" if met else "open")
+        if state == "na":
+            detail = "Not needed: the person is an adult."
+        gates.append(Gate(key, GATE_LABELS[key], state, detail))
+    return ReturnView(
+        id=r["id"],
+        version=r["version"],
+        status=r["status"],
+        status_label=vocab.RETURN_STATUS.label(r["status"]),
+        status_kind=RETURN_KIND.get(r["status"], "info"),
+        travel_date=r.get("travel_date"),
+        gates=gates,
+        open_gates=[sentence(g) for g in r.get("open_gates") or []],
+        raw=r,
+    )
+
+
+@dataclass
+class CaseView:
+    id: int
+    ref: str
+    version: int
+    access: str
+    name: str | None
+    date_of_birth: str | None
+    sex_label: str
+    citizenship_text: str
+    citizenship_code: str | None
+    age_text: str
+    child: bool
+    status_label: str
+    status_kind: str
+    status_rule_text: str
+    registration_date: str | None
+    office_text: str
+    agency: str
+    exploitation_country_text: str
+    consent_assistance_text: str
+    consent_research_text: str
+    sharing_text: str
+    screening: dict[str, Any] | None
+    legs: list[dict[str, Any]] = field(default_factory=list)
+    assistance: list[dict[str, Any]] = field(default_factory=list)
+    ret: ReturnView | None = None
+    transfers: list[dict[str, Any]] = field(default_factory=list)
+    consents: list[dict[str, Any]] = field(default_factory=list)
+
+
+CONSENT_WORDS = {
+    "assistance": "Receiving assistance",
+    "sharing": "Sharing the case",
+    "research": "Anonymous research use",
+    "return": "Returning home",
+}
+
+
+def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
+    """The case page's data; identifying fields only when the actor may see them and the service sent them."""
+    person = c.get("person") or {}
+    citizenship = person.get("citizenship") or []
+    child = bool(c.get("child_at_exploitation") or c.get("child_at_registration"))
+    screenings = c.get("screenings") or []
+    last = screenings[-1] if screenings else None
+    screening = None
+    if last:
+        det = last.get("override_determination") or last["determination"]
+        screening = {
+            "label": vocab.DETERMINATION.label(det),
+            "rule": "override" if last.get("override_determination") else last["rule"],
+            "actions": label_list(vocab.ACTIONS, last.get("actions")),
+            "means": label_list(vocab.MEANS, last.get("means")),
+            "purposes": label_list(vocab.PURPOSES, last.get("purposes")),
+            "vulnerabilities": label_list(vocab.VULNERABILITIES, last.get("vulnerabilities")),
+            "age": last.get("age_at_exploitation"),
+        }
+    legs = [
+        {
+            "number": leg["leg_number"],
+            "from_text": countries.name(leg.get("from_country")),
+            "to_text": countries.name(leg.get("to_country")),
+            "date": leg.get("departure_date"),
+            "crossing": vocab.CROSSING.label(leg.get("crossing")),
+            "document": vocab.TRAVEL_DOCUMENT.label(leg.get("travel_document")),
+            "transport": vocab.TRANSPORT_MODE.label(leg.get("transport_mode")),
+            "exploited": vocab.EXPLOITED_ON_LEG.label(leg.get("exploited")),
+        }
+        for leg in c.get("journey_legs") or []
+    ]
+    assistance = [
+        {
+            "type": vocab.ASSISTANCE_TYPES.label(a["assistance_type"]),
+            "date": a.get("date"),
+            "provider": a.get("provider") if identifying else None,
+            "reintegration": a.get("reintegration"),
+        }
+        for a in c.get("assistance") or []
+    ]
+    returns = c.get("returns") or []
+    open_returns = [r for r in returns if r.get("status") not in ("travelled", "cancelled")]
+    current = (open_returns or returns or [None])[-1]
+    transfers = [
+        {
+            "id": t["id"],
+            "to_text": office_label(t["to_office_country"], t["to_agency"]),
+            "from_text": office_label(t["from_office_country"], t["from_agency"]),
+            "status_label": vocab.TRANSFER_STATUS.label(t["status"]),
+            "status_kind": TRANSFER_KIND.get(t["status"], "info"),
+            "reason": t.get("reason") if identifying else None,
+            "decision_text": _decision_text(t, identifying),
+        }
+        for t in c.get("transfers") or []
+    ]
+    consents = [
+        {
+            "kind": CONSENT_WORDS.get(d["kind"], d["kind"]),
+            "organisation": d.get("organisation"),
+            "given": d.get("given"),
+            "date": d.get("date"),
+            "document_ref": d.get("document_ref") if identifying else None,
+        }
+        for d in c.get("consents") or []
+    ]
+    consent = c.get("consent") or {}
+    ex = c.get("exploitation") or {}
+    rule = c.get("status_rule")
+    return CaseView(
+        id=c["id"],
+        ref=case_ref(c["id"]),
+        version=c["version"],
+        access=c.get("access", ""),
+        name=_person_name(person) if identifying else None,
+        date_of_birth=person.get("date_of_birth") if identifying else None,
+        sex_label=vocab.SEX.label(person.get("sex")),
+        citizenship_text=", ".join(countries.name(x) for x in citizenship) or "Not known",
+        citizenship_code=citizenship[0] if citizenship else None,
+        age_text=_age_text(c),
+        child=child,
+        status_label=vocab.CASE_STATUS.label(c["status"]),
+        status_kind=STATUS_KIND.get(c["status"], "info"),
+        status_rule_text=RULES.get(rule or "", ""),
+        registration_date=c.get("registration_date"),
+        office_text=office_label(c.get("current_office_country"), c.get("current_agency")),
+        agency=c.get("current_agency") or c.get("agency") or "",
+        exploitation_country_text=countries.name(ex.get("country_of_exploitation")),
+        consent_assistance_text=yes_no(consent.get("assistance")),
+        consent_research_text=yes_no(consent.get("research")),
+        sharing_text=", ".join(consent.get("sharing") or []) or "No one",
+        screening=screening,
+        legs=legs,
+        assistance=assistance,
+        ret=return_view(current) if current else None,
+        transfers=transfers,
+        consents=consents,
+    )
+
+
+def _decision_text(t: dict[str, Any], identifying: bool) -> str:
+    if t["status"] == "pending":
+        return "Waiting for the receiving office"
+    text = f"{vocab.TRANSFER_STATUS.label(t['status'])} by {t.get('decided_by') or 'the receiving office'}"
+    if t.get("decided_at"):
+        text += f" on {_when(t['decided_at'])[:10]}"
+    if identifying and t.get("decision_reason"):
+        text += f": {t['decision_reason']}"
+    return text
+
+
+@dataclass
+class AuditRow:
+    when: str
+    actor: str
+    action: str
+    detail: str
+
+
+def audit_rows(entries: list[Any], identifying: bool) -> list[AuditRow]:
+    """Audit entries in words; free-text reasons (which could name someone) only for identifying roles."""
+    rows = []
+    for e in entries:
+        get = e.get if isinstance(e, dict) else lambda k, _e=e: getattr(_e, k, None)
+        action = get("action") or ""
+        details = get("details") or {}
+        detail = (get("reason") or "") if identifying else ""
+        if action == "access_denied":
+            detail = f"tried to {details.get('attempted', '?')}"
+        elif isinstance(details, dict) and details.get("determination"):
+            detail = vocab.DETERMINATION.label(details["determination"])
+        rows.append(AuditRow(_when(get("ts")), get("actor") or "", AUDIT_WORDS.get(action, action), detail))
+    return rows
