@@ -320,7 +320,13 @@ def record_columns(rng: np.random.Generator, p: Persons, r: Records, book: NameB
     citizenship = cit.copy()
     citizenship[rng.random(n) < 0.01] = ""
     dual = (rng.random(n) < 0.005) & (citizenship != "")
-    citizenship[dual] = citizenship[dual] + MULTI_SEP + np.where(dest[dual] != cit[dual], dest[dual], "RU")
+    # A second citizenship that is neither the first nor the country of exploitation, so dual
+    # nationals do not turn cross-border cases into internal ones.
+    second = np.full(n, "", dtype=object)
+    for candidate in ("RU", "UA", "TR", "DE", "US"):
+        free = (second == "") & (cit != candidate) & (dest != candidate)
+        second[free] = candidate
+    citizenship[dual] = citizenship[dual] + MULTI_SEP + second[dual]
     coe = dest.copy()
     coe[rng.random(n) < 0.02] = ""
 
