@@ -154,3 +154,15 @@ def test_canary_identifiers_never_reach_a_release(rows_with_identifiers, tmp_pat
         text = _all_text(out)
         for col, value in CANARIES.items():
             assert value not in text, f"{col} leaked into {out.name}"
+
+
+def test_api_release_kanon_is_a_draft_until_approved(rows, tmp_path):
+    from ctdata.publish.api import release_kanon
+
+    entry, report = release_kanon(rows, KAnonSettings(k=5), tmp_path, created_by="analyst")
+    reg = ReleaseRegistry(tmp_path)
+    assert entry.state == "draft" and reg.public() == []
+    assert report["checks"]["k_anonymity"]["k_anonymous"]
+    reg.approve(entry.release_id, by="manager")
+    assert [e.release_id for e in reg.public()] == [entry.release_id]
+    assert verify_release(reg.path(entry.release_id)) == []

@@ -1,0 +1,80 @@
+"""One call per release kind, for the CLI, the web portal and the warehouse job.
+
+Each returns the registry entry of a new *draft*; a data manager approves it
+with ``ReleaseRegistry.approve`` before it is listed as public.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+
+from ctdata.publish.evaluate import evaluate
+from ctdata.publish.kanon import KAnonSettings, kanonymise
+from ctdata.publish.releases import ReleaseEntry, ReleaseRegistry
+from ctdata.publish.synthetic import SyntheticSettings, synthesise
+
+KANON_METHOD = (
+    "Records whose consent allows research use were generalised along hierarchies (age band -> wider band -> "
+    "adult/minor; country -> UN M49 intermediate region -> sub-region -> region; year -> 2- and 5-year "
+    "periods) by an optimal search of the generalisation lattice that minimises Iyengar's loss metric, then "
+    "records still in classes smaller than k were locally recoded further, and any left were suppressed. "
+    "Generalised values are region or period names; '*' means any value."
+)
+SYNTHETIC_METHOD = (
+    "Synthetic records drawn from a graphical model fitted (Private-PGM) to differentially private one- and "
+    "two-way counts (OpenDP discrete Gaussian mechanism, zCDP accounting). Rare categories were lumped "
+    "into their region or period (or '*') using a share of the budget. No synthetic row is a real person."
+)
+
+
+def release_kanon(
+    df: pd.DataFrame,
+    settings: KAnonSettings,
+    registry: ReleaseRegistry | str | os.PathLike,
+    created_by: str,
+    title: str = "k-anonymised case records",
+) -> tuple[ReleaseEntry, dict[str, Any]]:
+    reg = registry if isinstance(registry, ReleaseRegistry) else ReleaseRegistry(registry)
+    res = kanonymise(df, settings)
+    entry = reg.create(
+        res.data,
+        kind="kanon",
+        title=title,
+        settings=res.settings.to_dict(),
+        report=res.report,
+        method_summary=KANON_METHOD,
+        created_by=created_by,
+    )
+    return entry, res.report
+
+
+def release_synthetic(
+    df: pd.DataFrame,
+    settings: SyntheticSettings,
+    registry: ReleaseRegistry | str | os.PathLike,
+    created_by: str,
+    title: str = "Differentially private synthetic case records",
+) -> tuple[ReleaseEntry, dict[str, Any]]:
+    reg = registry if isinstance(registry, ReleaseRegistry) else ReleaseRegistry(registry)
+    res = synthesise(df, settings)
+    report = res.report | {"privacy": res.privacy, "evaluation": evaluate(res.real_projected, res.data)}
+    caveats = (
+        "The utility figures were computed on the confidential data and are not covered by the "
+        "privacy budget; they are published as aggregate error figures only.",
+        "Synthetic rows keep the low-order patterns of the data, not every higher-order one: do not "
+        "use them for small-area or rare-group analysis.",
+    )
+    entry = reg.create(
+        res.data,
+        kind="synthetic",
+        title=title,
+        settings=res.settings.to_dict(),
+        report=report,
+        method_summary=SYNTHETIC_METHOD,
+        created_by=created_by,
+        caveats=caveats,
+    )
+    return entry, report
