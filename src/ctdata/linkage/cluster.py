@@ -23,6 +23,8 @@ import pandas as pd
 from ctdata.linkage.features import dob_compatible
 
 _NONE = (None, None, None)
+#: Years by which birth-year ranges (from ages at registration) may miss each other and still merge.
+YEAR_SLACK = 2
 
 
 def _dob_tuples(features: pd.DataFrame) -> list[tuple]:
@@ -66,6 +68,12 @@ def constrained_clusters(
     # Per root: distinct known birth dates and sexes, and records it must never join.
     dob_sets: dict[int, set] = {i: {dobs[i]} for i in range(n) if dobs[i][0] is not None}
     sex_sets: dict[int, set] = {i: {sexes[i]} for i in range(n) if sexes[i] is not None}
+    # Per root: the intersection [lo, hi] of birth-year ranges (age at registration where no birth date).
+    years: dict[int, tuple[int, int]] = {}
+    if "by_lo" in features.columns and "by_hi" in features.columns:
+        blo = features["by_lo"].to_numpy(dtype=object, na_value=None)
+        bhi = features["by_hi"].to_numpy(dtype=object, na_value=None)
+        years = {i: (int(blo[i]), int(bhi[i])) for i in range(n) if blo[i] is not None and bhi[i] is not None}
     forbid: dict[int, list[int]] = {}
     for a, b in cannot_link:
         ia, ib = index.get_indexer([str(a), str(b)])
@@ -92,6 +100,9 @@ def constrained_clusters(
         sa, sb = sex_sets.get(ra), sex_sets.get(rb)
         if sa and sb and sa != sb:
             return True
+        ya, yb = years.get(ra), years.get(rb)
+        if ya and yb and max(ya[0], yb[0]) > min(ya[1], yb[1]) + YEAR_SLACK:
+            return True
         da, db = dob_sets.get(ra), dob_sets.get(rb)
         if da and db:
             for x in da:
@@ -109,6 +120,10 @@ def constrained_clusters(
             dob_sets.setdefault(ra, set()).update(dob_sets.pop(rb))
         if rb in sex_sets:
             sex_sets.setdefault(ra, set()).update(sex_sets.pop(rb))
+        if rb in years:
+            yb = years.pop(rb)
+            ya = years.get(ra)
+            years[ra] = yb if ya is None else (max(ya[0], yb[0]), min(ya[1], yb[1]))
         if rb in forbid:
             forbid.setdefault(ra, []).extend(forbid.pop(rb))
 

@@ -20,6 +20,7 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 from anyascii import anyascii
 
@@ -36,6 +37,8 @@ INPUT_COLUMNS = (
     "agency",
     "registration_date",
     "referral_from_office",
+    "age_at_registration",  # optional, not identifying: approximate birth year where no date of birth
+    "age_band",
 )
 
 _PUNCT = re.compile(r"[^0-9a-z ]+")
@@ -417,9 +420,48 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
         out["reg_days"] = pd.array(
             _map_unique(df["registration_date"], partial_date_days).tolist(), dtype="Int64"
         )
+    lo_hi = _birth_year_range(df)
+    if lo_hi is not None:
+        out["by_lo"], out["by_hi"] = lo_hi
     # Drop feature columns that came out entirely empty (e.g. unparseable dates).
     empty = [c for c in out.columns if c != "record_key" and out[c].isna().all()]
     return out.drop(columns=empty)
+
+
+def _birth_year_range(df: pd.DataFrame) -> tuple[pd.array, pd.array] | None:
+    """Birth year as a range [lo, hi]: exact from a date of birth, else from age (or band) at registration.
+
+    Records without a date of birth are the main source of false links between
+    namesakes; an age at registration still tells a 19-year-old from a 45-year-old.
+    """
+    has_age = _present(df, "age_at_registration") or _present(df, "age_band")
+    if not has_age or not _present(df, "registration_date"):
+        return None
+    n = len(df)
+    lo = np.full(n, np.nan)
+    hi = np.full(n, np.nan)
+    reg_y = np.array([parse_partial_date(v)[0] or np.nan for v in df["registration_date"]], dtype=float)
+    if _present(df, "age_band"):
+        bands = df["age_band"].astype(str).str.strip()
+        b_lo = pd.to_numeric(bands.str.extract(r"^(\d+)")[0], errors="coerce").to_numpy(dtype=float)
+        b_hi = pd.to_numeric(bands.str.extract(r"-(\d+)$")[0], errors="coerce").to_numpy(dtype=float)
+        b_hi = np.where(np.isnan(b_hi) & ~np.isnan(b_lo), b_lo + 40, b_hi)  # '48+'
+        lo, hi = reg_y - b_hi - 1, reg_y - b_lo
+    if _present(df, "age_at_registration"):
+        age = pd.to_numeric(df["age_at_registration"], errors="coerce").to_numpy(dtype=float)
+        ok = ~np.isnan(age)
+        lo = np.where(ok, reg_y - age - 1, lo)
+        hi = np.where(ok, reg_y - age, hi)
+    if _present(df, "date_of_birth"):
+        y = np.array([parse_partial_date(v)[0] or np.nan for v in df["date_of_birth"]], dtype=float)
+        ok = ~np.isnan(y)
+        lo = np.where(ok, y, lo)
+        hi = np.where(ok, y, hi)
+    if np.isnan(lo).all():
+        return None
+    return pd.array(np.where(np.isnan(lo), None, lo), dtype="Int64"), pd.array(
+        np.where(np.isnan(hi), None, hi), dtype="Int64"
+    )
 
 
 def _text(v: object) -> str | None:

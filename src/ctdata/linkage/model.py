@@ -56,7 +56,14 @@ def name_comparison(cols: set[str], d: str) -> dict:
         _level("name_sorted_l = name_sorted_r", "same name, other order", tf="name_sorted"),
         _level("name_var_l = name_var_r", "same name variants (transliteration)", tf="name_var"),
         _level(sql_for(d, f"{jw}(name_var_l, name_var_r) >= 0.92"), "name variants JW >= 0.92"),
-        _level("name_skel_l = name_skel_r OR name_dm_l = name_dm_r", "same sound or consonant skeleton"),
+        _level(
+            sql_for(d, f"name_dm_l = name_dm_r AND {jw}(name_var_l, name_var_r) >= 0.8"),
+            "same sound",
+        ),
+        _level(
+            sql_for(d, f"name_skel_l = name_skel_r AND {jw}(name_var_l, name_var_r) >= 0.7"),
+            "same consonant skeleton",
+        ),
         _level(
             sql_for(d, f"({one_part}) AND {jw}(name_var_l, name_var_r) >= 0.75"),
             "one name part the same, rest similar",
@@ -88,7 +95,8 @@ def dob_comparison(cols: set[str], d: str) -> dict:
             sql_for(
                 d,
                 "(dob_full_l IS NOT NULL AND dob_full_r IS NOT NULL"
-                " AND damerau_levenshtein(dob_full_l, dob_full_r) <= 1) OR (dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r) OR "
+                " AND damerau_levenshtein(dob_full_l, dob_full_r) <= 1) OR "
+                "(dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r) OR "
                 "(abs(dob_y_l - dob_y_r) = 1 AND dob_m_l = dob_m_r AND (dob_d_l = dob_d_r OR dob_d_l IS NULL "
                 "OR dob_d_r IS NULL)) OR "
                 "(abs(dob_y_l - dob_y_r) = 1 AND (dob_m_l IS NULL OR dob_m_r IS NULL))",
@@ -102,6 +110,30 @@ def dob_comparison(cols: set[str], d: str) -> dict:
         "output_column_name": "dob",
         "comparison_levels": levels,
         "comparison_description": "date of birth",
+    }
+
+
+def age_comparison(cols: set[str]) -> dict:
+    """Approximate birth years (from age at registration) where a date of birth is missing on a side."""
+    both_dob = " OR (dob_y_l IS NOT NULL AND dob_y_r IS NOT NULL)" if "dob_y" in cols else ""
+    overlap = "by_lo_l <= by_hi_r + {k} AND by_lo_r <= by_hi_l + {k}"
+    return {
+        "output_column_name": "age",
+        "comparison_levels": [
+            _level(
+                f"by_lo_l IS NULL OR by_lo_r IS NULL{both_dob}",
+                "no age, or both have a birth date",
+                null=True,
+            ),
+            _level(
+                overlap.format(k=0) + " AND by_hi_l - by_lo_l <= 2 AND by_hi_r - by_lo_r <= 2",
+                "birth years agree (from age at registration)",
+            ),
+            _level(overlap.format(k=1), "birth year ranges overlap"),
+            _level(overlap.format(k=3), "within three years"),
+            _else(),
+        ],
+        "comparison_description": "birth year estimated from age at registration",
     }
 
 
@@ -183,6 +215,8 @@ def comparisons_for(cols: Iterable[str], dialect: str = "duckdb") -> list[dict]:
         out.append(name_comparison(cols, dialect))
     if "dob_y" in cols:
         out.append(dob_comparison(cols, dialect))
+    if "by_lo" in cols:
+        out.append(age_comparison(cols))
     if "sex" in cols:
         out.append(sex_comparison())
     if "citizenship" in cols:
@@ -237,13 +271,27 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
 
 
 def default_em_rules(cols: Iterable[str]) -> list[str]:
+    """EM passes. Blocking on the full birth date trains names, sex, citizenship, offices and dates.
+
+    The second pass blocks on the phonetic name keys (dm_a, dm_b), which no
+    comparison reads, so the name comparison stays in the model and separates
+    matches from the many namesakes; it is the pass that trains the date of
+    birth. (Blocking on name_var itself would drop the name comparison, and EM
+    then mistakes common-name namesakes for matches.)
+    """
     c = set(cols)
     rules = []
     if "dob_full" in c:
         rules.append("l.dob_full = r.dob_full")
-    if "name_var" in c:
-        rules.append("l.name_var = r.name_var")
+    if "name_var" in c and "referral_from_office" in c and "office_country" in c:
+        rules.append("l.name_var = r.name_var AND l.referral_from_office = r.office_country")
+    elif "dm_a" in c:
+        rules.append("l.dm_a = r.dm_a AND l.dm_b = r.dm_b")
     return rules
+
+
+#: Which EM pass (by blocking rule prefix) trains which comparison best; others take the first pass.
+_PREFERRED_PASS = {"dob": "l.", "age": "l.", "sex": "l.dob_full", "citizenship": "l.dob_full"}
 
 
 def deterministic_rules(cols: Iterable[str]) -> list[str]:
@@ -293,15 +341,25 @@ def train(linker: Any, cols: Iterable[str], settings: LinkageSettings) -> None:
             log.warning("prior estimate skipped: %s", exc)
     linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
     comps = comparisons_for(cols)
+    trained: dict[tuple[str, int], list[tuple[str, float]]] = {}
     for rule in settings.em_blocking_rules or default_em_rules(cols):
         if not _rule_leaves_something_to_train(rule, comps):
             continue
+        before = _m_counts(linker)
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs
             )
         except Exception as exc:  # noqa: BLE001 - too few pairs in the block; other passes still train
             log.warning("EM pass on %s skipped: %s", rule, exc)
+            continue
+        for key, lvl in _levels(linker):
+            new = lvl._trained_m_probabilities[before.get(key, 0) :]
+            for rec in new:
+                if isinstance(rec["probability"], float):
+                    trained.setdefault(key, []).append((rule, rec["probability"]))
+    _choose_m(linker, trained)
+    cap_dob_disagreement(linker, settings.dob_disagreement_m)
     _default_missing_m(linker)
     floor_m_probabilities(linker, settings.m_floor)
 
@@ -320,6 +378,57 @@ def _rule_leaves_something_to_train(rule: str, comps: list[dict]) -> bool:
         if not cols & used:
             return True
     return False
+
+
+def _levels(linker: Any):
+    for comp in linker._settings_obj.comparisons:
+        for i, lvl in enumerate(comp.comparison_levels):
+            if not lvl.is_null_level:
+                yield (comp.output_column_name, i), lvl
+
+
+def _m_counts(linker: Any) -> dict[tuple[str, int], int]:
+    return {key: len(lvl._trained_m_probabilities) for key, lvl in _levels(linker)}
+
+
+def _choose_m(linker: Any, trained: dict[tuple[str, int], list[tuple[str, float]]]) -> None:
+    """Take each comparison's m from its preferred EM pass instead of Splink's median over passes."""
+    for (comp, i), lvl in _levels(linker):
+        estimates = trained.get((comp, i))
+        if not estimates:
+            continue
+        prefix = _PREFERRED_PASS.get(comp)
+        chosen = next((p for r, p in estimates if prefix and r.startswith(prefix)), estimates[0][1])
+        if comp in ("dob", "age"):  # the last pass is the one that does not block on the date of birth
+            chosen = estimates[-1][1]
+        lvl.m_probability = chosen
+
+
+def cap_dob_disagreement(linker: Any, cap: float) -> None:
+    """Bound how often one person's records disagree wholly on the date of birth.
+
+    EM cannot learn this on its own here: any block that does not use the date
+    of birth is full of namesakes (common names, same corridor, same months),
+    and EM takes the namesakes for matches, concluding that half of all
+    matches have different birth dates. Registers show the opposite (a slip of
+    a digit, a swapped day and month, a year off by one, which have levels of
+    their own). The same assumption drives the constrained clustering.
+    """
+    comp = next((c for c in linker._settings_obj.comparisons if c.output_column_name == "dob"), None)
+    if comp is None:
+        return
+    levels = [lvl for lvl in comp.comparison_levels if not lvl.is_null_level]
+    last_two = levels[-2:]  # 'within two years' and 'all other comparisons'
+    excess = 0.0
+    for lvl in last_two:
+        if lvl.m_probability is not None and lvl.m_probability > cap:
+            excess += lvl.m_probability - cap
+            lvl.m_probability = cap
+    rest = levels[:-2]
+    total = sum(lvl.m_probability or 0.0 for lvl in rest)
+    if excess and total:
+        for lvl in rest:
+            lvl.m_probability = (lvl.m_probability or 0.0) * (1 + excess / total)
 
 
 def _default_missing_m(linker: Any) -> None:

@@ -35,6 +35,7 @@ class LinkageSettings:
     u_max_pairs: float = 2e6
     em_max_pairs: float = 2e6
     m_floor: float = 0.005
+    dob_disagreement_m: float = 0.03
     recalibrate_prior: bool = True
     prior_recall: float = 0.7
     candidate_floor: float = 0.05

@@ -544,6 +544,8 @@ def to_features(records: pd.DataFrame) -> pd.DataFrame:
         "agency",
         "registration_date",
         "referral_from_office",
+        "age_at_registration",
+        "age_band",
     ]
     out = records[[c for c in cols if c in records.columns]].copy()
     out.insert(0, "record_key", records["record_id"].astype(str))
