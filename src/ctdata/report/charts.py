@@ -1,0 +1,269 @@
+"""Charts of the annual report: Altair specs built from IndicatorTables, rendered offline to SVG/PNG.
+
+Every chart is drawn from the same table whose numbers the text quotes, so
+the two cannot disagree. Axis titles always name the unit (instances of
+assistance, journey legs, USD). vl-convert renders without a browser or
+network; the world geometry is embedded as data values, never fetched.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from ctdata.analytics.table import IndicatorTable
+
+PALETTE = ["#1f5a96", "#e07b39", "#6a9f3a", "#8e5ea2", "#c9a227", "#3aa3a3", "#b5495b", "#7f7f7f"]
+FONT = "DejaVu Sans, Arial, sans-serif"
+WIDTH = 520
+
+
+def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return (
+        chart.configure(font=FONT)
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=11, titleFontSize=11, labelLimit=260, grid=False)
+        .configure_legend(labelFontSize=11, titleFontSize=11, labelLimit=320)
+    )
+
+
+#: Stand-in for the world geometry while Altair builds the spec (copying 130 kB of
+#: TopoJSON through Altair's schema objects is slow); swapped in by _spec().
+_WORLD_MARK = {
+    "type": "Topology",
+    "objects": {"countries": {"type": "GeometryCollection", "geometries": []}},
+    "arcs": [],
+    "ctdata_world": True,
+}
+
+
+def _inject(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get("ctdata_world") is True:
+            return _world()
+        return {k: _inject(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inject(v) for v in node]
+    return node
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    return _inject(chart.to_dict(validate=False))
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """SVG text of a chart (no XML prolog, so it can be inlined in HTML)."""
+    svg = vlc.vegalite_to_svg(_spec(chart))
+    if svg.startswith("<?xml"):
+        svg = svg.split("?>", 1)[1]
+    return svg.strip()
+
+
+def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    return vlc.vegalite_to_png(_spec(chart), scale=scale)
+
+
+def _fmt_count(v: float, unit: str) -> str:
+    if unit == "USD":
+        return f"${v:,.0f}"
+    return f"{v:,.0f}"
+
+
+def _bar_frame(t: IndicatorTable) -> pd.DataFrame:
+    d = t.data[["label", "count", "share"]].copy()
+    d["text"] = [
+        f"{_fmt_count(c, t.unit)}  ({s:.0%})" if pd.notna(s) else _fmt_count(c, t.unit)
+        for c, s in zip(d["count"], d["share"], strict=True)
+    ]
+    d["order"] = range(len(d))
+    return d
+
+
+def bar(t: IndicatorTable, *, sort_by_count: bool = True, width: int = WIDTH) -> alt.TopLevelMixin:
+    """Horizontal bars of counts, each labelled 'count (share of known)'."""
+    d = _bar_frame(t)
+    sort = "-x" if sort_by_count else alt.SortField("order")
+    unit = t.unit[0].upper() + t.unit[1:]
+    maxv = float(d["count"].max()) if len(d) else 1.0
+    fmt = "$,.0f" if t.unit == "USD" else ",.0f"
+    base = alt.Chart(d).encode(
+        y=alt.Y("label:N", sort=sort, title=None),
+        x=alt.X(
+            "count:Q",
+            title=unit,
+            axis=alt.Axis(format=fmt, tickCount=5),
+            scale=alt.Scale(domain=[0, maxv * 1.35]),
+        ),
+        tooltip=["label", "count", alt.Tooltip("share:Q", format=".1%")],
+    )
+    bars = base.mark_bar(color=PALETTE[0])
+    text = base.mark_text(align="left", dx=4, fontSize=11).encode(text="text:N")
+    chart = (bars + text).properties(width=width, height=max(22 * len(d), 40))
+    return _config(chart)
+
+
+def share_bar(t: IndicatorTable, *, title: str, width: int = 420) -> alt.TopLevelMixin:
+    """Horizontal bars of shares (0-100%), for 'share through official border points by group' tables."""
+    d = t.data[["label", "count", "share"]].copy()
+    if "known" in t.data:
+        d["known"] = t.data["known"]
+        d["text"] = [f"{s:.0%}  ({c:,} of {k:,})" for s, c, k in zip(d["share"], d["count"], d["known"], strict=True)]
+    else:
+        d["text"] = [f"{s:.0%}  ({c:,})" for s, c in zip(d["share"], d["count"], strict=True)]
+    base = alt.Chart(d).encode(
+        y=alt.Y("label:N", title=None, sort=None),
+        x=alt.X("share:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1.45])),
+    )
+    chart = base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=4, fontSize=11).encode(text="text:N")
+    return _config(chart.properties(width=width, height=max(26 * len(d), 40)))
+
+
+def donut(t: IndicatorTable, *, width: int = 200) -> alt.TopLevelMixin:
+    """Donut of the shares of known values; the legend carries the label, share and count."""
+    d = t.data[["label", "count", "share"]].copy()
+    d["legend"] = [f"{lab}: {s:.0%} ({c:,})" for lab, s, c in zip(d["label"], d["share"], d["count"], strict=True)]
+    d["order"] = range(len(d))
+    colors = PALETTE[: max(len(d), 1)]
+    chart = (
+        alt.Chart(d)
+        .mark_arc(innerRadius=width * 0.22, outerRadius=width * 0.45, stroke="white")
+        .encode(
+            theta=alt.Theta("count:Q", stack=True),
+            color=alt.Color(
+                "legend:N",
+                title=None,
+                sort=list(d["legend"]),
+                scale=alt.Scale(domain=list(d["legend"]), range=colors),
+                legend=alt.Legend(orient="right"),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=["label", "count", alt.Tooltip("share:Q", format=".1%")],
+        )
+        .properties(width=width, height=width)
+    )
+    return _config(chart)
+
+
+def stacked_age_sex(t: IndicatorTable, *, width: int = WIDTH) -> alt.TopLevelMixin:
+    """Stacked bars of age band by sex (counts)."""
+    d = t.data.copy()
+    order = list(dict.fromkeys(d["label"]))
+    chart = (
+        alt.Chart(d)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "label:N",
+                sort=order,
+                title="Age band (at exploitation when known, else at registration)",
+                axis=alt.Axis(labelAngle=0),
+            ),
+            y=alt.Y("count:Q", title=t.unit[0].upper() + t.unit[1:]),
+            color=alt.Color("sex_label:N", title="Sex", scale=alt.Scale(range=PALETTE)),
+            tooltip=["label", "sex_label", "count", alt.Tooltip("share:Q", format=".1%")],
+        )
+        .properties(width=width, height=220)
+    )
+    return _config(chart)
+
+
+def trend(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.TopLevelMixin:
+    """Instances per year (bars) and the main groups per year (lines), both in instances of assistance."""
+    d = frame.copy()
+    d["year"] = d["year"].astype(int).astype(str)
+    bars = (
+        alt.Chart(d)
+        .mark_bar(color="#c8d7e8")
+        .encode(
+            x=alt.X("year:O", title="Year of registration", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("instances:Q", title="Instances of assistance"),
+            tooltip=["year", "instances"],
+        )
+    )
+    labels = bars.mark_text(dy=-6, fontSize=10, color="#333").encode(text=alt.Text("instances:Q", format=","))
+    groups = {
+        "children": "Children",
+        "labour": "Labour exploitation",
+        "sexual": "Sexual exploitation",
+        "cross_border": "Cross-border",
+        "internal": "Internal",
+    }
+    long = d.melt(id_vars=["year"], value_vars=list(groups), var_name="group", value_name="count")
+    long["group"] = long["group"].map(groups)
+    lines = (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("year:O"),
+            y=alt.Y("count:Q"),
+            color=alt.Color("group:N", title=None, scale=alt.Scale(domain=list(groups.values()), range=PALETTE[1:6])),
+            tooltip=["year", "group", "count"],
+        )
+    )
+    return _config(alt.layer(bars, labels, lines).properties(width=width, height=240))
+
+
+@lru_cache(maxsize=1)
+def _world() -> dict[str, Any]:
+    base = resources.files("ctdata").joinpath("web", "static", "vendor")
+    return json.loads(base.joinpath("countries-110m.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def centroids() -> dict[str, list[float]]:
+    base = resources.files("ctdata").joinpath("web", "static", "vendor")
+    return json.loads(base.joinpath("country_centroids.json").read_text(encoding="utf-8"))
+
+
+def corridor_map(t: IndicatorTable, *, top: int = 20, width: int = 760) -> alt.TopLevelMixin:
+    """World map with the top corridors drawn as lines from nationality to country of exploitation.
+
+    Line width and colour follow the number of instances; destination circles sum the drawn flows.
+    """
+    cen = centroids()
+    d = t.data.head(top).copy()
+    d = d[d["origin"].isin(cen) & d["destination"].isin(cen)]
+    d["lon"] = [cen[o][0] for o in d["origin"]]
+    d["lat"] = [cen[o][1] for o in d["origin"]]
+    d["lon2"] = [cen[x][0] for x in d["destination"]]
+    d["lat2"] = [cen[x][1] for x in d["destination"]]
+    proj = {"type": "equalEarth"}
+    world = alt.Data(values=_WORLD_MARK, format=alt.DataFormat(type="topojson", feature="countries"))
+    base = alt.Chart(world).mark_geoshape(fill="#eef1f4", stroke="#b9c2cc", strokeWidth=0.4).project(**proj)
+    rules = (
+        alt.Chart(d)
+        .mark_rule(opacity=0.75, strokeCap="round")
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            longitude2="lon2:Q",
+            latitude2="lat2:Q",
+            strokeWidth=alt.StrokeWidth("count:Q", title="Instances of assistance", scale=alt.Scale(range=[0.8, 7])),
+            color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered"), legend=None),
+            tooltip=["label", "count"],
+        )
+        .project(**proj)
+    )
+    origins = (
+        alt.Chart(d).mark_circle(color=PALETTE[0], size=18).encode(longitude="lon:Q", latitude="lat:Q").project(**proj)
+    )
+    dest = d.groupby(["destination", "lon2", "lat2"], as_index=False)["count"].sum()
+    dests = (
+        alt.Chart(dest)
+        .mark_circle(color="#b5495b", opacity=0.8)
+        .encode(
+            longitude="lon2:Q",
+            latitude="lat2:Q",
+            size=alt.Size("count:Q", title="Instances at destination", scale=alt.Scale(range=[20, 400])),
+            tooltip=["destination", "count"],
+        )
+        .project(**proj)
+    )
+    chart = alt.layer(base, rules, origins, dests).properties(width=width, height=int(width * 0.5))
+    return _config(chart).configure_legend(orient="bottom", direction="horizontal")

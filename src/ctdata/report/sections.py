@@ -1,0 +1,587 @@
+"""The sections of the annual report, in the order of the published one.
+
+Cover and key figures, global trends, the global figures of the year, one
+section per regional office, border points, corridors, return and
+reintegration, funding, then the annexes. Each builder reads IndicatorTables
+and writes its sentences from them; a section without data says so.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from html import escape
+
+import pandas as pd
+
+from ctdata.analytics import border, cases, funding, returns
+from ctdata.analytics.compare import sentence
+from ctdata.analytics.table import NOT_LINKED, IndicatorTable
+from ctdata.report import charts
+from ctdata.report.model import Figure, ReportContext, Section, fmt_n, fmt_pct
+from ctdata.standard import countries
+from ctdata.standard.regions import REGIONAL_OFFICES, countries_of_office, regional_office_region
+
+CAVEATS = [
+    (
+        "Only assisted cases.",
+        "The data describe people who were identified and assisted by the reporting "
+        "offices. They are not a sample of all victims of trafficking, and changes over time reflect "
+        "identification and assistance as much as trafficking itself.",
+    ),
+    (
+        "Instances of assistance, not people.",
+        "A person assisted by two offices (for example at destination and "
+        "again on return) is two instances of assistance. Individuals are counted only after record linkage has "
+        "grouped the records of one person; until then they are shown as \u201cnot yet linked\u201d.",
+    ),
+    (
+        "Shifting programme coverage.",
+        "Offices, projects and partner agencies start and stop; a rise or fall in "
+        "a country often reflects where programmes ran that year.",
+    ),
+    (
+        "Unknown values.",
+        "Shares are of records with a known value. The number of records with an unknown value is "
+        "printed with every figure.",
+    ),
+    (
+        "Regional offices.",
+        "A record is attributed to the regional office covering its country of exploitation "
+        "(annex B). Records with an unknown country of exploitation are in no regional section.",
+    ),
+]
+
+
+def _share_phrase(t: IndicatorTable, value: str, what: str) -> str:
+    s = t.share_of(value)
+    if s is None:
+        return ""
+    return f"{fmt_pct(s)} {what} ({fmt_n(t.count_of(value))} of {fmt_n(t.known)} with a known value)"
+
+
+def _top_phrase(t: IndicatorTable, what: str, n: int = 3) -> str:
+    if t.empty:
+        return ""
+    items = [
+        f"{escape(str(lab))} ({fmt_n(c)}, {fmt_pct(s)})"
+        for lab, c, s in zip(t.data["label"][:n], t.data["count"][:n], t.data["share"][:n], strict=True)
+    ]
+    return (
+        f"The most frequent {what} were "
+        + ", ".join(items[:-1])
+        + (" and " if len(items) > 1 else "")
+        + items[-1]
+        + "."
+    )
+
+
+def _individuals_text(v: int | str | None) -> str:
+    if isinstance(v, int):
+        return f"{fmt_n(v)} individuals"
+    return f"individuals: {v or NOT_LINKED}"
+
+
+# ---------------------------------------------------------------------------- cover
+def cover(ctx: ReportContext) -> Section:
+    f = ctx.year_filters
+    k = cases.key_figures(ctx.con, f)
+    ctx.cache["key"] = k
+    s = Section(id="key-figures", title=f"Key figures {ctx.year}")
+    if not k["instances"]:
+        s.empty_note = f"No case records registered in {ctx.year} match this report's filters."
+        return s
+    prev = ctx.previous_year
+    lines = [
+        f"<strong>{fmt_n(k['instances'])}</strong> instances of assistance (case records) were registered in {ctx.year}"
+    ]
+    if prev is not None:
+        kp = cases.key_figures(ctx.con, ctx.filters.for_year(prev))
+        ctx.cache["key_prev"] = kp
+        lines[0] += f", {sentence(k['instances'], kp['instances'], prev)}"
+        if isinstance(k["individuals"], int) and isinstance(kp["individuals"], int):
+            lines.append(
+                f"They concern <strong>{fmt_n(k['individuals'])}</strong> individuals (distinct linked "
+                f"persons), {sentence(k['individuals'], kp['individuals'], prev)}"
+            )
+    if not isinstance(k["individuals"], int):
+        lines.append(
+            "Individuals are <strong>not yet linked</strong>: record linkage has not run, so the number "
+            "of distinct persons is not known. Every figure below counts instances of assistance"
+        )
+    s.paragraphs = [". ".join(lines) + "."]
+    sex = cases.sex(ctx.con, f)
+    age = cases.age_group(ctx.con, f)
+    expl = cases.exploitation_type(ctx.con, f)
+    cb = cases.cross_border(ctx.con, f)
+    cards = [
+        ("Instances of assistance", fmt_n(k["instances"]), "case records registered in the year"),
+        (
+            "Individuals",
+            fmt_n(k["individuals"]) if isinstance(k["individuals"], int) else "not yet linked",
+            "distinct linked persons" if isinstance(k["individuals"], int) else "record linkage has not run",
+        ),
+        ("Women and girls", fmt_pct(sex.share_of("female")), f"of known sex; {fmt_n(sex.unknown)} unknown"),
+        ("Children", fmt_pct(age.share_of("child")), f"under 18; {fmt_n(age.unknown)} unknown"),
+        (
+            "Labour exploitation",
+            fmt_pct(expl.share_of("labour")),
+            f"of known type; {fmt_n(expl.unknown)} unknown",
+        ),
+        ("Cross-border", fmt_pct(cb.share_of("cross_border")), f"of known; {fmt_n(cb.unknown)} unknown"),
+    ]
+    s.html = (
+        "<div class='cards'>"
+        + "".join(
+            f"<div class='card'><div class='card-label'>{escape(a)}</div><div class='card-value'>{escape(b)}</div>"
+            f"<div class='card-note'>{escape(c)}</div></div>"
+            for a, b, c in cards
+        )
+        + "</div>"
+    )
+    return s
+
+
+# ---------------------------------------------------------------------------- trends
+def global_trends(ctx: ReportContext) -> Section:
+    s = Section(id="global-trends", title="Global trends")
+    frame = cases.trend_frame(ctx.con, ctx.filters.but(year_to=ctx.year))
+    if frame.empty:
+        s.empty_note = "No case records with a registration year: no trend can be shown."
+        return s
+    frame = frame[frame["year"] <= ctx.year]
+    years = [int(y) for y in frame["year"]]
+    if ctx.year not in years:
+        s.empty_note = f"No case records registered in {ctx.year}."
+        return s
+    cur = frame[frame["year"] == ctx.year].iloc[0]
+    refs = [y for y in (ctx.previous_year, ctx.year - 3) if y is not None and y in years and y != ctx.year]
+    refs = list(dict.fromkeys(refs))
+    names = {
+        "instances": "instances of assistance",
+        "children": "instances concerning children",
+        "labour": "instances of labour exploitation",
+        "sexual": "instances of sexual exploitation",
+        "cross_border": "cross-border instances",
+        "internal": "instances of internal trafficking",
+    }
+    items = []
+    for col, what in names.items():
+        comps = []
+        for y in refs:
+            before = frame[frame["year"] == y].iloc[0][col]
+            comps.append(f"{sentence(float(cur[col]), float(before), y)} ({fmt_n(before)})")
+        items.append(
+            f"<li><strong>{fmt_n(cur[col])}</strong> {what}" + (", " + "; ".join(comps) if comps else "") + "</li>"
+        )
+    if not pd.isna(cur["individuals"]):
+        comps = []
+        for y in refs:
+            before = frame[frame["year"] == y].iloc[0]["individuals"]
+            comps.append(f"{sentence(float(cur['individuals']), float(before), y)} ({fmt_n(before)})")
+        items.insert(
+            1,
+            f"<li><strong>{fmt_n(cur['individuals'])}</strong> individuals"
+            + (", " + "; ".join(comps) if comps else "")
+            + "</li>",
+        )
+    s.paragraphs = [f"Registrations per year up to {ctx.year} (instances of assistance). In {ctx.year}:"]
+    s.html = "<ul class='trend-list'>" + "".join(items) + "</ul>"
+    if len(years) == 1:
+        s.paragraphs.append("Only one year of data is available, so no change can be computed.")
+    tdata = frame.rename(columns={"year": "value"})
+    tdata.insert(1, "label", [str(int(y)) for y in tdata["value"]])
+    tdata.insert(2, "count", tdata["instances"])
+    tdata.insert(3, "share", tdata["instances"] / tdata["instances"].sum())
+    tbl = IndicatorTable(
+        name="trend",
+        title="Trend by year",
+        data=tdata,
+        known=float(frame["instances"].sum()),
+        unknown=0,
+        individuals=None,
+        note="One row per registration year; counts of instances of assistance.",
+    )
+    s.figures.append(
+        Figure(
+            "trend",
+            "Instances of assistance per year, and main groups",
+            tbl,
+            partial(charts.trend, frame),
+            wide=True,
+            caption_text="Counted: instances of assistance per registration year (bars) and, of them, children, "
+            "labour and sexual exploitation, cross-border and internal cases (lines). " + tbl.source,
+        )
+    )
+    return s
+
+
+# ---------------------------------------------------------------------------- global figures
+def _profile_figures(ctx: ReportContext, f, *, top_n: int = 10, full: bool = True) -> list[Figure]:
+    con = ctx.con
+    figs: list[Figure] = []
+    by_country = cases.assistance_by_country(con, f, top=15 if full else 10)
+    figs.append(
+        Figure(
+            "assistance-by-country",
+            "Assistance by country of the assisting office",
+            by_country,
+            partial(charts.bar, by_country),
+        )
+    )
+    nat = cases.top_nationalities(con, f, top=top_n)
+    figs.append(Figure("nationalities", f"Top {top_n} nationalities", nat, partial(charts.bar, nat)))
+    dest = cases.top_destinations(con, f, top=top_n)
+    figs.append(
+        Figure(
+            "destinations",
+            f"Top {top_n} countries of destination/exploitation",
+            dest,
+            partial(charts.bar, dest),
+        )
+    )
+    expl = cases.exploitation_type(con, f)
+    figs.append(Figure("exploitation-type", "Type of exploitation", expl, partial(charts.donut, expl)))
+    if full:
+        sector = cases.labour_sector(con, f)
+        figs.append(Figure("labour-sector", "Sector of forced labour", sector, partial(charts.bar, sector)))
+        sex = cases.sex(con, f)
+        figs.append(Figure("sex", "Sex", sex, partial(charts.donut, sex)))
+        age = cases.age_group(con, f)
+        figs.append(Figure("age-group", "Children and adults", age, partial(charts.donut, age)))
+    agesex = cases.age_sex(con, f)
+    figs.append(
+        Figure("age-sex", "Girls, boys, women and men", agesex, partial(charts.bar, agesex, sort_by_count=False))
+    )
+    if full:
+        band = cases.age_band_sex(con, f)
+        figs.append(Figure("age-band-sex", "Age and sex", band, partial(charts.stacked_age_sex, band)))
+    cb = cases.cross_border(con, f)
+    figs.append(Figure("cross-border", "Cross-border and internal trafficking", cb, partial(charts.donut, cb)))
+    return figs
+
+
+def global_figures(ctx: ReportContext) -> Section:
+    f = ctx.year_filters
+    s = Section(id="global", title=f"Global figures {ctx.year}")
+    if not ctx.cache.get("key", {}).get("instances"):
+        s.empty_note = f"No case records registered in {ctx.year}."
+        return s
+    figs = _profile_figures(ctx, f)
+    ro = cases.regional_office_share(ctx.con, f)
+    figs.append(Figure("regional-office", "Share by regional office", ro, partial(charts.bar, ro)))
+    by = {x.id: x.table for x in figs}
+    text = []
+    sx = _share_phrase(by["sex"], "female", "were women or girls")
+    ch = _share_phrase(by["age-group"], "child", "were children")
+    if sx or ch:
+        text.append("Of the instances of assistance, " + "; ".join(p for p in (sx, ch) if p) + ".")
+    lab = _share_phrase(by["exploitation-type"], "labour", "concerned labour exploitation")
+    sexl = _share_phrase(by["exploitation-type"], "sexual", "sexual exploitation")
+    if lab:
+        text.append(lab + (", " + sexl if sexl else "") + ".")
+    cbp = _share_phrase(by["cross-border"], "cross_border", "were cross-border")
+    if cbp:
+        text.append(cbp[0].upper() + cbp[1:] + "; the rest were internal trafficking.")
+    text.append(_top_phrase(by["nationalities"], "nationalities"))
+    text.append(_top_phrase(by["destinations"], "countries of destination/exploitation"))
+    s.paragraphs = [t for t in text if t]
+    s.figures = figs
+    return s
+
+
+# ---------------------------------------------------------------------------- regional offices
+def regional_sections(ctx: ReportContext) -> list[Section]:
+    out = []
+    total = ctx.cache.get("key", {}).get("instances", 0)
+    for ro in REGIONAL_OFFICES:
+        f = ctx.year_filters.but(regional_office=ro)
+        region = regional_office_region(ro)
+        s = Section(
+            id=f"ro-{ro.lower().replace(' ', '-')}",
+            title=f"{region}",
+            level=2,
+            kicker=f"Regional office {ro}",
+        )
+        k = cases.key_figures(ctx.con, f)
+        if not k["instances"]:
+            s.empty_note = (
+                f"No case records registered in {ctx.year} with a country of exploitation covered by "
+                f"the regional office {ro}."
+            )
+            out.append(s)
+            continue
+        figs = _profile_figures(ctx, f, full=False)
+        by = {x.id: x.table for x in figs}
+        share = k["instances"] / total if total else None
+        text = [
+            f"{fmt_n(k['instances'])} instances of assistance ({fmt_pct(share)} of the global total; "
+            f"{_individuals_text(k['individuals'])}) concerned exploitation in a country covered by {ro}."
+        ]
+        age = cases.age_group(ctx.con, f)
+        ch = _share_phrase(age, "child", "were children")
+        lab = _share_phrase(by["exploitation-type"], "labour", "concerned labour exploitation")
+        sexl = _share_phrase(by["exploitation-type"], "sexual", "sexual exploitation")
+        if ch:
+            text.append(ch[0].upper() + ch[1:] + ".")
+        if lab:
+            text.append(lab[0].upper() + lab[1:] + (", " + sexl if sexl else "") + ".")
+        text.append(_top_phrase(by["nationalities"], "nationalities"))
+        s.paragraphs = [t for t in text if t]
+        s.figures = figs
+        out.append(s)
+    return out
+
+
+# ---------------------------------------------------------------------------- border points
+def border_points(ctx: ReportContext) -> Section:
+    f = ctx.year_filters
+    s = Section(id="border-points", title="Journeys and border points")
+    off = border.border_official(ctx.con, f)
+    if off.empty:
+        s.empty_note = f"No journey legs crossing a border were recorded for cases registered in {ctx.year}."
+        return s
+    by_sex = border.border_official_by_sex(ctx.con, f)
+    by_age = border.border_official_by_age(ctx.con, f)
+    docs = border.border_documents(ctx.con, f)
+    expl = border.exploited_on_journey(ctx.con, f)
+    text = [
+        f"{fmt_pct(off.share_of('official'))} of the {fmt_n(off.known)} journey legs that crossed a border "
+        f"went through an official border point ({fmt_n(off.unknown)} legs with the crossing unknown)."
+    ]
+    parts = [
+        f"{lab.lower()}: {fmt_pct(sh)}" for lab, sh in zip(by_sex.data["label"], by_sex.data["share"], strict=True)
+    ]
+    parts += [
+        f"{lab.lower()}: {fmt_pct(sh)}" for lab, sh in zip(by_age.data["label"], by_age.data["share"], strict=True)
+    ]
+    if parts:
+        text.append("Share through official border points by group - " + "; ".join(parts) + ".")
+    if not docs.empty:
+        forged = docs.share_of("forged") or 0.0
+        own = docs.share_of("own_genuine") or 0.0
+        text.append(
+            f"At official border points, {fmt_pct(forged)} of legs with a known document used a forged or "
+            f"fraudulent document and {fmt_pct(1 - own)} travelled without their own genuine document "
+            f"(forged, none or held by another; {fmt_n(docs.unknown)} unknown)."
+        )
+    if not expl.empty:
+        text.append(
+            f"{fmt_pct(expl.share_of('yes'))} of the instances with a recorded journey were exploited "
+            f"before or during the journey ({fmt_n(expl.unknown)} unknown)."
+        )
+    s.paragraphs = text
+    s.figures = [
+        Figure("official", "Journey legs through official border points", off, partial(charts.donut, off)),
+        Figure(
+            "official-by-sex",
+            "Official border points by sex",
+            by_sex,
+            partial(charts.share_bar, by_sex, title="Share of border-crossing legs through official points"),
+        ),
+        Figure(
+            "official-by-age",
+            "Official border points, children and adults",
+            by_age,
+            partial(charts.share_bar, by_age, title="Share of border-crossing legs through official points"),
+        ),
+        Figure(
+            "documents",
+            "Travel documents at official border points",
+            docs,
+            partial(charts.bar, docs, sort_by_count=False),
+        ),
+        Figure(
+            "exploited-on-journey",
+            "Exploited before or during the journey",
+            expl,
+            partial(charts.donut, expl),
+        ),
+    ]
+    return s
+
+
+def corridors(ctx: ReportContext) -> Section:
+    f = ctx.year_filters
+    s = Section(id="corridors", title="Trafficking corridors")
+    t = border.corridors(ctx.con, f, top=30)
+    if t.empty:
+        s.empty_note = (
+            f"No cross-border cases with both nationality and country of exploitation known in "
+            f"{ctx.year}: no corridor can be drawn."
+        )
+        return s
+    s.paragraphs = [
+        f"Flows from the country of nationality to the country of exploitation, for "
+        f"{fmt_n(t.known)} cross-border instances of assistance with both countries known "
+        f"({fmt_n(t.unknown)} with one of them unknown). " + _top_phrase(t, "corridors")
+    ]
+    top10 = IndicatorTable(
+        name="corridors_top",
+        title="Top 15 corridors",
+        data=t.data.head(15),
+        unit=t.unit,
+        known=t.known,
+        unknown=t.unknown,
+        individuals=t.individuals,
+        source=t.source,
+        note="Top 15 corridors; shares are of all cross-border instances with both countries known.",
+        sql=t.sql,
+        params=t.params,
+        filters=t.filters,
+    )
+    s.figures = [
+        Figure(
+            "map",
+            "Top 20 corridors on the map",
+            t,
+            partial(charts.corridor_map, t, top=20),
+            wide=True,
+            png=True,
+        ),
+        Figure("top", "Top 15 corridors", top10, partial(charts.bar, top10)),
+    ]
+    return s
+
+
+def return_reintegration(ctx: ReportContext) -> Section:
+    f = ctx.year_filters
+    s = Section(id="return", title="Return and reintegration")
+    nat = returns.returns_nationality(ctx.con, f)
+    agesex = returns.returns_age_sex(ctx.con, f)
+    reint = returns.reintegration_types(ctx.con, f)
+    if nat.total == 0 and reint.empty:
+        s.empty_note = (
+            f"No assisted returns (status travelled) and no reintegration assistance are recorded for "
+            f"cases registered in {ctx.year}."
+        )
+        return s
+    text = []
+    if nat.total:
+        text.append(
+            f"{fmt_n(nat.total)} instances of assistance include an assisted return that took place "
+            f"(travelled). " + _top_phrase(nat, "nationalities of those returning")
+        )
+        age = returns.returns_age(ctx.con, f)
+        ch = _share_phrase(age, "child", "of them were children")
+        if ch:
+            text.append(ch[0].upper() + ch[1:] + ".")
+    else:
+        text.append(f"No assisted return took place for cases registered in {ctx.year}.")
+    if not reint.empty:
+        six = [
+            f"{lab.lower()} {fmt_pct(reint.share_of(v))}"
+            for v, lab in zip(reint.data["value"], reint.data["label"], strict=True)
+            if v in returns.REINTEGRATION_TYPES
+        ]
+        text.append(
+            f"Of the {fmt_n(reint.known)} instances that received reintegration assistance, the shares "
+            f"receiving each type were: " + ", ".join(six) + ". A person may receive several types."
+        )
+    else:
+        text.append("No assistance was recorded as part of reintegration.")
+    s.paragraphs = text
+    figs = []
+    if nat.total:
+        figs += [
+            Figure("nationality", "Nationality of people assisted to return", nat, partial(charts.bar, nat)),
+            Figure(
+                "age-sex",
+                "Age and sex of people assisted to return",
+                agesex,
+                partial(charts.bar, agesex, sort_by_count=False),
+            ),
+        ]
+    if not reint.empty:
+        figs.append(
+            Figure(
+                "reintegration",
+                "Types of reintegration assistance (share of those reintegrated)",
+                reint,
+                partial(charts.bar, reint, sort_by_count=False),
+            )
+        )
+    s.figures = figs
+    return s
+
+
+def funding_section(ctx: ReportContext) -> Section:
+    f = ctx.year_filters
+    s = Section(id="funding", title="Project funding")
+    t = funding.funding_by_regional_office(ctx.con, f)
+    if t.empty:
+        s.empty_note = (t.note or "No projects.") + " Funding figures need the projects table "
+        s.empty_note += "(`ctdata import projects FILE`: project, countries, donor, amount, year)."
+        return s
+    summ = funding.funding_summary(ctx.con, f)
+    s.paragraphs = [
+        f"{fmt_n(summ['projects'])} projects in {fmt_n(summ['countries'])} countries received "
+        f"${fmt_n(summ['amount'])} of external funding in {ctx.year}. "
+        + _top_phrase(t, "regional offices by funding").replace("(", "($", 3)
+    ]
+    donors = funding.funding_by_donor(ctx.con, f)
+    s.figures = [Figure("by-regional-office", "Project funding by regional office (USD)", t, partial(charts.bar, t))]
+    if not donors.empty:
+        s.figures.append(Figure("by-donor", "Project funding by donor (USD)", donors, partial(charts.bar, donors)))
+    return s
+
+
+# ---------------------------------------------------------------------------- annexes
+def _html_table(t: IndicatorTable) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(str(lab))}</td><td class='num'>{fmt_n(c)}</td><td class='num'>{fmt_pct(sh, 1)}</td></tr>"
+        for lab, c, sh in zip(t.data["label"], t.data["count"], t.data["share"], strict=True)
+    )
+    return (
+        f"<table class='data'><thead><tr><th>{escape(t.title)}</th><th>Records</th><th>Share</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
+def annex_sources(ctx: ReportContext) -> Section:
+    f = ctx.year_filters
+    s = Section(id="annex-sources", title="Annex A. Data sources and caveats")
+    ds = cases.data_sources(ctx.con, f)
+    ag = cases.agencies(ctx.con, f)
+    s.figures = [
+        Figure("data-sources", "Records by data source", ds),
+        Figure("agencies", "Records by agency", ag),
+    ]
+    if ds.empty:
+        s.paragraphs = [f"No case records registered in {ctx.year}: no data sources to list."]
+    else:
+        s.paragraphs = [
+            f"The report counts {fmt_n(ds.total)} case records registered in {ctx.year} "
+            f"(filters: {escape(f.describe())}), read from the ctdata warehouse."
+        ]
+    body = "" if ds.empty else _html_table(ds) + _html_table(ag)
+    cav = "".join(f"<li><strong>{escape(a)}</strong> {escape(b)}</li>" for a, b in CAVEATS)
+    defs = (
+        "<h3>Definitions</h3><ul class='defs'>"
+        "<li><strong>Instance of assistance</strong>: one case record, i.e. one registration of one person by "
+        "one office.</li><li><strong>Individual</strong>: a person cluster found by record linkage.</li>"
+        "<li><strong>Child</strong>: under 18 at exploitation when known, else at registration.</li>"
+        "<li><strong>Cross-border</strong>: country of exploitation differs from the citizenship; "
+        "<strong>internal</strong> otherwise.</li><li><strong>Exploitation type</strong>: labour (forced "
+        "labour), sexual (sexual exploitation), combined (both, or recorded as combined), other (any other "
+        "type only).</li><li><strong>Official border point</strong>: a journey leg crossing at an official "
+        "air, land or sea border point; internal legs are not counted.</li></ul>"
+    )
+    s.html = body + "<h3>Caveats of assisted-case data</h3><ul class='caveats'>" + cav + "</ul>" + defs
+    return s
+
+
+def annex_countries(ctx: ReportContext) -> Section:
+    s = Section(id="annex-countries", title="Annex B. Countries per regional office")
+    s.paragraphs = [
+        "The regional offices and the countries they cover, from the annex of the 2011 annual report "
+        "(ctdata.standard.regions)."
+    ]
+    blocks = []
+    for ro in REGIONAL_OFFICES:
+        names = sorted(countries.name(c) for c in countries_of_office(ro))
+        blocks.append(
+            f"<div class='ro-block'><h3>{escape(ro)}: {escape(regional_office_region(ro))} "
+            f"({len(names)})</h3><p class='countries'>{escape(', '.join(names))}</p></div>"
+        )
+    s.html = "".join(blocks)
+    return s
