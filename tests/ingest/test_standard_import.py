@@ -123,7 +123,7 @@ def test_failure_mid_file_leaves_store_unchanged(store, tmp_path: Path, monkeypa
 
 
 @pytest.mark.parametrize("content, message", [
-    ("record_id,agency\nR1,IOM\n".encode(), "missing required columns office_country, registration_date"),
+    (b"record_id,agency\nR1,IOM\n", "missing required columns office_country, registration_date"),
     ("record_id,agency,office_country,registration_date\nR1,Caf\xe9,UA,2011\n".encode("latin-1"),
      "not valid utf-8"),
     (b"", "empty"),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ctdata.errors import CtdataError
 from ctdata.ingest.ctdc import detect_release, map_row
 from ctdata.ingest.loader import ImportResult, RecordLoader, finish_batch, start_batch
 from ctdata.ingest.readers import RawRow, open_table
@@ -33,6 +34,16 @@ def import_ctdc(path: Path | str, *, actor: str = "cli", encoding: str = "utf-8-
     def validate(raw: RawRow) -> dict[str, Any]:
         return validator.row(map_row(release, raw.values, raw.number, source))
 
+    def validate_many(raws: list[RawRow]) -> list[dict[str, Any] | str]:
+        mapped: list[RawRow | str] = []
+        for raw in raws:
+            try:
+                mapped.append(RawRow(raw.number, map_row(release, raw.values, raw.number, source)))
+            except CtdataError as exc:
+                mapped.append(str(exc))
+        checked = iter(validator.rows([m for m in mapped if not isinstance(m, str)]))
+        return [m if isinstance(m, str) else next(checked) for m in mapped]
+
     if on_total:
         on_total(_count_rows(table))
     keys = keyring()
@@ -40,7 +51,7 @@ def import_ctdc(path: Path | str, *, actor: str = "cli", encoding: str = "utf-8-
     with db.session_scope(eng) as session:
         batch = start_batch(session, kind="ctdc", source=source, table=table, actor=actor, release=release.label)
         loader = RecordLoader(session, keys, batch, "ctdc", "public_release", validate,
-                              lambda _r: source, result, progress)
+                              lambda _r: source, result, progress, validate_many)
         loader.run(table.rows)
         finish_batch(session, batch, result, actor, sorted(loader.new_ids))
     return result

@@ -10,6 +10,7 @@ present with the same content is counted as present, not inserted again.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,6 +121,8 @@ class RecordLoader:
     source_of: Callable[[dict[str, Any]], str]
     result: ImportResult
     progress: ProgressFn | None = None
+    #: validates a whole chunk at once (each row -> clean dict or reason); preferred when given
+    validate_many: Callable[[list[RawRow]], list[dict[str, Any] | str]] | None = None
     #: record_id -> case id of every record of this import (for companion tables)
     case_ids: dict[str, int] = field(default_factory=dict)
     new_ids: set[int] = field(default_factory=set)
@@ -136,6 +139,17 @@ class RecordLoader:
             if self.progress:
                 self.progress(len(chunk))
 
+    def _validate_all(self, raws: list[RawRow]) -> list[dict[str, Any] | str]:
+        if self.validate_many is not None:
+            return self.validate_many(raws)
+        out: list[dict[str, Any] | str] = []
+        for raw in raws:
+            try:
+                out.append(self.validate(raw))
+            except (pydantic.ValidationError, CtdataError, ValueError) as exc:
+                out.append(reason_of(exc))
+        return out
+
     def _reject(self, row: RawRow, reason: str) -> None:
         self.result.quarantined += 1
         self.result.reasons[_short(reason)] = self.result.reasons.get(_short(reason), 0) + 1
@@ -143,15 +157,16 @@ class RecordLoader:
 
     def _chunk(self, chunk: list[RawRow]) -> None:
         good: list[tuple[RawRow, dict[str, Any], str, str]] = []
+        readable = []
         for raw in chunk:
             self.result.rows_read += 1
             if raw.error:
                 self._reject(raw, raw.error)
-                continue
-            try:
-                row = self.validate(raw)
-            except (pydantic.ValidationError, CtdataError, ValueError) as exc:
-                self._reject(raw, reason_of(exc))
+            else:
+                readable.append(raw)
+        for raw, row in zip(readable, self._validate_all(readable), strict=True):
+            if isinstance(row, str):
+                self._reject(raw, row)
                 continue
             src = self.source_of(row)
             key = (src, str(row["record_id"]))
@@ -160,7 +175,7 @@ class RecordLoader:
                                   f"(first at row {self._seen[key]})")
                 continue
             self._seen[key] = raw.number
-            good.append((raw, row, src, row_hash(row)))
+            good.append((raw, row, src, row_hash(raw.values)))
         if not good:
             return
         existing = self._existing({(g[2], str(g[1]["record_id"])) for g in good})
@@ -236,20 +251,32 @@ def bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> No
     conn = session.connection()
     dialect = conn.dialect
     now = utcnow()
-    cols = [c for c in table.columns if c.name in rows[0] or c.name in ("created_at", "updated_at")]
-    procs = [c.type.bind_processor(dialect) if isinstance(c.type, CodeList) else None for c in cols]
-    ph = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in cols)}) "
-           f"VALUES ({', '.join([ph] * len(cols))})")
+    defaults = {"created_at": now, "updated_at": now, "version": 1}
+    cols = [c for c in table.columns if c.name in rows[0] or (c.name in defaults)]
     names = [c.name for c in cols]
-    params = []
-    for r in rows:
-        tup = []
-        for name, proc in zip(names, procs, strict=True):
-            v = r.get(name, now if name in ("created_at", "updated_at") else None)
-            tup.append(proc(v) if proc is not None else v)
-        params.append(tuple(tup))
+    listy = [i for i, c in enumerate(cols) if isinstance(c.type, CodeList)]
+    missing = {n: defaults[n] for n in names if n not in rows[0]}
+    getter = operator.itemgetter(*names)
+    if missing:
+        params = [getter({**missing, **r}) for r in rows]
+    else:
+        params = [getter(r) for r in rows]
+    if len(names) == 1:
+        params = [(p,) for p in params]
+    if listy:
+        params = [_join_lists(p, listy) for p in params]
+    ph = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([ph] * len(names))})"
     conn.exec_driver_sql(sql, params)
+
+
+def _join_lists(p: tuple[Any, ...], idx: list[int]) -> tuple[Any, ...]:
+    out = list(p)
+    for i in idx:
+        v = out[i]
+        if v is not None and not isinstance(v, str):
+            out[i] = ";".join(v)
+    return tuple(out)
 
 
 def allocate_ids(session: Session, model: type, n: int) -> list[int]:

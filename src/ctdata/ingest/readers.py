@@ -211,7 +211,9 @@ def open_table(path: Path | str, *, encoding: str = "utf-8-sig", sheet: str | No
     notices: list[str] = []
     suffix = "".join(path.suffixes[-2:]).lower()
     if kind == "xls":
-        raise FileFormatError(f"{path.name}: old Excel 97-2003 (.xls) workbooks are not supported; save as .xlsx or .csv")
+        raise FileFormatError(
+            f"{path.name}: old Excel 97-2003 (.xls) workbooks are not supported; save as .xlsx or .csv"
+        )
     if kind == "xlsx":
         return _open_xlsx(path, sheet, sha)
     if suffix.endswith(".xlsx"):

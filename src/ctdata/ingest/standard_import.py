@@ -11,18 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pydantic
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ctdata.errors import CtdataError, FileFormatError
 from ctdata.ingest.loader import (
     ImportResult,
     RecordLoader,
+    bulk_insert,
     chunks,
     finish_batch,
     quarantine,
-    reason_of,
     require_columns,
     start_batch,
 )
@@ -94,8 +92,9 @@ def import_standard(path: Path | str, *, actor: str = "cli", encoding: str = "ut
     eng = db.upgrade()
     with db.session_scope(eng) as session:
         batch = start_batch(session, kind="standard", source="standard", table=table, actor=actor)
-        loader = RecordLoader(session, keys, batch, "standard", "case", _validator("records"),
-                              lambda r: str(r["agency"]), result, progress)
+        validator = TableValidator("records")
+        loader = RecordLoader(session, keys, batch, "standard", "case", validator.raw_row,
+                              lambda r: str(r["agency"]), result, progress, validator.rows)
         loader.run(table.rows)
         for name, (cpath, csheet) in companions.items():
             ctable = open_table(cpath, encoding=encoding, sheet=csheet)
@@ -117,7 +116,7 @@ def _count_rows(table: Table) -> int:
 def _load_companion(session: Session, keys: Any, batch_id: int, name: str, table: Table,
                     loader: RecordLoader, result: ImportResult) -> None:
     require_columns(table, [c.name for c in TABLES[name] if c.required], f"the {name} table")
-    validate = _validator(name)
+    validator = TableValidator(name)
     model = COMPANIONS[name]
     stats = {"rows_read": 0, "loaded": 0, "quarantined": 0, "already_present": 0}
     result.tables[name] = stats
@@ -125,15 +124,18 @@ def _load_companion(session: Session, keys: Any, batch_id: int, name: str, table
     existing_legs: set[tuple[int, int]] = set()
     for chunk in chunks(table.rows):
         rows: list[dict[str, Any]] = []
+        readable = [r for r in chunk if not r.error]
+        checked = iter(validator.rows(readable))
         for raw in chunk:
             stats["rows_read"] += 1
             reason = raw.error
             row: dict[str, Any] | None = None
             if reason is None:
-                try:
-                    row = validate(raw)
-                except (pydantic.ValidationError, CtdataError, ValueError) as exc:
-                    reason = reason_of(exc)
+                got = next(checked)
+                if isinstance(got, str):
+                    reason = got
+                else:
+                    row = got
             if row is not None:
                 cid = loader.case_ids.get(str(row["record_id"]))
                 if cid is None:
@@ -162,10 +164,9 @@ def _load_companion(session: Session, keys: Any, batch_id: int, name: str, table
                 values["reintegration"] = False
             rows.append(values)
         if rows:
-            session.execute(insert(model), rows)
+            bulk_insert(session, model, rows)
     if stats["rows_read"] != stats["loaded"] + stats["quarantined"]:
         raise CtdataError(f"internal reconciliation failed for {name}")
-    _ = select  # keep import for type checkers
 
 
 def retry_row(session: Session, table_name: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -74,3 +74,49 @@ class TableValidator:
 
     def raw_row(self, raw: RawRow) -> dict[str, Any]:
         return self.row(raw.values)
+
+    def rows(self, raws: list[RawRow]) -> list[dict[str, Any] | str]:
+        """Validate a chunk column by column: each row becomes a clean dict or its reason.
+
+        Same answers as `row()` for every row, at a fraction of the cost: each
+        distinct value of a column is parsed once, and the per-cell work is a
+        dictionary look-up done by `map` in C.
+        """
+        n = len(raws)
+        columns: list[list[Any]] = []
+        bad: dict[int, list[str]] = {}
+        for parser, name in self.parsers:
+            raw_col = [r.values.get(name) for r in raws]
+            if not parser.cached:
+                col = [None if v is None else (str(v).strip() or None) for v in raw_col]
+                columns.append(col)
+                continue
+            keyed = [tuple(v) if isinstance(v, list) else v for v in raw_col]
+            cache = parser.cache
+            lookup: dict[Any, tuple[Any, str | None]] = {None: (None, None)}
+            for u in set(keyed):
+                if u is None:
+                    continue
+                hit = cache.get(u)
+                lookup[u] = hit if hit is not None else parser(list(u) if isinstance(u, tuple) else u)
+            pairs = list(map(lookup.__getitem__, keyed))
+            columns.append([p[0] for p in pairs])
+            if any(p[1] for p in pairs):
+                for i, p in enumerate(pairs):
+                    if p[1]:
+                        bad.setdefault(i, []).append(p[1])
+        names = [name for _p, name in self.parsers]
+        out: list[dict[str, Any] | str] = []
+        required = [names.index(r) for r in self.required]
+        for i, values in enumerate(zip(*columns, strict=True) if n else []):
+            errs = bad.get(i)
+            for j in required:
+                if values[j] in (None, "", []):
+                    name = names[j]
+                    if not errs or not any(e.startswith(name + ":") for e in errs):
+                        errs = [*(errs or []), f"{name}: required value is empty"]
+            if errs:
+                out.append("; ".join(errs[:5]) + (f"; and {len(errs) - 5} more" if len(errs) > 5 else ""))
+            else:
+                out.append(dict(zip(names, values, strict=True)))
+        return out

@@ -135,11 +135,14 @@ Countries = Annotated[list[str], BeforeValidator(_countries)]
 YesNo = Annotated[bool | None, BeforeValidator(_bool)]
 PartialDateStr = Annotated[str | None, BeforeValidator(_partial_date)]
 WholeNumber = Annotated[int | None, BeforeValidator(_int)]
-TextList = Annotated[
-    list[str],
-    BeforeValidator(lambda v: [] if v is None else [s.strip() for s in (v if isinstance(v, list) else str(v).split(";")) if s.strip()]),
-    PlainSerializer(lambda v: v),
-]
+def _text_list(v: Any) -> list[str]:
+    if v is None:
+        return []
+    items = v if isinstance(v, list) else str(v).split(";")
+    return [s.strip() for s in items if s.strip()]
+
+
+TextList = Annotated[list[str], BeforeValidator(_text_list), PlainSerializer(lambda v: v)]
 
 
 def _text(v: Any) -> str | None:
