@@ -64,9 +64,7 @@ def _to_arrow(df: pd.DataFrame) -> pa.Table:
             )
         elif pa.types.is_list(f.type):
             cols.append(
-                pa.array(
-                    [list(v) if v is not None and not isinstance(v, float) else None for v in s], type=f.type
-                )
+                pa.array([list(v) if v is not None and not isinstance(v, float) else None for v in s], type=f.type)
             )
         else:
             cols.append(pa.array(s.tolist(), type=pa.string(), from_pandas=True))

@@ -36,9 +36,7 @@ def _dob_tuples(features: pd.DataFrame) -> list[tuple]:
         for c in ("dob_y", "dob_m", "dob_d")
     ]
     for y, m, d in zip(*cols, strict=True):
-        out.append(
-            (None if y is None else int(y), None if m is None else int(m), None if d is None else int(d))
-        )
+        out.append((None if y is None else int(y), None if m is None else int(m), None if d is None else int(d)))
     return out
 
 
@@ -152,9 +150,7 @@ def constrained_clusters(
 
 
 def derive_id(min_key: str, key: str = "ctdata-individual", salt: int = 0) -> str:
-    digest = hashlib.blake2b(
-        f"{min_key}\x1f{salt}".encode(), key=key.encode()[:64], digest_size=8
-    ).hexdigest()
+    digest = hashlib.blake2b(f"{min_key}\x1f{salt}".encode(), key=key.encode()[:64], digest_size=8).hexdigest()
     return f"I{digest}"
 
 

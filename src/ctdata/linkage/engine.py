@@ -93,9 +93,7 @@ class ClusteringComponent:
         previous: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """record_key -> individual_id at `threshold`, with reviewers' labels overriding the model."""
-        pairs = (
-            self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
-        )
+        pairs = self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
         raw = self.raw_clusters(pairs, threshold, labels)
         self.clusters = cluster.assign_individual_ids(raw, previous, key=self._l.settings.id_key)
         return self.clusters
@@ -131,9 +129,7 @@ class EvaluationComponent:
         thresholds: Sequence[float] = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99),
         labels: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
-        pairs = (
-            self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
-        )
+        pairs = self._l.inference.pairs if self._l.inference.pairs is not None else self._l.inference.predict()
         return evaluate.threshold_curve(
             lambda t: self._l.clustering.raw_clusters(pairs, t, labels), _truth(truth), thresholds
         )
@@ -248,9 +244,7 @@ def link_frame(
                 previous,
                 key=settings.id_key,
             )
-            empty = pd.DataFrame(
-                columns=["record_key_l", "record_key_r", "match_weight", "match_probability"]
-            )
+            empty = pd.DataFrame(columns=["record_key_l", "record_key_r", "match_weight", "match_probability"])
             return LinkResult(
                 clusters,
                 empty,

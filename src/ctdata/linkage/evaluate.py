@@ -88,10 +88,7 @@ def score_labels(predicted: pd.DataFrame, labels: pd.DataFrame) -> dict:
     pid = "individual_id" if "individual_id" in predicted.columns else "cluster"
     ids = predicted.set_index(predicted["record_key"].astype(str))[pid]
     lab = labels[labels["decision"].isin(["match", "not_match"])]
-    same = (
-        lab["record_key_l"].astype(str).map(ids).to_numpy()
-        == lab["record_key_r"].astype(str).map(ids).to_numpy()
-    )
+    same = lab["record_key_l"].astype(str).map(ids).to_numpy() == lab["record_key_r"].astype(str).map(ids).to_numpy()
     is_match = (lab["decision"] == "match").to_numpy()
     tp = int((same & is_match).sum())
     fp = int((same & ~is_match).sum())
@@ -165,9 +162,7 @@ def write_report(
                 "",
                 "## Threshold curve",
                 "",
-                curve.to_markdown(index=False, floatfmt=".4f")
-                if _has_tabulate()
-                else curve.to_string(index=False),
+                curve.to_markdown(index=False, floatfmt=".4f") if _has_tabulate() else curve.to_string(index=False),
             ]
         lines += ["", *[f"- {n}" for n in notes]]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -98,9 +98,7 @@ def waterfall_chart(table: pd.DataFrame):
             x=alt.X("label:N", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelAngle=-40)),
             y=alt.Y("start:Q", title="match weight (log2 Bayes factor)"),
             y2="cumulative:Q",
-            color=alt.Color(
-                "sign:N", scale=alt.Scale(domain=["for a match", "against"], range=["#1b7837", "#b2182b"])
-            ),
+            color=alt.Color("sign:N", scale=alt.Scale(domain=["for a match", "against"], range=["#1b7837", "#b2182b"])),
             tooltip=[
                 "comparison",
                 "level",

@@ -45,7 +45,7 @@ _PUNCT = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SYLLABIC = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_VOWELS = re.compile(r"[aeiouyw]")
+_VOWELS = re.compile(r"[aeiouywv]")  # w and v: the letter waw is written w, v, o or u
 _DOUBLE = re.compile(r"(.)\1+")
 # Romanisation rules, applied in order, that fold the usual spellings of one
 # sound to one form: Lao and Khmer (ph/p, kh/k, ou/u, v/w), Cyrillic (y/i, x/ks)
@@ -299,9 +299,7 @@ def _present(df: pd.DataFrame, col: str) -> bool:
     s = df[col]
     if s.dtype == object:
         return bool(
-            s.map(
-                lambda v: v is not None and not (isinstance(v, float) and pd.isna(v)) and str(v).strip() != ""
-            ).any()
+            s.map(lambda v: v is not None and not (isinstance(v, float) and pd.isna(v)) and str(v).strip() != "").any()
         )
     return bool(s.notna().any())
 
@@ -417,9 +415,7 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
     if _present(df, "agency"):
         out["agency"] = _map_unique(df["agency"], _text).to_numpy()
     if _present(df, "registration_date"):
-        out["reg_days"] = pd.array(
-            _map_unique(df["registration_date"], partial_date_days).tolist(), dtype="Int64"
-        )
+        out["reg_days"] = pd.array(_map_unique(df["registration_date"], partial_date_days).tolist(), dtype="Int64")
     lo_hi = _birth_year_range(df)
     if lo_hi is not None:
         out["by_lo"], out["by_hi"] = lo_hi

@@ -23,9 +23,7 @@ from ctdata.linkage.settings import LinkageSettings
 log = logging.getLogger(__name__)
 
 
-def _level(
-    sql: str, label: str, *, null: bool = False, tf: str | None = None, tf_weight: float = 1.0
-) -> dict:
+def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None, tf_weight: float = 1.0) -> dict:
     lvl: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
     if null:
         lvl["is_null_level"] = True
@@ -61,7 +59,10 @@ def name_comparison(cols: set[str], d: str) -> dict:
             "same sound",
         ),
         _level(
-            sql_for(d, f"name_skel_l = name_skel_r AND {jw}(name_var_l, name_var_r) >= 0.7"),
+            sql_for(
+                d,
+                f"name_skel_l = name_skel_r AND ({jw}(name_var_l, name_var_r) >= 0.7 OR length(name_skel_l) >= 5)",
+            ),
             "same consonant skeleton",
         ),
         _level(
@@ -69,7 +70,7 @@ def name_comparison(cols: set[str], d: str) -> dict:
             "one name part the same, rest similar",
         ),
         _level(
-            sql_for(d, f"({one_part}) OR {jw}(name_var_l, name_var_r) >= 0.88"),
+            sql_for(d, f"({one_part}) OR {jw}(name_var_l, name_var_r) >= 0.8"),
             "one name part the same or similar",
         ),
         _else(),
@@ -181,8 +182,7 @@ def office_comparison(cols: set[str], d: str) -> dict:
             _level(
                 sql_for(
                     d,
-                    "list_contains(citizenship_l, office_country_r) OR "
-                    "list_contains(citizenship_r, office_country_l)",
+                    "list_contains(citizenship_l, office_country_r) OR list_contains(citizenship_r, office_country_l)",
                 ),
                 "one office is in the other record's country of citizenship (a return)",
             )
@@ -360,6 +360,8 @@ def train(linker: Any, cols: Iterable[str], settings: LinkageSettings) -> None:
                     trained.setdefault(key, []).append((rule, rec["probability"]))
     _choose_m(linker, trained)
     cap_dob_disagreement(linker, settings.dob_disagreement_m)
+    if settings.namesake_u:
+        namesake_u(linker, cols, seed=settings.seed)
     _default_missing_m(linker)
     floor_m_probabilities(linker, settings.m_floor)
 
@@ -431,6 +433,75 @@ def cap_dob_disagreement(linker: Any, cap: float) -> None:
             lvl.m_probability = (lvl.m_probability or 0.0) * (1 + excess / total)
 
 
+#: Comparisons whose u is re-estimated among namesakes (evidence that follows the name's culture).
+_CONTEXT_COMPARISONS = ("sex", "citizenship", "office", "registration")
+
+
+def namesake_u(linker: Any, cols: Iterable[str], seed: int = 42, max_left: int = 50_000, min_pairs: int = 500) -> None:
+    """Estimate u for sex, citizenship, office and registration among namesakes who are different people.
+
+    Candidate pairs almost always agree on the name, and people who share a
+    name mostly share a culture: the same citizenship, the same corridor and
+    offices, names that mark the same sex. Random pairs do not, so their u
+    values make agreement on these look like strong evidence of identity when
+    for namesakes it is nearly certain anyway. Pairs with the same name
+    variants whose full birth dates lie more than two years apart are (almost
+    surely) different people of that kind; their level frequencies are the u
+    that the scored pairs need.
+    """
+    c = set(cols)
+    if not {"name_var", "dob_full", "dob_y"} <= c:
+        return
+    comps = {cmp["output_column_name"]: cmp for cmp in comparisons_for(c)}
+    todo = [n for n in _CONTEXT_COMPARISONS if n in comps]
+    if not todo:
+        return
+    table = next(iter(linker._input_tables_dict.values())).physical_name
+    feats = [x for x in c if x != "record_key"]
+    sel = ", ".join([f"l.{x} AS {x}_l" for x in feats] + [f"r.{x} AS {x}_r" for x in feats])
+    cases = []
+    for name in todo:
+        whens = []
+        value = len(comps[name]["comparison_levels"]) - 2
+        for lvl in comps[name]["comparison_levels"]:
+            if lvl.get("is_null_level"):
+                whens.append(f"WHEN {lvl['sql_condition']} THEN -1")
+            elif lvl["sql_condition"] == "ELSE":
+                whens.append("ELSE 0")
+            else:
+                whens.append(f"WHEN {lvl['sql_condition']} THEN {value}")
+                value -= 1
+        cases.append(f"CASE {' '.join(whens)} END AS g_{name}")
+    sql = f"""
+        WITH l AS (SELECT * FROM {table} WHERE dob_full IS NOT NULL
+                   ORDER BY hash(record_key || '{int(seed)}') LIMIT {int(max_left)}),
+             pairs AS (SELECT {sel} FROM l JOIN {table} r
+                       ON l.name_var = r.name_var AND l.record_key <> r.record_key
+                       WHERE r.dob_full IS NOT NULL AND abs(l.dob_y - r.dob_y) > 2)
+        SELECT {", ".join(cases)} FROM pairs
+    """
+    try:
+        df = linker.misc.query_sql(sql, output_type="pandas")
+    except Exception as exc:  # noqa: BLE001 - keep the random-sampling u values
+        log.warning("namesake u estimate skipped: %s", exc)
+        return
+    if len(df) < min_pairs:
+        return
+    for comp in linker._settings_obj.comparisons:
+        if comp.output_column_name not in todo:
+            continue
+        g = df[f"g_{comp.output_column_name}"]
+        g = g[g >= 0]
+        if len(g) < min_pairs:
+            continue
+        counts = g.value_counts()
+        for lvl in comp.comparison_levels:
+            if lvl.is_null_level:
+                continue
+            # add-one smoothing keeps a level never seen among namesakes from getting u = 0
+            lvl.u_probability = (counts.get(lvl.comparison_vector_value, 0) + 1) / (len(g) + len(counts) + 1)
+
+
 def _default_missing_m(linker: Any) -> None:
     """Comparisons EM could not train (tiny or one-field data) get a conservative fixed shape."""
     for comp in linker._settings_obj.comparisons:
@@ -461,9 +532,7 @@ def floor_m_probabilities(linker: Any, floor: float) -> None:
             lvl.m_probability = m / total
 
 
-def predict(
-    linker: Any, floor: float, n_records: int | None = None, recalibrate: bool = True
-) -> pd.DataFrame:
+def predict(linker: Any, floor: float, n_records: int | None = None, recalibrate: bool = True) -> pd.DataFrame:
     """Scored candidate pairs at or above `floor` (record_key_l, record_key_r, weight, probability).
 
     With `recalibrate`, the prior (probability that two random records match)

@@ -80,9 +80,7 @@ class ReviewQueue:
         return self.pairs.iloc[offset : offset + limit]
 
 
-def review_queue(
-    pairs: pd.DataFrame, band: tuple[float, float], labels: pd.DataFrame | None = None
-) -> ReviewQueue:
+def review_queue(pairs: pd.DataFrame, band: tuple[float, float], labels: pd.DataFrame | None = None) -> ReviewQueue:
     """Pairs with match_probability in [low, high), closest to 0.5 (most uncertain) first."""
     lo, hi = band
     p = pairs["match_probability"]
@@ -118,12 +116,8 @@ def apply_labels_to_pairs(pairs: pd.DataFrame, labels: pd.DataFrame | None) -> p
     out["decision"] = None
     if not len(lab) or not len(out):
         return out
-    ordered = [
-        _ordered(str(a), str(b)) for a, b in zip(out["record_key_l"], out["record_key_r"], strict=True)
-    ]
-    dec = {
-        (a, b): d for a, b, d in zip(lab["record_key_l"], lab["record_key_r"], lab["decision"], strict=True)
-    }
+    ordered = [_ordered(str(a), str(b)) for a, b in zip(out["record_key_l"], out["record_key_r"], strict=True)]
+    dec = {(a, b): d for a, b, d in zip(lab["record_key_l"], lab["record_key_r"], lab["decision"], strict=True)}
     out["decision"] = [dec.get(o) for o in ordered]
     out.loc[out["decision"] == "match", "match_probability"] = 1.0
     out.loc[out["decision"] == "not_match", "match_probability"] = 0.0

@@ -26,8 +26,8 @@ class LinkageSettings:
     em_blocking_rules: rules for the EM training passes; empty means defaults.
     """
 
-    threshold: float = 0.5
-    uncertain_band: tuple[float, float] = (0.2, 0.9)
+    threshold: float = 0.2
+    uncertain_band: tuple[float, float] = (0.05, 0.8)
     blocking_rules: list[str] = field(default_factory=list)
     em_blocking_rules: list[str] = field(default_factory=list)
     backend: str = "duckdb"
@@ -37,6 +37,7 @@ class LinkageSettings:
     m_floor: float = 0.005
     dob_disagreement_m: float = 0.03
     recalibrate_prior: bool = True
+    namesake_u: bool = True
     prior_recall: float = 0.7
     candidate_floor: float = 0.05
     constrained: bool = True

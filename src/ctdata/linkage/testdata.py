@@ -393,9 +393,7 @@ _FOLDS = [
 def _tail_name(rng: np.random.Generator, country: str) -> _N:
     heads, tails = _SYLLABLES[country]
     k = int(rng.integers(1, 3))
-    base = (
-        "".join(heads[int(rng.integers(len(heads)))] for _ in range(k)) + tails[int(rng.integers(len(tails)))]
-    )
+    base = "".join(heads[int(rng.integers(len(heads)))] for _ in range(k)) + tails[int(rng.integers(len(tails)))]
     base = base.capitalize()
     variants = [base]
     for a, b in _FOLDS:
