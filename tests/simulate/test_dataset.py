@@ -7,6 +7,8 @@ import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ctdata.errors import CtdataError
 from ctdata.ingest.readers import open_table
@@ -129,9 +131,7 @@ def test_origin_records_come_later_and_name_the_referring_office(three_years):
     origin = iom[iom["referral_from_office"] != ""]
     assert len(origin) > 0.15 * len(iom)
     assert (origin["office_country"] == origin["citizenship"].str.split(";").str[0]).mean() > 0.95
-    dest = iom[
-        (iom["office_country"] == iom["country_of_exploitation"]) & (iom["referral_from_office"] == "")
-    ]
+    dest = iom[(iom["office_country"] == iom["country_of_exploitation"]) & (iom["referral_from_office"] == "")]
     pair = origin.merge(dest, on="person_id", suffixes=("_o", "_d"))
     assert len(pair) > 0
     assert (pair["registration_date_o"] > pair["registration_date_d"]).mean() > 0.9
@@ -156,3 +156,25 @@ def test_command_prints_json_summary(tmp_path, capsys):
     assert summary["files"]["truth.csv"] == 500
     assert 1.0 <= summary["records_per_person"] <= 3.0
     assert (tmp_path / "records.csv").exists()
+
+
+@given(st.integers(1, 400), st.integers(0, 2**31 - 1))
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_size_and_seed_gives_a_complete_consistent_set(tmp_path, records, seed):
+    out = tmp_path / f"{records}-{seed}"
+    summary = simulate(records, seed, out, progress=False)
+    rec = read(out / "records.csv")
+    truth = read(out / "truth.csv")
+    assert len(rec) == records == summary.records
+    assert rec["record_id"].is_unique
+    assert list(truth["record_id"]) == list(rec["record_id"])
+    assert summary.persons == truth["person_id"].nunique() <= records
+
+
+def test_document_numbers_mostly_agree_between_offices(three_years):
+    rec = read(three_years / "records.csv").merge(read(three_years / "truth.csv"), on="record_id")
+    docs = rec[rec["id_document_number"] != ""]
+    pairs = docs.merge(docs, on="person_id")
+    pairs = pairs[pairs["record_id_x"] < pairs["record_id_y"]]
+    agree = (pairs["id_document_number_x"] == pairs["id_document_number_y"]).mean()
+    assert 0.7 < agree < 0.95

@@ -333,6 +333,17 @@ def record_columns(rng: np.random.Generator, p: Persons, r: Records, book: NameB
     doc = p.document[pid].copy()
     record_doc = np.where(partner, 0.3, 0.5)
     doc[rng.random(n) >= record_doc] = ""
+    # Some offices note another document (a national ID card) or mistype a digit.
+    u = rng.random(n)
+    other_doc = (doc != "") & (u < 0.06)
+    doc[other_doc] = padded_ids("ID", rng.integers(0, 10**9, size=int(other_doc.sum())), 9)
+    mistyped = np.flatnonzero((doc != "") & (u >= 0.06) & (u < 0.10))
+    digit = rng.integers(0, 10, size=len(mistyped))
+    where = rng.integers(2, 9, size=len(mistyped))
+    for i, d, w in zip(mistyped, digit, where, strict=True):
+        text = doc[i]
+        w = min(int(w), len(text) - 1)
+        doc[i] = text[:w] + str(d) + text[w + 1 :]
 
     etypes = np.array(EXPLOITATION_CODES, dtype=object)[p.exploitation_type[pid]]
     etypes[rng.random(n) < 0.03] = ""
