@@ -33,27 +33,19 @@ def _projects(con: duckdb.DuckDBPyConnection, filters: Filters | None) -> tuple[
     if f.year_to is not None:
         parts.append("year <= ?")
         params.append(f.year_to)
-    sql = (
-        f"SELECT project, countries, donor, amount, year FROM projects WHERE {' AND '.join(parts) or 'TRUE'}"
-    )
+    sql = f"SELECT project, countries, donor, amount, year FROM projects WHERE {' AND '.join(parts) or 'TRUE'}"
     return con.execute(sql, params).df(), sql, params
 
 
 @indicator("funding_by_regional_office", "funding", USD)
-def funding_by_regional_office(
-    con: duckdb.DuckDBPyConnection, filters: Filters | None = None
-) -> IndicatorTable:
+def funding_by_regional_office(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
     """External project funding (USD) per regional office, with the number of projects touching each."""
     name, title = "funding_by_regional_office", "Project funding by regional office"
     if not has_table(con, "projects"):
-        return empty_table(
-            name, title, USD, note="No projects table has been imported.", extra_cols=["projects"]
-        )
+        return empty_table(name, title, USD, note="No projects table has been imported.", extra_cols=["projects"])
     df, sql, params = _projects(con, filters)
     if df.empty:
-        return empty_table(
-            name, title, USD, note="No projects in the selected years.", extra_cols=["projects"]
-        )
+        return empty_table(name, title, USD, note="No projects in the selected years.", extra_cols=["projects"])
     amounts: dict[str | None, float] = {}
     projects: dict[str | None, set[str]] = {}
     for p, cs, amount in zip(df["project"], df["countries"], df["amount"], strict=True):
@@ -121,9 +113,14 @@ def funding_by_donor(con: duckdb.DuckDBPyConnection, filters: Filters | None = N
     df, sql, params = _projects(con, filters)
     if df.empty:
         return empty_table(name, title, USD, note="No projects in the selected years.")
-    g = df.groupby(df["donor"].fillna("\0"), dropna=False)["amount"].sum()
-    unknown = float(g.get("\0", 0.0))
-    g = g.drop("\0", errors="ignore").sort_values(ascending=False)
+    sums: dict[str, float] = {}
+    unknown = 0.0
+    for donor, amount in zip(df["donor"], df["amount"].fillna(0.0), strict=True):
+        if donor is None or pd.isna(donor) or not str(donor).strip():
+            unknown += float(amount)
+        else:
+            sums[str(donor)] = sums.get(str(donor), 0.0) + float(amount)
+    g = pd.Series(sums, dtype="float64").sort_values(ascending=False)
     known = float(g.sum())
     data = pd.DataFrame(
         {
