@@ -73,9 +73,7 @@ def child_flags(rec: pd.DataFrame) -> pd.Series:
     # Registration age: date of birth (as precise as written), else recorded age, band, flag.
     m = out.isna() & (rec["date_of_birth"] != "")
     if m.any():
-        reg = pd.to_datetime(
-            rec.loc[m, "registration_date"].str.slice(0, 10), errors="coerce", format="mixed"
-        )
+        reg = pd.to_datetime(rec.loc[m, "registration_date"].str.slice(0, 10), errors="coerce", format="mixed")
         dob = pd.to_datetime(rec.loc[m, "date_of_birth"], errors="coerce", format="mixed")
         years = (reg - dob).dt.days / 365.25
         out[m] = np.where(years.notna(), (years < 18).astype(float), np.nan)
@@ -194,7 +192,6 @@ def report_lines(results: dict[str, Measurement]) -> list[str]:
     lines = [f"{'measure':<36}{'achieved':>10}{'target':>10}{'tol':>8}{'n':>9}  ok"]
     for m in results.values():
         lines.append(
-            f"{m.name:<36}{m.value:>10.3f}{m.target:>10.3f}{m.tolerance:>8.3f}{m.n:>9}  "
-            f"{'yes' if m.ok else 'NO'}"
+            f"{m.name:<36}{m.value:>10.3f}{m.target:>10.3f}{m.tolerance:>8.3f}{m.n:>9}  {'yes' if m.ok else 'NO'}"
         )
     return lines

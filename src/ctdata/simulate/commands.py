@@ -8,9 +8,7 @@ from pathlib import Path
 from ctdata.simulate.generator import DEFAULT_YEARS, simulate
 
 
-def simulate_command(
-    records: int, seed: int, out: Path, as_json: bool, years: tuple[int, int] = DEFAULT_YEARS
-) -> None:
+def simulate_command(records: int, seed: int, out: Path, as_json: bool, years: tuple[int, int] = DEFAULT_YEARS) -> None:
     """Generate the data set and print a summary (a table, or JSON with --json)."""
     summary = simulate(records, seed, Path(out), years=years, progress=not as_json)
     if as_json:

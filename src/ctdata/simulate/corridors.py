@@ -177,9 +177,7 @@ class Corridors:
 @lru_cache(maxsize=1)
 def regional_offices() -> dict[str, str]:
     """iso2 -> IOM regional office (2011), from the standard's package data."""
-    text = (
-        resources.files("ctdata.standard").joinpath("data/iom_regional_offices_2011.csv").read_text("utf-8")
-    )
+    text = resources.files("ctdata.standard").joinpath("data/iom_regional_offices_2011.csv").read_text("utf-8")
     return {row["iso2"]: row["regional_office"] for row in csv.DictReader(text.splitlines())}
 
 
@@ -188,9 +186,7 @@ def _read_table() -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
-def _ipf(
-    weights: np.ndarray, partitions: list[tuple[np.ndarray, np.ndarray]], iterations: int = 500
-) -> np.ndarray:
+def _ipf(weights: np.ndarray, partitions: list[tuple[np.ndarray, np.ndarray]], iterations: int = 500) -> np.ndarray:
     """Iterative proportional fitting of cell weights to the shares of several partitions.
 
     Each partition is (group index per cell, target share per group).
@@ -311,9 +307,7 @@ def calibrate(targets: Targets, records_per_person: dict[bool, float]) -> Corrid
     em = np.array([p.exploit_male for p in prof], dtype=float)
     cells = np.vstack([ef, em])
     cell_w = np.concatenate([share * female, share * (1 - female)])
-    t = np.array(
-        [targets.exploitation["labour"], targets.exploitation["sexual"], targets.exploitation["other"]]
-    )
+    t = np.array([targets.exploitation["labour"], targets.exploitation["sexual"], targets.exploitation["other"]])
     raked = _rake(cells, cell_w, t)
     n = len(rows)
     del records_per_person  # record shares are fitted directly; persons are weighted at sampling time

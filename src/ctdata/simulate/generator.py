@@ -82,9 +82,7 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[str], None]]:
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(
-        TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(), transient=True
-    ) as bar:
+    with Progress(TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("simulate", total=total)
 
         def step(description: str) -> None:

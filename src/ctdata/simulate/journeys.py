@@ -73,9 +73,7 @@ def person_journeys(rng: np.random.Generator, p: Persons, exploited_during: floa
     crosses = from_country != to_country
 
     departure = (
-        p.exploitation_start[person]
-        - rng.integers(0, 60, size=total)
-        + (number - 1) * rng.integers(1, 20, size=total)
+        p.exploitation_start[person] - rng.integers(0, 60, size=total) + (number - 1) * rng.integers(1, 20, size=total)
     )
     during = rng.random(n) < exploited_during
     k = 1 + np.floor(rng.random(n) * count).astype(np.int64)
@@ -186,9 +184,7 @@ def legs_table(
     doc_unofficial = np.array(UNOFFICIAL_DOCS[0])[rng.choice(4, size=total, p=UNOFFICIAL_DOCS[1])]
     document = np.where(~legs.crosses, "", np.where(official, doc_official, doc_unofficial)).astype(object)
     mode_land = np.array(["bus", "car", "train"])[rng.choice(3, size=total, p=[0.5, 0.3, 0.2])]
-    mode_unofficial = np.array(["foot", "car", "boat", "other"])[
-        rng.choice(4, size=total, p=[0.4, 0.4, 0.15, 0.05])
-    ]
+    mode_unofficial = np.array(["foot", "car", "boat", "other"])[rng.choice(4, size=total, p=[0.4, 0.4, 0.15, 0.05])]
     mode_internal = np.array(["bus", "car", "train", "foot", "other"])[
         rng.choice(5, size=total, p=[0.4, 0.3, 0.15, 0.1, 0.05])
     ]

@@ -268,9 +268,7 @@ def load_namebook() -> NameBook:
         culture.family_m = np.array(fam_m, dtype=np.int64)
         culture.family_f = np.array(fam_f, dtype=np.int64)
         # Father's given names as family names (Ethiopian, Somali, many Arab and Afghan records).
-        culture.patronym = np.array(
-            [add(family_rows, list(given_rows[g])) for g in culture.given_m], dtype=np.int64
-        )
+        culture.patronym = np.array([add(family_rows, list(given_rows[g])) for g in culture.given_m], dtype=np.int64)
         if len(culture.family_m) == 0:
             culture.patronymic = 1.0
         idx = len(cultures)

@@ -88,9 +88,7 @@ class Layout:
         return self.has_dest.astype(np.int64) + self.has_origin + self.internal + self.partners
 
     def take(self, n: int) -> Layout:
-        return Layout(
-            self.returned[:n], self.has_dest[:n], self.has_origin[:n], self.internal[:n], self.partners[:n]
-        )
+        return Layout(self.returned[:n], self.has_dest[:n], self.has_origin[:n], self.internal[:n], self.partners[:n])
 
 
 def sample_layout(rng: np.random.Generator, cross: np.ndarray) -> Layout:
@@ -181,9 +179,7 @@ def expand(rng: np.random.Generator, p: Persons, layout: Layout, years: tuple[in
         rng.choice(len(PARTNER_AGENCIES), size=int(partner.sum()), p=PARTNER_WEIGHTS)
     ]
     order = np.lexsort((rng.random(len(person)), registered))
-    return Records(
-        person[order], role[order], office[order], agency[order], registered[order], referral[order]
-    )
+    return Records(person[order], role[order], office[order], agency[order], registered[order], referral[order])
 
 
 # --- formatting helpers ---------------------------------------------------------------------------
@@ -241,9 +237,7 @@ def padded_ids(prefix: np.ndarray | pa.Array | str, numbers: np.ndarray, width: 
 def join_bitmask(mask: np.ndarray, codes: list[str]) -> np.ndarray:
     """Bitmask per row -> ';'-joined codes (computed once per distinct mask)."""
     uniq, inv = np.unique(mask, return_inverse=True)
-    text = np.array(
-        [MULTI_SEP.join(c for b, c in enumerate(codes) if (int(u) >> b) & 1) for u in uniq], dtype=object
-    )
+    text = np.array([MULTI_SEP.join(c for b, c in enumerate(codes) if (int(u) >> b) & 1) for u in uniq], dtype=object)
     return text[inv]
 
 
@@ -380,9 +374,7 @@ def record_columns(rng: np.random.Generator, p: Persons, r: Records, book: NameB
     reg_precision = np.where(partner & (rng.random(n) < 0.02), 1, 0)
     expl_precision = rng.choice(4, size=n, p=[0.4, 0.4, 0.15, 0.05])
 
-    prefix = pc.binary_join_element_wise(
-        pa.array(r.agency, pa.string()), pa.array(r.office, pa.string()), "", "-"
-    )
+    prefix = pc.binary_join_element_wise(pa.array(r.agency, pa.string()), pa.array(r.office, pa.string()), "", "-")
     record_id = padded_ids(prefix, np.arange(1, n + 1))
 
     child_expl = _bools(p.child[pid], ~child_expl_present)

@@ -195,9 +195,7 @@ def sample_persons(
         etype[idx] = np.array(codes)[rng.choice(len(codes), size=len(idx), p=_normalise(list(mix.values())))]
 
     # Labour sectors for labour cases (a second sector for some), sexual forms for sexual cases.
-    labourish = np.isin(
-        etype, [EXPLOITATION_CODES.index("forced_labour"), EXPLOITATION_CODES.index("sex_and_labour")]
-    )
+    labourish = np.isin(etype, [EXPLOITATION_CODES.index("forced_labour"), EXPLOITATION_CODES.index("sex_and_labour")])
     sexualish = np.isin(
         etype, [EXPLOITATION_CODES.index("sexual_exploitation"), EXPLOITATION_CODES.index("sex_and_labour")]
     )
@@ -224,9 +222,7 @@ def sample_persons(
     control = _bitmask_sample(rng, np.minimum(cp, 0.95))
     control = np.where(control == 0, 1 << CONTROL_CODES.index("not_specified"), control)
 
-    recruiter = rng.choice(
-        len(RECRUITER_CODES), size=n, p=_normalise([RECRUITER_WEIGHTS[c] for c in RECRUITER_CODES])
-    )
+    recruiter = rng.choice(len(RECRUITER_CODES), size=n, p=_normalise([RECRUITER_WEIGHTS[c] for c in RECRUITER_CODES]))
     vulnerable = rng.random(n) < 0.07
 
     has_doc = rng.random(n) < 0.7

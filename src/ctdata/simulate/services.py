@@ -89,9 +89,7 @@ def assistance_table(
     }
 
 
-def returns_table(
-    rng: np.random.Generator, p: Persons, r: Records, record_id: np.ndarray
-) -> dict[str, np.ndarray]:
+def returns_table(rng: np.random.Generator, p: Persons, r: Records, record_id: np.ndarray) -> dict[str, np.ndarray]:
     """One return per returned person (on its first IOM record), and open requests for some others."""
     pid = r.person
     iom = r.role != ROLE_PARTNER
