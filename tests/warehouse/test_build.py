@@ -21,11 +21,20 @@ def _rows() -> list[dict]:
     rows = []
     for i in range(60):
         year = 2009 + i % 3
-        rows.append(record(i, registration_date=f"{year}-03-0{i % 9 + 1}", given_name=CANARY_GIVEN,
-                           family_name=CANARY_FAMILY, date_of_birth="1987-11-23", id_document_number="PX998877",
-                           sex=["female", "male", ""][i % 3], citizenship=["UA", "RU", ""][i % 3],
-                           country_of_exploitation=["RU", "RU", "PL"][i % 3],
-                           exploitation_types=["forced_labour", "sexual_exploitation;forced_labour", ""][i % 3]))
+        rows.append(
+            record(
+                i,
+                registration_date=f"{year}-03-0{i % 9 + 1}",
+                given_name=CANARY_GIVEN,
+                family_name=CANARY_FAMILY,
+                date_of_birth="1987-11-23",
+                id_document_number="PX998877",
+                sex=["female", "male", ""][i % 3],
+                citizenship=["UA", "RU", ""][i % 3],
+                country_of_exploitation=["RU", "RU", "PL"][i % 3],
+                exploitation_types=["forced_labour", "sexual_exploitation;forced_labour", ""][i % 3],
+            )
+        )
     return rows
 
 
@@ -43,9 +52,12 @@ def test_warehouse_has_no_identifiers_and_matches_records(store, tmp_path: Path)
     cases = duckdb.sql(f"SELECT * FROM read_parquet('{root.as_posix()}/cases/*.parquet')").df()
     assert len(cases) == 60 and cases.record_key.is_unique
     src = pd.DataFrame(_rows())
-    assert (cases.sex.fillna("unknown").value_counts().to_dict()
-            == src.sex.replace("", "unknown").value_counts().to_dict())
-    assert int(cases.cross_border.sum()) == int(((src.citizenship != "") & (src.citizenship != src.country_of_exploitation)).sum())
+    assert (
+        cases.sex.fillna("unknown").value_counts().to_dict() == src.sex.replace("", "unknown").value_counts().to_dict()
+    )
+    assert int(cases.cross_border.sum()) == int(
+        ((src.citizenship != "") & (src.citizenship != src.country_of_exploitation)).sum()
+    )
     h = headline()
     assert h["by_exploitation_type"] == {"forced_labour": 40, "sexual_exploitation": 20}
     assert h["exploitation_unknown"] == 20 and h["instances"] == 60
@@ -57,7 +69,9 @@ def test_incremental_rebuild_touches_only_changed_years(store, tmp_path: Path) -
     assert build(progress=False)["rewritten"] == []
     with db.session_scope() as s:
         cid = s.execute(select(CaseRecord.id).where(CaseRecord.registration_year == 2010).limit(1)).scalar_one()
-        s.execute(update(CaseRecord).where(CaseRecord.id == cid).values(status="closed", version=CaseRecord.version + 1))
+        s.execute(
+            update(CaseRecord).where(CaseRecord.id == cid).values(status="closed", version=CaseRecord.version + 1)
+        )
     again = build(progress=False)
     assert again["rewritten"] == ["2010"]
     assert headline()["instances"] == 60
