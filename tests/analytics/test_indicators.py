@@ -58,7 +58,7 @@ def test_age_sex(con, frames):
     lab = np.where(
         c["sex"] == "female",
         np.where(c["child"] == True, "girl", "woman"),  # noqa: E712
-        np.where(c["child"] == True, "boy", "man"),
+        np.where(c["child"] == True, "boy", "man"),  # noqa: E712
     )  # noqa: E712
     exp = pd.Series(lab[ok.to_numpy()]).value_counts()
     t = cases.age_sex(con, F)

@@ -1,0 +1,122 @@
+"""The annual report renders HTML, PDF, CSV and XLSX; its numbers are the tables' numbers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from ctdata.analytics.filters import Filters
+from ctdata.report import register_section
+from ctdata.report.annual import render_annual
+from ctdata.report.model import Section, unregister_section
+from ctdata.standard.regions import REGIONAL_OFFICES
+
+YEAR = 2011
+
+
+@pytest.fixture(scope="module")
+def report(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    def extra(ctx):
+        return Section(
+            id="extra-test", title="Extra section from another layer", paragraphs=[f"hook saw year {ctx.year}"]
+        )
+
+    register_section("test-extra", extra)
+    try:
+        return render_annual(YEAR, tmp_path_factory.mktemp("report"), progress=False, root=warehouse)
+    finally:
+        unregister_section("test-extra")
+
+
+def test_outputs_exist(report):
+    p = report["paths"]
+    assert Path(p["pdf"]).read_bytes()[:5] == b"%PDF-"
+    html = Path(p["html"]).read_text()
+    assert html.count("<svg") >= report["charts"] > 40
+    wb = openpyxl.load_workbook(p["xlsx"], read_only=True)
+    assert len(wb.sheetnames) == int(p["table_count"]) + 1 and wb.sheetnames[0] == "Contents"
+    assert len(list(Path(p["tables"]).glob("*.csv"))) == int(p["table_count"])
+    assert list(Path(p["charts"]).glob("corridors__map.png"))
+
+
+def test_html_is_self_contained(report):
+    html = Path(report["paths"]["html"]).read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html and "<script" not in html
+
+
+def test_structure_and_caveats(report):
+    html = Path(report["paths"]["html"]).read_text()
+    ids = [s["id"] for s in report["sections"]]
+    assert ids[:3] == ["key-figures", "global-trends", "global"]
+    assert [i for i in ids if i.startswith("ro-")] == [f"ro-{r.lower().replace(' ', '-')}" for r in REGIONAL_OFFICES]
+    assert ids[-2:] == ["annex-sources", "annex-countries"]
+    assert ids.index("extra-test") < ids.index("annex-sources") and "hook saw year 2011" in html
+    for words in (
+        "not yet linked",
+        "instances of assistance",
+        "counted twice",
+        "Only assisted cases",
+        "Shifting programme coverage",
+        "unknown",
+    ):
+        assert words in html
+    assert "Ukraine" in html.split('id="annex-countries"')[1]
+
+
+def test_every_section_has_content_or_says_why(report):
+    html = Path(report["paths"]["html"]).read_text()
+    for s in report["sections"]:
+        body = html.split(f'id="{s["id"]}"', 1)[1].split("<section", 1)[0]
+        text = re.sub(r"<[^>]+>", " ", body)
+        assert len(text.split()) > 8, s["id"]
+        if s["empty"]:
+            assert 'class="empty"' in body
+    funding = next(s for s in report["sections"] if s["id"] == "funding")
+    assert funding["empty"]  # the demo has no projects table, and the report says so
+
+
+def test_csv_numbers_match_pandas(report, warehouse):
+    c = pq.read_table(warehouse / "cases").to_pandas()
+    c = c[c["registration_year"] == YEAR]
+    tables = Path(report["paths"]["tables"])
+    sex = pd.read_csv(tables / "global__sex.csv").set_index("value")["count"]
+    assert sex["female"] == (c["sex"] == "female").sum() and sex["male"] == (c["sex"] == "male").sum()
+    vienna = c[c["regional_office"] == "Vienna"]
+    nat = pd.read_csv(tables / "ro-vienna__nationalities.csv")
+    assert nat["count"].tolist() == vienna["citizenship"].value_counts().head(len(nat)).tolist()
+    ro = pd.read_csv(tables / "global__regional-office.csv").set_index("value")["count"]
+    assert ro.to_dict() == c["regional_office"].value_counts().to_dict()
+
+
+def test_text_quotes_the_tables(report, warehouse):
+    html = Path(report["paths"]["html"]).read_text()
+    c = pq.read_table(warehouse / "cases").to_pandas()
+    n = int((c["registration_year"] == YEAR).sum())
+    assert f"<strong>{n:,}</strong> instances of assistance" in html
+    female = ((c["registration_year"] == YEAR) & (c["sex"] == "female")).sum()
+    assert f"{female:,} of " in html
+
+
+def test_sections_without_data_say_so(warehouse, tmp_path):
+    """A warehouse with cases only (no journeys, returns, assistance, projects) still renders every section."""
+    wh = tmp_path / "wh"
+    shutil.copytree(warehouse, wh)
+    for name in ("journey_legs", "returns", "assistance"):
+        shutil.rmtree(wh / name)
+    (wh / "projects.parquet").unlink(missing_ok=True)
+    r = render_annual(
+        YEAR, tmp_path / "out", progress=False, pdf=False, root=wh, filters=Filters(data_source="hotline")
+    )
+    html = Path(r["paths"]["html"]).read_text()
+    empty = {s["id"] for s in r["sections"] if s["empty"]}
+    assert {"border-points", "return", "funding"} <= empty
+    assert "No journey legs" in html and "No assisted returns" in html
+    r2 = render_annual(1999, tmp_path / "none", progress=False, pdf=False, root=wh)
+    assert {s["id"] for s in r2["sections"] if s["empty"]} >= {"key-figures", "global", "ro-vienna", "corridors"}
