@@ -10,7 +10,7 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
-from ctdata.standard.dates import PartialDate, age_on, parse_partial_date
+from ctdata.standard.dates import PartialDate, age_on, age_range, parse_partial_date
 from ctdata.standard.vocab import age_band
 from ctdata.store.crypto import KeyRing
 
@@ -41,12 +41,17 @@ def derive(row: dict[str, Any]) -> dict[str, Any]:
     reg = _pdate(row.get("registration_date"), "registration_date")
     dob = _pdate(row.get("date_of_birth"), "date_of_birth")
     age_reg = row.get("age_at_registration")
+    lo = hi = age_reg
     if age_reg is None and dob is not None and reg is not None:
         age_reg = age_on(dob, reg)
+        lo, hi = age_range(dob, reg) or (None, None)
+    # A partial date of birth often still settles the band or the side of 18.
     band = row.get("age_band") or age_band(age_reg)
+    if band is None and lo is not None and age_band(lo) == age_band(hi):
+        band = age_band(lo)
     child_reg = row.get("child_at_registration")
-    if age_reg is not None:
-        child_reg = age_reg < 18
+    if lo is not None and (hi < 18 or lo >= 18):
+        child_reg = hi < 18
     elif child_reg is None and band is not None:
         child_reg = band in ("0-8", "9-17")
     age_exp = row.get("age_at_exploitation")

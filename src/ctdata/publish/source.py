@@ -1,0 +1,68 @@
+"""Publication input from the warehouse, and the audited release operations.
+
+Releases are built from the de-identified warehouse, never the live store,
+in the column contract of `publish/` (the standard's names). Consent is
+enforced by the engines; here we only shape the rows. When linkage has run,
+synthesis can keep one record per individual, so that the privacy unit is a
+person rather than an instance of assistance.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ctdata.config import settings
+from ctdata.errors import CtdataError
+from ctdata.publish.releases import ReleaseEntry, ReleaseRegistry
+from ctdata.store import audit, db
+from ctdata.warehouse.build import build
+from ctdata.warehouse.query import connect, has_view
+
+
+def records_from_warehouse(one_per_individual: bool = False, refresh: bool = True) -> pd.DataFrame:
+    if refresh:
+        build(progress=False)
+    con = connect()
+    if not has_view(con, "cases"):
+        raise CtdataError("the warehouse has no case records to publish")
+    dedupe = one_per_individual and has_view(con, "individuals")
+    sql = f"""
+        SELECT {"i.individual_id," if dedupe else ""}
+               registration_year, data_source, sex, age_band, child, citizenship, country_of_exploitation,
+               array_to_string(exploitation_types, ';') AS exploitation_types,
+               array_to_string(labour_sectors, ';') AS labour_sectors,
+               array_to_string(means_of_control, ';') AS means_of_control,
+               consent_research, source_kind
+        FROM cases c {"JOIN individuals i USING (record_key)" if dedupe else ""}
+        WHERE NOT erased OR erased IS NULL
+    """
+    df = con.execute(sql).df()
+    if dedupe:
+        df = df.drop_duplicates("individual_id").drop(columns=["individual_id"])
+    return df
+
+
+def registry() -> ReleaseRegistry:
+    root = settings().releases_dir
+    root.mkdir(parents=True, exist_ok=True)
+    return ReleaseRegistry(root)
+
+
+def audit_release(action: str, entry: ReleaseEntry, actor: str, details: dict[str, Any] | None = None) -> None:
+    with db.session_scope() as s:
+        audit.record(s, actor=actor, action=action, entity="release", entity_id=entry.release_id,
+                     details={"kind": entry.kind, "version": entry.version, "rows": entry.rows,
+                              "digest": entry.digest, "state": entry.state, **(details or {})})
+
+
+def export(entry: ReleaseEntry, out: Path) -> Path:
+    """Copy a release's files to a folder the user chose (the registry keeps the original)."""
+    src = registry().path(entry.release_id)
+    if out.exists() and any(out.iterdir()):
+        raise CtdataError(f"{out} exists and is not empty; releases are never overwritten")
+    shutil.copytree(src, out, dirs_exist_ok=True)
+    return out
