@@ -13,11 +13,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from ctdata.cases.access import Actor, NotAuthenticated, TooManyAttempts
+from ctdata.cases import users
+from ctdata.cases.access import NotAuthenticated, TooManyAttempts
 from ctdata.web import security
-from ctdata.web.pages.common import READERS, form_of, text
+from ctdata.web.pages.common import error_page, form_of, run, text
 from ctdata.web.pages.render import Message, render
 
 router = APIRouter()
@@ -78,7 +80,7 @@ async def login(request: Request) -> Response:
             request,
             username=username,
             next_=next_,
-            status_code=403,
+            status_code=400,
             message=Message(
                 "bad",
                 title="Please try again",
@@ -111,12 +113,32 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.post("/logout", response_class=HTMLResponse)
-async def logout(request: Request, actor: Actor = Depends(security.requires(*READERS))) -> Response:
-    response = RedirectResponse("/login", status_code=303)
-    from ctdata.web.auth import logout_user
+@router.post("/logout", dependencies=[Depends(security.public_route())], response_class=HTMLResponse)
+async def logout(request: Request) -> Response:
+    """End the cookie session (with its CSRF token) and go to sign-in; with no live session, just go.
 
-    await run_in_threadpool(logout_user, request, response)
+    Public so that signing out of an expired session is not an error; a live session is
+    only ended when the form carries that session's CSRF token.
+    """
+    token = request.cookies.get(security.COOKIE)
+    if token:
+        form = await form_of(request)
+        sent = request.headers.get(security.CSRF_HEADER) or text(form, security.CSRF_FIELD) or ""
+
+        def work(session: Session) -> bool:
+            try:
+                _, auth = users.session_actor(session, token)
+            except NotAuthenticated:
+                return True  # nothing left to end
+            if not hmac.compare_digest(sent, auth.csrf_token):
+                return False
+            users.end_session(session, token)
+            return True
+
+        if not await run(request, work):
+            return error_page(request, None, 403, "The sign-out form had expired; reload the page and try again.")
+    response = RedirectResponse("/login", status_code=303)
+    security.clear_session_cookie(response)
     return response
 
 

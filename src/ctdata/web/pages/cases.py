@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from ctdata.cases import assistance, journeys, returns, service, transfer
 from ctdata.cases.access import Actor, load_case
 from ctdata.cases.common import check_version
-from ctdata.errors import CtdataError, NotFound, PermissionDenied
+from ctdata.errors import CtdataError, NotFound, PermissionDenied, ValidationError
 from ctdata.standard import countries, vocab
 from ctdata.store import audit
 from ctdata.web import security
@@ -60,9 +60,7 @@ CASE_NUMBER = re.compile(r"^\s*(?:case\s*)?#?\s*(\d{1,9})\s*$", re.IGNORECASE)
 # --- list -------------------------------------------------------------------------------------------
 
 
-def _list(
-    session: Session, actor: Actor, q: str | None, status: str | None
-) -> tuple[list[Any], Message | None]:
+def _list(session: Session, actor: Actor, q: str | None, status: str | None) -> tuple[list[Any], Message | None]:
     """Rows for the list: a case number opens that case; other text searches names (identifying roles)."""
     status = status if status in vocab.CASE_STATUS else None
     m = CASE_NUMBER.match(q or "")
@@ -73,9 +71,7 @@ def _list(
             return [], None
         return ([one] if status in (None, one["status"]) else []), None
     if q and not actor.identifying:
-        return [], Message(
-            "info", text="Your role can search by case number only; names are not shown to you."
-        )
+        return [], Message("info", text="Your role can search by case number only; names are not shown to you.")
     return service.list_cases(session, actor, q=q, status=status, limit=100)["items"], None
 
 
@@ -142,9 +138,7 @@ def _tab_context(session: Session, actor: Actor, case_id: int, tab: str) -> dict
     }
     if tab == "audit":
         entries = audit.entries_for(session, "case", case_id, limit=200)
-        ctx["entries"] = audit_rows(
-            list(reversed(entries)) if _ascending(entries) else entries, actor.identifying
-        )
+        ctx["entries"] = audit_rows(list(reversed(entries)) if _ascending(entries) else entries, actor.identifying)
     return ctx
 
 
@@ -170,8 +164,7 @@ async def case_page(
             Message(
                 "ok",
                 title=f"{ctx['case'].ref} registered",
-                text="The screening outcome is recorded. Add the journey, assistance "
-                "and consents in the tabs below.",
+                text="The screening outcome is recorded. Add the journey, assistance and consents in the tabs below.",
             )
         ]
     return render(request, "pages/case.html", ctx, actor=actor, csrf=csrf_of(request), active="cases")
@@ -181,8 +174,7 @@ async def case_page(
 async def case_tab(
     request: Request, case_id: int, tab: str, actor: Actor = Depends(security.requires(*READERS))
 ) -> HTMLResponse:
-    if tab not in TAB_KEYS:
-        return error_page(request, actor, 404)
+    tab = tab if tab in TAB_KEYS else "overview"
     try:
         ctx = await run(request, lambda s: _tab_context(s, actor, case_id, tab))
     except CtdataError as exc:
@@ -211,9 +203,7 @@ async def _change(
         return error_page(request, actor, status_for(exc), str(exc))
     ctx["tab_messages"] = messages
     if is_htmx(request):
-        return render(
-            request, ctx["tab_template"], ctx, actor=actor, csrf=csrf_of(request), status_code=status_code
-        )
+        return render(request, ctx["tab_template"], ctx, actor=actor, csrf=csrf_of(request), status_code=status_code)
     return render(
         request,
         "pages/case.html",
@@ -232,7 +222,12 @@ def _refusal(exc: CtdataError) -> Message:
     if marker in msg:
         gates = [sentence(g.strip()) for g in msg.split(marker, 1)[1].split(";") if g.strip()]
         return Message("bad", title="Not marked travelled: these checks are still open", items=gates)
-    return error_message(exc)
+    message = error_message(exc)
+    if "not consented to share" in msg:
+        message.title = "Not sent: the person has not agreed to share their case with that office"
+        message.text = "Record their consent to share with that office first, then send the transfer again."
+        message.link = ("?tab=consent", "Record a consent to share")
+    return message
 
 
 def _country(form: FormData, name: str) -> str | None:
@@ -240,9 +235,7 @@ def _country(form: FormData, name: str) -> str | None:
 
 
 @router.post("/cases/{case_id}/journey", response_class=HTMLResponse)
-async def add_leg(
-    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
-) -> Response:
+async def add_leg(request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))) -> Response:
     def change(s: Session, form: FormData) -> str:
         leg = journeys.add_leg(
             s,
@@ -315,7 +308,7 @@ async def request_return(
 def _return_id(form: FormData) -> int:
     rid = integer(form, "return_id", "the return")
     if rid is None:
-        raise NotFound("return not found")
+        raise ValidationError("the form does not say which return; reload the case and try again")
     return rid
 
 
@@ -329,9 +322,7 @@ GATE_FIELDS = (
 
 
 @router.post("/cases/{case_id}/return/gates", response_class=HTMLResponse)
-async def return_gates(
-    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
-) -> Response:
+async def return_gates(request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))) -> Response:
     def change(s: Session, form: FormData) -> str:
         changes: dict[str, Any] = {}
         for name in GATE_FIELDS:
@@ -356,9 +347,7 @@ async def return_travelled(
     request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
 ) -> Response:
     def change(s: Session, form: FormData) -> str:
-        r = returns.mark_travelled(
-            s, actor, case_id, _return_id(form), text(form, "travel_date"), version_of(form)
-        )
+        r = returns.mark_travelled(s, actor, case_id, _return_id(form), text(form, "travel_date"), version_of(form))
         return f"Return marked travelled{' on ' + r.travel_date if r.travel_date else ''}."
 
     return await _change(request, actor, case_id, "return", change)
@@ -377,9 +366,7 @@ def _organisation(agency: str | None, country: str | None) -> str | None:
 
 
 @router.post("/cases/{case_id}/consents", response_class=HTMLResponse)
-async def add_consent(
-    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
-) -> Response:
+async def add_consent(request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))) -> Response:
     def change(s: Session, form: FormData) -> str:
         _case_version(s, actor, case_id, form, "consent.create")
         kind = text(form, "kind")

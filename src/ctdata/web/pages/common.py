@@ -102,8 +102,7 @@ def error_message(exc: CtdataError) -> Message:
         return Message(
             "bad",
             title="Someone else changed this case while you were editing",
-            text="Your change was not saved. Reload the case to see the latest version, then "
-            "enter your change again.",
+            text="Your change was not saved. Reload the case to see the latest version, then enter your change again.",
         )
     for cls, title in TITLES.items():
         if isinstance(exc, cls):

@@ -64,9 +64,7 @@ def engine_input(form: FormData) -> ScreeningInput:
             "means": many(form, "means"),
             "purposes": many(form, "purposes"),
             "vulnerabilities": many(form, "vulnerabilities"),
-            "age_at_exploitation": integer(
-                form, "age_at_exploitation", "the age when the exploitation began"
-            ),
+            "age_at_exploitation": integer(form, "age_at_exploitation", "the age when the exploitation began"),
         }
     )
 
@@ -87,7 +85,7 @@ def _page(
     return render(
         request,
         "pages/screening.html",
-        {"form": _form_values(form), "help": HELP, "det": det, "problem": problem},
+        {"form": _form_values(form), "help": HELP, "det": det, "problem": problem, "oob": False},
         actor=actor,
         csrf=csrf_of(request),
         active="screening",
@@ -97,16 +95,12 @@ def _page(
 
 
 @router.get("/screening", response_class=HTMLResponse)
-async def screening_form(
-    request: Request, actor: Actor = Depends(security.requires(*WORKERS))
-) -> HTMLResponse:
+async def screening_form(request: Request, actor: Actor = Depends(security.requires(*WORKERS))) -> HTMLResponse:
     return _page(request, actor, None)
 
 
 @router.post("/screening/determine", response_class=HTMLResponse)
-async def live_determination(
-    request: Request, actor: Actor = Depends(security.requires(*WORKERS))
-) -> HTMLResponse:
+async def live_determination(request: Request, actor: Actor = Depends(security.requires(*WORKERS))) -> HTMLResponse:
     """The outcome panel for what the form holds now (HTMX, on every change); stores nothing."""
     form = await form_of(request)
     det, problem = None, None
@@ -117,7 +111,7 @@ async def live_determination(
     return render(
         request,
         "pages/_determination.html",
-        {"det": det, "problem": problem},
+        {"det": det, "problem": problem, "oob": True},
         actor=actor,
         csrf=csrf_of(request),
     )

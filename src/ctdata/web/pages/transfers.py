@@ -21,9 +21,7 @@ router = APIRouter()
 
 def _incoming(session: Session, actor: Actor) -> list[dict[str, Any]]:
     rows = transfer.list_transfers(session, actor, status="pending")
-    mine = [
-        t for t in rows if actor.role == "admin" or same_office(actor, t["to_office_country"], t["to_agency"])
-    ]
+    mine = [t for t in rows if actor.role == "admin" or same_office(actor, t["to_office_country"], t["to_agency"])]
     return [
         {
             "id": t["id"],
@@ -48,9 +46,7 @@ def _inbox(
 ) -> HTMLResponse:
     ctx = {"transfers": items, "inbox_messages": messages}
     template = "pages/_inbox_list.html" if is_htmx(request) else "pages/inbox.html"
-    return render(
-        request, template, ctx, actor=actor, csrf=csrf_of(request), active="inbox", status_code=status_code
-    )
+    return render(request, template, ctx, actor=actor, csrf=csrf_of(request), active="inbox", status_code=status_code)
 
 
 @router.get("/transfers/inbox", response_class=HTMLResponse)
@@ -98,14 +94,10 @@ async def _decide(request: Request, actor: Actor, transfer_id: int, accept: bool
 
 
 @router.post("/transfers/{transfer_id}/accept", response_class=HTMLResponse)
-async def accept(
-    request: Request, transfer_id: int, actor: Actor = Depends(security.requires(*WORKERS))
-) -> Response:
+async def accept(request: Request, transfer_id: int, actor: Actor = Depends(security.requires(*WORKERS))) -> Response:
     return await _decide(request, actor, transfer_id, accept=True)
 
 
 @router.post("/transfers/{transfer_id}/reject", response_class=HTMLResponse)
-async def reject(
-    request: Request, transfer_id: int, actor: Actor = Depends(security.requires(*WORKERS))
-) -> Response:
+async def reject(request: Request, transfer_id: int, actor: Actor = Depends(security.requires(*WORKERS))) -> Response:
     return await _decide(request, actor, transfer_id, accept=False)

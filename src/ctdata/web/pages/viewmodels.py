@@ -113,8 +113,24 @@ AUDIT_WORDS = {
     "journey_leg.create": "Added a journey step",
     "assistance.create": "Recorded assistance",
     "exploitation.update": "Changed exploitation details",
+    "return.create": "Requested a return",
+    "return.update": "Recorded return checks",
+    "return.travel": "Marked the return travelled",
+    "return.cancel": "Cancelled the return",
+    "consent.create": "Recorded a consent",
+    "transfer.create": "Asked to transfer the case",
+    "transfer.accept": "Accepted the transfer",
+    "transfer.reject": "Rejected the transfer",
+    "case.close": "Closed the case",
+    "person.erase": "Erased the person's identity on request",
     "access_denied": "Was refused access",
 }
+
+
+def audit_words(action: str) -> str:
+    if action in AUDIT_WORDS:
+        return AUDIT_WORDS[action]
+    return action.replace("_", " ").replace(".", ": ").capitalize()
 
 
 def label_list(vocabulary: vocab.Vocabulary, codes: list[str] | None) -> str:
@@ -125,11 +141,11 @@ def yes_no(value: bool | None) -> str:
     return "Not recorded" if value is None else ("Yes" if value else "No")
 
 
-def _when(value: Any) -> str:
+def _when(value: Any, seconds: bool = False) -> str:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     if isinstance(value, str) and "T" in value:
-        return value.replace("T", " ")[:16]
+        return value.replace("T", " ")[: 19 if seconds else 16]
     return str(value or "")
 
 
@@ -415,19 +431,32 @@ class AuditRow:
     actor: str
     action: str
     detail: str
+    times: int = 1
 
 
 def audit_rows(entries: list[Any], identifying: bool) -> list[AuditRow]:
-    """Audit entries in words; free-text reasons (which could name someone) only for identifying roles."""
-    rows = []
+    """Audit entries in words, newest first; repeated openings by one person fold into one row.
+
+    Free-text reasons (which could name someone) only for identifying roles.
+    """
+    rows: list[AuditRow] = []
     for e in entries:
         get = e.get if isinstance(e, dict) else lambda k, _e=e: getattr(_e, k, None)
         action = get("action") or ""
         details = get("details") or {}
         detail = (get("reason") or "") if identifying else ""
         if action == "access_denied":
-            detail = f"tried to {details.get('attempted', '?')}"
+            detail = f"Tried: {audit_words(str(details.get('attempted', '?'))).lower()}"
         elif isinstance(details, dict) and details.get("determination"):
             detail = vocab.DETERMINATION.label(details["determination"])
-        rows.append(AuditRow(_when(get("ts")), get("actor") or "", AUDIT_WORDS.get(action, action), detail))
+        row = AuditRow(_when(get("ts"), seconds=True), get("actor") or "", audit_words(action), detail)
+        last = rows[-1] if rows else None
+        if (
+            last
+            and action == "case.read"
+            and (last.actor, last.action, last.detail) == (row.actor, row.action, row.detail)
+        ):
+            last.times += 1
+            continue
+        rows.append(row)
     return rows

@@ -1,0 +1,136 @@
+"""Fixtures for the browser tests: a live ctdata server on a temporary store, and Debian's Chromium.
+
+The server runs as a uvicorn subprocess on 127.0.0.1 with a random free port and its
+own CTDATA_DATA_DIR, so nothing it caches leaks into other tests. Users are created
+beforehand in this process through the case services, on the same SQLite file.
+Screenshots go to $CTDATA_SCREENSHOTS when set (to look at them), else a pytest tmp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+PASSWORD = "correct horse battery"
+USERS = {
+    # username: (role, office country, agency)
+    "dest.cw": ("caseworker", "TH", "IOM"),
+    "origin.cw": ("caseworker", "LA", "IOM"),
+    "other.cw": ("caseworker", "MM", "IOM"),
+    "data.manager": ("data_manager", None, "IOM"),
+    "analyst": ("analyst", None, None),
+    "public.user": ("public", None, None),
+}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    shots: Path
+    users: dict[str, tuple[str, str | None, str | None]] = field(default_factory=lambda: dict(USERS))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _create_users(db_url: str) -> None:
+    from ctdata.cases import users
+    from ctdata.cases.access import SYSTEM
+    from ctdata.cases.tx import store_engine, transaction
+
+    eng = store_engine(db_url)
+    with transaction(eng) as s:
+        for name, (role, country, agency) in USERS.items():
+            users.create_user(s, SYSTEM, name, PASSWORD, role, country, agency)
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("live-store")
+    shots = Path(os.environ.get("CTDATA_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{data_dir / 'ctdata.db'}"
+    _create_users(db_url)
+    port = _free_port()
+    env = {**os.environ, "CTDATA_DATA_DIR": str(data_dir), "CTDATA_DATABASE_URL": db_url}
+    env.pop("CTDATA_CONFIG", None)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "ctdata.web.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise RuntimeError(f"the server exited early:\n{out}")
+        try:
+            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the server did not start within 30 s")
+        time.sleep(0.2)
+    try:
+        yield LiveServer(url, data_dir, shots)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
