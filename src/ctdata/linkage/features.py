@@ -25,6 +25,7 @@ import pandas as pd
 from anyascii import anyascii
 
 from ctdata.errors import ValidationError
+from ctdata.standard.countries import UnknownCountry, to_alpha2
 
 #: Columns of the restricted features table that the engine understands.
 INPUT_COLUMNS = (
@@ -473,8 +474,14 @@ def _sex(v: object) -> str | None:
 
 
 def _country(v: object) -> str | None:
+    """Alpha-2 for codes, alpha-3 and names (partner files write all three); unknown markers are None."""
     s = _text(v)
-    return None if s in (None, "ZZ", "XX", "00", "UNK") else s
+    if s is None:
+        return None
+    try:
+        return to_alpha2(s)
+    except UnknownCountry:
+        return s
 
 
 def _countries(v: object) -> tuple[str, ...] | None:

@@ -258,9 +258,16 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
     if names and "dob_y" in c:
         # one side has no date of birth: names and sex (the null test on one side is pushed below the join)
         sex = " AND l.sex = r.sex" if "sex" in c else ""
-        for key in ("name_var", "name_dm", "name_skel"):
-            rules.append(f"l.{key} = r.{key}{sex} AND l.dob_y IS NULL")
-            rules.append(f"l.{key} = r.{key}{sex} AND r.dob_y IS NULL")
+        keys = [
+            "l.name_var = r.name_var",
+            "l.name_dm = r.name_dm",
+            "l.name_skel = r.name_skel",
+            "l.tok_a = r.tok_a AND l.dm_b = r.dm_b",
+            "l.dm_a = r.dm_a AND l.tok_b = r.tok_b",
+        ]
+        for key in keys:
+            rules.append(f"{key}{sex} AND l.dob_y IS NULL")
+            rules.append(f"{key}{sex} AND r.dob_y IS NULL")
     if names and "dob_y" not in c:
         rules.append("l.name_var = r.name_var")
         rules.append("l.name_dm = r.name_dm")
