@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ctdata.errors import CtdataError, FileFormatError
 from ctdata.ingest.prepare import case_values, person_values, row_hash
 from ctdata.ingest.readers import RawRow, Table
+from ctdata.ingest.writer import BackgroundWriter
 from ctdata.store import audit
 from ctdata.store.crypto import KeyRing
 from ctdata.store.models import CaseRecord, CodeList, ImportBatch, Person, QuarantineRow, utcnow
@@ -129,15 +130,37 @@ class RecordLoader:
     _seen: dict[tuple[str, str], int] = field(default_factory=dict)
 
     _rejects: list[dict[str, Any]] = field(default_factory=list)
+    _writer: BackgroundWriter | None = None
+    _next_id: dict[str, int] = field(default_factory=dict)
 
     def run(self, rows: Iterator[RawRow]) -> None:
-        for chunk in chunks(rows):
-            self._chunk(chunk)
-            if self._rejects:
-                self.session.execute(insert(QuarantineRow), self._rejects)
-                self._rejects = []
-            if self.progress:
-                self.progress(len(chunk))
+        self._writer = BackgroundWriter()
+        try:
+            for chunk in chunks(rows):
+                self._chunk(chunk)
+                if self._rejects:
+                    rejects, self._rejects = self._rejects, []
+                    self._writer.submit(lambda r=rejects: self.session.execute(insert(QuarantineRow), r))
+                if self.progress:
+                    self.progress(len(chunk))
+        finally:
+            self._writer.close()
+            self._writer = None
+
+    def _db(self, fn: Callable[[], Any]) -> Any:
+        """Run database work on the writer thread (in order) and wait for it."""
+        return self._writer.call(fn) if self._writer is not None else fn()
+
+    def _ids(self, model: type, n: int) -> list[int]:
+        if self.session.get_bind().dialect.name == "postgresql":
+            return self._db(lambda: allocate_ids(self.session, model, n))
+        # SQLite: our transaction holds the write lock, so ids can be counted locally.
+        name = model.__table__.name
+        if name not in self._next_id:
+            self._next_id[name] = self._db(lambda: allocate_ids(self.session, model, 1))[0]
+        start = self._next_id[name]
+        self._next_id[name] = start + n
+        return list(range(start, start + n))
 
     def _validate_all(self, raws: list[RawRow]) -> list[dict[str, Any] | str]:
         if self.validate_many is not None:
@@ -178,7 +201,14 @@ class RecordLoader:
             good.append((raw, row, src, row_hash(raw.values)))
         if not good:
             return
-        existing = self._existing({(g[2], str(g[1]["record_id"])) for g in good})
+        # Encrypt and shape before asking the database, so this overlaps the previous chunk's insert.
+        prepared = {
+            id(row): (person_values(row, self.keys, src),
+                      case_values(row, source=src, source_kind=self.source_kind, batch_id=self.batch.id,
+                                  digest=digest))
+            for _raw, row, src, digest in good
+        }
+        existing = self._db(lambda: self._existing({(g[2], str(g[1]["record_id"])) for g in good}))
         to_insert: list[tuple[dict[str, Any], str, str]] = []
         for _raw, row, src, digest in good:
             rid = str(row["record_id"])
@@ -190,25 +220,29 @@ class RecordLoader:
                 self.result.loaded += 1
                 self.case_ids[rid] = hit[0]
             else:
-                self._update(hit[0], row, src, digest)
+                self._db(lambda h=hit, r=row, sr=src, d=digest: self._update(h[0], r, sr, d))
                 self.result.updated += 1
                 self.result.loaded += 1
                 self.case_ids[rid] = hit[0]
         if to_insert:
-            persons = [person_values(row, self.keys, src) for row, src, _ in to_insert]
-            pids = allocate_ids(self.session, Person, len(persons))
+            persons = [prepared[id(row)][0] for row, _src, _d in to_insert]
+            pids = self._ids(Person, len(persons))
             for p, pid in zip(persons, pids, strict=True):
                 p["id"] = pid
-            cases = [
-                {**case_values(row, source=src, source_kind=self.source_kind, batch_id=self.batch.id,
-                               digest=digest), "person_id": pid}
-                for (row, src, digest), pid in zip(to_insert, pids, strict=True)
-            ]
-            cids = allocate_ids(self.session, CaseRecord, len(cases))
+            cases = [{**prepared[id(row)][1], "person_id": pid}
+                     for (row, _src, _d), pid in zip(to_insert, pids, strict=True)]
+            cids = self._ids(CaseRecord, len(cases))
             for c, cid in zip(cases, cids, strict=True):
                 c["id"] = cid
-            bulk_insert(self.session, Person, persons)
-            bulk_insert(self.session, CaseRecord, cases)
+
+            def write(persons: list[dict[str, Any]] = persons, cases: list[dict[str, Any]] = cases) -> None:
+                bulk_insert(self.session, Person, persons)
+                bulk_insert(self.session, CaseRecord, cases)
+
+            if self._writer is not None:
+                self._writer.submit(write)
+            else:
+                write()
             for (row, _src, _d), cid in zip(to_insert, cids, strict=True):
                 self.case_ids[str(row["record_id"])] = cid
                 self.new_ids.add(cid)
