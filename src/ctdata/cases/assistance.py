@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, load_case
 from ctdata.cases.common import check_version, ensure_open, no_nul, touch, validate
+from ctdata.errors import ValidationError
 from ctdata.standard import models as std
 from ctdata.store import audit
 from ctdata.store.models import Assistance
@@ -26,6 +27,8 @@ def add_assistance(
     check_version(case, expected_version)
     ensure_open(case)
     a = validate(std.Assistance, data, "assistance")
+    if not a.assistance_type:
+        raise ValidationError("assistance_type is required")
     row = Assistance(
         case_id=case.id,
         assistance_type=a.assistance_type,

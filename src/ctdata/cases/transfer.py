@@ -116,6 +116,8 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
     ensure_open(case)
     t = validate(std.Transfer, data, "transfer")
     to_country, to_agency = t.to_office_country or "", no_nul(t.to_agency, "to_agency") or ""
+    if not to_country:
+        raise ValidationError("to_office_country is required: the country of the receiving office")
     if (
         to_country == case.current_office_country
         and to_agency.casefold() == (case.current_agency or "").casefold()
