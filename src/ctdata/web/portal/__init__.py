@@ -1,0 +1,18 @@
+"""The public portal: dashboards, a corridor map and downloads of approved releases only.
+
+Reads nothing but ``ReleaseRegistry(settings().releases_dir).public()`` releases and
+their files (see ``published``); never the case store, the cases services or the
+warehouse (a test checks this package's imports). Every route is ``public_route()``.
+
+- ``/``: key figures of the newest release and links
+- ``/portal/dashboard``: filtered tables and Vega-Lite charts, every cell suppressed below k
+- ``/portal/map``: corridors citizenship -> country of exploitation with at least k records
+- ``/portal/releases`` and ``/portal/releases/{id}/files/{name}``: documentation and downloads
+- ``/portal/api/indicators`` and ``/portal/api/releases``: the same figures as JSON
+"""
+
+from __future__ import annotations
+
+from ctdata.web.portal.views import router
+
+__all__ = ["router"]

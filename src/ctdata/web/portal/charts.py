@@ -1,0 +1,170 @@
+"""Vega-Lite specifications of the portal's charts, drawn in the browser by the vendored Vega.
+
+Charts only ever receive published cells (suppressed cells are left out and the
+caption says so); every chart has a ``description`` (its ARIA label) and the
+page shows the same numbers as an HTML table beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ctdata.web.portal.indicators import Flow, Table
+
+WORLD = "/static/vendor/countries-110m.json"
+CENTROIDS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "country_centroids.json"
+#: Colours with at least 4.5:1 contrast on white, distinguishable with common colour-vision deficiencies.
+PALETTE = ["#0b4f8a", "#b23a0e", "#6a3d9a", "#1f6e43", "#4a5561", "#8a5a00"]
+ORIGIN_COLOUR = "#0b4f8a"
+DESTINATION_COLOUR = "#b23a0e"
+CONFIG: dict[str, Any] = {
+    "font": "system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, sans-serif",
+    "axis": {"labelFontSize": 12, "titleFontSize": 13, "labelColor": "#1b1f24", "titleColor": "#1b1f24"},
+    "legend": {"labelFontSize": 12, "titleFontSize": 13, "labelColor": "#1b1f24", "titleColor": "#1b1f24"},
+    "view": {"stroke": None},
+    "background": "#ffffff",
+}
+
+
+def bar_chart(table: Table, *, vertical: bool = False) -> dict[str, Any]:
+    """Bars of a table's published cells (stacked by column when it has several)."""
+    values = table.published()
+    order = [lab for _, lab in table.rows]
+    stacked = len(table.cols) > 1
+    cat = {"field": "row", "type": "nominal", "sort": order, "title": table.row_title}
+    num = {"field": "n", "type": "quantitative", "title": "Records", "stack": "zero" if stacked else None}
+    enc: dict[str, Any] = {"x": cat, "y": num} if vertical else {"y": cat, "x": num}
+    if vertical:
+        enc["x"] = {**cat, "axis": {"labelAngle": -40}}
+    enc["tooltip"] = [
+        {"field": "row", "title": table.row_title},
+        *([{"field": "col", "title": "Sex"}] if stacked else []),
+        {"field": "n", "title": "Records", "format": ","},
+    ]
+    if stacked:
+        enc["color"] = {
+            "field": "col",
+            "type": "nominal",
+            "title": "Sex",
+            "sort": [lab for _, lab in table.cols],
+            "scale": {"range": PALETTE},
+        }
+    hidden = table.suppressed_count()
+    desc = f"{table.title}. Bar chart of {len(values)} published values"
+    desc += f"; {hidden} suppressed cells are not drawn." if hidden else "."
+    return {
+        "description": desc,
+        "width": "container",
+        "height": 260 if vertical else max(120, 26 * len(order)),
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "data": {"values": values},
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": enc,
+        "config": CONFIG,
+    }
+
+
+@lru_cache(maxsize=1)
+def centroids() -> dict[str, tuple[float, float]]:
+    data = json.loads(CENTROIDS.read_text(encoding="utf-8"))
+    return {k: (float(v[0]), float(v[1])) for k, v in data.items()}
+
+
+def _arc(a: tuple[float, float], b: tuple[float, float], steps: int = 16) -> list[tuple[float, float]]:
+    """A gentle curve from a to b (quadratic Bezier in lon/lat, bulging to the left of travel)."""
+    (x0, y0), (x1, y1) = a, b
+    dx, dy = x1 - x0, y1 - y0
+    dist = math.hypot(dx, dy) or 1.0
+    cx, cy = (x0 + x1) / 2 - dy / dist * dist * 0.18, (y0 + y1) / 2 + dx / dist * dist * 0.18
+    pts = []
+    for i in range(steps + 1):
+        t = i / steps
+        x = (1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t**2 * x1
+        y = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t**2 * y1
+        pts.append((round(x, 3), round(max(-89.0, min(89.0, y)), 3)))
+    return pts
+
+
+def corridor_map(flows: list[Flow], k: int) -> tuple[dict[str, Any], list[Flow]]:
+    """The world map with one curve per flow; returns the spec and the flows that could not be placed."""
+    cent = centroids()
+    lines, points, unplaced = [], {}, []
+    for i, f in enumerate(flows):
+        a, b = cent.get(f.origin), cent.get(f.destination)
+        if a is None or b is None:
+            unplaced.append(f)
+            continue
+        name = f"{f.origin_name} to {f.destination_name}"
+        for j, (lon, lat) in enumerate(_arc(a, b)):
+            lines.append({"flow": i, "i": j, "lon": lon, "lat": lat, "corridor": name, "records": f.records})
+        for code, nm, role, (lon, lat) in (
+            (f.origin, f.origin_name, "Citizenship (origin)", a),
+            (f.destination, f.destination_name, "Country of exploitation", b),
+        ):
+            key = (code, role)
+            p = points.setdefault(key, {"name": nm, "role": role, "lon": lon, "lat": lat, "records": 0})
+            p["records"] += f.records
+    desc = (
+        f"World map of {len(flows) - len(unplaced)} trafficking corridors from the country of citizenship to "
+        f"the country of exploitation, each with at least {k} records; the table below lists them."
+    )
+    roles = ["Citizenship (origin)", "Country of exploitation"]
+    spec = {
+        "description": desc,
+        "width": "container",
+        "height": 460,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "projection": {"type": "equalEarth"},
+        "layer": [
+            {
+                "data": {"url": WORLD, "format": {"type": "topojson", "feature": "countries"}},
+                "mark": {"type": "geoshape", "fill": "#e3e7eb", "stroke": "#ffffff", "strokeWidth": 0.5},
+            },
+            {
+                "data": {"values": lines},
+                "mark": {"type": "line", "strokeCap": "round", "opacity": 0.75, "color": DESTINATION_COLOUR},
+                "encoding": {
+                    "longitude": {"field": "lon", "type": "quantitative"},
+                    "latitude": {"field": "lat", "type": "quantitative"},
+                    "detail": {"field": "flow", "type": "nominal"},
+                    "order": {"field": "i", "type": "quantitative"},
+                    "strokeWidth": {
+                        "field": "records",
+                        "type": "quantitative",
+                        "title": "Records in the corridor",
+                        "scale": {"range": [1.5, 9]},
+                    },
+                    "tooltip": [
+                        {"field": "corridor", "title": "Corridor"},
+                        {"field": "records", "title": "Records", "format": ","},
+                    ],
+                },
+            },
+            {
+                "data": {"values": list(points.values())},
+                "mark": {"type": "circle", "opacity": 0.95, "stroke": "#ffffff", "strokeWidth": 1},
+                "encoding": {
+                    "longitude": {"field": "lon", "type": "quantitative"},
+                    "latitude": {"field": "lat", "type": "quantitative"},
+                    "size": {"value": 60},
+                    "color": {
+                        "field": "role",
+                        "type": "nominal",
+                        "title": "Country",
+                        "scale": {"domain": roles, "range": [ORIGIN_COLOUR, DESTINATION_COLOUR]},
+                    },
+                    "tooltip": [
+                        {"field": "name", "title": "Country"},
+                        {"field": "role", "title": "As"},
+                        {"field": "records", "title": "Records in shown corridors", "format": ","},
+                    ],
+                },
+            },
+        ],
+        "config": CONFIG,
+    }
+    return spec, unplaced

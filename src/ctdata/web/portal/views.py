@@ -1,0 +1,314 @@
+"""The portal's routes: home, dashboard, corridor map, releases and downloads, the indicators API.
+
+Every route is ``public_route()``. Pages and API answers are built from approved
+releases only (``published.PublishedReleases``), cached by the registry's state and
+the cleaned query, and served with a strict Content-Security-Policy (same origin only).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from ctdata.errors import Conflict, CtdataError, NotFound
+from ctdata.web.portal import charts
+from ctdata.web.portal.indicators import FILTER_NAMES, Filters, ReleaseData, corridors, indicators, load
+from ctdata.web.portal.published import PublicRelease, PublishedReleases
+from ctdata.web.portal.render import CACHE_CONTROL, SECURITY_HEADERS, ResponseCache, markdown, render_html
+from ctdata.web.security import public_route
+
+PUBLIC = [Depends(public_route())]
+router = APIRouter()
+CACHE = ResponseCache()
+NAV = [
+    ("home", "Home", "/"),
+    ("dashboard", "Dashboard", "/portal/dashboard"),
+    ("map", "Corridor map", "/portal/map"),
+    ("releases", "Data releases", "/portal/releases"),
+]
+FILTER_LABELS = {
+    "year": "Year of registration",
+    "region": "Region of exploitation",
+    "sex": "Sex",
+    "age": "Age",
+    "type": "Type of exploitation",
+}
+QUERY_KEYS = ("release", *FILTER_NAMES)
+
+
+def _query(request: Request) -> dict[str, str]:
+    """The known query parameters, bounded in length (the cache key is built from these only)."""
+    return {k: request.query_params.get(k, "")[:120] for k in QUERY_KEYS if request.query_params.get(k)}
+
+
+def _headers(etag_value: str, cache: bool = True) -> dict[str, str]:
+    h = dict(SECURITY_HEADERS)
+    h["Cache-Control"] = CACHE_CONTROL if cache else "no-store"
+    h["ETag"] = etag_value
+    return h
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _error(request: Request, exc: CtdataError, *, api: bool = False) -> Response:
+    code = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, Conflict) else 400
+    message = str(exc) if code != 503 else "this release cannot be served at the moment (its files fail their check)"
+    if api or _wants_json(request):
+        return Response(
+            json.dumps({"detail": message}), status_code=code, media_type="application/json", headers=SECURITY_HEADERS
+        )
+    body = render_html(
+        "portal/error.html",
+        _base("", title="Not found" if code == 404 else "Unavailable")
+        | {
+            "code": code,
+            "message": message,
+        },
+    )
+    return Response(body, status_code=code, media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
+
+
+def _base(active: str, *, title: str) -> dict[str, Any]:
+    return {"nav": NAV, "active": active, "title": title}
+
+
+async def _cached(
+    request: Request, page: str, build: Callable[[PublishedReleases, dict[str, str]], bytes], media_type: str
+) -> Response:
+    pub = PublishedReleases()
+    q = _query(request)
+    key = (page, str(pub.root), pub.stamp(), tuple(sorted(q.items())))
+    hit = CACHE.get(key)
+    if hit is None:
+        try:
+            body = await run_in_threadpool(build, pub, q)
+        except CtdataError as exc:
+            return _error(request, exc, api=media_type == "application/json")
+        hit = CACHE.put(key, body)
+    body, tag = hit
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=_headers(tag))
+    return Response(body, media_type=media_type, headers=_headers(tag))
+
+
+def _pick(pub: PublishedReleases, q: dict[str, str]) -> PublicRelease | None:
+    return pub.get(q["release"]) if q.get("release") else pub.default()
+
+
+def _filter_form(data: ReleaseData, f: Filters, releases: list[PublicRelease]) -> dict[str, Any]:
+    return {
+        "fields": [
+            {"name": name, "label": FILTER_LABELS[name], "options": data.options[name], "value": getattr(f, name)}
+            for name in FILTER_NAMES
+        ],
+        "releases": [(r.release_id, f"{r.title} ({r.release_id})") for r in releases],
+        "release": data.release.release_id,
+    }
+
+
+def _active_summary(data: ReleaseData, f: Filters) -> list[tuple[str, str]]:
+    out = []
+    for name, value in f.active().items():
+        lab = dict(data.options[name]).get(value, value)
+        out.append((FILTER_LABELS[name], lab))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ pages
+
+
+def _home(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+    releases = pub.list()
+    release = pub.default()
+    ctx = _base("home", title="Counter-trafficking data portal") | {
+        "release": release,
+        "latest": pub.newest_by_kind(),
+        "count": len(releases),
+        "figures": None,
+    }
+    if release is not None:
+        data = load(release)
+        ind = indicators(data, {})
+        tables = {t.key: t for t in ind.tables}
+        cor = corridors(data, {})
+        ctx["figures"] = {
+            "total": ind.total,
+            "k": ind.k,
+            "children": _row_total(tables.get("child_sex"), "child"),
+            "corridors": len(cor.flows),
+            "top_corridor": cor.flows[0] if cor.flows else None,
+            "years": [lab for _, lab in data.options["year"]],
+        }
+    return render_html("portal/home.html", ctx)
+
+
+def _row_total(table: Any, code: str) -> Any:
+    if table is None or table.row_totals is None:
+        return None
+    for (c, _), cell in zip(table.rows, table.row_totals, strict=True):
+        if c == code:
+            return cell
+    return None
+
+
+def _dashboard(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+    release = _pick(pub, q)
+    ctx = _base("dashboard", title="Dashboard")
+    if release is None:
+        return render_html("portal/empty.html", ctx)
+    data = load(release)
+    ind = indicators(data, q)
+    figures = []
+    for t in ind.tables:
+        spec = charts.bar_chart(t, vertical=t.key == "year_sex") if not t.empty else None
+        figures.append({"table": t, "spec": spec, "id": f"chart-{t.key}"})
+    ctx |= {
+        "release": release,
+        "ind": ind,
+        "figures": figures,
+        "form": _filter_form(data, ind.filters, pub.list()),
+        "active_filters": _active_summary(data, ind.filters),
+        "ignored": [FILTER_LABELS[n] for n in ind.ignored],
+        "action": "/portal/dashboard",
+        "api_url": "/portal/api/indicators?" + urlencode({"release": release.release_id, **ind.filters.active()}),
+    }
+    return render_html("portal/dashboard.html", ctx)
+
+
+def _map(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+    release = _pick(pub, q)
+    ctx = _base("map", title="Corridor map")
+    if release is None:
+        return render_html("portal/empty.html", ctx)
+    data = load(release)
+    cor = corridors(data, q)
+    spec, unplaced = charts.corridor_map(cor.flows, cor.k)
+    ctx |= {
+        "release": release,
+        "cor": cor,
+        "spec": spec,
+        "unplaced": unplaced,
+        "form": _filter_form(data, cor.filters, pub.list()),
+        "active_filters": _active_summary(data, cor.filters),
+        "ignored": [FILTER_LABELS[n] for n in cor.ignored],
+        "action": "/portal/map",
+    }
+    return render_html("portal/map.html", ctx)
+
+
+def _releases(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+    items = []
+    for r in pub.list():
+        item: dict[str, Any] = {"release": r, "files": r.files(), "k": r.k, "broken": False}
+        try:
+            item["readme"] = markdown(r.text("README.md"))
+            item["codebook"] = markdown(r.text("codebook.md")) if "codebook.md" in r.manifest["files"] else None
+        except Conflict:
+            item["readme"], item["codebook"], item["broken"] = None, None, True
+        items.append(item)
+    ctx = _base("releases", title="Data releases") | {"items": items}
+    return render_html("portal/releases.html", ctx)
+
+
+def _api_indicators(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+    release = _pick(pub, q)
+    if release is None:
+        payload: dict[str, Any] = {"release": None, "detail": "no release has been published yet"}
+    else:
+        data = load(release)
+        payload = indicators(data, q).as_json()
+        payload["corridors"] = [f.as_json() for f in corridors(data, q).flows]
+        options = data.options
+        payload["filter_options"] = {n: [{"value": v, "label": lab} for v, lab in options[n]] for n in FILTER_NAMES}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _api_releases(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+    out = [
+        {
+            "id": r.release_id,
+            "kind": r.kind,
+            "title": r.title,
+            "version": r.version,
+            "created": r.created,
+            "approved": r.approved_at,
+            "records": r.rows,
+            "k": r.k,
+            "files": [
+                {
+                    "name": f.name,
+                    "bytes": f.bytes,
+                    "sha256": f.sha256,
+                    "url": f"/portal/releases/{r.release_id}/files/{f.name}",
+                }
+                for f in r.files()
+            ],
+        }
+        for r in pub.list()
+    ]
+    return json.dumps({"releases": out}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+HTML = "text/html; charset=utf-8"
+
+
+@router.get("/", dependencies=PUBLIC, include_in_schema=False)
+async def home(request: Request) -> Response:
+    return await _cached(request, "home", _home, HTML)
+
+
+@router.get("/portal", dependencies=PUBLIC, include_in_schema=False)
+async def portal_root() -> Response:
+    return RedirectResponse("/", status_code=308)
+
+
+@router.get("/portal/dashboard", dependencies=PUBLIC, include_in_schema=False)
+async def dashboard(request: Request) -> Response:
+    return await _cached(request, "dashboard", _dashboard, HTML)
+
+
+@router.get("/portal/map", dependencies=PUBLIC, include_in_schema=False)
+async def corridor_map(request: Request) -> Response:
+    return await _cached(request, "map", _map, HTML)
+
+
+@router.get("/portal/releases", dependencies=PUBLIC, include_in_schema=False)
+async def releases(request: Request) -> Response:
+    return await _cached(request, "releases", _releases, HTML)
+
+
+@router.get("/portal/releases/{release_id}/files/{name}", dependencies=PUBLIC, include_in_schema=False)
+def download(request: Request, release_id: str, name: str) -> Response:
+    """A file of an approved release, only if its manifest lists it and its checksum still matches."""
+    try:
+        path, info = PublishedReleases().file(release_id, name)
+    except CtdataError as exc:
+        return _error(request, exc)
+    headers = dict(SECURITY_HEADERS) | {"Cache-Control": CACHE_CONTROL, "X-Checksum-SHA256": info.sha256}
+    return FileResponse(path, media_type=info.media_type, filename=info.name, headers=headers)
+
+
+@router.get(
+    "/portal/api/indicators",
+    dependencies=PUBLIC,
+    tags=["portal"],
+    summary="Published indicators of one approved release, filtered and small-cell suppressed",
+)
+async def api_indicators(request: Request) -> Response:
+    """Query: ``release`` (default: the newest k-anonymised release), ``year``, ``region``, ``sex``,
+    ``age`` (``child``, ``adult`` or ``band:<band>``), ``type`` (exploitation type code)."""
+    return await _cached(request, "api-indicators", _api_indicators, "application/json")
+
+
+@router.get("/portal/api/releases", dependencies=PUBLIC, tags=["portal"], summary="Approved releases and their files")
+async def api_releases(request: Request) -> Response:
+    return await _cached(request, "api-releases", _api_releases, "application/json")
