@@ -45,6 +45,11 @@ def _region_lookup() -> dict[str, str]:
         for name in (row.region, row.sub_region, row.intermediate_region):
             if name:
                 out.setdefault(name, row.region)
+    # labels from the regional-office table, used for codes M49 lacks (e.g. "European Economic Area")
+    for office in regions.regional_office_table().values():
+        region = regions.m49_region(office.iso2)
+        if office.region and region:
+            out.setdefault(office.region, region)
     return out
 
 
