@@ -79,7 +79,8 @@ def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, 
         year = max(int(y) for y in ind["by_year"] if y.isdigit())
         rep = render_annual(year, out / "report", progress=True)
         result["report"] = rep
-        console.print(f"annual report {year}: open [bold]{rep.get('html')}[/bold] (PDF: {rep.get('pdf')})")
+        paths = rep.get("paths", {})
+        console.print(f"annual report {year}: open [bold]{paths.get('html')}[/bold] (PDF: {paths.get('pdf')})")
     console.rule()
     console.print(f"done in {time.time() - t0:.0f} s. Next: `ctdata serve` for the case web app and the portal; "
                   "`ctdata report indicators` for the headline table.")
