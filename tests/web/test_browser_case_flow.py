@@ -226,5 +226,12 @@ def test_whole_case_in_the_browser(browser: Browser, live_server: LiveServer) ->
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px wide)"
     _shot(page, server, "15-mobile-case-return")
     page.goto("/screening")
-    _shot(page, server, "16-mobile-screening")
+    page.locator("#f-actions-recruitment").check()
+    page.locator("#f-purposes-forced_labour").check()
+    page.get_by_label("Age when the exploitation began", exact=True).fill("15")
+    bar = page.locator("#outcome-bar")
+    expect(bar).to_be_visible()  # the outcome stays in sight while ticking boxes on a phone
+    expect(bar).to_contain_text("Victim of trafficking")
+    page.screenshot(path=str(server.shots / "16-mobile-screening-viewport.png"))
+    _shot(page, server, "17-mobile-screening")
     ctx.close()
