@@ -342,6 +342,7 @@ def _name_parts(given: str | None, family: str | None, vd: VariantDictionary) ->
         svar[-1],
         dms[0],
         dms[-1],
+        " ".join(var),
     )
 
 
@@ -359,6 +360,7 @@ NAME_FEATURES = (
     "tok_b",
     "dm_a",
     "dm_b",
+    "name_var_ord",  # variant keys in written order: string distance where sorting would misalign a typo
 )
 
 

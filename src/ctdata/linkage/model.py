@@ -53,7 +53,10 @@ def name_comparison(cols: set[str], d: str) -> dict:
         _level("name_full_l = name_full_r", "same name", tf="name_full"),
         _level("name_sorted_l = name_sorted_r", "same name, other order", tf="name_sorted"),
         _level("name_var_l = name_var_r", "same name variants (transliteration)", tf="name_var"),
-        _level(sql_for(d, f"{jw}(name_var_l, name_var_r) >= 0.92"), "name variants JW >= 0.92"),
+        _level(
+            sql_for(d, f"{jw}(name_var_l, name_var_r) >= 0.92 OR {jw}(name_var_ord_l, name_var_ord_r) >= 0.92"),
+            "name variants JW >= 0.92",
+        ),
         _level(
             sql_for(d, f"name_dm_l = name_dm_r AND {jw}(name_var_l, name_var_r) >= 0.8"),
             "same sound",
@@ -256,18 +259,13 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
         rules.append("l.name_var = r.name_var AND l.referral_from_office = r.office_country")
         rules.append("l.name_var = r.name_var AND l.office_country = r.referral_from_office")
     if names and "dob_y" in c:
-        # one side has no date of birth: names and sex (the null test on one side is pushed below the join)
+        # One side has no date of birth: the same name variants and sex, registered within two years
+        # of each other (a person's records follow one journey). The null test on one side is pushed
+        # below the join; common names still make this the largest rule, so it stays this narrow.
         sex = " AND l.sex = r.sex" if "sex" in c else ""
-        keys = [
-            "l.name_var = r.name_var",
-            "l.name_dm = r.name_dm",
-            "l.name_skel = r.name_skel",
-            "l.tok_a = r.tok_a AND l.dm_b = r.dm_b",
-            "l.dm_a = r.dm_a AND l.tok_b = r.tok_b",
-        ]
-        for key in keys:
-            rules.append(f"{key}{sex} AND l.dob_y IS NULL")
-            rules.append(f"{key}{sex} AND r.dob_y IS NULL")
+        near = " AND abs(l.reg_days - r.reg_days) <= 730" if "reg_days" in c else ""
+        rules.append(f"l.name_var = r.name_var{sex}{near} AND l.dob_y IS NULL")
+        rules.append(f"l.name_var = r.name_var{sex}{near} AND r.dob_y IS NULL")
     if names and "dob_y" not in c:
         rules.append("l.name_var = r.name_var")
         rules.append("l.name_dm = r.name_dm")
