@@ -32,12 +32,8 @@ def test_weak_link_does_not_chain_people_born_years_apart():
 
 
 def test_sex_conflict_is_refused_and_unknown_sex_is_not_a_conflict():
-    f = feats(
-        [("a", None, None, None, "male"), ("b", None, None, None, None), ("c", None, None, None, "female")]
-    )
-    c = constrained_clusters(f, pairs([("a", "b", 0.99), ("b", "c", 0.98)]), 0.5).set_index("record_key")[
-        "cluster"
-    ]
+    f = feats([("a", None, None, None, "male"), ("b", None, None, None, None), ("c", None, None, None, "female")])
+    c = constrained_clusters(f, pairs([("a", "b", 0.99), ("b", "c", 0.98)]), 0.5).set_index("record_key")["cluster"]
     assert c["a"] == c["b"] != c["c"]
 
 
