@@ -29,7 +29,7 @@ from ctdata.store import audit
 from ctdata.store.models import AuthSession, User, utcnow
 
 _hasher = PasswordHasher()
-_DUMMY = _hasher.hash("not a password of anyone")
+_dummy: dict[int, str] = {}
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,80}$")
 MIN_PASSWORD = 8
 FAILED = "wrong username or password"
@@ -37,6 +37,14 @@ FAILED = "wrong username or password"
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def _dummy_hash() -> str:
+    """A hash made with the current parameters, so an unknown user costs as much as a known one."""
+    key = id(_hasher)
+    if key not in _dummy:
+        _dummy[key] = _hasher.hash("not a password of anyone")
+    return _dummy[key]
 
 
 def check_password(stored: str, password: str) -> bool:
@@ -150,15 +158,15 @@ def authenticate(session: Session, username: str, password: str, client: str | N
     now = utcnow()
     user = session.execute(select(User).where(User.username == username)).scalar() if username else None
     if user is None:
-        check_password(_DUMMY, password or "")  # same time as a real check
+        check_password(_dummy_hash(), password or "")  # same time as a real check
         _failed(session, username, None, "unknown user", client)
         raise NotAuthenticated(FAILED)
     if not user.active:
-        check_password(_DUMMY, password or "")
+        check_password(_dummy_hash(), password or "")
         _failed(session, username, user.id, "account disabled", client)
         raise NotAuthenticated(FAILED)
     if user.locked_until is not None and user.locked_until > now:
-        check_password(_DUMMY, password or "")
+        check_password(_dummy_hash(), password or "")
         _failed(session, username, user.id, "account locked", client)
         raise NotAuthenticated(f"{FAILED}, or the account is locked for a while after repeated failures")
     if not check_password(user.password_hash, password or ""):

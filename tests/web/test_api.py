@@ -1,0 +1,200 @@
+"""The JSON API end to end: shapes, status codes, auth, lockout, rate limit, CSRF, concurrency, audit."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from ctdata.cases.tx import transaction
+from ctdata.store import audit
+from ctdata.store.models import AuditEntry
+from ctdata.web.app import create_app
+from ctdata.web.security import COOKIE, LoginLimiter
+from tests.web.conftest import CASE, CHILD, PASSWORD, PERSON
+
+P = "/api/v1"
+SCREEN = {
+    "actions": ["recruitment"],
+    "means": ["deception"],
+    "purposes": ["forced_labour"],
+    "age_at_exploitation": 17,
+    "vulnerabilities": [],
+}
+
+
+def new_case(client, h, person=PERSON) -> dict:  # type: ignore[no-untyped-def]
+    r = client.post(f"{P}/cases", json={"person": person, **CASE}, headers=h)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_login_returns_a_bearer_token_and_me(client, actors):
+    r = client.post(f"{P}/auth/login", json={"username": "th", "password": PASSWORD})
+    assert r.status_code == 200 and r.json()["token_type"] == "bearer"
+    h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    me = client.get(f"{P}/auth/me", headers=h).json()
+    assert me == {"username": "th", "role": "caseworker", "office_country": "TH", "agency": "IOM"}
+    assert client.post(f"{P}/auth/logout", headers=h).status_code == 204
+    r = client.get(f"{P}/auth/me", headers=h)
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer" and "detail" in r.json()
+
+
+def test_wrong_password_lockout_and_rate_limit(database_url, engine, actors, monkeypatch):
+    monkeypatch.setenv("CTDATA_MAX_FAILED_LOGINS", "3")
+    from ctdata.config import reset_settings
+
+    reset_settings()
+    client = TestClient(create_app(database_url, login_limiter=LoginLimiter(per_username=5, per_client=100)))
+    bad = {"username": "th", "password": "nope"}
+    assert [client.post(f"{P}/auth/login", json=bad).status_code for _ in range(3)] == [401, 401, 401]
+    r = client.post(f"{P}/auth/login", json={"username": "th", "password": PASSWORD})
+    assert r.status_code == 401 and "locked" in r.json()["detail"]
+    client.post(f"{P}/auth/login", json=bad)
+    r = client.post(f"{P}/auth/login", json=bad)  # sixth attempt within the minute
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    with transaction(engine) as s:
+        assert len(s.execute(select(AuditEntry).where(AuditEntry.action == "login_failed")).all()) == 5
+
+
+def test_case_lifecycle_over_http(client, headers):
+    th, vn = headers["th"], headers["vn"]
+    case = new_case(client, th, CHILD)
+    cid = case["id"]
+    assert case["version"] == 1 and case["person"]["given_name"] == "Linh" and case["status"] == "screening"
+    r = client.post(f"{P}/cases/{cid}/screening", json=SCREEN, headers=th)
+    assert r.status_code == 201
+    det = r.json()
+    assert (det["determination"], det["rule"], det["missing"]) == (
+        "victim_of_trafficking",
+        "art3_child_action_purpose",
+        [],
+    )
+    assert (
+        client.post(
+            f"{P}/cases/{cid}/journey-legs", json={"from_country": "VN", "to_country": "TH"}, headers=th
+        ).json()["leg_number"]
+        == 1
+    )
+    assert (
+        client.post(f"{P}/cases/{cid}/assistance", json={"assistance_type": "psychosocial"}, headers=th).status_code
+        == 201
+    )
+    ret = client.post(f"{P}/cases/{cid}/return", json={"consent_written": True}, headers=th).json()
+    assert ret["is_child"] is True and len(ret["open_gates"]) == 5
+    r = client.post(f"{P}/cases/{cid}/return/{ret['id']}/travel", json={"travel_date": "2024-06-01"}, headers=th)
+    assert r.status_code == 409 and "best-interest" in r.json()["detail"] and "guardian" in r.json()["detail"]
+    r = client.patch(
+        f"{P}/cases/{cid}/return/{ret['id']}",
+        headers=th,
+        json={
+            "version": ret["version"],
+            "risk_level": "low",
+            "risk_mitigations": "family visit first",
+            "best_interest_determination": True,
+            "guardian_willing": True,
+            "guardian_able": True,
+        },
+    )
+    assert r.status_code == 200 and r.json()["status"] == "approved" and r.json()["open_gates"] == []
+    r = client.post(f"{P}/cases/{cid}/return/{ret['id']}/travel", json={"travel_date": "2024-06-01"}, headers=th)
+    assert r.status_code == 200 and r.json()["status"] == "travelled"
+    # transfer needs consent to share
+    assert client.post(f"{P}/cases/{cid}/transfers", json={"to_office_country": "VN"}, headers=th).status_code == 409
+    assert (
+        client.post(
+            f"{P}/cases/{cid}/consents", json={"kind": "sharing", "organisation": "IOM VN"}, headers=th
+        ).status_code
+        == 201
+    )
+    t = client.post(
+        f"{P}/cases/{cid}/transfers", json={"to_office_country": "VN", "reason": "reintegration"}, headers=th
+    ).json()
+    assert t["status"] == "pending"
+    assert client.post(f"{P}/transfers/{t['id']}/accept", headers=th).status_code == 403
+    assert client.post(f"{P}/transfers/{t['id']}/accept", headers=vn).json()["status"] == "accepted"
+    assert client.get(f"{P}/cases/{cid}", headers=th).json()["access"] == "sent"
+    got = client.get(f"{P}/cases/{cid}", headers=vn).json()
+    assert got["access"] == "write" and got["current_office_country"] == "VN"
+    r = client.post(f"{P}/cases/{cid}/close", json={"reason": "reintegrated"}, headers=vn)
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    trail = client.get(f"{P}/cases/{cid}/audit", headers=vn).json()
+    actions = [e["action"] for e in trail]
+    for action in ("case.create", "screening.create", "return.travel", "transfer.accept", "case.close"):
+        assert action in actions
+    assert trail[0]["action"] == "case.close" and {e["actor"] for e in trail} >= {"th", "vn"}
+
+
+def test_optimistic_concurrency_over_http(client, headers):
+    case = new_case(client, headers["th"])
+    url = f"{P}/cases/{case['id']}"
+    first = client.patch(url, json={"version": 1, "person": {"family_name": "Tran Thi"}}, headers=headers["th"])
+    assert first.status_code == 200 and first.json()["version"] == 2
+    second = client.patch(url, json={"version": 1, "person": {"family_name": "Nguyen"}}, headers=headers["th2"])
+    assert second.status_code == 409 and "changed by someone else" in second.json()["detail"]
+    assert client.get(url, headers=headers["th"]).json()["person"]["family_name"] == "Tran Thi"
+
+
+def test_scoping_and_de_identification_over_http(client, headers):
+    cid = new_case(client, headers["th"])["id"]
+    r = client.get(f"{P}/cases/{cid}", headers=headers["vn"])
+    assert r.status_code == 404 and r.json() == {"detail": f"case {cid} not found"}
+    assert client.get(f"{P}/cases/{cid + 1}", headers=headers["vn"]).json() == {"detail": f"case {cid + 1} not found"}
+    assert client.get(f"{P}/cases", headers=headers["vn"]).json()["total"] == 0
+    body = client.get(f"{P}/cases/{cid}", headers=headers["analyst"]).text
+    assert "Mai" not in body and "C1234567" not in body and "1995-06-01" not in body
+    assert client.get(f"{P}/cases?q=mai", headers=headers["analyst"]).status_code == 403
+    assert client.get(f"{P}/cases?q=mai", headers=headers["th"]).json()["items"][0]["id"] == cid
+    assert client.get(f"{P}/cases", headers=headers["public"]).status_code == 403
+    assert client.get(f"{P}/cases").status_code == 401
+
+
+def test_validation_errors_are_422_with_detail(client, headers):
+    th = headers["th"]
+    r = client.post(f"{P}/cases", json={"person": {}}, headers=th)
+    assert r.status_code == 422 and isinstance(r.json()["detail"], list)
+    r = client.post(f"{P}/cases", json={"person": {"sex": "robot"}, **CASE}, headers=th)
+    assert r.status_code == 422 and "sex" in r.json()["detail"]
+    cid = new_case(client, th)["id"]
+    r = client.post(f"{P}/cases/{cid}/screening", json={**SCREEN, "means": ["magic"]}, headers=th)
+    assert r.status_code == 422 and "magic" in r.json()["detail"]
+    assert client.get(f"{P}/cases/0", headers=th).status_code == 422
+    assert client.get(f"{P}/cases/99999999999999", headers=th).status_code == 422
+
+
+def test_cookie_session_needs_csrf_for_changes(client, engine, actors):
+    from sqlalchemy import select as sel
+
+    from ctdata.cases import users
+    from ctdata.store.models import User
+
+    with transaction(engine) as s:
+        new = users.start_session(s, s.execute(sel(User).where(User.username == "th")).scalar_one())
+    c = TestClient(client.app, cookies={COOKIE: new.token})
+    assert c.get(f"{P}/cases").status_code == 200
+    body = {"person": PERSON, **CASE}
+    assert c.post(f"{P}/cases", json=body).status_code == 403
+    assert c.post(f"{P}/cases", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert c.post(f"{P}/cases", json=body, headers={"X-CSRF-Token": new.csrf_token}).status_code == 201
+
+
+def test_openapi_docs_and_health_are_public(client):
+    spec = client.get(f"{P}/openapi.json").json()
+    assert spec["paths"][f"{P}/cases"]["post"]["requestBody"]
+    assert "example" in str(spec["components"]["schemas"]["CaseCreate"])
+    assert client.get(f"{P}/docs").status_code == 200
+    assert client.get(f"{P}/health").json()["status"] == "ok"
+
+
+def test_audit_chain_verifies_after_api_work(client, headers, engine):
+    cid = new_case(client, headers["th"])["id"]
+    client.get(f"{P}/cases/{cid}", headers=headers["th"])
+    client.get(f"{P}/cases/{cid}", headers=headers["vn"])
+    with transaction(engine) as s:
+        assert audit.verify(s).ok
+
+
+@pytest.mark.parametrize("path", [f"{P}/cases/1/erase", f"{P}/users"])
+def test_caseworker_cannot_reach_admin_routes(client, headers, path):
+    r = client.post(path, json={"reason": "x"}, headers=headers["th"])
+    assert r.status_code == 403 and r.json()["detail"].startswith("role 'caseworker'")
