@@ -324,6 +324,7 @@ def test_transfer_needs_consent_then_origin_office_accepts(app, engine, actors) 
         },
     )
     assert r.status_code == 200 and "Pending" in r.text
+    assert "transfer-waiting" in r.text and "Send transfer request" not in r.text
     vn, vn_csrf = signed_in(app, engine, "vn")
     inbox = vn.get("/transfers/inbox")
     tid = re.search(r'action="/transfers/(\d+)/accept"', inbox.text)[1]
@@ -450,3 +451,11 @@ def service_actor(engine):  # type: ignore[no-untyped-def]
 
     with transaction(engine) as s:
         return Actor.of(s.execute(select(User).where(User.username == "th")).scalar_one())
+
+
+def test_navigation_keeps_a_slot_for_linkage_review(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    dm, _ = signed_in(app, engine, "dm")
+    text = dm.get("/cases").text
+    assert "Linkage review" in text and "New screening" not in text
+    th, _ = signed_in(app, engine, "th")
+    assert "Linkage review" not in th.get("/cases").text

@@ -367,6 +367,7 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
             "status_kind": TRANSFER_KIND.get(t["status"], "info"),
             "reason": t.get("reason") if identifying else None,
             "decision_text": _decision_text(t, identifying),
+            "pending": t["status"] == "pending",
         }
         for t in c.get("transfers") or []
     ]
