@@ -49,7 +49,7 @@ def portal_rows(n: int, seed: int = 0) -> pd.DataFrame:
         cit.append(o)
         coe.append(d)
     age = rng.choice(["0-8", "9-17", "18-20", "21-23", "24-26", "30-38", "48+", None], n).astype(object)
-    sex = rng.choice(["female", "male", "transgender", None], n, p=[0.6, 0.36, 0.01, 0.03]).astype(object)
+    sex = rng.choice(["female", "male", "transgender_nonconforming", None], n, p=[0.6, 0.36, 0.01, 0.03]).astype(object)
     types = np.where(sex == "female", rng.choice(TYPES, n, p=[0.6, 0.3, 0.05, 0.05]), rng.choice(TYPES[:3], n))
     return pd.DataFrame(
         {

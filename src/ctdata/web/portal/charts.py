@@ -19,12 +19,30 @@ WORLD = "/static/vendor/countries-110m.json"
 CENTROIDS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "country_centroids.json"
 #: Colours with at least 4.5:1 contrast on white, distinguishable with common colour-vision deficiencies.
 PALETTE = ["#0b4f8a", "#b23a0e", "#6a3d9a", "#1f6e43", "#4a5561", "#8a5a00"]
+#: The same colour for a sex in every chart.
+SEX_COLOURS = {
+    "female": "#0b4f8a",
+    "male": "#b23a0e",
+    "transgender_nonconforming": "#6a3d9a",
+    "*": "#1f6e43",
+    "unknown": "#4a5561",
+    "Unknown": "#4a5561",
+}
 ORIGIN_COLOUR = "#0b4f8a"
 DESTINATION_COLOUR = "#b23a0e"
 CONFIG: dict[str, Any] = {
     "font": "system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, sans-serif",
     "axis": {"labelFontSize": 12, "titleFontSize": 13, "labelColor": "#1b1f24", "titleColor": "#1b1f24"},
-    "legend": {"labelFontSize": 12, "titleFontSize": 13, "labelColor": "#1b1f24", "titleColor": "#1b1f24"},
+    "legend": {
+        "labelFontSize": 12,
+        "titleFontSize": 13,
+        "labelColor": "#1b1f24",
+        "titleColor": "#1b1f24",
+        "orient": "top",
+        "direction": "horizontal",
+        "columns": 2,
+        "labelLimit": 220,
+    },
     "view": {"stroke": None},
     "background": "#ffffff",
 }
@@ -39,19 +57,21 @@ def bar_chart(table: Table, *, vertical: bool = False) -> dict[str, Any]:
     num = {"field": "n", "type": "quantitative", "title": "Records", "stack": "zero" if stacked else None}
     enc: dict[str, Any] = {"x": cat, "y": num} if vertical else {"y": cat, "x": num}
     if vertical:
-        enc["x"] = {**cat, "axis": {"labelAngle": -40}}
+        enc["x"] = {**cat, "axis": {"labelAngle": -90 if len(order) > 6 else -40}}
     enc["tooltip"] = [
         {"field": "row", "title": table.row_title},
         *([{"field": "col", "title": "Sex"}] if stacked else []),
         {"field": "n", "title": "Records", "format": ","},
     ]
     if stacked:
+        spare = iter(PALETTE[::-1])
+        colours = [SEX_COLOURS.get(code) or next(spare, "#4a5561") for code, _ in table.cols]
         enc["color"] = {
             "field": "col",
             "type": "nominal",
             "title": "Sex",
             "sort": [lab for _, lab in table.cols],
-            "scale": {"range": PALETTE},
+            "scale": {"domain": [lab for _, lab in table.cols], "range": colours},
         }
     hidden = table.suppressed_count()
     desc = f"{table.title}. Bar chart of {len(values)} published values"
@@ -116,8 +136,8 @@ def corridor_map(flows: list[Flow], k: int) -> tuple[dict[str, Any], list[Flow]]
     spec = {
         "description": desc,
         "width": "container",
-        "height": 460,
-        "autosize": {"type": "fit-x", "contains": "padding"},
+        "height": "container",
+        "autosize": {"type": "fit", "contains": "padding"},
         "projection": {"type": "equalEarth"},
         "layer": [
             {
@@ -137,6 +157,7 @@ def corridor_map(flows: list[Flow], k: int) -> tuple[dict[str, Any], list[Flow]]
                         "type": "quantitative",
                         "title": "Records in the corridor",
                         "scale": {"range": [1.5, 9]},
+                        "legend": None,
                     },
                     "tooltip": [
                         {"field": "corridor", "title": "Corridor"},
@@ -156,6 +177,7 @@ def corridor_map(flows: list[Flow], k: int) -> tuple[dict[str, Any], list[Flow]]
                         "type": "nominal",
                         "title": "Country",
                         "scale": {"domain": roles, "range": [ORIGIN_COLOUR, DESTINATION_COLOUR]},
+                        "legend": None,
                     },
                     "tooltip": [
                         {"field": "name", "title": "Country"},

@@ -72,7 +72,7 @@ def label(dim: str, value: str) -> str:
     if value == UNKNOWN:
         return "Unknown"
     if dim == "sex":
-        return vocab.SEX.label(value)
+        return "Transgender / non-conforming" if value == "transgender_nonconforming" else vocab.SEX.label(value)
     if dim in ("citizenship", "coe"):
         return countries.name(value) if len(value) == 2 else f"{value} (region)"
     if dim == "child":

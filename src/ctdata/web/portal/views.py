@@ -146,9 +146,18 @@ def _home(pub: PublishedReleases, q: dict[str, str]) -> bytes:
             "children": _row_total(tables.get("child_sex"), "child"),
             "corridors": len(cor.flows),
             "top_corridor": cor.flows[0] if cor.flows else None,
-            "years": [lab for _, lab in data.options["year"]],
+            "years": _year_range([v for v, _ in data.options["year"]]),
         }
     return render_html("portal/home.html", ctx)
+
+
+def _year_range(values: list[str]) -> str:
+    """'2016 – 2021' from the released years (exact years when there are any, else periods)."""
+    exact = sorted(v for v in values if v.isdigit())
+    if exact:
+        return exact[0] if exact[0] == exact[-1] else f"{exact[0]} – {exact[-1]}"
+    periods = sorted(v for v in values if v[:4].isdigit())
+    return f"{periods[0][:4]} – {periods[-1][-4:]}" if periods else ""
 
 
 def _row_total(table: Any, code: str) -> Any:
