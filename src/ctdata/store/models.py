@@ -367,3 +367,88 @@ class Project(Base):
     donor: Mapped[str | None] = mapped_column(String(200))
     amount: Mapped[float] = mapped_column(Float, default=0.0)
     year: Mapped[int] = mapped_column(Integer)
+
+
+# --- record linkage (person clusters, review queue, labels) ------------------------------------------
+
+
+class LinkRun(Base):
+    """One run of `ctdata link`: its settings and trained model, so the run can be explained and repeated."""
+
+    __tablename__ = "link_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="link")  # link | recluster
+    actor: Mapped[str] = mapped_column(String(80))
+    backend: Mapped[str] = mapped_column(String(20), default="duckdb")
+    threshold: Mapped[float] = mapped_column(Float)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    features_used: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    individuals: Mapped[int] = mapped_column(Integer, default=0)
+    pairs: Mapped[int] = mapped_column(Integer, default=0)
+    uncertain: Mapped[int] = mapped_column(Integer, default=0)
+    digest: Mapped[str | None] = mapped_column(String(64))
+    seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class IndividualLink(Base):
+    """The person cluster of a case record: record -> individual_id (pseudonymous, stable across runs)."""
+
+    __tablename__ = "individual_links"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_records.id"), primary_key=True)
+    record_key: Mapped[str] = mapped_column(String(32), unique=True)
+    individual_id: Mapped[str] = mapped_column(String(24), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"), index=True)
+
+
+class LinkScore(Base):
+    """A scored candidate pair of the latest run (pseudonyms and scores only): re-clustering reads these."""
+
+    __tablename__ = "link_scores"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"), index=True)
+    record_key_l: Mapped[str] = mapped_column(String(32))
+    record_key_r: Mapped[str] = mapped_column(String(32))
+    match_weight: Mapped[float] = mapped_column(Float)
+    match_probability: Mapped[float] = mapped_column(Float)
+
+
+class LinkReviewPair(Base):
+    """A pair in the uncertain band, waiting for (or given) a data manager's decision. No identifiers."""
+
+    __tablename__ = "link_review_pairs"
+    __table_args__ = (UniqueConstraint("record_key_l", "record_key_r", name="uq_link_review_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_key_l: Mapped[str] = mapped_column(String(32))
+    record_key_r: Mapped[str] = mapped_column(String(32))
+    case_id_l: Mapped[int] = mapped_column(ForeignKey("case_records.id"), index=True)
+    case_id_r: Mapped[int] = mapped_column(ForeignKey("case_records.id"), index=True)
+    match_weight: Mapped[float] = mapped_column(Float)
+    match_probability: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | decided | dropped
+    decision: Mapped[str | None] = mapped_column(String(20))
+    run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class LinkLabel(Base):
+    """A reviewer's decision on a pair of records; the latest per pair overrides the model."""
+
+    __tablename__ = "link_labels"
+    __table_args__ = (Index("ix_link_label_pair", "record_key_l", "record_key_r"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_key_l: Mapped[str] = mapped_column(String(32))
+    record_key_r: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(20))  # match | not_match | unsure
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("link_review_pairs.id"))
