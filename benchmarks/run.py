@@ -37,7 +37,7 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     names = args.only or sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
     rows: list[dict] = []
-    console = Console()
+    console = Console(width=220)
     for name in names:
         t0 = time.time()
         console.print(f"[bold]running {name}[/bold] ...")
