@@ -22,6 +22,7 @@ from ctdata.analytics.filters import Filters
 from ctdata.analytics.tabulate import has_table, linked
 from ctdata.errors import CtdataError
 from ctdata.report import charts, sections
+from ctdata.report import section_prevalence as _section_prevalence  # noqa: F401 - registers itself
 from ctdata.report.export import write_tables
 from ctdata.report.model import ReportContext, Section, registered_sections
 from ctdata.warehouse.query import connect
