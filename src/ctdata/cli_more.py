@@ -20,9 +20,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 def register(app: typer.Typer) -> None:
     """Attach the optional verbs to the main app."""
     from ctdata import cli as core
+    from ctdata.cli_link import link_app
     from ctdata.cli_publish import publish_app
 
     app.add_typer(publish_app, name="publish")
+    app.add_typer(link_app, name="link")
     report_app = next(g.typer_instance for g in app.registered_groups if g.name == "report")
     user_app = next(g.typer_instance for g in app.registered_groups if g.name == "user")
 

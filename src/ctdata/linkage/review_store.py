@@ -1,0 +1,281 @@
+"""The review queue in the store: list uncertain pairs, show one side by side, decide it, explain it.
+
+A decision is kept as a label (who, when, why), audited, and applied at once by
+re-clustering from the last run's scores, so the data manager sees its effect.
+Who sees what: data managers of an agency see only pairs whose two records are
+both within their agency's cases (as on the case pages); caseworkers and
+analysts never reach the queue (the web routes and CLI are for data managers).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ctdata.cases.access import Actor, access_level
+from ctdata.errors import NotFound, PermissionDenied, ValidationError
+from ctdata.linkage import explain
+from ctdata.linkage.review import DECISIONS, make_label
+from ctdata.linkage.store_io import last_run, read_records
+from ctdata.store import audit, db
+from ctdata.store.crypto import keyring
+from ctdata.store.models import CaseRecord, IndividualLink, LinkLabel, LinkReviewPair, Person, utcnow
+
+REVIEWERS = ("admin", "data_manager")
+
+
+def _check_role(actor: Actor | None) -> None:
+    if actor is not None and actor.role not in REVIEWERS:
+        raise PermissionDenied(f"role {actor.role!r} may not review linkage")
+
+
+def _visible(session: Session, actor: Actor | None, cases: list[CaseRecord]) -> bool:
+    if actor is None or actor.role == "admin" or (actor.role == "data_manager" and actor.agency is None):
+        return True
+    return all(access_level(session, actor, c) is not None for c in cases)
+
+
+def _pair_dict(p: LinkReviewPair) -> dict[str, Any]:
+    return {
+        "pair_id": p.id,
+        "case_id_l": p.case_id_l,
+        "case_id_r": p.case_id_r,
+        "record_key_l": p.record_key_l,
+        "record_key_r": p.record_key_r,
+        "match_probability": round(float(p.match_probability), 4),
+        "match_weight": round(float(p.match_weight), 3),
+        "status": p.status,
+        "decision": p.decision,
+    }
+
+
+def list_pairs(
+    session: Session, actor: Actor | None = None, status: str = "open", limit: int = 200, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Pairs of the queue, most uncertain first (probability closest to 0.5), visible to the actor."""
+    _check_role(actor)
+    q = select(LinkReviewPair)
+    if status != "all":
+        q = q.where(LinkReviewPair.status == status)
+    q = q.order_by(func.abs(LinkReviewPair.match_probability - 0.5), LinkReviewPair.id)
+    rows = list(session.execute(q).scalars())
+    if actor is not None and not _visible(session, actor, []):
+        ids = {i for p in rows for i in (p.case_id_l, p.case_id_r)}
+        cases = {c.id: c for c in session.execute(select(CaseRecord).where(CaseRecord.id.in_(ids))).scalars()}
+        rows = [p for p in rows if _visible(session, actor, [cases[p.case_id_l], cases[p.case_id_r]])]
+    return [_pair_dict(p) for p in rows[offset : offset + limit]]
+
+
+def count_open(session: Session) -> int:
+    return int(session.execute(select(func.count()).where(LinkReviewPair.status == "open")).scalar() or 0)
+
+
+def _get_pair(session: Session, actor: Actor | None, pair_id: int) -> tuple[LinkReviewPair, CaseRecord, CaseRecord]:
+    _check_role(actor)
+    p = session.get(LinkReviewPair, pair_id)
+    if p is None:
+        raise NotFound(f"review pair {pair_id} not found")
+    cl, cr = session.get(CaseRecord, p.case_id_l), session.get(CaseRecord, p.case_id_r)
+    if cl is None or cr is None or not _visible(session, actor, [cl, cr]):
+        raise NotFound(f"review pair {pair_id} not found")
+    return p, cl, cr
+
+
+def _record(session: Session, case: CaseRecord, identifying: bool) -> dict[str, Any]:
+    person: Person = case.person
+    keys = keyring()
+    erased = person.erased_at is not None
+
+    def dec(blob: bytes | None, ctx: str) -> str | None:
+        if not identifying or erased or blob is None:
+            return None
+        return keys.decrypt(blob, ctx)
+
+    ind = session.get(IndividualLink, case.id)
+    return {
+        "case_id": case.id,
+        "source_record_id": case.source_record_id,
+        "agency": case.agency,
+        "office_country": case.office_country,
+        "current_office_country": case.current_office_country,
+        "registration_date": case.registration_date,
+        "status": case.status,
+        "given_name": dec(person.given_name_enc, "given_name"),
+        "family_name": dec(person.family_name_enc, "family_name"),
+        "date_of_birth": dec(person.date_of_birth_enc, "date_of_birth"),
+        "has_document": person.id_document_enc is not None and not erased,
+        "sex": person.sex,
+        "citizenship": list(person.citizenship or []),
+        "age_at_registration": case.age_at_registration,
+        "age_band": case.age_band,
+        "referral_from_office": case.referral_from_office,
+        "erased": erased,
+        "individual_id": ind.individual_id if ind else None,
+    }
+
+
+def pair_detail(session: Session, actor: Actor | None, pair_id: int) -> dict[str, Any]:
+    """Both records of a pair side by side (names and birth dates decrypted for reviewers); audited."""
+    p, cl, cr = _get_pair(session, actor, pair_id)
+    identifying = actor is None or actor.identifying
+    labels = session.execute(
+        select(LinkLabel)
+        .where(LinkLabel.record_key_l == p.record_key_l, LinkLabel.record_key_r == p.record_key_r)
+        .order_by(LinkLabel.id.desc())
+    ).scalars()
+    out = {
+        **_pair_dict(p),
+        "left": _record(session, cl, identifying),
+        "right": _record(session, cr, identifying),
+        "labels": [
+            {"decision": lb.decision, "reason": lb.reason, "by": lb.decided_by, "at": lb.decided_at} for lb in labels
+        ],
+    }
+    out["same_individual"] = out["left"]["individual_id"] is not None and (
+        out["left"]["individual_id"] == out["right"]["individual_id"]
+    )
+    audit.record(
+        session,
+        actor=actor.username if actor else "cli",
+        action="link_review_read",
+        entity="link_pair",
+        entity_id=p.id,
+        details={"cases": [cl.id, cr.id]},
+    )
+    return out
+
+
+def decide(session: Session, actor: Actor | None, pair_id: int, decision: str, reason: str | None, by: str) -> None:
+    """Record a decision as a label (audited); the caller re-clusters after the commit."""
+    if decision not in DECISIONS:
+        raise ValidationError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("give a reason for the decision (what in the two records decided it)")
+    p, _, _ = _get_pair(session, actor, pair_id)
+    lab = make_label(p.record_key_l, p.record_key_r, decision, by, reason)
+    session.add(
+        LinkLabel(
+            record_key_l=lab["record_key_l"],
+            record_key_r=lab["record_key_r"],
+            decision=decision,
+            reason=reason,
+            decided_by=by,
+            decided_at=utcnow(),
+            pair_id=p.id,
+        )
+    )
+    previous = p.decision
+    p.status, p.decision = "decided", decision
+    audit.record(
+        session,
+        actor=actor.username if actor else by,
+        action="link_review_decide",
+        entity="link_pair",
+        entity_id=p.id,
+        reason=reason,
+        details={
+            "decision": decision,
+            "previous": previous,
+            "by": by,
+            "match_probability": round(float(p.match_probability), 4),
+            "cases": [p.case_id_l, p.case_id_r],
+        },
+    )
+
+
+def decide_pair(
+    pair_id: int,
+    decision: str,
+    reason: str | None,
+    by: str,
+    actor: Actor | None = None,
+    recluster: bool = True,
+) -> dict[str, Any]:
+    """Decide a pair, then re-cluster so the decision changes the clusters; returns the pair's new state."""
+    from ctdata.linkage.pipeline import recluster_store
+
+    eng = db.upgrade()
+    with db.session_scope(eng) as session:
+        decide(session, actor, pair_id, decision, reason, by)
+    out: dict[str, Any] = {"pair_id": pair_id, "decision": decision}
+    if recluster and decision != "unsure":
+        out["recluster"] = recluster_store(actor=actor.username if actor else by)
+    with db.session_scope(eng) as session:
+        p = session.get(LinkReviewPair, pair_id)
+        assert p is not None
+        ids = [session.get(IndividualLink, c) for c in (p.case_id_l, p.case_id_r)]
+        out["individual_l"] = ids[0].individual_id if ids[0] else None
+        out["individual_r"] = ids[1].individual_id if ids[1] else None
+    out["same_individual"] = out["individual_l"] is not None and out["individual_l"] == out["individual_r"]
+    return out
+
+
+# --- why a pair scored as it did ------------------------------------------------------------------------
+
+
+@dataclass
+class _Explainer:
+    key: tuple[str, int]
+    backend: Any
+    splink: Any
+
+
+_cache: dict[str, _Explainer] = {}
+_lock = threading.Lock()
+
+
+def _explainer(url: str) -> _Explainer:
+    """The trained model of the last run on the current records (rebuilt when a new run exists)."""
+    from ctdata.errors import CtdataError
+    from ctdata.linkage.backends import make_backend
+    from ctdata.linkage.features import build_features
+
+    eng = db.upgrade()
+    with db.session_scope(eng) as session:
+        run = last_run(session)
+        if run is None:
+            raise CtdataError("no linkage yet: run `ctdata link` first")
+        key = (url, run.id)
+        hit = _cache.get(url)
+        if hit is not None and hit.key == key:
+            return hit
+        model = dict(run.model or {})
+        recs = read_records(session)
+    if not model:
+        raise CtdataError("the last linkage run has no trained model to explain with (too few records)")
+    feats = build_features(recs.features[recs.linkable].reset_index(drop=True))
+    from splink import Linker as SplinkLinker
+
+    backend = make_backend("duckdb", threads=1)
+    try:
+        sdf = backend.register(feats)
+        linker = SplinkLinker(sdf, model)
+    except Exception as exc:  # noqa: BLE001 - a changed store no longer fits the saved model
+        backend.close()
+        raise CtdataError(
+            f"the records changed since the last `ctdata link` ({exc.__class__.__name__}); run it again"
+        ) from None
+    old = _cache.pop(url, None)
+    if old is not None:
+        old.backend.close()
+    ex = _Explainer(key, backend, linker)
+    _cache[url] = ex
+    return ex
+
+
+def explain_pair(pair_id: int, actor: Actor | None = None) -> pd.DataFrame:
+    """Waterfall of match weights for a queued pair (see explain.waterfall)."""
+    eng = db.upgrade()
+    with db.session_scope(eng) as session:
+        p, _, _ = _get_pair(session, actor, pair_id)
+        left, right = p.record_key_l, p.record_key_r
+    url = eng.url.render_as_string(hide_password=True)
+    with _lock:
+        ex = _explainer(url)
+        return explain.waterfall(ex.splink, left, right)
