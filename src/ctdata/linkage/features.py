@@ -40,6 +40,7 @@ INPUT_COLUMNS = (
     "referral_from_office",
     "age_at_registration",  # optional, not identifying: approximate birth year where no date of birth
     "age_band",
+    "id_document_key",  # keyed hash of the normalised identity document number: exact match only
 )
 
 _PUNCT = re.compile(r"[^0-9a-z ]+")
@@ -417,6 +418,8 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
             out[col] = _map_unique(df[col], _country).to_numpy()
     if _present(df, "agency"):
         out["agency"] = _map_unique(df["agency"], _text).to_numpy()
+    if _present(df, "id_document_key"):
+        out["doc_key"] = _map_unique(df["id_document_key"], _key).to_numpy()
     if _present(df, "registration_date"):
         out["reg_days"] = pd.array(_map_unique(df["registration_date"], partial_date_days).tolist(), dtype="Int64")
     lo_hi = _birth_year_range(df)
@@ -468,6 +471,13 @@ def _text(v: object) -> str | None:
         return None
     s = str(v).strip()
     return s.upper() or None
+
+
+def _key(v: object) -> str | None:
+    """An opaque key compared for equality only (already hashed upstream; never normalised here)."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    return str(v).strip() or None
 
 
 def _sex(v: object) -> str | None:

@@ -198,6 +198,20 @@ def office_comparison(cols: set[str], d: str) -> dict:
     }
 
 
+def document_comparison() -> dict:
+    """Identity document key (a keyed hash: equality is all it can tell). Different keys are weak evidence
+    against, since offices note other documents or mistype a digit."""
+    return {
+        "output_column_name": "document",
+        "comparison_levels": [
+            _level("doc_key_l IS NULL OR doc_key_r IS NULL", "document unknown", null=True),
+            _level("doc_key_l = doc_key_r", "same identity document"),
+            _else(),
+        ],
+        "comparison_description": "identity document (keyed hash)",
+    }
+
+
 def registration_comparison() -> dict:
     return {
         "output_column_name": "registration",
@@ -228,6 +242,8 @@ def comparisons_for(cols: Iterable[str], dialect: str = "duckdb") -> list[dict]:
         out.append(office_comparison(cols, dialect))
     if "reg_days" in cols:
         out.append(registration_comparison())
+    if "doc_key" in cols:
+        out.append(document_comparison())
     return out
 
 
@@ -272,6 +288,8 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
         rules.append("l.name_skel = r.name_skel")
     if not names and "dob_full" in c:
         rules.append("l.dob_full = r.dob_full")
+    if "doc_key" in c:
+        rules.append("l.doc_key = r.doc_key")
     return rules
 
 
@@ -346,8 +364,12 @@ def train(linker: Any, cols: Iterable[str], settings: LinkageSettings) -> None:
             log.warning("prior estimate skipped: %s", exc)
     linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
     comps = comparisons_for(cols)
+    labelled = labelled_m(linker, cols, seed=settings.seed) if settings.self_labelled_m else {}
     trained: dict[tuple[str, int], list[tuple[str, float]]] = {}
-    for rule in settings.em_blocking_rules or default_em_rules(cols):
+    em_rules = settings.em_blocking_rules or default_em_rules(cols)
+    if labelled and all(c["output_column_name"] in labelled for c in comps):
+        em_rules = []  # every comparison has its m from near-certain pairs: EM would only blur them
+    for rule in em_rules:
         if not _rule_leaves_something_to_train(rule, comps):
             continue
         before = _m_counts(linker)
@@ -364,6 +386,7 @@ def train(linker: Any, cols: Iterable[str], settings: LinkageSettings) -> None:
                 if isinstance(rec["probability"], float):
                     trained.setdefault(key, []).append((rule, rec["probability"]))
     _choose_m(linker, trained)
+    _apply_m(linker, labelled)
     cap_dob_disagreement(linker, settings.dob_disagreement_m)
     if settings.namesake_u:
         namesake_u(linker, cols, seed=settings.seed)
@@ -462,21 +485,8 @@ def namesake_u(linker: Any, cols: Iterable[str], seed: int = 42, max_left: int =
     if not todo:
         return
     table = next(iter(linker._input_tables_dict.values())).physical_name
-    feats = [x for x in c if x != "record_key"]
-    sel = ", ".join([f"l.{x} AS {x}_l" for x in feats] + [f"r.{x} AS {x}_r" for x in feats])
-    cases = []
-    for name in todo:
-        whens = []
-        value = len(comps[name]["comparison_levels"]) - 2
-        for lvl in comps[name]["comparison_levels"]:
-            if lvl.get("is_null_level"):
-                whens.append(f"WHEN {lvl['sql_condition']} THEN -1")
-            elif lvl["sql_condition"] == "ELSE":
-                whens.append("ELSE 0")
-            else:
-                whens.append(f"WHEN {lvl['sql_condition']} THEN {value}")
-                value -= 1
-        cases.append(f"CASE {' '.join(whens)} END AS g_{name}")
+    sel = _pair_select(c)
+    cases = [_gamma_case(comps[name]) for name in todo]
     sql = f"""
         WITH l AS (SELECT * FROM {table} WHERE dob_full IS NOT NULL
                    ORDER BY hash(record_key || '{int(seed)}') LIMIT {int(max_left)}),
@@ -505,6 +515,110 @@ def namesake_u(linker: Any, cols: Iterable[str], seed: int = 42, max_left: int =
                 continue
             # add-one smoothing keeps a level never seen among namesakes from getting u = 0
             lvl.u_probability = (counts.get(lvl.comparison_vector_value, 0) + 1) / (len(g) + len(counts) + 1)
+
+
+def _pair_select(cols: Iterable[str]) -> str:
+    feats = [x for x in cols if x != "record_key"]
+    return ", ".join([f"l.{x} AS {x}_l" for x in feats] + [f"r.{x} AS {x}_r" for x in feats])
+
+
+def _gamma_case(comp: dict) -> str:
+    """SQL giving Splink's comparison vector value of one comparison (-1 null, then n-1 .. 0)."""
+    whens = []
+    value = len(comp["comparison_levels"]) - 2
+    for lvl in comp["comparison_levels"]:
+        if lvl.get("is_null_level"):
+            whens.append(f"WHEN {lvl['sql_condition']} THEN -1")
+        elif lvl["sql_condition"] == "ELSE":
+            whens.append("ELSE 0")
+        else:
+            whens.append(f"WHEN {lvl['sql_condition']} THEN {value}")
+            value -= 1
+    return f"CASE {' '.join(whens)} END AS g_{comp['output_column_name']}"
+
+
+def labelled_rules(cols: Iterable[str]) -> dict[str, str]:
+    """Near-certain matches, each chosen without looking at some comparisons (which it can then train).
+
+    'document': the same identity document key; it says nothing about names, dates or offices, so
+    its pairs show how one person's records differ in those. 'name_dob': the same name variants and
+    the same full date of birth (almost never two people at these sizes); it trains everything but
+    the name and the date itself, and is the only sure set that can train the document comparison.
+    """
+    c = set(cols)
+    out = {}
+    if "doc_key" in c:
+        out["document"] = "l.doc_key = r.doc_key"
+    if {"name_var", "dob_full"} <= c:
+        out["name_dob"] = "l.name_var = r.name_var AND l.dob_full = r.dob_full"
+    return out
+
+
+#: Which comparisons each sure set may train (a set never trains what it was selected on).
+_LABEL_USES = {
+    "document": ("name", "dob", "age", "sex", "citizenship", "office", "registration"),
+    "name_dob": ("sex", "citizenship", "office", "registration", "document"),
+}
+
+
+def labelled_m(
+    linker: Any, cols: Iterable[str], seed: int = 42, max_pairs: int = 300_000, min_pairs: int = 200
+) -> dict[str, dict[int, float]]:
+    """m probabilities counted on self-labelled, near-certain matching pairs (see labelled_rules).
+
+    EM on blocks of namesakes learns that matches look like namesakes and grows over-cautious as
+    data grows (the namesakes multiply, the matches do not). Counting the levels among pairs that
+    are one person beyond reasonable doubt needs no such guess. Returns comparison name ->
+    {comparison vector value: m}; comparisons with fewer than `min_pairs` non-null pairs are left out.
+    """
+    c = [x for x in cols if x != "record_key"]
+    rules = labelled_rules(c)
+    if not rules:
+        return {}
+    comps = {cmp["output_column_name"]: cmp for cmp in comparisons_for(c)}
+    table = next(iter(linker._input_tables_dict.values())).physical_name
+    counts: dict[str, pd.Series] = {}
+    for label, rule in rules.items():
+        todo = [n for n in _LABEL_USES[label] if n in comps]
+        if not todo:
+            continue
+        cond = rule.replace("l.", "l_.").replace("r.", "r_.")
+        sql = f"""
+            WITH pairs AS (
+                SELECT {_pair_select(c).replace("l.", "l_.").replace("r.", "r_.")}
+                FROM {table} l_ JOIN {table} r_ ON {cond} AND l_.record_key < r_.record_key
+                ORDER BY hash(l_.record_key || r_.record_key || '{int(seed)}') LIMIT {int(max_pairs)})
+            SELECT {", ".join(_gamma_case(comps[n]) for n in todo)} FROM pairs
+        """
+        try:
+            df = linker.misc.query_sql(sql, output_type="pandas")
+        except Exception as exc:  # noqa: BLE001 - fall back to EM for these comparisons
+            log.warning("self-labelled m (%s) skipped: %s", label, exc)
+            continue
+        for n in todo:
+            g = df[f"g_{n}"]
+            vc = g[g >= 0].value_counts()
+            counts[n] = vc if n not in counts else counts[n].add(vc, fill_value=0)
+    out: dict[str, dict[int, float]] = {}
+    for n, vc in counts.items():
+        total = float(vc.sum())
+        if total < min_pairs:
+            continue
+        levels = len(comps[n]["comparison_levels"]) - 1
+        # add-half smoothing: a level never seen among sure matches is rare, not impossible
+        out[n] = {v: (float(vc.get(v, 0)) + 0.5) / (total + 0.5 * levels) for v in range(levels)}
+    log.info("self-labelled m for %s", ", ".join(sorted(out)))
+    return out
+
+
+def _apply_m(linker: Any, labelled: dict[str, dict[int, float]]) -> None:
+    for comp in linker._settings_obj.comparisons:
+        ms = labelled.get(comp.output_column_name)
+        if not ms:
+            continue
+        for lvl in comp.comparison_levels:
+            if not lvl.is_null_level:
+                lvl.m_probability = ms[lvl.comparison_vector_value]
 
 
 def _default_missing_m(linker: Any) -> None:

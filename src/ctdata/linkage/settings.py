@@ -41,6 +41,7 @@ class LinkageSettings:
     prior_recall: float = 0.7
     candidate_floor: float = 0.05
     constrained: bool = True
+    self_labelled_m: bool = True
     id_key: str = "ctdata-individual"
 
     def __post_init__(self) -> None:

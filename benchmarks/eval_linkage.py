@@ -1,0 +1,145 @@
+"""Linkage quality on simulated data: pairwise and cluster F1, error in individuals, time, memory.
+
+    .venv/bin/python benchmarks/eval_linkage.py --records 100000 --seeds 4 5
+    .venv/bin/python benchmarks/eval_linkage.py --records 20000 --seeds 1 --settings my.json
+
+Each (size, seed) is simulated once into --cache (default /tmp/ctdata-linkage-eval) and linked in
+a fresh process so that its peak memory (max RSS) is its own. The features table is what the
+pipeline hands to `link_frame`: the restricted person fields plus `age_at_registration`, `age_band`
+and `id_document_key` (a keyed hash of the upper-cased, alphanumeric-only document number).
+Seeds 1-3 are for tuning; 4 and 5 (and 11 in bench_linkage) are held out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+FEATURE_COLUMNS = [
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "citizenship",
+    "office_country",
+    "agency",
+    "registration_date",
+    "referral_from_office",
+    "age_at_registration",
+    "age_band",
+]
+
+_ALNUM = re.compile(r"[^0-9A-Z]")
+
+
+def document_key(value: object, key: bytes = b"ctdata-eval") -> str | None:
+    """Keyed hash of a normalised identity document number (exact-match evidence only)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    s = _ALNUM.sub("", str(value).upper())
+    if not s:
+        return None
+    return hashlib.sha256(key + b"\x1f" + s.encode()).hexdigest()[:32]
+
+
+def features_from_records(records: pd.DataFrame) -> pd.DataFrame:
+    """Exchange-template records -> the features table the pipeline passes to link_frame."""
+    out = records[[c for c in FEATURE_COLUMNS if c in records.columns]].copy()
+    out.insert(0, "record_key", records["record_id"].astype(str))
+    if "id_document_number" in records.columns:
+        docs = records["id_document_number"]
+        uniq = {v: document_key(v) for v in pd.unique(docs)}
+        out["id_document_key"] = docs.map(uniq)
+    return out
+
+
+def ensure_data(records: int, seed: int, cache: Path) -> Path:
+    out = cache / f"n{records}_s{seed}"
+    if not (out / "truth.csv").exists():
+        from ctdata.simulate.generator import simulate
+
+        simulate(records=records, seed=seed, out=out, progress=False)
+    return out
+
+
+CHILD = """
+import json, resource, sys, time
+import pandas as pd
+sys.path.insert(0, {bench!r})
+from eval_linkage import features_from_records
+from ctdata.linkage.engine import link_frame
+from ctdata.linkage.evaluate import score_clusters
+from ctdata.linkage.settings import LinkageSettings
+rec = pd.read_csv({data!r} + "/records.csv", dtype=str, keep_default_na=False, na_values=[""])
+truth = pd.read_csv({data!r} + "/truth.csv", dtype=str).rename(columns={{"record_id": "record_key"}})
+settings = LinkageSettings.from_dict(json.loads({settings!r}))
+t = time.perf_counter()
+feats = features_from_records(rec)
+res = link_frame(feats, settings, threads={threads}, keep_model=False)
+dt = time.perf_counter() - t
+s = score_clusters(res.clusters, truth)
+out = {{"seconds": round(dt, 1), "pairs": len(res.pairs), **{{k: round(v, 1) for k, v in res.timings.items()}},
+       **s.as_dict(), "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}
+if {dump!r}:
+    res.clusters.to_parquet({dump!r} + "/clusters.parquet")
+    res.pairs.to_parquet({dump!r} + "/pairs.parquet")
+print("@@" + json.dumps(out))
+"""
+
+
+def evaluate(
+    records: int, seed: int, *, cache: Path, settings: dict | None = None, threads: int = 2, dump: str = ""
+) -> dict:
+    """Link one simulated data set in a child process; returns timings, scores and peak memory."""
+    data = ensure_data(records, seed, cache)
+    code = CHILD.format(
+        bench=str(Path(__file__).resolve().parent),
+        data=str(data),
+        settings=json.dumps(settings or {}),
+        threads=threads,
+        dump=dump,
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "CTDATA_PROGRESS": "0"}
+    )
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr.strip()[-2000:])
+    line = [x for x in r.stdout.splitlines() if x.startswith("@@")][-1]
+    return {"records": records, "seed": seed, **json.loads(line[2:])}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[4, 5])
+    ap.add_argument("--settings", type=Path, help="linkage settings JSON (defaults otherwise)")
+    ap.add_argument("--set", nargs="*", default=[], help="overrides, e.g. threshold=0.5")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/ctdata-linkage-eval"))
+    ap.add_argument("--dump", default="", help="directory to write clusters and pairs (one seed)")
+    a = ap.parse_args(argv)
+    settings = json.loads(a.settings.read_text()) if a.settings else {}
+    for kv in a.set:
+        k, _, v = kv.partition("=")
+        settings[k] = json.loads(v)
+    for seed in a.seeds:
+        r = evaluate(a.records, seed, cache=a.cache, settings=settings, threads=a.threads, dump=a.dump)
+        print(json.dumps(r), flush=True)
+        print(
+            f"n={r['records']:,} seed={seed}: pairwise P {r['pair_precision']:.4f} R {r['pair_recall']:.4f} "
+            f"F1 {r['pair_f1']:.4f} | cluster F1 {r['cluster_f1']:.4f} | individuals "
+            f"{r['individuals_error']:+.2%} | {r['seconds']:.0f} s, {r['rss_mb']:,} MB",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
