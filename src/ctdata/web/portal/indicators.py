@@ -3,9 +3,9 @@
 A release's ``records.parquet`` is loaded once per release digest into an
 in-memory DuckDB table, with the dimensions the dashboards use normalised to
 display codes (missing -> ``Unknown``; generalised labels such as ``2015-2019``,
-``Western Africa`` or ``*`` kept as released). A request filters it in one
-grouped query (the "cube" of the filtered records), and every table is then
-summed from that small cube and passed through ``ctdata.publish.suppression``:
+``Western Africa`` or ``*`` kept as released). A request filters it and
+counts every table in one grouping-sets query (plus one for exploitation types),
+and every table is passed through ``ctdata.publish.suppression``:
 cells with 0 < count < k are hidden (primary), and where a table shows totals,
 further cells are hidden so that none can be worked out from the rest
 (complementary). Counts are of records, i.e. instances of assistance.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -29,7 +29,6 @@ from ctdata.web.portal.published import PublicRelease, _checked_path
 
 UNKNOWN = "Unknown"
 STAR = "*"
-DIMENSIONS = ("year", "sex", "age_band", "child", "citizenship", "coe", "region", "types")
 TOP_COUNTRIES = 10
 FILTER_NAMES = ("year", "region", "sex", "age", "type")
 _CHILD_BANDS = {"0-8", "9-17", "0-17", "minor"}
@@ -188,8 +187,12 @@ class ReleaseData:
                 ignored.append(name)
         return Filters(**kept), ignored
 
-    def cube(self, f: Filters) -> pd.DataFrame:
-        """Counts of the filtered records by every dimension (small: one row per distinct combination)."""
+    def cube(self, f: Filters) -> dict[str, pd.DataFrame]:
+        """Counts of the filtered records for every table, in one grouping-sets query (plus one for types).
+
+        Returns one small frame per entry of ``GROUPING_SETS`` (its columns and ``n``) and
+        ``types`` (exploitation type x sex, a record counted once per type it has).
+        """
         where, params = [], []
         for column, value in (("year", f.year), ("region", f.region), ("sex", f.sex)):
             if value:
@@ -204,15 +207,38 @@ class ReleaseData:
         if f.type:
             where.append("list_contains(string_split(types, ';'), ?)")
             params.append(f.type)
-        sql = f"SELECT {', '.join(DIMENSIONS)}, count(*) AS n FROM records"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" GROUP BY {', '.join(DIMENSIONS)}"
+        cond = (" WHERE " + " AND ".join(where)) if where else ""
+        dims = sorted({d for cols in GROUPING_SETS.values() for d in cols})
+        sets = ", ".join("(" + ", ".join(cols) + ")" for cols in GROUPING_SETS.values())
+        grouped = (
+            f"SELECT {', '.join(dims)}, GROUPING({', '.join(dims)}) AS g, count(*) AS n "
+            f"FROM records{cond} GROUP BY GROUPING SETS ({sets})"
+        )
+        types = (
+            f"SELECT t AS types, sex, count(*) AS n FROM (SELECT unnest(string_split(types, ';')) AS t, sex "
+            f"FROM records{cond}) GROUP BY t, sex"
+        )
         cur = self.con.cursor()
         try:
-            return cur.execute(sql, params).df()
+            res = cur.execute(grouped, params).df()
+            out = {"types": cur.execute(types, params).df()}
         finally:
             cur.close()
+        for name, cols in GROUPING_SETS.items():
+            # GROUPING(...) has a 1 bit for every column *not* grouped on, first column highest
+            mask = sum(1 << (len(dims) - 1 - i) for i, d in enumerate(dims) if d not in cols)
+            out[name] = res.loc[res["g"] == mask, [*cols, "n"]].reset_index(drop=True)
+        return out
+
+
+#: The groupings every dashboard view needs (one DuckDB query computes them all).
+GROUPING_SETS: dict[str, tuple[str, ...]] = {
+    "year_sex": ("year", "sex"),
+    "child_sex": ("child", "sex"),
+    "age_sex": ("age_band", "sex"),
+    "region_sex": ("region", "sex"),
+    "pairs": ("citizenship", "coe"),
+}
 
 
 def _options(norm: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
@@ -330,6 +356,22 @@ class Table:
         return data
 
 
+def _nothing_small(counts: pd.DataFrame, k: int) -> bool:
+    v = counts.to_numpy()
+    cells = np.concatenate([v.ravel(), v.sum(axis=0), v.sum(axis=1), [v.sum()]])
+    return not bool(((cells > 0) & (cells < k)).any())
+
+
+def _margins(counts: pd.DataFrame) -> pd.DataFrame:
+    v = counts.to_numpy(dtype=np.int64)
+    full = np.zeros((v.shape[0] + 1, v.shape[1] + 1), dtype=np.int64)
+    full[:-1, :-1] = v
+    full[:-1, -1] = v.sum(axis=1)
+    full[-1, :-1] = v.sum(axis=0)
+    full[-1, -1] = v.sum()
+    return pd.DataFrame(full, index=[*counts.index, TOTAL], columns=[*counts.columns, TOTAL])
+
+
 def _cells(values: pd.DataFrame, primary: pd.DataFrame, secondary: pd.DataFrame) -> list[list[Cell]]:
     v = values.to_numpy(dtype=object, na_value=None)
     p, s = primary.to_numpy(), secondary.to_numpy()
@@ -364,8 +406,13 @@ def suppressed_table(
     if counts.size == 0 or counts.to_numpy().sum() == 0:
         return Table(key, title, row_title, [], [], [], None, None, None, total_row_label, note)
     try:
-        st = suppress(counts, k=k)
-        values, primary, secondary = st.values, st.primary, st.secondary
+        if _nothing_small(counts, k):  # what suppress() returns when no cell or margin is below k
+            values = _margins(counts)
+            primary = pd.DataFrame(False, index=values.index, columns=values.columns)
+            secondary = primary
+        else:
+            st = suppress(counts, k=k)
+            values, primary, secondary = st.values, st.primary, st.secondary
     except ValidationError:  # too small to protect at all: hide everything
         full = counts.copy()
         full[TOTAL] = 0
@@ -393,13 +440,25 @@ def suppressed_table(
 
 
 def _pivot(cube: pd.DataFrame, row: str, col: str | None) -> pd.DataFrame:
+    """Counts by row (x col), rows and columns in display order; plain numpy on the small cube."""
+    r_codes, r_values = pd.factorize(cube[row], sort=False)
     if col is None:
-        t = cube.groupby(row)["n"].sum().to_frame("records")
+        c_codes, c_values = np.zeros(len(cube), dtype=np.int64), np.array(["records"], dtype=object)
     else:
-        t = cube.pivot_table(index=row, columns=col, values="n", aggfunc="sum", fill_value=0)
-        t = t[sorted(t.columns, key=lambda v: _sort_key(col, str(v)))]
-    t = t.loc[sorted(t.index, key=lambda v: _sort_key(row, str(v)))]
-    return t.astype(np.int64)
+        c_codes, c_values = pd.factorize(cube[col], sort=False)
+    grid = np.zeros((len(r_values), len(c_values)), dtype=np.int64)
+    np.add.at(grid, (r_codes, c_codes), cube["n"].to_numpy(dtype=np.int64))
+    r_order = sorted(range(len(r_values)), key=lambda i: _sort_key(row, str(r_values[i])))
+    c_order = (
+        list(range(len(c_values)))
+        if col is None
+        else sorted(range(len(c_values)), key=lambda j: _sort_key(col, str(c_values[j])))
+    )
+    return pd.DataFrame(
+        grid[np.ix_(r_order, c_order)],
+        index=[str(r_values[i]) for i in r_order],
+        columns=[str(c_values[j]) for j in c_order],
+    )
 
 
 def _top(cube: pd.DataFrame, dim: str, n: int = TOP_COUNTRIES) -> pd.DataFrame:
@@ -455,35 +514,66 @@ def _cell(n: int, k: int) -> Cell:
     return Cell(None, "below_k") if 0 < n < k else Cell(n)
 
 
-def _generalised(data: ReleaseData, cube: pd.DataFrame) -> list[str]:
+def _generalised(c: dict[str, pd.DataFrame]) -> list[str]:
     """Plain-words notes on how the shown values were generalised (only those that occur)."""
     notes = []
-    years = set(cube["year"])
+    years = set(c["year_sex"]["year"])
     if any("-" in y for y in years):
         notes.append("Some years are shown as periods (for example 2015-2019): the exact year was withheld.")
-    if any(len(v) > 2 and v not in (UNKNOWN, STAR) for v in set(cube["citizenship"]) | set(cube["coe"])):
+    countries_ = set(c["pairs"]["citizenship"]) | set(c["pairs"]["coe"])
+    if any(len(v) > 2 and v not in (UNKNOWN, STAR) for v in countries_):
         notes.append(
             "Some countries are shown as the region they belong to (for example 'Western Africa'): "
             "the country was withheld because too few records shared it."
         )
-    bands = set(cube["age_band"])
+    bands = set(c["age_sex"]["age_band"])
     if bands & {"minor", "adult", "0-17", "18-23", "24-29", "30-47"}:
         notes.append("Some ages are shown in wider bands or only as child/adult.")
-    if any(STAR in set(cube[d]) for d in ("year", "sex", "age_band", "citizenship", "coe")):
+    if STAR in years | set(c["year_sex"]["sex"]) | bands | countries_:
         notes.append("'Any (withheld)' means the value was removed entirely from those records to protect people.")
     return notes
 
 
+class _Memo:
+    """Computed figures per (release digest, cleaned filters): the dashboard, the API and the home page share them."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._data: OrderedDict[tuple[str, str, Filters], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, Filters], make: Any) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = make()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+
+_memo = _Memo()
+
+
 def indicators(data: ReleaseData, raw: dict[str, str | None]) -> Indicators:
     f, ignored = data.clean(raw)
-    cube = data.cube(f)
+    ind: Indicators = _memo.get((data.release.digest, "indicators", f), lambda: _indicators(data, f))
+    return replace(ind, ignored=ignored)
+
+
+def _indicators(data: ReleaseData, f: Filters) -> Indicators:
+    ignored: list[str] = []
+    c = data.cube(f)
     k = data.k
-    total = _cell(int(cube["n"].sum()), k)
+    total = _cell(int(c["year_sex"]["n"].sum()), k)
     tables: list[Table] = []
-    if len(cube):
+    if len(c["year_sex"]):
         tables.append(
             suppressed_table(
-                _pivot(cube, "year", "sex"),
+                _pivot(c["year_sex"], "year", "sex"),
                 k,
                 key="year_sex",
                 title="Records by year of registration and sex",
@@ -494,7 +584,7 @@ def indicators(data: ReleaseData, raw: dict[str, str | None]) -> Indicators:
         )
         tables.append(
             suppressed_table(
-                _pivot(cube, "child", "sex"),
+                _pivot(c["child_sex"], "child", "sex"),
                 k,
                 key="child_sex",
                 title="Records of children and adults, by sex",
@@ -503,10 +593,10 @@ def indicators(data: ReleaseData, raw: dict[str, str | None]) -> Indicators:
                 col_dim="sex",
             )
         )
-        if set(cube["age_band"]) - {UNKNOWN, STAR}:
+        if set(c["age_sex"]["age_band"]) - {UNKNOWN, STAR}:
             tables.append(
                 suppressed_table(
-                    _pivot(cube, "age_band", "sex"),
+                    _pivot(c["age_sex"], "age_band", "sex"),
                     k,
                     key="age_sex",
                     title="Records by age band and sex",
@@ -515,10 +605,9 @@ def indicators(data: ReleaseData, raw: dict[str, str | None]) -> Indicators:
                     col_dim="sex",
                 )
             )
-        types = cube.assign(types=cube["types"].str.split(";")).explode("types")
         tables.append(
             suppressed_table(
-                _pivot(types, "types", "sex"),
+                _pivot(c["types"], "types", "sex"),
                 k,
                 key="type_sex",
                 title="Records by type of exploitation and sex",
@@ -533,7 +622,7 @@ def indicators(data: ReleaseData, raw: dict[str, str | None]) -> Indicators:
         )
         tables.append(
             suppressed_table(
-                _pivot(cube, "region", "sex"),
+                _pivot(c["region_sex"], "region", "sex"),
                 k,
                 key="region_sex",
                 title="Records by region of exploitation (UN M49) and sex",
@@ -544,7 +633,7 @@ def indicators(data: ReleaseData, raw: dict[str, str | None]) -> Indicators:
         )
         tables.append(
             suppressed_table(
-                _top(cube, "citizenship"),
+                _top(c["pairs"], "citizenship"),
                 k,
                 key="citizenship",
                 title=f"Records by citizenship (the {TOP_COUNTRIES} most frequent)",
@@ -555,7 +644,7 @@ def indicators(data: ReleaseData, raw: dict[str, str | None]) -> Indicators:
         )
         tables.append(
             suppressed_table(
-                _top(cube, "coe"),
+                _top(c["pairs"], "coe"),
                 k,
                 key="country_of_exploitation",
                 title=f"Records by country of exploitation (the {TOP_COUNTRIES} most frequent)",
@@ -564,7 +653,7 @@ def indicators(data: ReleaseData, raw: dict[str, str | None]) -> Indicators:
                 col_dim=None,
             )
         )
-    return Indicators(data.release, k, f, ignored, total, tables, _generalised(data, cube) if len(cube) else [])
+    return Indicators(data.release, k, f, ignored, total, tables, _generalised(c) if len(c["year_sex"]) else [])
 
 
 # ------------------------------------------------------------------------------------------ corridors
@@ -610,11 +699,16 @@ class Corridors:
 def corridors(data: ReleaseData, raw: dict[str, str | None]) -> Corridors:
     """Cross-border flows citizenship -> country of exploitation, both country-level, with at least k records."""
     f, ignored = data.clean(raw)
-    cube = data.cube(f)
+    cor: Corridors = _memo.get((data.release.digest, "corridors", f), lambda: _corridors(data, f))
+    return replace(cor, ignored=ignored)
+
+
+def _corridors(data: ReleaseData, f: Filters) -> Corridors:
+    ignored: list[str] = []
+    pairs = data.cube(f)["pairs"]
     k = data.k
-    if len(cube) == 0:
+    if len(pairs) == 0:
         return Corridors(data.release, k, f, ignored, [])
-    pairs = cube.groupby(["citizenship", "coe"], as_index=False)["n"].sum()
     country = (pairs["citizenship"].str.len() == 2) & (pairs["coe"].str.len() == 2)
     cross = country & (pairs["citizenship"] != pairs["coe"])
     shown = pairs[cross & (pairs["n"] >= k)].sort_values(["n", "citizenship", "coe"], ascending=[False, True, True])

@@ -178,7 +178,8 @@ def _dashboard(pub: PublishedReleases, q: dict[str, str]) -> bytes:
     ind = indicators(data, q)
     figures = []
     for t in ind.tables:
-        spec = charts.bar_chart(t, vertical=t.key == "year_sex") if not t.empty else None
+        drawable = not t.empty and bool(t.published())
+        spec = charts.bar_chart(t, vertical=t.key == "year_sex") if drawable else None
         figures.append({"table": t, "spec": spec, "id": f"chart-{t.key}"})
     ctx |= {
         "release": release,
