@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from ctdata.config import settings as app_settings
 from ctdata.errors import CtdataError, FileFormatError
@@ -204,7 +204,7 @@ def _run_settings(run: LinkRun) -> LinkageSettings:
     return LinkageSettings.from_dict(dict(run.settings or {}))
 
 
-def recluster_store(actor: str = "cli", progress: bool = False) -> dict[str, Any]:
+def recluster_store(actor: str = "cli", progress: bool = False, eng: Engine | None = None) -> dict[str, Any]:
     """Cluster again from the last run's scores with the current labels (seconds, no retraining).
 
     This is what makes a reviewer's decision count at once: after 'not_match'
@@ -212,7 +212,7 @@ def recluster_store(actor: str = "cli", progress: bool = False) -> dict[str, Any
     Records imported since the last `ctdata link` stay on their own until the next run.
     """
     t0 = time.perf_counter()
-    eng = db.upgrade()
+    eng = eng or db.upgrade()
     with db.session_scope(eng) as session:
         run = last_run(session)
         if run is None:

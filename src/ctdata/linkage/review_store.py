@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, access_level
@@ -34,10 +34,12 @@ def _check_role(actor: Actor | None) -> None:
         raise PermissionDenied(f"role {actor.role!r} may not review linkage")
 
 
+def _sees_all(actor: Actor | None) -> bool:
+    return actor is None or actor.role == "admin" or (actor.role == "data_manager" and actor.agency is None)
+
+
 def _visible(session: Session, actor: Actor | None, cases: list[CaseRecord]) -> bool:
-    if actor is None or actor.role == "admin" or (actor.role == "data_manager" and actor.agency is None):
-        return True
-    return all(access_level(session, actor, c) is not None for c in cases)
+    return _sees_all(actor) or all(access_level(session, actor, c) is not None for c in cases)
 
 
 def _pair_dict(p: LinkReviewPair) -> dict[str, Any]:
@@ -64,7 +66,7 @@ def list_pairs(
         q = q.where(LinkReviewPair.status == status)
     q = q.order_by(func.abs(LinkReviewPair.match_probability - 0.5), LinkReviewPair.id)
     rows = list(session.execute(q).scalars())
-    if actor is not None and not _visible(session, actor, []):
+    if not _sees_all(actor):
         ids = {i for p in rows for i in (p.case_id_l, p.case_id_r)}
         cases = {c.id: c for c in session.execute(select(CaseRecord).where(CaseRecord.id.in_(ids))).scalars()}
         rows = [p for p in rows if _visible(session, actor, [cases[p.case_id_l], cases[p.case_id_r]])]
@@ -196,16 +198,17 @@ def decide_pair(
     by: str,
     actor: Actor | None = None,
     recluster: bool = True,
+    eng: Engine | None = None,
 ) -> dict[str, Any]:
     """Decide a pair, then re-cluster so the decision changes the clusters; returns the pair's new state."""
     from ctdata.linkage.pipeline import recluster_store
 
-    eng = db.upgrade()
+    eng = eng or db.upgrade()
     with db.session_scope(eng) as session:
         decide(session, actor, pair_id, decision, reason, by)
     out: dict[str, Any] = {"pair_id": pair_id, "decision": decision}
     if recluster and decision != "unsure":
-        out["recluster"] = recluster_store(actor=actor.username if actor else by)
+        out["recluster"] = recluster_store(actor=actor.username if actor else by, eng=eng)
     with db.session_scope(eng) as session:
         p = session.get(LinkReviewPair, pair_id)
         assert p is not None
@@ -230,13 +233,12 @@ _cache: dict[str, _Explainer] = {}
 _lock = threading.Lock()
 
 
-def _explainer(url: str) -> _Explainer:
+def _explainer(url: str, eng: Engine) -> _Explainer:
     """The trained model of the last run on the current records (rebuilt when a new run exists)."""
     from ctdata.errors import CtdataError
     from ctdata.linkage.backends import make_backend
     from ctdata.linkage.features import build_features
 
-    eng = db.upgrade()
     with db.session_scope(eng) as session:
         run = last_run(session)
         if run is None:
@@ -269,13 +271,13 @@ def _explainer(url: str) -> _Explainer:
     return ex
 
 
-def explain_pair(pair_id: int, actor: Actor | None = None) -> pd.DataFrame:
+def explain_pair(pair_id: int, actor: Actor | None = None, eng: Engine | None = None) -> pd.DataFrame:
     """Waterfall of match weights for a queued pair (see explain.waterfall)."""
-    eng = db.upgrade()
+    eng = eng or db.upgrade()
     with db.session_scope(eng) as session:
         p, _, _ = _get_pair(session, actor, pair_id)
         left, right = p.record_key_l, p.record_key_r
     url = eng.url.render_as_string(hide_password=True)
     with _lock:
-        ex = _explainer(url)
+        ex = _explainer(url, eng)
         return explain.waterfall(ex.splink, left, right)

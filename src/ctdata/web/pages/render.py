@@ -72,8 +72,7 @@ def nav_for(role: str, inbox_count: int | None = None) -> list[NavItem]:
         items.append(NavItem("screening", "New screening", "/screening"))
         items.append(NavItem("inbox", "Transfer inbox", "/transfers/inbox", inbox_count or None))
     if role in ("data_manager", "admin"):
-        # the slot for the linkage review pages (a later issue); a link once they exist
-        items.append(NavItem("linkage", "Linkage review (coming)", ""))
+        items.append(NavItem("linkage", "Linkage review", "/linkage"))
     return items
 
 

@@ -1,0 +1,218 @@
+"""Linkage review: the data manager works through pairs the model is unsure about.
+
+The queue lists open pairs (most uncertain first); a pair opens side by side
+with the evidence (a waterfall of match weights) and a form: same person,
+different people, or unsure, with a reason. The decision is kept as a label
+that overrides the model and is applied to the clusters at once, so the page
+can say which individual(s) the two records now belong to.
+
+Only data managers and administrators reach these pages; a data manager of an
+agency sees only pairs whose two records both belong to that agency's cases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from ctdata.cases.access import Actor
+from ctdata.errors import CtdataError, NotFound
+from ctdata.linkage import review_store
+from ctdata.linkage.store_io import last_run
+from ctdata.standard import countries
+from ctdata.web import security
+from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, run, status_for, text
+from ctdata.web.pages.render import Message, office_label, render
+from ctdata.web.pages.viewmodels import _when, case_ref
+
+router = APIRouter()
+REVIEWERS = review_store.REVIEWERS
+DECISION_LABELS = {
+    "match": "Same person",
+    "not_match": "Different people",
+    "unsure": "Unsure",
+}
+STATUS_TABS = [("open", "Waiting for review"), ("decided", "Decided")]
+FIELDS = [
+    ("given_name", "Given name"),
+    ("family_name", "Family name"),
+    ("date_of_birth", "Date of birth"),
+    ("sex", "Sex"),
+    ("citizenship_text", "Citizenship"),
+    ("age_text", "Age at registration"),
+    ("office_text", "Registered by"),
+    ("registration_date", "Registration date"),
+    ("referral_text", "Referred from"),
+    ("source_record_id", "Partner's record id"),
+    ("document_text", "Identity document"),
+]
+
+
+def _run_view(session: Session) -> dict[str, Any] | None:
+    r = last_run(session, kind=None)
+    if r is None:
+        return None
+    return {
+        "at": _when(r.created_at),
+        "records": r.records,
+        "individuals": r.individuals,
+        "threshold": r.threshold,
+        "kind": "re-clustered after a decision" if r.kind == "recluster" else "linked",
+        "actor": r.actor,
+    }
+
+
+def _percent(p: float) -> str:
+    return f"{p:.0%}" if 0.01 <= p <= 0.99 else f"{p:.1%}"
+
+
+def _side(rec: dict[str, Any]) -> dict[str, Any]:
+    """One record of the pair as display strings ('–' for unknown)."""
+    cit = rec.get("citizenship") or []
+    age = rec.get("age_at_registration")
+    band = rec.get("age_band")
+    out = dict(rec)
+    out["case_ref"] = case_ref(rec["case_id"])
+    out["citizenship_text"] = ", ".join(countries.name(c) for c in cit) if cit else None
+    out["age_text"] = f"{age}" if age is not None else (f"{band} (band)" if band else None)
+    out["office_text"] = office_label(rec.get("office_country"), rec.get("agency"))
+    out["referral_text"] = countries.name(rec["referral_from_office"]) if rec.get("referral_from_office") else None
+    out["document_text"] = "recorded" if rec.get("has_document") else None
+    out["sex"] = (rec.get("sex") or "").replace("_", " ") or None
+    return out
+
+
+def _rows(left: dict[str, Any], right: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for key, label in FIELDS:
+        a, b = left.get(key), right.get(key)
+        differs = a is not None and b is not None and str(a).casefold() != str(b).casefold()
+        rows.append({"key": key, "label": label, "left": a, "right": b, "differs": differs})
+    return rows
+
+
+def _waterfall(table: Any) -> list[dict[str, Any]]:
+    """Waterfall steps with bar positions on a common scale (percent of the widest cumulative range)."""
+    starts = (table["cumulative"] - table["match_weight"]).tolist()
+    ends = table["cumulative"].tolist()
+    lo, hi = min([*starts, *ends, 0.0]), max([*starts, *ends, 0.0])
+    span = (hi - lo) or 1.0
+    out = []
+    for r, s, e in zip(table.itertuples(), starts, ends, strict=True):
+        left, right = sorted((s, e))
+        out.append(
+            {
+                "comparison": str(r.comparison).replace("_", " "),
+                "level": str(r.level),
+                "weight": f"{r.match_weight:+.2f}",
+                "probability": _percent(float(r.probability)),
+                "sign": "for" if r.match_weight > 0 else ("against" if r.match_weight < 0 else "none"),
+                "left": round((left - lo) / span * 100, 2),
+                "width": max(round((right - left) / span * 100, 2), 0.6),
+            }
+        )
+    return out
+
+
+@router.get("/linkage", response_class=HTMLResponse)
+async def queue(
+    request: Request, status: str = "open", actor: Actor = Depends(security.requires(*REVIEWERS))
+) -> HTMLResponse:
+    status = status if status in dict(STATUS_TABS) else "open"
+
+    def work(s: Session) -> dict[str, Any]:
+        pairs = review_store.list_pairs(s, actor, status=status, limit=200)
+        for p in pairs:
+            p["ref_l"], p["ref_r"] = case_ref(p["case_id_l"]), case_ref(p["case_id_r"])
+            p["percent"] = _percent(p["match_probability"])
+            p["decision_text"] = DECISION_LABELS.get(p["decision"] or "", "")
+        return {"pairs": pairs, "run": _run_view(s)}
+
+    ctx = await run(request, work)
+    ctx.update({"status": status, "tabs": STATUS_TABS})
+    return render(request, "pages/linkage.html", ctx, actor=actor, csrf=csrf_of(request), active="linkage")
+
+
+async def _pair_page(
+    request: Request, actor: Actor, pair_id: int, messages: list[Message], status_code: int = 200, form: Any = None
+) -> Response:
+    eng = security.engine_of(request)
+
+    def work(s: Session) -> dict[str, Any]:
+        d = review_store.pair_detail(s, actor, pair_id)
+        nxt = [p for p in review_store.list_pairs(s, actor, status="open", limit=2) if p["pair_id"] != pair_id]
+        return {"pair": d, "next_id": nxt[0]["pair_id"] if nxt else None}
+
+    try:
+        data = await run(request, work)
+    except NotFound as exc:
+        return error_page(request, actor, 404, str(exc))
+    explain_note = ""
+    try:
+        table = await run_in_threadpool(review_store.explain_pair, pair_id, actor, eng)
+        steps = _waterfall(table)
+    except CtdataError as exc:
+        steps, explain_note = [], str(exc)
+    d = data["pair"]
+    left, right = _side(d["left"]), _side(d["right"])
+    ctx = {
+        "pair": d,
+        "left": left,
+        "right": right,
+        "rows": _rows(left, right),
+        "percent": _percent(d["match_probability"]),
+        "steps": steps,
+        "explain_note": explain_note,
+        "decisions": list(DECISION_LABELS.items()),
+        "decision_text": DECISION_LABELS,
+        "labels": [{**lb, "at": _when(lb["at"]), "text": DECISION_LABELS[lb["decision"]]} for lb in d["labels"]],
+        "next_id": data["next_id"],
+        "chosen": (form or {}).get("decision") or "",
+        "reason": (form or {}).get("reason") or "",
+    }
+    return render(
+        request,
+        "pages/linkage_pair.html",
+        ctx,
+        actor=actor,
+        csrf=csrf_of(request),
+        active="linkage",
+        messages=messages,
+        status_code=status_code,
+    )
+
+
+@router.get("/linkage/pairs/{pair_id}", response_class=HTMLResponse)
+async def pair(request: Request, pair_id: int, actor: Actor = Depends(security.requires(*REVIEWERS))) -> Response:
+    return await _pair_page(request, actor, pair_id, [])
+
+
+@router.post("/linkage/pairs/{pair_id}/decide", response_class=HTMLResponse)
+async def decide(request: Request, pair_id: int, actor: Actor = Depends(security.requires(*REVIEWERS))) -> Response:
+    form = await form_of(request)
+    decision = text(form, "decision") or ""
+    reason = text(form, "reason")
+    eng = security.engine_of(request)
+    try:
+        res = await run_in_threadpool(
+            review_store.decide_pair, pair_id, decision, reason, actor.username, actor, True, eng
+        )
+    except NotFound as exc:
+        return error_page(request, actor, 404, str(exc))
+    except CtdataError as exc:
+        msg = error_message(exc)
+        return await _pair_page(
+            request, actor, pair_id, [msg], status_for(exc), {"decision": decision, "reason": reason}
+        )
+    if res["same_individual"]:
+        outcome = f"The two records are now one individual ({res['individual_l']})."
+    else:
+        outcome = f"The two records are now two individuals ({res['individual_l']} and {res['individual_r']})."
+    if decision == "unsure":
+        outcome = "Nothing changed in the clusters; the pair leaves the queue. " + outcome
+    title = f"Saved: {DECISION_LABELS[decision].lower()}"
+    return await _pair_page(request, actor, pair_id, [Message("ok", title=title, text=outcome)])
