@@ -48,6 +48,7 @@ def constrained_clusters(
     must_link: Iterable[tuple[str, str]] = (),
     cannot_link: Iterable[tuple[str, str]] = (),
     constrained: bool = True,
+    one_record_per_office: bool = True,
 ) -> pd.DataFrame:
     """Cluster records: accept pairs at or above `threshold`, strongest first, refusing conflicts.
 
@@ -55,6 +56,12 @@ def constrained_clusters(
     pairs: record_key_l, record_key_r, match_probability.
     Returns a DataFrame record_key, cluster (an integer label, the index of the
     cluster's first record).
+
+    Conflicts: known sexes differ; birth dates incompatible (see dob_compatible) or
+    birth-year ranges apart; and, with `one_record_per_office`, two records of
+    the same office and agency. (Different identity document keys are no
+    conflict: offices note other documents or mistype them, about one pair in
+    five of one person's records in the simulator.)
     """
     keys = features["record_key"].astype(str).to_numpy()
     n = len(keys)
@@ -72,6 +79,11 @@ def constrained_clusters(
         blo = features["by_lo"].to_numpy(dtype=object, na_value=None)
         bhi = features["by_hi"].to_numpy(dtype=object, na_value=None)
         years = {i: (int(blo[i]), int(bhi[i])) for i in range(n) if blo[i] is not None and bhi[i] is not None}
+    offices: dict[int, set] = {}
+    if one_record_per_office and "office_country" in features.columns and "agency" in features.columns:
+        oc = features["office_country"].to_numpy(dtype=object, na_value=None)
+        ag = features["agency"].to_numpy(dtype=object, na_value=None)
+        offices = {i: {(oc[i], ag[i])} for i in range(n) if oc[i] is not None and ag[i] is not None}
     forbid: dict[int, list[int]] = {}
     for a, b in cannot_link:
         ia, ib = index.get_indexer([str(a), str(b)])
@@ -101,6 +113,9 @@ def constrained_clusters(
         ya, yb = years.get(ra), years.get(rb)
         if ya and yb and max(ya[0], yb[0]) > min(ya[1], yb[1]) + YEAR_SLACK:
             return True
+        oa, ob = offices.get(ra), offices.get(rb)
+        if oa and ob and not oa.isdisjoint(ob):
+            return True
         da, db = dob_sets.get(ra), dob_sets.get(rb)
         if da and db:
             for x in da:
@@ -118,6 +133,8 @@ def constrained_clusters(
             dob_sets.setdefault(ra, set()).update(dob_sets.pop(rb))
         if rb in sex_sets:
             sex_sets.setdefault(ra, set()).update(sex_sets.pop(rb))
+        if rb in offices:
+            offices.setdefault(ra, set()).update(offices.pop(rb))
         if rb in years:
             yb = years.pop(rb)
             ya = years.get(ra)

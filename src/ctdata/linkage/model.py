@@ -280,8 +280,9 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
         # below the join; common names still make this the largest rule, so it stays this narrow.
         sex = " AND l.sex = r.sex" if "sex" in c else ""
         near = " AND abs(l.reg_days - r.reg_days) <= 730" if "reg_days" in c else ""
-        rules.append(f"l.name_var = r.name_var{sex}{near} AND l.dob_y IS NULL")
-        rules.append(f"l.name_var = r.name_var{sex}{near} AND r.dob_y IS NULL")
+        for key in ("name_var", "name_dm", "name_skel"):  # typos and romanisations: sound and skeleton keys
+            rules.append(f"l.{key} = r.{key}{sex}{near} AND l.dob_y IS NULL")
+            rules.append(f"l.{key} = r.{key}{sex}{near} AND r.dob_y IS NULL")
     if names and "dob_y" not in c:
         rules.append("l.name_var = r.name_var")
         rules.append("l.name_dm = r.name_dm")

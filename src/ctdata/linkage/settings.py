@@ -26,8 +26,8 @@ class LinkageSettings:
     em_blocking_rules: rules for the EM training passes; empty means defaults.
     """
 
-    threshold: float = 0.2
-    uncertain_band: tuple[float, float] = (0.05, 0.8)
+    threshold: float = 0.05
+    uncertain_band: tuple[float, float] = (0.02, 0.8)
     blocking_rules: list[str] = field(default_factory=list)
     em_blocking_rules: list[str] = field(default_factory=list)
     backend: str = "duckdb"
@@ -39,7 +39,7 @@ class LinkageSettings:
     recalibrate_prior: bool = True
     namesake_u: bool = True
     prior_recall: float = 0.7
-    candidate_floor: float = 0.05
+    candidate_floor: float = 0.02
     constrained: bool = True
     self_labelled_m: bool = True
     id_key: str = "ctdata-individual"
