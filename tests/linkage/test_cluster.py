@@ -104,3 +104,16 @@ def test_ids_are_deterministic_and_unique():
         b.set_index("record_key")["individual_id"].loc[a["record_key"]]
     )
     assert a["individual_id"].nunique() == 25
+
+
+def test_one_office_and_agency_registers_a_person_once():
+    f = feats([("a", None, None, None, "male"), ("b", None, None, None, "male"), ("c", None, None, None, "male")])
+    f["office_country"] = ["RU", "UA", "RU"]
+    f["agency"] = ["IOM", "IOM", "IOM"]
+    p = pairs([("a", "b", 0.99), ("b", "c", 0.98)])
+    c = constrained_clusters(f, p, 0.5).set_index("record_key")["cluster"]
+    assert c["a"] == c["b"] != c["c"]  # c would be a second RU/IOM registration in a's cluster
+    f["agency"] = ["IOM", "IOM", "NGO-A"]
+    assert constrained_clusters(f, p, 0.5)["cluster"].nunique() == 1
+    off = constrained_clusters(f.assign(agency="IOM"), p, 0.5, one_record_per_office=False)
+    assert off["cluster"].nunique() == 1

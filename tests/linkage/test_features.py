@@ -138,3 +138,12 @@ def test_only_present_columns_make_features():
 def test_duplicate_record_keys_are_refused():
     with pytest.raises(ValidationError, match="not unique"):
         build_features(pd.DataFrame({"record_key": ["x", "x"], "given_name": ["a", "b"]}))
+
+
+def test_document_key_is_kept_verbatim_for_exact_matching():
+    df = pd.DataFrame(
+        {"record_key": ["a", "b", "c"], "given_name": ["Ann", "Ann", "Bo"], "id_document_key": ["k1", " k1 ", None]}
+    )
+    f = build_features(df)
+    assert f["doc_key"].tolist() == ["k1", "k1", None]
+    assert "doc_key" not in build_features(df.drop(columns="id_document_key")).columns
