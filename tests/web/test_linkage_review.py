@@ -76,7 +76,7 @@ def test_review_a_pair_and_the_clusters_change(app, engine, actors, linked) -> N
         assert case is not None
         given = keyring().decrypt(case.person.given_name_enc, "given_name")
     assert given and given in detail.text  # names decrypted for the reviewer, side by side
-    assert 'id="waterfall"' in detail.text and "prior" in detail.text
+    assert 'id="waterfall"' in detail.text and "Starting point" in detail.text
     token = csrf_in(detail.text)
 
     # without a CSRF token: refused; without a reason: not saved, the choice kept

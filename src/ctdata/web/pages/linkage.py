@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -24,6 +25,7 @@ from ctdata.errors import CtdataError, NotFound
 from ctdata.linkage import review_store
 from ctdata.linkage.store_io import last_run
 from ctdata.standard import countries
+from ctdata.store.models import CaseRecord
 from ctdata.web import security
 from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, run, status_for, text
 from ctdata.web.pages.render import Message, office_label, render
@@ -86,11 +88,30 @@ def _side(rec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Readable names of the model's comparisons (the waterfall's steps).
+COMPARISONS = {
+    "prior": "Starting point",
+    "name": "Names",
+    "name (name frequency)": "How common the name is",
+    "dob": "Date of birth",
+    "age": "Age at registration",
+    "sex": "Sex",
+    "citizenship": "Citizenship",
+    "office": "Offices",
+    "registration": "Registration dates",
+    "document": "Identity document",
+}
+#: Fields that differ between any two records, so marking them would only be noise.
+ALWAYS_DIFFERENT = {"source_record_id"}
+
+
 def _rows(left: dict[str, Any], right: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for key, label in FIELDS:
         a, b = left.get(key), right.get(key)
-        differs = a is not None and b is not None and str(a).casefold() != str(b).casefold()
+        differs = (
+            key not in ALWAYS_DIFFERENT and a is not None and b is not None and str(a).casefold() != str(b).casefold()
+        )
         rows.append({"key": key, "label": label, "left": a, "right": b, "differs": differs})
     return rows
 
@@ -106,7 +127,7 @@ def _waterfall(table: Any) -> list[dict[str, Any]]:
         left, right = sorted((s, e))
         out.append(
             {
-                "comparison": str(r.comparison).replace("_", " "),
+                "comparison": COMPARISONS.get(str(r.comparison), str(r.comparison).replace("_", " ")),
                 "level": str(r.level),
                 "weight": f"{r.match_weight:+.2f}",
                 "probability": _percent(float(r.probability)),
@@ -126,8 +147,16 @@ async def queue(
 
     def work(s: Session) -> dict[str, Any]:
         pairs = review_store.list_pairs(s, actor, status=status, limit=200)
+        ids = {i for p in pairs for i in (p["case_id_l"], p["case_id_r"])}
+        where = {
+            i: office_label(c, a)
+            for i, c, a in s.execute(
+                select(CaseRecord.id, CaseRecord.office_country, CaseRecord.agency).where(CaseRecord.id.in_(ids))
+            )
+        }
         for p in pairs:
             p["ref_l"], p["ref_r"] = case_ref(p["case_id_l"]), case_ref(p["case_id_r"])
+            p["office_l"], p["office_r"] = where.get(p["case_id_l"], ""), where.get(p["case_id_r"], "")
             p["percent"] = _percent(p["match_probability"])
             p["decision_text"] = DECISION_LABELS.get(p["decision"] or "", "")
         return {"pairs": pairs, "run": _run_view(s)}
@@ -215,4 +244,11 @@ async def decide(request: Request, pair_id: int, actor: Actor = Depends(security
     if decision == "unsure":
         outcome = "Nothing changed in the clusters; the pair leaves the queue. " + outcome
     title = f"Saved: {DECISION_LABELS[decision].lower()}"
-    return await _pair_page(request, actor, pair_id, [Message("ok", title=title, text=outcome)])
+
+    def next_open(s: Session) -> int | None:
+        rest = review_store.list_pairs(s, actor, status="open", limit=1)
+        return rest[0]["pair_id"] if rest else None
+
+    nxt = await run(request, next_open)
+    link = (f"/linkage/pairs/{nxt}", "Review the next pair") if nxt else ("/linkage", "Back to the review queue")
+    return await _pair_page(request, actor, pair_id, [Message("ok", title=title, text=outcome, link=link)])
