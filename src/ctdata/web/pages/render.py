@@ -73,6 +73,8 @@ def nav_for(role: str, inbox_count: int | None = None) -> list[NavItem]:
         items.append(NavItem("inbox", "Transfer inbox", "/transfers/inbox", inbox_count or None))
     if role in ("data_manager", "admin"):
         items.append(NavItem("linkage", "Linkage review", "/linkage"))
+    if role in ("analyst", "data_manager", "admin"):
+        items.append(NavItem("estimates", "Prevalence estimates", "/estimates"))
     return items
 
 
