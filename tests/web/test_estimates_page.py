@@ -28,8 +28,9 @@ def _linked_warehouse(tmp: Path) -> None:
     person = dict(zip(truth.record_id, truth.person_id, strict=True))
     with db.session_scope() as s:
         rows = s.execute(select(CaseRecord.id, CaseRecord.source_record_id)).all()
-    t = pa.table({"record_key": keyring().record_keys([r[0] for r in rows]),
-                  "individual_id": [str(person[r[1]]) for r in rows]})
+    t = pa.table(
+        {"record_key": keyring().record_keys([r[0] for r in rows]), "individual_id": [str(person[r[1]]) for r in rows]}
+    )
     pq.write_table(t, settings().warehouse_dir / "individuals.parquet")
 
 
@@ -44,7 +45,9 @@ def test_estimates_page_for_analysts_only(app, engine, actors, tmp_path: Path) -
     m = re.search(r"([\d,]+) individuals were found by at least one of (\d+) lists", r.text)
     assert m and int(m.group(2)) >= 2
     observed = int(m.group(1).replace(",", ""))
-    estimates = [float(x.replace(",", "")) for x in re.findall(r"<td>stepwise</td><td>[^<]*</td><td>([\d,]+)</td>", r.text)]
+    estimates = [
+        float(x.replace(",", "")) for x in re.findall(r"<td>stepwise</td><td>[^<]*</td><td>([\d,]+)</td>", r.text)
+    ]
     assert estimates and estimates[0] >= observed
     assert "Closed population" in r.text and 'id="mse-chart-spec"' in r.text
     assert "Prevalence estimates" in r.text  # in the navigation
