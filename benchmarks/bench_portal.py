@@ -3,12 +3,15 @@
 A uvicorn subprocess on 127.0.0.1 serves the app with one approved k-anonymised release
 of ~100,000 records (20,000 with --quick). 50 httpx async clients then request the
 dashboard and the indicators API with varied filters (0-2 filters drawn from the
-release's own values), for a bounded time and request count, in two phases:
+release's own values), for a bounded time and request count. Each client pauses
+(exponential, mean ``THINK`` = 0.5 s) between a response and its next request, and the
+clients arrive over the first second, as people reading dashboards do. Phases:
 
 - ``cold``: every request a filter combination not asked before (nothing cached: the
   DuckDB query, the suppression of every table and the page rendering all run);
 - ``mixed``: requests drawn from a fixed set of 300 combinations, as visitors would
-  (the response cache serves repeats). This is the phase the goal applies to.
+  (the response cache serves repeats). This is the phase the goal applies to;
+- ``saturation``: the mixed set again with no pause at all (throughput; informative).
 
 Baseline: the same 50 clients fetching ``/api/v1/health`` (a trivial JSON route of the
 same server) in the same run, so the ratio says what the portal's own work adds.

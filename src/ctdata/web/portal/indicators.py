@@ -188,6 +188,11 @@ class ReleaseData:
         return Filters(**kept), ignored
 
     def cube(self, f: Filters) -> dict[str, pd.DataFrame]:
+        """The counts behind every table for these filters (memoised: indicators and corridors share them)."""
+        result: dict[str, pd.DataFrame] = _memo.get((self.release.digest, "cube", f), lambda: self._cube(f))
+        return result
+
+    def _cube(self, f: Filters) -> dict[str, pd.DataFrame]:
         """Counts of the filtered records for every table, in one grouping-sets query (plus one for types).
 
         Returns one small frame per entry of ``GROUPING_SETS`` (its columns and ``n``) and
@@ -211,11 +216,11 @@ class ReleaseData:
         dims = sorted({d for cols in GROUPING_SETS.values() for d in cols})
         sets = ", ".join("(" + ", ".join(cols) + ")" for cols in GROUPING_SETS.values())
         grouped = (
-            f"SELECT {', '.join(dims)}, GROUPING({', '.join(dims)}) AS g, count(*) AS n "
+            f"SELECT {', '.join(dims)}, GROUPING({', '.join(dims)}) AS g, sum(n)::BIGINT AS n "
             f"FROM records{cond} GROUP BY GROUPING SETS ({sets})"
         )
         types = (
-            f"SELECT t AS types, sex, count(*) AS n FROM (SELECT unnest(string_split(types, ';')) AS t, sex "
+            f"SELECT t AS types, sex, sum(n)::BIGINT AS n FROM (SELECT unnest(string_split(types, ';')) AS t, sex, n "
             f"FROM records{cond}) GROUP BY t, sex"
         )
         cur = self.con.cursor()
@@ -275,7 +280,9 @@ def load(release: PublicRelease) -> ReleaseData:
         con = duckdb.connect()
         con.execute("SET threads TO 1")
         con.register("norm_df", norm)
-        con.execute("CREATE TABLE records AS SELECT * FROM norm_df")
+        # one row per distinct combination with its count: a k-anonymised release has few of them
+        dims = ", ".join(norm.columns)
+        con.execute(f"CREATE TABLE records AS SELECT {dims}, count(*)::BIGINT AS n FROM norm_df GROUP BY {dims}")
         con.unregister("norm_df")
         data = ReleaseData(release, con, len(norm), _options(norm))
         _loaded[release.digest] = data
