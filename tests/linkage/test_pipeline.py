@@ -85,7 +85,8 @@ def test_link_review_export_evaluate(store, sim: Path, tmp_path: Path) -> None: 
 
     # review: a 'not_match' separates a pair, a 'match' joins one; both are labels and audited
     with db.session_scope() as s:
-        queue = review_store.list_pairs(s)
+        queue = review_store.list_pairs(s, limit=100_000)
+        assert len(review_store.list_pairs(s, limit=2)) == 2
     assert len(queue) == again["uncertain"] >= 2
     probs = [abs(p["match_probability"] - 0.5) for p in queue]
     assert probs == sorted(probs)  # most uncertain first

@@ -33,6 +33,8 @@ from ctdata.web.pages.viewmodels import _when, case_ref
 
 router = APIRouter()
 REVIEWERS = review_store.REVIEWERS
+#: Pairs listed at once (the most uncertain first); the rest follow as these are decided.
+SHOWN = 200
 DECISION_LABELS = {
     "match": "Same person",
     "not_match": "Different people",
@@ -146,7 +148,9 @@ async def queue(
     status = status if status in dict(STATUS_TABS) else "open"
 
     def work(s: Session) -> dict[str, Any]:
-        pairs = review_store.list_pairs(s, actor, status=status, limit=200)
+        pairs = review_store.list_pairs(s, actor, status=status, limit=SHOWN + 1)
+        more = len(pairs) > SHOWN
+        pairs = pairs[:SHOWN]
         ids = {i for p in pairs for i in (p["case_id_l"], p["case_id_r"])}
         where = {
             i: office_label(c, a)
@@ -159,7 +163,7 @@ async def queue(
             p["office_l"], p["office_r"] = where.get(p["case_id_l"], ""), where.get(p["case_id_r"], "")
             p["percent"] = _percent(p["match_probability"])
             p["decision_text"] = DECISION_LABELS.get(p["decision"] or "", "")
-        return {"pairs": pairs, "run": _run_view(s)}
+        return {"pairs": pairs, "more": more, "run": _run_view(s)}
 
     ctx = await run(request, work)
     ctx.update({"status": status, "tabs": STATUS_TABS})
