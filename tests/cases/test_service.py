@@ -232,3 +232,27 @@ def test_every_read_and_write_is_audited_and_the_chain_verifies(engine, actors):
         assert entries[0].details["fields"] == ["consent"]
         result = audit.verify(s)
         assert result.ok and result.entries >= 3
+
+
+def test_concurrent_reads_and_writes_keep_the_audit_chain_whole(engine, actors):
+    """Threads reading and writing at once: every access is logged once and the chain still verifies."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cid = register(engine, actors["th"])
+
+    def work(i: int) -> None:
+        with transaction(engine) as s:
+            if i % 3 == 0:
+                from ctdata.cases import assistance
+
+                assistance.add_assistance(s, actors["th2"], cid, {"assistance_type": "medical"})
+            else:
+                service.get_case(s, actors["th"], cid)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, range(48)))
+    with transaction(engine) as s:
+        result = audit.verify(s)
+        actions = [e.action for e in audit.entries_for(s, "case", cid)]
+    assert result.ok, result.problems
+    assert actions.count("case.read") == 32 and actions.count("assistance.create") == 16

@@ -198,3 +198,19 @@ def test_audit_chain_verifies_after_api_work(client, headers, engine):
 def test_caseworker_cannot_reach_admin_routes(client, headers, path):
     r = client.post(path, json={"reason": "x"}, headers=headers["th"])
     assert r.status_code == 403 and r.json()["detail"].startswith("role 'caseworker'")
+
+
+def test_cached_sessions_end_at_once_on_logout_or_deactivation(client, engine, headers, actors):
+    from ctdata.cases import users
+    from ctdata.cases.access import SYSTEM
+
+    h = headers["th"]
+    assert client.get(f"{P}/auth/me", headers=h).status_code == 200  # now cached in the app
+    with transaction(engine) as s:
+        users.end_session(s, h["Authorization"].split()[1])  # as the pages' sign-out does
+    assert client.get(f"{P}/auth/me", headers=h).status_code == 401
+    h2 = headers["vn"]
+    assert client.get(f"{P}/auth/me", headers=h2).status_code == 200
+    with transaction(engine) as s:
+        users.set_active(s, SYSTEM, "vn", False)
+    assert client.get(f"{P}/auth/me", headers=h2).status_code == 401

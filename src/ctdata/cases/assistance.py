@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, load_case
-from ctdata.cases.common import check_version, ensure_open, no_nul, touch, validate
+from ctdata.cases.common import check_version, ensure_open, no_nul, touch_added, validate
+from ctdata.cases.tx import record
 from ctdata.errors import ValidationError
 from ctdata.standard import models as std
-from ctdata.store import audit
 from ctdata.store.models import Assistance
 
 
@@ -38,9 +38,9 @@ def add_assistance(
         created_by=actor.username,
     )
     session.add(row)
-    touch(case)
+    touch_added(session, case, expected_version)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="assistance.create",

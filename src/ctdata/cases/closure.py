@@ -6,9 +6,9 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, load_case
 from ctdata.cases.common import check_version, ensure_open, no_nul, touch
+from ctdata.cases.tx import record
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard import vocab
-from ctdata.store import audit
 from ctdata.store.models import CaseRecord, utcnow
 
 
@@ -34,7 +34,7 @@ def close_case(
     case.status, case.closure_reason, case.closed_at = "closed", reason, utcnow()
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="case.close",

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.dates import age_on, parse_partial_date
@@ -59,15 +61,33 @@ def touch(case: CaseRecord) -> None:
     case.updated_at = utcnow()
 
 
+def touch_added(session: Session, case: CaseRecord, expected_version: int | None) -> None:
+    """Bump the version for an addition (a leg, an assistance record) that overwrites nothing.
+
+    With an expected version the caller asked for the strict check (ORM versioned update);
+    without one, two colleagues adding records at once must both succeed, so the version
+    is incremented in SQL whatever it is now.
+    """
+    if expected_version is not None:
+        touch(case)
+        return
+    session.flush()
+    session.execute(
+        update(CaseRecord)
+        .where(CaseRecord.id == case.id)
+        .values(version=CaseRecord.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(case, ["version", "updated_at"])
+
+
 def derived_ages(date_of_birth: str | None, registration_date: str | None) -> dict[str, Any]:
     """Ages at registration by the counting rules of DESIGN.md section 5 (same as the importer)."""
     reg = parse_partial_date(registration_date, field="registration_date")
     dob = parse_partial_date(date_of_birth, field="date_of_birth")
     age = age_on(dob, reg) if dob is not None and reg is not None else None
     if age is not None and age < 0:
-        raise ValidationError(
-            f"the date of birth {date_of_birth} is after the registration date {registration_date}"
-        )
+        raise ValidationError(f"the date of birth {date_of_birth} is after the registration date {registration_date}")
     return {
         "registration_year": reg.year if reg else None,
         "age_at_registration": age,

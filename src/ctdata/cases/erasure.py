@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, load_case, require_role
 from ctdata.cases.common import no_nul, touch
+from ctdata.cases.tx import record
 from ctdata.errors import Conflict, ValidationError
-from ctdata.store import audit
 from ctdata.store.crypto import keyring
 from ctdata.store.models import Person, utcnow
 
@@ -46,7 +46,7 @@ def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> P
         touch(c)
         ids.append(c.id)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="person.erase",

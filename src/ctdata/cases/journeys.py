@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, load_case
-from ctdata.cases.common import check_version, ensure_open, touch, validate
+from ctdata.cases.common import check_version, ensure_open, touch_added, validate
+from ctdata.cases.tx import record
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard import models as std
-from ctdata.store import audit
 from ctdata.store.models import JourneyLeg
 
 
@@ -31,9 +31,7 @@ def add_leg(
     leg = validate(std.JourneyLeg, data, "journey leg")
     if leg.crossing == "none" and leg.from_country and leg.to_country and leg.from_country != leg.to_country:
         raise ValidationError("a leg between two countries cannot have crossing 'none' (internal)")
-    last = session.execute(
-        select(func.max(JourneyLeg.leg_number)).where(JourneyLeg.case_id == case.id)
-    ).scalar()
+    last = session.execute(select(func.max(JourneyLeg.leg_number)).where(JourneyLeg.case_id == case.id)).scalar()
     number = leg.leg_number or (last or 0) + 1
     taken = session.execute(
         select(JourneyLeg.id).where(JourneyLeg.case_id == case.id, JourneyLeg.leg_number == number)
@@ -53,9 +51,9 @@ def add_leg(
         created_by=actor.username,
     )
     session.add(row)
-    touch(case)
+    touch_added(session, case, expected_version)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="journey_leg.create",

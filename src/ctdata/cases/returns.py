@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Access, Actor, load_case
 from ctdata.cases.common import child_today, ensure_open, no_nul, touch, validate
+from ctdata.cases.tx import record
 from ctdata.cases.views import decrypt_person, return_view
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.standard import models as std
 from ctdata.standard.dates import parse_partial_date
-from ctdata.store import audit
 from ctdata.store.models import CaseRecord, ReturnRecord
 
 ACTIVE = ("requested", "approved")
@@ -42,13 +42,10 @@ def open_gates(r: ReturnRecord) -> list[str]:
     if r.is_child is not False:
         if not r.best_interest_determination:
             gates.append(
-                "for a child, the best-interest determination by a child protection authority "
-                "has not been recorded"
+                "for a child, the best-interest determination by a child protection authority has not been recorded"
             )
         if not r.guardian_willing:
-            gates.append(
-                "for a child, the guardian's willingness to receive the child has not been confirmed"
-            )
+            gates.append("for a child, the guardian's willingness to receive the child has not been confirmed")
         if not r.guardian_able:
             gates.append("for a child, the guardian's means to care for the child have not been confirmed")
     return gates
@@ -115,7 +112,7 @@ def open_return(session: Session, actor: Actor, case_id: int, data: Mapping[str,
     session.add(r)
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="return.create",
@@ -150,7 +147,7 @@ def update_return(
         r.status = _status(r)
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="return.update",
@@ -183,7 +180,7 @@ def mark_travelled(
     r.status = "travelled"
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="return.travel",
@@ -212,7 +209,7 @@ def cancel_return(
     r.status = "cancelled"
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="return.cancel",

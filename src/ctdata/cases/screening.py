@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, load_case
 from ctdata.cases.common import check_version, ensure_open, no_nul, touch
+from ctdata.cases.tx import record
 from ctdata.errors import NotFound, ValidationError
 from ctdata.screening import Determination, ScreeningInput, apply_override, determine
-from ctdata.store import audit
 from ctdata.store.crypto import keyring
 from ctdata.store.models import Screening
 
@@ -70,7 +70,7 @@ def screen(
         case.child_at_exploitation = inp.child
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="screening.create",
@@ -125,7 +125,7 @@ def override(
     case.status, case.status_rule = new.determination, "override"
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="screening.override",

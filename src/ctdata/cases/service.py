@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ctdata.cases.access import Access, Actor, access_level, load_case, require_role
 from ctdata.cases.common import check_version, derived_ages, ensure_open, no_nul, touch, validate
+from ctdata.cases.tx import record
 from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary_view
 from ctdata.errors import PermissionDenied, ValidationError
 from ctdata.standard import models as std
@@ -100,7 +101,7 @@ def register_case(
     )
     session.add(rec)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="case.create",
@@ -139,7 +140,8 @@ def get_case(session: Session, actor: Actor, case_id: int, *, reason: str | None
     """Read one case (audited); NotFound when it does not exist or is outside the actor's scope."""
     case, level = load_case(session, actor, case_id)
     case = session.execute(_with_children(case_id)).scalar_one()
-    audit.record(
+    out = view(session, actor, case, level)  # built first: the audit append takes the store's write lock
+    record(
         session,
         actor=actor.username,
         action="case.read",
@@ -148,11 +150,15 @@ def get_case(session: Session, actor: Actor, case_id: int, *, reason: str | None
         reason=reason,
         details={"access": level.value},
     )
-    return view(session, actor, case, level)
+    return out
 
 
-def scope_filter(actor: Actor) -> Any:
-    """SQL condition for the cases an actor may see (None: all)."""
+def scope_filter(session: Session, actor: Actor) -> Any:
+    """SQL condition for the cases an actor may see (None: all).
+
+    A caseworker's transfers are few, so their case ids are fetched first and the
+    condition stays indexable (office index OR primary key) on a large store.
+    """
     if actor.role in ("admin", "analyst"):
         return None
     if actor.role == "data_manager":
@@ -165,17 +171,23 @@ def scope_filter(actor: Actor) -> Any:
         mine = (CaseRecord.current_office_country == actor.office_country) & (
             func.lower(CaseRecord.current_agency) == ag
         )
-        pending = select(Transfer.case_id).where(
-            Transfer.status == "pending",
-            Transfer.to_office_country == actor.office_country,
-            func.lower(Transfer.to_agency) == ag,
+        related = (
+            session.execute(
+                select(Transfer.case_id).where(
+                    or_(
+                        (Transfer.status == "pending")
+                        & (Transfer.to_office_country == actor.office_country)
+                        & (func.lower(Transfer.to_agency) == ag),
+                        (Transfer.status == "accepted")
+                        & (Transfer.from_office_country == actor.office_country)
+                        & (func.lower(Transfer.from_agency) == ag),
+                    )
+                )
+            )
+            .scalars()
+            .all()
         )
-        sent = select(Transfer.case_id).where(
-            Transfer.status == "accepted",
-            Transfer.from_office_country == actor.office_country,
-            func.lower(Transfer.from_agency) == ag,
-        )
-        return or_(mine, CaseRecord.id.in_(pending), CaseRecord.id.in_(sent))
+        return or_(mine, CaseRecord.id.in_(sorted(set(related)))) if related else mine
     return CaseRecord.id.is_(None)  # nothing
 
 
@@ -204,7 +216,7 @@ def list_cases(
     require_role(session, actor, ("admin", "data_manager", "caseworker", "analyst"), "case.list")
     limit = max(1, min(limit, MAX_PAGE))
     offset = max(0, offset)
-    cond = [c for c in (scope_filter(actor),) if c is not None]
+    cond = [c for c in (scope_filter(session, actor),) if c is not None]
     if status:
         cond.append(CaseRecord.status == status)
     if office_country:
@@ -232,9 +244,7 @@ def list_cases(
         page_ids = ids[offset : offset + limit]
     else:
         total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-        page_ids = list(
-            session.execute(base.order_by(CaseRecord.id.desc()).limit(limit).offset(offset)).scalars()
-        )
+        page_ids = list(session.execute(base.order_by(CaseRecord.id.desc()).limit(limit).offset(offset)).scalars())
     cases = (
         session.execute(
             select(CaseRecord)
@@ -261,7 +271,7 @@ def list_cases(
                 date_of_birth=names["date_of_birth"],
             )
         items.append(summary_view(case, level, person))
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="case.list",
@@ -283,9 +293,7 @@ def list_cases(
 
 
 def _role_level(actor: Actor) -> Access | None:
-    return {"admin": Access.WRITE, "data_manager": Access.READ, "analyst": Access.DEIDENTIFIED}.get(
-        actor.role
-    )
+    return {"admin": Access.WRITE, "data_manager": Access.READ, "analyst": Access.DEIDENTIFIED}.get(actor.role)
 
 
 CASE_FIELDS = ("registration_date", "data_source", "referral_from_office")
@@ -334,9 +342,7 @@ def update_case(
     cv = validate(std.CaseRecord, merged, "case")
     if pchanges:
         if person.erased_at is not None and any(pv.get(k) for k in PERSON_FIELDS):
-            raise ValidationError(
-                "this person's identifying data was erased on request; it cannot be re-entered"
-            )
+            raise ValidationError("this person's identifying data was erased on request; it cannot be re-entered")
         _encrypt_person(person, pv)
         person.sex, person.citizenship, person.languages = pv["sex"], pv["citizenship"], pv["languages"]
         if person.erased_at is None:
@@ -349,7 +355,7 @@ def update_case(
         setattr(case, k, v)
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="case.update",

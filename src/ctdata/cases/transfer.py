@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, deny, load_case, require_role, same_office
 from ctdata.cases.common import ensure_open, no_nul, touch, validate
+from ctdata.cases.tx import record
 from ctdata.cases.views import transfer_view
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard import models as std
@@ -54,12 +55,7 @@ def _names_office(organisation: str, country: str, agency: str) -> bool:
 
 def has_sharing_consent(case: CaseRecord, country: str, agency: str) -> bool:
     for c in case.consents:
-        if (
-            c.kind == "sharing"
-            and c.given
-            and c.organisation
-            and _names_office(c.organisation, country, agency)
-        ):
+        if c.kind == "sharing" and c.given and c.organisation and _names_office(c.organisation, country, agency):
             return True
     return any(_names_office(org, country, agency) for org in (case.consent_sharing or []))
 
@@ -99,7 +95,7 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
         case.consent_assistance = given
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="consent.create",
@@ -118,10 +114,7 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
     to_country, to_agency = t.to_office_country or "", no_nul(t.to_agency, "to_agency") or ""
     if not to_country:
         raise ValidationError("to_office_country is required: the country of the receiving office")
-    if (
-        to_country == case.current_office_country
-        and to_agency.casefold() == (case.current_agency or "").casefold()
-    ):
+    if to_country == case.current_office_country and to_agency.casefold() == (case.current_agency or "").casefold():
         raise ValidationError("the case is already with that office")
     if any(x.status == "pending" for x in case.transfers):
         raise Conflict(f"case {case.id} already has a transfer awaiting a decision")
@@ -143,7 +136,7 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
     case.transfers.append(row)
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="transfer.create",
@@ -192,7 +185,7 @@ def accept_transfer(session: Session, actor: Actor, transfer_id: int) -> Transfe
     case.referral_from_office = t.from_office_country
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="transfer.accept",
@@ -218,7 +211,7 @@ def reject_transfer(session: Session, actor: Actor, transfer_id: int, reason: st
     assert case is not None
     touch(case)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="transfer.reject",
@@ -243,14 +236,13 @@ def list_transfers(
         q = q.where(
             or_(
                 (Transfer.to_office_country == actor.office_country) & (func.lower(Transfer.to_agency) == ag),
-                (Transfer.from_office_country == actor.office_country)
-                & (func.lower(Transfer.from_agency) == ag),
+                (Transfer.from_office_country == actor.office_country) & (func.lower(Transfer.from_agency) == ag),
             )
         )
     if status:
         q = q.where(Transfer.status == status)
     rows = session.execute(q.order_by(Transfer.id.desc()).limit(max(1, min(limit, 500)))).scalars().all()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="transfer.list",

@@ -7,8 +7,11 @@ Why not just `store.db.session_scope`: two things case work needs on top of it.
   and written in a fresh transaction after the rollback.
 - Every case read writes an audit entry, and the audit chain reads the last hash
   before appending. On SQLite (one writer at a time) two concurrent transactions
-  would both read the same last hash, so transactions on a SQLite store are
-  serialised in-process. PostgreSQL serialises audit appends with an advisory lock.
+  would both read the same last hash, so on a SQLite store a transaction takes an
+  in-process lock at its first write or audit-log read and holds it until it ends.
+  Reads before that run in parallel (the driver begins SQLite's transaction only at
+  the first write, so no stale snapshot is held). PostgreSQL serialises audit
+  appends with an advisory lock.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ctdata.errors import Conflict
 from ctdata.store import audit, db
+from ctdata.store.models import AuditEntry
 
 _DENIALS = "ctdata_denials"
 _upgrade_lock = threading.Lock()
@@ -50,12 +55,52 @@ def prepare(eng: Engine) -> Engine:
             if getattr(eng, "_ctdata_tx", None) is None:
                 db.upgrade(eng)
                 lock = threading.RLock() if eng.dialect.name == "sqlite" else None
-                eng._ctdata_tx = _State(sessionmaker(bind=eng, expire_on_commit=False), lock)  # type: ignore[attr-defined]
+                maker = sessionmaker(bind=eng, expire_on_commit=False)
+                if lock is not None:
+                    event.listen(maker, "before_flush", _take_lock)
+                    event.listen(maker, "do_orm_execute", _take_lock_on_execute)
+                eng._ctdata_tx = _State(maker, lock)  # type: ignore[attr-defined]
     return eng
+
+
+_LOCK, _HELD = "ctdata_lock", "ctdata_lock_held"
+
+
+def _take_lock(session: Session, *_: Any) -> None:
+    lock = session.info.get(_LOCK)
+    if lock is not None and not session.info.get(_HELD):
+        lock.acquire()
+        session.info[_HELD] = True
+
+
+def _take_lock_on_execute(state: ORMExecuteState) -> None:
+    if not state.is_select or any(m.class_ is AuditEntry for m in state.all_mappers):
+        _take_lock(state.session)
+
+
+def _open(state: _State) -> Session:
+    session = state.maker()
+    session.info[_LOCK] = state.lock
+    return session
+
+
+def _release(session: Session) -> None:
+    if session.info.pop(_HELD, False):
+        session.info[_LOCK].release()
 
 
 def _state(eng: Engine) -> _State:
     return prepare(eng)._ctdata_tx  # type: ignore[attr-defined,no-any-return]
+
+
+def record(session: Session, **entry: Any) -> Any:
+    """Append an audit entry (ctdata.store.audit.record) inside a case transaction.
+
+    Use this, not audit.record, inside `transaction()`: on SQLite it takes the store's
+    in-process write lock first, always in the same order as the audit module's own lock.
+    """
+    _take_lock(session)
+    return audit.record(session, **entry)
 
 
 def queue_denial(session: Session, **entry: Any) -> None:
@@ -65,47 +110,47 @@ def queue_denial(session: Session, **entry: Any) -> None:
 
 def _write_denials(session: Session, entries: list[dict[str, Any]]) -> None:
     for entry in entries:
-        audit.record(session, **entry)
+        record(session, **entry)
 
 
 @contextmanager
 def transaction(eng: Engine | None = None) -> Iterator[Session]:
     """One transaction: committed at the end, rolled back on error; refusals audited either way."""
     eng = eng or store_engine()
-    state = _state(eng)
-    lock = state.lock
-    if lock is not None:
-        lock.acquire()
+    session = _open(_state(eng))
     try:
-        session = state.maker()
-        try:
-            yield session
-            _write_denials(session, session.info.pop(_DENIALS, []))
-            session.commit()
-        except StaleDataError:
-            session.rollback()
-            _after_rollback(eng, session)
-            raise Conflict(
-                "the case was changed by someone else meanwhile; reload it and try again"
-            ) from None
-        except BaseException:
-            session.rollback()
-            _after_rollback(eng, session)
-            raise
-        finally:
-            session.close()
+        yield session
+        _write_denials(session, session.info.pop(_DENIALS, []))
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        _release(session)
+        _after_rollback(eng, session)
+        raise Conflict("the case was changed by someone else meanwhile; reload it and try again") from None
+    except IntegrityError:
+        # a uniqueness check passed before a concurrent change committed (e.g. two legs numbered alike)
+        session.rollback()
+        _release(session)
+        _after_rollback(eng, session)
+        raise Conflict("a concurrent change collided with this one; reload and try again") from None
+    except BaseException:
+        session.rollback()
+        _release(session)
+        _after_rollback(eng, session)
+        raise
     finally:
-        if lock is not None:
-            lock.release()
+        _release(session)
+        session.close()
 
 
 def _after_rollback(eng: Engine, failed: Session) -> None:
     entries = failed.info.pop(_DENIALS, [])
     if not entries:
         return
-    session = _state(eng).maker()
+    session = _open(_state(eng))
     try:
         _write_denials(session, entries)
         session.commit()
     finally:
+        _release(session)
         session.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,10 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import ROLES, Actor, NotAuthenticated, require_role
+from ctdata.cases.tx import record
 from ctdata.config import settings
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
-from ctdata.store import audit
 from ctdata.store.models import AuthSession, User, utcnow
 
 _hasher = PasswordHasher()
@@ -94,7 +95,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="user.create",
@@ -121,7 +122,7 @@ def user_dict(u: User) -> dict[str, Any]:
 def list_users(session: Session, actor: Actor) -> list[dict[str, Any]]:
     require_role(session, actor, ("admin",), "user.list")
     rows = session.execute(select(User).order_by(User.username)).scalars().all()
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="user.list",
@@ -138,9 +139,10 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
     if user is None:
         raise NotFound(f"user {username!r} not found")
     user.active = active
+    _notify(None)
     if active:
         user.failed_logins, user.locked_until = 0, None
-    audit.record(
+    record(
         session,
         actor=actor.username,
         action="user.activate" if active else "user.deactivate",
@@ -182,7 +184,7 @@ def authenticate(session: Session, username: str, password: str, client: str | N
     user.failed_logins, user.locked_until = 0, None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    audit.record(
+    record(
         session,
         actor=user.username,
         action="login",
@@ -195,7 +197,7 @@ def authenticate(session: Session, username: str, password: str, client: str | N
 
 def _failed(session: Session, username: str, user_id: int | None, reason: str, client: str | None) -> None:
     # Recorded in the caller's transaction, which commits: a failed login is not an error of the store.
-    audit.record(
+    record(
         session,
         actor=(username or "")[:80] or "anonymous",
         action="login_failed",
@@ -204,6 +206,20 @@ def _failed(session: Session, username: str, user_id: int | None, reason: str, c
         reason=reason,
         details={"client": client},
     )
+
+
+#: Called with a token when its session ends, or None when accounts change (caches must forget).
+_session_listeners: list[Callable[[str | None], None]] = []
+
+
+def on_session_change(listener: Callable[[str | None], None]) -> None:
+    """Register a cache that must forget sessions as soon as they end (see web.security.TokenCache)."""
+    _session_listeners.append(listener)
+
+
+def _notify(token: str | None) -> None:
+    for listener in _session_listeners:
+        listener(token)
 
 
 @dataclass(frozen=True)
@@ -220,9 +236,7 @@ def token_hash(token: str) -> str:
 def start_session(session: Session, user: User, minutes: int | None = None) -> NewSession:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(minutes=minutes or settings().session_minutes)
-    session.add(
-        AuthSession(token_hash=token_hash(token), user_id=user.id, csrf_token=csrf, expires_at=expires)
-    )
+    session.add(AuthSession(token_hash=token_hash(token), user_id=user.id, csrf_token=csrf, expires_at=expires))
     session.flush()
     return NewSession(token, csrf, expires)
 
@@ -250,6 +264,7 @@ def end_session(session: Session, token: str | None) -> None:
     if not token:
         return
     auth = session.execute(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).scalar()
+    _notify(token)
     if auth is not None and not auth.revoked:
         auth.revoked = True
-        audit.record(session, actor=str(auth.user_id), action="logout", entity="user", entity_id=auth.user_id)
+        record(session, actor=str(auth.user_id), action="logout", entity="user", entity_id=auth.user_id)

@@ -20,7 +20,7 @@ from ctdata.store import db
 from ctdata.web import errors
 from ctdata.web.api import PREFIX
 from ctdata.web.api import router as api_router
-from ctdata.web.security import PUBLIC_PATHS, LoginLimiter
+from ctdata.web.security import PUBLIC_PATHS, LoginLimiter, TokenCache
 
 log = logging.getLogger("ctdata.web")
 STATIC = Path(__file__).with_name("static")
@@ -43,6 +43,7 @@ def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter |
     )
     app.state.engine = eng
     app.state.login_limiter = login_limiter or LoginLimiter()
+    app.state.token_cache = TokenCache()
     errors.install(app)
     app.include_router(api_router)
     for module, in_schema in OPTIONAL_ROUTERS.items():

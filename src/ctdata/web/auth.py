@@ -73,6 +73,4 @@ def logout(request: Request, response: Response, actor: Actor = Depends(ANY_USER
 
 @router.get("/me", response_model=MeOut)
 def me(actor: Actor = Depends(ANY_USER)) -> MeOut:
-    return MeOut(
-        username=actor.username, role=actor.role, office_country=actor.office_country, agency=actor.agency
-    )
+    return MeOut(username=actor.username, role=actor.role, office_country=actor.office_country, agency=actor.agency)

@@ -65,9 +65,7 @@ async def ctdata_error(request: Request, exc: Exception) -> JSONResponse:
 def _clean(errors: list[Any]) -> list[dict[str, Any]]:
     out = []
     for e in errors:
-        out.append(
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "invalid")), "type": e.get("type")}
-        )
+        out.append({"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "invalid")), "type": e.get("type")})
     return out
 
 
@@ -78,9 +76,7 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return JSONResponse(
-        {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
-    )
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 async def data_error(request: Request, exc: Exception) -> JSONResponse:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request, Response
@@ -28,9 +30,10 @@ from starlette.concurrency import run_in_threadpool
 
 from ctdata.cases.access import ROLES, Actor, NotAuthenticated, TooManyAttempts
 from ctdata.cases.tx import queue_denial, transaction
-from ctdata.cases.users import NewSession, session_actor
+from ctdata.cases.users import NewSession, on_session_change, session_actor
 from ctdata.config import settings
 from ctdata.errors import PermissionDenied
+from ctdata.store.models import utcnow
 
 COOKIE = "ctdata_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -72,7 +75,16 @@ class Policy:
                 value = form.get(CSRF_FIELD)
                 csrf = value if isinstance(value, str) else None
         client = request.client.host if request.client else None
-        actor, csrf_token = await run_in_threadpool(
+        cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+        token = bearer or cookie
+        hit = cache.get(token) if cache is not None and token else None
+        if hit is not None:  # fast path: only when allowed; any refusal goes the audited way below
+            actor, csrf_token = hit
+            csrf_ok = bearer is not None or request.method not in UNSAFE or hmac.compare_digest(csrf or "", csrf_token)
+            if csrf_ok and actor.role in self.roles:
+                request.state.actor, request.state.csrf_token = actor, csrf_token
+                return actor
+        actor, csrf_token, expires = await run_in_threadpool(
             self._resolve,
             engine_of(request),
             bearer,
@@ -124,7 +136,57 @@ class Policy:
             if actor.role not in self.roles:
                 refuse(actor.username, f"role {actor.role} not allowed", actor.role)
                 raise PermissionDenied(f"role {actor.role!r} may not use this")
-            return actor, auth.csrf_token
+            return actor, auth.csrf_token, auth.expires_at
+
+
+class TokenCache:
+    """Sessions checked in the last few seconds, so a busy client does not cost a lookup per request.
+
+    Only successful checks are cached, never longer than `ttl` seconds nor past the
+    session's expiry; a logout through this app evicts at once. Disabling an account
+    takes effect within `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: dict[str, tuple[float, datetime, Actor, str]] = {}
+        self._lock = threading.Lock()
+        _caches.add(self)
+
+    def get(self, token: str) -> tuple[Actor, str] | None:
+        item = self._items.get(token)
+        if item is None:
+            return None
+        cached_at, expires, actor, csrf = item
+        if time.monotonic() - cached_at > self.ttl or expires <= utcnow():
+            self.evict(token)
+            return None
+        return actor, csrf
+
+    def put(self, token: str, actor: Actor, csrf: str, expires: datetime) -> None:
+        with self._lock:
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[token] = (time.monotonic(), expires, actor, csrf)
+
+    def evict(self, token: str | None) -> None:
+        """Forget one session, or every session when token is None."""
+        with self._lock:
+            if token is None:
+                self._items.clear()
+            else:
+                self._items.pop(token, None)
+
+
+_caches: weakref.WeakSet[TokenCache] = weakref.WeakSet()
+
+
+def _forget(token: str | None) -> None:
+    for cache in list(_caches):
+        cache.evict(token)
+
+
+on_session_change(_forget)
 
 
 class Public:
@@ -162,10 +224,7 @@ def flat_routes(app: Any) -> list[tuple[str, frozenset[str], Any]]:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # FastAPI before lazily included routers
         return [(r.path, frozenset(getattr(r, "methods", None) or ()), r) for r in app.routes]
-    return [
-        (ctx.path, frozenset(ctx.methods or ()), ctx.original_route)
-        for ctx in iter_route_contexts(app.routes)
-    ]
+    return [(ctx.path, frozenset(ctx.methods or ()), ctx.original_route) for ctx in iter_route_contexts(app.routes)]
 
 
 def route_policy(route: Any) -> Policy | Public | None:

@@ -21,6 +21,4 @@ def serve(
     if not 0 < port < 65536:
         raise ConfigError(f"port {port} is not a TCP port")
     app = create_app(database_url)
-    uvicorn.run(
-        app, host=host, port=port, workers=workers, log_level=log_level, access_log=False, proxy_headers=False
-    )
+    uvicorn.run(app, host=host, port=port, workers=workers, log_level=log_level, access_log=False, proxy_headers=False)

@@ -29,7 +29,7 @@ from ctdata.cases import (
     transfer,
 )
 from ctdata.cases.access import Actor, load_case
-from ctdata.cases.tx import transaction
+from ctdata.cases.tx import record, transaction
 from ctdata.store import audit
 from ctdata.web.api.schemas import (
     AssistanceIn,
@@ -125,9 +125,7 @@ def get_case(case_id: CaseId, request: Request, actor: Actor = Depends(READERS))
 
 
 @router.patch("/{case_id}", response_model=CaseOut, responses=ERRORS)
-def update_case(
-    case_id: CaseId, body: CaseUpdate, request: Request, actor: Actor = Depends(WRITERS)
-) -> dict[str, Any]:
+def update_case(case_id: CaseId, body: CaseUpdate, request: Request, actor: Actor = Depends(WRITERS)) -> dict[str, Any]:
     """Change person and case fields; 409 when someone else changed the case since `version`."""
     changes = body.model_dump(exclude={"version"}, exclude_unset=True)
     if "person" in changes:
@@ -140,18 +138,14 @@ def update_case(
 
 
 @router.post("/{case_id}/screening", response_model=DeterminationOut, status_code=201, responses=ERRORS)
-def screen(
-    case_id: CaseId, body: ScreeningIn, request: Request, actor: Actor = Depends(WRITERS)
-) -> dict[str, Any]:
+def screen(case_id: CaseId, body: ScreeningIn, request: Request, actor: Actor = Depends(WRITERS)) -> dict[str, Any]:
     """Screen against the Protocol Art. 3 elements; returns the determination, rule and what is missing."""
     data = body.model_dump(exclude={"expected_version"})
     with transaction(engine_of(request)) as s:
         return screening.screen(s, actor, case_id, data, expected_version=body.expected_version)
 
 
-@router.post(
-    "/{case_id}/screenings/{screening_id}/override", response_model=DeterminationOut, responses=ERRORS
-)
+@router.post("/{case_id}/screenings/{screening_id}/override", response_model=DeterminationOut, responses=ERRORS)
 def override(
     case_id: CaseId, screening_id: ItemId, body: OverrideIn, request: Request, actor: Actor = Depends(WRITERS)
 ) -> dict[str, Any]:
@@ -183,15 +177,11 @@ def set_exploitation(
 def add_leg(case_id: CaseId, body: JourneyLegIn, request: Request, actor: Actor = Depends(WRITERS)) -> Any:
     data = body.model_dump(exclude={"expected_version"}, exclude_none=True)
     with transaction(engine_of(request)) as s:
-        return journeys.leg_dict(
-            journeys.add_leg(s, actor, case_id, data, expected_version=body.expected_version)
-        )
+        return journeys.leg_dict(journeys.add_leg(s, actor, case_id, data, expected_version=body.expected_version))
 
 
 @router.post("/{case_id}/assistance", response_model=AssistanceOut, status_code=201, responses=ERRORS)
-def add_assistance(
-    case_id: CaseId, body: AssistanceIn, request: Request, actor: Actor = Depends(WRITERS)
-) -> Any:
+def add_assistance(case_id: CaseId, body: AssistanceIn, request: Request, actor: Actor = Depends(WRITERS)) -> Any:
     data = body.model_dump(exclude={"expected_version"}, exclude_none=True)
     with transaction(engine_of(request)) as s:
         row = assistance.add_assistance(s, actor, case_id, data, expected_version=body.expected_version)
@@ -199,9 +189,7 @@ def add_assistance(
 
 
 @router.post("/{case_id}/consents", response_model=ConsentDocOut, status_code=201, responses=ERRORS)
-def add_consent(
-    case_id: CaseId, body: ConsentDocIn, request: Request, actor: Actor = Depends(WRITERS)
-) -> Any:
+def add_consent(case_id: CaseId, body: ConsentDocIn, request: Request, actor: Actor = Depends(WRITERS)) -> Any:
     """Record a consent (to assistance, to share with a named office or agency, to research, to return)."""
     with transaction(engine_of(request)) as s:
         c = transfer.record_consent(s, actor, case_id, body.model_dump())
@@ -220,9 +208,7 @@ def add_consent(
 def open_return(case_id: CaseId, body: ReturnIn, request: Request, actor: Actor = Depends(WRITERS)) -> Any:
     """Request an assisted voluntary return; the response lists the gates still open."""
     with transaction(engine_of(request)) as s:
-        return returns.return_dict(
-            returns.open_return(s, actor, case_id, body.model_dump(exclude_unset=True))
-        )
+        return returns.return_dict(returns.open_return(s, actor, case_id, body.model_dump(exclude_unset=True)))
 
 
 @router.patch("/{case_id}/return/{return_id}", response_model=ReturnOut, responses=ERRORS)
@@ -254,9 +240,7 @@ def cancel_return(
 
 
 @router.post("/{case_id}/transfers", response_model=TransferOut, status_code=201, responses=ERRORS)
-def request_transfer(
-    case_id: CaseId, body: TransferIn, request: Request, actor: Actor = Depends(WRITERS)
-) -> Any:
+def request_transfer(case_id: CaseId, body: TransferIn, request: Request, actor: Actor = Depends(WRITERS)) -> Any:
     """Refer the case to another office; 409 without recorded consent to share with it."""
     with transaction(engine_of(request)) as s:
         t = transfer.request_transfer(s, actor, case_id, body.model_dump())
@@ -264,9 +248,7 @@ def request_transfer(
 
 
 @router.post("/{case_id}/close", response_model=CaseOut, responses=ERRORS)
-def close_case(
-    case_id: CaseId, body: CloseIn, request: Request, actor: Actor = Depends(WRITERS)
-) -> dict[str, Any]:
+def close_case(case_id: CaseId, body: CloseIn, request: Request, actor: Actor = Depends(WRITERS)) -> dict[str, Any]:
     with transaction(engine_of(request)) as s:
         closure.close_case(s, actor, case_id, body.reason, note=body.note, expected_version=body.version)
     return _case(request, actor, case_id)
@@ -304,7 +286,7 @@ def case_audit(
             }
             for e in rows
         ]
-        audit.record(
+        record(
             s,
             actor=actor.username,
             action="audit.read",

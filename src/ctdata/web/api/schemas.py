@@ -17,9 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_ID = 2**31 - 1
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="Case record id.")]
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Version = Annotated[
-    int, Field(ge=1, le=MAX_ID, description="The version you edited (optimistic concurrency).")
-]
+Version = Annotated[int, Field(ge=1, le=MAX_ID, description="The version you edited (optimistic concurrency).")]
 Text = Annotated[str, Field(max_length=2000)]
 Short = Annotated[str, Field(max_length=200)]
 Code = Annotated[str, Field(max_length=64)]
@@ -66,9 +64,7 @@ class MeOut(_Out):
 class PersonIn(_In):
     given_name: Short | None = None
     family_name: Short | None = None
-    date_of_birth: Annotated[str, Field(max_length=10)] | None = Field(
-        None, description="YYYY-MM-DD, YYYY-MM or YYYY."
-    )
+    date_of_birth: Annotated[str, Field(max_length=10)] | None = Field(None, description="YYYY-MM-DD, YYYY-MM or YYYY.")
     id_document_number: Annotated[str, Field(max_length=100)] | None = None
     sex: Code | None = Field(None, description="female, male, transgender_nonconforming, unknown")
     citizenship: list[Code] = Field(default_factory=list, max_length=10, description="ISO alpha-2 codes.")
@@ -298,9 +294,7 @@ class ScreeningIn(_In):
     actions: list[Code] = Field(default_factory=list, max_length=20)
     means: list[Code] = Field(default_factory=list, max_length=20)
     purposes: list[Code] = Field(default_factory=list, max_length=20)
-    age_at_exploitation: int | None = Field(
-        None, description="Completed years at exploitation; null if unknown."
-    )
+    age_at_exploitation: int | None = Field(None, description="Completed years at exploitation; null if unknown.")
     vulnerabilities: list[Code] = Field(default_factory=list, max_length=20)
     indicators: list[Short] = Field(default_factory=list, max_length=50)
     notes: Annotated[str, Field(max_length=5000)] | None = None
@@ -435,9 +429,7 @@ class ReturnIn(_ReturnFields):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                {"requested_date": "2024-04-01", "consent_written": True, "receiving_office_country": "VN"}
-            ]
+            "examples": [{"requested_date": "2024-04-01", "consent_written": True, "receiving_office_country": "VN"}]
         },
     )
 
@@ -448,9 +440,7 @@ class ReturnPatch(_ReturnFields):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                {"version": 1, "risk_level": "medium", "risk_mitigations": "escort to the receiving office"}
-            ]
+            "examples": [{"version": 1, "risk_level": "medium", "risk_mitigations": "escort to the receiving office"}]
         },
     )
 

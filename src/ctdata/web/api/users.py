@@ -26,7 +26,5 @@ def list_users(request: Request, actor: Actor = Depends(ADMIN)) -> Any:
 @router.post("", response_model=UserOut, status_code=201, responses=ERRORS)
 def create_user(body: UserIn, request: Request, actor: Actor = Depends(ADMIN)) -> Any:
     with transaction(engine_of(request)) as s:
-        u = users.create_user(
-            s, actor, body.username, body.password, body.role, body.office_country, body.agency
-        )
+        u = users.create_user(s, actor, body.username, body.password, body.role, body.office_country, body.agency)
         return users.user_dict(u)
