@@ -21,4 +21,15 @@ def serve(
     if not 0 < port < 65536:
         raise ConfigError(f"port {port} is not a TCP port")
     app = create_app(database_url)
-    uvicorn.run(app, host=host, port=port, workers=workers, log_level=log_level, access_log=False, proxy_headers=False)
+    # Idle keep-alive connections stay open 30 s, longer than clients keep theirs (httpx: 5 s),
+    # so a client never sends on a connection the server is just closing.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+        proxy_headers=False,
+        timeout_keep_alive=30,
+    )
