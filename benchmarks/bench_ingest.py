@@ -24,8 +24,12 @@ CTDC = ROOT.parent / "shared" / "data" / "ctdc" / "ctdc_global_kanon_2021-07-15.
 def _child(code: str, env: dict[str, str]) -> dict:
     """Run code in a fresh interpreter; it prints one JSON line; max RSS is added."""
     # VmHWM (peak resident set of this address space) resets at exec, unlike ru_maxrss.
-    wrapper = code + "\nimport json as _j, re as _re\n_hwm = int(_re.search(r'VmHWM:\\s+(\\d+)', " \
-                     "open('/proc/self/status').read()).group(1))\nprint('@@' + _j.dumps({**OUT, 'rss_mb': _hwm / 1024}))\n"
+    wrapper = (
+        code
+        + "\nimport json as _j, re as _re\n_hwm = int(_re.search(r'VmHWM:\\s+(\\d+)', "
+        + "open('/proc/self/status').read()).group(1))\n"
+        + "print('@@' + _j.dumps({**OUT, 'rss_mb': _hwm / 1024}))\n"
+    )
     r = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
                        env={**os.environ, **env, "CTDATA_PROGRESS": "0"}, timeout=3600)
     if r.returncode != 0:
