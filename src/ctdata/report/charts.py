@@ -181,7 +181,7 @@ def trend(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.TopLevelMixin:
         alt.Chart(d)
         .mark_bar(color="#c8d7e8")
         .encode(
-            x=alt.X("year:O", title="Year of registration", axis=alt.Axis(labelAngle=0)),
+            x=alt.X("year:O", title="Year of registration", axis=alt.Axis(labelAngle=0 if len(d) <= 8 else -45)),
             y=alt.Y("instances:Q", title="Instances of assistance"),
             tooltip=["year", "instances"],
         )
@@ -206,7 +206,8 @@ def trend(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.TopLevelMixin:
             tooltip=["year", "group", "count"],
         )
     )
-    return _config(alt.layer(bars, labels, lines).properties(width=width, height=240))
+    layers = [bars, labels, lines] if len(d) <= 8 else [bars, lines]  # value labels collide beyond 8 years
+    return _config(alt.layer(*layers).properties(width=width, height=240))
 
 
 @lru_cache(maxsize=1)

@@ -28,6 +28,8 @@ def fmt_n(v: float | int | None) -> str:
 def fmt_pct(v: float | None, decimals: int = 0) -> str:
     if v is None or v != v:  # NaN
         return "n/a"
+    if 0 < abs(v) < 0.01 and decimals == 0:
+        return "<1%" if abs(v) < 0.001 else f"{v * 100:.1f}%"
     return f"{v * 100:.{decimals}f}%"
 
 
@@ -57,6 +59,10 @@ class Figure:
         if t is None:
             return ""
         if t.empty:
+            if t.total:
+                return (
+                    f"No known value: all {fmt_n(t.total)} {t.unit} counted here have this item unrecorded (unknown)."
+                )
             return t.note or "No data."
         parts = [f"Counted: {t.unit}."]
         if t.unit not in ("USD",):
