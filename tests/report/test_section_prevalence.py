@@ -31,15 +31,17 @@ def test_prevalence_section_needs_linkage_then_estimates(sqlite_store, tmp_path:
     person = dict(zip(truth.record_id, truth.person_id, strict=True))
     with db.session_scope() as s:
         rows = s.execute(select(CaseRecord.id, CaseRecord.source_record_id)).all()
-    table = pa.table({"record_key": keyring().record_keys([r[0] for r in rows]),
-                      "individual_id": [str(person[r[1]]) for r in rows]})
+    table = pa.table(
+        {"record_key": keyring().record_keys([r[0] for r in rows]), "individual_id": [str(person[r[1]]) for r in rows]}
+    )
     pq.write_table(table, sqlite_store.data_dir / "warehouse" / "individuals.parquet")
     con = connect()
     sec = prevalence_section(ReportContext(con=con, year=2011, filters=Filters()))
     assert not sec.empty_note
     observed = con.execute(
         "SELECT count(DISTINCT individual_id) FROM cases JOIN individuals USING (record_key) "
-        "WHERE registration_year = 2011").fetchone()[0]
+        "WHERE registration_year = 2011"
+    ).fetchone()[0]
     data = sec.figures[0].table.data
     assert (data["count"] >= observed).all() and (data["ci_low"] <= data["count"]).all()
     assert f"{observed:,} individuals" in sec.paragraphs[0]

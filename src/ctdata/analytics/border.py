@@ -24,8 +24,7 @@ LEGS_FROM = "journey_legs j JOIN cases c USING (record_key)"
 CROSSED = "(j.crossing IS NULL OR j.crossing <> 'none')"
 OFFICIAL = {"official": "Official border point", "unofficial": "Unofficial crossing"}
 OFFICIAL_SQL = (
-    "CASE WHEN j.crossing LIKE 'official%' THEN 'official' WHEN j.crossing = 'unofficial' "
-    "THEN 'unofficial' END"
+    "CASE WHEN j.crossing LIKE 'official%' THEN 'official' WHEN j.crossing = 'unofficial' THEN 'unofficial' END"
 )
 DOC_GROUPS = {
     "own_genuine": TRAVEL_DOCUMENT.label("own_genuine"),
@@ -69,9 +68,7 @@ def _official_by(
 ) -> IndicatorTable:
     filters = filters or Filters()
     if not (has_table(con, "cases") and has_table(con, "journey_legs")):
-        return empty_table(
-            name, title, LEGS, note="No data: the warehouse has no journey legs.", extra_cols=["known"]
-        )
+        return empty_table(name, title, LEGS, note="No data: the warehouse has no journey legs.", extra_cols=["known"])
     fw, params = filters.where("c")
     sql = (
         f"SELECT {group_sql} AS value, count(*) FILTER (WHERE j.crossing LIKE 'official%') AS count, "
@@ -109,9 +106,7 @@ def _official_by(
 def border_official_by_sex(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
     """Share of border-crossing legs through official border points, by sex of the person."""
     labels = {k: SEX.label(k) for k in ("female", "male", "transgender_nonconforming")}
-    return _official_by(
-        con, filters, "border_official_by_sex", "Official border points by sex", KNOWN_SEX_SQL, labels
-    )
+    return _official_by(con, filters, "border_official_by_sex", "Official border points by sex", KNOWN_SEX_SQL, labels)
 
 
 @indicator("border_official_by_age", "journey", LEGS)
@@ -175,9 +170,7 @@ def exploited_on_journey(con: duckdb.DuckDBPyConnection, filters: Filters | None
 
 
 @indicator("corridors", "where", INSTANCES)
-def corridors(
-    con: duckdb.DuckDBPyConnection, filters: Filters | None = None, top: int | None = 30
-) -> IndicatorTable:
+def corridors(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, top: int | None = 30) -> IndicatorTable:
     """Trafficking corridors: nationality -> country of exploitation flows of cross-border cases.
 
     Columns add origin and destination codes. Unknown = cross-border or undetermined records

@@ -101,9 +101,7 @@ def assistance_by_country(
 
 
 @indicator("top_nationalities", "who", INSTANCES)
-def top_nationalities(
-    con: duckdb.DuckDBPyConnection, filters: Filters | None = None, top: int = 10
-) -> IndicatorTable:
+def top_nationalities(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, top: int = 10) -> IndicatorTable:
     """The 10 most frequent nationalities (first citizenship), shares of known nationality."""
     return one_way(
         con,
@@ -117,9 +115,7 @@ def top_nationalities(
 
 
 @indicator("top_destinations", "where", INSTANCES)
-def top_destinations(
-    con: duckdb.DuckDBPyConnection, filters: Filters | None = None, top: int = 10
-) -> IndicatorTable:
+def top_destinations(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, top: int = 10) -> IndicatorTable:
     """The 10 most frequent countries of destination/exploitation, shares of known country."""
     return one_way(
         con,
@@ -152,9 +148,7 @@ def exploitation_type(con: duckdb.DuckDBPyConnection, filters: Filters | None = 
 
 
 @indicator("exploitation_type_detail", "exploitation", INSTANCES)
-def exploitation_type_detail(
-    con: duckdb.DuckDBPyConnection, filters: Filters | None = None
-) -> IndicatorTable:
+def exploitation_type_detail(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
     """Every recorded exploitation type (a record may have several, so shares can sum above 100%)."""
     return one_way(
         con,
@@ -323,9 +317,7 @@ def data_sources(con: duckdb.DuckDBPyConnection, filters: Filters | None = None)
 def agencies(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
     """Records per registering agency and its import source, for the annex."""
     expr = "c.agency || coalesce(' (' || c.source_kind || ')', '')"
-    return one_way(
-        con, name="agencies", title="Records by agency and source", filters=filters, value_expr=expr
-    )
+    return one_way(con, name="agencies", title="Records by agency and source", filters=filters, value_expr=expr)
 
 
 def _individuals(con: duckdb.DuckDBPyConnection, filters: Filters) -> int | str:
@@ -334,8 +326,7 @@ def _individuals(con: duckdb.DuckDBPyConnection, filters: Filters) -> int | str:
     fw, params = filters.where("c")
     return int(
         con.execute(
-            f"SELECT count(DISTINCT i.individual_id) FROM cases c JOIN individuals i "
-            f"USING (record_key) WHERE {fw}",
+            f"SELECT count(DISTINCT i.individual_id) FROM cases c JOIN individuals i USING (record_key) WHERE {fw}",
             params,
         ).fetchone()[0]
     )

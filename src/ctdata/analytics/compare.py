@@ -42,23 +42,18 @@ def sentence(now: float | None, before: float | None, year_before: int | str, *,
 def compare_tables(now: IndicatorTable, before: IndicatorTable, year_before: int | str) -> pd.DataFrame:
     """Join two runs of one indicator on value: counts, shares, change, pct_change and sentence."""
     a = now.data[["value", "label", "count", "share"]]
-    b = before.data[["value", "count", "share"]].rename(
-        columns={"count": "count_before", "share": "share_before"}
-    )
+    b = before.data[["value", "count", "share"]].rename(columns={"count": "count_before", "share": "share_before"})
     df = a.merge(b, on="value", how="outer")
     if df["label"].isna().any():
         lab = dict(zip(before.data["value"], before.data["label"], strict=False))
-        df["label"] = [
-            lab.get(v, str(v)) if pd.isna(x) else x for v, x in zip(df["value"], df["label"], strict=True)
-        ]
+        df["label"] = [lab.get(v, str(v)) if pd.isna(x) else x for v, x in zip(df["value"], df["label"], strict=True)]
     df["count"] = df["count"].fillna(0)
     df["count_before"] = df["count_before"].fillna(0)
     ch = [change(float(n), float(p)) for n, p in zip(df["count"], df["count_before"], strict=True)]
     df["change"] = [c[0] for c in ch]
     df["pct_change"] = [c[1] for c in ch]
     df["sentence"] = [
-        sentence(float(n), float(p), year_before)
-        for n, p in zip(df["count"], df["count_before"], strict=True)
+        sentence(float(n), float(p), year_before) for n, p in zip(df["count"], df["count_before"], strict=True)
     ]
     return df.sort_values("count", ascending=False).reset_index(drop=True)
 

@@ -27,9 +27,7 @@ def country_label(code: Any) -> str:
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether a view or table exists (cached on the connection's catalogue per call; cheap)."""
     return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
-            0
-        ]
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
     )
 
 
@@ -132,9 +130,7 @@ def one_way(
     n_values = len(known_df)
     if top is not None and n_values > top:
         known_df = known_df.head(top)
-        note = (
-            note + " " if note else ""
-        ) + f"Top {top} of {n_values} values shown; shares are of all known."
+        note = (note + " " if note else "") + f"Top {top} of {n_values} values shown; shares are of all known."
     if is_linked:
         known_df["individuals"] = known_df["individuals"].astype("int64")
     cols = ["value", "label", "count", "share"] + (["individuals"] if is_linked else [])
