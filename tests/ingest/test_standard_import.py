@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ctdata.errors import FileFormatError
+from ctdata.ingest import columns as columns_mod
 from ctdata.ingest import loader as loader_mod
 from ctdata.ingest.quarantine import list_rows, retry, show_row
 from ctdata.ingest.standard_import import import_standard
@@ -108,15 +109,16 @@ def test_companion_tables(store, tmp_path: Path) -> None:
 def test_failure_mid_file_leaves_store_unchanged(store, tmp_path: Path, monkeypatch) -> None:
     path = write_records(tmp_path / "records.csv", [record(i) for i in range(12000)])
     calls = {"n": 0}
-    real = loader_mod.bulk_insert
+    real = loader_mod.insert_tuples
 
-    def flaky(session, model, rows):
+    def flaky(session, model, names, rows):
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk went away")
-        return real(session, model, rows)
+        return real(session, model, names, rows)
 
-    monkeypatch.setattr(loader_mod, "bulk_insert", flaky)
+    monkeypatch.setattr(loader_mod, "insert_tuples", flaky)
+    monkeypatch.setattr(columns_mod, "BATCH_ROWS", 5000)  # the third insert is the second batch's persons
     with pytest.raises(OSError):
         import_standard(path)
     assert _count(CaseRecord) == 0 and _count(Person) == 0

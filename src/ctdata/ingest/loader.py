@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,8 +282,6 @@ def bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> No
     if not rows:
         return
     table = model.__table__
-    conn = session.connection()
-    dialect = conn.dialect
     now = utcnow()
     defaults = {"created_at": now, "updated_at": now, "version": 1}
     cols = [c for c in table.columns if c.name in rows[0] or (c.name in defaults)]
@@ -299,8 +297,17 @@ def bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> No
         params = [(p,) for p in params]
     if listy:
         params = [_join_lists(p, listy) for p in params]
-    ph = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([ph] * len(names))})"
+    insert_tuples(session, model, names, params)
+
+
+def insert_tuples(session: Session, model: type, names: Sequence[str], params: list[tuple[Any, ...]]) -> None:
+    """executemany of prepared tuples (values already in the column's stored form) on the session's
+    connection, so the rows are part of the import's one transaction."""
+    if not params:
+        return
+    conn = session.connection()
+    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {model.__table__.name} ({', '.join(names)}) VALUES ({', '.join([ph] * len(names))})"
     conn.exec_driver_sql(sql, params)
 
 

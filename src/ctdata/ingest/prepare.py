@@ -10,7 +10,7 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
-from ctdata.standard.dates import PartialDate, age_on, age_range, parse_partial_date
+from ctdata.standard.dates import PartialDate, parse_partial_date
 from ctdata.standard.vocab import age_band
 from ctdata.store.crypto import KeyRing
 
@@ -19,10 +19,24 @@ LIST_FIELDS = ("exploitation_types", "labour_sectors", "sexual_exploitation_type
 
 
 def _list(v: Any) -> list[str] | None:
-    """Lists keep None (unknown) apart from [] (known to be none)."""
+    """Lists keep None (unknown) apart from [] (known to be none); text is split on ';'."""
     if v is None:
         return None
+    if isinstance(v, str):
+        return text_list(v)
     return list(v)
+
+
+def text_list(v: str) -> list[str]:
+    """A ';'-joined free-text list (languages, consent_sharing) as the standard's TextList reads it."""
+    return [s.strip() for s in v.split(";") if s.strip()]
+
+
+def code_list(v: Any) -> str | None:
+    """The store's CodeList text of a list or ';'-joined text value (None stays None)."""
+    if v is None:
+        return None
+    return ";".join(text_list(v) if isinstance(v, str) else v)
 
 
 def row_hash(values: dict[str, Any]) -> str:
@@ -31,41 +45,72 @@ def row_hash(values: dict[str, Any]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+def row_hash_fields(fields: tuple[str, ...]) -> str:
+    """`row_hash` of a row given as its text fields in file order ("" = empty)."""
+    return hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16).hexdigest()
+
+
 @lru_cache(maxsize=65536)
 def _pdate(text: str | None, field: str) -> PartialDate | None:
     return parse_partial_date(text, field=field)
 
 
-def derive(row: dict[str, Any]) -> dict[str, Any]:
-    """Ages and child flags from what the row knows, by the counting rules of DESIGN.md section 5."""
-    reg = _pdate(row.get("registration_date"), "registration_date")
-    dob = _pdate(row.get("date_of_birth"), "date_of_birth")
-    age_reg = row.get("age_at_registration")
+Ymd = tuple[int, int, int]
+
+
+@lru_cache(maxsize=262144)
+def _bounds(text: str, field: str) -> tuple[int, Ymd, Ymd] | None:
+    """Year, earliest and latest day of a partial date, as tuples (cheap to compare)."""
+    d = _pdate(text, field)
+    if d is None:
+        return None
+    lo, hi = d.earliest, d.latest
+    return d.year, (lo.year, lo.month, lo.day), (hi.year, hi.month, hi.day)
+
+
+def _age(b: Ymd, d: Ymd) -> int:
+    return d[0] - b[0] - ((d[1], d[2]) < (b[1], b[2]))
+
+
+_CHILD_BANDS = ("0-8", "9-17")
+
+
+def derive_values(registration_date: str | None, date_of_birth: str | None, age_reg: int | None,
+                  band: str | None, child_reg: bool | None, age_exp: int | None,
+                  child_exp: bool | None) -> tuple[Any, ...]:
+    """`derive` on plain values: (registration_year, age_at_registration, age_band,
+    child_at_registration, age_at_exploitation, child_at_exploitation)."""
+    reg = _bounds(registration_date, "registration_date") if registration_date else None
     lo = hi = age_reg
-    if age_reg is None and dob is not None and reg is not None:
-        age_reg = age_on(dob, reg)
-        lo, hi = age_range(dob, reg) or (None, None)
+    if age_reg is None and date_of_birth and reg is not None:
+        dob = _bounds(date_of_birth, "date_of_birth")
+        if dob is not None:
+            # age_range(dob, reg): youngest = latest birth at the earliest date, oldest the other way round
+            lo, hi = _age(dob[2], reg[1]), _age(dob[1], reg[2])
+            age_reg = lo if lo == hi else None
     # A partial date of birth often still settles the band or the side of 18.
-    band = row.get("age_band") or age_band(age_reg)
+    band = band or age_band(age_reg)
     if band is None and lo is not None and age_band(lo) == age_band(hi):
         band = age_band(lo)
-    child_reg = row.get("child_at_registration")
-    if lo is not None and (hi < 18 or lo >= 18):
-        child_reg = hi < 18
+    if lo is not None and (hi < 18 or lo >= 18):  # type: ignore[operator]
+        child_reg = hi < 18  # type: ignore[operator]
     elif child_reg is None and band is not None:
-        child_reg = band in ("0-8", "9-17")
-    age_exp = row.get("age_at_exploitation")
-    child_exp = row.get("child_at_exploitation")
+        child_reg = band in _CHILD_BANDS
     if age_exp is not None:
         child_exp = age_exp < 18
-    return {
-        "registration_year": reg.year if reg else None,
-        "age_at_registration": age_reg,
-        "age_band": band,
-        "child_at_registration": child_reg,
-        "age_at_exploitation": age_exp,
-        "child_at_exploitation": child_exp,
-    }
+    return (reg[0] if reg else None, age_reg, band, child_reg, age_exp, child_exp)
+
+
+DERIVED = ("registration_year", "age_at_registration", "age_band", "child_at_registration",
+           "age_at_exploitation", "child_at_exploitation")
+
+
+def derive(row: dict[str, Any]) -> dict[str, Any]:
+    """Ages and child flags from what the row knows, by the counting rules of DESIGN.md section 5."""
+    got = derive_values(row.get("registration_date"), row.get("date_of_birth"), row.get("age_at_registration"),
+                        row.get("age_band"), row.get("child_at_registration"), row.get("age_at_exploitation"),
+                        row.get("child_at_exploitation"))
+    return dict(zip(DERIVED, got, strict=True))
 
 
 def person_values(row: dict[str, Any], keys: KeyRing, source: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class Table:
     rows: Iterator[RawRow]
     notices: list[str] = field(default_factory=list)
     sheet: str | None = None
+    encoding: str = "utf-8-sig"
 
 
 def sha256_of(path: Path) -> str:
@@ -234,4 +235,4 @@ def open_table(path: Path | str, *, encoding: str = "utf-8-sig", sheet: str | No
     _check_header(path, columns)
     if len(columns) == 1 and len(columns[0]) > 200:
         raise FileFormatError(f"{path.name}: does not look like a table (no separators in the first line)")
-    return Table(path, kind, columns, sha, _csv_rows(path, kind, encoding, columns), notices)
+    return Table(path, kind, columns, sha, _csv_rows(path, kind, encoding, columns), notices, encoding=encoding)

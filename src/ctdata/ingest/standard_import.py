@@ -13,21 +13,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ctdata.errors import CtdataError, FileFormatError
-from ctdata.ingest.loader import (
-    ImportResult,
-    RecordLoader,
-    bulk_insert,
-    chunks,
-    finish_batch,
-    quarantine,
-    require_columns,
-    start_batch,
-)
+from ctdata.errors import FileFormatError
+from ctdata.ingest.bulk import ColumnRecordLoader, CompanionLoader
+from ctdata.ingest.columns import batches
+from ctdata.ingest.loader import ImportResult, RecordLoader, finish_batch, require_columns, start_batch
 from ctdata.ingest.readers import RawRow, Table, open_table, sniff
 from ctdata.ingest.validate import TableValidator
+from ctdata.ingest.writer import BackgroundWriter
 from ctdata.standard.template import TABLES
 from ctdata.store import db
+from ctdata.store.bulk import bulk_load
 from ctdata.store.crypto import keyring
 from ctdata.store.models import Assistance, JourneyLeg, ReturnRecord
 
@@ -93,12 +88,13 @@ def import_standard(path: Path | str, *, actor: str = "cli", encoding: str = "ut
     with db.session_scope(eng) as session:
         batch = start_batch(session, kind="standard", source="standard", table=table, actor=actor)
         validator = TableValidator("records")
-        loader = RecordLoader(session, keys, batch, "standard", "case", validator.raw_row,
-                              lambda r: str(r["agency"]), result, progress, validator.rows)
-        loader.run(table.rows)
-        for name, (cpath, csheet) in companions.items():
-            ctable = open_table(cpath, encoding=encoding, sheet=csheet)
-            _load_companion(session, keys, batch.id, name, ctable, loader, result)
+        loader = ColumnRecordLoader(session, keys, batch, "standard", "case", validator.raw_row,
+                                    lambda r: str(r["agency"]), result, progress, validator=validator)
+        with bulk_load(session):
+            loader.run_batches(batches(table))
+            for name, (cpath, csheet) in companions.items():
+                ctable = open_table(cpath, encoding=encoding, sheet=csheet)
+                _load_companion(session, keys, batch.id, name, ctable, loader, result)
         finish_batch(session, batch, result, actor, sorted(loader.new_ids))
     return result
 
@@ -116,57 +112,15 @@ def _count_rows(table: Table) -> int:
 def _load_companion(session: Session, keys: Any, batch_id: int, name: str, table: Table,
                     loader: RecordLoader, result: ImportResult) -> None:
     require_columns(table, [c.name for c in TABLES[name] if c.required], f"the {name} table")
-    validator = TableValidator(name)
-    model = COMPANIONS[name]
     stats = {"rows_read": 0, "loaded": 0, "quarantined": 0, "already_present": 0}
     result.tables[name] = stats
-    known_cols = {c.name for c in model.__table__.columns}
-    existing_legs: set[tuple[int, int]] = set()
-    for chunk in chunks(table.rows):
-        rows: list[dict[str, Any]] = []
-        readable = [r for r in chunk if not r.error]
-        checked = iter(validator.rows(readable))
-        for raw in chunk:
-            stats["rows_read"] += 1
-            reason = raw.error
-            row: dict[str, Any] | None = None
-            if reason is None:
-                got = next(checked)
-                if isinstance(got, str):
-                    reason = got
-                else:
-                    row = got
-            if row is not None:
-                cid = loader.case_ids.get(str(row["record_id"]))
-                if cid is None:
-                    reason = f"record_id: no case record {row['record_id']!r} in this import"
-            if reason is not None:
-                stats["quarantined"] += 1
-                quarantine(session, keys, batch_id, "standard", raw, reason, table_name=name)
-                continue
-            assert row is not None and cid is not None
-            stats["loaded"] += 1
-            if cid not in loader.new_ids:
-                stats["already_present"] += 1
-                continue
-            values = {k: v for k, v in row.items() if k in known_cols and k != "id"}
-            values["case_id"] = cid
-            if name == "journey_legs":
-                if (cid, values["leg_number"]) in existing_legs:
-                    stats["loaded"] -= 1
-                    stats["quarantined"] += 1
-                    quarantine(session, keys, batch_id, "standard", raw,
-                               f"leg_number: leg {values['leg_number']} of {row['record_id']!r} appears twice",
-                               table_name=name)
-                    continue
-                existing_legs.add((cid, values["leg_number"]))
-            if name == "assistance" and values.get("reintegration") is None:
-                values["reintegration"] = False
-            rows.append(values)
-        if rows:
-            bulk_insert(session, model, rows)
-    if stats["rows_read"] != stats["loaded"] + stats["quarantined"]:
-        raise CtdataError(f"internal reconciliation failed for {name}")
+    companion = CompanionLoader(session, keys, batch_id, name, COMPANIONS[name], loader, stats,
+                                TableValidator(name))
+    writer = BackgroundWriter()
+    try:
+        companion.run(batches(table), writer)
+    finally:
+        writer.close()
 
 
 def retry_row(session: Session, table_name: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -76,47 +76,63 @@ class TableValidator:
         return self.row(raw.values)
 
     def rows(self, raws: list[RawRow]) -> list[dict[str, Any] | str]:
-        """Validate a chunk column by column: each row becomes a clean dict or its reason.
+        """Validate a chunk of rows: each becomes a clean dict or its reason (same answers as `row()`)."""
+        n = len(raws)
+        columns = {name: [r.values.get(name) for r in raws] for _p, name in self.parsers}
+        clean, reasons = self.validate_columns(columns, n, blank_is_empty=False)
+        names = list(clean)
+        out: list[dict[str, Any] | str] = []
+        for values, reason in zip(zip(*clean.values(), strict=True) if n else [], reasons, strict=True):
+            out.append(reason if reason is not None else dict(zip(names, values, strict=True)))
+        return out
+
+    def validate_columns(self, raw: dict[str, list[Any] | None], n: int, *,
+                blank_is_empty: bool = True) -> tuple[dict[str, list[Any]], list[str | None]]:
+        """Validate n rows given column by column: the clean columns, and each row's reason or None.
 
         Same answers as `row()` for every row, at a fraction of the cost: each
         distinct value of a column is parsed once, and the per-cell work is a
-        dictionary look-up done by `map` in C.
+        dictionary look-up done by `map` in C. None means empty, and so does
+        ``""`` when ``blank_is_empty`` (column batches: the row reader's None);
+        a column absent from the file is None.
         """
-        n = len(raws)
-        columns: list[list[Any]] = []
+        clean: dict[str, list[Any]] = {}
         bad: dict[int, list[str]] = {}
         for parser, name in self.parsers:
-            raw_col = [r.values.get(name) for r in raws]
+            raw_col = raw.get(name)
+            if raw_col is None:
+                clean[name] = [None] * n
+                continue
             if not parser.cached:
-                col = [None if v is None else (str(v).strip() or None) for v in raw_col]
-                columns.append(col)
+                clean[name] = [None if v is None else (str(v).strip() or None) for v in raw_col]
                 continue
             keyed = [tuple(v) if isinstance(v, list) else v for v in raw_col]
             cache = parser.cache
             lookup: dict[Any, tuple[Any, str | None]] = {None: (None, None)}
+            if blank_is_empty:
+                lookup[""] = (None, None)
             for u in set(keyed):
-                if u is None:
+                if u in lookup:
                     continue
                 hit = cache.get(u)
                 lookup[u] = hit if hit is not None else parser(list(u) if isinstance(u, tuple) else u)
             pairs = list(map(lookup.__getitem__, keyed))
-            columns.append([p[0] for p in pairs])
+            clean[name] = [p[0] for p in pairs]
             if any(p[1] for p in pairs):
                 for i, p in enumerate(pairs):
                     if p[1]:
                         bad.setdefault(i, []).append(p[1])
-        names = [name for _p, name in self.parsers]
-        out: list[dict[str, Any] | str] = []
-        required = [names.index(r) for r in self.required]
-        for i, values in enumerate(zip(*columns, strict=True) if n else []):
-            errs = bad.get(i)
-            for j in required:
-                if values[j] in (None, "", []):
-                    name = names[j]
-                    if not errs or not any(e.startswith(name + ":") for e in errs):
-                        errs = [*(errs or []), f"{name}: required value is empty"]
-            if errs:
-                out.append("; ".join(errs[:5]) + (f"; and {len(errs) - 5} more" if len(errs) > 5 else ""))
-            else:
-                out.append(dict(zip(names, values, strict=True)))
-        return out
+        for name in self.required:
+            col = clean[name]
+            prefix = name + ":"
+            for i, v in enumerate(col):
+                if v is None or v == "" or v == []:
+                    errs = bad.get(i)
+                    if errs is None:
+                        bad[i] = [f"{name}: required value is empty"]
+                    elif not any(e.startswith(prefix) for e in errs):
+                        errs.append(f"{name}: required value is empty")
+        reasons: list[str | None] = [None] * n
+        for i, errs in bad.items():
+            reasons[i] = "; ".join(errs[:5]) + (f"; and {len(errs) - 5} more" if len(errs) > 5 else "")
+        return clean, reasons

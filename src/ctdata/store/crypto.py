@@ -66,6 +66,34 @@ class KeyRing:
         digest = hmac.new(self.mac_key, f"{purpose}\x1e{text}".encode(), hashlib.sha256).hexdigest()
         return digest[:32]
 
+    def encrypt_many(self, values: list[str | None], context: str = "") -> list[bytes | None]:
+        """`encrypt` of many values of one field (bulk imports): one call for all nonces.
+
+        Each value still gets its own random 96-bit nonce; drawing them from one
+        ``os.urandom`` call only saves a system call per field.
+        """
+        todo = [i for i, v in enumerate(values) if v is not None and v != ""]
+        out: list[bytes | None] = [None] * len(values)
+        if not todo:
+            return out
+        nonces = os.urandom(12 * len(todo))
+        enc = self._aead.encrypt
+        ad = context.encode()
+        for k, i in enumerate(todo):
+            nonce = nonces[12 * k:12 * k + 12]
+            out[i] = _VERSION + nonce + enc(nonce, values[i].encode("utf-8"), ad)  # type: ignore[union-attr]
+        return out
+
+    def pseudonyms(self, rows: list[tuple[object, ...]], purpose: str = "person") -> list[str]:
+        """`pseudonym(*parts, purpose=...)` of many rows at once (same answers, one HMAC key set-up)."""
+        base = hmac.new(self.mac_key, digestmod=hashlib.sha256)
+        prefix = f"{purpose}\x1e"
+        out = []
+        for parts in rows:
+            h = base.copy()
+            h.update((prefix + "\x1f".join(_norm(p) for p in parts)).encode())
+            out.append(h.hexdigest()[:32])
+        return out
 
     def record_keys(self, ids: list[int]) -> list[str]:
         """Pseudonyms of many case ids at once (the warehouse build's hot loop)."""

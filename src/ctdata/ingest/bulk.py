@@ -1,0 +1,378 @@
+"""The bulk path of `ctdata import standard`: column batches in, tuples out.
+
+Same rules and answers as `RecordLoader` (every row loaded or quarantined with
+its reason, duplicates within the file refused, rows already in the store
+counted as present or updated, the whole file one transaction), but each step
+works on whole columns: validation maps each distinct value once, pseudonyms
+and ciphertexts are made for a column at a time, and rows reach the database
+as prepared tuples through ``executemany`` on the writer thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any
+
+from sqlalchemy import select
+
+from ctdata.errors import CtdataError
+from ctdata.ingest import loader as loader_mod
+from ctdata.ingest.columns import ColumnBatch
+from ctdata.ingest.loader import RecordLoader, quarantine_values
+from ctdata.ingest.prepare import LIST_FIELDS, code_list, derive_values, row_hash_fields
+from ctdata.ingest.validate import TableValidator
+from ctdata.ingest.writer import BackgroundWriter
+from ctdata.store.models import CaseRecord, Person, QuarantineRow, utcnow
+
+_PERSON_COLS = (
+    "id",
+    "person_key",
+    "given_name_enc",
+    "family_name_enc",
+    "date_of_birth_enc",
+    "id_document_enc",
+    "sex",
+    "citizenship",
+    "languages",
+    "created_at",
+)
+_CASE_COLS = (
+    "id",
+    "person_id",
+    "source",
+    "source_record_id",
+    "source_kind",
+    "import_batch_id",
+    "agency",
+    "office_country",
+    "current_office_country",
+    "current_agency",
+    "data_source",
+    "registration_date",
+    "status",
+    "country_of_exploitation",
+    "exploitation_start",
+    "referral_from_office",
+    "consent_assistance",
+    "consent_research",
+    "consent_sharing",
+    "row_hash",
+    "version",
+    *LIST_FIELDS,
+    "registration_year",
+    "age_at_registration",
+    "age_band",
+    "child_at_registration",
+    "age_at_exploitation",
+    "child_at_exploitation",
+    "created_at",
+    "updated_at",
+)
+
+
+def _pick(col: list[Any], idx: list[int], n: int) -> list[Any]:
+    return col if len(idx) == n else [col[i] for i in idx]
+
+
+def _raw_columns(batch: ColumnBatch, validator: TableValidator) -> dict[str, list[str] | None]:
+    return {name: batch.column(name) for _p, name in validator.parsers}
+
+
+@dataclass
+class ColumnRecordLoader(RecordLoader):
+    """`RecordLoader` for column batches (the standard template's records table)."""
+
+    validator: TableValidator = field(default_factory=lambda: TableValidator("records"))
+    #: sources known to have no case record in the store before this import (no look-ups needed)
+    _fresh: dict[str, bool] = field(default_factory=dict)
+
+    def run_batches(self, batches: Iterator[ColumnBatch]) -> None:
+        self._writer = BackgroundWriter()
+        try:
+            for b in batches:
+                self._batch(b)
+                if self._rejects:
+                    rejects, self._rejects = self._rejects, []
+                    self._writer.submit(lambda r=rejects: self.session.execute(_quarantine_insert(), r))
+                if self.progress:
+                    self.progress(b.rows_read)
+        finally:
+            self._writer.close()
+            self._writer = None
+
+    def _batch(self, b: ColumnBatch) -> None:
+        self.result.rows_read += b.rows_read
+        for raw in b.bad:
+            self._reject(raw, raw.error or "unreadable row")
+        n = len(b)
+        if not n:
+            return
+        clean, reasons = self.validator.validate_columns(_raw_columns(b, self.validator), n)
+        rid_col, agency_col = clean["record_id"], clean["agency"]
+        good: list[int] = []
+        srcs: list[str] = []
+        seen = self._seen
+        for i in range(n):
+            reason = reasons[i]
+            if reason is not None:
+                self._reject(b.raw(i), reason)
+                continue
+            src = self.source_of({"agency": agency_col[i], "record_id": rid_col[i]})
+            key = (src, str(rid_col[i]))
+            first = seen.get(key)
+            if first is not None:
+                self._reject(b.raw(i), f"record_id: {rid_col[i]!r} appears twice in this file (first at row {first})")
+                continue
+            seen[key] = b.numbers[i]
+            good.append(i)
+            srcs.append(src)
+        if not good:
+            return
+        fields = list(b.raw_fields()) if len(good) == n else None
+        digests = (
+            [row_hash_fields(f) for f in fields]
+            if fields is not None
+            else [row_hash_fields(tuple(col[i] for col in b.values)) for i in good]
+        )
+        existing = self._lookup(srcs, [str(rid_col[i]) for i in good])
+        ins: list[int] = []
+        ins_src: list[str] = []
+        ins_digest: list[str] = []
+        for k, i in enumerate(good):
+            rid = str(rid_col[i])
+            hit = existing.get((srcs[k], rid)) if existing else None
+            if hit is None:
+                ins.append(i)
+                ins_src.append(srcs[k])
+                ins_digest.append(digests[k])
+            elif hit[1] == digests[k]:
+                self.result.already_present += 1
+                self.result.loaded += 1
+                self.case_ids[rid] = hit[0]
+            else:
+                row = {name: col[i] for name, col in clean.items()}
+                self._db(lambda h=hit, r=row, s=srcs[k], d=digests[k]: self._update(h[0], r, s, d))
+                self.result.updated += 1
+                self.result.loaded += 1
+                self.case_ids[rid] = hit[0]
+        if ins:
+            self._insert(clean, ins, ins_src, ins_digest, n)
+
+    def _lookup(self, srcs: list[str], rids: list[str]) -> dict[tuple[str, str], tuple[int, str | None]]:
+        """Rows of this batch already in the store; sources the store did not hold before are skipped."""
+        for s in set(srcs):
+            if s not in self._fresh:
+                self._fresh[s] = self._db(
+                    lambda s=s: (
+                        self.session.execute(select(CaseRecord.id).where(CaseRecord.source == s).limit(1)).first()
+                        is None
+                    )
+                )
+        keys = {(s, r) for s, r in zip(srcs, rids, strict=True) if not self._fresh[s]}
+        if not keys:
+            return {}
+        return self._db(lambda: self._existing(keys))
+
+    def _insert(self, clean: dict[str, list[Any]], ins: list[int], srcs: list[str], digests: list[str], n: int) -> None:
+        m = len(ins)
+        col = {name: _pick(values, ins, n) for name, values in clean.items()}
+        given, family, dob, doc = col["given_name"], col["family_name"], col["date_of_birth"], col["id_document_number"]
+        rids = [str(r) for r in col["record_id"]]
+        keys = self.keys
+        named = [i for i in range(m) if given[i] or family[i] or doc[i]]
+        pkeys: list[str | None] = [None] * m
+        for i, k in zip(named, keys.pseudonyms([(given[i], family[i], dob[i], doc[i]) for i in named]), strict=True):
+            pkeys[i] = k
+        if len(named) < m:
+            anon = [i for i in range(m) if pkeys[i] is None]
+            for i, k in zip(anon, keys.pseudonyms([(srcs[i], rids[i]) for i in anon], purpose="record"), strict=True):
+                pkeys[i] = k
+        now = utcnow()
+        pids = self._ids(Person, m)
+        persons = list(
+            zip(
+                pids,
+                pkeys,
+                keys.encrypt_many(given, "given_name"),
+                keys.encrypt_many(family, "family_name"),
+                keys.encrypt_many(dob, "date_of_birth"),
+                keys.encrypt_many(doc, "id_document_number"),
+                col["sex"],
+                list(map(code_list, col["citizenship"])),
+                list(map(code_list, col["languages"])),
+                repeat(now),
+                strict=False,
+            )
+        )
+        derived = list(
+            zip(
+                *map(
+                    derive_values,
+                    col["registration_date"],
+                    dob,
+                    col["age_at_registration"],
+                    col["age_band"],
+                    col["child_at_registration"],
+                    col["age_at_exploitation"],
+                    col["child_at_exploitation"],
+                ),
+                strict=True,
+            )
+        )
+        public = self.source_kind == "public_release"
+        agency = [a or "unknown" for a in col["agency"]]
+        status_default = "victim_of_trafficking" if public else "screening"
+        status = [s or status_default for s in col["status"]]
+        research = [True if (r is None and public) else r for r in col["consent_research"]]
+        cids = self._ids(CaseRecord, m)
+        cases = list(
+            zip(
+                cids,
+                pids,
+                srcs,
+                rids,
+                repeat(self.source_kind),
+                repeat(self.batch.id),
+                agency,
+                col["office_country"],
+                col["office_country"],
+                agency,
+                col["data_source"],
+                col["registration_date"],
+                status,
+                col["country_of_exploitation"],
+                col["exploitation_start"],
+                col["referral_from_office"],
+                col["consent_assistance"],
+                research,
+                list(map(code_list, col["consent_sharing"])),
+                digests,
+                repeat(1),
+                *(list(map(code_list, col[f])) for f in LIST_FIELDS),
+                *derived,
+                repeat(now),
+                repeat(now),
+                strict=False,
+            )
+        )
+
+        def write(persons: list[tuple[Any, ...]] = persons, cases: list[tuple[Any, ...]] = cases) -> None:
+            loader_mod.insert_tuples(self.session, Person, _PERSON_COLS, persons)
+            loader_mod.insert_tuples(self.session, CaseRecord, _CASE_COLS, cases)
+
+        assert self._writer is not None
+        self._writer.submit(write)
+        for rid, cid in zip(rids, cids, strict=True):
+            self.case_ids[rid] = cid
+        self.new_ids.update(cids)
+        self.result.inserted += m
+        self.result.loaded += m
+
+
+def _quarantine_insert() -> Any:
+    from sqlalchemy import insert
+
+    return insert(QuarantineRow)
+
+
+# --- companion tables ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CompanionLoader:
+    """Loads one companion table (journey legs, assistance, returns) by column batches."""
+
+    session: Any
+    keys: Any
+    batch_id: int
+    name: str
+    model: type
+    records: RecordLoader
+    stats: dict[str, int]
+    validator: TableValidator
+    _legs: set[tuple[int, int]] = field(default_factory=set)
+    _rejects: list[dict[str, Any]] = field(default_factory=list)
+
+    def run(
+        self, batches: Iterator[ColumnBatch], writer: BackgroundWriter, progress: Callable[[int], None] | None = None
+    ) -> None:
+        table = self.model.__table__  # type: ignore[attr-defined]
+        template = {name for _p, name in self.validator.parsers}
+        self._cols = [
+            "case_id",
+            *[c.name for c in table.columns if c.name not in ("id", "case_id") and c.name in template],
+        ]
+        now = utcnow()
+        self._defaults = {
+            k: v
+            for k, v in {"version": 1, "created_at": now, "updated_at": now}.items()
+            if k in table.columns and k not in self._cols
+        }
+        self._cols += list(self._defaults)
+        for b in batches:
+            rows = self._batch(b)
+            if self._rejects:
+                rejects, self._rejects = self._rejects, []
+                writer.submit(lambda r=rejects: self.session.execute(_quarantine_insert(), r))
+            if rows:
+                writer.submit(lambda r=rows: loader_mod.insert_tuples(self.session, self.model, self._cols, r))
+            if progress:
+                progress(b.rows_read)
+        if self.stats["rows_read"] != self.stats["loaded"] + self.stats["quarantined"]:
+            raise CtdataError(f"internal reconciliation failed for {self.name}")
+
+    def _reject(self, raw: Any, reason: str) -> None:
+        self.stats["quarantined"] += 1
+        self._rejects.append(quarantine_values(self.keys, self.batch_id, "standard", raw, reason, table_name=self.name))
+
+    def _batch(self, b: ColumnBatch) -> list[tuple[Any, ...]]:
+        stats = self.stats
+        stats["rows_read"] += b.rows_read
+        for raw in b.bad:
+            self._reject(raw, raw.error or "unreadable row")
+        n = len(b)
+        if not n:
+            return []
+        clean, reasons = self.validator.validate_columns(_raw_columns(b, self.validator), n)
+        rid_col = clean["record_id"]
+        case_ids, new_ids = self.records.case_ids, self.records.new_ids
+        legs = self.name == "journey_legs"
+        leg_col = clean.get("leg_number")
+        keep: list[int] = []
+        cids: list[int] = []
+        for i in range(n):
+            reason = reasons[i]
+            if reason is None:
+                cid = case_ids.get(str(rid_col[i]))
+                if cid is None:
+                    reason = f"record_id: no case record {rid_col[i]!r} in this import"
+            if reason is not None:
+                self._reject(b.raw(i), reason)
+                continue
+            stats["loaded"] += 1
+            if cid not in new_ids:
+                stats["already_present"] += 1
+                continue
+            if legs:
+                key = (cid, leg_col[i])  # type: ignore[index]
+                if key in self._legs:
+                    stats["loaded"] -= 1
+                    self._reject(b.raw(i), f"leg_number: leg {leg_col[i]} of {rid_col[i]!r} appears twice")  # type: ignore[index]
+                    continue
+                self._legs.add(key)
+            keep.append(i)
+            cids.append(cid)
+        if not keep:
+            return []
+        cols: list[Any] = [cids]
+        for name in self._cols[1:]:
+            if name in self._defaults:
+                cols.append(repeat(self._defaults[name]))
+                continue
+            values = _pick(clean[name], keep, n)
+            if name == "reintegration" and self.name == "assistance":
+                values = [False if v is None else v for v in values]
+            cols.append(values)
+        return list(zip(*cols, strict=False))
