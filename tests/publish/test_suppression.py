@@ -5,7 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ctdata.errors import CtdataError
-from ctdata.publish.suppression import TOTAL, attack_bounds, crosstab, suppress
+from ctdata.publish.suppression import TOTAL, attack_bounds, crosstab, suppress, suppress_array
+from tests.publish.suppression_reference import reference_suppress
 
 
 def test_single_small_cell_gets_complements():
@@ -57,3 +58,43 @@ def test_totals_cannot_recover_a_suppressed_cell(n_rows, n_cols, k, data):
     assert not ((published > 0) & (published < k)).any()
     for cell, (lo, hi) in attack_bounds(s.values).items():
         assert hi - lo >= 1, f"cell {cell} is determined by the published table"
+
+
+def _same_as_reference(t: pd.DataFrame, k: int, suppress_zeros: bool) -> None:
+    try:
+        want = reference_suppress(t, k=k, suppress_zeros=suppress_zeros)
+    except CtdataError:
+        with pytest.raises(CtdataError):
+            suppress_array(t.to_numpy(), k=k, suppress_zeros=suppress_zeros)
+        with pytest.raises(CtdataError):
+            suppress(t, k=k, suppress_zeros=suppress_zeros)
+        return
+    got = suppress_array(t.to_numpy(), k=k, suppress_zeros=suppress_zeros)
+    for w, g, what in zip(want, got, ("values", "primary", "secondary"), strict=True):
+        assert np.array_equal(w, g), f"{what} differ from the reference"
+    s = suppress(t, k=k, suppress_zeros=suppress_zeros)
+    assert np.array_equal(s.primary.to_numpy(), want[1]) and np.array_equal(s.secondary.to_numpy(), want[2])
+    hidden = want[1] | want[2]
+    shown = s.values.to_numpy(dtype=float, na_value=np.nan)
+    assert np.array_equal(np.isnan(shown), hidden)
+    assert np.array_equal(shown[~hidden], want[0][~hidden])
+    assert list(s.values.index) == [*t.index, TOTAL] and list(s.values.columns) == [*t.columns, TOTAL]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 9), st.integers(1, 7), st.integers(1, 25), st.booleans(), st.data())
+def test_fast_path_hides_exactly_the_cells_of_the_reference(n_rows, n_cols, k, suppress_zeros, data):
+    """The numpy/integer-graph suppression makes the same choices as the networkx formulation it replaced."""
+    small = st.one_of(st.integers(0, 3), st.integers(0, 2 * k), st.integers(0, 400))
+    cells = data.draw(st.lists(small, min_size=n_rows * n_cols, max_size=n_rows * n_cols))
+    t = pd.DataFrame(np.array(cells, dtype=np.int64).reshape(n_rows, n_cols))
+    _same_as_reference(t, k, suppress_zeros)
+
+
+def test_fast_path_matches_the_reference_on_portal_shaped_tables():
+    """Year x sex and country tables with many small cells, as narrow portal filters make them."""
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        n_rows, n_cols = int(rng.integers(2, 20)), int(rng.integers(1, 6))
+        t = pd.DataFrame(rng.negative_binomial(1, 0.08, size=(n_rows, n_cols)))
+        _same_as_reference(t, int(rng.choice([5, 11, 20])), False)
