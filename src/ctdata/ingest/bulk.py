@@ -21,7 +21,7 @@ from ctdata.errors import CtdataError
 from ctdata.ingest import loader as loader_mod
 from ctdata.ingest.columns import ColumnBatch
 from ctdata.ingest.loader import RecordLoader, quarantine_values
-from ctdata.ingest.prepare import LIST_FIELDS, code_list, derive_values, row_hash_fields
+from ctdata.ingest.prepare import LIST_FIELDS, code_lists, derive_values, row_hash_fields
 from ctdata.ingest.validate import TableValidator
 from ctdata.ingest.writer import BackgroundWriter
 from ctdata.store.models import CaseRecord, Person, QuarantineRow, utcnow
@@ -200,8 +200,8 @@ class ColumnRecordLoader(RecordLoader):
                 keys.encrypt_many(dob, "date_of_birth"),
                 keys.encrypt_many(doc, "id_document_number"),
                 col["sex"],
-                list(map(code_list, col["citizenship"])),
-                list(map(code_list, col["languages"])),
+                code_lists(col["citizenship"]),
+                code_lists(col["languages"]),
                 repeat(now),
                 strict=False,
             )
@@ -247,10 +247,10 @@ class ColumnRecordLoader(RecordLoader):
                 col["referral_from_office"],
                 col["consent_assistance"],
                 research,
-                list(map(code_list, col["consent_sharing"])),
+                code_lists(col["consent_sharing"]),
                 digests,
                 repeat(1),
-                *(list(map(code_list, col[f])) for f in LIST_FIELDS),
+                *(code_lists(col[f]) for f in LIST_FIELDS),
                 *derived,
                 repeat(now),
                 repeat(now),

@@ -39,6 +39,15 @@ def code_list(v: Any) -> str | None:
     return ";".join(text_list(v) if isinstance(v, str) else v)
 
 
+def code_lists(col: list[Any]) -> list[str | None]:
+    """`code_list` of a whole column; validated columns share one list object per distinct value,
+    so each distinct object is joined once."""
+    ids = list(map(id, col))
+    objs = dict(zip(ids, col, strict=True))
+    joined = {k: code_list(v) for k, v in objs.items()}
+    return list(map(joined.__getitem__, ids))
+
+
 def row_hash(values: dict[str, Any]) -> str:
     """Content digest of a row as given (a changed source row is a changed record)."""
     text = "\x1f".join("" if v is None else str(v) for v in values.values())

@@ -104,26 +104,35 @@ class TableValidator:
                 clean[name] = [None] * n
                 continue
             if not parser.cached:
-                clean[name] = [None if v is None else (str(v).strip() or None) for v in raw_col]
+                if blank_is_empty:  # column batches hold text only
+                    clean[name] = [v or None for v in map(str.strip, raw_col)]
+                else:
+                    clean[name] = [None if v is None else (str(v).strip() or None) for v in raw_col]
                 continue
-            keyed = [tuple(v) if isinstance(v, list) else v for v in raw_col]
+            keyed = raw_col if blank_is_empty else [tuple(v) if isinstance(v, list) else v for v in raw_col]
             cache = parser.cache
-            lookup: dict[Any, tuple[Any, str | None]] = {None: (None, None)}
+            values: dict[Any, Any] = {None: None}
+            errors: dict[Any, str] = {}
             if blank_is_empty:
-                lookup[""] = (None, None)
+                values[""] = None
             for u in set(keyed):
-                if u in lookup:
+                if u in values:
                     continue
                 hit = cache.get(u)
-                lookup[u] = hit if hit is not None else parser(list(u) if isinstance(u, tuple) else u)
-            pairs = list(map(lookup.__getitem__, keyed))
-            clean[name] = [p[0] for p in pairs]
-            if any(p[1] for p in pairs):
-                for i, p in enumerate(pairs):
-                    if p[1]:
-                        bad.setdefault(i, []).append(p[1])
+                value, error = hit if hit is not None else parser(list(u) if isinstance(u, tuple) else u)
+                values[u] = value
+                if error:
+                    errors[u] = error
+            clean[name] = list(map(values.__getitem__, keyed))
+            if errors:
+                for i, u in enumerate(keyed):
+                    e = errors.get(u)
+                    if e:
+                        bad.setdefault(i, []).append(e)
         for name in self.required:
             col = clean[name]
+            if None not in col and "" not in col and [] not in col:
+                continue
             prefix = name + ":"
             for i, v in enumerate(col):
                 if v is None or v == "" or v == []:

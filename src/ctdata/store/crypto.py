@@ -85,13 +85,25 @@ class KeyRing:
         return out
 
     def pseudonyms(self, rows: list[tuple[object, ...]], purpose: str = "person") -> list[str]:
-        """`pseudonym(*parts, purpose=...)` of many rows at once (same answers, one HMAC key set-up)."""
+        """`pseudonym(*parts, purpose=...)` of many rows at once (same answers, one HMAC key set-up).
+
+        Names and dates repeat within a batch, so each distinct part is normalised once;
+        the memo lives only for this call (no plaintext is kept afterwards).
+        """
         base = hmac.new(self.mac_key, digestmod=hashlib.sha256)
         prefix = f"{purpose}\x1e"
+        memo: dict[object, str] = {}
+
+        def norm(p: object) -> str:
+            got = memo.get(p)
+            if got is None:
+                got = memo[p] = _norm(p)
+            return got
+
         out = []
         for parts in rows:
             h = base.copy()
-            h.update((prefix + "\x1f".join(_norm(p) for p in parts)).encode())
+            h.update((prefix + "\x1f".join(map(norm, parts))).encode())
             out.append(h.hexdigest()[:32])
         return out
 
