@@ -113,5 +113,16 @@ def test_records_of_one_person_differ_in_the_promised_ways(pairs):
 def test_common_names_collide_across_persons(three_years):
     rec = read(three_years / "records.csv").merge(read(three_years / "truth.csv"), on="record_id")
     persons = rec.groupby(["given_name", "family_name"])["person_id"].nunique()
-    assert (persons > 1).mean() > 0.1
-    assert persons.max() >= 10  # the Marie Josephs and Mohammed Al-Ahmadis of this world
+    # Lists of thousands of names (a listed head of common names, then a long tail) make a shared
+    # full name about as common as in life: some, not most, of the names written are shared.
+    assert 0.01 < (persons > 1).mean() < 0.3
+    assert persons.max() >= 5  # the Marie Josephs and Mohammed Al-Ahmadis of this world
+
+
+def test_name_lists_have_long_tails():
+    book = load_namebook()
+    sizes = {c.name: len(c.given_f) + len(c.given_m) + len(c.family_m) for c in book.cultures}
+    assert sum(sizes.values()) > 10_000
+    assert min(sizes[c] for c in ("east_slavic", "arabic", "haitian", "lao")) > 500
+    again = load_namebook.__wrapped__()  # rebuilt from scratch: the tail is deterministic
+    assert (again.given == book.given).all() and (again.family == book.family).all()

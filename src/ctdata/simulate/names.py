@@ -12,6 +12,8 @@ that get a typo pass through Python string code.
 
 from __future__ import annotations
 
+import re
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -252,10 +254,14 @@ def load_namebook() -> NameBook:
             return _forms(script, base, native, alt, variants)
 
         for key, attr in (("given_f", "given_f"), ("given_m", "given_m")):
-            rows = [add(given_rows, forms_of(n, a, v)) for n, a, v in _entries(opts.get(key, ""))]
+            listed = _entries(opts.get(key, ""))
+            listed += tail_entries(listed, int(opts.get("given_tail", 0) or 0), script, f"{base}/{key}")
+            rows = [add(given_rows, forms_of(n, a, v)) for n, a, v in listed]
             setattr(culture, attr, np.array(rows, dtype=np.int64))
         fam_m, fam_f = [], []
-        for n, a, v in _entries(opts.get("family", "")):
+        listed = _entries(opts.get("family", ""))
+        listed += tail_entries(listed, int(opts.get("family_tail", 0) or 0), script, f"{base}/family")
+        for n, a, v in listed:
             if script == "cyrillic":
                 a = ukrainian_to_russian(n) if a == n and base == "east_slavic" else a
             male = forms_of(n, a, v)
@@ -280,6 +286,141 @@ def load_namebook() -> NameBook:
     family = np.empty((len(family_rows), N_FORMS), dtype=object)
     family[:] = family_rows
     return NameBook(cultures, given, family, by_country)
+
+
+# --- the long tail of rarer names ----------------------------------------------------------------
+#
+# The lists in data/names.txt hold each culture's commonest names (tens per list). Real populations
+# use thousands: a 30-name list makes namesakes far more common than in life. So each list is
+# extended, after its listed head, by `given_tail` / `family_tail` rarer names built from the head in
+# the culture's own way, with the same kinds of spelling variation as the head:
+# - Cyrillic and Latin-script lists: new names from a character model (order 2) of the listed
+#   names, e.g. Кравчук, Петрейко, Lovaline. Cyrillic tail names are romanised by the same
+#   transliteration schemes as the head; Somali ones get the anglicised spellings of Somali
+#   orthography (x -> h, c dropped, doubled vowels single), as listed names do.
+# - Arabic, Persian, Lao, Khmer, Thai, Burmese and Ethiopic: compounds of two listed names in the
+#   native script and in each of their romanisations (Lao Souk + Savanh = Souksavanh; Persian
+#   Mohammad + Ali = Mohammadali; Ethiopic Gebre + Medhin), so a tail name has as many romanisations
+#   as its parts.
+# The tail is a fixed function of the lists (its own seed per list), so the simulator stays
+# deterministic per seed.
+
+_COMPOUND_SCRIPTS = frozenset({"arabic", "lao", "khmer", "thai", "burmese", "ethiopic"})
+_ARTICLE = re.compile(r"^(?:al|el)[- ]?(?=\w)|^ال", re.IGNORECASE)
+_REPEAT = re.compile(r"(..).*\1.*\1|(...).*\2")
+_SOMALI = (
+    (re.compile(r"dh"), "d"),
+    (re.compile(r"x"), "h"),
+    (re.compile(r"(?<=\w)c|^c"), ""),
+    (re.compile(r"([aeiou])\1"), r"\1"),
+)
+
+
+def _markov_names(seeds: list[str], count: int, rng: np.random.Generator, order: int = 2) -> list[str]:
+    """Up to `count` new names in the style of `seeds` (a character model of the given order)."""
+    words = [w.lower() for w in seeds if w]
+    if len(words) < 5 or count <= 0:
+        return []
+    nxt: dict[str, list[str]] = {}
+    for w in words:
+        padded = "^" * order + w + "$"
+        for i in range(len(padded) - order):
+            nxt.setdefault(padded[i : i + order], []).append(padded[i + order])
+    lo, hi = max(3, min(len(w) for w in words)), max(len(w) for w in words)
+    known = set(words)
+    out: list[str] = []
+    seen: set[str] = set()
+    draws = rng.random(count * 20 * (hi + 1))  # drawn at once: per-character rng calls are slow
+    k = 0
+    for _ in range(count * 20):
+        if len(out) >= count:
+            break
+        state, chars = "^" * order, []
+        while len(chars) <= hi:
+            options = nxt.get(state)
+            if not options:
+                break
+            ch = options[int(draws[k] * len(options))]
+            k += 1
+            if ch == "$":
+                break
+            chars.append(ch)
+            state = (state + ch)[-order:]
+        w = "".join(chars)
+        if (
+            lo <= len(w) <= hi
+            and w not in known
+            and w not in seen
+            and not w.endswith((" ", "-"))
+            and not _REPEAT.search(w)  # 'Panovanovanov': a model loop, not a name
+        ):
+            seen.add(w)
+            out.append(w)
+    return [_capitalise(w) for w in out]
+
+
+def _capitalise(word: str) -> str:
+    return re.sub(r"(^|[ -])(\w)", lambda m: m.group(1) + m.group(2).upper(), word)
+
+
+def _somali_variants(name: str) -> list[str]:
+    out = name.lower()
+    for pattern, repl in _SOMALI:
+        out = pattern.sub(repl, out)
+    out = _capitalise(out)
+    return [out] if out and out.lower() != name.lower() else []
+
+
+def _compound_names(
+    listed: list[tuple[str, str, list[str]]], count: int, rng: np.random.Generator
+) -> list[tuple[str, str, list[str]]]:
+    """Compounds of two listed names, native and romanised alike (the second part loses an article)."""
+    n = len(listed)
+    if n < 2 or count <= 0:
+        return []
+    combos = [(i, j) for i in range(n) for j in range(n) if i != j]
+    order = rng.permutation(len(combos))[:count]
+    out = []
+    for k in order:
+        (na, _, va), (nb, _, vb) = listed[combos[k][0]], listed[combos[k][1]]
+        va, vb = va or [na], vb or [nb]
+        native = na + _ARTICLE.sub("", nb)
+        variants = [
+            va[i % len(va)] + _ARTICLE.sub("", vb[i % len(vb)]).lower().replace(" ", "")
+            for i in range(max(len(va), len(vb)))
+        ]
+        out.append((native, native, list(dict.fromkeys(variants))))
+    return out
+
+
+def _syllable_names(
+    listed: list[tuple[str, str, list[str]]], count: int, rng: np.random.Generator
+) -> list[tuple[str, str, list[str]]]:
+    """Vietnamese and Chinese given names: a first syllable of one listed name and the last of another
+    (Thị + Hoa, Văn + Minh; Xiu + Ying), spelled as the parts are, with and without diacritics."""
+    first = list(dict.fromkeys(n.split(" ")[0] for n, _, _ in listed))
+    last = list(dict.fromkeys(n.split(" ")[-1] for n, _, _ in listed))
+    known = {n for n, _, _ in listed}
+    combos = [f"{a} {b}" for a in first for b in last if a != b and f"{a} {b}" not in known]
+    return [(combos[k], combos[k], []) for k in rng.permutation(len(combos))[:count]]
+
+
+def tail_entries(
+    listed: list[tuple[str, str, list[str]]], count: int, script: str, label: str
+) -> list[tuple[str, str, list[str]]]:
+    """The `count` rarer names that follow a list's head (see above); (native, alt, variants) rows."""
+    if count <= 0 or not listed:
+        return []
+    rng = np.random.default_rng(zlib.crc32(label.encode("utf-8")))
+    if script in _COMPOUND_SCRIPTS:
+        return _compound_names(listed, count, rng)
+    if label.startswith(("vietnamese/", "chinese/")):
+        return _syllable_names(listed, count, rng)
+    names = _markov_names([native for native, _, _ in listed], count, rng)
+    if script == "cyrillic":
+        return [(n, n, []) for n in names]  # the Russian form of a family name is derived as for the head
+    somali = label.startswith("somali/")
+    return [(n, n, _somali_variants(n) if somali else []) for n in names]
 
 
 def zipf_weights(n: int, exponent: float = 1.0) -> np.ndarray:
