@@ -129,23 +129,23 @@ def _bridge_set(adj: list[list[int]], order: list[int]) -> set[tuple[int, int]]:
     return out
 
 
-def _first_bridge(mask: np.ndarray) -> tuple[int, int] | None:
-    """The bridge (row, column) that networkx's ``bridges`` lists first for this mask, or None."""
+def _first_bridge(mask: np.ndarray) -> tuple[tuple[int, int] | None, list[list[int]]]:
+    """The bridge (row, column) that networkx's ``bridges`` lists first for this mask (or None), and the graph."""
     edges, adj, order = _graph(mask)
     if not edges:
-        return None
+        return None, adj
     bridges = _bridge_set(adj, order)
     if not bridges:
-        return None
+        return None, adj
     n_rows = mask.shape[0]
     done = [False] * len(adj)
     for u in order:  # networkx's edge order: nodes in insertion order, each edge from its first end
         for w in adj[u]:
             if not done[w] and (u, w) in bridges:
                 r, c = (u, w) if u < n_rows else (w, u)
-                return r, c - n_rows
+                return (r, c - n_rows), adj
         done[u] = True
-    return None  # pragma: no cover - a bridge is always reached
+    return None, adj  # pragma: no cover - a bridge is always reached
 
 
 def _component(adj: list[list[int]], start: int, cut: tuple[int, int]) -> set[int]:
@@ -162,10 +162,10 @@ def _component(adj: list[list[int]], start: int, cut: tuple[int, int]) -> set[in
     return seen
 
 
-def _side(mask: np.ndarray, bridge: tuple[int, int]) -> tuple[list[int], list[int], list[int], list[int]]:
+def _side(
+    adj: list[list[int]], n_rows: int, bridge: tuple[int, int]
+) -> tuple[list[int], list[int], list[int], list[int]]:
     """Rows and columns on the row's side and on the column's side of the bridge, once it is removed."""
-    n_rows = mask.shape[0]
-    _, adj, _ = _graph(mask)
     r, c = bridge[0], n_rows + bridge[1]
     a = _component(adj, r, (r, c))
     b = _component(adj, c, (r, c))
@@ -197,16 +197,16 @@ def suppress_array(counts: np.ndarray, k: int = 11, suppress_zeros: bool = False
         raise ValidationError("counts cannot be negative")
     v = with_margins(counts)
     primary = (v < k) if suppress_zeros else ((v > 0) & (v < k))
+    if not primary.any():  # nothing small: nothing to hide, nothing to protect
+        return v, primary, primary.copy()
     mask = primary.copy()
-    cost = None
+    cost = _cost(v)
     while True:
-        bridge = _first_bridge(mask)
+        bridge, adj = _first_bridge(mask)
         if bridge is None:
             break
-        if cost is None:
-            cost = _cost(v)
         r, c = bridge
-        ar, ac, br, bc = _side(mask, bridge)
+        ar, ac, br, bc = _side(adj, mask.shape[0], bridge)
         cand = np.zeros_like(mask)
         if ar and bc:
             cand[np.ix_(ar, bc)] = True
