@@ -72,6 +72,15 @@ _CASE_COLS = (
 )
 
 
+def _stamp(session: Any) -> Any:
+    """Now, as the database column takes it: SQLite gets SQLAlchemy's DateTime text directly
+    (the sqlite3 module's datetime adapter is a Python call per value and is deprecated)."""
+    now = utcnow()
+    if session.get_bind().dialect.name == "sqlite":
+        return now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return now
+
+
 def _pick(col: list[Any], idx: list[int], n: int) -> list[Any]:
     return col if len(idx) == n else [col[i] for i in idx]
 
@@ -189,7 +198,7 @@ class ColumnRecordLoader(RecordLoader):
             anon = [i for i in range(m) if pkeys[i] is None]
             for i, k in zip(anon, keys.pseudonyms([(srcs[i], rids[i]) for i in anon], purpose="record"), strict=True):
                 pkeys[i] = k
-        now = utcnow()
+        now = _stamp(self.session)
         pids = self._ids(Person, m)
         persons = list(
             zip(
@@ -304,7 +313,7 @@ class CompanionLoader:
             "case_id",
             *[c.name for c in table.columns if c.name not in ("id", "case_id") and c.name in template],
         ]
-        now = utcnow()
+        now = _stamp(self.session)
         self._defaults = {
             k: v
             for k, v in {"version": 1, "created_at": now, "updated_at": now}.items()
@@ -327,6 +336,47 @@ class CompanionLoader:
         self.stats["quarantined"] += 1
         self._rejects.append(quarantine_values(self.keys, self.batch_id, "standard", raw, reason, table_name=self.name))
 
+    def _all_new(self, reasons: list[str | None], cids: list[int | None], new_ids: set[int],
+                 legs: list[Any] | None) -> bool:
+        if any(r is not None for r in reasons) or None in cids or not all(map(new_ids.__contains__, cids)):
+            return False
+        if legs is None:
+            return True
+        keys = list(zip(cids, legs, strict=True))
+        if len(set(keys)) != len(keys) or not self._legs.isdisjoint(keys):
+            return False
+        self._legs.update(keys)
+        return True
+
+    def _sort_out(self, b: ColumnBatch, reasons: list[str | None], rid_col: list[Any], cid_col: list[int | None],
+                  new_ids: set[int], leg_col: list[Any] | None) -> tuple[list[int], list[int]]:
+        """Row by row: quarantine what cannot load, count what is already present, keep the rest."""
+        stats = self.stats
+        keep: list[int] = []
+        cids: list[int] = []
+        for i, cid in enumerate(cid_col):
+            reason = reasons[i]
+            if reason is None and cid is None:
+                reason = f"record_id: no case record {rid_col[i]!r} in this import"
+            if reason is not None:
+                self._reject(b.raw(i), reason)
+                continue
+            assert cid is not None
+            stats["loaded"] += 1
+            if cid not in new_ids:
+                stats["already_present"] += 1
+                continue
+            if leg_col is not None:
+                key = (cid, leg_col[i])
+                if key in self._legs:
+                    stats["loaded"] -= 1
+                    self._reject(b.raw(i), f"leg_number: leg {leg_col[i]} of {rid_col[i]!r} appears twice")
+                    continue
+                self._legs.add(key)
+            keep.append(i)
+            cids.append(cid)
+        return keep, cids
+
     def _batch(self, b: ColumnBatch) -> list[tuple[Any, ...]]:
         stats = self.stats
         stats["rows_read"] += b.rows_read
@@ -340,30 +390,13 @@ class CompanionLoader:
         case_ids, new_ids = self.records.case_ids, self.records.new_ids
         legs = self.name == "journey_legs"
         leg_col = clean.get("leg_number")
-        keep: list[int] = []
-        cids: list[int] = []
-        for i in range(n):
-            reason = reasons[i]
-            if reason is None:
-                cid = case_ids.get(str(rid_col[i]))
-                if cid is None:
-                    reason = f"record_id: no case record {rid_col[i]!r} in this import"
-            if reason is not None:
-                self._reject(b.raw(i), reason)
-                continue
-            stats["loaded"] += 1
-            if cid not in new_ids:
-                stats["already_present"] += 1
-                continue
-            if legs:
-                key = (cid, leg_col[i])  # type: ignore[index]
-                if key in self._legs:
-                    stats["loaded"] -= 1
-                    self._reject(b.raw(i), f"leg_number: leg {leg_col[i]} of {rid_col[i]!r} appears twice")  # type: ignore[index]
-                    continue
-                self._legs.add(key)
-            keep.append(i)
-            cids.append(cid)
+        cid_col = [case_ids.get(r) for r in rid_col]
+        if self._all_new(reasons, cid_col, new_ids, leg_col if legs else None):
+            # the common case: every row valid, of a record inserted by this import, legs not repeated
+            stats["loaded"] += n
+            keep, cids = list(range(n)), cid_col
+        else:
+            keep, cids = self._sort_out(b, reasons, rid_col, cid_col, new_ids, leg_col if legs else None)
         if not keep:
             return []
         cols: list[Any] = [cids]

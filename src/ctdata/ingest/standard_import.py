@@ -81,8 +81,9 @@ def import_standard(path: Path | str, *, actor: str = "cli", encoding: str = "ut
     unknown = [c for c in table.columns if c not in {col.name for col in TABLES["records"]}]
     if unknown:
         result.notices.append(f"ignored columns not in the template: {', '.join(unknown[:10])}")
+    expected = _count_rows(table)
     if on_total:
-        on_total(_count_rows(table))
+        on_total(expected)
     keys = keyring()
     eng = db.upgrade()
     with db.session_scope(eng) as session:
@@ -90,7 +91,7 @@ def import_standard(path: Path | str, *, actor: str = "cli", encoding: str = "ut
         validator = TableValidator("records")
         loader = ColumnRecordLoader(session, keys, batch, "standard", "case", validator.raw_row,
                                     lambda r: str(r["agency"]), result, progress, validator=validator)
-        with bulk_load(session):
+        with bulk_load(session, expected, tables=("persons", "case_records")):
             loader.run_batches(batches(table))
             for name, (cpath, csheet) in companions.items():
                 ctable = open_table(cpath, encoding=encoding, sheet=csheet)
