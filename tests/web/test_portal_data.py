@@ -203,17 +203,54 @@ def test_unknown_filter_values_are_ignored_not_queried(releases):
     assert p["filters"] == {"type": "forced_labour"} and sorted(p["ignored_filters"]) == ["sex", "year"]
 
 
+def _true_corridors(df: pd.DataFrame, k: int) -> dict[tuple[str, str], int]:
+    """Consented cross-border country pairs of the input with at least k records."""
+    from ctdata.publish.guard import consented
+
+    ok = df[consented(df).to_numpy()]
+    pairs = ok.groupby(["citizenship", "country_of_exploitation"]).size()
+    return {(o, d): int(n) for (o, d), n in pairs.items() if o != d and n >= k}
+
+
 def test_corridors_are_country_level_cross_border_and_at_least_k(releases):
-    from ctdata.web.portal.indicators import corridors, load
+    from ctdata.web.portal.indicators import FROM_RECORDS, FROM_TABLE, corridors, load
     from ctdata.web.portal.published import PublishedReleases
 
     rel_dir, ids = releases
     data = load(PublishedReleases(rel_dir).get(ids["approved"]))
-    flows = corridors(data, {}).flows
+    cor = corridors(data, {})
+    flows = cor.flows
     assert flows, "the test data has large corridors"
-    assert {(f.origin, f.destination) for f in flows} <= set(CORRIDORS)
+    assert cor.source == FROM_TABLE
+    # the unfiltered map is the release's corridor table: every consented pair of at least k, exactly
+    assert {(f.origin, f.destination): f.records for f in flows} == _true_corridors(portal_rows(2500, 3), 11)
     assert all(f.records >= 11 and f.origin != f.destination for f in flows)
     assert [f.records for f in flows] == sorted((f.records for f in flows), reverse=True)
+    # with a filter the map counts the k-anonymised records: country-level pairs of at least k only
+    filtered = corridors(data, {"sex": "female"})
+    assert filtered.source == FROM_RECORDS and filtered.flows
+    assert {(f.origin, f.destination) for f in filtered.flows} <= set(CORRIDORS)
+    assert all(f.records >= 11 and f.origin != f.destination for f in filtered.flows)
+
+
+def test_map_of_a_release_whose_countries_were_generalised(tmp_path):
+    """With the six CTDC quasi-identifiers the records keep no country pair; the corridor table still has them."""
+    from ctdata.web.portal.indicators import FROM_RECORDS, FROM_TABLE, corridors, load
+    from ctdata.web.portal.published import PublishedReleases
+
+    reg = ReleaseRegistry(tmp_path)
+    rows = portal_rows(1500, 21)
+    e, report = release_kanon(rows, KAnonSettings(k=11), reg, created_by="maker")
+    reg.approve(e.release_id, by="checker")
+    released = pd.read_parquet(tmp_path / e.release_id / "records.parquet")
+    assert (released["citizenship"].astype(str).str.len() != 2).all(), "countries are generalised in this release"
+    data = load(PublishedReleases(tmp_path).get(e.release_id))
+    cor = corridors(data, {})
+    assert cor.source == FROM_TABLE
+    assert {(f.origin, f.destination): f.records for f in cor.flows} == _true_corridors(rows, 11) != {}
+    assert corridors(data, {"year": data.options["year"][0][0]}).source == FROM_RECORDS
+    payload = cor.as_json()
+    assert payload["source"] == FROM_TABLE and all(f["records"] >= 11 for f in payload["flows"])
 
 
 def test_tampered_release_file_is_not_served(tmp_path):

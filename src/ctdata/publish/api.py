@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from ctdata.publish.corridors import FILE as CORRIDORS_FILE
+from ctdata.publish.corridors import corridor_table
 from ctdata.publish.evaluate import evaluate
 from ctdata.publish.kanon import KAnonSettings, kanonymise
 from ctdata.publish.releases import ReleaseEntry, ReleaseRegistry
@@ -21,7 +23,9 @@ KANON_METHOD = (
     "adult/minor; country -> UN M49 intermediate region -> sub-region -> region; year -> 2- and 5-year "
     "periods) by an optimal search of the generalisation lattice that minimises Iyengar's loss metric, then "
     "records still in classes smaller than k were locally recoded further, and any left were suppressed. "
-    "Generalised values are region or period names; '*' means any value."
+    "Generalised values are region or period names; '*' means any value. corridors.csv counts the same "
+    "consented records by country of citizenship and country of exploitation (cross-border pairs only), "
+    "with every pair of fewer than k records withheld and no totals, for the corridor map."
 )
 SYNTHETIC_METHOD = (
     "Synthetic records drawn from a graphical model fitted (Private-PGM) to differentially private one- and "
@@ -39,6 +43,11 @@ def release_kanon(
 ) -> tuple[ReleaseEntry, dict[str, Any]]:
     reg = registry if isinstance(registry, ReleaseRegistry) else ReleaseRegistry(registry)
     res = kanonymise(df, settings)
+    corridors = corridor_table(df, res.settings.k, res.settings.include_unknown_consent)
+    what = (
+        f"records by country of citizenship and country of exploitation, cross-border pairs with at least "
+        f"{res.settings.k} records ({len(corridors)} pairs); smaller pairs withheld, no totals"
+    )
     entry = reg.create(
         res.data,
         kind="kanon",
@@ -47,6 +56,7 @@ def release_kanon(
         report=res.report,
         method_summary=KANON_METHOD,
         created_by=created_by,
+        tables={CORRIDORS_FILE: (corridors, what)},
     )
     return entry, res.report
 

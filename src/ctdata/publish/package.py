@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,7 @@ CAVEATS = (
     "Only assisted or reported cases are counted: the data say nothing about trafficking that no agency saw.",
     "One person may appear in records of several offices or agencies (instances of assistance, "
     "not individuals), and programme coverage shifts between years and countries.",
-    "Only records whose consent allows research use (and records imported from public releases) "
-    "are included.",
+    "Only records whose consent allows research use (and records imported from public releases) are included.",
 )
 
 
@@ -212,9 +212,7 @@ def _datapackage(df: pd.DataFrame, meta: dict[str, Any], cb: pd.DataFrame) -> di
     }
 
 
-def _readme(
-    meta: dict[str, Any], settings: dict[str, Any], report: dict[str, Any], files: dict[str, str]
-) -> str:
+def _readme(meta: dict[str, Any], settings: dict[str, Any], report: dict[str, Any], files: dict[str, str]) -> str:
     lines = [
         f"# {meta['title']}",
         "",
@@ -263,8 +261,7 @@ def _readme(
         il = report.get("information_loss", {})
         if il:
             lines.append(
-                f"- records kept: {report.get('share_kept', 0):.2%}; information loss (LM): "
-                f"{il['loss_metric']:.4f}"
+                f"- records kept: {report.get('share_kept', 0):.2%}; information loss (LM): {il['loss_metric']:.4f}"
             )
         lines.append("")
     if "evaluation" in report:
@@ -281,6 +278,10 @@ def _readme(
                 f"| {k}-way | {v:.4f} | {ev['tvd_max'][k]:.4f} | {cmb['suppressed_share']:.2%} | "
                 f"{cmb['fabricated_share']:.2%} |"
             )
+        lines.append("")
+    if meta.get("tables"):
+        lines += ["## Aggregate tables", ""]
+        lines += [f"- `{name}`: {what}" for name, what in meta["tables"].items()]
         lines.append("")
     lines += ["## Caveats", ""] + [f"- {c}" for c in CAVEATS + tuple(meta.get("caveats", ()))] + [""]
     lines += ["## Files and SHA-256 checksums", "", "| file | sha256 |", "|---|---|"]
@@ -301,9 +302,20 @@ def write_release(
     method_summary: str,
     version: int = 1,
     caveats: tuple[str, ...] = (),
+    tables: dict[str, tuple[pd.DataFrame, str]] | None = None,
 ) -> dict[str, Any]:
-    """Write an immutable release directory; returns its manifest."""
+    """Write an immutable release directory; returns its manifest.
+
+    ``tables``: aggregate tables released beside the records, file name (``<name>.csv``)
+    -> (the table, one sentence on what it counts and what was withheld); already
+    suppressed by the caller.
+    """
     refuse_identifiers(df.columns)
+    tables = dict(tables or {})
+    for name, (table, _) in tables.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*\.csv", name) or name.startswith("records") or name.startswith("codebook"):
+            raise ValidationError(f"aggregate table file name {name!r} is not allowed")
+        refuse_identifiers(table.columns)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise Conflict(f"{out} already holds a release; releases are immutable, choose a new directory")
@@ -329,6 +341,9 @@ def write_release(
         if pq[c].dtype == object:
             pq[c] = pq[c].astype("string")
     pq.to_parquet(out / "records.parquet", index=False)
+    for name, (table, _) in sorted(tables.items()):
+        table.to_csv(out / name, index=False)
+    meta["tables"] = {name: what for name, (_, what) in sorted(tables.items())}
     if len(df) <= XLSX_MAX_ROWS:
         pq.to_excel(out / "records.xlsx", index=False, sheet_name="records")
     else:
@@ -336,13 +351,27 @@ def write_release(
     cb = codebook(df)
     cb.to_csv(out / "codebook.csv", index=False)
     (out / "codebook.md").write_text(_codebook_md(cb), encoding="utf-8")
-    (out / "settings.json").write_text(
-        json.dumps(settings, indent=2, sort_keys=True, default=str), encoding="utf-8"
-    )
-    (out / "report.json").write_text(
-        json.dumps(report, indent=2, sort_keys=True, default=str), encoding="utf-8"
-    )
+    (out / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True, default=str), encoding="utf-8")
     dp = _datapackage(df, meta, cb)
+    for name, (table, what) in sorted(tables.items()):
+        dp["resources"].append(
+            {
+                "name": name.removesuffix(".csv").replace("_", "-"),
+                "path": name,
+                "description": what,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": {
+                    "fields": [
+                        {"name": str(c), "type": "integer" if pd.api.types.is_integer_dtype(table[c]) else "string"}
+                        for c in table.columns
+                    ]
+                },
+            }
+        )
     if not (out / "records.xlsx").exists():
         dp["resources"] = [r for r in dp["resources"] if r["path"] != "records.xlsx"]
     files = {p.name: sha256_file(p) for p in sorted(out.iterdir()) if p.is_file()}
@@ -372,10 +401,6 @@ def verify_release(out_dir: str | os.PathLike) -> list[str]:
     """Files whose checksum no longer matches the manifest (empty when intact)."""
     out = Path(out_dir)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    bad = [
-        f
-        for f, m in manifest["files"].items()
-        if not (out / f).exists() or sha256_file(out / f) != m["sha256"]
-    ]
+    bad = [f for f, m in manifest["files"].items() if not (out / f).exists() or sha256_file(out / f) != m["sha256"]]
     extra = [p.name for p in out.iterdir() if p.name not in manifest["files"] and p.name != "manifest.json"]
     return bad + extra

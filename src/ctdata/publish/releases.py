@@ -98,6 +98,7 @@ class ReleaseRegistry:
         method_summary: str,
         created_by: str,
         caveats: tuple[str, ...] = (),
+        tables: dict[str, tuple[pd.DataFrame, str]] | None = None,
     ) -> ReleaseEntry:
         """Write a new draft release with the next version number of its kind."""
         entries = self._load()
@@ -115,6 +116,7 @@ class ReleaseRegistry:
             method_summary=method_summary,
             version=version,
             caveats=caveats,
+            tables=tables,
         )
         entry = ReleaseEntry(
             release_id,

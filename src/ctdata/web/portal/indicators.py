@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ctdata.errors import ValidationError
+from ctdata.publish.corridors import FILE as CORRIDORS_FILE
 from ctdata.publish.suppression import suppress_array
 from ctdata.standard import countries
 from ctdata.web.portal.cube import FILTER_NAMES, Counts, Cube, Filters, Grid, normalise
@@ -55,6 +56,8 @@ class ReleaseData:
     cube: Cube
     n: int
     options: dict[str, list[tuple[str, str]]]
+    #: the release's corridor table (``corridors.csv``) when it has one: all its records, pairs >= k
+    corridor_table: list[Flow] | None = None
 
     def __post_init__(self) -> None:
         self._allowed = {name: {v for v, _ in self.options[name]} for name in FILTER_NAMES}
@@ -114,7 +117,7 @@ def load(release: PublicRelease) -> ReleaseData:
             return hit
         path = _checked_path(release, "records.parquet")
         norm = normalise(pd.read_parquet(path))
-        data = ReleaseData(release, Cube(norm), len(norm), _options(norm))
+        data = ReleaseData(release, Cube(norm), len(norm), _options(norm), _corridor_table(release))
         _loaded[release.digest] = data
         while len(_loaded) > MAX_LOADED:
             _loaded.popitem(last=False)
@@ -500,6 +503,11 @@ class Flow:
         }
 
 
+#: Where a map's corridors come from.
+FROM_TABLE = "corridor_table"
+FROM_RECORDS = "records"
+
+
 @dataclass
 class Corridors:
     release: PublicRelease
@@ -507,6 +515,10 @@ class Corridors:
     filters: Filters
     ignored: list[str]
     flows: list[Flow]
+    #: FROM_TABLE (the release's corridor table, no filters) or FROM_RECORDS (its k-anonymised records)
+    source: str = FROM_RECORDS
+    #: whether the release has a corridor table (the unfiltered map uses it)
+    has_table: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -515,6 +527,7 @@ class Corridors:
             "unit": "records (instances of assistance)",
             "filters": self.filters.active(),
             "ignored_filters": self.ignored,
+            "source": self.source,
             "flows": [f.as_json() for f in self.flows],
         }
 
@@ -527,13 +540,36 @@ def corridors(data: ReleaseData, raw: dict[str, str | None]) -> Corridors:
 
 
 def _corridors(data: ReleaseData, f: Filters) -> Corridors:
+    """Flows of the release's corridor table when no filter is set; else of its records (country-level pairs only)."""
     ignored: list[str] = []
-    pairs = data.counts(f)["pairs"]
     k = data.k
+    has_table = data.corridor_table is not None
+    if data.corridor_table is not None and not f.active():
+        return Corridors(data.release, k, f, ignored, list(data.corridor_table), FROM_TABLE, has_table)
+    pairs = data.counts(f)["pairs"]
     flows: list[Flow] = []
     for i, j in zip(*np.nonzero(pairs.counts >= k), strict=True):
         o, d = pairs.rows[i], pairs.cols[j]
         if len(o) == 2 and len(d) == 2 and o != d:  # country-level and cross-border
             flows.append(Flow(o, countries.name(o), d, countries.name(d), int(pairs.counts[i, j])))
     flows.sort(key=lambda fl: (-fl.records, fl.origin, fl.destination))
-    return Corridors(data.release, k, f, ignored, flows)
+    return Corridors(data.release, k, f, ignored, flows, FROM_RECORDS, has_table)
+
+
+def _corridor_table(release: PublicRelease) -> list[Flow] | None:
+    """The flows of a release's ``corridors.csv`` (checked against its manifest), None when it has none.
+
+    The table was suppressed when the release was made; the portal checks again that every
+    pair it draws is two countries, cross-border and at least k.
+    """
+    if CORRIDORS_FILE not in release.manifest["files"]:
+        return None
+    path = _checked_path(release, CORRIDORS_FILE)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    flows = []
+    for o, d, n in table[["citizenship", "country_of_exploitation", "records"]].itertuples(index=False):
+        records = int(n) if str(n).isdigit() else 0
+        if len(o) == 2 and len(d) == 2 and o.isalpha() and d.isalpha() and o != d and records >= release.k:
+            flows.append(Flow(o, countries.name(o), d, countries.name(d), records))
+    flows.sort(key=lambda fl: (-fl.records, fl.origin, fl.destination))
+    return flows

@@ -35,6 +35,7 @@ FILE_DESCRIPTIONS = {
     "records.csv": "Records as CSV (UTF-8; row 2 holds the HXL hashtags)",
     "records.parquet": "Records as Parquet",
     "records.xlsx": "Records as an Excel workbook",
+    "corridors.csv": "Corridor counts: citizenship to country of exploitation, pairs with at least k records (CSV)",
     "codebook.csv": "Codebook: every column's values, labels and counts (CSV)",
     "codebook.md": "Codebook (Markdown)",
     "datapackage.json": "Frictionless Data Package descriptor",
