@@ -10,12 +10,12 @@ as prepared tuples through ``executemany`` on the writer thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ctdata.errors import CtdataError
 from ctdata.ingest import loader as loader_mod
@@ -97,19 +97,28 @@ class ColumnRecordLoader(RecordLoader):
     #: sources known to have no case record in the store before this import (no look-ups needed)
     _fresh: dict[str, bool] = field(default_factory=dict)
 
-    def run_batches(self, batches: Iterator[ColumnBatch]) -> None:
-        self._writer = BackgroundWriter()
+    def run_batches(self, batches: Iterator[ColumnBatch], sink: Sink | None = None) -> None:
+        """Load the batches; rows go to ``sink`` (default: executemany on a writer thread of this session)."""
+        own = sink is None
+        if own:
+            self._writer = BackgroundWriter()
+            sink = WriterSink(self.session, self._writer)
+        assert sink is not None
+        self._sink = sink
         try:
             for b in batches:
                 self._batch(b)
                 if self._rejects:
                     rejects, self._rejects = self._rejects, []
-                    self._writer.submit(lambda r=rejects: self.session.execute(_quarantine_insert(), r))
+                    sink.quarantine(rejects)
+                sink.end_batch(b.rows_read)
                 if self.progress:
                     self.progress(b.rows_read)
         finally:
-            self._writer.close()
-            self._writer = None
+            if own:
+                assert self._writer is not None
+                self._writer.close()
+                self._writer = None
 
     def _batch(self, b: ColumnBatch) -> None:
         self.result.rows_read += b.rows_read
@@ -267,12 +276,8 @@ class ColumnRecordLoader(RecordLoader):
             )
         )
 
-        def write(persons: list[tuple[Any, ...]] = persons, cases: list[tuple[Any, ...]] = cases) -> None:
-            loader_mod.insert_tuples(self.session, Person, _PERSON_COLS, persons)
-            loader_mod.insert_tuples(self.session, CaseRecord, _CASE_COLS, cases)
-
-        assert self._writer is not None
-        self._writer.submit(write)
+        self._sink.rows(Person, _PERSON_COLS, persons)
+        self._sink.rows(CaseRecord, _CASE_COLS, cases)
         for rid, cid in zip(rids, cids, strict=True):
             self.case_ids[rid] = cid
         self.new_ids.update(cids)
@@ -280,10 +285,31 @@ class ColumnRecordLoader(RecordLoader):
         self.result.loaded += m
 
 
-def _quarantine_insert() -> Any:
-    from sqlalchemy import insert
+class Sink(Protocol):
+    """Where prepared rows go: the database (in process) or a pipe to the process that writes."""
 
-    return insert(QuarantineRow)
+    def rows(self, model: type, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None: ...
+
+    def quarantine(self, rows: list[dict[str, Any]]) -> None: ...
+
+    def end_batch(self, rows_read: int) -> None: ...
+
+
+@dataclass
+class WriterSink:
+    """executemany on the import's session, run in order on its writer thread."""
+
+    session: Any
+    writer: BackgroundWriter
+
+    def rows(self, model: type, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        self.writer.submit(lambda: loader_mod.insert_tuples(self.session, model, names, rows))
+
+    def quarantine(self, rows: list[dict[str, Any]]) -> None:
+        self.writer.submit(lambda: self.session.execute(insert(QuarantineRow), rows))
+
+    def end_batch(self, rows_read: int) -> None:
+        return None
 
 
 # --- companion tables ----------------------------------------------------------------------------------
@@ -304,9 +330,7 @@ class CompanionLoader:
     _legs: set[tuple[int, int]] = field(default_factory=set)
     _rejects: list[dict[str, Any]] = field(default_factory=list)
 
-    def run(
-        self, batches: Iterator[ColumnBatch], writer: BackgroundWriter, progress: Callable[[int], None] | None = None
-    ) -> None:
+    def run(self, batches: Iterator[ColumnBatch], sink: Sink, progress: Callable[[int], None] | None = None) -> None:
         table = self.model.__table__  # type: ignore[attr-defined]
         template = {name for _p, name in self.validator.parsers}
         self._cols = [
@@ -324,9 +348,10 @@ class CompanionLoader:
             rows = self._batch(b)
             if self._rejects:
                 rejects, self._rejects = self._rejects, []
-                writer.submit(lambda r=rejects: self.session.execute(_quarantine_insert(), r))
+                sink.quarantine(rejects)
             if rows:
-                writer.submit(lambda r=rows: loader_mod.insert_tuples(self.session, self.model, self._cols, r))
+                sink.rows(self.model, self._cols, rows)
+            sink.end_batch(b.rows_read)
             if progress:
                 progress(b.rows_read)
         if self.stats["rows_read"] != self.stats["loaded"] + self.stats["quarantined"]:
@@ -336,8 +361,9 @@ class CompanionLoader:
         self.stats["quarantined"] += 1
         self._rejects.append(quarantine_values(self.keys, self.batch_id, "standard", raw, reason, table_name=self.name))
 
-    def _all_new(self, reasons: list[str | None], cids: list[int | None], new_ids: set[int],
-                 legs: list[Any] | None) -> bool:
+    def _all_new(
+        self, reasons: list[str | None], cids: list[int | None], new_ids: set[int], legs: list[Any] | None
+    ) -> bool:
         if any(r is not None for r in reasons) or None in cids or not all(map(new_ids.__contains__, cids)):
             return False
         if legs is None:
@@ -348,8 +374,15 @@ class CompanionLoader:
         self._legs.update(keys)
         return True
 
-    def _sort_out(self, b: ColumnBatch, reasons: list[str | None], rid_col: list[Any], cid_col: list[int | None],
-                  new_ids: set[int], leg_col: list[Any] | None) -> tuple[list[int], list[int]]:
+    def _sort_out(
+        self,
+        b: ColumnBatch,
+        reasons: list[str | None],
+        rid_col: list[Any],
+        cid_col: list[int | None],
+        new_ids: set[int],
+        leg_col: list[Any] | None,
+    ) -> tuple[list[int], list[int]]:
         """Row by row: quarantine what cannot load, count what is already present, keep the rest."""
         stats = self.stats
         keep: list[int] = []

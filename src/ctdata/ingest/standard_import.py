@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ctdata.errors import FileFormatError
-from ctdata.ingest.bulk import ColumnRecordLoader, CompanionLoader
+from ctdata.ingest.bulk import ColumnRecordLoader, CompanionLoader, WriterSink
 from ctdata.ingest.columns import batches
 from ctdata.ingest.loader import ImportResult, RecordLoader, finish_batch, require_columns, start_batch
 from ctdata.ingest.readers import RawRow, Table, open_table, sniff
@@ -119,7 +119,7 @@ def _load_companion(session: Session, keys: Any, batch_id: int, name: str, table
                                 TableValidator(name))
     writer = BackgroundWriter()
     try:
-        companion.run(batches(table), writer)
+        companion.run(batches(table), WriterSink(session, writer))
     finally:
         writer.close()
 
