@@ -307,3 +307,19 @@ def test_region_and_labels_of_generalised_values():
     assert region_of("*") == "*" and region_of("Nowhere") == "Unknown"
     assert label("coe", "TH") == "Thailand" and label("coe", "South-eastern Asia") == "South-eastern Asia (region)"
     assert label("year", "*") == "Any (withheld)" and label("age_band", "minor").startswith("Under 18")
+
+
+def test_a_release_is_read_once_then_served_from_memory(tmp_path):
+    """Pages of a loaded release are built on the event loop; a release not yet loaded goes to a worker."""
+    from ctdata.web.portal import views
+    from ctdata.web.portal.indicators import is_loaded, load
+    from ctdata.web.portal.published import PublishedReleases
+
+    reg = ReleaseRegistry(tmp_path)
+    e, _ = release_kanon(portal_rows(600, 4), KAnonSettings(k=5, quasi_identifiers=TEST_QIS), reg, created_by="a")
+    reg.approve(e.release_id, by="b")
+    pub = PublishedReleases(tmp_path)
+    release = pub.get(e.release_id)
+    assert not is_loaded(release) and not views._in_memory(pub, {})
+    assert load(release) is load(release)
+    assert is_loaded(release) and views._in_memory(pub, {}) and views._in_memory(pub, {"release": "no-such"})

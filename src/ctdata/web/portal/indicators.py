@@ -38,6 +38,7 @@ __all__ = [
     "ReleaseData",
     "corridors",
     "indicators",
+    "is_loaded",
     "label",
     "load",
     "normalise",
@@ -106,6 +107,15 @@ def _options(norm: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
 _loaded: OrderedDict[str, ReleaseData] = OrderedDict()
 _load_lock = threading.Lock()
 MAX_LOADED = 4
+
+
+def is_loaded(release: PublicRelease) -> bool:
+    """Whether `load` would answer at once (the release is in memory).
+
+    No lock: `load` holds its lock while it reads a release, and this is asked on the event loop
+    (a dict membership test is atomic).
+    """
+    return release.digest in _loaded
 
 
 def load(release: PublicRelease) -> ReleaseData:

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ctdata.errors import Conflict, CtdataError, NotFound
 from ctdata.web.portal import charts
-from ctdata.web.portal.indicators import FILTER_NAMES, Filters, ReleaseData, corridors, indicators, load
+from ctdata.web.portal.indicators import FILTER_NAMES, Filters, ReleaseData, corridors, indicators, is_loaded, load
 from ctdata.web.portal.published import PublicRelease, PublishedReleases
 from ctdata.web.portal.render import CACHE_CONTROL, SECURITY_HEADERS, ResponseCache, markdown, render_html
 from ctdata.web.security import public_route
@@ -90,7 +90,10 @@ async def _cached(
     hit = CACHE.get(key)
     if hit is None:
         try:
-            body = await run_in_threadpool(build, pub, q)
+            if page in INLINE_PAGES and _in_memory(pub, q):
+                body = build(pub, q)  # a millisecond or two: cheaper than a hop to a worker thread
+            else:
+                body = await run_in_threadpool(build, pub, q)
         except CtdataError as exc:
             return _error(request, exc, api=media_type == "application/json")
         hit = CACHE.put(key, body)
@@ -98,6 +101,23 @@ async def _cached(
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=_headers(tag))
     return Response(body, media_type=media_type, headers=_headers(tag))
+
+
+#: Pages computed from a release in memory only (no file reads, no Markdown): built on the event loop.
+INLINE_PAGES = frozenset({"home", "dashboard", "map", "api-indicators"})
+
+
+def _in_memory(pub: PublishedReleases, q: dict[str, str]) -> bool:
+    """Whether the release a page would show is loaded (its figures are then a few array operations away).
+
+    A release not loaded yet (first visit after approval) is read and aggregated in a worker
+    thread, so that the server keeps answering meanwhile.
+    """
+    try:
+        release = _pick(pub, q)
+    except CtdataError:
+        return True  # an unknown release: the page is an error answer, cheap
+    return release is None or is_loaded(release)
 
 
 def _pick(pub: PublishedReleases, q: dict[str, str]) -> PublicRelease | None:
