@@ -307,6 +307,7 @@ def test_region_and_labels_of_generalised_values():
     assert region_of("*") == "*" and region_of("Nowhere") == "Unknown"
     assert label("coe", "TH") == "Thailand" and label("coe", "South-eastern Asia") == "South-eastern Asia (region)"
     assert label("year", "*") == "Any (withheld)" and label("age_band", "minor").startswith("Under 18")
+    assert label("citizenship", "Other") == "Other countries"  # the row after the most frequent ones
 
 
 def test_a_release_is_read_once_then_served_from_memory(tmp_path):

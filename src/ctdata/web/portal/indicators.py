@@ -27,7 +27,7 @@ from ctdata.publish.corridors import FILE as CORRIDORS_FILE
 from ctdata.publish.suppression import suppress_array
 from ctdata.standard import countries
 from ctdata.web.portal.cube import FILTER_NAMES, Counts, Cube, Filters, Grid, normalise
-from ctdata.web.portal.labels import STAR, UNKNOWN, label, region_of, sort_key
+from ctdata.web.portal.labels import OTHER, STAR, UNKNOWN, label, region_of, sort_key
 from ctdata.web.portal.published import PublicRelease, _checked_path
 
 __all__ = [
@@ -309,7 +309,7 @@ def _top(totals: np.ndarray, values: list[str], n: int = TOP_COUNTRIES) -> tuple
     names = [values[i] for i in rest[:n]]
     if len(rest) > n:
         out.append(int(sum(totals[i] for i in rest[n:])))
-        names.append("Other")
+        names.append(OTHER)
     out += [int(totals[i]) for i in special]
     names += [values[i] for i in special]
     return np.array(out, dtype=np.int64).reshape(-1, 1), names

@@ -53,6 +53,8 @@ def label(dim: str, value: str) -> str:
     if dim == "sex":
         return "Transgender / non-conforming" if value == "transgender_nonconforming" else vocab.SEX.label(value)
     if dim in ("citizenship", "coe"):
+        if value == OTHER:
+            return "Other countries"
         return countries.name(value) if len(value) == 2 else f"{value} (region)"
     if dim == "child":
         return {"child": "Child (under 18)", "adult": "Adult"}.get(value, value)
