@@ -179,6 +179,20 @@ def test_conditional_requests(portal):
     assert again.status_code == 304 and again.content == b""
 
 
+def test_made_up_filter_values_share_one_cached_page(portal):
+    from ctdata.web.portal.views import CACHE
+
+    client, _, _ = portal
+    assert client.get("/portal/dashboard").status_code == 200  # the release is in memory from here on
+    CACHE.clear()
+    bodies = {client.get("/portal/dashboard", params={"year": f"19{i:02d}", "sex": "nobody"}).text for i in range(30)}
+    assert len(bodies) == 1 and "Ignored (not in this release)" in bodies.pop()
+    assert len(CACHE._data) == 1
+    client.get("/portal/dashboard", params={"sex": "female", "age": "x"})
+    client.get("/portal/dashboard", params={"sex": "female"})
+    assert len(CACHE._data) == 3  # ignoring a filter is said on the page, so it is a page of its own
+
+
 def test_empty_portal_before_any_release(tmp_path):
     with portal_env(tmp_path):
         from ctdata.web.app import create_app

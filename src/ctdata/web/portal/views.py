@@ -86,7 +86,7 @@ async def _cached(
 ) -> Response:
     pub = PublishedReleases()
     q = _query(request)
-    key = (page, str(pub.root), pub.stamp(), tuple(sorted(q.items())))
+    key = (page, str(pub.root), pub.stamp(), _cache_key(pub, page, q))
     hit = CACHE.get(key)
     if hit is None:
         try:
@@ -118,6 +118,25 @@ def _in_memory(pub: PublishedReleases, q: dict[str, str]) -> bool:
     except CtdataError:
         return True  # an unknown release: the page is an error answer, cheap
     return release is None or is_loaded(release)
+
+
+def _cache_key(pub: PublishedReleases, page: str, q: dict[str, str]) -> tuple[Any, ...]:
+    """What a page's body depends on: for a loaded release, the release asked for and the cleaned filters.
+
+    Filter values the release lacks are dropped (the page only names the ignored filters), so
+    made-up values cannot fill the response cache or push popular pages out of it.
+    """
+    if page == "home":
+        return ()
+    if page in INLINE_PAGES:
+        try:
+            release = _pick(pub, q)
+        except CtdataError:
+            release = None
+        if release is not None and is_loaded(release):
+            f, ignored = load(release).clean(q)
+            return (q.get("release", ""), f, tuple(ignored))
+    return tuple(sorted(q.items()))
 
 
 def _pick(pub: PublishedReleases, q: dict[str, str]) -> PublicRelease | None:
