@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -290,3 +291,96 @@ def test_stored_rows_equal_the_per_row_rules(sqlite_store, tmp_path: Path, varia
             ):
                 assert keys.decrypt(getattr(person, f"{f}_enc"), ctx) == row.get(ctx)
     assert import_standard(path).already_present == len(rows)
+
+
+# --- preparing process ---------------------------------------------------------------------------------------
+
+
+def _snapshot() -> dict[str, Any]:
+    from sqlalchemy import text
+
+    keys = keyring()
+    out: dict[str, Any] = {}
+    with db.session_scope() as s:
+        out["cases"] = [
+            tuple(r)
+            for r in s.execute(
+                text(
+                    "SELECT id, person_id, source, source_record_id, agency, office_country, registration_year, "
+                    "status, "
+                    "age_at_registration, age_band, child_at_registration, child_at_exploitation, exploitation_types, "
+                    "consent_sharing, row_hash, version FROM case_records ORDER BY id"
+                )
+            )
+        ]
+        out["persons"] = [
+            (
+                p.id,
+                p.person_key,
+                p.sex,
+                p.citizenship,
+                p.languages,
+                keys.decrypt(p.given_name_enc, "given_name"),
+                keys.decrypt(p.date_of_birth_enc, "date_of_birth"),
+            )
+            for p in s.execute(select(Person).order_by(Person.id)).scalars()
+        ]
+        for t in ("journey_legs", "assistance", "returns"):
+            out[t] = [tuple(r) for r in s.execute(text(f"SELECT * FROM {t} ORDER BY id"))]
+        out["quarantine"] = [
+            tuple(r)
+            for r in s.execute(
+                text("SELECT table_name, row_number, reason FROM quarantine ORDER BY table_name, row_number")
+            )
+        ]
+    return out
+
+
+def _import_into(tmp_path: Path, monkeypatch, name: str, folder: Path, parallel_on: bool) -> tuple[Any, Any]:
+    from ctdata.ingest import parallel
+
+    from ..conftest import reset_caches
+
+    monkeypatch.setenv("CTDATA_DATABASE_URL", f"sqlite:///{tmp_path / name}.db")
+    reset_caches()
+    monkeypatch.setattr(parallel, "ENABLED", parallel_on)
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+    res = import_standard(folder)
+    return res, _snapshot()
+
+
+def test_preparing_process_stores_what_the_in_process_path_stores(sqlite_store, tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "in"
+    rows = [record(i, citizenship="UA;RU" if i % 3 else "", languages="uk; ru") for i in range(40)]
+    rows += [record(5), record(41, sex="blue"), record(42, date_of_birth="2001-02")]
+    write_records(folder / "records.csv", rows)
+    (folder / "journey_legs.csv").write_text(
+        "record_id,leg_number,from_country,to_country,crossing\nR0,1,UA,PL,official_land\nR0,1,UA,PL,official_land\n"
+        "R1,1,UA,PL,teleport\nR404,1,UA,PL,official_land\nR2,1,UA,PL,official_land\n",
+        encoding="utf-8",
+    )
+    (folder / "assistance.csv").write_text(
+        "record_id,assistance_type,date,provider,reintegration\nR0,medical,2011-05-01,NGO,1\nR3,legal,,,\n",
+        encoding="utf-8",
+    )
+    res_a, a = _import_into(tmp_path, monkeypatch, "a", folder, parallel_on=False)
+    res_b, b = _import_into(tmp_path, monkeypatch, "b", folder, parallel_on=True)
+    assert res_a.to_dict() | {"batch_id": None} == res_b.to_dict() | {"batch_id": None}
+    assert (res_b.rows_read, res_b.loaded, res_b.quarantined) == (43, 41, 2)
+    assert a["cases"] == b["cases"] and a["persons"] == b["persons"] and a["quarantine"] == b["quarantine"]
+    assert a["assistance"] == b["assistance"] and len(a["journey_legs"]) == len(b["journey_legs"]) == 2
+    assert import_standard(folder).already_present == 41  # a re-import runs in process and finds every row
+
+
+def test_preparing_process_failure_rolls_back(sqlite_store, tmp_path: Path, monkeypatch) -> None:
+    from ctdata.errors import FileFormatError
+    from ctdata.ingest import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+    folder = tmp_path / "bad"
+    write_records(folder / "records.csv", [record(i) for i in range(10)])
+    (folder / "returns.csv").write_text("record_id\nR1\n", encoding="utf-8")  # no status column
+    with pytest.raises(FileFormatError, match="missing required column status"):
+        import_standard(folder)
+    with db.session_scope() as s:
+        assert s.execute(select(CaseRecord.id)).first() is None

@@ -76,7 +76,7 @@ def _stamp(session: Any) -> Any:
     """Now, as the database column takes it: SQLite gets SQLAlchemy's DateTime text directly
     (the sqlite3 module's datetime adapter is a Python call per value and is deprecated)."""
     now = utcnow()
-    if session.get_bind().dialect.name == "sqlite":
+    if session is None or session.get_bind().dialect.name == "sqlite":  # None: a preparing process (SQLite)
         return now.strftime("%Y-%m-%d %H:%M:%S.%f")
     return now
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ctdata.errors import FileFormatError
+from ctdata.ingest import parallel
 from ctdata.ingest.bulk import ColumnRecordLoader, CompanionLoader, WriterSink
 from ctdata.ingest.columns import batches
 from ctdata.ingest.loader import ImportResult, RecordLoader, finish_batch, require_columns, start_batch
@@ -88,15 +89,19 @@ def import_standard(path: Path | str, *, actor: str = "cli", encoding: str = "ut
     eng = db.upgrade()
     with db.session_scope(eng) as session:
         batch = start_batch(session, kind="standard", source="standard", table=table, actor=actor)
-        validator = TableValidator("records")
-        loader = ColumnRecordLoader(session, keys, batch, "standard", "case", validator.raw_row,
-                                    lambda r: str(r["agency"]), result, progress, validator=validator)
         with bulk_load(session, expected, tables=("persons", "case_records")):
-            loader.run_batches(batches(table))
-            for name, (cpath, csheet) in companions.items():
-                ctable = open_table(cpath, encoding=encoding, sheet=csheet)
-                _load_companion(session, keys, batch.id, name, ctable, loader, result)
-        finish_batch(session, batch, result, actor, sorted(loader.new_ids))
+            if parallel.usable(session, table, expected):
+                new_ids = parallel.run(session, keys, batch.id, result, table, companions, encoding, progress)
+            else:
+                validator = TableValidator("records")
+                loader = ColumnRecordLoader(session, keys, batch, "standard", "case", validator.raw_row,
+                                            lambda r: str(r["agency"]), result, progress, validator=validator)
+                loader.run_batches(batches(table))
+                for name, (cpath, csheet) in companions.items():
+                    ctable = open_table(cpath, encoding=encoding, sheet=csheet)
+                    _load_companion(session, keys, batch.id, name, ctable, loader, result)
+                new_ids = sorted(loader.new_ids)
+        finish_batch(session, batch, result, actor, new_ids)
     return result
 
 

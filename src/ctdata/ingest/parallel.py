@@ -1,0 +1,239 @@
+"""A large first import prepares its rows in a second process while this one writes them.
+
+Reading, validating, pseudonymising and encrypting a million rows is Python
+work that holds the GIL, and so is binding rows in ``executemany``: on one
+interpreter the two halves take turns. Here a child interpreter (a fresh
+``python -m ctdata.ingest.parallel``: it shares no database connection or
+thread with us, and needs no ``if __name__ == "__main__"`` guard in the
+caller's script) reads the files and builds
+the prepared tuples and quarantine rows, batch by batch, with the same loaders
+as the in-process path; this process only runs ``executemany`` inside the
+import's one transaction. A failure on either side raises here, and the
+transaction rolls back as before.
+
+The child decides ids and duplicates on its own, so it is used only when that
+is safe without asking the database: SQLite (this transaction holds the write
+lock, so ids counted from max(id) cannot be taken by anyone else), a case
+record table with no rows yet (no row of the file can already be present or
+need an update), a plain or gzip CSV, and a file large enough to pay for the
+second interpreter (about 1-2 s to start). Everything else runs in process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session
+
+from ctdata.errors import CtdataError
+from ctdata.ingest import loader as loader_mod
+from ctdata.ingest.loader import ImportResult
+from ctdata.ingest.readers import Table
+from ctdata.store.crypto import KeyRing
+from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, QuarantineRow, ReturnRecord
+
+#: smallest file (data rows) worth a second process
+MIN_ROWS = 100_000
+#: set False to keep every import in one process
+ENABLED = True
+_MODELS: dict[str, type] = {m.__tablename__: m for m in (Person, CaseRecord, JourneyLeg, Assistance, ReturnRecord)}
+
+
+def usable(session: Session, table: Table, expected_rows: int) -> bool:
+    if not ENABLED or expected_rows < MIN_ROWS or table.kind not in ("csv", "csv.gz"):
+        return False
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    return session.execute(select(CaseRecord.id).limit(1)).first() is None
+
+
+def run(
+    session: Session,
+    keys: KeyRing,
+    batch_id: int,
+    result: ImportResult,
+    table: Table,
+    companions: dict[str, tuple[Path, str | None]],
+    encoding: str,
+    progress: Callable[[int], None] | None,
+) -> list[int]:
+    """Import the records file and its companions through a preparing child; returns the new case ids."""
+    starts = {
+        t: (session.execute(text(f"SELECT max(id) FROM {t}")).scalar() or 0) + 1 for t in ("persons", "case_records")
+    }
+    params = {
+        "records": (str(table.path), table.kind, list(table.columns), table.sha256, table.encoding),
+        "companions": [(name, str(p), sheet) for name, (p, sheet) in companions.items()],
+        "encoding": encoding,
+        "keys": (keys.enc_key, keys.mac_key, keys.key_id),
+        "batch_id": batch_id,
+        "starts": starts,
+        "path": result.path,
+    }
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ctdata.ingest.parallel"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            pickle.dump(params, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.close()
+            while True:
+                msg = _next(proc, err)
+                if msg[0] == "batch":
+                    for item in msg[1]:
+                        if item[0] == "rows":
+                            loader_mod.insert_tuples(session, _MODELS[item[1]], item[2], item[3])
+                        else:
+                            session.execute(insert(QuarantineRow), item[1])
+                    if progress and msg[2]:
+                        progress(msg[2])
+                elif msg[0] == "error":
+                    raise msg[1]
+                else:
+                    summary = msg[1]
+                    for k in ("rows_read", "loaded", "quarantined", "inserted", "updated", "already_present"):
+                        setattr(result, k, summary[k])
+                    result.reasons = summary["reasons"]
+                    result.tables.update(summary["tables"])
+                    return summary["new_ids"]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+
+
+def _next(proc: subprocess.Popen[bytes], err: Any) -> Any:
+    try:
+        return pickle.load(proc.stdout)  # type: ignore[arg-type]
+    except (EOFError, pickle.UnpicklingError):
+        code = proc.wait()
+        err.seek(0)
+        lines = err.read().decode("utf-8", "replace").strip().splitlines()
+        last = lines[-1] if lines else "no message"
+        raise CtdataError(f"the import's preparing process stopped unexpectedly (exit code {code}: {last})") from None
+
+
+class _QueueSink:
+    """Collects one batch's rows and sends them as one message."""
+
+    def __init__(self, q: Any) -> None:
+        self.q = q
+        self.items: list[tuple[Any, ...]] = []
+        self.counting = True
+
+    def rows(self, model: type, names: Any, rows: list[tuple[Any, ...]]) -> None:
+        self.items.append(("rows", model.__tablename__, tuple(names), rows))  # type: ignore[attr-defined]
+
+    def quarantine(self, rows: list[dict[str, Any]]) -> None:
+        self.items.append(("quarantine", rows))
+
+    def end_batch(self, rows_read: int) -> None:
+        self.q.put(("batch", self.items, rows_read if self.counting else 0))
+        self.items = []
+
+
+class _Pipe:
+    """A queue-like writer of pickled messages (the pipe's buffer bounds how far the child runs ahead)."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+    def put(self, msg: Any) -> None:
+        pickle.dump(msg, self.out, protocol=pickle.HIGHEST_PROTOCOL)
+        self.out.flush()
+
+
+def _work(params: dict[str, Any], q: Any) -> None:
+    """The child: read, validate and prepare every row; send the rows, then the counts."""
+    try:
+        q.put(("done", _prepare(params, q)))
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the writing process
+        try:
+            pickle.dumps(exc)
+        except Exception:  # noqa: BLE001
+            exc = CtdataError(f"{type(exc).__name__}: {exc}")
+        q.put(("error", exc))
+
+
+def _prepare(params: dict[str, Any], q: Any) -> dict[str, Any]:
+    from dataclasses import dataclass, field
+
+    from ctdata.ingest.bulk import ColumnRecordLoader, CompanionLoader
+    from ctdata.ingest.columns import batches
+    from ctdata.ingest.loader import require_columns
+    from ctdata.ingest.readers import open_table
+    from ctdata.ingest.standard_import import COMPANIONS
+    from ctdata.ingest.validate import TableValidator
+    from ctdata.standard.template import TABLES
+
+    @dataclass
+    class Loader(ColumnRecordLoader):
+        starts: dict[str, int] = field(default_factory=dict)
+
+        def _lookup(self, srcs: list[str], rids: list[str]) -> dict[tuple[str, str], tuple[int, str | None]]:
+            return {}  # the store held no case record when the import began
+
+        def _ids(self, model: type, n: int) -> list[int]:
+            name = model.__table__.name  # type: ignore[attr-defined]
+            start = self._next_id.get(name, self.starts[name])
+            self._next_id[name] = start + n
+            return list(range(start, start + n))
+
+    path, kind, columns, sha, tenc = params["records"]
+    table = Table(Path(path), kind, columns, sha, iter(()), encoding=tenc)
+    keys = KeyRing(*params["keys"])
+    result = ImportResult(kind="standard", path=params["path"])
+    validator = TableValidator("records")
+    sink = _QueueSink(q)
+    loader = Loader(
+        None,
+        keys,
+        SimpleNamespace(id=params["batch_id"]),
+        "standard",
+        "case",  # type: ignore[arg-type]
+        validator.raw_row,
+        lambda r: str(r["agency"]),
+        result,
+        None,
+        validator=validator,
+        starts=params["starts"],
+    )
+    loader.run_batches(batches(table), sink)
+    sink.counting = False
+    for name, cpath, csheet in params["companions"]:
+        ctable = open_table(cpath, encoding=params["encoding"], sheet=csheet)
+        require_columns(ctable, [c.name for c in TABLES[name] if c.required], f"the {name} table")
+        stats = {"rows_read": 0, "loaded": 0, "quarantined": 0, "already_present": 0}
+        result.tables[name] = stats
+        CompanionLoader(
+            None, keys, params["batch_id"], name, COMPANIONS[name], loader, stats, TableValidator(name)
+        ).run(batches(ctable), sink)
+    return {
+        "rows_read": result.rows_read,
+        "loaded": result.loaded,
+        "quarantined": result.quarantined,
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "already_present": result.already_present,
+        "reasons": result.reasons,
+        "tables": result.tables,
+        "new_ids": sorted(loader.new_ids),
+    }
+
+
+if __name__ == "__main__":  # the preparing child: params on stdin, messages on stdout
+    _out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not corrupt the message stream
+    _work(pickle.load(sys.stdin.buffer), _Pipe(_out))
+    _out.close()
