@@ -113,6 +113,9 @@ def test_one_office_and_agency_registers_a_person_once():
     p = pairs([("a", "b", 0.99), ("b", "c", 0.98)])
     c = constrained_clusters(f, p, 0.5).set_index("record_key")["cluster"]
     assert c["a"] == c["b"] != c["c"]  # c would be a second RU/IOM registration in a's cluster
+    again = constrained_clusters(f, p, 0.5, same_office_min=0.97)["cluster"]
+    assert again.nunique() == 1  # unless the link itself is near certain (a re-registration)
+    assert constrained_clusters(f, p, 0.5, same_office_min=0.985)["cluster"].nunique() == 2
     f["agency"] = ["IOM", "IOM", "NGO-A"]
     assert constrained_clusters(f, p, 0.5)["cluster"].nunique() == 1
     off = constrained_clusters(f.assign(agency="IOM"), p, 0.5, one_record_per_office=False)

@@ -49,6 +49,7 @@ def constrained_clusters(
     cannot_link: Iterable[tuple[str, str]] = (),
     constrained: bool = True,
     one_record_per_office: bool = True,
+    same_office_min: float = 1.1,
 ) -> pd.DataFrame:
     """Cluster records: accept pairs at or above `threshold`, strongest first, refusing conflicts.
 
@@ -59,7 +60,10 @@ def constrained_clusters(
 
     Conflicts: known sexes differ; birth dates incompatible (see dob_compatible) or
     birth-year ranges apart; and, with `one_record_per_office`, two records of
-    the same office and agency. (Different identity document keys are no
+    the same office and agency, unless the pair itself scores at least
+    `same_office_min` (a person registered twice by one office: about one
+    person in sixty in the simulator, and such pairs are nearly always
+    certain). (Different identity document keys are no
     conflict: offices note other documents or mistype them, about one pair in
     five of one person's records in the simulator.)
     """
@@ -99,7 +103,7 @@ def constrained_clusters(
             parent[x], x = root, parent[x]
         return root
 
-    def conflicts(ra: int, rb: int) -> bool:
+    def conflicts(ra: int, rb: int, p: float = 0.0) -> bool:
         fa, fb = forbid.get(ra), forbid.get(rb)
         if fa and any(find(y) == rb for y in fa):
             return True
@@ -114,7 +118,7 @@ def constrained_clusters(
         if ya and yb and max(ya[0], yb[0]) > min(ya[1], yb[1]) + YEAR_SLACK:
             return True
         oa, ob = offices.get(ra), offices.get(rb)
-        if oa and ob and not oa.isdisjoint(ob):
+        if oa and ob and p < same_office_min and not oa.isdisjoint(ob):
             return True
         da, db = dob_sets.get(ra), dob_sets.get(rb)
         if da and db:
@@ -154,11 +158,12 @@ def constrained_clusters(
         order = np.argsort(-sel["match_probability"].to_numpy(), kind="stable")
         li = index.get_indexer(sel["record_key_l"].astype(str).to_numpy())[order]
         ri = index.get_indexer(sel["record_key_r"].astype(str).to_numpy())[order]
-        for a, b in zip(li.tolist(), ri.tolist(), strict=True):
+        pr = sel["match_probability"].to_numpy(dtype="float64")[order]
+        for a, b, pab in zip(li.tolist(), ri.tolist(), pr.tolist(), strict=True):
             if a < 0 or b < 0:
                 continue
             ra, rb = find(a), find(b)
-            if ra == rb or conflicts(ra, rb):
+            if ra == rb or conflicts(ra, rb, pab):
                 continue
             union(ra, rb)
 

@@ -110,6 +110,7 @@ class ClusteringComponent:
             must_link=must,
             cannot_link=cannot,
             constrained=s.constrained,
+            same_office_min=s.same_office_min,
         )
 
 

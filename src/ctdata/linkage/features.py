@@ -46,6 +46,11 @@ INPUT_COLUMNS = (
 _PUNCT = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# Thai and Lao write some vowels before the consonant they follow in speech (แก้ว is k-ae-w), and
+# Unicode keeps that visual order, so a plain transliteration gives 'aekw' where offices write 'Kaew'.
+_PREPOSED = re.compile(r"([\u0e40-\u0e44])([\u0e01-\u0e2e])|([\u0ec0-\u0ec4])([\u0e81-\u0eae])")
+# The Arabic article written joined to a name (الحسيني): Latin spellings drop it or write it apart.
+_ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])\u0627\u0644(?=[\u0600-\u06ff]{2,})")
 _SYLLABIC = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _VOWELS = re.compile(r"[aeiouywv]")  # w and v: the letter waw is written w, v, o or u
 _DOUBLE = re.compile(r"(.)\1+")
@@ -95,6 +100,8 @@ def normalise(value: object) -> str | None:
     if not text.isascii():
         # anyascii writes Hangul or Han syllables as 'GimMinJun': split those before casefolding
         syllabic = bool(_SYLLABIC.search(text))
+        text = _PREPOSED.sub(lambda m: (m.group(2) or m.group(4)) + (m.group(1) or m.group(3)), text)
+        text = _ARABIC_ARTICLE.sub("", text)
         text = anyascii(text)
         if syllabic:
             text = _CAMEL.sub(" ", text)

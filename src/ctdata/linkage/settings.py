@@ -24,6 +24,8 @@ class LinkageSettings:
     blocking_rules: SQL conditions (Splink style, l./r. prefixes) that generate
         candidate pairs; empty means the defaults chosen from the columns present.
     em_blocking_rules: rules for the EM training passes; empty means defaults.
+    same_office_min: a pair may put two records of one office and agency into one
+        cluster only at this probability or above (re-registrations happen, namesakes more).
     """
 
     threshold: float = 0.05
@@ -41,6 +43,7 @@ class LinkageSettings:
     prior_recall: float = 0.7
     candidate_floor: float = 0.02
     constrained: bool = True
+    same_office_min: float = 0.9
     self_labelled_m: bool = True
     id_key: str = "ctdata-individual"
 
