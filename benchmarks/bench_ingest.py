@@ -4,7 +4,10 @@ Goals: importing 1,000,000 simulated standard rows at >= 20,000 rows/s into SQLi
 validation and encryption, peak memory under 2 GB; headline indicators over 1,000,000 records
 under 2 s. Baselines in the same run: pandas read_csv + to_sql (no validation, no encryption)
 for imports; one DuckDB scan of the same Parquet for the indicators. Each measured step runs
-in its own process so its peak memory (max RSS) is its own.
+in its own process so its peak memory (max RSS) is its own; a large first import prepares its rows
+in a child interpreter, so the import's peak memory is the sum of both peaks (an upper bound of
+what they held at one time). The machine is often shared: the 1-minute load average is printed
+beside the figures, and the ratio to the baseline of the same run is the robust figure.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ def _child(code: str, env: dict[str, str]) -> dict:
     # VmHWM (peak resident set of this address space) resets at exec, unlike ru_maxrss.
     wrapper = (
         code
-        + "\nimport json as _j, re as _re\n_hwm = int(_re.search(r'VmHWM:\\s+(\\d+)', "
+        + "\nimport json as _j, re as _re, resource as _res\n_hwm = int(_re.search(r'VmHWM:\\s+(\\d+)', "
         + "open('/proc/self/status').read()).group(1))\n"
-        + "print('@@' + _j.dumps({**OUT, 'rss_mb': _hwm / 1024}))\n"
+        + "_kids = _res.getrusage(_res.RUSAGE_CHILDREN).ru_maxrss\n"
+        + "print('@@' + _j.dumps({**OUT, 'rss_mb': (_hwm + _kids) / 1024, 'child_rss_mb': _kids / 1024}))\n"
     )
     r = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
                        env={**os.environ, **env, "CTDATA_PROGRESS": "0"}, timeout=3600)
@@ -81,11 +85,22 @@ def _row(measure, value, unit, goal, ok, baseline="", baseline_value=None, ratio
             "baseline_value": baseline_value, "ratio": ratio, "goal": goal, "ok": ok}
 
 
+def _head(src: Path, dst: Path, n: int) -> Path:
+    """The header and first n data lines of a CSV (the simulator writes one line per record)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        for i, line in enumerate(fin):
+            if i > n:
+                break
+            fout.write(line)
+    return dst
+
+
 def run(quick: bool = False) -> list[dict]:
     from ctdata.simulate.generator import simulate
 
     n = 100_000 if quick else 1_000_000
-    rows: list[dict] = []
+    rows: list[dict] = [_row("load average (1 min) at start", os.getloadavg()[0], "", "", None)]
     with tempfile.TemporaryDirectory(prefix="ctdata-bench-") as tmp:
         tmp_p = Path(tmp)
         if CTDC.exists():
@@ -106,8 +121,17 @@ def run(quick: bool = False) -> list[dict]:
         rate, brate = got["rows"] / got["seconds"], base["rows"] / base["seconds"]
         rows.append(_row(f"import standard {n:,} rows (+ companions)", rate, "rows/s", ">= 20,000 rows/s",
                          rate >= 20000, "pandas read_csv+to_sql", brate, rate / brate))
-        rows.append(_row("import peak memory", got["rss_mb"], "MB", "< 2,048 MB", got["rss_mb"] < 2048,
-                         "pandas baseline", base["rss_mb"], got["rss_mb"] / base["rss_mb"]))
+        rows.append(_row("import peak memory (both processes)", got["rss_mb"], "MB", "< 2,048 MB",
+                         got["rss_mb"] < 2048, "pandas baseline", base["rss_mb"], got["rss_mb"] / base["rss_mb"]))
+        rows.append(_row("load average (1 min) after the import", os.getloadavg()[0], "", "", None))
+        k = min(n, 200_000)
+        only = _head(sim / "records.csv", tmp_p / "only" / "records.csv", k)
+        got = _child(IMPORT.format(module="standard_import", func="import_standard", path=str(only)),
+                     {"CTDATA_DATA_DIR": str(tmp_p / "only_db")})
+        base = _child(BASELINE.format(db=str(tmp_p / "only_base.db"), path=str(only)), {})
+        rate, brate = got["rows"] / got["seconds"], base["rows"] / base["seconds"]
+        rows.append(_row(f"import standard {k:,} records only", rate, "rows/s", "", None,
+                         "pandas read_csv+to_sql", brate, rate / brate))
         b = _child(BUILD.format(), env)
         rows.append(_row(f"warehouse build {n:,}", b["seconds"], "s", "< 60 s", b["seconds"] < 60))
         ind = _child(INDICATORS.format(), env)

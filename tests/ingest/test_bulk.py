@@ -384,3 +384,25 @@ def test_preparing_process_failure_rolls_back(sqlite_store, tmp_path: Path, monk
         import_standard(folder)
     with db.session_scope() as s:
         assert s.execute(select(CaseRecord.id)).first() is None
+
+
+def test_database_failure_with_a_preparing_process_rolls_back(sqlite_store, tmp_path: Path, monkeypatch) -> None:
+    from ctdata.ingest import columns, parallel
+    from ctdata.ingest import loader as loader_mod
+
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+    monkeypatch.setattr(columns, "BATCH_ROWS", 5)  # read by the parent only; the child uses its own default
+    calls = {"n": 0}
+    real = loader_mod.insert_tuples
+
+    def flaky(session, model, names, rows):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk went away")
+        return real(session, model, names, rows)
+
+    monkeypatch.setattr(loader_mod, "insert_tuples", flaky)
+    with pytest.raises(OSError):
+        import_standard(write_records(tmp_path / "r.csv", [record(i) for i in range(30)]))
+    with db.session_scope() as s:
+        assert s.execute(select(Person.id)).first() is None
