@@ -7,7 +7,8 @@ Each (size, seed) is simulated once into --cache (default /tmp/ctdata-linkage-ev
 a fresh process so that its peak memory (max RSS) is its own. The features table is what the
 pipeline hands to `link_frame`: the restricted person fields plus `age_at_registration`, `age_band`
 and `id_document_key` (a keyed hash of the upper-cased, alphanumeric-only document number).
-Seeds 1-3 are for tuning; 4 and 5 (and 11 in bench_linkage) are held out.
+Seeds 1-3 are for tuning; 4 and 6 (and 11, 12 in bench_linkage) are held out (tests/simulate uses 5 and 11
+at other sizes, so 5 is avoided for reporting).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def evaluate(
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=100_000)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[4, 5])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[4, 6])
     ap.add_argument("--settings", type=Path, help="linkage settings JSON (defaults otherwise)")
     ap.add_argument("--set", nargs="*", default=[], help="overrides, e.g. threshold=0.5")
     ap.add_argument("--threads", type=int, default=2)

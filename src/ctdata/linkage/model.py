@@ -73,6 +73,10 @@ def name_comparison(cols: set[str], d: str) -> dict:
             "one name part the same, rest similar",
         ),
         _level(
+            sql_for(d, f"{jw}(name_skel_l, name_skel_r) >= 0.88"),
+            "consonant skeletons similar (a name written in another script)",
+        ),
+        _level(
             sql_for(d, f"({one_part}) OR {jw}(name_var_l, name_var_r) >= 0.8"),
             "one name part the same or similar",
         ),
