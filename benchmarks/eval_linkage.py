@@ -1,6 +1,6 @@
 """Linkage quality on simulated data: pairwise and cluster F1, error in individuals, time, memory.
 
-    .venv/bin/python benchmarks/eval_linkage.py --records 100000 --seeds 4 5
+    .venv/bin/python benchmarks/eval_linkage.py --records 100000 --seeds 4 6
     .venv/bin/python benchmarks/eval_linkage.py --records 20000 --seeds 1 --settings my.json
 
 Each (size, seed) is simulated once into --cache (default /tmp/ctdata-linkage-eval) and linked in
