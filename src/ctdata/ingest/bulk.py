@@ -72,6 +72,22 @@ _CASE_COLS = (
 )
 
 
+@dataclass(frozen=True)
+class Const:
+    """A column holding one value in every row (sent once, expanded where the rows are written)."""
+
+    value: Any
+
+
+#: the columns of prepared rows, in the order of the names they are written under
+Columns = list[Sequence[Any] | Const]
+
+
+def as_rows(columns: Columns) -> list[tuple[Any, ...]]:
+    """The tuples ``executemany`` takes (at least one column must be a real column)."""
+    return list(zip(*(repeat(c.value) if isinstance(c, Const) else c for c in columns)))  # noqa: B905
+
+
 def _stamp(session: Any) -> Any:
     """Now, as the database column takes it: SQLite gets SQLAlchemy's DateTime text directly
     (the sqlite3 module's datetime adapter is a Python call per value and is deprecated)."""
@@ -94,6 +110,8 @@ class ColumnRecordLoader(RecordLoader):
     """`RecordLoader` for column batches (the standard template's records table)."""
 
     validator: TableValidator = field(default_factory=lambda: TableValidator("records"))
+    #: ``source_of`` gives the row's agency (the standard template): lets whole batches skip the per-row loop
+    source_is_agency: bool = True
     #: sources known to have no case record in the store before this import (no look-ups needed)
     _fresh: dict[str, bool] = field(default_factory=dict)
 
@@ -132,7 +150,14 @@ class ColumnRecordLoader(RecordLoader):
         good: list[int] = []
         srcs: list[str] = []
         seen = self._seen
-        for i in range(n):
+        if (
+            self.source_is_agency and reasons.count(None) == n
+        ):  # the common case: all valid and new to this file, checked column-wise
+            keys = list(zip(agency_col, rid_col, strict=True))
+            if len(set(keys)) == n and seen.keys().isdisjoint(keys):
+                seen.update(zip(keys, b.numbers, strict=True))
+                good, srcs = list(range(n)), list(agency_col)
+        for i in range(n) if not good else ():
             reason = reasons[i]
             if reason is not None:
                 self._reject(b.raw(i), reason)
@@ -155,6 +180,9 @@ class ColumnRecordLoader(RecordLoader):
             else [row_hash_fields(tuple(col[i] for col in b.values)) for i in good]
         )
         existing = self._lookup(srcs, [str(rid_col[i]) for i in good])
+        if not existing:
+            self._insert(clean, good, srcs, digests, n)
+            return
         ins: list[int] = []
         ins_src: list[str] = []
         ins_digest: list[str] = []
@@ -209,21 +237,18 @@ class ColumnRecordLoader(RecordLoader):
                 pkeys[i] = k
         now = _stamp(self.session)
         pids = self._ids(Person, m)
-        persons = list(
-            zip(
-                pids,
-                pkeys,
-                keys.encrypt_many(given, "given_name"),
-                keys.encrypt_many(family, "family_name"),
-                keys.encrypt_many(dob, "date_of_birth"),
-                keys.encrypt_many(doc, "id_document_number"),
-                col["sex"],
-                code_lists(col["citizenship"]),
-                code_lists(col["languages"]),
-                repeat(now),
-                strict=False,
-            )
-        )
+        persons: Columns = [
+            pids,
+            pkeys,
+            keys.encrypt_many(given, "given_name"),
+            keys.encrypt_many(family, "family_name"),
+            keys.encrypt_many(dob, "date_of_birth"),
+            keys.encrypt_many(doc, "id_document_number"),
+            col["sex"],
+            code_lists(col["citizenship"]),
+            code_lists(col["languages"]),
+            Const(now),
+        ]
         derived = list(
             zip(
                 *map(
@@ -245,36 +270,33 @@ class ColumnRecordLoader(RecordLoader):
         status = [s or status_default for s in col["status"]]
         research = [True if (r is None and public) else r for r in col["consent_research"]]
         cids = self._ids(CaseRecord, m)
-        cases = list(
-            zip(
-                cids,
-                pids,
-                srcs,
-                rids,
-                repeat(self.source_kind),
-                repeat(self.batch.id),
-                agency,
-                col["office_country"],
-                col["office_country"],
-                agency,
-                col["data_source"],
-                col["registration_date"],
-                status,
-                col["country_of_exploitation"],
-                col["exploitation_start"],
-                col["referral_from_office"],
-                col["consent_assistance"],
-                research,
-                code_lists(col["consent_sharing"]),
-                digests,
-                repeat(1),
-                *(code_lists(col[f]) for f in LIST_FIELDS),
-                *derived,
-                repeat(now),
-                repeat(now),
-                strict=False,
-            )
-        )
+        cases: Columns = [
+            cids,
+            pids,
+            srcs,
+            rids,
+            Const(self.source_kind),
+            Const(self.batch.id),
+            agency,
+            col["office_country"],
+            col["office_country"],
+            agency,
+            col["data_source"],
+            col["registration_date"],
+            status,
+            col["country_of_exploitation"],
+            col["exploitation_start"],
+            col["referral_from_office"],
+            col["consent_assistance"],
+            research,
+            code_lists(col["consent_sharing"]),
+            digests,
+            Const(1),
+            *(code_lists(col[f]) for f in LIST_FIELDS),
+            *derived,
+            Const(now),
+            Const(now),
+        ]
 
         self._sink.rows(Person, _PERSON_COLS, persons)
         self._sink.rows(CaseRecord, _CASE_COLS, cases)
@@ -288,7 +310,7 @@ class ColumnRecordLoader(RecordLoader):
 class Sink(Protocol):
     """Where prepared rows go: the database (in process) or a pipe to the process that writes."""
 
-    def rows(self, model: type, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None: ...
+    def rows(self, model: type, names: Sequence[str], columns: Columns) -> None: ...
 
     def quarantine(self, rows: list[dict[str, Any]]) -> None: ...
 
@@ -302,8 +324,8 @@ class WriterSink:
     session: Any
     writer: BackgroundWriter
 
-    def rows(self, model: type, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        self.writer.submit(lambda: loader_mod.insert_tuples(self.session, model, names, rows))
+    def rows(self, model: type, names: Sequence[str], columns: Columns) -> None:
+        self.writer.submit(lambda: loader_mod.insert_tuples(self.session, model, names, as_rows(columns)))
 
     def quarantine(self, rows: list[dict[str, Any]]) -> None:
         self.writer.submit(lambda: self.session.execute(insert(QuarantineRow), rows))
@@ -345,12 +367,12 @@ class CompanionLoader:
         }
         self._cols += list(self._defaults)
         for b in batches:
-            rows = self._batch(b)
+            columns = self._batch(b)
             if self._rejects:
                 rejects, self._rejects = self._rejects, []
                 sink.quarantine(rejects)
-            if rows:
-                sink.rows(self.model, self._cols, rows)
+            if columns:
+                sink.rows(self.model, self._cols, columns)
             sink.end_batch(b.rows_read)
             if progress:
                 progress(b.rows_read)
@@ -410,7 +432,7 @@ class CompanionLoader:
             cids.append(cid)
         return keep, cids
 
-    def _batch(self, b: ColumnBatch) -> list[tuple[Any, ...]]:
+    def _batch(self, b: ColumnBatch) -> Columns:
         stats = self.stats
         stats["rows_read"] += b.rows_read
         for raw in b.bad:
@@ -432,13 +454,13 @@ class CompanionLoader:
             keep, cids = self._sort_out(b, reasons, rid_col, cid_col, new_ids, leg_col if legs else None)
         if not keep:
             return []
-        cols: list[Any] = [cids]
+        cols: Columns = [cids]
         for name in self._cols[1:]:
             if name in self._defaults:
-                cols.append(repeat(self._defaults[name]))
+                cols.append(Const(self._defaults[name]))
                 continue
             values = _pick(clean[name], keep, n)
             if name == "reintegration" and self.name == "assistance":
                 values = [False if v is None else v for v in values]
             cols.append(values)
-        return list(zip(*cols, strict=False))
+        return cols

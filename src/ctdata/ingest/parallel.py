@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.errors import CtdataError
 from ctdata.ingest import loader as loader_mod
+from ctdata.ingest.bulk import Columns, as_rows
 from ctdata.ingest.loader import ImportResult
 from ctdata.ingest.readers import Table
 from ctdata.store.crypto import KeyRing
@@ -92,7 +93,7 @@ def run(
                 if msg[0] == "batch":
                     for item in msg[1]:
                         if item[0] == "rows":
-                            loader_mod.insert_tuples(session, _MODELS[item[1]], item[2], item[3])
+                            loader_mod.insert_tuples(session, _MODELS[item[1]], item[2], as_rows(item[3]))
                         else:
                             session.execute(insert(QuarantineRow), item[1])
                     if progress and msg[2]:
@@ -132,8 +133,8 @@ class _QueueSink:
         self.items: list[tuple[Any, ...]] = []
         self.counting = True
 
-    def rows(self, model: type, names: Any, rows: list[tuple[Any, ...]]) -> None:
-        self.items.append(("rows", model.__tablename__, tuple(names), rows))  # type: ignore[attr-defined]
+    def rows(self, model: type, names: Any, columns: Columns) -> None:
+        self.items.append(("rows", model.__tablename__, tuple(names), columns))  # type: ignore[attr-defined]
 
     def quarantine(self, rows: list[dict[str, Any]]) -> None:
         self.items.append(("quarantine", rows))
