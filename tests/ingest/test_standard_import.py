@@ -58,9 +58,15 @@ def test_reimport_is_idempotent_and_updates_changed_rows(store, tmp_path: Path) 
 
 
 def test_bad_rows_are_quarantined_with_reasons(store, tmp_path: Path) -> None:
-    rows = [record(0), record(1, sex="blue"), record(2, office_country="QQ"),
-            record(3, registration_date="31/31/2011"), record(4, exploitation_types="forced_labor"),
-            record(5, record_id=""), record(0)]
+    rows = [
+        record(0),
+        record(1, sex="blue"),
+        record(2, office_country="QQ"),
+        record(3, registration_date="31/31/2011"),
+        record(4, exploitation_types="forced_labor"),
+        record(5, record_id=""),
+        record(0),
+    ]
     res = import_standard(write_records(tmp_path / "records.csv", rows))
     assert res.rows_read == 7 and res.loaded == 1 and res.quarantined == 6
     assert res.rows_read == res.loaded + res.quarantined
@@ -94,9 +100,12 @@ def test_companion_tables(store, tmp_path: Path) -> None:
     (folder / "journey_legs.csv").write_text(
         "record_id,leg_number,from_country,to_country,crossing,travel_document,exploited\n"
         "R0,1,UA,PL,official_land,own_genuine,no\nR0,2,PL,DE,official_land,held_by_another,during\n"
-        "R9,1,UA,PL,official_land,own_genuine,no\nR1,1,UA,RU,teleport,own_genuine,no\n", encoding="utf-8")
+        "R9,1,UA,PL,official_land,own_genuine,no\nR1,1,UA,RU,teleport,own_genuine,no\n",
+        encoding="utf-8",
+    )
     (folder / "assistance.csv").write_text(
-        "record_id,assistance_type,date,provider,reintegration\nR0,medical,2011-05-01,NGO,1\n", encoding="utf-8")
+        "record_id,assistance_type,date,provider,reintegration\nR0,medical,2011-05-01,NGO,1\n", encoding="utf-8"
+    )
     res = import_standard(folder / "records.csv")
     legs = res.tables["journey_legs"]
     assert (legs["rows_read"], legs["loaded"], legs["quarantined"]) == (4, 2, 2)
@@ -124,13 +133,18 @@ def test_failure_mid_file_leaves_store_unchanged(store, tmp_path: Path, monkeypa
     assert _count(CaseRecord) == 0 and _count(Person) == 0
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"record_id,agency\nR1,IOM\n", "missing required columns office_country, registration_date"),
-    ("record_id,agency,office_country,registration_date\nR1,Caf\xe9,UA,2011\n".encode("latin-1"),
-     "not valid utf-8"),
-    (b"", "empty"),
-    (b"record_id,record_id\n", "appears twice"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"record_id,agency\nR1,IOM\n", "missing required columns office_country, registration_date"),
+        (
+            "record_id,agency,office_country,registration_date\nR1,Caf\xe9,UA,2011\n".encode("latin-1"),
+            "not valid utf-8",
+        ),
+        (b"", "empty"),
+        (b"record_id,record_id\n", "appears twice"),
+    ],
+)
 def test_bad_files_one_clear_line(sqlite_store, tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "records.csv"
     path.write_bytes(content)
@@ -174,8 +188,21 @@ _junk = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["UA", "RU", 
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.fixed_dictionaries({"sex": _junk, "office_country": _junk, "registration_date": _junk,
-                                       "citizenship": _junk, "consent_research": _junk}), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "sex": _junk,
+                "office_country": _junk,
+                "registration_date": _junk,
+                "citizenship": _junk,
+                "consent_research": _junk,
+            }
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_counts_always_reconcile(sqlite_store, tmp_path: Path, junk: list[dict]) -> None:
     rows = [record(i, **{k: v for k, v in j.items() if v is not None}) for i, j in enumerate(junk)]
     path = write_records(tmp_path / f"junk{abs(hash(json.dumps(junk)))}.csv", rows)

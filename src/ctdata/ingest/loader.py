@@ -49,11 +49,19 @@ class ImportResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "path": self.path, "rows_read": self.rows_read, "loaded": self.loaded,
-            "quarantined": self.quarantined, "inserted": self.inserted, "updated": self.updated,
-            "already_present": self.already_present, "batch_id": self.batch_id, "release": self.release,
-            "notices": self.notices, "tables": self.tables, "top_reasons": dict(
-                sorted(self.reasons.items(), key=lambda kv: -kv[1])[:10]),
+            "kind": self.kind,
+            "path": self.path,
+            "rows_read": self.rows_read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "already_present": self.already_present,
+            "batch_id": self.batch_id,
+            "release": self.release,
+            "notices": self.notices,
+            "tables": self.tables,
+            "top_reasons": dict(sorted(self.reasons.items(), key=lambda kv: -kv[1])[:10]),
         }
 
 
@@ -74,25 +82,40 @@ def _short(reason: str) -> str:
     return reason.split(":", 1)[0] if ":" in reason else reason[:60]
 
 
-def quarantine_values(keys: KeyRing, batch_id: int, kind: str, row: RawRow, reason: str,
-                      table_name: str = "records") -> dict[str, Any]:
+def quarantine_values(
+    keys: KeyRing, batch_id: int, kind: str, row: RawRow, reason: str, table_name: str = "records"
+) -> dict[str, Any]:
     """The quarantine row for a rejected row; raw values are encrypted (they may hold names)."""
     raw = json.dumps(row.values, ensure_ascii=False, default=str)
     return {
-        "batch_id": batch_id, "kind": kind, "table_name": table_name, "row_number": row.number,
-        "raw_enc": keys.encrypt(raw, "quarantine"), "reason": reason, "status": "open",
+        "batch_id": batch_id,
+        "kind": kind,
+        "table_name": table_name,
+        "row_number": row.number,
+        "raw_enc": keys.encrypt(raw, "quarantine"),
+        "reason": reason,
+        "status": "open",
     }
 
 
-def quarantine(session: Session, keys: KeyRing, batch_id: int, kind: str, row: RawRow, reason: str,
-               table_name: str = "records") -> None:
+def quarantine(
+    session: Session, keys: KeyRing, batch_id: int, kind: str, row: RawRow, reason: str, table_name: str = "records"
+) -> None:
     session.execute(insert(QuarantineRow), [quarantine_values(keys, batch_id, kind, row, reason, table_name)])
 
 
-def start_batch(session: Session, *, kind: str, source: str, table: Table, actor: str,
-                release: str | None = None) -> ImportBatch:
-    b = ImportBatch(kind=kind, source=source, path=str(table.path), sha256=table.sha256, release=release,
-                    actor=actor, status="running")
+def start_batch(
+    session: Session, *, kind: str, source: str, table: Table, actor: str, release: str | None = None
+) -> ImportBatch:
+    b = ImportBatch(
+        kind=kind,
+        source=source,
+        path=str(table.path),
+        sha256=table.sha256,
+        release=release,
+        actor=actor,
+        status="running",
+    )
     session.add(b)
     session.flush()
     return b
@@ -194,8 +217,9 @@ class RecordLoader:
             src = self.source_of(row)
             key = (src, str(row["record_id"]))
             if key in self._seen:
-                self._reject(raw, f"record_id: {row['record_id']!r} appears twice in this file "
-                                  f"(first at row {self._seen[key]})")
+                self._reject(
+                    raw, f"record_id: {row['record_id']!r} appears twice in this file (first at row {self._seen[key]})"
+                )
                 continue
             self._seen[key] = raw.number
             good.append((raw, row, src, row_hash(raw.values)))
@@ -203,9 +227,10 @@ class RecordLoader:
             return
         # Encrypt and shape before asking the database, so this overlaps the previous chunk's insert.
         prepared = {
-            id(row): (person_values(row, self.keys, src),
-                      case_values(row, source=src, source_kind=self.source_kind, batch_id=self.batch.id,
-                                  digest=digest))
+            id(row): (
+                person_values(row, self.keys, src),
+                case_values(row, source=src, source_kind=self.source_kind, batch_id=self.batch.id, digest=digest),
+            )
             for _raw, row, src, digest in good
         }
         existing = self._db(lambda: self._existing({(g[2], str(g[1]["record_id"])) for g in good}))
@@ -229,8 +254,9 @@ class RecordLoader:
             pids = self._ids(Person, len(persons))
             for p, pid in zip(persons, pids, strict=True):
                 p["id"] = pid
-            cases = [{**prepared[id(row)][1], "person_id": pid}
-                     for (row, _src, _d), pid in zip(to_insert, pids, strict=True)]
+            cases = [
+                {**prepared[id(row)][1], "person_id": pid} for (row, _src, _d), pid in zip(to_insert, pids, strict=True)
+            ]
             cids = self._ids(CaseRecord, len(cases))
             for c, cid in zip(cases, cids, strict=True):
                 c["id"] = cid
@@ -256,9 +282,10 @@ class RecordLoader:
             by_source.setdefault(s, []).append(r)
         for s, rids in by_source.items():
             for i in range(0, len(rids), 900):
-                part = rids[i:i + 900]
+                part = rids[i : i + 900]
                 q = select(CaseRecord.source_record_id, CaseRecord.id, CaseRecord.row_hash).where(
-                    CaseRecord.source == s, CaseRecord.source_record_id.in_(part))
+                    CaseRecord.source == s, CaseRecord.source_record_id.in_(part)
+                )
                 for rid, cid, h in self.session.execute(q):
                     out[(s, rid)] = (cid, h)
         return out
@@ -336,22 +363,37 @@ def allocate_ids(session: Session, model: type, n: int) -> list[int]:
     return list(range(start, start + n))
 
 
-def finish_batch(session: Session, batch: ImportBatch, result: ImportResult, actor: str,
-                 affected_ids: list[int]) -> None:
+def finish_batch(
+    session: Session, batch: ImportBatch, result: ImportResult, actor: str, affected_ids: list[int]
+) -> None:
     if result.rows_read != result.loaded + result.quarantined:
         raise CtdataError(
             f"internal reconciliation failed: read {result.rows_read}, loaded {result.loaded}, "
-            f"quarantined {result.quarantined}; nothing was imported")
+            f"quarantined {result.quarantined}; nothing was imported"
+        )
     batch.rows_read, batch.loaded, batch.quarantined = result.rows_read, result.loaded, result.quarantined
     batch.already_present = result.already_present
     batch.status, batch.finished_at = "done", utcnow()
     result.batch_id = batch.id
-    audit.record(session, actor=actor, action="import", entity="import_batch", entity_id=batch.id,
-                 details={"kind": result.kind, "path": result.path, "sha256": batch.sha256,
-                          "rows_read": result.rows_read, "loaded": result.loaded,
-                          "inserted": result.inserted, "updated": result.updated,
-                          "quarantined": result.quarantined, "tables": result.tables,
-                          "affected_ids_digest": audit.digest_ids(affected_ids)})
+    audit.record(
+        session,
+        actor=actor,
+        action="import",
+        entity="import_batch",
+        entity_id=batch.id,
+        details={
+            "kind": result.kind,
+            "path": result.path,
+            "sha256": batch.sha256,
+            "rows_read": result.rows_read,
+            "loaded": result.loaded,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "quarantined": result.quarantined,
+            "tables": result.tables,
+            "affected_ids_digest": audit.digest_ids(affected_ids),
+        },
+    )
 
 
 def require_columns(table: Table, required: list[str], what: str) -> None:
@@ -360,4 +402,5 @@ def require_columns(table: Table, required: list[str], what: str) -> None:
     if missing:
         raise FileFormatError(
             f"{table.path.name}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} for {what}")
+            f"{', '.join(missing)} for {what}"
+        )

@@ -14,8 +14,13 @@ from ctdata.standard.dates import PartialDate, parse_partial_date
 from ctdata.standard.vocab import age_band
 from ctdata.store.crypto import KeyRing
 
-LIST_FIELDS = ("exploitation_types", "labour_sectors", "sexual_exploitation_types", "means_of_control",
-               "recruiter_relation")
+LIST_FIELDS = (
+    "exploitation_types",
+    "labour_sectors",
+    "sexual_exploitation_types",
+    "means_of_control",
+    "recruiter_relation",
+)
 
 
 def _list(v: Any) -> list[str] | None:
@@ -84,9 +89,15 @@ def _age(b: Ymd, d: Ymd) -> int:
 _CHILD_BANDS = ("0-8", "9-17")
 
 
-def derive_values(registration_date: str | None, date_of_birth: str | None, age_reg: int | None,
-                  band: str | None, child_reg: bool | None, age_exp: int | None,
-                  child_exp: bool | None) -> tuple[Any, ...]:
+def derive_values(
+    registration_date: str | None,
+    date_of_birth: str | None,
+    age_reg: int | None,
+    band: str | None,
+    child_reg: bool | None,
+    age_exp: int | None,
+    child_exp: bool | None,
+) -> tuple[Any, ...]:
     """`derive` on plain values: (registration_year, age_at_registration, age_band,
     child_at_registration, age_at_exploitation, child_at_exploitation)."""
     reg = _bounds(registration_date, "registration_date") if registration_date else None
@@ -110,15 +121,27 @@ def derive_values(registration_date: str | None, date_of_birth: str | None, age_
     return (reg[0] if reg else None, age_reg, band, child_reg, age_exp, child_exp)
 
 
-DERIVED = ("registration_year", "age_at_registration", "age_band", "child_at_registration",
-           "age_at_exploitation", "child_at_exploitation")
+DERIVED = (
+    "registration_year",
+    "age_at_registration",
+    "age_band",
+    "child_at_registration",
+    "age_at_exploitation",
+    "child_at_exploitation",
+)
 
 
 def derive(row: dict[str, Any]) -> dict[str, Any]:
     """Ages and child flags from what the row knows, by the counting rules of DESIGN.md section 5."""
-    got = derive_values(row.get("registration_date"), row.get("date_of_birth"), row.get("age_at_registration"),
-                        row.get("age_band"), row.get("child_at_registration"), row.get("age_at_exploitation"),
-                        row.get("child_at_exploitation"))
+    got = derive_values(
+        row.get("registration_date"),
+        row.get("date_of_birth"),
+        row.get("age_at_registration"),
+        row.get("age_band"),
+        row.get("child_at_registration"),
+        row.get("age_at_exploitation"),
+        row.get("child_at_exploitation"),
+    )
     return dict(zip(DERIVED, got, strict=True))
 
 
@@ -141,8 +164,9 @@ def person_values(row: dict[str, Any], keys: KeyRing, source: str) -> dict[str, 
     }
 
 
-def case_values(row: dict[str, Any], *, source: str, source_kind: str, batch_id: int | None,
-                digest: str) -> dict[str, Any]:
+def case_values(
+    row: dict[str, Any], *, source: str, source_kind: str, batch_id: int | None, digest: str
+) -> dict[str, Any]:
     d = derive(row)
     status = row.get("status") or ("victim_of_trafficking" if source_kind == "public_release" else "screening")
     consent_research = row.get("consent_research")

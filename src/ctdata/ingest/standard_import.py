@@ -64,9 +64,14 @@ def _companion_paths(path: Path) -> tuple[Path, dict[str, tuple[Path, str | None
     return records, found
 
 
-def import_standard(path: Path | str, *, actor: str = "cli", encoding: str = "utf-8-sig",
-                    progress: Callable[[int], None] | None = None,
-                    on_total: Callable[[int], None] | None = None) -> ImportResult:
+def import_standard(
+    path: Path | str,
+    *,
+    actor: str = "cli",
+    encoding: str = "utf-8-sig",
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> ImportResult:
     path = Path(path)
     records_path, companions = _companion_paths(path)
     sheet = "records" if sniff(records_path) == "xlsx" else None
@@ -94,8 +99,18 @@ def import_standard(path: Path | str, *, actor: str = "cli", encoding: str = "ut
                 new_ids = parallel.run(session, keys, batch.id, result, table, companions, encoding, progress)
             else:
                 validator = TableValidator("records")
-                loader = ColumnRecordLoader(session, keys, batch, "standard", "case", validator.raw_row,
-                                            lambda r: str(r["agency"]), result, progress, validator=validator)
+                loader = ColumnRecordLoader(
+                    session,
+                    keys,
+                    batch,
+                    "standard",
+                    "case",
+                    validator.raw_row,
+                    lambda r: str(r["agency"]),
+                    result,
+                    progress,
+                    validator=validator,
+                )
                 loader.run_batches(batches(table))
                 for name, (cpath, csheet) in companions.items():
                     ctable = open_table(cpath, encoding=encoding, sheet=csheet)
@@ -115,13 +130,13 @@ def _count_rows(table: Table) -> int:
         return max(sum(1 for _ in fh) - 1, 0)
 
 
-def _load_companion(session: Session, keys: Any, batch_id: int, name: str, table: Table,
-                    loader: RecordLoader, result: ImportResult) -> None:
+def _load_companion(
+    session: Session, keys: Any, batch_id: int, name: str, table: Table, loader: RecordLoader, result: ImportResult
+) -> None:
     require_columns(table, [c.name for c in TABLES[name] if c.required], f"the {name} table")
     stats = {"rows_read": 0, "loaded": 0, "quarantined": 0, "already_present": 0}
     result.tables[name] = stats
-    companion = CompanionLoader(session, keys, batch_id, name, COMPANIONS[name], loader, stats,
-                                TableValidator(name))
+    companion = CompanionLoader(session, keys, batch_id, name, COMPANIONS[name], loader, stats, TableValidator(name))
     writer = BackgroundWriter()
     try:
         companion.run(batches(table), WriterSink(session, writer))

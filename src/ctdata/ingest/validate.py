@@ -86,8 +86,9 @@ class TableValidator:
             out.append(reason if reason is not None else dict(zip(names, values, strict=True)))
         return out
 
-    def validate_columns(self, raw: dict[str, list[Any] | None], n: int, *,
-                blank_is_empty: bool = True) -> tuple[dict[str, list[Any]], list[str | None]]:
+    def validate_columns(
+        self, raw: dict[str, list[Any] | None], n: int, *, blank_is_empty: bool = True
+    ) -> tuple[dict[str, list[Any]], list[str | None]]:
         """Validate n rows given column by column: the clean columns, and each row's reason or None.
 
         Same answers as `row()` for every row, at a fraction of the cost: each

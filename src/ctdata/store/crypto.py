@@ -80,7 +80,7 @@ class KeyRing:
         enc = self._aead.encrypt
         ad = context.encode()
         for k, i in enumerate(todo):
-            nonce = nonces[12 * k:12 * k + 12]
+            nonce = nonces[12 * k : 12 * k + 12]
             out[i] = _VERSION + nonce + enc(nonce, values[i].encode("utf-8"), ad)  # type: ignore[union-attr]
         return out
 
