@@ -55,8 +55,13 @@ def bulk_load(session: Session, expected_rows: int = 0, tables: tuple[str, ...] 
     try:
         if expected_rows >= REBUILD_MIN_ROWS:
             for table in tables:
-                held = conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT :n)"),
-                                    {"n": int(expected_rows / REBUILD_MIN_RATIO) + 1}).scalar() or 0
+                held = (
+                    conn.execute(
+                        text(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT :n)"),
+                        {"n": int(expected_rows / REBUILD_MIN_RATIO) + 1},
+                    ).scalar()
+                    or 0
+                )
                 if expected_rows >= held * REBUILD_MIN_RATIO:
                     for name, sql in _indexes(conn, table):
                         conn.execute(text(f'DROP INDEX "{name}"'))
