@@ -324,3 +324,14 @@ def test_a_release_is_read_once_then_served_from_memory(tmp_path):
     assert not is_loaded(release) and not views._in_memory(pub, {})
     assert load(release) is load(release)
     assert is_loaded(release) and views._in_memory(pub, {}) and views._in_memory(pub, {"release": "no-such"})
+
+
+def test_top_countries_fold_a_released_other_into_one_other_row():
+    from ctdata.web.portal.indicators import _top
+
+    values = ["Other", "NG", "PH", "TH", "*", "Unknown"]
+    counts, names = _top(np.array([5, 40, 30, 20, 7, 9]), values, n=2)
+    assert names == ["NG", "PH", "Other", "*", "Unknown"]
+    assert counts.ravel().tolist() == [40, 30, 20 + 5, 7, 9]
+    counts, names = _top(np.array([40, 30]), ["NG", "PH"], n=2)
+    assert names == ["NG", "PH"] and counts.ravel().tolist() == [40, 30]

@@ -301,14 +301,17 @@ def _top(totals: np.ndarray, values: list[str], n: int = TOP_COUNTRIES) -> tuple
     """Counts by a country dimension: the n largest, then 'Other', then withheld and 'Unknown'.
 
     ``values`` are in display order (withheld and Unknown last); ties among the largest go
-    to the value that sorts first as text.
+    to the value that sorts first as text. A released ``Other`` (countries the region tables
+    lack) joins the 'Other' row rather than making a second row of that name.
     """
     special = [i for i, v in enumerate(values) if v in (UNKNOWN, STAR)]
-    rest = sorted((i for i, v in enumerate(values) if v not in (UNKNOWN, STAR)), key=lambda i: (-totals[i], values[i]))
+    ranked = (i for i, v in enumerate(values) if v not in (UNKNOWN, STAR, OTHER))
+    rest = sorted(ranked, key=lambda i: (-totals[i], values[i]))
     out = [int(totals[i]) for i in rest[:n]]
     names = [values[i] for i in rest[:n]]
-    if len(rest) > n:
-        out.append(int(sum(totals[i] for i in rest[n:])))
+    other = sum(int(totals[i]) for i in rest[n:]) + sum(int(totals[i]) for i, v in enumerate(values) if v == OTHER)
+    if other:
+        out.append(other)
         names.append(OTHER)
     out += [int(totals[i]) for i in special]
     names += [values[i] for i in special]
