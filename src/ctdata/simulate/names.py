@@ -394,7 +394,7 @@ def _compound_names(
 
 
 def _syllable_names(
-    listed: list[tuple[str, str, list[str]]], count: int, rng: np.random.Generator
+    listed: list[tuple[str, str, list[str]]], count: int, rng: np.random.Generator, chinese: bool
 ) -> list[tuple[str, str, list[str]]]:
     """Vietnamese and Chinese given names: a first syllable of one listed name and the last of another
     (Thị + Hoa, Văn + Minh; Xiu + Ying), spelled as the parts are, with and without diacritics."""
@@ -402,7 +402,10 @@ def _syllable_names(
     last = list(dict.fromkeys(n.split(" ")[-1] for n, _, _ in listed))
     known = {n for n, _, _ in listed}
     combos = [f"{a} {b}" for a in first for b in last if a != b and f"{a} {b}" not in known]
-    return [(combos[k], combos[k], []) for k in rng.permutation(len(combos))[:count]]
+    chosen = [combos[k] for k in rng.permutation(len(combos))[:count]]
+    if chinese:  # pinyin writes a given name joined or apart (Xiu Ying, Xiuying)
+        return [(c, c, [c.replace(" ", "", 1).capitalize()]) for c in chosen]
+    return [(c, c, []) for c in chosen]
 
 
 def tail_entries(
@@ -415,12 +418,60 @@ def tail_entries(
     if script in _COMPOUND_SCRIPTS:
         return _compound_names(listed, count, rng)
     if label.startswith(("vietnamese/", "chinese/")):
-        return _syllable_names(listed, count, rng)
+        return _syllable_names(listed, count, rng, label.startswith("chinese/"))
     names = _markov_names([native for native, _, _ in listed], count, rng)
     if script == "cyrillic":
-        return [(n, n, []) for n in names]  # the Russian form of a family name is derived as for the head
-    somali = label.startswith("somali/")
-    return [(n, n, _somali_variants(n) if somali else []) for n in names]
+        # Ukrainian given names carry Russian forms in the list (Олександр>Александр): tail ones get the
+        # same letter swaps (і -> и, є -> е); family names are derived as for the head.
+        russian = label.startswith("east_slavic/given")
+        return [(n, ukrainian_to_russian(n) if russian else n, []) for n in names]
+    if label.startswith("somali/"):
+        out = []
+        for n in names:
+            anglicised = _somali_variants(n)
+            out.append((n, n, anglicised + _spelling_variants(anglicised[0] if anglicised else n, rng, 2)))
+        return out
+    return [(n, n, _spelling_variants(n, rng, 1)) for n in names]
+
+
+#: Spelling alternations of Latin-script names as offices write them (doubled letters, i/y, ou/u, c/k,
+#: ph/f, s/z, a final e, one vowel heard differently). Tail names get one (Somali two), as listed names carry
+#: their variants after '=', so records of one person differ as often as for the head of the list.
+_ALTERNATIONS = tuple(
+    (re.compile(a), b)
+    for a, b in (
+        (r"([bcdfgklmnprst])\1", r"\1"),
+        (r"(?<=[aeiou])([lnrst])(?=[aeiou])", r"\1\1"),
+        (r"y", "i"),
+        (r"(?<=[a-z])i(?=[aeiou])", "y"),
+        (r"ou", "u"),
+        (r"(?<=[^aeiou])u", "ou"),
+        (r"ee", "i"),
+        (r"ph", "f"),
+        (r"k", "c"),
+        (r"c(?=[aou])", "k"),
+        (r"(?<=[aeiou])s(?=[aeiou])", "z"),
+        (r"e$", ""),
+        (r"(?<=[^aeiouy])$", "e"),
+        (r"(?<=.)e(?=[^aeiou])", "a"),
+        (r"(?<=.)o", "u"),
+        (r"(?<=.)i(?=[^aeiou])", "e"),
+        (r"(?<=[bcdgkpst])h", ""),
+    )
+)
+
+
+def _spelling_variants(name: str, rng: np.random.Generator, k: int) -> list[str]:
+    low = name.lower()
+    options = []
+    for pattern, repl in _ALTERNATIONS:
+        v = pattern.sub(repl, low, count=1)
+        if v != low and len(v) >= 2 and v not in options:
+            options.append(v)
+    if not options:
+        return []
+    pick = rng.permutation(len(options))[:k]
+    return [_capitalise(options[i]) for i in sorted(pick)]
 
 
 def zipf_weights(n: int, exponent: float = 1.0) -> np.ndarray:
