@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from ctdata.errors import ValidationError as CtdataValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
 from ctdata.standard.dates import parse_partial_date
 from ctdata.standard.vocab import Vocabulary
@@ -67,7 +68,12 @@ def _bool(v: Any) -> bool | None:
 
 
 def _partial_date(v: Any) -> str | None:
-    d = parse_partial_date(v)
+    # Pydantic turns only ValueError into a field error; the parser's own error would escape
+    # model validation as a bare exception instead of a row-level reason.
+    try:
+        d = parse_partial_date(v)
+    except CtdataValidationError as exc:
+        raise ValueError(str(exc)) from None
     return str(d) if d else None
 
 
@@ -135,6 +141,8 @@ Countries = Annotated[list[str], BeforeValidator(_countries)]
 YesNo = Annotated[bool | None, BeforeValidator(_bool)]
 PartialDateStr = Annotated[str | None, BeforeValidator(_partial_date)]
 WholeNumber = Annotated[int | None, BeforeValidator(_int)]
+
+
 def _text_list(v: Any) -> list[str]:
     if v is None:
         return []
