@@ -2,8 +2,8 @@
 
 Simulate a multi-agency dataset, import it into the store, build the
 warehouse, compute the headline table, link records into individuals and
-render the annual report when those layers are present, and say where to
-look. Each stage prints what it did, so a newcomer sees the chain work.
+render the annual report, publish an approved k-anonymised release for the
+public portal, and say where to look. Each stage prints what it did, so a newcomer sees the chain work.
 """
 
 from __future__ import annotations
@@ -15,6 +15,33 @@ from rich.console import Console
 from rich.panel import Panel
 
 from ctdata.config import settings
+
+DEMO_CREATOR = "demo-analyst"
+DEMO_APPROVER = "demo-data-manager"
+
+
+def _publish(console: Console) -> dict[str, object]:
+    """Release k-anonymised microdata and approve it, as two people, so the portal has data to show.
+
+    The demo plays both roles to show the four-eyes rule at work: the creator cannot approve.
+    """
+    from ctdata.publish.api import release_kanon
+    from ctdata.publish.kanon import KAnonSettings
+    from ctdata.publish.source import audit_release, records_from_warehouse, registry
+
+    console.rule("6. Publish de-identified data")
+    settings_ = KAnonSettings()
+    records = records_from_warehouse(refresh=False)
+    entry, report = release_kanon(records, settings_, registry(), created_by=DEMO_CREATOR)
+    audit_release("release_create", entry, DEMO_CREATOR, {"k": settings_.k})
+    entry = registry().approve(entry.release_id, DEMO_APPROVER)
+    audit_release("release_approve", entry, DEMO_APPROVER)
+    console.print(
+        f"release [bold]{entry.release_id}[/bold]: {entry.rows:,} k-anonymised records (k = {settings_.k}) "
+        f"of {len(records):,} in the warehouse, created by {DEMO_CREATOR}, approved by {DEMO_APPROVER}; "
+        "on the public portal at /portal after `ctdata serve`"
+    )
+    return {"release_id": entry.release_id, "rows": entry.rows, "state": entry.state, "report": report}
 
 
 def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, object]:
@@ -81,6 +108,7 @@ def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, 
         result["report"] = rep
         paths = rep.get("paths", {})
         console.print(f"annual report {year}: open [bold]{paths.get('html')}[/bold] (PDF: {paths.get('pdf')})")
+    result["publication"] = _publish(console)
     console.rule()
     console.print(f"done in {time.time() - t0:.0f} s. Next: `ctdata serve` for the case web app and the portal; "
                   "`ctdata report indicators` for the headline table.")
