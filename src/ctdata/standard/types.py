@@ -35,7 +35,7 @@ def _country(v: Any) -> str | None:
     try:
         return to_alpha2(str(v))
     except UnknownCountry as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(str(exc).removeprefix("date: ")) from None  # the column names the field
 
 
 def _countries(v: Any) -> list[str]:
@@ -73,7 +73,7 @@ def _partial_date(v: Any) -> str | None:
     try:
         d = parse_partial_date(v)
     except CtdataValidationError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(str(exc).removeprefix("date: ")) from None  # the column names the field
     return str(d) if d else None
 
 
