@@ -117,6 +117,51 @@ def evaluate(
     return {"records": records, "seed": seed, **json.loads(line[2:])}
 
 
+def breakdown(data: Path, dump: str, threshold: float) -> dict:
+    """Where true pairs are lost (not blocked, scored low, kept apart by clustering) and false pairs come from.
+
+    Reads the dumped clusters and pairs of one run; blocking is re-evaluated with the default rules.
+    """
+    import duckdb
+
+    from ctdata.linkage.features import build_features
+    from ctdata.linkage.model import default_blocking_rules
+
+    rec = pd.read_csv(data / "records.csv", dtype=str, keep_default_na=False, na_values=[""])
+    truth = pd.read_csv(data / "truth.csv", dtype=str).rename(columns={"record_id": "record_key"})
+    feats = build_features(features_from_records(rec))
+    rules = default_blocking_rules([c for c in feats.columns if c != "record_key"])
+    f = feats.merge(truth[["record_key", "person_id"]], on="record_key").merge(
+        pd.read_parquet(f"{dump}/clusters.parquet"), on="record_key"
+    )
+    con = duckdb.connect()
+    con.register("f", f)
+    con.register("p", pd.read_parquet(f"{dump}/pairs.parquet"))
+    blocked = " OR ".join(f"({r})" for r in rules)
+    pair = (
+        "LEFT JOIN p ON (p.record_key_l = l.record_key AND p.record_key_r = r.record_key)"
+        " OR (p.record_key_l = r.record_key AND p.record_key_r = l.record_key)"
+    )
+    true = con.execute(f"""
+        SELECT count(*), sum(CASE WHEN coalesce({blocked}, false) THEN 1 ELSE 0 END),
+               sum(CASE WHEN p.match_probability IS NOT NULL THEN 1 ELSE 0 END),
+               sum(CASE WHEN p.match_probability >= {threshold} THEN 1 ELSE 0 END),
+               sum(CASE WHEN l.individual_id = r.individual_id THEN 1 ELSE 0 END),
+               sum(CASE WHEN NOT coalesce({blocked}, false) AND (l.dob_y IS NULL OR r.dob_y IS NULL) THEN 1 ELSE 0 END)
+        FROM f l JOIN f r ON l.person_id = r.person_id AND l.record_key < r.record_key {pair}""").fetchone()
+    false = con.execute(f"""
+        SELECT count(*), sum(CASE WHEN p.match_probability IS NOT NULL THEN 1 ELSE 0 END),
+               sum(CASE WHEN l.name_var = r.name_var THEN 1 ELSE 0 END),
+               sum(CASE WHEN l.dob_y IS NULL OR r.dob_y IS NULL THEN 1 ELSE 0 END)
+        FROM f l JOIN f r ON l.individual_id = r.individual_id AND l.record_key < r.record_key
+             AND l.person_id <> r.person_id {pair}""").fetchone()
+    keys = ("true_pairs", "blocked", "scored", "above_threshold", "same_cluster", "not_blocked_dob_missing")
+    out = {k: int(v or 0) for k, v in zip(keys, true, strict=True)}
+    keys = ("false_pairs", "false_direct", "false_same_name_variants", "false_dob_missing")
+    out.update({k: int(v or 0) for k, v in zip(keys, false, strict=True)})
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=100_000)
@@ -126,6 +171,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ctdata-linkage-eval"))
     ap.add_argument("--dump", default="", help="directory to write clusters and pairs (one seed)")
+    ap.add_argument(
+        "--breakdown", action="store_true", help="with --dump: where true pairs are lost, where false pairs come from"
+    )
     a = ap.parse_args(argv)
     settings = json.loads(a.settings.read_text()) if a.settings else {}
     for kv in a.set:
@@ -140,6 +188,11 @@ def main(argv: list[str] | None = None) -> None:
             f"{r['individuals_error']:+.2%} | {r['seconds']:.0f} s, {r['rss_mb']:,} MB",
             flush=True,
         )
+        if a.breakdown and a.dump:
+            from ctdata.linkage.settings import LinkageSettings
+
+            thr = LinkageSettings.from_dict(settings).threshold
+            print(json.dumps(breakdown(ensure_data(a.records, seed, a.cache), a.dump, thr)), flush=True)
 
 
 if __name__ == "__main__":
