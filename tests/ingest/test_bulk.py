@@ -395,11 +395,11 @@ def test_database_failure_with_a_preparing_process_rolls_back(sqlite_store, tmp_
     calls = {"n": 0}
     real = loader_mod.insert_tuples
 
-    def flaky(session, model, names, rows):  # type: ignore[no-untyped-def]
+    def flaky(session, model, names, rows, **kw):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("disk went away")
-        return real(session, model, names, rows)
+        return real(session, model, names, rows, **kw)
 
     monkeypatch.setattr(loader_mod, "insert_tuples", flaky)
     with pytest.raises(OSError):

@@ -120,11 +120,11 @@ def test_failure_mid_file_leaves_store_unchanged(store, tmp_path: Path, monkeypa
     calls = {"n": 0}
     real = loader_mod.insert_tuples
 
-    def flaky(session, model, names, rows):
+    def flaky(session, model, names, rows, **kw):
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk went away")
-        return real(session, model, names, rows)
+        return real(session, model, names, rows, **kw)
 
     monkeypatch.setattr(loader_mod, "insert_tuples", flaky)
     monkeypatch.setattr(columns_mod, "BATCH_ROWS", 5000)  # the third insert is the second batch's persons

@@ -21,7 +21,7 @@ from ctdata.errors import CtdataError
 from ctdata.ingest import loader as loader_mod
 from ctdata.ingest.columns import ColumnBatch
 from ctdata.ingest.loader import RecordLoader, quarantine_values
-from ctdata.ingest.prepare import LIST_FIELDS, code_lists, derive_values, row_hash_fields
+from ctdata.ingest.prepare import LIST_FIELDS, code_lists, derive_values, row_hash_fields, row_hashes, text_code_lists
 from ctdata.ingest.validate import TableValidator
 from ctdata.ingest.writer import BackgroundWriter
 from ctdata.store.models import CaseRecord, Person, QuarantineRow, utcnow
@@ -88,6 +88,47 @@ def as_rows(columns: Columns) -> list[tuple[Any, ...]]:
     return list(zip(*(repeat(c.value) if isinstance(c, Const) else c for c in columns)))  # noqa: B905
 
 
+def _literal(value: Any) -> str | None:
+    """SQL text of a constant that can be written into the statement (ints and text), else None."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def write_columns(session: Any, model: type, names: Sequence[str], columns: Columns) -> None:
+    """executemany of prepared columns, binding only what differs between rows.
+
+    Binding a parameter costs about as much as storing it, so constants (batch id,
+    source kind, version, time stamps) are written into the statement once, and a
+    column that is empty in the whole batch is left out (its value is NULL either
+    way: none of these columns has a server default).
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    bound: list[str] = []
+    cols: list[Sequence[Any] | Const] = []
+    literals: dict[str, str] = {}
+    for name, col in zip(names, columns, strict=True):
+        if isinstance(col, Const):
+            lit = _literal(col.value)
+            if lit is not None:
+                literals[name] = lit
+                continue
+        elif (
+            len(bound) > 0
+            and col.count(None) == len(col)
+            and table.c[name].server_default is None
+            and not table.c[name].primary_key
+        ):
+            continue
+        bound.append(name)
+        cols.append(col)
+    loader_mod.insert_tuples(session, model, bound, as_rows(cols), literals=literals)
+
+
 def _stamp(session: Any) -> Any:
     """Now, as the database column takes it: SQLite gets SQLAlchemy's DateTime text directly
     (the sqlite3 module's datetime adapter is a Python call per value and is deprecated)."""
@@ -114,6 +155,9 @@ class ColumnRecordLoader(RecordLoader):
     source_is_agency: bool = True
     #: sources known to have no case record in the store before this import (no look-ups needed)
     _fresh: dict[str, bool] = field(default_factory=dict)
+    #: joined code lists of the validated list objects seen so far (see `code_lists`)
+    _joined: dict[int, tuple[Any, str | None]] = field(default_factory=dict)
+    _texts: dict[str | None, str | None] = field(default_factory=dict)
 
     def run_batches(self, batches: Iterator[ColumnBatch], sink: Sink | None = None) -> None:
         """Load the batches; rows go to ``sink`` (default: executemany on a writer thread of this session)."""
@@ -173,9 +217,9 @@ class ColumnRecordLoader(RecordLoader):
             srcs.append(src)
         if not good:
             return
-        fields = list(b.raw_fields()) if len(good) == n else None
+        fields = b.raw_fields() if len(good) == n else None
         digests = (
-            [row_hash_fields(f) for f in fields]
+            row_hashes(fields)
             if fields is not None
             else [row_hash_fields(tuple(col[i] for col in b.values)) for i in good]
         )
@@ -227,13 +271,18 @@ class ColumnRecordLoader(RecordLoader):
         given, family, dob, doc = col["given_name"], col["family_name"], col["date_of_birth"], col["id_document_number"]
         rids = [str(r) for r in col["record_id"]]
         keys = self.keys
-        named = [i for i in range(m) if given[i] or family[i] or doc[i]]
-        pkeys: list[str | None] = [None] * m
-        for i, k in zip(named, keys.pseudonyms([(given[i], family[i], dob[i], doc[i]) for i in named]), strict=True):
-            pkeys[i] = k
-        if len(named) < m:
-            anon = [i for i in range(m) if pkeys[i] is None]
-            for i, k in zip(anon, keys.pseudonyms([(srcs[i], rids[i]) for i in anon], purpose="record"), strict=True):
+        named = list(map(any, zip(given, family, doc, strict=True)))
+        if all(named):
+            pkeys: list[str | None] = keys.pseudonym_columns([given, family, dob, doc])  # type: ignore[assignment]
+        else:
+            pkeys = [None] * m
+            idx = [i for i in range(m) if named[i]]
+            got = keys.pseudonym_columns([[c[i] for i in idx] for c in (given, family, dob, doc)])
+            for i, k in zip(idx, got, strict=True):
+                pkeys[i] = k
+            anon = [i for i in range(m) if not named[i]]
+            got = keys.pseudonym_columns([[srcs[i] for i in anon], [rids[i] for i in anon]], purpose="record")
+            for i, k in zip(anon, got, strict=True):
                 pkeys[i] = k
         now = _stamp(self.session)
         pids = self._ids(Person, m)
@@ -245,8 +294,8 @@ class ColumnRecordLoader(RecordLoader):
             keys.encrypt_many(dob, "date_of_birth"),
             keys.encrypt_many(doc, "id_document_number"),
             col["sex"],
-            code_lists(col["citizenship"]),
-            code_lists(col["languages"]),
+            code_lists(col["citizenship"], self._joined),
+            text_code_lists(col["languages"], self._texts),
             Const(now),
         ]
         derived = list(
@@ -289,10 +338,10 @@ class ColumnRecordLoader(RecordLoader):
             col["referral_from_office"],
             col["consent_assistance"],
             research,
-            code_lists(col["consent_sharing"]),
+            text_code_lists(col["consent_sharing"], self._texts),
             digests,
             Const(1),
-            *(code_lists(col[f]) for f in LIST_FIELDS),
+            *(code_lists(col[f], self._joined) for f in LIST_FIELDS),
             *derived,
             Const(now),
             Const(now),
@@ -325,7 +374,7 @@ class WriterSink:
     writer: BackgroundWriter
 
     def rows(self, model: type, names: Sequence[str], columns: Columns) -> None:
-        self.writer.submit(lambda: loader_mod.insert_tuples(self.session, model, names, as_rows(columns)))
+        self.writer.submit(lambda: write_columns(self.session, model, names, columns))
 
     def quarantine(self, rows: list[dict[str, Any]]) -> None:
         self.writer.submit(lambda: self.session.execute(insert(QuarantineRow), rows))

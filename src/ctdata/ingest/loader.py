@@ -327,15 +327,27 @@ def bulk_insert(session: Session, model: type, rows: list[dict[str, Any]]) -> No
     insert_tuples(session, model, names, params)
 
 
-def insert_tuples(session: Session, model: type, names: Sequence[str], params: list[tuple[Any, ...]]) -> None:
+def insert_tuples(
+    session: Session,
+    model: type,
+    names: Sequence[str],
+    params: list[tuple[Any, ...]],
+    *,
+    literals: dict[str, str] | None = None,
+) -> None:
     """executemany of prepared tuples (values already in the column's stored form) on the session's
-    connection, so the rows are part of the import's one transaction."""
+    connection, so the rows are part of the import's one transaction. ``literals`` maps further
+    columns to SQL text written into the statement (the same value in every row)."""
     if not params:
         return
     conn = session.connection()
     ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {model.__table__.name} ({', '.join(names)}) VALUES ({', '.join([ph] * len(names))})"
-    conn.exec_driver_sql(sql, params)
+    lits = literals or {}
+    if ph == "%s":  # pyformat drivers read % in the statement as a placeholder
+        lits = {k: v.replace("%", "%%") for k, v in lits.items()}
+    cols = ", ".join([*names, *lits])
+    values = ", ".join([ph] * len(names) + list(lits.values()))
+    conn.exec_driver_sql(f"INSERT INTO {model.__table__.name} ({cols}) VALUES ({values})", params)
 
 
 def _join_lists(p: tuple[Any, ...], idx: list[int]) -> tuple[Any, ...]:

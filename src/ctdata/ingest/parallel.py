@@ -35,8 +35,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from ctdata.errors import CtdataError
-from ctdata.ingest import loader as loader_mod
-from ctdata.ingest.bulk import Columns, as_rows
+from ctdata.ingest.bulk import Columns, write_columns
 from ctdata.ingest.loader import ImportResult
 from ctdata.ingest.readers import Table
 from ctdata.store.crypto import KeyRing
@@ -93,7 +92,7 @@ def run(
                 if msg[0] == "batch":
                     for item in msg[1]:
                         if item[0] == "rows":
-                            loader_mod.insert_tuples(session, _MODELS[item[1]], item[2], as_rows(item[3]))
+                            write_columns(session, _MODELS[item[1]], item[2], item[3])
                         else:
                             session.execute(insert(QuarantineRow), item[1])
                     if progress and msg[2]:

@@ -7,6 +7,7 @@ case services derive ages, bands and pseudonyms by one set of rules.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -44,13 +45,30 @@ def code_list(v: Any) -> str | None:
     return ";".join(text_list(v) if isinstance(v, str) else v)
 
 
-def code_lists(col: list[Any]) -> list[str | None]:
+_MEMO_LIMIT = 500_000
+
+
+def code_lists(col: list[Any], memo: dict[int, tuple[Any, str | None]] | None = None) -> list[str | None]:
     """`code_list` of a whole column; validated columns share one list object per distinct value,
-    so each distinct object is joined once."""
+    so each distinct object is joined once. ``memo`` (id -> (object, text)) carries the joins over
+    to later batches; it holds the objects, so their ids cannot be reused while it lives."""
+    if memo is None or len(memo) > _MEMO_LIMIT:
+        memo = {} if memo is None else (memo.clear() or memo)
     ids = list(map(id, col))
-    objs = dict(zip(ids, col, strict=True))
-    joined = {k: code_list(v) for k, v in objs.items()}
-    return list(map(joined.__getitem__, ids))
+    get = memo.get
+    for k, v in zip(ids, col, strict=True):
+        if get(k) is None:
+            memo[k] = (v, code_list(v))
+    return [memo[k][1] for k in ids]
+
+
+def text_code_lists(col: list[str | None], memo: dict[str | None, str | None] | None = None) -> list[str | None]:
+    """`code_list` of a free-text list column (``a; b``): each distinct text is split and joined once."""
+    if memo is None or len(memo) > _MEMO_LIMIT:
+        memo = {} if memo is None else (memo.clear() or memo)
+    for u in set(col).difference(memo):
+        memo[u] = code_list(u)
+    return list(map(memo.__getitem__, col))
 
 
 def row_hash(values: dict[str, Any]) -> str:
@@ -62,6 +80,12 @@ def row_hash(values: dict[str, Any]) -> str:
 def row_hash_fields(fields: tuple[str, ...]) -> str:
     """`row_hash` of a row given as its text fields in file order ("" = empty)."""
     return hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16).hexdigest()
+
+
+def row_hashes(rows: Iterable[tuple[str, ...]]) -> list[str]:
+    """`row_hash_fields` of many rows."""
+    b2 = hashlib.blake2b
+    return [b2(t.encode(), digest_size=16).hexdigest() for t in map("\x1f".join, rows)]
 
 
 @lru_cache(maxsize=65536)

@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -70,42 +71,70 @@ class KeyRing:
         """`encrypt` of many values of one field (bulk imports): one call for all nonces.
 
         Each value still gets its own random 96-bit nonce; drawing them from one
-        ``os.urandom`` call only saves a system call per field.
+        ``os.urandom`` call only saves a system call per field (a nonce drawn for
+        an empty value is simply not used).
         """
-        todo = [i for i, v in enumerate(values) if v is not None and v != ""]
-        out: list[bytes | None] = [None] * len(values)
-        if not todo:
-            return out
-        nonces = os.urandom(12 * len(todo))
+        n = len(values)
+        if not n:
+            return []
+        pool = os.urandom(12 * n)
+        nonces = [pool[k : k + 12] for k in range(0, 12 * n, 12)]
         enc = self._aead.encrypt
         ad = context.encode()
-        for k, i in enumerate(todo):
-            nonce = nonces[12 * k : 12 * k + 12]
-            out[i] = _VERSION + nonce + enc(nonce, values[i].encode("utf-8"), ad)  # type: ignore[union-attr]
-        return out
+        v1 = _VERSION
+        return [
+            v1 + nonce + enc(nonce, v.encode("utf-8"), ad) if v else None
+            for v, nonce in zip(values, nonces)  # noqa: B905 - one nonce per value
+        ]
 
     def pseudonyms(self, rows: list[tuple[object, ...]], purpose: str = "person") -> list[str]:
-        """`pseudonym(*parts, purpose=...)` of many rows at once (same answers, one HMAC key set-up).
+        """`pseudonym(*parts, purpose=...)` of many rows at once (same answers, one HMAC key set-up)."""
+        if not rows:
+            return []
+        width = len(rows[0])
+        if any(len(r) != width for r in rows):
+            return [self.pseudonym(*r, purpose=purpose) for r in rows]
+        return self.pseudonym_columns([list(c) for c in zip(*rows)], purpose=purpose)  # noqa: B905
 
-        Names and dates repeat within a batch, so each distinct part is normalised once;
-        the memo lives only for this call (no plaintext is kept afterwards).
+    def pseudonym_columns(self, columns: list[list[object]], purpose: str = "person") -> list[str]:
+        """`pseudonyms` of rows given column by column (the bulk import's hot loop).
+
+        Names and dates repeat, so each distinct value of a column is normalised
+        once (the memo lives only for this call: no plaintext is kept afterwards);
+        the HMAC is the textbook construction on SHA-256 states prepared once for
+        the key, which gives the same digests as ``hmac.new`` at a third of the cost.
         """
-        base = hmac.new(self.mac_key, digestmod=hashlib.sha256)
-        prefix = f"{purpose}\x1e"
-        memo: dict[object, str] = {}
-
-        def norm(p: object) -> str:
-            got = memo.get(p)
-            if got is None:
-                got = memo[p] = _norm(p)
-            return got
-
+        normed = []
+        for col in columns:
+            memo = {u: _norm(u) for u in set(col)}
+            normed.append(map(memo.__getitem__, col))
+        texts = map("\x1f".join, zip(*normed))  # noqa: B905 - columns of one batch
+        prefix = f"{purpose}\x1e".encode()
+        inner, outer = self._hmac_states
         out = []
-        for parts in rows:
-            h = base.copy()
-            h.update((prefix + "\x1f".join(map(norm, parts))).encode())
-            out.append(h.hexdigest()[:32])
+        append = out.append
+        icopy, ocopy = inner.copy, outer.copy
+        for t in texts:
+            i = icopy()
+            i.update(prefix + t.encode())
+            o = ocopy()
+            o.update(i.digest())
+            append(o.hexdigest()[:32])
         return out
+
+    @property
+    def _hmac_states(self) -> tuple[Any, Any]:
+        """SHA-256 states after the HMAC key's inner and outer pads (RFC 2104)."""
+        states = self.__dict__.get("_hmac_cache")
+        if states is None:
+            key = self.mac_key if len(self.mac_key) <= 64 else hashlib.sha256(self.mac_key).digest()
+            key = key.ljust(64, b"\0")
+            states = (
+                hashlib.sha256(bytes(b ^ 0x36 for b in key)),
+                hashlib.sha256(bytes(b ^ 0x5C for b in key)),
+            )
+            object.__setattr__(self, "_hmac_cache", states)
+        return states
 
     def record_keys(self, ids: list[int]) -> list[str]:
         """Pseudonyms of many case ids at once (the warehouse build's hot loop)."""
