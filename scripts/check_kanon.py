@@ -37,8 +37,10 @@ def main(argv: list[str]) -> int:
     if corridors.exists():
         c = pd.read_csv(corridors, dtype={"records": "int64"}, keep_default_na=False)
         low_corridors = int((c["records"] < k).sum())
-    print(f"{len(df):,} rows, {len(sizes):,} classes on {len(qis)} quasi-identifiers, smallest {sizes.min()}, "
-          f"classes below k={k}: {len(small)}; corridor rows below k: {low_corridors}")
+    print(
+        f"{len(df):,} rows, {len(sizes):,} classes on {len(qis)} quasi-identifiers, smallest {sizes.min()}, "
+        f"classes below k={k}: {len(small)}; corridor rows below k: {low_corridors}"
+    )
     if len(small) or low_corridors:
         print(small.head(10).to_string(), file=sys.stderr)
         return 1
