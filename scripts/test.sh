@@ -34,5 +34,5 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1" >/dev/null 2>&1; 
   [ -n "${CTDATA_TEST_PG_URL:-}" ] || exit 1
 fi
 
-.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff check src tests benchmarks scripts
 .venv/bin/python -m pytest -n 2 --dist loadfile -q "$@"
