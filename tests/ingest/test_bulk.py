@@ -85,6 +85,30 @@ def test_column_reader_agrees_with_row_reader(tmp_path_factory, rows, blank_line
     assert _rows_via_batches(path, size) == _rows_via_reader(path)
 
 
+@_FAST
+@given(
+    bad_at=st.lists(st.integers(0, 400), max_size=3),
+    size=st.integers(1, 60),
+    block=st.sampled_from([1 << 10, 4 << 10, 1 << 20]),
+)
+def test_arrow_hands_over_to_the_row_reader_mid_file(tmp_path_factory, bad_at, size, block) -> None:
+    """A bad row after several Arrow blocks: the rows before it come from Arrow, the rest from the
+    row reader, and the answers are the row reader's for the whole file."""
+    from ctdata.ingest import columns
+
+    lines = [f"R{i},{'x' * (i % 7)},{i}\n" for i in range(400)]
+    for k in sorted(bad_at, reverse=True):
+        lines.insert(k, f"B{k},too,many,fields\n" if k % 2 else f"B{k},few\n")
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    path.write_text("a,b,c\n" + "".join(lines), encoding="utf-8")
+    old = columns.BLOCK
+    columns.BLOCK = block
+    try:
+        assert _rows_via_batches(path, size) == _rows_via_reader(path)
+    finally:
+        columns.BLOCK = old
+
+
 def test_clean_file_is_read_by_arrow_with_the_same_rows(tmp_path: Path) -> None:
     path = write_records(tmp_path / "r.csv", [record(i, given_name=' "Ola", \n Nowak ') for i in range(7)])
     from ctdata.ingest import columns

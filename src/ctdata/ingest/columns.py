@@ -9,20 +9,24 @@ Clean UTF-8 CSV files are parsed by Arrow's C++ reader; anything unusual (a row
 with too many or too few fields, another encoding, an XLSX workbook) is read by
 the row reader of ``readers.py``, so the answers - which rows are read, their
 numbers, their values and the reasons of unreadable rows - are the same either
-way. Arrow is only trusted after a first pass over the file found no row it
-could not read; the row reader decides everything else.
+way. The file is read once: Arrow gives rows block by block until it meets a
+block with a row it cannot read, and the row reader goes on from the first
+row not given yet (Arrow and the row reader read the rows before it alike), so
+the row reader decides everything from there on.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from ctdata.ingest.readers import RawRow, Table, _csv_rows, _dialect
 
 BATCH_ROWS = 20_000
+#: bytes Arrow parses at a time
+BLOCK = 8 << 20
 _UTF8 = {"utf-8", "utf-8-sig", "utf8", "utf_8", "utf_8_sig", "utf8-sig"}
 
 
@@ -68,10 +72,23 @@ class ColumnBatch:
 def batches(table: Table, size: int | None = None) -> Iterator[ColumnBatch]:
     """The table's rows as column batches (Arrow for clean UTF-8 CSV, the row reader otherwise)."""
     size = size or BATCH_ROWS
-    if table.kind in ("csv", "csv.gz") and table.encoding.lower() in _UTF8 and _arrow_can_read(table):
-        yield from _arrow_batches(table, size)
+    if table.kind in ("csv", "csv.gz") and table.encoding.lower() in _UTF8 and _arrow_available():
+        done = yield from _arrow_batches(table, size)
+        if done is None:
+            return
+        # Arrow met a row it cannot read: the row reader takes over after the rows already given.
+        yield from _row_batches((r for r in _rows_of(table) if r.number > done), table.columns, size)
         return
     yield from _row_batches(_rows_of(table), table.columns, size)
+
+
+def _arrow_available() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+        from pyarrow import csv as _pacsv  # noqa: F401
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return False
+    return True
 
 
 def _rows_of(table: Table) -> Iterator[RawRow]:
@@ -116,7 +133,7 @@ def _options(table: Table, on_invalid: Any, threads: bool) -> dict[str, Any]:
     names = [f"c{j}" for j in range(len(table.columns))]
     delim = _dialect(table.path, table.kind, table.encoding).delimiter
     return {
-        "read_options": pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads, block_size=8 << 20),
+        "read_options": pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads, block_size=BLOCK),
         "parse_options": pacsv.ParseOptions(
             delimiter=delim, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
         ),
@@ -128,11 +145,33 @@ def _options(table: Table, on_invalid: Any, threads: bool) -> dict[str, Any]:
 
 def _arrow_can_read(table: Table) -> bool:
     """True when Arrow reads every row of the file with the header's field count."""
-    try:
-        import pyarrow  # noqa: F401
-        from pyarrow import csv as pacsv
-    except ImportError:  # pragma: no cover - pyarrow is a dependency
+    if not _arrow_available():
         return False
+    try:
+        for _b in _arrow_batches_checked(table):
+            pass
+    except _Unreadable:
+        return False
+    return True
+
+
+def _arrow_batches_checked(table: Table) -> Iterator[ColumnBatch]:
+    done = yield from _arrow_batches(table, BATCH_ROWS)
+    if done is not None:
+        raise _Unreadable
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _arrow_batches(table: Table, size: int) -> Generator[ColumnBatch, None, int | None]:
+    """Batches read by Arrow, in one pass; returns None when Arrow read the whole file, else the
+    number of the last row it gave, at the first block holding a row with the wrong field count (or
+    anything else Arrow cannot read). Rows are only given from blocks before that one, which Arrow
+    and the row reader read alike, so the row reader can go on from there with the same answers."""
+    from pyarrow import csv as pacsv
+
     invalid = 0
 
     def on_invalid(_row: Any) -> str:
@@ -140,30 +179,26 @@ def _arrow_can_read(table: Table) -> bool:
         invalid += 1
         return "skip"
 
-    try:
-        with _open(table) as fh:
-            reader = pacsv.open_csv(fh, **_options(table, on_invalid, threads=True))
-            for _b in reader:
-                if invalid:
-                    return False
-    except Exception:  # noqa: BLE001 - anything Arrow dislikes is left to the row reader
-        return False
-    return invalid == 0
-
-
-def _arrow_batches(table: Table, size: int) -> Iterator[ColumnBatch]:
-    from pyarrow import csv as pacsv
-
-    def on_invalid(_row: Any) -> str:  # the first pass found none; a change under our feet is an error
-        raise ValueError(f"{table.path.name}: the file changed while it was being imported")
-
     columns = list(table.columns)
     n = len(columns)
     number = 0
+    given = 0
     pending: list[list[str]] = [[] for _ in range(n)]
     numbers: list[int] = []
     with _open(table) as fh:
-        for rb in pacsv.open_csv(fh, **_options(table, on_invalid, threads=False)):
+        try:
+            reader = pacsv.open_csv(fh, **_options(table, on_invalid, threads=False))
+        except Exception:  # noqa: BLE001 - anything Arrow dislikes is left to the row reader
+            return 0
+        while True:
+            try:
+                rb = reader.read_next_batch()
+            except StopIteration:
+                break
+            except Exception:  # noqa: BLE001 - as above, from the first row not given yet
+                return given
+            if invalid:
+                return given
             cols = [rb.column(j).to_pylist() for j in range(n)]
             m = rb.num_rows
             nums = list(range(number + 1, number + m + 1))
@@ -177,11 +212,15 @@ def _arrow_batches(table: Table, size: int) -> Iterator[ColumnBatch]:
                 pending[j].extend(cols[j])
             numbers.extend(nums)
             while len(numbers) >= size:
+                given = numbers[size - 1]
                 yield ColumnBatch(columns, numbers[:size], [c[:size] for c in pending])
                 numbers = numbers[size:]
                 pending = [c[size:] for c in pending]
+    if invalid:
+        return given
     if numbers:
         yield ColumnBatch(columns, numbers, pending)
+    return None
 
 
 def _blank_rows(cols: list[list[str]], m: int) -> set[int]:
