@@ -45,6 +45,16 @@ def test_labels_override_the_model():
     assert c["b"] == c["c"] and c["a"] != c["b"]
 
 
+def test_min_average_refuses_a_single_bridge_between_groups():
+    f = feats([(k, None, None, None, None) for k in "abcd"])
+    p = pairs([("a", "b", 0.99), ("c", "d", 0.99), ("b", "c", 0.6)])
+    assert constrained_clusters(f, p, 0.5)["cluster"].nunique() == 1
+    c = constrained_clusters(f, p, 0.5, min_average=0.3).set_index("record_key")["cluster"]
+    assert c["a"] == c["b"] != c["c"] == c["d"]  # mean over the 4 cross pairs is 0.15
+    p2 = pd.concat([p, pairs([("a", "c", 0.9), ("a", "d", 0.8), ("b", "d", 0.7)])])
+    assert constrained_clusters(f, p2, 0.5, min_average=0.3)["cluster"].nunique() == 1
+
+
 def test_threshold_is_inclusive():
     f = feats([("a", None, None, None, None), ("b", None, None, None, None)])
     c = constrained_clusters(f, pairs([("a", "b", 0.9)]), 0.9)

@@ -50,6 +50,7 @@ def constrained_clusters(
     constrained: bool = True,
     one_record_per_office: bool = True,
     same_office_min: float = 1.1,
+    min_average: float = 0.0,
 ) -> pd.DataFrame:
     """Cluster records: accept pairs at or above `threshold`, strongest first, refusing conflicts.
 
@@ -63,7 +64,10 @@ def constrained_clusters(
     the same office and agency, unless the pair itself scores at least
     `same_office_min` (a person registered twice by one office: about one
     person in sixty in the simulator, and such pairs are nearly always
-    certain). (Different identity document keys are no
+    certain). With `min_average`, two clusters of more than one record between them merge only
+    if the mean match probability over all their cross pairs (an unscored pair counts as 0) is at
+    least that: one strong link between two groups that otherwise do not match is a chain through
+    a namesake more often than one person. (Different identity document keys are no
     conflict: offices note other documents or mistype them, about one pair in
     five of one person's records in the simulator.)
     """
@@ -153,19 +157,47 @@ def constrained_clusters(
             if ra != rb:
                 union(ra, rb)
 
+    members: dict[int, list[int]] = {}
+    prob: dict[tuple[int, int], float] = {}
+
+    def mean_ok(ra: int, rb: int) -> bool:
+        ma, mb = members.get(ra, [ra]), members.get(rb, [rb])
+        if len(ma) * len(mb) <= 1:
+            return True
+        total = 0.0
+        for x in ma:
+            for y in mb:
+                total += prob.get((x, y) if x < y else (y, x), 0.0)
+        return total >= min_average * len(ma) * len(mb)
+
     if len(pairs):
         sel = pairs[pairs["match_probability"] >= threshold]
         order = np.argsort(-sel["match_probability"].to_numpy(), kind="stable")
         li = index.get_indexer(sel["record_key_l"].astype(str).to_numpy())[order]
         ri = index.get_indexer(sel["record_key_r"].astype(str).to_numpy())[order]
         pr = sel["match_probability"].to_numpy(dtype="float64")[order]
+        if min_average > 0:
+            for a, b, pab in zip(li.tolist(), ri.tolist(), pr.tolist(), strict=True):
+                if a >= 0 and b >= 0:
+                    prob[(a, b) if a < b else (b, a)] = pab
+            for i in range(n):  # groups already formed by 'match' labels
+                r = find(i)
+                if r != i:
+                    members.setdefault(r, [r]).append(i)
         for a, b, pab in zip(li.tolist(), ri.tolist(), pr.tolist(), strict=True):
             if a < 0 or b < 0:
                 continue
             ra, rb = find(a), find(b)
             if ra == rb or conflicts(ra, rb, pab):
                 continue
-            union(ra, rb)
+            if min_average > 0 and not mean_ok(ra, rb):
+                continue
+            if min_average > 0:
+                joined = members.pop(ra, [ra]) + members.pop(rb, [rb])
+                union(ra, rb)
+                members[find(ra)] = joined
+            else:
+                union(ra, rb)
 
     roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
     return pd.DataFrame({"record_key": keys, "cluster": roots})

@@ -507,5 +507,6 @@ def _countries(v: object) -> tuple[str, ...] | None:
     s = _text(v)
     if not s:
         return None
-    codes = sorted({c.strip() for c in s.split(";") if c.strip() and _country(c.strip())})
+    # each code through _country, so 'UKR', 'Ukraine' and 'UA' compare and block as one citizenship
+    codes = sorted({k for k in (_country(c.strip()) for c in s.split(";") if c.strip()) if k})
     return tuple(codes) or None
