@@ -126,7 +126,8 @@ def write_columns(session: Any, model: type, names: Sequence[str], columns: Colu
             continue
         bound.append(name)
         cols.append(col)
-    loader_mod.insert_tuples(session, model, bound, as_rows(cols), literals=literals)
+    rows = zip(*(repeat(c.value) if isinstance(c, Const) else c for c in cols))  # noqa: B905 - Const repeats
+    loader_mod.insert_tuples(session, model, bound, rows, literals=literals)
 
 
 def _stamp(session: Any) -> Any:

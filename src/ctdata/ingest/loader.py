@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -331,14 +331,17 @@ def insert_tuples(
     session: Session,
     model: type,
     names: Sequence[str],
-    params: list[tuple[Any, ...]],
+    params: Iterable[tuple[Any, ...]],
     *,
     literals: dict[str, str] | None = None,
 ) -> None:
     """executemany of prepared tuples (values already in the column's stored form) on the session's
     connection, so the rows are part of the import's one transaction. ``literals`` maps further
-    columns to SQL text written into the statement (the same value in every row)."""
-    if not params:
+    columns to SQL text written into the statement (the same value in every row).
+
+    ``params`` may be an iterator: the driver's own cursor takes it as it comes, so each tuple is
+    made just before it is bound and freed just after (cheaper than a list of a batch's tuples)."""
+    if isinstance(params, list) and not params:
         return
     conn = session.connection()
     ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -347,7 +350,11 @@ def insert_tuples(
         lits = {k: v.replace("%", "%%") for k, v in lits.items()}
     cols = ", ".join([*names, *lits])
     values = ", ".join([ph] * len(names) + list(lits.values()))
-    conn.exec_driver_sql(f"INSERT INTO {model.__table__.name} ({cols}) VALUES ({values})", params)
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.executemany(f"INSERT INTO {model.__table__.name} ({cols}) VALUES ({values})", params)
+    finally:
+        cur.close()
 
 
 def _join_lists(p: tuple[Any, ...], idx: list[int]) -> tuple[Any, ...]:
