@@ -228,5 +228,7 @@ def _blank_rows(cols: list[list[str]], m: int) -> set[int]:
     if not cols:
         return set()
     first = cols[0]
+    if "" not in first and not any(map(str.isspace, first)):  # the common case, at C speed
+        return set()
     candidates = [i for i in range(m) if not first[i].strip()]
     return {i for i in candidates if all(not c[i].strip() for c in cols)}
