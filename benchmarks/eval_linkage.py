@@ -36,6 +36,8 @@ FEATURE_COLUMNS = [
     "referral_from_office",
     "age_at_registration",
     "age_band",
+    "country_of_exploitation",
+    "exploitation_start",
 ]
 
 _ALNUM = re.compile(r"[^0-9A-Z]")

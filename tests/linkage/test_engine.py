@@ -149,3 +149,13 @@ def test_document_keys_train_the_model_and_link_across_spellings(data):
     assert same_doc["m_probability"] > 0.5 and same_doc["m_probability"] / same_doc["u_probability"] > 1e3
     base = score_clusters(link_frame(features, LinkageSettings(seed=1), threads=2).clusters, truth)
     assert score_clusters(res.clusters, truth).pair_recall > base.pair_recall
+
+
+def test_exploitation_fields_are_compared_and_block_where_present():
+    from ctdata.linkage.model import comparisons_for, default_blocking_rules
+
+    cols = ["name_var", "tok_a", "given_dm1", "dob_y", "sex", "citizenship", "exp_country", "exp_start", "exp_y"]
+    names = [c["output_column_name"] for c in comparisons_for(cols)]
+    assert "exploitation" in names
+    assert any("exp_start" in r for r in default_blocking_rules(cols))
+    assert "exploitation" not in [c["output_column_name"] for c in comparisons_for(["name_var", "dob_y"])]

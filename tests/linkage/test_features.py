@@ -147,3 +147,22 @@ def test_document_key_is_kept_verbatim_for_exact_matching():
     f = build_features(df)
     assert f["doc_key"].tolist() == ["k1", "k1", None]
     assert "doc_key" not in build_features(df.drop(columns="id_document_key")).columns
+
+
+def test_citizenships_in_any_spelling_become_alpha2_codes():
+    df = pd.DataFrame({"record_key": ["a", "b", "c", "d"], "citizenship": ["UKR", "Ukraine", "UA;RU", "HTI;unknown"]})
+    out = build_features(df)["citizenship"].tolist()
+    assert out == [("UA",), ("UA",), ("RU", "UA"), ("HT",)]
+
+
+def test_exploitation_country_and_start_become_features():
+    df = pd.DataFrame(
+        {
+            "record_key": ["a", "b", "c"],
+            "country_of_exploitation": ["RUS", "RU", None],
+            "exploitation_start": ["2008-3-16", "2008", None],
+        }
+    )
+    out = build_features(df)
+    assert out["exp_country"].tolist()[:2] == ["RU", "RU"] and out["exp_country"].isna().iloc[2]
+    assert out["exp_start"].tolist()[:2] == ["2008-03-16", "2008"] and out["exp_y"].tolist()[:2] == [2008, 2008]

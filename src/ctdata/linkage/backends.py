@@ -48,7 +48,7 @@ def _to_arrow(df: pd.DataFrame) -> pa.Table:
     for c in df.columns:
         if c == "citizenship":
             fields.append(pa.field(c, pa.list_(pa.string())))
-        elif c in ("dob_y", "dob_m", "dob_d", "reg_days", "by_lo", "by_hi"):
+        elif c in ("dob_y", "dob_m", "dob_d", "reg_days", "by_lo", "by_hi", "exp_y"):
             fields.append(pa.field(c, pa.int32()))
         else:
             fields.append(pa.field(c, pa.string()))

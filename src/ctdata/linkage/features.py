@@ -41,6 +41,8 @@ INPUT_COLUMNS = (
     "age_at_registration",  # optional, not identifying: approximate birth year where no date of birth
     "age_band",
     "id_document_key",  # keyed hash of the normalised identity document number: exact match only
+    "country_of_exploitation",  # case fields, not identifying: one journey, so one person's records agree
+    "exploitation_start",
 )
 
 _PUNCT = re.compile(r"[^0-9a-z ]+")
@@ -429,6 +431,12 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
         out["doc_key"] = _map_unique(df["id_document_key"], _key).to_numpy()
     if _present(df, "registration_date"):
         out["reg_days"] = pd.array(_map_unique(df["registration_date"], partial_date_days).tolist(), dtype="Int64")
+    # Where and when the person was exploited: one journey, so one person's records mostly agree.
+    if _present(df, "country_of_exploitation"):
+        out["exp_country"] = _map_unique(df["country_of_exploitation"], _country).to_numpy()
+    if _present(df, "exploitation_start"):
+        out["exp_start"] = _map_unique(df["exploitation_start"], _partial_date_text).to_numpy()
+        out["exp_y"] = pd.array([None if v is None else int(v[:4]) for v in out["exp_start"]], dtype="Int64")
     lo_hi = _birth_year_range(df)
     if lo_hi is not None:
         out["by_lo"], out["by_hi"] = lo_hi
@@ -471,6 +479,14 @@ def _birth_year_range(df: pd.DataFrame) -> tuple[pd.array, pd.array] | None:
     return pd.array(np.where(np.isnan(lo), None, lo), dtype="Int64"), pd.array(
         np.where(np.isnan(hi), None, hi), dtype="Int64"
     )
+
+
+def _partial_date_text(v: object) -> str | None:
+    """'2008', '2008-03' or '2008-03-16' (zero-padded), or None."""
+    y, m, d = parse_partial_date(v)
+    if y is None:
+        return None
+    return f"{y:04d}" + ("" if m is None else f"-{m:02d}") + ("" if m is None or d is None else f"-{d:02d}")
 
 
 def _text(v: object) -> str | None:

@@ -42,6 +42,8 @@ FEATURE_COLUMNS = [
     "age_at_registration",
     "age_band",
     "id_document_key",
+    "country_of_exploitation",
+    "exploitation_start",
 ]
 _DOC = re.compile(r"[^0-9A-Za-z]+")
 _CHUNK = 5000
@@ -91,6 +93,8 @@ def read_records(session: Session) -> StoreRecords:
             C.referral_from_office,
             C.age_at_registration,
             C.age_band,
+            C.country_of_exploitation,
+            C.exploitation_start,
         )
         .join(P, P.id == C.person_id)
         .order_by(C.id)
@@ -124,6 +128,8 @@ def read_records(session: Session) -> StoreRecords:
             "age_at_registration": pd.array([r[15] for r in rows], dtype="Int64"),
             "age_band": [r[16] for r in rows],
             "id_document_key": doc,
+            "country_of_exploitation": [r[17] for r in rows],
+            "exploitation_start": [r[18] for r in rows],
         },
         columns=FEATURE_COLUMNS,
     )
