@@ -88,7 +88,8 @@ cmp.exact("name_dm", "name_dm", label="name_sound")
 cmp.exact("name_skel", "name_skel", label="name_skeleton")
 cmp.exact("tok_a", "tok_a", label="token_a")
 cmp.exact("tok_b", "tok_b", label="token_b")
-for col in ("dob_full", "dob_y", "dob_m", "sex", "citizenship", "office_country", "agency", "doc_key"):
+for col in ("dob_full", "dob_y", "dob_m", "sex", "citizenship", "office_country", "agency", "doc_key",
+            "exp_country", "exp_start", "exp_y"):
     if col in df:
         cmp.exact(col, col, label=col)
 if "referral_from_office" in df:
