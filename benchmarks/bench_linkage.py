@@ -9,7 +9,7 @@ partial dates), the same candidate pairs (ctdata's blocking rules, run in
 DuckDB inside its timed section), agreement features for the same fields
 (exact and Jaro-Winkler names, name keys, birth date parts, age-derived birth
 year, sex, citizenship, office, agency, referral, registration within six
-months, document key), its unsupervised ECM classifier and connected
+months, document key, country and start of exploitation), its unsupervised ECM classifier and connected
 components. What differs is the model: ECM on binary agreements against
 ctdata's Fellegi-Sunter levels, term frequencies, self-labelled m values and
 constrained clustering.
