@@ -75,3 +75,37 @@ def test_small_loads_into_a_large_table_keep_their_indexes(sqlite_store, tmp_pat
             assert "ix_case_year" in dropped
         names = {r[0] for r in s.execute(text("SELECT name FROM sqlite_master WHERE type='index'"))}
         assert "ix_case_year" in names
+
+
+def test_deferred_foreign_keys_are_checked_before_the_commit_and_switched_back_on(
+    sqlite_store, tmp_path: Path, monkeypatch
+) -> None:
+    """A large first import loads with per-row foreign-key checks off and checks whole tables at the end."""
+    from ctdata.errors import CtdataError
+    from ctdata.ingest import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+    folder = tmp_path / "in"
+    write_records(folder / "records.csv", [record(i) for i in range(10)])
+    (folder / "assistance.csv").write_text(
+        "record_id,assistance_type,date,provider,reintegration\nR0,medical,2011-05-01,NGO,1\n", encoding="utf-8"
+    )
+    real = parallel.write_columns
+
+    def orphan(session, model, names, columns):  # type: ignore[no-untyped-def]
+        if model.__tablename__ == "assistance":
+            columns = [[10**9] * len(columns[0]), *columns[1:]]
+        return real(session, model, names, columns)
+
+    monkeypatch.setattr(parallel, "write_columns", orphan)
+    with pytest.raises(CtdataError, match="without their parent"):
+        import_standard(folder)
+    with db.session_scope() as s:
+        assert s.execute(text("SELECT count(*) FROM case_records")).scalar() == 0
+        assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    monkeypatch.setattr(parallel, "write_columns", real)
+    res = import_standard(folder)
+    assert (res.loaded, res.tables["assistance"]["loaded"]) == (10, 1)
+    with db.session_scope() as s:
+        assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert s.execute(text("SELECT count(*) FROM assistance")).scalar() == 1
