@@ -109,6 +109,22 @@ def test_arrow_hands_over_to_the_row_reader_mid_file(tmp_path_factory, bad_at, s
         columns.BLOCK = old
 
 
+def test_file_written_to_before_the_row_reader_takes_over_is_an_error(tmp_path: Path, monkeypatch) -> None:
+    """The row reader reads the file again after Arrow's rows: a file changed meanwhile is refused."""
+    from ctdata.ingest import columns
+
+    monkeypatch.setattr(columns, "BLOCK", 256)
+    lines = [f"R{i},{'x' * (i % 7)},{i}\n" for i in range(300)] + ["B,few\n"]
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c\n" + "".join(lines), encoding="utf-8")
+    it = batches(open_table(path), size=5)
+    next(it)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("R999,late,1\n")
+    with pytest.raises(CtdataError, match="changed while it was being imported"):
+        list(it)
+
+
 def test_clean_file_is_read_by_arrow_with_the_same_rows(tmp_path: Path) -> None:
     path = write_records(tmp_path / "r.csv", [record(i, given_name=' "Ola", \n Nowak ') for i in range(7)])
     from ctdata.ingest import columns

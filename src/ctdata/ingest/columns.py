@@ -20,8 +20,10 @@ from __future__ import annotations
 import gzip
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
+from ctdata.errors import FileFormatError
 from ctdata.ingest.readers import RawRow, Table, _csv_rows, _dialect
 
 BATCH_ROWS = 20_000
@@ -73,13 +75,22 @@ def batches(table: Table, size: int | None = None) -> Iterator[ColumnBatch]:
     """The table's rows as column batches (Arrow for clean UTF-8 CSV, the row reader otherwise)."""
     size = size or BATCH_ROWS
     if table.kind in ("csv", "csv.gz") and table.encoding.lower() in _UTF8 and _arrow_available():
+        before = _stamp(table.path)
         done = yield from _arrow_batches(table, size)
         if done is None:
             return
-        # Arrow met a row it cannot read: the row reader takes over after the rows already given.
+        # Arrow met a row it cannot read: the row reader takes over after the rows already given,
+        # reading the file again, which is only the same file if nobody wrote to it meanwhile.
+        if _stamp(table.path) != before:
+            raise FileFormatError(f"{table.path.name}: the file changed while it was being imported")
         yield from _row_batches((r for r in _rows_of(table) if r.number > done), table.columns, size)
         return
     yield from _row_batches(_rows_of(table), table.columns, size)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
 
 
 def _arrow_available() -> bool:
