@@ -353,30 +353,39 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
                     f"l.{key} = r.{key}{cit}{sex} AND abs(l.by_lo - r.by_lo) <= 1{near} AND {side}.dob_y IS NULL"
                 )
     # Where one side has no birth date and every whole-name key differs (typos in several tokens,
-    # a second family name), the sound of the first given or the last family name with the age at
-    # registration; and the whole name's skeleton or sound across a transfer between offices.
-    # Chosen on tuning seed 2 at 100k by true pairs added per candidate pair (1.9-3.5 per 1,000,
-    # against 0.3-1.5 for the token-sound nets without an age or across every transfer).
+    # a second family name), the sound of the last family name with the age at registration; and the
+    # whole name's skeleton or sound across a transfer between offices. Chosen on tuning seed 2 at
+    # 100k by true pairs added per candidate pair (3.1-3.5 per 1,000, against 0.3-1.5 for token-sound
+    # nets without an age or across every transfer), then checked for size on seed 3 at 1M records.
     if names and "dob_y" in c and "by_lo" in c and cit:
-        for key in ("family_dm1", "given_dm1"):
+        for key in ("family_dm1",):  # given names' sounds are too common: 14M pairs at 1M records
             if key not in c:
                 continue
             for side in ("l", "r"):
                 rules.append(
                     f"l.{key} = r.{key}{cit}{sex} AND abs(l.by_lo - r.by_lo) <= 1{near} AND {side}.dob_y IS NULL"
                 )
+        if "given_dm1" in c and "exp_y" in c:  # the given name's sound only within one exploitation year
+            for side in ("l", "r"):
+                rules.append(
+                    f"l.given_dm1 = r.given_dm1{cit}{sex} AND abs(l.by_lo - r.by_lo) <= 1{near}"
+                    f" AND l.exp_y = r.exp_y AND {side}.dob_y IS NULL"
+                )
     if names and "dob_m" in c and cit:  # a birth year off by one, the month agreeing
         for key in ("tok_a", "tok_b"):
             rules.append(f"l.{key} = r.{key} AND abs(l.dob_y - r.dob_y) = 1 AND l.dob_m = r.dob_m{cit}")
-    # One journey: the same exploitation start (a full date; or a month with the sound of a name part),
+    # One journey: the same exploitation start (a full date; or a month with the family name's sound),
     # chosen on tuning seed 2 at 100k (19 and 6 true pairs per 1,000 candidates): the nets that
     # find records whose birth date is missing or wrong and whose names differ in every key.
     if "exp_start" in c:
         if cit or sex:
             rules.append(f"l.exp_start = r.exp_start AND length(l.exp_start) = 10{cit}{sex}")
-        for key in ("given_dm1", "family_dm1"):
-            if names and key in c:
-                rules.append(f"l.{key} = r.{key} AND l.exp_start = r.exp_start AND length(l.exp_start) >= 7")
+        if names and "family_dm1" in c:
+            rules.append("l.family_dm1 = r.family_dm1 AND l.exp_start = r.exp_start AND length(l.exp_start) >= 7")
+        if names and "given_dm1" in c:  # (without citizenship and sex: 6.5M pairs at 1M records)
+            rules.append(
+                f"l.given_dm1 = r.given_dm1 AND l.exp_start = r.exp_start AND length(l.exp_start) >= 7{cit}{sex}"
+            )
     if names and "referral_from_office" in c and "office_country" in c:
         for key in ("name_skel", "name_dm"):
             rules.append(f"l.{key} = r.{key} AND l.referral_from_office = r.office_country")
