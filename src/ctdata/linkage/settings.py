@@ -32,7 +32,7 @@ class LinkageSettings:
     """
 
     threshold: float = 0.02
-    uncertain_band: tuple[float, float] = (0.02, 0.8)
+    uncertain_band: tuple[float, float] = (0.2, 0.8)
     blocking_rules: list[str] = field(default_factory=list)
     em_blocking_rules: list[str] = field(default_factory=list)
     backend: str = "duckdb"
