@@ -188,8 +188,14 @@ def _count_rows(table: Table) -> int:
     import gzip
 
     opener = gzip.open if table.kind == "csv.gz" else open
+    # Counted in large blocks at C speed (a line-by-line count of a 1M-row file costs ~1.5 s before
+    # any work starts); the same count as iterating the lines: a last line without '\n' counts too.
+    lines, last = 0, b"\n"
     with opener(table.path, "rb") as fh:  # type: ignore[operator]
-        return max(sum(1 for _ in fh) - 1, 0)
+        for block in iter(lambda: fh.read(1 << 24), b""):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return max(lines + (last != b"\n") - 1, 0)
 
 
 def _load_companion(
