@@ -166,3 +166,23 @@ def test_exploitation_country_and_start_become_features():
     out = build_features(df)
     assert out["exp_country"].tolist()[:2] == ["RU", "RU"] and out["exp_country"].isna().iloc[2]
     assert out["exp_start"].tolist()[:2] == ["2008-03-16", "2008"] and out["exp_y"].tolist()[:2] == [2008, 2008]
+
+
+def test_missing_values_as_nan_are_missing_not_text():
+    """Frames read from files or joins carry NaN for a missing name; it must read as missing."""
+    nan = float("nan")
+    df = pd.DataFrame(
+        {
+            "record_key": ["1", "2", "3", "4"],
+            "given_name": ["Anna", nan, "Olena", None],
+            # pandas' "str" dtype (what the store reader gives) marks a missing value with NaN
+            "family_name": pd.Series([nan, "Kovalenko", "Kovalenko", nan], dtype=pd.StringDtype(na_value=nan)),
+            "date_of_birth": ["1990-02-03", nan, "1991", None],
+            "sex": ["female", nan, "female", None],
+        }
+    )
+    f = build_features(df)
+    assert f.loc[0, "given_norm"] == "anna" and f.loc[0, "family_norm"] is None
+    assert f.loc[1, "given_norm"] is None and f.loc[1, "family_norm"] == "kovalenko"
+    assert f.loc[3, "given_norm"] is None and f.loc[3, "family_norm"] is None
+    assert f.loc[1, "dob"] is None and f.loc[2, "dob"] == "1991"

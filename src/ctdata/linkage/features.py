@@ -122,7 +122,7 @@ def tokens(normalised: str | None) -> list[str]:
     'Abdel Rahman', 'Abd al-Rahman' and 'Abdelrahman' give one token, and
     'al-Hassan' compares as 'Hassan', whichever way an office wrote it.
     """
-    if not normalised:
+    if not normalised or not isinstance(normalised, str):
         return []
     raw = [t for t in normalised.split(" ") if t not in _ARTICLES] or normalised.split(" ")
     out: list[str] = []
@@ -316,9 +316,13 @@ def _present(df: pd.DataFrame, col: str) -> bool:
 
 
 def _map_unique(s: pd.Series, fn) -> pd.Series:
+    """``fn`` of each value, computed once per distinct value; a missing value (None or NaN) gives
+    ``fn(None)``. NaN never equals itself, so a dict look-up would leave it NaN, and a float where
+    text is expected breaks the name code downstream."""
+    s = s.astype(object).where(s.notna(), None)
     uniq = pd.unique(s)
     table = {u: fn(u) for u in uniq}
-    return s.map(table)
+    return s.map(table).astype(object)
 
 
 def _name_parts(given: str | None, family: str | None, vd: VariantDictionary) -> tuple:
