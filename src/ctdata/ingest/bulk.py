@@ -21,7 +21,15 @@ from ctdata.errors import CtdataError
 from ctdata.ingest import loader as loader_mod
 from ctdata.ingest.columns import ColumnBatch
 from ctdata.ingest.loader import RecordLoader, quarantine_values
-from ctdata.ingest.prepare import LIST_FIELDS, code_lists, derive_values, row_hash_fields, row_hashes, text_code_lists
+from ctdata.ingest.prepare import (
+    DERIVED,
+    LIST_FIELDS,
+    code_lists,
+    derive_values,
+    row_hash_fields,
+    row_hashes,
+    text_code_lists,
+)
 from ctdata.ingest.validate import TableValidator
 from ctdata.ingest.writer import BackgroundWriter
 from ctdata.store.models import CaseRecord, Person, QuarantineRow, utcnow
@@ -61,12 +69,7 @@ _CASE_COLS = (
     "row_hash",
     "version",
     *LIST_FIELDS,
-    "registration_year",
-    "age_at_registration",
-    "age_band",
-    "child_at_registration",
-    "age_at_exploitation",
-    "child_at_exploitation",
+    *DERIVED,
     "created_at",
     "updated_at",
 )
