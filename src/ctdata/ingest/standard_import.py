@@ -7,15 +7,13 @@ with sheets of those names. Companion rows hang off records by record_id.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ctdata.errors import CtdataError, FileFormatError
+from ctdata.errors import FileFormatError
 from ctdata.ingest import parallel
 from ctdata.ingest.bulk import ColumnRecordLoader, CompanionLoader, WriterSink
 from ctdata.ingest.columns import batches
@@ -25,7 +23,7 @@ from ctdata.ingest.validate import TableValidator
 from ctdata.ingest.writer import BackgroundWriter
 from ctdata.standard.template import TABLES
 from ctdata.store import db
-from ctdata.store.bulk import bulk_load
+from ctdata.store.bulk import bulk_load, deferred_foreign_keys
 from ctdata.store.crypto import keyring
 from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, QuarantineRow, ReturnRecord
 
@@ -95,7 +93,7 @@ def import_standard(
     keys = keyring()
     eng = db.upgrade()
     if eng.dialect.name == "sqlite" and parallel.ENABLED and expected >= parallel.MIN_ROWS:
-        with _deferred_foreign_keys(eng) as session:
+        with deferred_foreign_keys(eng, _CHECKED) as session:
             _load(session, table, companions, keys, encoding, expected, actor, result, progress)
         return result
     with db.session_scope(eng) as session:
@@ -105,44 +103,6 @@ def import_standard(
 
 #: tables whose foreign keys a deferred-check load verifies before it commits
 _CHECKED = tuple(m.__tablename__ for m in (Person, CaseRecord, JourneyLeg, Assistance, ReturnRecord, QuarantineRow))
-
-
-@contextmanager
-def _deferred_foreign_keys(eng: Any) -> Iterator[Session]:
-    """One transaction on a connection of its own with SQLite's per-row foreign-key checks off;
-    every loaded table is checked at once before the commit (a violation rolls everything back).
-
-    SQLite checks each inserted row's parents with an index look-up; ``PRAGMA foreign_key_check``
-    does the same for whole tables in one pass of C, for a fifth of the insert cost of the
-    companion tables. The setting cannot change inside a transaction, so it is made before the
-    first write and put back after the commit or rollback, before the connection goes back to
-    the pool (and a connection that could not be reset is discarded).
-    """
-    with eng.connect() as conn:
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        conn.commit()
-        session = Session(bind=conn, expire_on_commit=False)
-        try:
-            yield session
-            session.flush()
-            bad = [
-                row for t in _CHECKED for row in session.execute(text(f"PRAGMA foreign_key_check({t})")).fetchmany(5)
-            ]
-            if bad:
-                raise CtdataError(f"the import would leave rows without their parent ({bad[0][0]} row {bad[0][1]})")
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-            try:
-                conn.rollback()
-                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                conn.commit()
-            except BaseException:
-                conn.invalidate()
-                raise
 
 
 def _load(

@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
+
+from ctdata.errors import CtdataError
 
 #: page cache of a bulk load, in KiB (negative = size, as SQLite's PRAGMA cache_size takes it)
 BULK_CACHE_KIB = 256 * 1024
@@ -71,3 +73,39 @@ def bulk_load(session: Session, expected_rows: int = 0, tables: tuple[str, ...] 
             conn.execute(text(sql))
     finally:
         conn.execute(text(f"PRAGMA cache_size={int(before or -65536)}"))
+
+
+@contextmanager
+def deferred_foreign_keys(eng: Engine, tables: tuple[str, ...]) -> Iterator[Session]:
+    """One transaction on a connection of its own with SQLite's per-row foreign-key checks off;
+    every table in `tables` is checked at once before the commit (a violation rolls everything back).
+
+    SQLite checks each inserted row's parents with an index look-up; ``PRAGMA foreign_key_check``
+    does the same for whole tables in one pass of C, for a fifth of the insert cost of the
+    companion tables. The setting cannot change inside a transaction, so it is made before the
+    first write and put back after the commit or rollback, before the connection goes back to
+    the pool (and a connection that could not be reset is discarded).
+    """
+    with eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+        session = Session(bind=conn, expire_on_commit=False)
+        try:
+            yield session
+            session.flush()
+            bad = [row for t in tables for row in session.execute(text(f"PRAGMA foreign_key_check({t})")).fetchmany(5)]
+            if bad:
+                raise CtdataError(f"the import would leave rows without their parent ({bad[0][0]} row {bad[0][1]})")
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+            try:
+                conn.rollback()
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+            except BaseException:
+                conn.invalidate()
+                raise
