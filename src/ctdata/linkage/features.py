@@ -357,6 +357,8 @@ def _name_parts(given: str | None, family: str | None, vd: VariantDictionary) ->
         dms[0],
         dms[-1],
         " ".join(var),
+        svar[0][:3],
+        svar[-1][:3],
     )
 
 
@@ -375,6 +377,8 @@ NAME_FEATURES = (
     "dm_a",
     "dm_b",
     "name_var_ord",  # variant keys in written order: string distance where sorting would misalign a typo
+    "tok_a3",  # the first three letters of tok_a and tok_b: blocking keys that survive a typo later on
+    "tok_b3",
 )
 
 
@@ -441,6 +445,7 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
     if _present(df, "exploitation_start"):
         out["exp_start"] = _map_unique(df["exploitation_start"], _partial_date_text).to_numpy()
         out["exp_y"] = pd.array([None if v is None else int(v[:4]) for v in out["exp_start"]], dtype="Int64")
+        out["exp_m"] = [None if v is None or len(v) < 7 else v[:7] for v in out["exp_start"]]
     lo_hi = _birth_year_range(df)
     if lo_hi is not None:
         out["by_lo"], out["by_hi"] = lo_hi

@@ -386,6 +386,17 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
             rules.append(
                 f"l.given_dm1 = r.given_dm1 AND l.exp_start = r.exp_start AND length(l.exp_start) >= 7{cit}{sex}"
             )
+    # The same month of exploitation within one citizenship, with the first letters of a name token,
+    # or (no name needed) the same sex, country of exploitation and birth year within one: the
+    # records these find have names spelt apart in every whole-token key (x/h, g/h, a name split
+    # in two) and most lack a birth date. On tuning seed 2 at 100k they found 1,218 of the 2,953
+    # true pairs the rules above miss, at 3-4 true pairs per 1,000 candidates.
+    if "exp_m" in c and cit:
+        if names and "tok_a3" in c:
+            for key in ("tok_a3", "tok_b3"):
+                rules.append(f"l.exp_m = r.exp_m AND l.{key} = r.{key}{cit}")
+        if sex and "exp_country" in c and "by_lo" in c:
+            rules.append(f"l.exp_m = r.exp_m{cit}{sex} AND l.exp_country = r.exp_country AND abs(l.by_lo - r.by_lo) <= 1")
     if names and "referral_from_office" in c and "office_country" in c:
         for key in ("name_skel", "name_dm"):
             rules.append(f"l.{key} = r.{key} AND l.referral_from_office = r.office_country")
