@@ -396,7 +396,9 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
             for key in ("tok_a3", "tok_b3"):
                 rules.append(f"l.exp_m = r.exp_m AND l.{key} = r.{key}{cit}")
         if sex and "exp_country" in c and "by_lo" in c:
-            rules.append(f"l.exp_m = r.exp_m{cit}{sex} AND l.exp_country = r.exp_country AND abs(l.by_lo - r.by_lo) <= 1")
+            rules.append(
+                f"l.exp_m = r.exp_m{cit}{sex} AND l.exp_country = r.exp_country AND abs(l.by_lo - r.by_lo) <= 1"
+            )
     if names and "referral_from_office" in c and "office_country" in c:
         for key in ("name_skel", "name_dm"):
             rules.append(f"l.{key} = r.{key} AND l.referral_from_office = r.office_country")
