@@ -178,3 +178,22 @@ def test_document_numbers_mostly_agree_between_offices(three_years):
     pairs = pairs[pairs["record_id_x"] < pairs["record_id_y"]]
     agree = (pairs["id_document_number_x"] == pairs["id_document_number_y"]).mean()
     assert 0.7 < agree < 0.95
+
+
+def test_one_persons_full_birth_dates_differ_only_by_register_slips(three_years):
+    """A wrong year digit keeps day and month; a swap exchanges them; nothing else moves a birth date."""
+    rec = read(three_years / "records.csv").merge(read(three_years / "truth.csv"), on="record_id")
+    full = rec[rec["date_of_birth"].str.len() == 10][["person_id", "record_id", "date_of_birth"]]
+    pairs = full.merge(full, on="person_id")
+    pairs = pairs[(pairs["record_id_x"] < pairs["record_id_y"]) & (pairs["date_of_birth_x"] != pairs["date_of_birth_y"])]
+    assert len(pairs) > 20
+    kinds = {"year": 0, "swap": 0}
+    for a, b in zip(pairs["date_of_birth_x"], pairs["date_of_birth_y"], strict=True):
+        (ya, ma, da), (yb, mb, db) = (tuple(int(x) for x in d.split("-")) for d in (a, b))
+        if (ma, da) == (mb, db) or (ma == 2 and mb == 2 and {da, db} == {28, 29}):
+            assert abs(ya - yb) == 1, (a, b)
+            kinds["year"] += 1
+        else:
+            assert (ma, da) == (db, mb) or (mb, db) == (da, ma), (a, b)
+            kinds["swap"] += 1
+    assert kinds["year"] > 0 and kinds["swap"] > 0

@@ -147,6 +147,29 @@ def romanisation_key(token: str) -> str:
     return out or token
 
 
+_LOOSE = ((re.compile(r"ks"), "h"), (re.compile(r"ch"), "k"), (re.compile(r"gn"), "n"), (re.compile(r"g"), "h"))
+_LOOSE_DROP = re.compile(r"[aeiouywvh]")
+
+
+def loose_key(tokens_: list[str]) -> str | None:
+    """The letters that survive every romanisation of a name, sorted: one key however it is split or ordered.
+
+    Somali x and Arabic h, Ukrainian h and Russian g, kh and German ch, Lao gn and ny all fold
+    together, vowels, h and doubled letters drop out, and the letters of all tokens are sorted, so
+    'Gulnara Kholmatova' and 'Hulnara Cholmatova', or 'Keo Sreymomvanna' and 'Srey Momvana Keu',
+    share a key. Too loose to block on alone; as a comparison level it is evidence where every
+    token-wise key differs.
+    """
+    out = []
+    for t in tokens_:
+        t = romanisation_key(t)
+        for pattern, repl in _LOOSE:
+            t = pattern.sub(repl, t)
+        out.append(_DOUBLE.sub(r"\1", _LOOSE_DROP.sub("", t)))
+    letters = "".join(sorted("".join(out)))
+    return letters if len(letters) >= 4 else None  # 'ls' is shared by too many names to mean anything
+
+
 def skeleton(token: str) -> str:
     """Consonant skeleton: what Arabic script romanises to (mhmd for Mohamed, ftm for Fatima)."""
     skel = _DOUBLE.sub(r"\1", _VOWELS.sub("", token))
@@ -359,6 +382,7 @@ def _name_parts(given: str | None, family: str | None, vd: VariantDictionary) ->
         " ".join(var),
         svar[0][:3],
         svar[-1][:3],
+        loose_key(alltok),
     )
 
 
@@ -379,6 +403,7 @@ NAME_FEATURES = (
     "name_var_ord",  # variant keys in written order: string distance where sorting would misalign a typo
     "tok_a3",  # the first three letters of tok_a and tok_b: blocking keys that survive a typo later on
     "tok_b3",
+    "name_loose",  # see loose_key
 )
 
 

@@ -290,7 +290,17 @@ def record_columns(rng: np.random.Generator, p: Persons, r: Records, book: NameB
         )
         birth[swap] = swapped.astype(np.int64)
     slip = rng.random(n) < 0.01
-    birth[slip] += np.where(rng.random(slip.sum()) < 0.5, -365, 365)
+    if slip.any():
+        # A year slip is a wrong year digit: the day and month stay as they were (365 days, as this
+        # was written before, moved the day as well whenever a 29 February lay in between).
+        sb = birth[slip].astype("datetime64[D]")
+        sy = sb.astype("datetime64[Y]").astype(np.int64) + 1970 + np.where(rng.random(slip.sum()) < 0.5, -1, 1)
+        sm = sb.astype("datetime64[M]").astype(np.int64) % 12 + 1
+        sd = (sb - sb.astype("datetime64[M]")).astype(np.int64) + 1
+        sd = np.where(sm == 2, np.minimum(sd, 28), sd)  # 29 February in a year without one
+        birth[slip] = np.array(
+            [f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(sy, sm, sd, strict=True)], dtype="datetime64[D]"
+        ).astype(np.int64)
     dob = iso_dates(birth, dob_precision)
 
     reg_age = np.floor((r.registered - p.birth[pid]) / 365.25).astype(np.int64)
