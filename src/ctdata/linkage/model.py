@@ -391,22 +391,21 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
             rules.append(
                 f"l.given_dm1 = r.given_dm1 AND l.exp_start = r.exp_start AND length(l.exp_start) >= 7{cit}{sex}"
             )
-    # The same month of exploitation within one citizenship with the first letters of a name token,
-    # where one side has no birth date or the birth years are within one: the records these find
-    # have names spelt apart in every whole-token key (x/h, g/h, a name split in two). On tuning
-    # seed 2 at 100k they found 906 of the 2,953 true pairs the rules above miss, at 5-8 true pairs
-    # per 1,000 candidates; at 1M records (seed 3) they add 12.4M candidate pairs. (Without the
-    # birth-date condition they found a third more but cost 27M pairs at 1M: pairs within one
-    # month and citizenship grow with the square of the data.)
-    if "exp_m" in c and cit and names and "tok_a3" in c:
-        for key in ("tok_a3", "tok_b3"):
-            base = f"l.exp_m = r.exp_m AND l.{key} = r.{key}{cit}"
+    # The same month of exploitation within one citizenship with the first letters of a name token
+    # (jm_a, jm_b: see features.month_blocks), where one side has no birth date or the birth years
+    # are within one: the records these find have names spelt apart in every whole-token key (x/h,
+    # g/h, a name split in two). On tuning seed 2 at 100k they found 906 of the 2,953 true pairs the
+    # rules above miss, at 5-8 true pairs per 1,000 candidates. Blocks within one month grow with
+    # the data, so keys shared by more than MONTH_BLOCK_MAX records are left out: at 100k that drops
+    # almost nothing, at 1M (seed 3) it keeps these rules to a few million pairs instead of 12M.
+    if names and "jm_a" in c:
+        for key in ("jm_a", "jm_b"):
             if "dob_y" in c:
-                rules.append(f"{base} AND l.dob_y IS NULL")
-                rules.append(f"{base} AND r.dob_y IS NULL")
-                rules.append(f"{base} AND abs(l.dob_y - r.dob_y) <= 1")
+                rules.append(f"l.{key} = r.{key} AND l.dob_y IS NULL")
+                rules.append(f"l.{key} = r.{key} AND r.dob_y IS NULL")
+                rules.append(f"l.{key} = r.{key} AND abs(l.dob_y - r.dob_y) <= 1")
             else:
-                rules.append(base)
+                rules.append(f"l.{key} = r.{key}")
     if names and "referral_from_office" in c and "office_country" in c:
         for key in ("name_skel", "name_dm"):
             rules.append(f"l.{key} = r.{key} AND l.referral_from_office = r.office_country")
