@@ -9,9 +9,12 @@ from hypothesis import strategies as st
 
 from ctdata.errors import ValidationError
 from ctdata.linkage.features import (
+    MONTH_BLOCK_MAX,
     build_features,
     default_dictionary,
     dob_compatible,
+    loose_key,
+    month_blocks,
     normalise,
     parse_partial_date,
     skeleton,
@@ -186,3 +189,52 @@ def test_missing_values_as_nan_are_missing_not_text():
     assert f.loc[1, "given_norm"] is None and f.loc[1, "family_norm"] == "kovalenko"
     assert f.loc[3, "given_norm"] is None and f.loc[3, "family_norm"] is None
     assert f.loc[1, "dob"] is None and f.loc[2, "dob"] == "1991"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Gulnara Kholmatova", "Hulnara Cholmatova"),  # Ukrainian h / Russian g, kh / German ch
+        ("Keo Sreymomvanna", "Srey Momvana Keu"),  # one name split in two, order changed
+        ("Xaliimo Ismaaciil", "Haliimo Ismaaciil"),  # Somali x for h
+    ],
+)
+def test_loose_key_folds_romanisations_splits_and_order(a, b):
+    assert loose_key(tokens(normalise(a))) == loose_key(tokens(normalise(b)))
+
+
+def test_loose_key_keeps_different_names_apart_and_drops_short_keys():
+    assert loose_key(tokens(normalise("Olena Melnyk"))) != loose_key(tokens(normalise("Olena Kovalenko")))
+    assert loose_key(tokens(normalise("Li Xu"))) is None  # two letters match half the register
+
+
+@given(st.lists(st.sampled_from(["anna", "olena", "kovalenko", "melnyk", "xamed", "hamid"]), min_size=1, max_size=4))
+def test_loose_key_ignores_token_order(toks):
+    assert loose_key(toks) == loose_key(list(reversed(toks)))
+
+
+def test_month_blocks_purge_large_blocks_and_missing_parts():
+    n = MONTH_BLOCK_MAX + 1
+    month = pd.Series(["2010-01"] * n + ["2010-02", "2010-02", None])
+    prefix = pd.Series(["kov"] * n + ["mel", "mel", "mel"])
+    cit = pd.Series([("UA",)] * n + [("UA",), ("UA",), ("UA",)])
+    keys = month_blocks(month, prefix, cit)
+    assert all(k is None for k in keys[:n])  # one block too large to pair up
+    assert keys[n] == keys[n + 1] == "2010-02|mel|UA"
+    assert keys[n + 2] is None
+
+
+def test_features_carry_month_blocks_only_with_month_name_and_citizenship():
+    df = pd.DataFrame(
+        {
+            "record_key": ["a", "b", "c"],
+            "given_name": ["Olena", "Olena", "Olena"],
+            "family_name": ["Melnyk", "Melnyk", "Melnyk"],
+            "citizenship": ["UKR", "UA", "UA"],
+            "exploitation_start": ["2010-03-05", "2010-03", "2010"],
+        }
+    )
+    f = build_features(df)
+    assert f.loc[0, "jm_a"] == f.loc[1, "jm_a"] is not None
+    assert f.loc[2, "jm_a"] is None
+    assert "jm_a" not in build_features(df.drop(columns=["citizenship"])).columns

@@ -185,7 +185,8 @@ def test_one_persons_full_birth_dates_differ_only_by_register_slips(three_years)
     rec = read(three_years / "records.csv").merge(read(three_years / "truth.csv"), on="record_id")
     full = rec[rec["date_of_birth"].str.len() == 10][["person_id", "record_id", "date_of_birth"]]
     pairs = full.merge(full, on="person_id")
-    pairs = pairs[(pairs["record_id_x"] < pairs["record_id_y"]) & (pairs["date_of_birth_x"] != pairs["date_of_birth_y"])]
+    differ = pairs["date_of_birth_x"] != pairs["date_of_birth_y"]
+    pairs = pairs[(pairs["record_id_x"] < pairs["record_id_y"]) & differ]
     assert len(pairs) > 20
     kinds = {"year": 0, "swap": 0}
     for a, b in zip(pairs["date_of_birth_x"], pairs["date_of_birth_y"], strict=True):
