@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from ctdata.errors import ValidationError
 from ctdata.linkage.features import (
-    MONTH_BLOCK_MAX,
+    BLOCK_MAX,
     build_features,
     default_dictionary,
     dob_compatible,
     loose_key,
-    month_blocks,
+    capped_blocks,
     normalise,
     parse_partial_date,
     skeleton,
@@ -213,18 +213,18 @@ def test_loose_key_ignores_token_order(toks):
     assert loose_key(toks) == loose_key(list(reversed(toks)))
 
 
-def test_month_blocks_purge_large_blocks_and_missing_parts():
-    n = MONTH_BLOCK_MAX + 1
+def test_capped_blocks_purge_large_blocks_and_missing_parts():
+    n = BLOCK_MAX + 1
     month = pd.Series(["2010-01"] * n + ["2010-02", "2010-02", None])
     prefix = pd.Series(["kov"] * n + ["mel", "mel", "mel"])
     cit = pd.Series([("UA",)] * n + [("UA",), ("UA",), ("UA",)])
-    keys = month_blocks(month, prefix, cit)
+    keys = capped_blocks([month, prefix, cit])
     assert all(k is None for k in keys[:n])  # one block too large to pair up
     assert keys[n] == keys[n + 1] == "2010-02|mel|UA"
     assert keys[n + 2] is None
 
 
-def test_features_carry_month_blocks_only_with_month_name_and_citizenship():
+def test_features_carry_capped_blocks_only_with_their_parts():
     df = pd.DataFrame(
         {
             "record_key": ["a", "b", "c"],

@@ -471,9 +471,9 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
         out["exp_start"] = _map_unique(df["exploitation_start"], _partial_date_text).to_numpy()
         out["exp_y"] = pd.array([None if v is None else int(v[:4]) for v in out["exp_start"]], dtype="Int64")
         out["exp_m"] = [None if v is None or len(v) < 7 else v[:7] for v in out["exp_start"]]
-    for key, tok in (("jm_a", "tok_a3"), ("jm_b", "tok_b3")):
-        if {"exp_m", tok, "citizenship"} <= set(out.columns):
-            out[key] = month_blocks(out["exp_m"], out[tok], out["citizenship"])
+    for key, parts in CAPPED_BLOCKS.items():
+        if set(parts) <= set(out.columns):
+            out[key] = capped_blocks([out[c] for c in parts])
     lo_hi = _birth_year_range(df)
     if lo_hi is not None:
         out["by_lo"], out["by_hi"] = lo_hi
@@ -482,27 +482,47 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
     return out.drop(columns=empty)
 
 
-#: Largest block of records sharing a month of exploitation, citizenship and name-token prefix
-#: that the month rules may pair up (at most MAX * (MAX - 1) / 2 pairs per block).
-MONTH_BLOCK_MAX = 40
+#: Largest block a capped blocking key may form (at most MAX * (MAX - 1) / 2 pairs per block).
+BLOCK_MAX = 40
+
+#: Capped blocking keys and the features they join: the same month of exploitation within one
+#: citizenship with a name token's first letters (jm_a, jm_b) or with the sex and country of
+#: exploitation (jm_c); both name tokens' first letters within one citizenship and year of
+#: exploitation (jt); the loose name key within one citizenship and year of exploitation (jl).
+CAPPED_BLOCKS: dict[str, tuple[str, ...]] = {
+    "jm_a": ("exp_m", "tok_a3", "citizenship"),
+    "jm_b": ("exp_m", "tok_b3", "citizenship"),
+    "jm_c": ("exp_m", "citizenship", "sex", "exp_country"),
+    "jt": ("tok_a3", "tok_b3", "citizenship", "exp_y"),
+    "jl": ("name_loose", "citizenship", "exp_y"),
+}
 
 
-def month_blocks(month: pd.Series, prefix: pd.Series, citizenship: pd.Series) -> np.ndarray:
-    """Blocking key 'month|prefix|citizenship', or None where any part is missing or the block is too big.
+def capped_blocks(parts: list[pd.Series], limit: int | None = None) -> np.ndarray:
+    """Blocking key joining `parts` with '|', or None where a part is missing or the block is too big.
 
-    Block purging: a block of records that share only a month, a citizenship and three letters of a
-    name holds more namesakes than matches once it is large, and its pairs grow with the square of
-    its size; purging the blocks larger than MONTH_BLOCK_MAX keeps these rules' pairs linear in the
-    number of records. At 100,000 simulated records no block is that large; at 1,000,000, blocks
-    covering about a quarter of the records are.
+    Block purging: a block of records that share only a month, a citizenship and three letters of
+    a name holds more namesakes than matches once it is large, and its pairs grow with the square
+    of its size; purging the blocks larger than BLOCK_MAX keeps a rule's pairs linear in the number
+    of records. At 100,000 simulated records almost no block is that large; at 1,000,000 the month
+    blocks covering about a quarter of the records are.
     """
-    cit = citizenship.map(lambda t: None if t is None else ";".join(t), na_action="ignore")
-    key = pd.Series(month.to_numpy(dtype=object), dtype=object)
-    ok = key.notna().to_numpy() & prefix.notna().to_numpy() & cit.notna().to_numpy()
+    limit = BLOCK_MAX if limit is None else limit
+    n = len(parts[0])
+    ok = np.ones(n, dtype=bool)
+    texts = []
+    for p in parts:
+        t = pd.Series(p.to_numpy(dtype=object)).map(
+            lambda v: ";".join(v) if isinstance(v, tuple) else str(v), na_action="ignore"
+        )
+        ok &= t.notna().to_numpy()
+        texts.append(t.where(ok, ""))
+    key = texts[0].astype(str)
+    for t in texts[1:]:
+        key = key + "|" + t.astype(str)
     key = key.where(ok, None)
-    key[ok] = key[ok] + "|" + prefix[ok].astype(str).to_numpy() + "|" + cit[ok].astype(str).to_numpy()
     sizes = key.map(key.value_counts())
-    return key.where(sizes <= MONTH_BLOCK_MAX, None).to_numpy(dtype=object)
+    return key.where(sizes <= limit, None).to_numpy(dtype=object)
 
 
 def _birth_year_range(df: pd.DataFrame) -> tuple[pd.array, pd.array] | None:

@@ -391,21 +391,28 @@ def default_blocking_rules(cols: Iterable[str]) -> list[str]:
             rules.append(
                 f"l.given_dm1 = r.given_dm1 AND l.exp_start = r.exp_start AND length(l.exp_start) >= 7{cit}{sex}"
             )
-    # The same month of exploitation within one citizenship with the first letters of a name token
-    # (jm_a, jm_b: see features.month_blocks), where one side has no birth date or the birth years
-    # are within one: the records these find have names spelt apart in every whole-token key (x/h,
-    # g/h, a name split in two). On tuning seed 2 at 100k they found 906 of the 2,953 true pairs the
-    # rules above miss, at 5-8 true pairs per 1,000 candidates. Blocks within one month grow with
-    # the data, so keys shared by more than MONTH_BLOCK_MAX records are left out: at 100k that drops
-    # almost nothing, at 1M (seed 3) it keeps these rules to a few million pairs instead of 12M.
-    if names and "jm_a" in c:
-        for key in ("jm_a", "jm_b"):
-            if "dob_y" in c:
-                rules.append(f"l.{key} = r.{key} AND l.dob_y IS NULL")
-                rules.append(f"l.{key} = r.{key} AND r.dob_y IS NULL")
-                rules.append(f"l.{key} = r.{key} AND abs(l.dob_y - r.dob_y) <= 1")
-            else:
-                rules.append(f"l.{key} = r.{key}")
+    # Capped keys (features.CAPPED_BLOCKS; blocks over BLOCK_MAX records purged so that the pairs
+    # stay linear in the data). The same month of exploitation within one citizenship with a name
+    # token's first letters, where one side has no birth date or the birth years are within one;
+    # the same month, citizenship, sex and country of exploitation with birth years within one (no
+    # name needed); both tokens' first letters, or the loose name key, within one citizenship and
+    # year of exploitation. These find records whose names are spelt apart in every whole-token key
+    # (x/h, g/h, a name split in two), most without a birth date: on tuning seed 2 at 100k they
+    # found 1,585 of the 2,953 true pairs the rules above miss.
+    for key in ("jm_a", "jm_b"):
+        if key not in c:
+            continue
+        if "dob_y" in c:
+            rules.append(f"l.{key} = r.{key} AND l.dob_y IS NULL")
+            rules.append(f"l.{key} = r.{key} AND r.dob_y IS NULL")
+            rules.append(f"l.{key} = r.{key} AND abs(l.dob_y - r.dob_y) <= 1")
+        else:
+            rules.append(f"l.{key} = r.{key}")
+    if "jm_c" in c and "by_lo" in c:
+        rules.append("l.jm_c = r.jm_c AND abs(l.by_lo - r.by_lo) <= 1")
+    for key in ("jt", "jl"):
+        if key in c:
+            rules.append(f"l.{key} = r.{key}")
     if names and "referral_from_office" in c and "office_country" in c:
         for key in ("name_skel", "name_dm"):
             rules.append(f"l.{key} = r.{key} AND l.referral_from_office = r.office_country")
