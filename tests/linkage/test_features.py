@@ -11,10 +11,10 @@ from ctdata.errors import ValidationError
 from ctdata.linkage.features import (
     BLOCK_MAX,
     build_features,
+    capped_blocks,
     default_dictionary,
     dob_compatible,
     loose_key,
-    capped_blocks,
     normalise,
     parse_partial_date,
     skeleton,
