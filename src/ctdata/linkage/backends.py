@@ -35,6 +35,20 @@ class Backend:
         sdf = spark.createDataFrame(_to_arrow(features).to_pandas())
         return self.db_api.register(sdf, table_name=table_name)
 
+    def materialise(self, sql: str, name: str) -> str:
+        """Run a query into a table the backend keeps (DuckDB table, Spark cached view); returns its name."""
+        if self.name == "duckdb":
+            self.db_api.duckdb_con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+        else:
+            self.db_api.spark.sql(sql).cache().createOrReplaceTempView(name)
+        return name
+
+    def drop(self, name: str) -> None:
+        if self.name == "duckdb":
+            self.db_api.duckdb_con.execute(f"DROP TABLE IF EXISTS {name}")
+        else:
+            self.db_api.spark.catalog.dropTempView(name)
+
     def close(self) -> None:
         if self.name == "duckdb":
             try:

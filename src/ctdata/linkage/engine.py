@@ -77,6 +77,8 @@ class InferenceComponent:
             f,
             n_records=len(self._l.features.table),
             recalibrate=self._l.settings.recalibrate_prior,
+            backend=self._l.backend,
+            rules=model.prediction_rules(self._l.features.columns, self._l.settings),
         )
         return self.pairs
 

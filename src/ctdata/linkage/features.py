@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -138,8 +139,12 @@ def tokens(normalised: str | None) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 20)
 def romanisation_key(token: str) -> str:
-    """Fold romanisation variants of one token (Lao ph/p, kh/k, ou/u, v/w; doubled letters)."""
+    """Fold romanisation variants of one token (Lao ph/p, kh/k, ou/u, v/w; doubled letters).
+
+    Cached: some thirty substitutions per token, and a register repeats its tokens endlessly.
+    """
     out = token
     for pattern, repl in _RULES:
         out = pattern.sub(repl, out)
@@ -160,16 +165,19 @@ def loose_key(tokens_: list[str]) -> str | None:
     share a key. Too loose to block on alone; as a comparison level it is evidence where every
     token-wise key differs.
     """
-    out = []
-    for t in tokens_:
-        t = romanisation_key(t)
-        for pattern, repl in _LOOSE:
-            t = pattern.sub(repl, t)
-        out.append(_DOUBLE.sub(r"\1", _LOOSE_DROP.sub("", t)))
-    letters = "".join(sorted("".join(out)))
+    letters = "".join(sorted("".join(_loose_token(t) for t in tokens_)))
     return letters if len(letters) >= 4 else None  # 'ls' is shared by too many names to mean anything
 
 
+@lru_cache(maxsize=1 << 20)
+def _loose_token(token: str) -> str:
+    t = romanisation_key(token)
+    for pattern, repl in _LOOSE:
+        t = pattern.sub(repl, t)
+    return _DOUBLE.sub(r"\1", _LOOSE_DROP.sub("", t))
+
+
+@lru_cache(maxsize=1 << 20)
 def skeleton(token: str) -> str:
     """Consonant skeleton: what Arabic script romanises to (mhmd for Mohamed, ftm for Fatima)."""
     skel = _DOUBLE.sub(r"\1", _VOWELS.sub("", token))
@@ -332,9 +340,7 @@ def _present(df: pd.DataFrame, col: str) -> bool:
         return False
     s = df[col]
     if s.dtype == object:
-        return bool(
-            s.map(lambda v: v is not None and not (isinstance(v, float) and pd.isna(v)) and str(v).strip() != "").any()
-        )
+        return any(str(v).strip() != "" for v in pd.unique(s.dropna()))
     return bool(s.notna().any())
 
 
@@ -348,12 +354,13 @@ def _map_unique(s: pd.Series, fn) -> pd.Series:
     return s.map(table).astype(object)
 
 
-def _name_parts(given: str | None, family: str | None, vd: VariantDictionary) -> tuple:
+def _name_parts(given: str | None, family: str | None, key: Callable[[str], str]) -> tuple:
+    """All name features of one (given, family) pair; `key` is the variant dictionary's look-up."""
     gt, ft = tokens(given), tokens(family)
     alltok = gt + ft
     if not alltok:
         return (None,) * len(NAME_FEATURES)
-    var = [vd.key(t) for t in alltok]
+    var = [key(t) for t in alltok]
     full = " ".join(alltok)
     name_sorted = " ".join(sorted(alltok))
     name_var = " ".join(sorted(var))
@@ -361,8 +368,8 @@ def _name_parts(given: str | None, family: str | None, vd: VariantDictionary) ->
     dms = sorted({double_metaphone(t) for t in alltok})
     name_dm = " ".join(dms)
     svar = sorted(var)
-    g1 = vd.key(gt[0]) if gt else None
-    f1 = vd.key(ft[-1]) if ft else None
+    g1 = key(gt[0]) if gt else None
+    f1 = key(ft[-1]) if ft else None
     gdm = double_metaphone(gt[0]) if gt else None
     fdm = double_metaphone(ft[-1]) if ft else None
     return (
@@ -429,7 +436,8 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
         out["given_norm"] = g.to_numpy()
         out["family_norm"] = f.to_numpy()
         pairs = pd.Series(list(zip(g.to_numpy(), f.to_numpy(), strict=True)))
-        parts = _map_unique(pairs, lambda p: _name_parts(p[0], p[1], vd))
+        key = lru_cache(maxsize=None)(vd.key)  # one look-up per distinct token, not per record
+        parts = _map_unique(pairs, lambda p: _name_parts(p[0], p[1], key))
         arr = pd.DataFrame(parts.tolist(), columns=list(NAME_FEATURES))
         for c in NAME_FEATURES:
             out[c] = arr[c].to_numpy()
@@ -512,9 +520,7 @@ def capped_blocks(parts: list[pd.Series], limit: int | None = None) -> np.ndarra
     ok = np.ones(n, dtype=bool)
     texts = []
     for p in parts:
-        t = pd.Series(p.to_numpy(dtype=object)).map(
-            lambda v: ";".join(v) if isinstance(v, tuple) else str(v), na_action="ignore"
-        )
+        t = _map_unique(pd.Series(p.to_numpy(dtype=object)), _block_text)
         ok &= t.notna().to_numpy()
         texts.append(t.where(ok, ""))
     key = texts[0].astype(str)
@@ -523,6 +529,17 @@ def capped_blocks(parts: list[pd.Series], limit: int | None = None) -> np.ndarra
     key = key.where(ok, None)
     sizes = key.map(key.value_counts())
     return key.where(sizes <= limit, None).to_numpy(dtype=object)
+
+
+def _block_text(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
+        return None
+    return ";".join(v) if isinstance(v, tuple) else str(v)
+
+
+def _year(v: object) -> float:
+    y = parse_partial_date(v)[0]
+    return np.nan if y is None else float(y)
 
 
 def _birth_year_range(df: pd.DataFrame) -> tuple[pd.array, pd.array] | None:
@@ -537,7 +554,7 @@ def _birth_year_range(df: pd.DataFrame) -> tuple[pd.array, pd.array] | None:
     n = len(df)
     lo = np.full(n, np.nan)
     hi = np.full(n, np.nan)
-    reg_y = np.array([parse_partial_date(v)[0] or np.nan for v in df["registration_date"]], dtype=float)
+    reg_y = _map_unique(df["registration_date"], _year).to_numpy(dtype=float)
     if _present(df, "age_band"):
         bands = df["age_band"].astype(str).str.strip()
         b_lo = pd.to_numeric(bands.str.extract(r"^(\d+)")[0], errors="coerce").to_numpy(dtype=float)
@@ -550,7 +567,7 @@ def _birth_year_range(df: pd.DataFrame) -> tuple[pd.array, pd.array] | None:
         lo = np.where(ok, reg_y - age - 1, lo)
         hi = np.where(ok, reg_y - age, hi)
     if _present(df, "date_of_birth"):
-        y = np.array([parse_partial_date(v)[0] or np.nan for v in df["date_of_birth"]], dtype=float)
+        y = _map_unique(df["date_of_birth"], _year).to_numpy(dtype=float)
         ok = ~np.isnan(y)
         lo = np.where(ok, y, lo)
         hi = np.where(ok, y, hi)
