@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -28,11 +29,10 @@ class Backend:
 
     def register(self, features: pd.DataFrame, table_name: str = "ctdata_link_features") -> Any:
         """Hand the features table to the backend (through Arrow for DuckDB: no pandas copies)."""
+        arrow = _with_row_ids(_to_arrow(features))
         if self.name == "duckdb":
-            arrow = _to_arrow(features)
             return self.db_api.register(arrow, table_name=table_name)
-        spark = self.db_api.spark
-        sdf = spark.createDataFrame(_to_arrow(features).to_pandas())
+        sdf = self.db_api.spark.createDataFrame(arrow.to_pandas())
         return self.db_api.register(sdf, table_name=table_name)
 
     def materialise(self, sql: str, name: str) -> str:
@@ -55,6 +55,22 @@ class Backend:
                 self.db_api.duckdb_con.close()
             except Exception:  # noqa: BLE001 - closing twice is harmless
                 pass
+
+
+#: Integer record id the linkage model uses as its unique id (numbered in record_key order).
+ROW_ID = "rid_"
+
+
+def _with_row_ids(table: pa.Table) -> pa.Table:
+    """Add ROW_ID: 0..n-1 in record_key order, so that `l.rid_ < r.rid_` orders a pair as the keys do.
+
+    Candidate pairs are held as two integers instead of two record keys (55M pairs at 1,000,000
+    records: 1.1 GB instead of 3.3 GB), and joins on them are cheaper.
+    """
+    keys = table.column("record_key").to_numpy(zero_copy_only=False).astype(str)
+    rid = np.empty(len(keys), dtype=np.int64)
+    rid[np.argsort(keys, kind="stable")] = np.arange(len(keys), dtype=np.int64)
+    return table.append_column(ROW_ID, pa.array(rid))
 
 
 def _to_arrow(df: pd.DataFrame) -> pa.Table:

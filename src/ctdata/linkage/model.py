@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctdata.linkage.backends import Backend, sql_for
+from ctdata.linkage.backends import ROW_ID, Backend, sql_for
 from ctdata.linkage.settings import LinkageSettings
 
 log = logging.getLogger(__name__)
@@ -467,7 +467,7 @@ def splink_settings(cols: Iterable[str], settings: LinkageSettings, dialect: str
     cols = list(cols)
     return {
         "link_type": "dedupe_only",
-        "unique_id_column_name": "record_key",
+        "unique_id_column_name": ROW_ID,
         "comparisons": comparisons_for(cols, dialect),
         "blocking_rules_to_generate_predictions": [{"blocking_rule": r} for r in prediction_rules(cols, settings)],
         "retain_intermediate_calculation_columns": False,
@@ -796,32 +796,21 @@ def blocked_pairs_sql(table: str, rules: Sequence[str]) -> str:
     square of the number of rules. With the 49 default rules on 1,000,000
     simulated records that took 496 s of an end-to-end 1,136 s; joining each
     rule on its own and de-duplicating the integer id pairs once gives the same
-    55.4M pairs in 41 s. `table` must carry a dense integer `rid_` numbered in
-    record_key order, so that `l.rid_ < r.rid_` orients pairs as Splink's
-    `l.record_key < r.record_key` does (asymmetric rules depend on it). The
+    55.4M pairs in 41 s. Pairs are oriented `l.rid_ < r.rid_` as in Splink
+    (ROW_ID follows record_key order; one-sided rules depend on it), and the
     match_key is the first rule that finds the pair, as in Splink.
     """
     joins = " UNION ALL ".join(
-        f"SELECT {i} AS mk, l.rid_ AS a, r.rid_ AS b FROM {table} AS l JOIN {table} AS r ON ({rule})"
-        " WHERE l.rid_ < r.rid_"
+        f"SELECT {i} AS mk, l.{ROW_ID} AS a, r.{ROW_ID} AS b FROM {table} AS l JOIN {table} AS r ON ({rule})"
+        f" WHERE l.{ROW_ID} < r.{ROW_ID}"
         for i, rule in enumerate(rules)
     )
-    return f"""
-        WITH p AS (SELECT min(mk) AS mk, a, b FROM ({joins}) AS u GROUP BY a, b)
-        SELECT CAST(p.mk AS VARCHAR) AS match_key, kl.record_key AS join_key_l, kr.record_key AS join_key_r
-        FROM p JOIN {table} AS kl ON kl.rid_ = p.a JOIN {table} AS kr ON kr.rid_ = p.b
-    """
+    return f"SELECT min(mk) AS match_key, a AS join_key_l, b AS join_key_r FROM ({joins}) AS u GROUP BY a, b"
 
 
 def blocked_pairs_table(backend: Backend, table: str, rules: Sequence[str], name: str = "ctdata_blocked_pairs") -> str:
-    """Materialise the candidate pairs of `rules` over `table` (with a record_key column) as `name`."""
-    numbered = backend.materialise(
-        f"SELECT row_number() OVER (ORDER BY record_key) AS rid_, * FROM {table}", f"{name}_input"
-    )
-    try:
-        return backend.materialise(blocked_pairs_sql(numbered, rules), name)
-    finally:
-        backend.drop(numbered)
+    """Materialise the candidate pairs of `rules` over `table` (which has a ROW_ID column) as `name`."""
+    return backend.materialise(blocked_pairs_sql(table, rules), name)
 
 
 def register_blocked_pairs(linker: Any, backend: Backend, rules: Sequence[str]) -> str:
@@ -855,7 +844,12 @@ def predict(
     sdf = linker.inference.predict(threshold_match_probability=low, warning_mode="never")
     if blocked:
         backend.drop(blocked)
-    sql = f"SELECT record_key_l, record_key_r, match_weight, match_probability FROM {sdf.physical_name}"
+    table = next(iter(linker._input_tables_dict.values())).physical_name
+    sql = f"""
+        SELECT kl.record_key AS record_key_l, kr.record_key AS record_key_r, p.match_weight, p.match_probability
+        FROM {sdf.physical_name} AS p
+        JOIN {table} AS kl ON kl.{ROW_ID} = p.{ROW_ID}_l JOIN {table} AS kr ON kr.{ROW_ID} = p.{ROW_ID}_r
+    """
     out = linker.misc.query_sql(sql, output_type="pandas")
     sdf.drop_table_from_database_and_remove_from_cache()
     if recalibrate and n_records and len(out):
