@@ -813,13 +813,15 @@ def blocked_pairs_table(backend: Backend, table: str, rules: Sequence[str], name
     return backend.materialise(blocked_pairs_sql(table, rules), name)
 
 
-def register_blocked_pairs(linker: Any, backend: Backend, rules: Sequence[str]) -> str:
-    """Compute the candidate pairs (see blocked_pairs_sql) and hand them to Splink's predict."""
+def register_blocked_pairs(linker: Any, backend: Backend, rules: Sequence[str]) -> Any:
+    """Compute the candidate pairs (see blocked_pairs_sql) and hand them to Splink's predict.
+
+    Returns Splink's handle on the table: drop it (drop_table_from_database_and_remove_from_cache)
+    once scored, so that a later predict blocks afresh instead of reading a stale table.
+    """
     table = next(iter(linker._input_tables_dict.values())).physical_name
     name = blocked_pairs_table(backend, table, rules)
-    sdf = linker._db_api.register(name)
-    linker.table_management.register_blocked_pairs_for_predict(sdf)
-    return name
+    return linker.table_management.register_blocked_pairs_for_predict(linker._db_api.register(name))
 
 
 def predict(
@@ -841,9 +843,11 @@ def predict(
     """
     low = min(floor, 1e-4) if recalibrate and n_records else floor
     blocked = register_blocked_pairs(linker, backend, rules) if backend is not None and rules else None
-    sdf = linker.inference.predict(threshold_match_probability=low, warning_mode="never")
-    if blocked:
-        backend.drop(blocked)
+    try:
+        sdf = linker.inference.predict(threshold_match_probability=low, warning_mode="never")
+    finally:
+        if blocked is not None:
+            blocked.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
     table = next(iter(linker._input_tables_dict.values())).physical_name
     sql = f"""
         SELECT kl.record_key AS record_key_l, kr.record_key AS record_key_r, p.match_weight, p.match_probability
