@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -124,6 +126,22 @@ def test_settings_round_trip_and_errors(tmp_path):
         LinkageSettings.from_json('{"treshold": 0.5}')
     with pytest.raises(ConfigError):
         LinkageSettings(backend="oracle")
+    with pytest.raises(ConfigError, match="memory_limit"):
+        LinkageSettings(memory_limit="lots")
+
+
+def test_memory_limit_bounds_duckdb_and_its_spill_directory_goes_with_the_backend():
+    b = make_backend("duckdb", threads=1, memory_limit="300MB")
+    con = b.db_api.duckdb_con
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert limit.replace(" ", "") in ("286.1MiB", "300.0MB", "300MB")
+    assert spill == b.owned_spill_dir and os.path.isdir(spill)
+    # an aggregation larger than the limit completes by spilling
+    n = con.execute("SELECT count(*) FROM (SELECT i % 20000000 AS k, count(*) FROM range(40000000) t(i) GROUP BY k)")
+    assert n.fetchone()[0] == 20_000_000
+    b.close()
+    assert not os.path.exists(spill)
 
 
 def test_spark_backend_without_pyspark_is_a_clear_error():

@@ -7,6 +7,8 @@ to a Splink database API object and a registered table.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,7 @@ class Backend:
     name: str
     db_api: Any
     dialect: str
+    owned_spill_dir: str | None = None  # a temporary directory this backend made, removed on close
 
     def register(self, features: pd.DataFrame, table_name: str = "ctdata_link_features") -> Any:
         """Hand the features table to the backend (through Arrow for DuckDB: no pandas copies)."""
@@ -55,6 +58,9 @@ class Backend:
                 self.db_api.duckdb_con.close()
             except Exception:  # noqa: BLE001 - closing twice is harmless
                 pass
+        if self.owned_spill_dir:
+            shutil.rmtree(self.owned_spill_dir, ignore_errors=True)
+            self.owned_spill_dir = None
 
 
 #: Integer record id the linkage model uses as its unique id (numbered in record_key order).
@@ -107,21 +113,28 @@ def make_backend(
     memory_limit: str | None = None,
     spill_dir: str | None = None,
 ) -> Backend:
-    """Build the Splink database API for `name` ('duckdb' or 'spark')."""
+    """Build the Splink database API for `name` ('duckdb' or 'spark').
+
+    With a `memory_limit`, DuckDB's joins and aggregations spill to `spill_dir` (a temporary
+    directory of this backend's own when not given) instead of growing past it.
+    """
     if name == "duckdb":
         import duckdb
         from splink import DuckDBAPI
 
         con = duckdb.connect(":memory:")
+        owned = None
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             con.execute(f"SET memory_limit = '{memory_limit}'")
+            if not spill_dir:
+                spill_dir = owned = tempfile.mkdtemp(prefix="ctdata-link-spill-")
         if spill_dir:
             os.makedirs(spill_dir, exist_ok=True)
             con.execute(f"SET temp_directory = '{spill_dir}'")
         con.execute("SET preserve_insertion_order = false")
-        return Backend("duckdb", DuckDBAPI(connection=con), "duckdb")
+        return Backend("duckdb", DuckDBAPI(connection=con), "duckdb", owned_spill_dir=owned)
     if name == "spark":
         try:
             from pyspark.sql import SparkSession

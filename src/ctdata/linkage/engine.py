@@ -178,7 +178,9 @@ class Linker:
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._backend = make_backend(self.settings.backend, threads=self._threads)
+            self._backend = make_backend(
+                self.settings.backend, threads=self._threads, memory_limit=self.settings.memory_limit or None
+            )
         return self._backend
 
     @property
