@@ -34,7 +34,7 @@ def _pairs(backend, rows) -> tuple[set, set]:
     df[ROW_ID] = pd.Series(keys).rank(method="first").astype("int64").to_numpy() - 1
     con = backend.db_api.duckdb_con
     con.register("src", df.astype({"y": "Int64"}))
-    name = model.blocked_pairs_table(backend, "src", RULES, name="bp")
+    name = backend.materialise(model.blocked_pairs_sql("src", RULES), "bp")
     got = set(
         con.execute(
             f"SELECT l.record_key, r.record_key, p.match_key FROM {name} p"
@@ -50,7 +50,7 @@ def _pairs(backend, rows) -> tuple[set, set]:
         ).fetchall()
     )
     n_pairs = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-    backend.drop(name)
+    con.execute(f"DROP TABLE {name}")
     con.unregister("src")
     assert n_pairs == len(got)  # no pair twice
     return got, want

@@ -46,12 +46,6 @@ class Backend:
             self.db_api.spark.sql(sql).cache().createOrReplaceTempView(name)
         return name
 
-    def drop(self, name: str) -> None:
-        if self.name == "duckdb":
-            self.db_api.duckdb_con.execute(f"DROP TABLE IF EXISTS {name}")
-        else:
-            self.db_api.spark.catalog.dropTempView(name)
-
     def close(self) -> None:
         if self.name == "duckdb":
             try:

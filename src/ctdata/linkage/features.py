@@ -532,7 +532,7 @@ def capped_blocks(parts: list[pd.Series], limit: int | None = None) -> np.ndarra
 
 
 def _block_text(v: object) -> str | None:
-    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
+    if v is None:  # _map_unique hands every missing value over as None
         return None
     return ";".join(v) if isinstance(v, tuple) else str(v)
 

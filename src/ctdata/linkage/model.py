@@ -820,11 +820,6 @@ def blocked_pairs_sql(table: str, rules: Sequence[str]) -> str:
     return f"SELECT min(mk) AS match_key, a AS join_key_l, b AS join_key_r FROM ({joins}) AS u GROUP BY a, b"
 
 
-def blocked_pairs_table(backend: Backend, table: str, rules: Sequence[str], name: str = "ctdata_blocked_pairs") -> str:
-    """Materialise the candidate pairs of `rules` over `table` (which has a ROW_ID column) as `name`."""
-    return backend.materialise(blocked_pairs_sql(table, rules), name)
-
-
 def register_blocked_pairs(linker: Any, backend: Backend, rules: Sequence[str]) -> Any:
     """Compute the candidate pairs (see blocked_pairs_sql) and hand them to Splink's predict.
 
@@ -832,7 +827,7 @@ def register_blocked_pairs(linker: Any, backend: Backend, rules: Sequence[str]) 
     once scored, so that a later predict blocks afresh instead of reading a stale table.
     """
     table = next(iter(linker._input_tables_dict.values())).physical_name
-    name = blocked_pairs_table(backend, table, rules)
+    name = backend.materialise(blocked_pairs_sql(table, rules), "ctdata_blocked_pairs")
     return linker.table_management.register_blocked_pairs_for_predict(linker._db_api.register(name))
 
 
