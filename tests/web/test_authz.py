@@ -28,6 +28,7 @@ PUBLIC = "public route"
 EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", f"{P}/auth/login"): PUBLIC,
     ("GET", f"{P}/health"): PUBLIC,
+    ("GET", f"{P}/docs"): PUBLIC,
     ("POST", f"{P}/auth/logout"): ALL,
     ("GET", f"{P}/auth/me"): ALL,
     ("GET", f"{P}/cases"): READ,

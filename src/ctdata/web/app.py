@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ctdata.cases.tx import prepare
 from ctdata.store import db
-from ctdata.web import errors
+from ctdata.web import errors, headers
 from ctdata.web.api import PREFIX
 from ctdata.web.api import router as api_router
 from ctdata.web.security import PUBLIC_PATHS, LoginLimiter, TokenCache
@@ -37,7 +37,7 @@ def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter |
         summary="Counter-trafficking case data: case management API",
         version="1",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
@@ -45,6 +45,7 @@ def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter |
     app.state.login_limiter = login_limiter or LoginLimiter()
     app.state.token_cache = TokenCache()
     errors.install(app)
+    headers.install(app, f"{PREFIX}/docs")
     app.include_router(api_router)
     for module, in_schema in OPTIONAL_ROUTERS.items():
         try:
