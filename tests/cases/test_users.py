@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from ctdata.cases import users
 from ctdata.cases.access import SYSTEM, NotAuthenticated
-from ctdata.cases.commands import user_add_command, user_list_command
 from ctdata.cases.service import _fold, _name_matches
 from ctdata.cases.tx import transaction
+from ctdata.cli.user import user_add_command, user_list_command
 from ctdata.errors import Conflict, PermissionDenied, ValidationError
 from ctdata.store.models import AuditEntry, AuthSession, User
 from tests.cases.conftest import PASSWORD, make_user

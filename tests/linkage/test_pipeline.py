@@ -190,7 +190,7 @@ def test_clear_errors_before_linking(sqlite_store, tmp_path: Path) -> None:  # t
 def test_cli_verbs(sqlite_store, sim: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import typer
 
-    from ctdata.cli_link import link_app
+    from ctdata.cli.link import app as link_app
 
     app = typer.Typer()
     app.add_typer(link_app, name="link")

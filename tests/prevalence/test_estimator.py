@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from rich.console import Console
 from scipy.optimize import minimize
 
+from ctdata.cli.estimate import estimate_command
 from ctdata.errors import CtdataError
 from ctdata.prevalence import ModelError, estimate, estimate_across_methods, parse_model
 from ctdata.prevalence.chart import CAVEATS, CAVEATS_TEXT, estimates_frame, methods_chart
-from ctdata.prevalence.commands import estimate_command
 from ctdata.prevalence.fitting import fit_model, glm_summary
 from ctdata.prevalence.intervals import bootstrap_interval, profile_interval, wald_interval
 from ctdata.prevalence.patterns import PatternTable, all_patterns

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ctdata.cli.simulate import simulate_command
 from ctdata.errors import CtdataError
 from ctdata.ingest.readers import open_table
 from ctdata.ingest.validate import TableValidator
 from ctdata.simulate import simulate
-from ctdata.simulate.commands import simulate_command
 from ctdata.standard import countries
 from ctdata.standard.template import column_names
 from tests.simulate.conftest import read

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-publish_app = typer.Typer(no_args_is_help=True, help="Safe publication: releases, approval, listing.")
-console = Console()
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+from ctdata.cli.output import JsonOpt, console, emit_json
+
+app = typer.Typer(no_args_is_help=True, help="Safe publication: releases, approval, listing.")
 ActorOpt = Annotated[str, typer.Option("--by", help="Who is doing this (recorded in the audit log).")]
 
 
@@ -22,8 +19,7 @@ def _print(entry: object, report: dict, as_json: bool, out: Path | None) -> None
 
     d = asdict(entry)  # type: ignore[call-overload]
     if as_json:
-        sys.stdout.write(json.dumps({"release": d, "report": report, "out": str(out) if out else None},
-                                    indent=2, default=str) + "\n")
+        emit_json({"release": d, "report": report, "out": str(out) if out else None})
         return
     console.print(f"draft release [bold]{d['release_id']}[/bold]: {d['rows']:,} rows"
                   + (f", copied to {out}" if out else ""))
@@ -31,7 +27,7 @@ def _print(entry: object, report: dict, as_json: bool, out: Path | None) -> None
                   f"`ctdata publish approve {d['release_id']} --by NAME`")
 
 
-@publish_app.command("kanon")
+@app.command("kanon")
 def kanon(
     k: Annotated[int, typer.Option(help="Smallest equivalence class.")] = 11,
     out: Annotated[Path | None, typer.Option(help="Also copy the release package here.")] = None,
@@ -60,7 +56,7 @@ def kanon(
     _print(entry, report, as_json, export(entry, out) if out else None)
 
 
-@publish_app.command("synthetic")
+@app.command("synthetic")
 def synthetic(
     epsilon: Annotated[float, typer.Option(help="Privacy budget epsilon.")] = 1.0,
     delta: Annotated[float, typer.Option(help="Privacy budget delta.")] = 1e-7,
@@ -84,7 +80,7 @@ def synthetic(
     _print(entry, report, as_json, export(entry, out) if out else None)
 
 
-@publish_app.command("list")
+@app.command("list")
 def list_releases(
     public: Annotated[bool, typer.Option(help="Only approved (public) releases.")] = False,
     as_json: JsonOpt = False,
@@ -97,7 +93,7 @@ def list_releases(
     reg = registry()
     entries = reg.public() if public else reg.list()
     if as_json:
-        sys.stdout.write(json.dumps([asdict(e) for e in entries], indent=2) + "\n")
+        emit_json([asdict(e) for e in entries])
         return
     t = Table("release", "kind", "rows", "state", "created by", "approved by")
     for e in entries:
@@ -105,7 +101,7 @@ def list_releases(
     console.print(t)
 
 
-@publish_app.command("approve")
+@app.command("approve")
 def approve(release_id: str, by: ActorOpt = ...) -> None:  # type: ignore[assignment]
     """Approve a draft release (by a data manager other than its creator); it becomes public."""
     from ctdata.publish.source import audit_release, registry
@@ -115,7 +111,7 @@ def approve(release_id: str, by: ActorOpt = ...) -> None:  # type: ignore[assign
     console.print(f"{release_id} approved by {by}: now public")
 
 
-@publish_app.command("withdraw")
+@app.command("withdraw")
 def withdraw(release_id: str, reason: Annotated[str, typer.Option(help="Why.")], by: ActorOpt = "cli") -> None:
     """Withdraw a release from public listing (its files stay, for the record)."""
     from ctdata.publish.source import audit_release, registry

@@ -10,33 +10,24 @@ ctdata link evaluate --truth truth.csv --out DIR [--json]
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ctdata.cli.output import JsonOpt, console, emit_json
 from ctdata.errors import CtdataError
 
-link_app = typer.Typer(
+app = typer.Typer(
     invoke_without_command=True,
     help="Link case records into individuals (person clusters); review uncertain pairs; evaluate.",
 )
 review_app = typer.Typer(no_args_is_help=True, help="The review queue of uncertain pairs.")
-link_app.add_typer(review_app, name="review")
-
-console = Console()
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+app.add_typer(review_app, name="review")
 
 
-def _json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-@link_app.callback()
+@app.callback()
 def link(
     ctx: typer.Context,
     threshold: Annotated[
@@ -54,7 +45,7 @@ def link(
         raise CtdataError(f"--threshold must be between 0 and 1, got {threshold}")
     res = link_store(threshold=threshold, backend=backend, progress=not as_json)
     if as_json:
-        _json(res)
+        emit_json(res)
         return
     console.print(
         f"[bold]{res['records']:,} case records (instances of assistance) -> {res['individuals']:,} individuals[/bold]"
@@ -67,7 +58,7 @@ def link(
         )
 
 
-@link_app.command("export")
+@app.command("export")
 def export(
     csv_path: Annotated[Path, typer.Option("--csv", help="Where to write record_id,individual_id.")],
     as_json: JsonOpt = False,
@@ -77,7 +68,7 @@ def export(
 
     res = export_csv(csv_path)
     if as_json:
-        _json(res)
+        emit_json(res)
         return
     console.print(f"wrote {res['rows']:,} records of {res['individuals']:,} individuals to {res['path']}")
     if res["not_linked"]:
@@ -102,7 +93,7 @@ def review_list(
     with db.session_scope() as s:
         pairs = list_pairs(s, None, status=status, limit=limit)
     if as_json:
-        _json(pairs)
+        emit_json(pairs)
         return
     if not pairs:
         console.print(f"no {status if status != 'all' else ''} pairs in the review queue".replace("  ", " "))
@@ -139,7 +130,7 @@ def review_decide(
 
     res = decide_pair(pair_id, decision, reason, by, recluster=recluster)
     if as_json:
-        _json(res)
+        emit_json(res)
         return
     same = "the same individual" if res["same_individual"] else "different individuals"
     console.print(f"pair {pair_id}: {decision} (by {by}); the two records are now {same}")
@@ -148,7 +139,7 @@ def review_decide(
         console.print(f"{r['records']:,} records -> {r['individuals']:,} individuals")
 
 
-@link_app.command("explain")
+@app.command("explain")
 def explain_cmd(
     pair_id: Annotated[int, typer.Argument(help="Pair id from `ctdata link review list`.")],
     as_json: JsonOpt = False,
@@ -158,7 +149,7 @@ def explain_cmd(
 
     w = explain_pair(pair_id)
     if as_json:
-        _json(
+        emit_json(
             {
                 "pair_id": pair_id,
                 "match_probability": w.attrs.get("match_probability"),
@@ -179,7 +170,7 @@ def explain_cmd(
     console.print(t)
 
 
-@link_app.command("evaluate")
+@app.command("evaluate")
 def evaluate_cmd(
     truth: Annotated[Path, typer.Option(help="Ground truth CSV with record_id,person_id (from `ctdata simulate`).")],
     out: Annotated[Path, typer.Option(help="Folder for the evaluation report.")] = Path("linkage-evaluation"),
@@ -190,7 +181,7 @@ def evaluate_cmd(
 
     res = evaluate_against_truth(truth, out)
     if as_json:
-        _json(res)
+        emit_json(res)
         return
     t = Table("measure", "pairs", "clusters", title=f"Linkage against {truth.name}")
     t.add_row("precision", f"{res['pair_precision']:.3f}", f"{res['cluster_precision']:.3f}")

@@ -1,23 +1,26 @@
-"""Bodies of `ctdata user add` and `ctdata user list` (the CLI wires them to Typer)."""
+"""`ctdata user ...`: accounts of the web app and the API."""
 
 from __future__ import annotations
 
 import getpass
-import json
 import sys
+from typing import Annotated
 
-from ctdata.cases.access import SYSTEM
-from ctdata.cases.tx import transaction
-from ctdata.cases.users import create_user, list_users
+import typer
+
+from ctdata.cli.output import JsonOpt, emit_json
 from ctdata.errors import ValidationError
 
+app = typer.Typer(no_args_is_help=True, help="User accounts of the web app and API.")
 
-def _read_password(password_stdin: bool) -> str:
+
+def read_password(password_stdin: bool, *, confirm: bool = True) -> str:
+    """A password from one line of standard input, or from a prompt (asked twice when ``confirm``)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat password: ") != password:
+        if confirm and getpass.getpass("Repeat password: ") != password:
             raise ValidationError("the two passwords differ")
     if not password:
         raise ValidationError("no password given")
@@ -33,7 +36,11 @@ def user_add_command(
     as_json: bool = False,
 ) -> None:
     """Create a user; the password comes from a prompt (twice) or one line of standard input."""
-    password = _read_password(password_stdin)
+    from ctdata.cases.access import SYSTEM
+    from ctdata.cases.tx import transaction
+    from ctdata.cases.users import create_user
+
+    password = read_password(password_stdin)
     with transaction() as s:
         user = create_user(s, SYSTEM, username, password, role, office, agency)
         out = {
@@ -44,17 +51,21 @@ def user_add_command(
             "agency": user.agency,
         }
     if as_json:
-        print(json.dumps(out))
+        emit_json(out)
     else:
         where = f" ({out['agency']} {out['office_country'] or ''})".rstrip() if out["agency"] else ""
         print(f"user {out['username']} created with role {out['role']}{where}")
 
 
 def user_list_command(as_json: bool = False) -> None:
+    from ctdata.cases.access import SYSTEM
+    from ctdata.cases.tx import transaction
+    from ctdata.cases.users import list_users
+
     with transaction() as s:
         users = list_users(s, SYSTEM)
     if as_json:
-        print(json.dumps(users, default=str))
+        emit_json(users)
         return
     if not users:
         print("no users")
@@ -65,3 +76,22 @@ def user_list_command(as_json: bool = False) -> None:
             f"{u['username']:<24} {u['role']:<14} {u['office_country'] or '':<7} {u['agency'] or '':<20} "
             f"{'yes' if u['active'] else 'no'}"
         )
+
+
+@app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="admin, data_manager, caseworker or analyst")],
+    office: Annotated[str | None, typer.Option(help="Office country (caseworkers).")] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user (the password is asked for, or read from stdin)."""
+    user_add_command(username, role, office, agency, password_stdin, as_json)
+
+
+@app.command("list")
+def user_list(as_json: JsonOpt = False) -> None:
+    """List users with their role and office."""
+    user_list_command(as_json)

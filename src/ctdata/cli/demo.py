@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.panel import Panel
 
+from ctdata.cli.output import console as stdout_console
 from ctdata.config import settings
 
 DEMO_CREATOR = "demo-analyst"
@@ -47,6 +50,8 @@ def _publish(console: Console) -> dict[str, object]:
 def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, object]:
     from ctdata.analytics.indicators import headline
     from ctdata.ingest.standard_import import import_standard
+    from ctdata.linkage.pipeline import link_store
+    from ctdata.report.annual import render_annual
     from ctdata.simulate.generator import simulate
     from ctdata.warehouse.build import build
 
@@ -75,15 +80,10 @@ def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, 
     wb = build(progress=True)
     console.print(f"{wb['cases']:,} case records in {wb['path']} ({wb['seconds']} s)")
     result: dict[str, object] = {"import": res.to_dict(), "warehouse": wb}
-    try:
-        from ctdata.linkage.pipeline import link_store
-    except ImportError:
-        link_store = None  # type: ignore[assignment]
-    if link_store is not None:
-        console.rule("4. Link records into individuals")
-        linked = link_store(progress=True)
-        console.print(f"{linked['records']:,} records -> {linked['individuals']:,} individuals")
-        result["linkage"] = linked
+    console.rule("4. Link records into individuals")
+    linked = link_store(progress=True)
+    console.print(f"{linked['records']:,} records -> {linked['individuals']:,} individuals")
+    result["linkage"] = linked
     ind = headline()
     console.rule("Headline figures")
     indiv = ind.get("individuals")
@@ -97,19 +97,23 @@ def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, 
                   f"(unknown {ind['by_sex'].get('unknown', 0):,}); children {ind['children'] / max(ages, 1):.0%} "
                   f"(unknown {ind['age_unknown']:,}); cross-border {ind['cross_border'] / max(cb, 1):.0%} "
                   f"(unknown {ind['journey_unknown']:,})")
-    try:
-        from ctdata.report.annual import render_annual
-    except ImportError:
-        render_annual = None  # type: ignore[assignment]
-    if render_annual is not None:
-        console.rule("5. Render the annual report")
-        year = max(int(y) for y in ind["by_year"] if y.isdigit())
-        rep = render_annual(year, out / "report", progress=True)
-        result["report"] = rep
-        paths = rep.get("paths", {})
-        console.print(f"annual report {year}: open [bold]{paths.get('html')}[/bold] (PDF: {paths.get('pdf')})")
+    console.rule("5. Render the annual report")
+    year = max(int(y) for y in ind["by_year"] if y.isdigit())
+    rep = render_annual(year, out / "report", progress=True)
+    result["report"] = rep
+    paths = rep.get("paths", {})
+    console.print(f"annual report {year}: open [bold]{paths.get('html')}[/bold] (PDF: {paths.get('pdf')})")
     result["publication"] = _publish(console)
     console.rule()
     console.print(f"done in {time.time() - t0:.0f} s. Next: `ctdata serve` for the case web app and the portal; "
                   "`ctdata report indicators` for the headline table.")
     return result
+
+
+def demo(
+    records: Annotated[int, typer.Option(help="Size of the simulated dataset.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2011,
+    out: Annotated[Path, typer.Option(help="Where to write the demo's files.")] = Path("ctdata-demo"),
+) -> None:
+    """Simulate a multi-agency dataset, import it, and show the headline figures."""
+    run_demo(records=records, seed=seed, out=out, console=stdout_console)

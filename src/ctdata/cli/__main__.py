@@ -1,0 +1,3 @@
+from ctdata.cli.app import main
+
+main()
