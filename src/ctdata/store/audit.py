@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +22,8 @@ from sqlalchemy.orm import Session
 from ctdata.store.models import AuditEntry, utcnow
 
 GENESIS = "0" * 64
-_lock = threading.Lock()
+#: PostgreSQL advisory lock key that serialises appends to the chain (any number; fixed for ctdata)
+CHAIN_LOCK = 7042011
 
 
 def _canonical(ts: datetime, actor: str, action: str, entity: str, entity_id: str | None,
@@ -49,22 +49,39 @@ def digest_ids(ids: Iterable[object]) -> str:
     return h.hexdigest()
 
 
+def _serialise_appends(session: Session) -> None:
+    """Take the store's write lock before the head is read, so no other process appends in between.
+
+    The lock must live in the database: the server and every CLI command are separate processes.
+    SQLite: the driver begins a transaction only at the first write, so a transaction that has not
+    written yet is begun with BEGIN IMMEDIATE (the write lock; waits up to busy_timeout); one that
+    has written already holds that lock. PostgreSQL: a transaction-scoped advisory lock, after which
+    the head is read with a fresh snapshot (READ COMMITTED). Both are released at commit or rollback.
+    """
+    session.flush()  # pending writes first: they may begin the transaction themselves
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
+
+
 def record(session: Session, *, actor: str, action: str, entity: str, entity_id: object = None,
            reason: str | None = None, details: dict[str, Any] | None = None) -> AuditEntry:
     """Append one entry inside the caller's transaction (it commits or rolls back with the change)."""
     details = json.loads(json.dumps(details or {}, default=str))
-    with _lock:
-        if session.bind is not None and session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(7042011)"))
-        last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-        prev = last or GENESIS
-        ts = utcnow()
-        eid = None if entity_id is None else str(entity_id)
-        h = entry_hash(prev, ts, actor, action, entity, eid, reason, details)
-        entry = AuditEntry(ts=ts, actor=actor, action=action, entity=entity, entity_id=eid,
-                           reason=reason, details=details, prev_hash=prev, hash=h)
-        session.add(entry)
-        session.flush()
+    _serialise_appends(session)
+    last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
+    prev = last or GENESIS
+    ts = utcnow()
+    eid = None if entity_id is None else str(entity_id)
+    h = entry_hash(prev, ts, actor, action, entity, eid, reason, details)
+    entry = AuditEntry(ts=ts, actor=actor, action=action, entity=entity, entity_id=eid,
+                       reason=reason, details=details, prev_hash=prev, hash=h)
+    session.add(entry)
+    session.flush()
     return entry
 
 

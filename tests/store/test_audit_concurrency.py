@@ -1,0 +1,111 @@
+"""The audit chain stays one chain when several processes append at once.
+
+The real thing: `ctdata serve` in a subprocess answers API reads (each one audited)
+while several `ctdata user list` processes (each one audited too) run at the same
+time, on SQLite and on PostgreSQL; then `ctdata audit verify` must find the chain
+intact. An in-process lock cannot serialise this: only the database can.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import reset_caches
+
+PASSWORD = "correct horse battery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "CTDATA_DATA_DIR": str(store.data_dir), "CTDATA_DATABASE_URL": store.url}
+    env.pop("CTDATA_CONFIG", None)
+    return env
+
+
+def _cli(store, *args: str) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    return subprocess.Popen([sys.executable, "-m", "ctdata.cli", *args], env=_env(store), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _make_admin() -> None:
+    from ctdata.cases import users
+    from ctdata.cases.access import SYSTEM
+    from ctdata.cases.tx import store_engine, transaction
+
+    eng = store_engine()
+    with transaction(eng) as s:
+        users.create_user(s, SYSTEM, "admin", PASSWORD, "admin", None, None)
+    eng.dispose()
+    reset_caches()
+
+
+def _serve(store) -> tuple[subprocess.Popen[str], str]:  # type: ignore[no-untyped-def]
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ctdata.cli", "serve", "--port", str(port)], env=_env(store),
+                            text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited early: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the server did not start within 60 s")
+        time.sleep(0.2)
+
+
+def test_server_and_cli_processes_keep_one_chain(store, tmp_path: Path) -> None:
+    _make_admin()
+    server, url = _serve(store)
+    stop = threading.Event()
+    answered: list[int] = []
+    try:
+        token = httpx.post(f"{url}/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
+                           timeout=30).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def read() -> None:
+            with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+                while not stop.is_set():
+                    answered.append(client.get("/api/v1/users").status_code)
+
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        for t in readers:
+            t.start()
+        for _ in range(3):  # three waves of four CLI processes, each appending while the server does
+            wave = [_cli(store, "user", "list", "--json") for _ in range(4)]
+            for p in wave:
+                out, errs = p.communicate(timeout=300)
+                assert p.returncode == 0, errs
+        stop.set()
+        for t in readers:
+            t.join(timeout=60)
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=30)
+    assert answered and set(answered) == {200}
+    verify = _cli(store, "audit", "verify", "--json")
+    out, errs = verify.communicate(timeout=300)
+    res = json.loads(out)
+    assert res["problems"] == [] and res["ok"], res["problems"][:5]
+    assert res["entries"] >= 12 + len(answered)
