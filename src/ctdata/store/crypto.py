@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ctdata.config import settings
 from ctdata.errors import ConfigError
+from ctdata.store.files import private_dir
 
 _VERSION = b"\x01"
 
@@ -155,7 +156,7 @@ def _norm(value: object) -> str:
 
 
 def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     data = {
         "version": 1,
         "enc_key": base64.b64encode(AESGCM.generate_key(bit_length=256)).decode(),

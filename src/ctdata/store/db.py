@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ctdata.config import settings
 from ctdata.errors import ConfigError
+from ctdata.store.files import private_file
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -55,8 +56,8 @@ def make_engine(url: str | None = None) -> Engine:
     except ArgumentError:
         raise ConfigError(f"CTDATA_DATABASE_URL is not a database URL: {raw!r}") from None
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("mode"):
+            private_file(Path(parsed.database).expanduser())
         engine = create_engine(raw, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":

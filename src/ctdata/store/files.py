@@ -1,0 +1,61 @@
+"""Files and directories of the data directory, readable by their owner only.
+
+The data directory holds the case store, the keys, the warehouse and the
+releases: a directory or file that others can read would hand them names and
+documents (or the key to them). Directories ctdata creates are 0700 and the
+files it creates are 0600, whatever the process's umask; SQLite gives its WAL
+and shared-memory files the mode of the database file, so they follow.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def private_dir(path: Path | str) -> Path:
+    """Create a directory, and any missing parent, with mode 0700 (an existing one is left as it is)."""
+    path = Path(path).expanduser()
+    missing: list[Path] = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(d, 0o700)
+    return path
+
+
+def private_file(path: Path | str) -> Path:
+    """Create an empty file with mode 0600 unless it exists (its directory is made private first)."""
+    path = Path(path).expanduser()
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    os.close(fd)
+    os.chmod(path, 0o600)
+    return path
+
+
+def write_private(path: Path | str, data: bytes) -> None:
+    """Replace a file atomically with `data`, mode 0600 (a crash leaves the old or the new file, whole)."""
+    path = Path(path)
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
