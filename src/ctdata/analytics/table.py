@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from ctdata.standard.cells import safe_frame
+
 INSTANCES = "instances of assistance"
 INDIVIDUALS = "individuals"
 NOT_LINKED = "not yet linked"
@@ -87,7 +89,7 @@ class IndicatorTable:
     def to_csv(self, path: Path | str | None = None) -> str:
         """The rows as CSV, followed by no footer (unknown and unit are in the XLSX notes and to_dict)."""
         buf = io.StringIO()
-        self.data.to_csv(buf, index=False)
+        safe_frame(self.data).to_csv(buf, index=False)
         text = buf.getvalue()
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")

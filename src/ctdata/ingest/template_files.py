@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from ctdata.standard.cells import safe_row, writer
 from ctdata.standard.dictionary import render
 from ctdata.standard.template import TABLES
 
@@ -19,14 +19,14 @@ def write_template(out: Path) -> list[Path]:
         wb.remove(wb.active)
         for name, cols in TABLES.items():
             ws = wb.create_sheet(name)
-            ws.append([c.name for c in cols])
-            ws.append([c.hxl for c in cols])
+            ws.append(safe_row(c.name for c in cols))
+            ws.append(safe_row(c.hxl for c in cols))
         doc = wb.create_sheet("dictionary")
-        doc.append(["table", "field", "type", "required", "codes", "description"])
+        doc.append(safe_row(["table", "field", "type", "required", "codes", "description"]))
         for name, cols in TABLES.items():
             for c in cols:
-                doc.append([name, c.name, c.kind, "yes" if c.required else "",
-                            ";".join(c.vocabulary.codes) if c.vocabulary else "", c.description])
+                doc.append(safe_row([name, c.name, c.kind, "yes" if c.required else "",
+                            ";".join(c.vocabulary.codes) if c.vocabulary else "", c.description]))
         out.parent.mkdir(parents=True, exist_ok=True)
         wb.save(out)
         return [out]
@@ -34,7 +34,7 @@ def write_template(out: Path) -> list[Path]:
     for name, cols in TABLES.items():
         p = out / f"{name}.csv"
         with p.open("w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerow([c.name for c in cols])
+            writer(fh).writerow([c.name for c in cols])
         written.append(p)
     p = out / "DICTIONARY.md"
     p.write_text(render("markdown"), encoding="utf-8")

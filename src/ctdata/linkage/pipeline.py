@@ -14,7 +14,6 @@ individual_id), which analytics joins to count individuals beside instances.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -45,6 +44,7 @@ from ctdata.linkage.store_io import (
     save_queue,
     save_scores,
 )
+from ctdata.standard import cells
 from ctdata.store import audit, db
 from ctdata.store.models import CaseRecord, IndividualLink, LinkReviewPair, LinkRun
 
@@ -300,7 +300,7 @@ def export_csv(path: Path | str, actor: str = "cli") -> dict[str, Any]:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         with tmp.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
+            w = cells.writer(fh)
             w.writerow(["record_id", "individual_id"])
             w.writerows(rows)
         os.replace(tmp, path)
@@ -378,7 +378,7 @@ def evaluate_against_truth(
         html_path = evaluate.write_report(out / "linkage-evaluation.html", scores, curve, notes=notes)
         md_path = evaluate.write_report(out / "linkage-evaluation.md", scores, curve, notes=notes)
         curve_path = out / "threshold-curve.csv"
-        curve.to_csv(curve_path, index=False)
+        cells.safe_frame(curve).to_csv(curve_path, index=False)
         result = {
             **scores.as_dict(),
             "threshold": s.threshold,

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ctdata.errors import FileFormatError, NotFound, ValidationError
+from ctdata.standard.cells import safe_frame
 
 COUNT_COLUMN = "count"
 MAX_LISTS = 12
@@ -110,7 +111,7 @@ class PatternTable:
         return frame
 
     def to_csv(self, path: Path | None = None) -> str:
-        text = self.to_frame().to_csv(index=False, lineterminator="\n")
+        text = safe_frame(self.to_frame()).to_csv(index=False, lineterminator="\n")
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text

@@ -11,7 +11,6 @@ made read-only.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -25,7 +24,7 @@ import pandas as pd
 
 from ctdata.errors import Conflict, ValidationError
 from ctdata.publish.guard import refuse_identifiers
-from ctdata.standard import vocab
+from ctdata.standard import cells, vocab
 from ctdata.standard.template import RECORD_COLUMNS
 
 XLSX_MAX_ROWS = 1_048_575
@@ -140,7 +139,7 @@ def _codebook_md(cb: pd.DataFrame) -> str:
 
 def _csv_with_hxl(df: pd.DataFrame, path: Path) -> None:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = cells.writer(buf, lineterminator="\n")
     w.writerow(list(df.columns))
     w.writerow([_column_info(c)["hxl"] for c in df.columns])
     out = df.astype(object).where(df.notna(), "")
@@ -342,14 +341,14 @@ def write_release(
             pq[c] = pq[c].astype("string")
     pq.to_parquet(out / "records.parquet", index=False)
     for name, (table, _) in sorted(tables.items()):
-        table.to_csv(out / name, index=False)
+        cells.safe_frame(table).to_csv(out / name, index=False)
     meta["tables"] = {name: what for name, (_, what) in sorted(tables.items())}
     if len(df) <= XLSX_MAX_ROWS:
-        pq.to_excel(out / "records.xlsx", index=False, sheet_name="records")
+        cells.safe_frame(pq).to_excel(out / "records.xlsx", index=False, sheet_name="records")
     else:
         meta["caveats"] = tuple(caveats) + ("records.xlsx omitted: more rows than a worksheet holds.",)
     cb = codebook(df)
-    cb.to_csv(out / "codebook.csv", index=False)
+    cells.safe_frame(cb).to_csv(out / "codebook.csv", index=False)
     (out / "codebook.md").write_text(_codebook_md(cb), encoding="utf-8")
     (out / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True, default=str), encoding="utf-8")
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True, default=str), encoding="utf-8")

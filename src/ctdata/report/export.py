@@ -15,6 +15,8 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Font
 
+from ctdata.standard.cells import safe_cell, safe_row
+
 if TYPE_CHECKING:
     from ctdata.report.model import Section
 
@@ -49,7 +51,7 @@ def write_tables(secs: list[Section], out: Path) -> dict[str, str]:
             t.to_csv(tdir / csv_name)
             sheet = f"T{n:03d}"
             ws = wb.create_sheet(sheet)
-            ws.append([t.title])
+            ws.append(safe_row([t.title]))
             ws["A1"].font = Font(bold=True)
             ws.append(
                 [
@@ -59,25 +61,27 @@ def write_tables(secs: list[Section], out: Path) -> dict[str, str]:
             )
             ws.append([])
             cols = list(t.data.columns)
-            ws.append(cols)
+            ws.append(safe_row(cols))
             for c in ws[4]:
                 c.font = Font(bold=True)
             for row in t.data.itertuples(index=False):
                 ws.append([_cell(v) for v in row])
             contents.append(
-                [
-                    sheet,
-                    f"tables/{csv_name}",
-                    s.title,
-                    t.title,
-                    t.unit,
-                    float(t.known),
-                    int(t.unknown),
-                    str(t.individuals) if t.individuals is not None else "",
-                    t.note,
-                    t.source,
-                    json.dumps(t.filters),
-                ]
+                safe_row(
+                    [
+                        sheet,
+                        f"tables/{csv_name}",
+                        s.title,
+                        t.title,
+                        t.unit,
+                        float(t.known),
+                        int(t.unknown),
+                        str(t.individuals) if t.individuals is not None else "",
+                        t.note,
+                        t.source,
+                        json.dumps(t.filters),
+                    ]
+                )
             )
     xlsx = out / "tables.xlsx"
     wb.save(xlsx)
@@ -93,4 +97,4 @@ def _cell(v: object) -> object:
         return json.dumps(v)
     if pd.isna(v):
         return None
-    return v
+    return safe_cell(v)

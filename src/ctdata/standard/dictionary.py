@@ -6,11 +6,11 @@ it is read off the same definitions the importers validate against.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
 
+from ctdata.standard.cells import SafeDictWriter, writer
 from ctdata.standard.models import ENTITY_MODELS
 from ctdata.standard.template import TABLES
 from ctdata.standard.vocab import ALL_VOCABULARIES
@@ -58,7 +58,7 @@ def render(fmt: str) -> str:
         return json.dumps({"fields": rows, "vocabularies": vocabularies()}, indent=2, ensure_ascii=False)
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        w = SafeDictWriter(buf, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
         return buf.getvalue()
@@ -88,6 +88,6 @@ def template_csv(table: str = "records") -> str:
     """An empty template with the header row and the HXL row, for partners to fill in."""
     cols = TABLES[table]
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = writer(buf)
     w.writerow([c.name for c in cols])
     return buf.getvalue()
