@@ -17,6 +17,8 @@ from ctdata.web.security import Public, flat_routes, route_policy
 from tests.web.test_portal_data import assert_suppressed, make_releases, portal_env
 
 PORTAL_PACKAGE = Path(__file__).resolve().parents[2] / "src" / "ctdata" / "web" / "portal"
+#: The modules of ``ctdata.publish`` that compute what the portal shows.
+PORTAL_FIGURES = ("portal", "cube", "labels", "public")
 HTML = {"accept": "text/html"}
 
 
@@ -227,8 +229,9 @@ def test_portal_imports_nothing_that_reaches_the_store():
         "ctdata.web.security",
         "ctdata.web.portal",
     )
-    files = sorted(PORTAL_PACKAGE.glob("*.py"))
-    assert files
+    publish = PORTAL_PACKAGE.parents[1] / "publish"
+    files = sorted(PORTAL_PACKAGE.glob("*.py")) + [publish / f"{m}.py" for m in PORTAL_FIGURES]
+    assert all(p.exists() for p in files)
     for path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -243,3 +246,33 @@ def test_portal_imports_nothing_that_reaches_the_store():
                 if name == "ctdata" or name.startswith("ctdata."):
                     assert not name.startswith(forbidden), f"{path.name} imports {name}"
                     assert name.startswith(allowed), f"{path.name} imports {name}"
+
+
+def _imports_and_calls(path: Path) -> tuple[set[str], set[str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    called: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Call):
+            f = node.func
+            called.add(f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", ""))
+    return imported, called
+
+
+def test_web_renders_published_figures_and_computes_none():
+    """Counting and small-cell suppression live in ``publish``: no module of ``web`` aggregates or suppresses."""
+    counting = ("numpy", "pandas", "duckdb", "pyarrow", "polars", "ctdata.publish.suppression", "ctdata.publish.cube")
+    web = PORTAL_PACKAGE.parent
+    files = sorted(web.rglob("*.py"))
+    assert len(files) > 10
+    for path in files:
+        imported, called = _imports_and_calls(path)
+        assert not {m for m in imported if m.startswith(counting)}, f"{path.relative_to(web)} computes figures"
+        assert not called & {"suppress", "suppress_array", "crosstab", "bincount", "groupby"}, path
+    # and the figures' module is where the portal takes them from
+    _, called = _imports_and_calls(PORTAL_PACKAGE.parents[1] / "publish" / "portal.py")
+    assert "suppress_array" in called

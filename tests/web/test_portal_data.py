@@ -147,7 +147,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, d
 
 
 def test_only_approved_releases_are_public(releases):
-    from ctdata.web.portal.published import PublishedReleases
+    from ctdata.publish.public import PublishedReleases
 
     rel_dir, ids = releases
     pub = PublishedReleases(rel_dir)
@@ -167,8 +167,8 @@ def test_only_approved_releases_are_public(releases):
 
 
 def test_figures_match_pandas_and_suppress_below_k(releases):
-    from ctdata.web.portal.indicators import indicators, load
-    from ctdata.web.portal.published import PublishedReleases
+    from ctdata.publish.portal import indicators, load
+    from ctdata.publish.public import PublishedReleases
 
     rel_dir, ids = releases
     release = PublishedReleases(rel_dir).get(ids["approved"])
@@ -194,8 +194,8 @@ def test_figures_match_pandas_and_suppress_below_k(releases):
 
 
 def test_unknown_filter_values_are_ignored_not_queried(releases):
-    from ctdata.web.portal.indicators import indicators, load
-    from ctdata.web.portal.published import PublishedReleases
+    from ctdata.publish.portal import indicators, load
+    from ctdata.publish.public import PublishedReleases
 
     rel_dir, ids = releases
     data = load(PublishedReleases(rel_dir).get(ids["approved"]))
@@ -213,8 +213,8 @@ def _true_corridors(df: pd.DataFrame, k: int) -> dict[tuple[str, str], int]:
 
 
 def test_corridors_are_country_level_cross_border_and_at_least_k(releases):
-    from ctdata.web.portal.indicators import FROM_RECORDS, FROM_TABLE, corridors, load
-    from ctdata.web.portal.published import PublishedReleases
+    from ctdata.publish.portal import FROM_RECORDS, FROM_TABLE, corridors, load
+    from ctdata.publish.public import PublishedReleases
 
     rel_dir, ids = releases
     data = load(PublishedReleases(rel_dir).get(ids["approved"]))
@@ -235,8 +235,8 @@ def test_corridors_are_country_level_cross_border_and_at_least_k(releases):
 
 def test_map_of_a_release_whose_countries_were_generalised(tmp_path):
     """With the six CTDC quasi-identifiers the records keep no country pair; the corridor table still has them."""
-    from ctdata.web.portal.indicators import FROM_RECORDS, FROM_TABLE, corridors, load
-    from ctdata.web.portal.published import PublishedReleases
+    from ctdata.publish.portal import FROM_RECORDS, FROM_TABLE, corridors, load
+    from ctdata.publish.public import PublishedReleases
 
     reg = ReleaseRegistry(tmp_path)
     rows = portal_rows(1500, 21)
@@ -254,7 +254,7 @@ def test_map_of_a_release_whose_countries_were_generalised(tmp_path):
 
 
 def test_tampered_release_file_is_not_served(tmp_path):
-    from ctdata.web.portal.published import PublishedReleases
+    from ctdata.publish.public import PublishedReleases
 
     reg = ReleaseRegistry(tmp_path)
     e, _ = release_kanon(portal_rows(600, 9), KAnonSettings(k=5, quasi_identifiers=TEST_QIS), reg, created_by="a")
@@ -280,7 +280,7 @@ def test_tampered_release_file_is_not_served(tmp_path):
 )
 @example(rows=[[1, 0, 0, 0], [2, 0, 0, 0]], k=2)  # a hidden zero pinned by zero margins (found in CI)
 def test_suppressed_tables_hide_small_cells_and_cannot_be_undone(rows, k):
-    from ctdata.web.portal.indicators import suppressed_table
+    from ctdata.publish.portal import suppressed_table
 
     counts = pd.DataFrame(
         rows, index=[f"r{i}" for i in range(len(rows))], columns=[f"c{j}" for j in range(len(rows[0]))]
@@ -306,7 +306,7 @@ def test_suppressed_tables_hide_small_cells_and_cannot_be_undone(rows, k):
 
 
 def test_region_and_labels_of_generalised_values():
-    from ctdata.web.portal.indicators import label, region_of
+    from ctdata.publish.portal import label, region_of
 
     assert region_of("NG") == "Africa" and region_of("Western Africa") == "Africa"
     assert region_of("*") == "*" and region_of("Nowhere") == "Unknown"
@@ -317,9 +317,9 @@ def test_region_and_labels_of_generalised_values():
 
 def test_a_release_is_read_once_then_served_from_memory(tmp_path):
     """Pages of a loaded release are built on the event loop; a release not yet loaded goes to a worker."""
+    from ctdata.publish.portal import is_loaded, load
+    from ctdata.publish.public import PublishedReleases
     from ctdata.web.portal import views
-    from ctdata.web.portal.indicators import is_loaded, load
-    from ctdata.web.portal.published import PublishedReleases
 
     reg = ReleaseRegistry(tmp_path)
     e, _ = release_kanon(portal_rows(600, 4), KAnonSettings(k=5, quasi_identifiers=TEST_QIS), reg, created_by="a")
@@ -332,7 +332,7 @@ def test_a_release_is_read_once_then_served_from_memory(tmp_path):
 
 
 def test_top_countries_fold_a_released_other_into_one_other_row():
-    from ctdata.web.portal.indicators import _top
+    from ctdata.publish.portal import _top
 
     values = ["Other", "NG", "PH", "TH", "*", "Unknown"]
     counts, names = _top(np.array([5, 40, 30, 20, 7, 9]), values, n=2)

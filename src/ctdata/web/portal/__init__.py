@@ -1,8 +1,10 @@
 """The public portal: dashboards, a corridor map and downloads of approved releases only.
 
-Reads nothing but ``ReleaseRegistry(settings().releases_dir).public()`` releases and
-their files (see ``published``); never the case store, the cases services or the
-warehouse (a test checks this package's imports). Every route is ``public_route()``.
+Renders only: the figures (filtered counts, small-cell suppression, labels, corridors)
+are computed in ``ctdata.publish.portal`` from ``ctdata.publish.public`` (approved
+releases and their checked files), so the CLI and the report can use the same ones.
+Never the case store, the cases services or the warehouse (a test checks the imports).
+Every route is ``public_route()``.
 
 - ``/``: key figures of the newest release and links
 - ``/portal/dashboard``: filtered tables and Vega-Lite charts, every cell suppressed below k

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ctdata.web.portal.indicators import Flow, Table
+from ctdata.publish.portal import Flow, Table
 
 WORLD = "/static/vendor/countries-110m.json"
 CENTROIDS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "country_centroids.json"

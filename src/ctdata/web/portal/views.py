@@ -1,7 +1,7 @@
 """The portal's routes: home, dashboard, corridor map, releases and downloads, the indicators API.
 
 Every route is ``public_route()``. Pages and API answers are built from approved
-releases only (``published.PublishedReleases``), cached by the registry's state and
+releases only (``ctdata.publish.public.PublishedReleases``), cached by the registry's state and
 the cleaned query, and served with a strict Content-Security-Policy (same origin only).
 """
 
@@ -17,9 +17,9 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ctdata.errors import Conflict, CtdataError, NotFound
+from ctdata.publish.portal import FILTER_NAMES, Filters, ReleaseData, corridors, indicators, is_loaded, load
+from ctdata.publish.public import PublicRelease, PublishedReleases
 from ctdata.web.portal import charts
-from ctdata.web.portal.indicators import FILTER_NAMES, Filters, ReleaseData, corridors, indicators, is_loaded, load
-from ctdata.web.portal.published import PublicRelease, PublishedReleases
 from ctdata.web.portal.render import CACHE_CONTROL, SECURITY_HEADERS, ResponseCache, markdown, render_html
 from ctdata.web.security import public_route
 

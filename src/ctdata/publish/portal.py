@@ -1,7 +1,10 @@
-"""The portal's figures: counts from one approved release, filtered, every cell suppressed below k.
+"""The public portal's figures: counts from one approved release, filtered, every cell suppressed below k.
+
+Computed here, in ``publish``, so that the web portal (which only renders them), the CLI
+and the report share one computation.
 
 A release's ``records.parquet`` is loaded once per release digest into a `Cube`
-(``cube.py``): the distinct combinations of the dashboard dimensions, integer-coded
+(``publish/cube.py``): the distinct combinations of the dashboard dimensions, integer-coded
 in display order, with their counts (missing -> ``Unknown``; generalised labels
 such as ``2015-2019``, ``Western Africa`` or ``*`` kept as released). A request's
 filters select combinations and every table is one aggregation over them; each
@@ -24,11 +27,11 @@ import pandas as pd
 
 from ctdata.errors import ValidationError
 from ctdata.publish.corridors import FILE as CORRIDORS_FILE
+from ctdata.publish.cube import FILTER_NAMES, Counts, Cube, Filters, Grid, normalise
+from ctdata.publish.labels import OTHER, STAR, UNKNOWN, label, region_of, sort_key
+from ctdata.publish.public import PublicRelease, _checked_path
 from ctdata.publish.suppression import suppress_array
 from ctdata.standard import countries
-from ctdata.web.portal.cube import FILTER_NAMES, Counts, Cube, Filters, Grid, normalise
-from ctdata.web.portal.labels import OTHER, STAR, UNKNOWN, label, region_of, sort_key
-from ctdata.web.portal.published import PublicRelease, _checked_path
 
 __all__ = [
     "FILTER_NAMES",

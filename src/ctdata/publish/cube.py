@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ctdata.web.portal.labels import CHILD_BANDS, STAR, UNKNOWN, region_of, sort_key
+from ctdata.publish.labels import CHILD_BANDS, STAR, UNKNOWN, region_of, sort_key
 
 FILTER_NAMES = ("year", "region", "sex", "age", "type")
 #: The dimensions of a combination (``types`` is a ';'-joined set, counted once per type it holds).
