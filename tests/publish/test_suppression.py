@@ -101,3 +101,26 @@ def test_fast_path_matches_the_reference_on_portal_shaped_tables():
         n_rows, n_cols = int(rng.integers(2, 20)), int(rng.integers(1, 6))
         t = pd.DataFrame(rng.negative_binomial(1, 0.08, size=(n_rows, n_cols)))
         _same_as_reference(t, int(rng.choice([5, 11, 20])), False)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(2, 15), st.data())
+def test_cells_hidden_on_request_are_protected_like_small_ones(n_rows, n_cols, k, data):
+    """``hide`` (a total withheld elsewhere) hides those non-zero cells and leaves none of them determined."""
+    cells = data.draw(st.lists(st.integers(0, 60), min_size=n_rows * n_cols, max_size=n_rows * n_cols))
+    counts = np.array(cells, dtype=np.int64).reshape(n_rows, n_cols)
+    hide = np.array(
+        data.draw(st.lists(st.booleans(), min_size=(n_rows + 1) * (n_cols + 1), max_size=(n_rows + 1) * (n_cols + 1)))
+    )
+    hide = hide.reshape(n_rows + 1, n_cols + 1)
+    try:
+        values, primary, secondary = suppress_array(counts, k=k, hide=hide)
+    except CtdataError:
+        return  # too small to protect: the caller hides everything
+    hidden = primary | secondary
+    assert not (primary & secondary).any()
+    assert (hidden >= (hide & (values > 0))).all()
+    shown = pd.DataFrame(np.where(hidden, np.nan, values)).astype("Int64")
+    for (row, col), (lo, hi) in attack_bounds(shown).items():
+        if values[row, col] > 0 and (primary[row, col] or hide[row, col]):
+            assert hi - lo >= 1, f"cell {(row, col)} is determined by the published table"

@@ -189,8 +189,86 @@ def test_figures_match_pandas_and_suppress_below_k(releases):
             hidden += assert_suppressed(p)
             expect = int(((df["sex"] == sex_value) & (df["registration_year"].astype(str) == year)).sum())
             got = p["total"]
-            assert got["value"] == expect if expect == 0 or expect >= 11 else got["suppressed"] == "below_k"
+            if 0 < expect < 11:
+                assert got["suppressed"] == "below_k"
+            else:  # shown, or withheld because a wider view withholds the same figure
+                assert got["value"] == expect or (expect and got["suppressed"] == "complementary")
     assert hidden > 0
+
+
+def _shown(t: Any) -> pd.DataFrame:
+    """A table by sex as an attacker reads it: margins included, hidden cells missing."""
+    grid = [[c.value for c in row] + [rt.value] for row, rt in zip(t.cells, t.row_totals, strict=True)]
+    grid.append([c.value for c in t.col_totals] + [t.total.value])
+    return pd.DataFrame(grid, dtype="Int64")
+
+
+def _views(options: dict[str, list[tuple[str, str]]], depth: int) -> Iterator[dict[str, str]]:
+    """Every filter combination with at most `depth` filters."""
+    from itertools import combinations, product
+
+    for n in range(depth + 1):
+        for names in combinations(sorted(options), n):
+            for values in product(*[[v for v, _ in options[name]] for name in names]):
+                yield dict(zip(names, values, strict=True))
+
+
+def test_totals_of_views_cannot_be_subtracted_to_recover_a_small_cell(releases):
+    """The differencing attack: a view's table, with the totals of the views one filter narrower put in
+    for the margins it withholds (and the sex totals other tables of the view show), must not pin down
+    a cell below k. Each narrower total is the margin of its row or column: records of 2019 are the 2019
+    row of the table by year; before, a view's total was shown whenever it was at least k, so the
+    margins complementary suppression had hidden could be read off the narrower views and the small
+    cells they protected worked out by subtraction."""
+    from ctdata.publish.portal import indicators, load
+    from ctdata.publish.public import PublishedReleases
+    from ctdata.publish.suppression import with_margins
+
+    rel_dir, ids = releases
+    data = load(PublishedReleases(rel_dir).get(ids["approved"]))
+    k = data.k
+    by_sex = ("year_sex", "child_sex", "age_sex", "region_sex")
+    recovered, attacked = [], 0
+    for view in _views(data.options, 1):
+        ind = indicators(data, view)
+        counts = data.counts(ind.filters)
+        tables = {t.key: t for t in ind.tables if t.key in by_sex and not t.empty}
+        sex_totals = {}  # sex -> its total as some table of this view shows it
+        for t in tables.values():
+            sex_totals |= {code: c.value for (code, _), c in zip(t.cols, t.col_totals, strict=True) if c.value}
+        for name, options in data.options.items():
+            if name in view:
+                continue
+            # (table, axis, the table's code, the narrower view's filter value) for each value of this filter
+            margins = []
+            for value, _ in options:
+                if name == "sex":
+                    margins += [(key, 1, value, value) for key in by_sex]
+                elif name == "age":
+                    band = value.startswith("band:")
+                    margins.append(("age_sex" if band else "child_sex", 0, value[5:] if band else value, value))
+                elif name in ("year", "region"):
+                    margins.append((f"{name}_sex", 0, value, value))
+            for key, t in tables.items():
+                shown = _shown(t)
+                for j, (code, _) in enumerate(t.cols):
+                    if code in sex_totals:
+                        shown.iloc[-1, j] = sex_totals[code]
+                for m_key, axis, code, value in margins:
+                    codes = [c for c, _ in (t.rows if axis == 0 else t.cols)]
+                    if m_key != key or code not in codes:
+                        continue
+                    n = indicators(data, {**view, name: value}).total.value
+                    if n is not None:
+                        i = codes.index(code)
+                        shown.iloc[(i, -1) if axis == 0 else (-1, i)] = n
+                truth = with_margins(counts[key].counts)
+                attacked += 1
+                for (row, col), (lo, hi) in attack_bounds(shown).items():
+                    if 0 < truth[row, col] < k and hi - lo < 1:
+                        recovered.append((view, name, key, row, col, int(truth[row, col])))
+    assert attacked > 50
+    assert not recovered, f"{len(recovered)} cells below k recovered, e.g. {recovered[:3]}"
 
 
 def test_unknown_filter_values_are_ignored_not_queried(releases):

@@ -10,7 +10,9 @@ such as ``2015-2019``, ``Western Africa`` or ``*`` kept as released). A request'
 filters select combinations and every table is one aggregation over them; each
 table then goes through ``ctdata.publish.suppression``: cells with 0 < count < k
 are hidden (primary), and where a table shows totals, further cells are hidden so
-that none can be worked out from the rest (complementary). Counts are of records,
+that none can be worked out from the rest (complementary). A view's totals agree with
+the wider views' tables: a figure one of them withholds is withheld here too (`_total`),
+so that subtracting the totals of views recovers nothing. Counts are of records,
 i.e. instances of assistance. Figures are memoised per (release, filters): the
 dashboard, the API, the map and the home page share them.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -271,12 +273,26 @@ def _table(
     additive_rows: bool = True,
     total_row_label: str = "Total",
     note: str = "",
+    hide_total: bool = False,
+    hide_cols: frozenset[str] = frozenset(),
 ) -> Table:
-    """`suppressed_table` on a plain array of counts (rows x columns, or one column when ``col_dim`` is None)."""
+    """`suppressed_table` on a plain array of counts (rows x columns, or one column when ``col_dim`` is None).
+
+    ``hide_total`` withholds the grand total (the view's total is withheld), ``hide_cols`` the
+    column totals of those columns (withheld in another table of the view); both are then
+    protected like small cells.
+    """
     if counts.size == 0 or counts.sum() == 0:
         return Table(key, title, row_title, [], [], [], None, None, None, total_row_label, note)
+    hide = np.zeros((counts.shape[0] + 1, counts.shape[1] + 1), dtype=bool)
+    if hide_total:
+        hide[-1, -1] = True
+        if col_dim is None:  # one column: its total is the grand total
+            hide[-1, :] = True
+    if col_dim is not None and col_values is not None:
+        hide[-1, :-1] |= np.array([c in hide_cols for c in col_values], dtype=bool)
     try:
-        values, primary, secondary = suppress_array(counts, k=k)
+        values, primary, secondary = suppress_array(counts, k=k, hide=hide)
     except ValidationError:  # too small to protect at all: hide everything
         values = np.zeros((counts.shape[0] + 1, counts.shape[1] + 1), dtype=np.int64)
         primary = np.ones(values.shape, dtype=bool)
@@ -332,6 +348,9 @@ class Indicators:
     total: Cell
     tables: list[Table]
     generalised: list[str]
+    #: (dimension, value) -> the view's margin cell for records with that value: the total of the view
+    #: that adds this filter (see `_total`); includes the tables computed but not shown
+    margins: dict[tuple[str, str], Cell] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -346,7 +365,8 @@ class Indicators:
             "suppression": (
                 f"Cells with fewer than {self.k} records are suppressed (value null, suppressed 'below_k'); "
                 "where a table has totals, further cells are suppressed ('complementary') so that no hidden "
-                "cell can be worked out from the others."
+                "cell can be worked out from the others, and a total withheld in a wider view is withheld in "
+                "every view that shows it (so that totals of views cannot be subtracted)."
             ),
             "filters": self.filters.active(),
             "ignored_filters": self.ignored,
@@ -354,10 +374,6 @@ class Indicators:
             "tables": {t.key: t.as_json() for t in self.tables},
             "generalised": self.generalised,
         }
-
-
-def _cell(n: int, k: int) -> Cell:
-    return Cell(None, "below_k") if 0 < n < k else Cell(n)
 
 
 def _generalised(c: Counts) -> list[str]:
@@ -406,96 +422,156 @@ _memo = _Memo()
 
 def indicators(data: ReleaseData, raw: dict[str, str | None]) -> Indicators:
     f, ignored = data.clean(raw)
-    ind: Indicators = _memo.get((data.release.digest, "indicators", f), lambda: _indicators(data, f))
-    return replace(ind, ignored=ignored)
+    return replace(_indicators_of(data, f), ignored=ignored)
 
 
 def _by_sex(g: Grid, k: int, **kw: Any) -> Table:
     return _table(g.counts, g.rows, g.cols, k, col_dim="sex", **kw)
 
 
+#: The tables whose rows are records of one value of a filter: filter -> (table key, row dimension).
+#: Their row totals are the totals of the views one filter narrower. The sex filter's margins are
+#: the column totals, the same in every table by sex whose rows add up (`_SEX_TABLES`).
+_FILTER_MARGINS = {
+    "year": ("year_sex", "year"),
+    "region": ("region_sex", "region"),
+    "child": ("child_sex", "child"),
+    "band": ("age_sex", "age_band"),
+    "type": ("type_sex", "types"),
+}
+_SEX_TABLES = ("year_sex", "child_sex", "age_sex", "region_sex")
+
+
+def _margin_key(name: str, value: str) -> tuple[str, str]:
+    """The margin of the wider view that counts the records a filter keeps."""
+    if name == "sex":
+        return ("sex", value)
+    if name == "age":
+        return ("age_band", value[5:]) if value.startswith("band:") else ("child", value)
+    return (_FILTER_MARGINS[name][1], value)
+
+
+def _margins(tables: dict[str, Table]) -> dict[tuple[str, str], Cell]:
+    out: dict[tuple[str, str], Cell] = {}
+    for key, dim in _FILTER_MARGINS.values():
+        t = tables.get(key)
+        if t is not None and t.row_totals is not None:
+            out |= {(dim, code): cell for (code, _), cell in zip(t.rows, t.row_totals, strict=True)}
+    t = tables.get("year_sex")
+    if t is not None and t.col_totals is not None:
+        out |= {("sex", code): cell for (code, _), cell in zip(t.cols, t.col_totals, strict=True)}
+    return out
+
+
+def _total(data: ReleaseData, f: Filters, n: int) -> Cell:
+    """The number of records a view counts, withheld wherever a wider view withholds the same figure.
+
+    A view with filters is one margin cell of each view with one filter fewer (records of 2019
+    are the 2019 row total of the unfiltered table by year). Where that wider view withholds
+    the margin to protect a small cell, the narrower view's total is withheld too: otherwise
+    subtracting the totals of views (all records, then each year's) recovers what suppression
+    hid. A total below k is withheld as usual.
+    """
+    if n == 0:
+        return Cell(0)
+    if n < data.k:
+        return _BELOW_K
+    for name, value in f.active().items():
+        wider = _indicators_of(data, replace(f, **{name: ""}))
+        cell = wider.margins.get(_margin_key(name, value))
+        if cell is None or cell.suppressed:
+            return _COMPLEMENTARY
+    return Cell(n)
+
+
+def _indicators_of(data: ReleaseData, f: Filters) -> Indicators:
+    result: Indicators = _memo.get((data.release.digest, "indicators", f), lambda: _indicators(data, f))
+    return result
+
+
 def _indicators(data: ReleaseData, f: Filters) -> Indicators:
+    """Every table of a view, suppressed so that the view agrees with the wider views on the figures they share.
+
+    The view's total (`_total`) is withheld in every table whose grand total it is; a sex withheld
+    in one table by sex is withheld in all of them (the tables are recomputed until they agree:
+    each round only adds hidden cells, so it ends).
+    """
     ignored: list[str] = []
     c = data.counts(f)
     k = data.k
-    total = _cell(c.total, k)
-    tables: list[Table] = []
+    total = _total(data, f, c.total)
+    hide_total = bool(total.suppressed)
+    tables: dict[str, Table] = {}
+    shown: list[str] = []
     if c.total:
-        tables.append(
-            _by_sex(
-                c["year_sex"],
-                k,
-                key="year_sex",
-                title="Records by year of registration and sex",
-                row_title="Year",
-                row_dim="year",
+        sex_tables = {
+            "year_sex": dict(key="year_sex", title="Records by year of registration and sex", row_title="Year",
+                             row_dim="year"),
+            "child_sex": dict(key="child_sex", title="Records of children and adults, by sex", row_title="Age group",
+                              row_dim="child"),
+            "age_sex": dict(key="age_sex", title="Records by age band and sex", row_title="Age band",
+                            row_dim="age_band"),
+            "region_sex": dict(key="region_sex", title="Records by region of exploitation (UN M49) and sex",
+                               row_title="Region of exploitation", row_dim="region"),
+        }  # fmt: skip
+        hidden_sexes: frozenset[str] = frozenset()
+        while True:
+            for key, kw in sex_tables.items():
+                tables[key] = _by_sex(c[key], k, hide_total=hide_total, hide_cols=hidden_sexes, **kw)
+            now = frozenset(
+                code
+                for key in _SEX_TABLES
+                for (code, _), cell in zip(tables[key].cols, tables[key].col_totals or [], strict=True)
+                if cell.suppressed
             )
+            if now <= hidden_sexes:
+                break
+            hidden_sexes |= now
+        tables["type_sex"] = _by_sex(
+            c["type_sex"],
+            k,
+            key="type_sex",
+            title="Records by type of exploitation and sex",
+            row_title="Type of exploitation",
+            row_dim="types",
+            additive_rows=False,
+            total_row_label="All mentions",
+            note="A record can have several types of exploitation, so the rows add up to more than the "
+            "number of records.",
         )
-        tables.append(
-            _by_sex(
-                c["child_sex"],
-                k,
-                key="child_sex",
-                title="Records of children and adults, by sex",
-                row_title="Age group",
-                row_dim="child",
-            )
-        )
+        shown = ["year_sex", "child_sex"]
         if c.values("age_sex", 0) - {UNKNOWN, STAR}:
-            tables.append(
-                _by_sex(
-                    c["age_sex"],
-                    k,
-                    key="age_sex",
-                    title="Records by age band and sex",
-                    row_title="Age band",
-                    row_dim="age_band",
-                )
-            )
-        tables.append(
-            _by_sex(
-                c["type_sex"],
-                k,
-                key="type_sex",
-                title="Records by type of exploitation and sex",
-                row_title="Type of exploitation",
-                row_dim="types",
-                additive_rows=False,
-                total_row_label="All mentions",
-                note="A record can have several types of exploitation, so the rows add up to more than the "
-                "number of records.",
-            )
-        )
-        tables.append(
-            _by_sex(
-                c["region_sex"],
-                k,
-                key="region_sex",
-                title="Records by region of exploitation (UN M49) and sex",
-                row_title="Region of exploitation",
-                row_dim="region",
-            )
-        )
+            shown.append("age_sex")
+        shown += ["type_sex", "region_sex"]
         pairs = c["pairs"]
         for dim, key, what, totals, values in (
             ("citizenship", "citizenship", "citizenship", pairs.row_totals, pairs.rows),
             ("coe", "country_of_exploitation", "country of exploitation", pairs.col_totals, pairs.cols),
         ):
             counts, names = _top(totals, values)
-            tables.append(
-                _table(
-                    counts,
-                    names,
-                    None,
-                    k,
-                    key=key,
-                    title=f"Records by {what} (the {TOP_COUNTRIES} most frequent)",
-                    row_title=what[0].upper() + what[1:],
-                    row_dim=dim,
-                    col_dim=None,
-                )
+            tables[key] = _table(
+                counts,
+                names,
+                None,
+                k,
+                key=key,
+                title=f"Records by {what} (the {TOP_COUNTRIES} most frequent)",
+                row_title=what[0].upper() + what[1:],
+                row_dim=dim,
+                col_dim=None,
+                hide_total=hide_total,
             )
-    return Indicators(data.release, k, f, ignored, total, tables, _generalised(c) if c.total else [])
+            shown.append(key)
+    return Indicators(
+        data.release,
+        k,
+        f,
+        ignored,
+        total,
+        [tables[key] for key in shown],
+        _generalised(c) if c.total else [],
+        _margins(tables),
+    )
 
 
 # ------------------------------------------------------------------------------------------ corridors

@@ -183,10 +183,15 @@ def _cost(values: np.ndarray) -> np.ndarray:
     return cost
 
 
-def suppress_array(counts: np.ndarray, k: int = 11, suppress_zeros: bool = False) -> tuple[np.ndarray, ...]:
+def suppress_array(
+    counts: np.ndarray, k: int = 11, suppress_zeros: bool = False, hide: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """Suppress a 2-D array of counts (no margins): ``(values, primary, secondary)``, all with margins.
 
     ``values`` holds every count (hidden ones included: mask them with ``primary | secondary``).
+    ``hide`` (a boolean mask with the margins' shape) names further non-zero cells to hide
+    whatever their count, because the same figure is hidden elsewhere (a total another
+    table withholds); they are protected like small cells and reported as secondary.
     """
     if k < 1:
         raise ValidationError(f"k must be at least 1, not {k}")
@@ -197,9 +202,11 @@ def suppress_array(counts: np.ndarray, k: int = 11, suppress_zeros: bool = False
         raise ValidationError("counts cannot be negative")
     v = with_margins(counts)
     primary = (v < k) if suppress_zeros else ((v > 0) & (v < k))
-    if not primary.any():  # nothing small: nothing to hide, nothing to protect
-        return v, primary, primary.copy()
     mask = primary.copy()
+    if hide is not None:
+        mask |= np.asarray(hide, dtype=bool) & (v > 0)
+    if not mask.any():  # nothing small: nothing to hide, nothing to protect
+        return v, primary, mask
     cost = _cost(v)
     while True:
         bridge, adj = _first_bridge(mask)
