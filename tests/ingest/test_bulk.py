@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from ctdata.errors import CtdataError
 from ctdata.ingest.columns import batches
-from ctdata.ingest.prepare import case_values, derive_values, person_values, row_hash
+from ctdata.ingest.prepare import LIST_FIELDS, derive, derive_values, row_hash
 from ctdata.ingest.readers import open_table
 from ctdata.ingest.standard_import import import_standard
 from ctdata.ingest.validate import TableValidator
@@ -273,6 +273,64 @@ def test_bulk_pseudonyms_and_ciphertexts_match_single_ones(tmp_path_factory, par
     assert len(set(nonces)) == len(nonces)
 
 
+# --- stored rows: the per-row rules, written out plainly as the reference ---
+
+
+def _list(v: Any) -> list[str] | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return [x.strip() for x in v.split(";") if x.strip()]
+    return list(v)
+
+
+def person_values(row: dict[str, Any], keys: Any, source: str) -> dict[str, Any]:
+    given, family, dob = row.get("given_name"), row.get("family_name"), row.get("date_of_birth")
+    doc = row.get("id_document_number")
+    if given or family or doc:
+        pkey = keys.pseudonym(given, family, dob, doc)
+    else:
+        pkey = keys.pseudonym(source, row.get("record_id"), purpose="record")
+    return {
+        "person_key": pkey,
+        "sex": row.get("sex"),
+        "citizenship": _list(row.get("citizenship")),
+        "languages": _list(row.get("languages")),
+    }
+
+
+def case_values(row: dict[str, Any], *, source: str, source_kind: str, batch_id: int | None, digest: str) -> dict:
+    public = source_kind == "public_release"
+    consent_research = row.get("consent_research")
+    if consent_research is None and public:
+        consent_research = True
+    values = {
+        "source": source,
+        "source_record_id": str(row["record_id"]),
+        "source_kind": source_kind,
+        "import_batch_id": batch_id,
+        "agency": row.get("agency") or "unknown",
+        "office_country": row.get("office_country"),
+        "current_office_country": row.get("office_country"),
+        "current_agency": row.get("agency") or "unknown",
+        "data_source": row.get("data_source"),
+        "registration_date": row.get("registration_date"),
+        "status": row.get("status") or ("victim_of_trafficking" if public else "screening"),
+        "country_of_exploitation": row.get("country_of_exploitation"),
+        "exploitation_start": row.get("exploitation_start"),
+        "referral_from_office": row.get("referral_from_office"),
+        "consent_assistance": row.get("consent_assistance"),
+        "consent_research": consent_research,
+        "consent_sharing": _list(row.get("consent_sharing")),
+        "row_hash": digest,
+        "version": 1,
+    }
+    for f in LIST_FIELDS:
+        values[f] = _list(row.get(f))
+    values.update(derive(row))
+    return values
+
+
 # --- stored rows ----------------------------------------------------------------------------------------------
 
 
@@ -428,7 +486,7 @@ def test_preparing_process_failure_rolls_back(sqlite_store, tmp_path: Path, monk
 
 def test_database_failure_with_a_preparing_process_rolls_back(sqlite_store, tmp_path: Path, monkeypatch) -> None:
     from ctdata.ingest import columns, parallel
-    from ctdata.ingest import loader as loader_mod
+    from ctdata.ingest import sinks as loader_mod
 
     monkeypatch.setattr(parallel, "MIN_ROWS", 1)
     monkeypatch.setattr(columns, "BATCH_ROWS", 5)  # read by the parent only; the child uses its own default

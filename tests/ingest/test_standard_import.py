@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ctdata.errors import FileFormatError
 from ctdata.ingest import columns as columns_mod
-from ctdata.ingest import loader as loader_mod
+from ctdata.ingest import sinks as loader_mod
 from ctdata.ingest.quarantine import list_rows, retry, show_row
 from ctdata.ingest.standard_import import import_standard
 from ctdata.store import audit, db

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ctdata.ingest import loader as loader_mod
+from ctdata.ingest import sinks as loader_mod
 from ctdata.ingest.standard_import import import_standard
 from ctdata.store import bulk, db
 

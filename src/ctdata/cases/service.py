@@ -23,7 +23,7 @@ from ctdata.cases.tx import record
 from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary_view
 from ctdata.errors import PermissionDenied, ValidationError
 from ctdata.standard import models as std
-from ctdata.store import audit
+from ctdata.store import audit, persons
 from ctdata.store.crypto import keyring
 from ctdata.store.models import CaseRecord, Person, Transfer
 
@@ -34,18 +34,13 @@ MAX_PAGE = 200
 
 
 def _person_key(values: Mapping[str, Any], fallback: str) -> str:
-    keys = keyring()
-    given, family = values.get("given_name"), values.get("family_name")
-    dob, doc = values.get("date_of_birth"), values.get("id_document_number")
-    if given or family or doc:
-        return keys.pseudonym(given, family, dob, doc)
-    return keys.pseudonym(SOURCE, fallback, purpose="record")
+    return persons.person_key(keyring(), values, SOURCE, fallback)
 
 
 def _encrypt_person(person: Person, values: Mapping[str, Any]) -> None:
-    keys = keyring()
-    for name, col in PERSON_FIELDS.items():
-        setattr(person, col, keys.encrypt(no_nul(values.get(name), name), name))
+    clean = {name: no_nul(values.get(name), name) for name in persons.ENCRYPTED}
+    for col, blob in persons.encrypted(keyring(), clean).items():
+        setattr(person, col, blob)
 
 
 def register_case(

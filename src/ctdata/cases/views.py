@@ -16,13 +16,9 @@ from sqlalchemy.orm import Session
 from ctdata.cases.access import Access
 from ctdata.store.crypto import keyring
 from ctdata.store.models import CaseRecord, Person, ReturnRecord, Transfer, User
+from ctdata.store.persons import ENCRYPTED
 
-PERSON_FIELDS = {
-    "given_name": "given_name_enc",
-    "family_name": "family_name_enc",
-    "date_of_birth": "date_of_birth_enc",
-    "id_document_number": "id_document_enc",
-}
+PERSON_FIELDS = ENCRYPTED  # identifying field -> encrypted column
 
 
 def decrypt_person(person: Person) -> dict[str, str | None]:

@@ -6,8 +6,8 @@ interpreter the two halves take turns. Here a child interpreter (a fresh
 ``python -m ctdata.ingest.parallel``: it shares no database connection or
 thread with us, and needs no ``if __name__ == "__main__"`` guard in the
 caller's script) reads the files and builds
-the prepared tuples and quarantine rows, batch by batch, with the same loaders
-as the in-process path; this process only runs ``executemany`` inside the
+the prepared tuples and quarantine rows, batch by batch, with the same import
+pipeline as the in-process path; this process only runs ``executemany`` inside the
 import's one transaction. A failure on either side raises here, and the
 transaction rolls back as before.
 
@@ -28,18 +28,17 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ctdata.errors import CtdataError
-from ctdata.ingest.bulk import Columns, write_columns
-from ctdata.ingest.loader import ImportResult
 from ctdata.ingest.readers import Table
+from ctdata.ingest.result import ImportResult
+from ctdata.ingest.sinks import Columns, QuarantineLog, write_columns, write_quarantine
 from ctdata.store.crypto import KeyRing
-from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, QuarantineRow, ReturnRecord
+from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, ReturnRecord
 
 #: smallest file (data rows) worth a second process
 MIN_ROWS = 100_000
@@ -65,8 +64,11 @@ def run(
     companions: dict[str, tuple[Path, str | None]],
     encoding: str,
     progress: Callable[[int], None] | None,
-) -> list[int]:
-    """Import the records file and its companions through a preparing child; returns the new case ids."""
+    log: QuarantineLog,
+    watch: set[str],
+) -> tuple[list[int], dict[str, int], dict[str, set[str]]]:
+    """Import the records file and its companions through a preparing child; returns the new case ids,
+    the watched record ids loaded (with their case ids) and those met in each companion table."""
     starts = {
         t: (session.execute(text(f"SELECT max(id) FROM {t}")).scalar() or 0) + 1 for t in ("persons", "case_records")
     }
@@ -78,6 +80,7 @@ def run(
         "batch_id": batch_id,
         "starts": starts,
         "path": result.path,
+        "watch": sorted(watch),
     }
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
@@ -94,7 +97,7 @@ def run(
                         if item[0] == "rows":
                             write_columns(session, _MODELS[item[1]], item[2], item[3])
                         else:
-                            session.execute(insert(QuarantineRow), item[1])
+                            write_quarantine(session, item[1], log)
                     if progress and msg[2]:
                         progress(msg[2])
                 elif msg[0] == "error":
@@ -105,7 +108,7 @@ def run(
                         setattr(result, k, summary[k])
                     result.reasons = summary["reasons"]
                     result.tables.update(summary["tables"])
-                    return summary["new_ids"]
+                    return summary["new_ids"], summary["watched_loaded"], summary["watched_in"]
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -167,58 +170,30 @@ def _work(params: dict[str, Any], q: Any) -> None:
 
 
 def _prepare(params: dict[str, Any], q: Any) -> dict[str, Any]:
-    from dataclasses import dataclass, field
-
-    from ctdata.ingest.bulk import ColumnRecordLoader, CompanionLoader
     from ctdata.ingest.columns import batches
-    from ctdata.ingest.loader import require_columns
-    from ctdata.ingest.readers import open_table
-    from ctdata.ingest.standard_import import COMPANIONS
-    from ctdata.ingest.validate import TableValidator
-    from ctdata.standard.template import TABLES
-
-    @dataclass
-    class Loader(ColumnRecordLoader):
-        starts: dict[str, int] = field(default_factory=dict)
-
-        def _lookup(self, srcs: list[str], rids: list[str]) -> dict[tuple[str, str], tuple[int, str | None]]:
-            return {}  # the store held no case record when the import began
-
-        def _ids(self, model: type, n: int) -> list[int]:
-            name = model.__table__.name  # type: ignore[attr-defined]
-            start = self._next_id.get(name, self.starts[name])
-            self._next_id[name] = start + n
-            return list(range(start, start + n))
+    from ctdata.ingest.mappers import TemplateMapper
+    from ctdata.ingest.pipeline import Pipeline
+    from ctdata.ingest.standard_import import open_companion
 
     path, kind, columns, sha, tenc = params["records"]
     table = Table(Path(path), kind, columns, sha, iter(()), encoding=tenc)
-    keys = KeyRing(*params["keys"])
     result = ImportResult(kind="standard", path=params["path"])
-    validator = TableValidator("records")
     sink = _QueueSink(q)
-    loader = Loader(
+    pipe = Pipeline(
         None,
-        keys,
-        SimpleNamespace(id=params["batch_id"]),
-        "standard",
-        "case",  # type: ignore[arg-type]
-        validator.raw_row,
-        lambda r: str(r["agency"]),
+        KeyRing(*params["keys"]),
+        params["batch_id"],
+        TemplateMapper(),
         result,
-        None,
-        validator=validator,
+        sink,
+        fresh=True,  # the store held no case record when the import began
         starts=params["starts"],
+        watch=set(params["watch"]),
     )
-    loader.run_batches(batches(table), sink)
+    pipe.records(batches(table))
     sink.counting = False
     for name, cpath, csheet in params["companions"]:
-        ctable = open_table(cpath, encoding=params["encoding"], sheet=csheet)
-        require_columns(ctable, [c.name for c in TABLES[name] if c.required], f"the {name} table")
-        stats = {"rows_read": 0, "loaded": 0, "quarantined": 0, "already_present": 0}
-        result.tables[name] = stats
-        CompanionLoader(
-            None, keys, params["batch_id"], name, COMPANIONS[name], loader, stats, TableValidator(name)
-        ).run(batches(ctable), sink)
+        pipe.companion(name, batches(open_companion(name, cpath, params["encoding"], csheet)))
     return {
         "rows_read": result.rows_read,
         "loaded": result.loaded,
@@ -228,7 +203,9 @@ def _prepare(params: dict[str, Any], q: Any) -> dict[str, Any]:
         "already_present": result.already_present,
         "reasons": result.reasons,
         "tables": result.tables,
-        "new_ids": sorted(loader.new_ids),
+        "new_ids": sorted(pipe.new_ids),
+        "watched_loaded": pipe.watched_loaded(),
+        "watched_in": pipe.watched_in,
     }
 
 

@@ -1,18 +1,24 @@
-"""Turn one validated template row into the store's person and case-record values.
+"""The prepare stage of the import pipeline: validated columns -> the stored form of persons and cases.
 
-Kept apart from the loader so that the importers, the quarantine retry and the
-case services derive ages, bands and pseudonyms by one set of rules.
+The one place an import derives ages, bands and child flags (DESIGN.md section
+5), makes pseudonyms and ciphertexts (through ``store.persons``, which the case
+services use too) and joins code lists into their stored text. It works on whole
+columns: every import, the quarantine retry and the preparing child process call
+`Preparer.records` and `companion_columns`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from ctdata.ingest.sinks import Const
 from ctdata.standard.dates import PartialDate, parse_partial_date
 from ctdata.standard.vocab import age_band
+from ctdata.store import persons as person_fields
 from ctdata.store.crypto import KeyRing
 
 LIST_FIELDS = (
@@ -169,55 +175,136 @@ def derive(row: dict[str, Any]) -> dict[str, Any]:
     return dict(zip(DERIVED, got, strict=True))
 
 
-def person_values(row: dict[str, Any], keys: KeyRing, source: str) -> dict[str, Any]:
-    given, family, dob = row.get("given_name"), row.get("family_name"), row.get("date_of_birth")
-    doc = row.get("id_document_number")
-    if given or family or doc:
-        pkey = keys.pseudonym(given, family, dob, doc)
-    else:
-        pkey = keys.pseudonym(source, row.get("record_id"), purpose="record")
-    return {
-        "person_key": pkey,
-        "given_name_enc": keys.encrypt(given, "given_name"),
-        "family_name_enc": keys.encrypt(family, "family_name"),
-        "date_of_birth_enc": keys.encrypt(dob, "date_of_birth"),
-        "id_document_enc": keys.encrypt(doc, "id_document_number"),
-        "sex": row.get("sex"),
-        "citizenship": _list(row.get("citizenship")),
-        "languages": _list(row.get("languages")),
-    }
+PERSON_COLS = (
+    "id",
+    "person_key",
+    *person_fields.ENCRYPTED.values(),
+    "sex",
+    "citizenship",
+    "languages",
+    "created_at",
+)
+CASE_COLS = (
+    "id",
+    "person_id",
+    "source",
+    "source_record_id",
+    "source_kind",
+    "import_batch_id",
+    "agency",
+    "office_country",
+    "current_office_country",
+    "current_agency",
+    "data_source",
+    "registration_date",
+    "status",
+    "country_of_exploitation",
+    "exploitation_start",
+    "referral_from_office",
+    "consent_assistance",
+    "consent_research",
+    "consent_sharing",
+    "row_hash",
+    "version",
+    *LIST_FIELDS,
+    *DERIVED,
+    "created_at",
+    "updated_at",
+)
 
 
-def case_values(
-    row: dict[str, Any], *, source: str, source_kind: str, batch_id: int | None, digest: str
-) -> dict[str, Any]:
-    d = derive(row)
-    status = row.get("status") or ("victim_of_trafficking" if source_kind == "public_release" else "screening")
-    consent_research = row.get("consent_research")
-    if consent_research is None and source_kind == "public_release":
-        consent_research = True
-    values = {
-        "source": source,
-        "source_record_id": str(row["record_id"]),
-        "source_kind": source_kind,
-        "import_batch_id": batch_id,
-        "agency": row.get("agency") or "unknown",
-        "office_country": row.get("office_country"),
-        "current_office_country": row.get("office_country"),
-        "current_agency": row.get("agency") or "unknown",
-        "data_source": row.get("data_source"),
-        "registration_date": row.get("registration_date"),
-        "status": status,
-        "country_of_exploitation": row.get("country_of_exploitation"),
-        "exploitation_start": row.get("exploitation_start"),
-        "referral_from_office": row.get("referral_from_office"),
-        "consent_assistance": row.get("consent_assistance"),
-        "consent_research": consent_research,
-        "consent_sharing": _list(row.get("consent_sharing")),
-        "row_hash": digest,
-        "version": 1,
-    }
-    for f in LIST_FIELDS:
-        values[f] = _list(row.get(f))
-    values.update(d)
+def pick(col: list[Any], idx: Sequence[int], n: int) -> list[Any]:
+    """The values of a column at ``idx`` (the column itself when ``idx`` is every row)."""
+    return col if len(idx) == n else [col[i] for i in idx]
+
+
+@dataclass
+class Preparer:
+    """Prepares the rows of one import (keeps the joins of repeated code lists between batches)."""
+
+    keys: KeyRing
+    source_kind: str
+    batch_id: int | None
+    _joined: dict[int, tuple[Any, str | None]] = field(default_factory=dict)
+    _texts: dict[str | None, str | None] = field(default_factory=dict)
+
+    def records(
+        self,
+        col: dict[str, list[Any]],
+        srcs: list[str],
+        digests: list[str],
+        pids: list[int],
+        cids: list[int],
+        now: Any,
+    ) -> tuple[list[Any], list[Any]]:
+        """Person and case-record columns (in `PERSON_COLS` and `CASE_COLS` order) of validated rows."""
+        rids = [str(r) for r in col["record_id"]]
+        ident = [col[name] for name in person_fields.ENCRYPTED]
+        pkeys = person_fields.person_keys(self.keys, *ident, srcs, rids)
+        enc = person_fields.encrypted_columns(self.keys, col)
+        persons = [
+            pids,
+            pkeys,
+            *enc.values(),
+            col["sex"],
+            code_lists(col["citizenship"], self._joined),
+            text_code_lists(col["languages"], self._texts),
+            Const(now),
+        ]
+        derived = list(
+            zip(
+                *map(
+                    derive_values,
+                    col["registration_date"],
+                    col["date_of_birth"],
+                    col["age_at_registration"],
+                    col["age_band"],
+                    col["child_at_registration"],
+                    col["age_at_exploitation"],
+                    col["child_at_exploitation"],
+                ),
+                strict=True,
+            )
+        )
+        if not derived:
+            derived = [[] for _ in DERIVED]
+        public = self.source_kind == "public_release"
+        agency = [a or "unknown" for a in col["agency"]]
+        status_default = "victim_of_trafficking" if public else "screening"
+        status = [s or status_default for s in col["status"]]
+        research = [True if (r is None and public) else r for r in col["consent_research"]]
+        cases = [
+            cids,
+            pids,
+            srcs,
+            rids,
+            Const(self.source_kind),
+            Const(self.batch_id),
+            agency,
+            col["office_country"],
+            col["office_country"],
+            agency,
+            col["data_source"],
+            col["registration_date"],
+            status,
+            col["country_of_exploitation"],
+            col["exploitation_start"],
+            col["referral_from_office"],
+            col["consent_assistance"],
+            research,
+            text_code_lists(col["consent_sharing"], self._texts),
+            digests,
+            Const(1),
+            *(code_lists(col[f], self._joined) for f in LIST_FIELDS),
+            *derived,
+            Const(now),
+            Const(now),
+        ]
+        return persons, cases
+
+
+def companion_values(table: str, name: str, values: list[Any]) -> list[Any]:
+    """A companion column in its stored form (assistance not marked as reintegration is not)."""
+    if name == "reintegration" and table == "assistance":
+        return [False if v is None else v for v in values]
     return values

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from ctdata.errors import CtdataError
-from ctdata.ingest.loader import require_columns
 from ctdata.ingest.readers import open_table
+from ctdata.ingest.result import require_columns
 from ctdata.standard.types import parser_for
 from ctdata.store import audit, db
 from ctdata.store.models import Project

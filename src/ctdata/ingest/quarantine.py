@@ -1,8 +1,10 @@
 """Review and retry of quarantined rows.
 
 A rejected row keeps its original values (encrypted, since they may hold
-names) and its reason. A data manager can read it, correct fields and retry:
-a row that now passes is loaded into the store and marked resolved, in one
+names), its reason and its identity (source, record id, content digest). A data
+manager can read it, correct fields and retry: a row that now passes goes
+through the same import pipeline as a file's rows, is loaded into the store and
+marked resolved (a record takes its quarantined companion rows with it), in one
 transaction with an audit entry.
 """
 
@@ -12,15 +14,18 @@ import json
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ctdata.errors import CtdataError, NotFound
-from ctdata.ingest.ctdc import detect_release, map_row
-from ctdata.ingest.loader import ImportResult, RecordLoader, reason_of
-from ctdata.ingest.readers import RawRow
-from ctdata.ingest.validate import TableValidator
+from ctdata.ingest.columns import ColumnBatch
+from ctdata.ingest.ctdc import detect_release
+from ctdata.ingest.mappers import CtdcMapper, Mapper, TemplateMapper
+from ctdata.ingest.pipeline import PARENT_QUARANTINED, Pipeline
+from ctdata.ingest.result import ImportResult, reason_of
+from ctdata.ingest.sinks import DirectSink
 from ctdata.store import audit, db
-from ctdata.store.crypto import keyring
-from ctdata.store.models import ImportBatch, QuarantineRow, utcnow
+from ctdata.store.crypto import KeyRing, keyring
+from ctdata.store.models import CaseRecord, ImportBatch, QuarantineRow, utcnow
 
 
 def list_rows(status: str = "open", limit: int = 50) -> list[dict[str, Any]]:
@@ -47,10 +52,54 @@ def show_row(qid: int, actor: str = "cli") -> dict[str, Any]:
                 "status": r.status, "reason": r.reason, "values": _values(r)}
 
 
+def _one_row(values: dict[str, Any], number: int) -> ColumnBatch:
+    columns = list(values)
+    return ColumnBatch(columns, [number], [["" if values[c] is None else str(values[c])] for c in columns])
+
+
+def _retry_record(s: Session, keys: KeyRing, r: QuarantineRow, batch: ImportBatch, fixes: dict[str, str]) -> Any:
+    """Run a quarantined record row (with corrections) through the pipeline; its case id, or its reason.
+
+    The row keeps the identity it was quarantined with (source and record id as the file gave them),
+    so a later import of the same file finds this record whatever the corrections changed."""
+    values = {**_values(r), **fixes}
+    mapper: Mapper
+    if r.kind == "ctdc":
+        mapper = CtdcMapper(detect_release(list(values)), batch.source)
+    else:
+        mapper = TemplateMapper(source=r.source)
+    sink = DirectSink(s)
+    pipe = Pipeline(s, keys, batch.id, mapper, ImportResult(kind=r.kind, path=batch.path), sink)
+    pipe.records([_one_row(values, r.row_number)])
+    if sink.rejected:
+        return sink.rejected[0]["reason"]
+    (case_id,) = pipe.case_ids.values()
+    return case_id
+
+
+def _retry_companion(s: Session, keys: KeyRing, r: QuarantineRow, batch: ImportBatch, fixes: dict[str, str]) -> Any:
+    """A quarantined companion row loads once its record is in the store; True, or its reason."""
+    q = select(CaseRecord.id).where(CaseRecord.source_record_id == r.record_id)
+    if r.source is not None:
+        q = q.where(CaseRecord.source == r.source)
+    parents = s.execute(q.where(CaseRecord.source_kind == "case")).scalars().all()
+    if len(parents) != 1:
+        return r.reason if r.reason.startswith(PARENT_QUARANTINED) else f"record_id: no case record {r.record_id!r}"
+    sink = DirectSink(s)
+    pipe = Pipeline(s, keys, batch.id, TemplateMapper(r.table_name), ImportResult(kind=r.kind, path=batch.path), sink)
+    pipe.case_ids[r.record_id] = parents[0]  # type: ignore[index]
+    pipe.companion(r.table_name, [_one_row({**_values(r), **fixes}, r.row_number)])
+    return sink.rejected[0]["reason"] if sink.rejected else True
+
+
 def retry(ids: list[int] | None, fixes: dict[str, str], actor: str = "cli") -> dict[str, Any]:
-    """Re-validate quarantined record rows with corrections; load the ones that pass."""
+    """Re-validate quarantined rows with corrections and load the ones that pass.
+
+    A record that loads takes its companion rows (journey legs, assistance, returns) out of
+    quarantine with it when they pass; a companion row retried on its own loads once its record
+    is in the store."""
     keys = keyring()
-    out: dict[str, Any] = {"retried": 0, "loaded": 0, "still_quarantined": 0, "reasons": []}
+    out: dict[str, Any] = {"retried": 0, "loaded": 0, "companions_loaded": 0, "still_quarantined": 0, "reasons": []}
     with db.session_scope() as s:
         q = select(QuarantineRow).where(QuarantineRow.status == "open")
         if ids:
@@ -59,44 +108,50 @@ def retry(ids: list[int] | None, fixes: dict[str, str], actor: str = "cli") -> d
             missing = sorted(set(ids) - found)
             if missing:
                 raise NotFound(f"no open quarantined row {', '.join(map(str, missing))}")
-        rows = s.execute(q.order_by(QuarantineRow.id)).scalars().all()
+        rows = sorted(s.execute(q).scalars().all(), key=lambda r: (r.table_name != "records", r.id))
         loaded_ids: list[int] = []
+        now = utcnow()
         for r in rows:
-            out["retried"] += 1
-            if r.table_name != "records":
-                out["still_quarantined"] += 1
-                out["reasons"].append({"id": r.id, "reason": "companion rows are retried by re-importing the file"})
+            if r.status != "open":  # taken out with its record earlier in this retry
                 continue
+            out["retried"] += 1
             batch = s.get(ImportBatch, r.batch_id)
             assert batch is not None
-            values = {**_values(r), **fixes}
             try:
-                if r.kind == "ctdc":
-                    release = detect_release(list(values))
-                    validator = TableValidator("records", relax=frozenset({"office_country", "registration_date"}))
-                    row = validator.row(map_row(release, values, r.row_number, batch.source))
-                    source_kind, source_of = "public_release", (lambda _r, b=batch: b.source)
-                else:
-                    row = TableValidator("records").row(values)
-                    source_kind, source_of = "case", (lambda rr: str(rr["agency"]))
+                got = (_retry_record if r.table_name == "records" else _retry_companion)(s, keys, r, batch, fixes)
             except (CtdataError, ValueError) as exc:
-                r.reason = reason_of(exc)
+                got = reason_of(exc)
+            if isinstance(got, str):
+                r.reason = got
                 out["still_quarantined"] += 1
-                out["reasons"].append({"id": r.id, "reason": r.reason})
+                out["reasons"].append({"id": r.id, "reason": got})
                 continue
-            res = ImportResult(kind=r.kind, path=batch.path)
-            loader = RecordLoader(s, keys, batch, r.kind, source_kind, lambda _raw, rr=row: rr, source_of, res)
-            loader.run(iter([RawRow(r.row_number, values)]))
-            if res.loaded != 1:
-                out["still_quarantined"] += 1
-                out["reasons"].append({"id": r.id, "reason": next(iter(res.reasons), "rejected")})
+            r.status, r.resolved_at = "resolved", now
+            loaded_ids.append(r.id)
+            if r.table_name != "records":
+                out["companions_loaded"] += 1
                 continue
-            r.status, r.resolved_at = "resolved", utcnow()
             batch.loaded += 1
             batch.quarantined -= 1
             out["loaded"] += 1
-            loaded_ids.append(r.id)
+            kids = s.execute(
+                select(QuarantineRow).where(
+                    QuarantineRow.status == "open",
+                    QuarantineRow.kind == r.kind,
+                    QuarantineRow.table_name != "records",
+                    QuarantineRow.record_id == r.record_id,
+                    QuarantineRow.source.is_(None) if r.source is None else QuarantineRow.source == r.source,
+                )
+            ).scalars()
+            for kid in kids:
+                kid_batch = s.get(ImportBatch, kid.batch_id)
+                assert kid_batch is not None
+                if _retry_companion(s, keys, kid, kid_batch, {}) is True:
+                    kid.status, kid.resolved_at = "resolved", now
+                    loaded_ids.append(kid.id)
+                    out["companions_loaded"] += 1
         audit.record(s, actor=actor, action="quarantine_retry", entity="quarantine", entity_id=None,
-                     details={"retried": out["retried"], "loaded": out["loaded"], "fixed_columns": sorted(fixes),
+                     details={"retried": out["retried"], "loaded": out["loaded"],
+                              "companions_loaded": out["companions_loaded"], "fixed_columns": sorted(fixes),
                               "ids_digest": audit.digest_ids(loaded_ids)})
     return out

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from ctdata.errors import FileFormatError
 from ctdata.ingest import parallel
-from ctdata.ingest.bulk import ColumnRecordLoader, CompanionLoader, WriterSink
 from ctdata.ingest.columns import batches
-from ctdata.ingest.loader import ImportResult, RecordLoader, finish_batch, require_columns, start_batch
-from ctdata.ingest.readers import RawRow, Table, open_table, sniff
-from ctdata.ingest.validate import TableValidator
+from ctdata.ingest.mappers import TemplateMapper
+from ctdata.ingest.pipeline import COMPANIONS, Pipeline, open_record_ids, settle
+from ctdata.ingest.readers import Table, open_table, sniff
+from ctdata.ingest.result import ImportResult, finish_batch, quarantine_notices, require_columns, start_batch
+from ctdata.ingest.sinks import QuarantineLog, WriterSink
 from ctdata.ingest.writer import BackgroundWriter
 from ctdata.standard.template import TABLES
 from ctdata.store import db
@@ -27,12 +28,7 @@ from ctdata.store.bulk import bulk_load, deferred_foreign_keys
 from ctdata.store.crypto import keyring
 from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, QuarantineRow, ReturnRecord
 
-COMPANIONS: dict[str, type] = {"journey_legs": JourneyLeg, "assistance": Assistance, "returns": ReturnRecord}
 REQUIRED = [c.name for c in TABLES["records"] if c.required]
-
-
-def _validator(table: str) -> Callable[[RawRow], dict[str, Any]]:
-    return TableValidator(table).raw_row
 
 
 def _companion_paths(path: Path) -> tuple[Path, dict[str, tuple[Path, str | None]]]:
@@ -117,29 +113,39 @@ def _load(
     progress: Callable[[int], None] | None,
 ) -> None:
     batch = start_batch(session, kind="standard", source="standard", table=table, actor=actor)
+    log = QuarantineLog(batch.id)
+    watch = open_record_ids(session, "standard")
     with bulk_load(session, expected, tables=("persons", "case_records")):
         if parallel.usable(session, table, expected):
-            new_ids = parallel.run(session, keys, batch.id, result, table, companions, encoding, progress)
-        else:
-            validator = TableValidator("records")
-            loader = ColumnRecordLoader(
-                session,
-                keys,
-                batch,
-                "standard",
-                "case",
-                validator.raw_row,
-                lambda r: str(r["agency"]),
-                result,
-                progress,
-                validator=validator,
+            new_ids, loaded, watched_in = parallel.run(
+                session, keys, batch.id, result, table, companions, encoding, progress, log, watch
             )
-            loader.run_batches(batches(table))
-            for name, (cpath, csheet) in companions.items():
-                ctable = open_table(cpath, encoding=encoding, sheet=csheet)
-                _load_companion(session, keys, batch.id, name, ctable, loader, result)
-            new_ids = sorted(loader.new_ids)
+        else:
+            writer = BackgroundWriter()
+            try:
+                pipe = Pipeline(
+                    session, keys, batch.id, TemplateMapper(), result, WriterSink(session, writer, log), progress,
+                    db=writer.call, watch=watch,
+                )
+                pipe.records(batches(table))
+                pipe.progress = None  # the progress total counts the records
+                for name, (cpath, csheet) in companions.items():
+                    pipe.companion(name, batches(open_companion(name, cpath, encoding, csheet)))
+            finally:
+                writer.close()
+            new_ids, loaded, watched_in = sorted(pipe.new_ids), pipe.watched_loaded(), pipe.watched_in
+    result.resolved = settle(
+        session, kind="standard", batch_id=batch.id, tables=["records", *companions], log=log, loaded=loaded,
+        watched_in=watched_in,
+    )
+    quarantine_notices(result, log)
     finish_batch(session, batch, result, actor, new_ids)
+
+
+def open_companion(name: str, path: Path, encoding: str, sheet: str | None) -> Table:
+    table = open_table(path, encoding=encoding, sheet=sheet)
+    require_columns(table, [c.name for c in TABLES[name] if c.required], f"the {name} table")
+    return table
 
 
 def _count_rows(table: Table) -> int:
@@ -156,22 +162,3 @@ def _count_rows(table: Table) -> int:
             lines += block.count(b"\n")
             last = block[-1:]
     return max(lines + (last != b"\n") - 1, 0)
-
-
-def _load_companion(
-    session: Session, keys: Any, batch_id: int, name: str, table: Table, loader: RecordLoader, result: ImportResult
-) -> None:
-    require_columns(table, [c.name for c in TABLES[name] if c.required], f"the {name} table")
-    stats = {"rows_read": 0, "loaded": 0, "quarantined": 0, "already_present": 0}
-    result.tables[name] = stats
-    companion = CompanionLoader(session, keys, batch_id, name, COMPANIONS[name], loader, stats, TableValidator(name))
-    writer = BackgroundWriter()
-    try:
-        companion.run(batches(table), WriterSink(session, writer))
-    finally:
-        writer.close()
-
-
-def retry_row(session: Session, table_name: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Validate a quarantined standard row again (after corrections); returns the clean row."""
-    return _validator(table_name)(RawRow(0, values))

@@ -309,6 +309,12 @@ class QuarantineRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved | dismissed
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: the source row's identity as read: its record's source and id (companions: their parent's), content digest
+    source: Mapped[str | None] = mapped_column(String(80))
+    record_id: Mapped[str | None] = mapped_column(String(200))
+    row_hash: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_quarantine_open", "status", "kind", "table_name"),)
 
 
 class AuditEntry(Base):

@@ -1,0 +1,533 @@
+"""The import pipeline: source -> mapper -> validation -> classification -> prepare -> sink.
+
+Every import runs through here: CTDC releases and the standard template (with
+its companion tables), in process or with a preparing child process, and the
+quarantine retry. A row passes each module once:
+
+- source: ``readers.py`` / ``columns.py`` read a file as column batches;
+- mapper: ``mappers.py`` gives the template's columns and each row's identity;
+- validation: ``validate.py`` checks each column (each distinct value once);
+- classification: ``classify.py`` says new, changed, already present or conflicting;
+- prepare: ``prepare.py`` (with ``store.persons``) makes the stored form, pseudonyms and ciphertexts;
+- sink: ``sinks.py`` writes the rows (writer thread, at once, or from a child process).
+
+Every row read is loaded (new, changed, present) or quarantined with its reason.
+Companion rows hang off the records of the same import by record id; those of a
+quarantined record are quarantined with it (``parent quarantined``) and follow it
+out of quarantine. `settle` then resolves the open quarantine entries of earlier
+imports whose rows this import loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ctdata.ingest.classify import CHANGED, CONFLICT, NEW, PRESENT, classify
+from ctdata.ingest.columns import ColumnBatch
+from ctdata.ingest.mappers import Mapper
+from ctdata.ingest.prepare import (
+    CASE_COLS,
+    PERSON_COLS,
+    Preparer,
+    companion_values,
+    pick,
+    row_hash,
+    row_hash_fields,
+    row_hashes,
+)
+from ctdata.ingest.readers import RawRow
+from ctdata.ingest.result import ImportResult, table_stats
+from ctdata.ingest.sinks import Const, QuarantineLog, Sink, allocate_ids, as_rows, stamp
+from ctdata.ingest.validate import TableValidator
+from ctdata.store.crypto import KeyRing
+from ctdata.store.models import (
+    Assistance,
+    CaseRecord,
+    CodeList,
+    JourneyLeg,
+    Person,
+    QuarantineRow,
+    ReturnRecord,
+    utcnow,
+)
+
+T = TypeVar("T")
+ProgressFn = Callable[[int], None]
+COMPANIONS: dict[str, type] = {"journey_legs": JourneyLeg, "assistance": Assistance, "returns": ReturnRecord}
+PARENT_QUARANTINED = "parent quarantined"
+
+
+def _now(fn: Callable[[], T]) -> T:
+    return fn()
+
+
+def _short(reason: str) -> str:
+    return reason.split(":", 1)[0] if ":" in reason else reason[:60]
+
+
+def _canon(v: Any) -> str | None:
+    """A stored or validated value as comparable text (so 'present' compares fields, not types)."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    return str(v)
+
+
+def _digest(values: Iterable[Any]) -> str:
+    text = "\x1f".join("\x00" if v is None else v for v in map(_canon, values))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def open_record_ids(session: Session, kind: str) -> set[str]:
+    """Record ids of this kind's open quarantine entries (the rows an import watches for `settle`)."""
+    q = select(QuarantineRow.record_id).where(
+        QuarantineRow.status == "open", QuarantineRow.kind == kind, QuarantineRow.record_id.is_not(None)
+    )
+    return {r for (r,) in session.execute(q)}
+
+
+@dataclass
+class Pipeline:
+    """One import's records and companion tables, batch by batch, through the stages above."""
+
+    session: Session | None
+    keys: KeyRing
+    batch_id: int
+    mapper: Mapper
+    result: ImportResult
+    sink: Sink
+    progress: ProgressFn | None = None
+    #: runs database work (look-ups, updates) in order with the sink's writes and waits for it
+    db: Callable[[Callable[[], Any]], Any] = _now
+    #: the store held no case record when the import began (a preparing child): no look-ups
+    fresh: bool = False
+    #: first free ids per table when ``fresh`` (the writing process read them)
+    starts: dict[str, int] = field(default_factory=dict)
+    #: record ids of open quarantine entries of earlier imports (see `settle`)
+    watch: set[str] = field(default_factory=set)
+    #: record_id -> case id of every record of this import (companion rows hang off these)
+    case_ids: dict[str, int] = field(default_factory=dict)
+    new_ids: set[int] = field(default_factory=set)
+    #: watched record ids met in each companion table
+    watched_in: dict[str, set[str]] = field(default_factory=dict)
+    _out: dict[str, tuple[str | None, int]] = field(default_factory=dict)
+    _seen: dict[Any, int] = field(default_factory=dict)
+    _rejects: list[dict[str, Any]] = field(default_factory=list)
+    _next_id: dict[str, int] = field(default_factory=dict)
+    _fresh_sources: dict[str, bool] = field(default_factory=dict)
+    _case_sources: dict[int, str] = field(default_factory=dict)
+    _occurrences: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validator = TableValidator("records", relax=self.mapper.relax)
+        self.preparer = Preparer(self.keys, self.mapper.source_kind, self.batch_id)
+        self._stamp = stamp(self.session)
+
+    # --- shared -------------------------------------------------------------------------------------
+
+    def _ids(self, model: type, n: int) -> list[int]:
+        name = model.__table__.name  # type: ignore[attr-defined]
+        if self.fresh:
+            start = self._next_id.get(name, self.starts[name])
+        elif self.session is not None and self.session.get_bind().dialect.name == "postgresql":
+            return self.db(lambda: allocate_ids(self.session, model, n))  # type: ignore[arg-type]
+        elif name in self._next_id:
+            start = self._next_id[name]
+        else:  # SQLite: this transaction holds the write lock, so ids can be counted here
+            start = self.db(lambda: allocate_ids(self.session, model, 1))[0]  # type: ignore[arg-type]
+        self._next_id[name] = start + n
+        return list(range(start, start + n))
+
+    def _reject(self, table: str, raw: RawRow, reason: str, source: str | None, record_id: str | None) -> None:
+        self.result.reasons[_short(reason)] = self.result.reasons.get(_short(reason), 0) + 1
+        values = json.dumps(raw.values, ensure_ascii=False, default=str)
+        self._rejects.append(
+            {
+                "batch_id": self.batch_id,
+                "kind": self.mapper.kind,
+                "table_name": table,
+                "row_number": raw.number,
+                "raw_enc": self.keys.encrypt(values, "quarantine"),
+                "reason": reason,
+                "status": "open",
+                "source": source,
+                "record_id": record_id,
+                "row_hash": row_hash(raw.values),
+            }
+        )
+
+    def _flush(self, rows_read: int) -> None:
+        if self._rejects:
+            rejects, self._rejects = self._rejects, []
+            self.sink.quarantine(rejects)
+        self.sink.end_batch(rows_read)
+        if self.progress:
+            self.progress(rows_read)
+
+    # --- records ------------------------------------------------------------------------------------
+
+    def records(self, batches: Iterable[ColumnBatch]) -> None:
+        for b in batches:
+            self._record_batch(b)
+            self._flush(b.rows_read)
+
+    def _reject_record(self, raw: RawRow, reason: str, *, parent_out: bool = True) -> None:
+        source, rid = self.mapper.identity(raw.values, raw.number)
+        self.result.quarantined += 1
+        if parent_out and rid is not None:
+            self._out.setdefault(rid, (source, raw.number))
+        self._reject("records", raw, reason, source, rid)
+
+    def _record_batch(self, b: ColumnBatch) -> None:
+        res = self.result
+        res.rows_read += b.rows_read
+        for raw in b.bad:
+            self._reject_record(raw, raw.error or "unreadable row")
+        n = len(b)
+        if not n:
+            return
+        raw_cols, mapping_errors, blank = self.mapper.columns(b)
+        clean, reasons = self.validator.validate_columns(raw_cols, n, blank_is_empty=blank)
+        if mapping_errors.count(None) != n:
+            reasons = [m or r for m, r in zip(mapping_errors, reasons, strict=True)]
+        if reasons.count(None) == n:
+            ok: list[int] = list(range(n))
+        else:
+            ok = [i for i in range(n) if reasons[i] is None]
+            for i in range(n):
+                if reasons[i] is not None:
+                    self._reject_record(b.raw(i), reasons[i])  # type: ignore[arg-type]
+        if not ok:
+            return
+        srcs = pick(self.mapper.sources(clean, n), ok, n)
+        rids = pick(clean["record_id"], ok, n)
+        numbers = pick(b.numbers, ok, n)
+        if len(ok) == n:
+            digests = row_hashes(b.raw_fields())
+        else:
+            digests = [row_hash_fields(tuple(col[i] for col in b.values)) for i in ok]
+        verdicts = classify(list(zip(srcs, rids, strict=True)), digests, numbers, self._lookup(srcs, rids), self._seen)
+        if verdicts is None:
+            self._insert(clean, ok, srcs, digests, n)
+            return
+        ins: list[int] = []
+        for k, (verdict, ref) in enumerate(verdicts):
+            i = ok[k]
+            if verdict == CONFLICT:
+                reason = f"record_id: {rids[k]!r} appears twice in this file (first at row {ref})"
+                self._reject_record(b.raw(i), reason, parent_out=False)
+            elif verdict == NEW:
+                ins.append(k)
+            else:
+                assert ref is not None
+                self.case_ids[rids[k]] = ref
+                res.loaded += 1
+                if verdict == PRESENT:
+                    res.already_present += 1
+                else:
+                    assert verdict == CHANGED
+                    self._update_record(ref, clean, i, srcs[k], digests[k])
+                    res.updated += 1
+        if ins:
+            self._insert(clean, [ok[k] for k in ins], [srcs[k] for k in ins], [digests[k] for k in ins], n)
+
+    def _lookup(self, srcs: list[str], rids: list[str]) -> dict[Any, tuple[int, str | None]]:
+        """Rows of this batch already in the store; sources the store did not hold before are skipped."""
+        if self.fresh:
+            return {}
+        for s in set(srcs):
+            if s not in self._fresh_sources:
+                q = select(CaseRecord.id).where(CaseRecord.source == s).limit(1)
+                self._fresh_sources[s] = self.db(lambda q=q: self.session.execute(q).first() is None)  # type: ignore[union-attr]
+        keys = {(s, r) for s, r in zip(srcs, rids, strict=True) if not self._fresh_sources[s]}
+        if not keys:
+            return {}
+        return self.db(lambda: self._existing(keys))
+
+    def _existing(self, keys: set[tuple[str, str]]) -> dict[Any, tuple[int, str | None]]:
+        assert self.session is not None
+        out: dict[Any, tuple[int, str | None]] = {}
+        by_source: dict[str, list[str]] = {}
+        for s, r in keys:
+            by_source.setdefault(s, []).append(r)
+        for s, rids in by_source.items():
+            for i in range(0, len(rids), 900):
+                q = select(CaseRecord.source_record_id, CaseRecord.id, CaseRecord.row_hash).where(
+                    CaseRecord.source == s, CaseRecord.source_record_id.in_(rids[i : i + 900])
+                )
+                for rid, cid, h in self.session.execute(q):
+                    out[(s, rid)] = (cid, h)
+        return out
+
+    def _insert(self, clean: dict[str, list[Any]], idx: list[int], srcs: list[str], digests: list[str], n: int) -> None:
+        m = len(idx)
+        col = {name: pick(values, idx, n) for name, values in clean.items()}
+        pids = self._ids(Person, m)
+        cids = self._ids(CaseRecord, m)
+        persons, cases = self.preparer.records(col, srcs, digests, pids, cids, self._stamp)
+        self.sink.rows(Person, PERSON_COLS, persons)
+        self.sink.rows(CaseRecord, CASE_COLS, cases)
+        self.case_ids.update(zip(col["record_id"], cids, strict=True))
+        self.new_ids.update(cids)
+        self.result.inserted += m
+        self.result.loaded += m
+
+    def _update_record(self, case_id: int, clean: dict[str, list[Any]], i: int, src: str, digest: str) -> None:
+        """A changed row: the same prepare, applied to the stored case and person (the version goes up)."""
+        col = {name: [values[i]] for name, values in clean.items()}
+        persons, cases = self.preparer.records(col, [src], [digest], [0], [case_id], None)
+        pv = dict(zip(PERSON_COLS, as_rows(persons)[0], strict=True))
+        cv = dict(zip(CASE_COLS, as_rows(cases)[0], strict=True))
+        for k in ("id", "created_at"):
+            pv.pop(k)
+        for k in ("id", "person_id", "source", "source_record_id", "version", "created_at", "updated_at"):
+            cv.pop(k)
+        for k in ("current_office_country", "current_agency"):
+            cv.pop(k)
+        self.db(lambda: _apply_update(self.session, case_id, _as_lists(Person, pv), _as_lists(CaseRecord, cv)))  # type: ignore[arg-type]
+
+    # --- companion tables ---------------------------------------------------------------------------
+
+    def companion(self, name: str, batches: Iterable[ColumnBatch]) -> dict[str, int]:
+        """Load one companion table (journey legs, assistance, returns) of this import's records."""
+        stats = self.result.tables.setdefault(name, table_stats())
+        model = COMPANIONS[name]
+        validator = TableValidator(name)
+        template = [c.name for c in validator.columns]
+        table = model.__table__  # type: ignore[attr-defined]
+        content = [c.name for c in table.columns if c.name not in ("id", "case_id") and c.name in template]
+        defaults = {
+            k: v
+            for k, v in {"version": 1, "created_at": self._stamp, "updated_at": self._stamp}.items()
+            if k in table.columns and k not in content
+        }
+        names = ["case_id", *content, *defaults]
+        ctx = _Companion(name, model, validator, template, content, names, defaults, stats)
+        for b in batches:
+            columns = self._companion_batch(ctx, b)
+            if columns:
+                self.sink.rows(model, names, columns)
+            self._flush(b.rows_read)
+        return stats
+
+    def _reject_companion(self, ctx: _Companion, raw: RawRow, reason: str, source: str | None) -> None:
+        ctx.stats["quarantined"] += 1
+        rid = raw.values.get("record_id")
+        rid = (str(rid).strip() or None) if rid is not None else None
+        self._reject(ctx.name, raw, reason, source, rid)
+
+    def _orphan_reason(self, rid: Any) -> tuple[str, str | None]:
+        out = self._out.get(rid)
+        if out is not None:
+            return f"{PARENT_QUARANTINED}: record_id {rid!r} (row {out[1]} of the records table)", out[0]
+        return f"record_id: no case record {rid!r} in this import", None
+
+    def _source_of(self, cid: int) -> str | None:
+        if cid not in self._case_sources and self.session is not None:
+            q = select(CaseRecord.source).where(CaseRecord.id == cid)
+            self._case_sources[cid] = self.db(lambda: self.session.execute(q).scalar())  # type: ignore[union-attr]
+        return self._case_sources.get(cid)
+
+    def _companion_batch(self, ctx: _Companion, b: ColumnBatch) -> list[Any]:
+        stats = ctx.stats
+        stats["rows_read"] += b.rows_read
+        for raw in b.bad:
+            self._reject_companion(ctx, raw, raw.error or "unreadable row", None)
+        n = len(b)
+        if not n:
+            return []
+        clean, reasons = ctx.validator.validate_columns({c: b.column(c) for c in ctx.template}, n)
+        rid_col = clean["record_id"]
+        if self.watch:
+            self.watched_in.setdefault(ctx.name, set()).update(self.watch.intersection(rid_col))
+        case_ids, new_ids = self.case_ids, self.new_ids
+        cid_col = [case_ids.get(r) for r in rid_col]
+        for name in ctx.content:
+            clean[name] = companion_values(ctx.name, name, clean[name])
+        legs = ctx.name == "journey_legs"
+        if reasons.count(None) == n and None not in cid_col and all(map(new_ids.__contains__, cid_col)):
+            # the common case: every row valid and of a record inserted by this import
+            fast = True
+            if legs:
+                keys = [(ctx.name, c, leg) for c, leg in zip(cid_col, clean["leg_number"], strict=True)]
+                fast = len(set(keys)) == n and self._seen.keys().isdisjoint(keys)
+                if fast:
+                    self._seen.update(zip(keys, b.numbers, strict=True))
+            if fast:
+                stats["inserted"] += n
+                stats["loaded"] += n
+                return self._companion_columns(ctx, clean, list(range(n)), cid_col, n)
+        keep: list[int] = []
+        for i in range(n):
+            reason = reasons[i]
+            if reason is None and cid_col[i] is None:
+                reason, source = self._orphan_reason(rid_col[i])
+                self._reject_companion(ctx, b.raw(i), reason, source)
+            elif reason is not None:
+                cid = cid_col[i]
+                self._reject_companion(
+                    ctx, b.raw(i), reason, self._source_of(cid) if cid else self._out.get(rid_col[i], (None, 0))[0]
+                )
+            else:
+                keep.append(i)
+        if not keep:
+            return []
+        digests = [_digest(clean[c][i] for c in ctx.content) for i in keep]
+        cids = [cid_col[i] for i in keep]
+        keys: list[Any] = []
+        for i, cid, d in zip(keep, cids, digests, strict=True):
+            if legs:
+                keys.append((ctx.name, cid, clean["leg_number"][i]))
+            else:
+                k = self._occurrences.get((cid, d), 0)  # type: ignore[arg-type]
+                self._occurrences[(cid, d)] = k + 1  # type: ignore[index]
+                keys.append((ctx.name, cid, d, k))
+        stored = sorted({c for c in cids if c not in new_ids})  # type: ignore[type-var]
+        existing = self.db(lambda: self._existing_companions(ctx, stored)) if stored and not self.fresh else {}
+        verdicts = classify(keys, digests, [b.numbers[i] for i in keep], existing, self._seen)
+        ins: list[int] = []
+        ins_cids: list[int] = []
+        for k, i in enumerate(keep):
+            verdict, ref = verdicts[k] if verdicts is not None else (NEW, None)
+            if verdict == CONFLICT:
+                leg = clean["leg_number"][i]
+                reason = f"leg_number: leg {leg} of {rid_col[i]!r} appears twice (first at row {ref})"
+                self._reject_companion(ctx, b.raw(i), reason, self._source_of(cids[k]))  # type: ignore[arg-type]
+                continue
+            stats["loaded"] += 1
+            if verdict == NEW:
+                stats["inserted"] += 1
+                ins.append(i)
+                ins_cids.append(cids[k])  # type: ignore[arg-type]
+            elif verdict == PRESENT:
+                stats["already_present"] += 1
+            else:
+                stats["updated"] += 1
+                values = {c: clean[c][i] for c in ctx.content}
+                q = update(ctx.model).where(ctx.model.id == ref).values(**values)  # type: ignore[attr-defined]
+                self.db(lambda q=q: self.session.execute(q))  # type: ignore[union-attr]
+        if not ins:
+            return []
+        return self._companion_columns(ctx, clean, ins, ins_cids, n)
+
+    def _companion_columns(
+        self, ctx: _Companion, clean: dict[str, list[Any]], idx: list[int], cids: list[Any], n: int
+    ) -> list[Any]:
+        cols: list[Any] = [cids]
+        for name in ctx.names[1:]:
+            cols.append(Const(ctx.defaults[name]) if name in ctx.defaults else pick(clean[name], idx, n))
+        return cols
+
+    def _existing_companions(self, ctx: _Companion, cids: list[int]) -> dict[Any, tuple[int, str | None]]:
+        assert self.session is not None
+        model = ctx.model
+        cols = [model.__table__.c[c] for c in ctx.content]  # type: ignore[attr-defined]
+        out: dict[Any, tuple[int, str | None]] = {}
+        counts: dict[tuple[int, str], int] = {}
+        for i in range(0, len(cids), 900):
+            q = (
+                select(model.id, model.case_id, *cols)  # type: ignore[attr-defined]
+                .where(model.case_id.in_(cids[i : i + 900]))  # type: ignore[attr-defined]
+                .order_by(model.id)  # type: ignore[attr-defined]
+            )
+            for row in self.session.execute(q):
+                rid, cid, values = row[0], row[1], row[2:]
+                d = _digest(values)
+                if ctx.name == "journey_legs":
+                    out[(ctx.name, cid, values[ctx.content.index("leg_number")])] = (rid, d)
+                else:
+                    k = counts.get((cid, d), 0)
+                    counts[(cid, d)] = k + 1
+                    out[(ctx.name, cid, d, k)] = (rid, d)
+        return out
+
+    # --- the end --------------------------------------------------------------------------------------
+
+    def watched_loaded(self) -> dict[str, int]:
+        """Watched record ids this import loaded, with their case ids."""
+        return {r: self.case_ids[r] for r in self.watch if r in self.case_ids}
+
+
+@dataclass
+class _Companion:
+    name: str
+    model: type
+    validator: TableValidator
+    template: list[str]
+    content: list[str]
+    names: list[str]
+    defaults: dict[str, Any]
+    stats: dict[str, int]
+
+
+def _as_lists(model: type, values: dict[str, Any]) -> dict[str, Any]:
+    """Prepared values as the ORM takes them (code lists as lists, not their stored text)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    out = dict(values)
+    for k, v in values.items():
+        if isinstance(v, str) and isinstance(table.c[k].type, CodeList):
+            out[k] = v.split(";") if v else []
+    return out
+
+
+def _apply_update(session: Session, case_id: int, person: dict[str, Any], case_values: dict[str, Any]) -> None:
+    case = session.get(CaseRecord, case_id)
+    assert case is not None
+    for k, v in case_values.items():
+        setattr(case, k, v)
+    session.execute(update(Person).where(Person.id == case.person_id).values(**person))
+    session.flush()
+
+
+def settle(
+    session: Session,
+    *,
+    kind: str,
+    batch_id: int,
+    tables: Iterable[str],
+    log: QuarantineLog,
+    loaded: dict[str, int],
+    watched_in: dict[str, set[str]],
+) -> int:
+    """Resolve the open quarantine entries of earlier imports that this import settles; returns how many.
+
+    An entry is left open when this import met its row again unchanged (``log.hashes``). Otherwise
+    it is resolved when this import loaded its record (and, for a companion table, read that table
+    with rows of the record: the file now says what the record's rows are), and superseded when this
+    import quarantined another version of the same row."""
+    tables = set(tables)
+    q = select(QuarantineRow).where(
+        QuarantineRow.status == "open",
+        QuarantineRow.kind == kind,
+        QuarantineRow.batch_id != batch_id,
+        QuarantineRow.table_name.in_(tables),
+        QuarantineRow.record_id.is_not(None),
+    )
+    entries = list(session.execute(q).scalars())
+    if not entries:
+        return 0
+    wanted = sorted({loaded[e.record_id] for e in entries if e.record_id in loaded})  # type: ignore[index]
+    sources = dict(session.execute(select(CaseRecord.id, CaseRecord.source).where(CaseRecord.id.in_(wanted))).all())
+    now = utcnow()
+    n = 0
+    for e in entries:
+        if (e.table_name, e.row_hash) in log.hashes:
+            continue
+        cid = loaded.get(e.record_id)  # type: ignore[arg-type]
+        here = e.table_name == "records" or e.record_id in watched_in.get(e.table_name, set())
+        if cid is not None and here and e.source in (None, sources.get(cid)):
+            e.status, e.resolved_at = "resolved", now
+            n += 1
+        elif (e.table_name, e.source, e.record_id) in log.identities:
+            e.status, e.resolved_at = "superseded", now
+            n += 1
+    session.flush()
+    return n
