@@ -17,7 +17,7 @@ from ctdata.cases.service import _fold, _name_matches
 from ctdata.cases.tx import transaction
 from ctdata.cli.user import user_add_command, user_list_command
 from ctdata.errors import Conflict, PermissionDenied, ValidationError
-from ctdata.store.models import AuditEntry, AuthSession, User
+from ctdata.store.models import AuditEntry, AuthSession, LoginLockout, User
 from tests.cases.conftest import PASSWORD, make_user
 
 
@@ -46,7 +46,7 @@ def test_create_user_rules(engine, actors):
             users.create_user(s, actors["th"], "new", PASSWORD, "admin")
 
 
-def test_lockout_after_repeated_failures(engine, actors, monkeypatch):
+def test_lockout_after_repeated_failures_is_per_source(engine, actors, monkeypatch):
     monkeypatch.setenv("CTDATA_MAX_FAILED_LOGINS", "3")
     from ctdata.config import reset_settings
 
@@ -55,16 +55,20 @@ def test_lockout_after_repeated_failures(engine, actors, monkeypatch):
         with transaction(engine) as s:
             with pytest.raises(NotAuthenticated):
                 users.authenticate(s, "th", "wrong", "10.0.0.1")
-    with transaction(engine) as s, pytest.raises(NotAuthenticated, match="locked"):
-        users.authenticate(s, "th", PASSWORD)  # right password, but locked
+    with transaction(engine) as s, pytest.raises(NotAuthenticated, match="^wrong username or password$"):
+        users.authenticate(s, "th", PASSWORD, "10.0.0.1")  # right password, but locked for this source
+    with transaction(engine) as s:  # the owner elsewhere is not locked out by the stranger
+        assert users.authenticate(s, "th", PASSWORD, "10.0.0.2").username == "th"
     with transaction(engine) as s:
         u = s.execute(select(User).where(User.username == "th")).scalar_one()
-        assert u.locked_until is not None
-        u.locked_until = u.locked_until - timedelta(hours=1)  # time passes
+        lock = s.execute(select(LoginLockout).where(LoginLockout.client == "10.0.0.1")).scalar_one()
+        assert users.locked_until(s, u) == lock.locked_until is not None
+        lock.locked_until = lock.locked_until - timedelta(hours=1)  # time passes
     with transaction(engine) as s:
-        assert users.authenticate(s, "th", PASSWORD).username == "th"
+        assert users.authenticate(s, "th", PASSWORD, "10.0.0.1").username == "th"
         reasons = s.execute(select(AuditEntry.reason).where(AuditEntry.action == "login_failed")).scalars().all()
-        assert len(reasons) == 4 and "locked" in reasons[2] and reasons[3] == "account locked"
+        assert len(reasons) == 4 and "locked" in reasons[2] and reasons[3] == "account locked for this source"
+        assert s.execute(select(LoginLockout)).first() is None  # a success forgets that source's failures
 
 
 def test_unknown_user_and_disabled_account_fail_alike(engine, actors):

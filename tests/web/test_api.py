@@ -6,6 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from ctdata.cases import users
+from ctdata.cases.access import SYSTEM
 from ctdata.cases.tx import transaction
 from ctdata.store import audit
 from ctdata.store.models import AuditEntry
@@ -45,16 +47,42 @@ def test_wrong_password_lockout_and_rate_limit(database_url, engine, actors, mon
     from ctdata.config import reset_settings
 
     reset_settings()
-    client = TestClient(create_app(database_url, login_limiter=LoginLimiter(per_username=5, per_client=100)))
+    app = create_app(database_url, login_limiter=LoginLimiter(per_username=5, per_client=100))
+    client = TestClient(app, client=("203.0.113.7", 50000))
     bad = {"username": "th", "password": "nope"}
     assert [client.post(f"{P}/auth/login", json=bad).status_code for _ in range(3)] == [401, 401, 401]
     r = client.post(f"{P}/auth/login", json={"username": "th", "password": PASSWORD})
-    assert r.status_code == 401 and "locked" in r.json()["detail"]
+    assert r.status_code == 401 and r.json()["detail"] == "wrong username or password"  # locked, not said
     client.post(f"{P}/auth/login", json=bad)
     r = client.post(f"{P}/auth/login", json=bad)  # sixth attempt within the minute
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
     with transaction(engine) as s:
         assert len(s.execute(select(AuditEntry).where(AuditEntry.action == "login_failed")).all()) == 5
+    # the owner, from their own address, is neither locked out nor rate limited by the stranger
+    owner = TestClient(app, client=("198.51.100.4", 50000))
+    assert owner.post(f"{P}/auth/login", json={"username": "th", "password": PASSWORD}).status_code == 200
+
+
+def test_every_login_failure_says_the_same(database_url, engine, actors, monkeypatch):
+    """Unknown name, wrong password, disabled account, locked account: one status, one message."""
+    monkeypatch.setenv("CTDATA_MAX_FAILED_LOGINS", "2")
+    from ctdata.config import reset_settings
+
+    reset_settings()
+    with transaction(engine) as s:
+        users.set_active(s, SYSTEM, "vn", False)
+    client = TestClient(create_app(database_url, login_limiter=LoginLimiter(per_username=50, per_client=1000)))
+    answers = set()
+    for username, password in [
+        ("nobody", PASSWORD),
+        ("th2", "nope"),
+        ("vn", PASSWORD),
+        ("th2", "nope"),
+        ("th2", PASSWORD),  # locked for this source now, right password
+    ]:
+        r = client.post(f"{P}/auth/login", json={"username": username, "password": password})
+        answers.add((r.status_code, r.text))
+    assert answers == {(401, '{"detail":"wrong username or password"}')}
 
 
 def test_case_lifecycle_over_http(client, headers):

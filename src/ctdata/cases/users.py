@@ -1,8 +1,11 @@
 """User accounts, passwords, login lockout and sessions.
 
 Passwords are hashed with argon2id (argon2-cffi). After
-`settings().max_failed_logins` consecutive failures an account is locked for
-`settings().lockout_minutes`. A session token is shown once to the client; the
+`settings().max_failed_logins` consecutive failures from one source address an
+account is locked for `settings().lockout_minutes` for that source only, so a
+stranger who knows a user name cannot lock its owner out. Every failure (unknown
+user, wrong password, disabled or locked account) gives the same message, so the
+answer does not tell which user names exist. A session token is shown once to the client; the
 store keeps only its SHA-256, so a copy of the database cannot be used to log in.
 Each session has its own CSRF token for the cookie-based pages.
 """
@@ -19,7 +22,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import ROLES, Actor, NotAuthenticated, require_role
@@ -27,7 +30,7 @@ from ctdata.cases.tx import record
 from ctdata.config import settings
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
-from ctdata.store.models import AuthSession, User, utcnow
+from ctdata.store.models import AuthSession, LoginLockout, User, utcnow
 
 _hasher = PasswordHasher()
 _dummy: dict[int, str] = {}
@@ -106,7 +109,7 @@ def create_user(
     return user
 
 
-def user_dict(u: User) -> dict[str, Any]:
+def user_dict(u: User, locked: datetime | None = None) -> dict[str, Any]:
     return {
         "id": u.id,
         "username": u.username,
@@ -114,7 +117,7 @@ def user_dict(u: User) -> dict[str, Any]:
         "office_country": u.office_country,
         "agency": u.agency,
         "active": u.active,
-        "locked_until": u.locked_until,
+        "locked_until": locked,
         "created_at": u.created_at,
     }
 
@@ -130,18 +133,16 @@ def list_users(session: Session, actor: Actor) -> list[dict[str, Any]]:
         entity_id=None,
         details={"count": len(rows)},
     )
-    return [user_dict(u) for u in rows]
+    return [user_dict(u, locked_until(session, u)) for u in rows]
 
 
 def set_active(session: Session, actor: Actor, username: str, active: bool) -> User:
     require_role(session, actor, ("admin",), "user.update")
-    user = session.execute(select(User).where(User.username == username)).scalar()
-    if user is None:
-        raise NotFound(f"user {username!r} not found")
+    user = _user(session, username)
     user.active = active
     _notify(None)
     if active:
-        user.failed_logins, user.locked_until = 0, None
+        _clear_lockouts(session, user)
     record(
         session,
         actor=actor.username,
@@ -152,10 +153,46 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
     return user
 
 
-def authenticate(session: Session, username: str, password: str, client: str | None = None) -> User:
-    """The user for these credentials; NotAuthenticated (one message for every cause) otherwise.
+def _user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar()
+    if user is None:
+        raise NotFound(f"user {username!r} not found")
+    return user
 
-    Failures are counted and audited; a locked account fails even with the right password.
+
+def _source(client: str | None) -> str:
+    return (client or "unknown")[:64]
+
+
+def _lockout(session: Session, user: User, client: str | None) -> LoginLockout | None:
+    return session.execute(
+        select(LoginLockout)
+        .where(LoginLockout.user_id == user.id, LoginLockout.client == _source(client))
+        .order_by(LoginLockout.id)
+        .limit(1)
+    ).scalar()
+
+
+def _clear_lockouts(session: Session, user: User, client: str | None = None) -> None:
+    """Forget failed logins of this account (from one source, or from all when client is None)."""
+    q = delete(LoginLockout).where(LoginLockout.user_id == user.id)
+    if client is not None:
+        q = q.where(LoginLockout.client == _source(client))
+    session.execute(q)
+
+
+def locked_until(session: Session, user: User) -> datetime | None:
+    """The latest time until which some source is locked out of this account (None: no lockout now)."""
+    until = session.execute(select(func.max(LoginLockout.locked_until)).where(LoginLockout.user_id == user.id)).scalar()
+    return until if until is not None and until > utcnow() else None
+
+
+def authenticate(session: Session, username: str, password: str, client: str | None = None) -> User:
+    """The user for these credentials; NotAuthenticated with one message for every cause otherwise.
+
+    Failures are counted per account and source address and audited (the audit entry says
+    why); an account locked for this source fails even with the right password, while the
+    same account from another source is not affected.
     """
     now = utcnow()
     user = session.execute(select(User).where(User.username == username)).scalar() if username else None
@@ -167,21 +204,28 @@ def authenticate(session: Session, username: str, password: str, client: str | N
         check_password(_dummy_hash(), password or "")
         _failed(session, username, user.id, "account disabled", client)
         raise NotAuthenticated(FAILED)
-    if user.locked_until is not None and user.locked_until > now:
+    lock = _lockout(session, user, client)
+    if lock is not None and lock.locked_until is not None and lock.locked_until > now:
         check_password(_dummy_hash(), password or "")
-        _failed(session, username, user.id, "account locked", client)
-        raise NotAuthenticated(f"{FAILED}, or the account is locked for a while after repeated failures")
+        _failed(session, username, user.id, "account locked for this source", client)
+        raise NotAuthenticated(FAILED)
     if not check_password(user.password_hash, password or ""):
         cfg = settings()
-        user.failed_logins = (user.failed_logins or 0) + 1
-        reason = f"wrong password ({user.failed_logins} in a row)"
-        if user.failed_logins >= cfg.max_failed_logins:
-            user.locked_until = now + timedelta(minutes=cfg.lockout_minutes)
-            user.failed_logins = 0
-            reason += f"; locked for {cfg.lockout_minutes} minutes"
+        if lock is None:
+            lock = LoginLockout(user_id=user.id, client=_source(client), failures=0)
+            session.add(lock)
+        if lock.locked_until is not None:  # an earlier lockout has run out: count afresh
+            lock.failures, lock.locked_until = 0, None
+        lock.failures = (lock.failures or 0) + 1
+        lock.updated_at = now
+        reason = f"wrong password ({lock.failures} in a row from this source)"
+        if lock.failures >= cfg.max_failed_logins:
+            lock.locked_until = now + timedelta(minutes=cfg.lockout_minutes)
+            reason += f"; locked for {cfg.lockout_minutes} minutes for this source"
         _failed(session, username, user.id, reason, client)
         raise NotAuthenticated(FAILED)
-    user.failed_logins, user.locked_until = 0, None
+    if lock is not None:
+        _clear_lockouts(session, user, client)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     record(

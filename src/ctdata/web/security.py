@@ -291,12 +291,18 @@ class SlidingWindow:
 
 
 class LoginLimiter:
+    """Login attempts per user name from one client, and per client over all names.
+
+    Per name *and* client, like the lockout (cases.users): a limit per name alone would let
+    anyone who knows a user name keep its owner from signing in.
+    """
+
     def __init__(self, per_username: int = 10, per_client: int = 100, seconds: float = 60.0) -> None:
         self.by_user = SlidingWindow(per_username, seconds)
         self.by_client = SlidingWindow(per_client, seconds)
 
     def check(self, username: str, client: str | None) -> None:
-        wait = max(self.by_client.hit(client or "?"), self.by_user.hit(username.casefold()))
+        wait = max(self.by_client.hit(client or "?"), self.by_user.hit(f"{username.casefold()}\n{client or '?'}"))
         if wait > 0:
             exc = TooManyAttempts(f"too many login attempts; try again in {int(wait) + 1} seconds")
             exc.retry_after = int(wait) + 1  # type: ignore[attr-defined]
