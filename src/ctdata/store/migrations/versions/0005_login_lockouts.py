@@ -1,7 +1,7 @@
 """failed logins counted per account and source, so a stranger cannot lock someone else out
 
-Revision ID: 0004_login_lockouts
-Revises: 0003_repair_split_lists
+Revision ID: 0005_login_lockouts
+Revises: 0004_quarantine_identity
 Create Date: 2026-12-02 14:20:00
 
 Before this revision the failed-login count and the lockout lived on the account itself, so
@@ -13,8 +13,8 @@ are cleared (their counts were not per source).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_login_lockouts"
-down_revision = "0003_repair_split_lists"
+revision = "0005_login_lockouts"
+down_revision = "0004_quarantine_identity"
 branch_labels = None
 depends_on = None
 
