@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,26 +19,46 @@ from rich.panel import Panel
 from ctdata.cli.output import console as stdout_console
 from ctdata.config import settings
 
+if TYPE_CHECKING:
+    from ctdata.cases.access import Actor
+
 DEMO_CREATOR = "demo-analyst"
 DEMO_APPROVER = "demo-data-manager"
 
 
+def _demo_account(username: str, role: str) -> Actor:
+    """The demo's own account of ``role`` (created with an unguessable password the first time)."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from ctdata.cases.access import SYSTEM, Actor
+    from ctdata.cases.tx import transaction
+    from ctdata.cases.users import create_user
+    from ctdata.store.models import User
+
+    with transaction() as s:
+        user = s.execute(select(User).where(User.username == username)).scalar()
+        if user is None:
+            user = create_user(s, SYSTEM, username, secrets.token_urlsafe(24), role)
+        return Actor.of(user)
+
+
 def _publish(console: Console) -> dict[str, object]:
-    """Release k-anonymised microdata and approve it, as two people, so the portal has data to show.
+    """Release k-anonymised microdata and approve it, as two accounts, so the portal has data to show.
 
     The demo plays both roles to show the four-eyes rule at work: the creator cannot approve.
     """
-    from ctdata.publish.api import release_kanon
-    from ctdata.publish.kanon import KAnonSettings
-    from ctdata.publish.source import audit_release, records_from_warehouse, registry
+    from ctdata.publish.flows import approve_release, create_release
+    from ctdata.publish.settings import KAnonSettings
+    from ctdata.publish.source import records_from_warehouse
 
     console.rule("6. Publish de-identified data")
     settings_ = KAnonSettings()
     records = records_from_warehouse(refresh=False)
-    entry, report = release_kanon(records, settings_, registry(), created_by=DEMO_CREATOR)
-    audit_release("release_create", entry, DEMO_CREATOR, {"k": settings_.k})
-    entry = registry().approve(entry.release_id, DEMO_APPROVER)
-    audit_release("release_approve", entry, DEMO_APPROVER)
+    creator, approver = _demo_account(DEMO_CREATOR, "analyst"), _demo_account(DEMO_APPROVER, "data_manager")
+    entry, report = create_release(creator, settings_, records=records)
+    entry = approve_release(approver, entry.release_id)
     console.print(
         f"release [bold]{entry.release_id}[/bold]: {entry.rows:,} k-anonymised records (k = {settings_.k}) "
         f"of {len(records):,} in the warehouse, created by {DEMO_CREATOR}, approved by {DEMO_APPROVER}; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,22 +21,23 @@ if TYPE_CHECKING:
 
 def estimate_command(
     path: Path | None,
-    method: str,
+    method: str | None,
     model: str | None,
-    ci: str,
-    bootstrap: int,
-    seed: int,
-    alpha: float,
+    ci: str | None,
+    bootstrap: int | None,
+    seed: int | None,
+    alpha: float | None,
     as_json: bool,
     *,
     table: PatternTable | None = None,
-    pthresh: float = 0.02,
+    pthresh: float | None = None,
     progress: bool | None = None,
     workers: int = 1,
     console: Console | None = None,
 ) -> None:
     """Estimate from a pattern CSV at ``path`` (or a ready ``table``, e.g. from the store) and print it.
 
+    A setting left as None takes the library's default (``EstimateSettings``).
     The progress bar of a bootstrap goes to stderr and is off with ``as_json``
     unless asked for, so JSON on stdout stays clean.
     """
@@ -47,15 +48,11 @@ def estimate_command(
         if path is None:
             raise CtdataError("give a capture-pattern CSV or --from-store")
         table = read_pattern_csv(path)
+    chosen = {"method": method, "model": model, "ci": ci, "alpha": alpha, "pthresh": pthresh,
+              "bootstrap": bootstrap, "seed": seed}
     result = estimate(
         table,
-        method=method,
-        model=model,
-        ci=ci,
-        alpha=alpha,
-        pthresh=pthresh,
-        bootstrap=bootstrap,
-        seed=seed,
+        **{k: v for k, v in chosen.items() if v is not None},
         progress=(not as_json) if progress is None else progress,
         workers=workers,
     )
@@ -106,24 +103,27 @@ def _years(text: str | None) -> tuple[int, int] | None:
         raise CtdataError(f"--years must be YEAR or FROM-TO, got {text!r}") from None
 
 
+def _setting(help_: str) -> Any:
+    """An option whose default is the library's (``ctdata.prevalence.settings.EstimateSettings``)."""
+    return typer.Option(help=help_, show_default="the library's, see `EstimateSettings`")
+
+
 def estimate_cmd(
     path: Annotated[Path | None, typer.Argument(help="Capture-pattern CSV: 0/1 list columns + count.")] = None,
     from_store: Annotated[bool, typer.Option("--from-store", help="Use linked individuals.")] = False,
     lists: Annotated[str, typer.Option(help="With --from-store: agency, data_source or office_type.")] = "agency",
     years: Annotated[str | None, typer.Option(help="With --from-store: YEAR or FROM-TO.")] = None,
-    method: Annotated[str, typer.Option(help="stepwise, aic, bic, main or model")] = "stepwise",
+    method: Annotated[str | None, _setting("stepwise, aic, bic, main or model")] = None,
     model: Annotated[str | None, typer.Option(help="Explicit model, e.g. 'A*B+C' (with --method model).")] = None,
-    ci: Annotated[str, typer.Option(help="profile, bootstrap, wald or none")] = "profile",
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1,
-    alpha: Annotated[float, typer.Option(help="1 - confidence level.")] = 0.05,
-    pthresh: Annotated[float, typer.Option(help="Stepwise p-value threshold.")] = 0.02,
+    ci: Annotated[str | None, _setting("profile, bootstrap, wald or none")] = None,
+    bootstrap: Annotated[int | None, _setting("Bootstrap replicates.")] = None,
+    seed: Annotated[int | None, _setting("Bootstrap seed.")] = None,
+    alpha: Annotated[float | None, _setting("1 - confidence level.")] = None,
+    pthresh: Annotated[float | None, _setting("Stepwise p-value threshold.")] = None,
     workers: Annotated[int, typer.Option(help="Processes for the bootstrap.")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Estimate the hidden total from overlapping lists (multiple systems estimation)."""
-    if method not in ("stepwise", "aic", "bic", "main", "model"):
-        raise CtdataError("--method must be stepwise, aic, bic, main or model")
     table = None
     if from_store:
         if path is not None:

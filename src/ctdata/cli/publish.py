@@ -1,4 +1,9 @@
-"""`ctdata publish ...`: k-anonymised and DP synthetic releases, their listing and approval."""
+"""`ctdata publish ...`: k-anonymised and DP synthetic releases, their listing, approval and withdrawal.
+
+Creating, approving and withdrawing are done by a user account: `--by USER`
+is checked with USER's password (asked for, or one line of stdin with
+`--password-stdin`), and the rules are those of `ctdata.publish.flows`.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,14 @@ import typer
 from rich.table import Table
 
 from ctdata.cli.output import JsonOpt, console, emit_json
+from ctdata.cli.user import PasswordStdinOpt, login
+from ctdata.publish.settings import KAnonSettings, SyntheticSettings
 
 app = typer.Typer(no_args_is_help=True, help="Safe publication: releases, approval, listing.")
-ActorOpt = Annotated[str, typer.Option("--by", help="Who is doing this (recorded in the audit log).")]
+ByOpt = Annotated[str, typer.Option("--by", help="Your user account (its password is checked; audited).")]
+UnknownConsentOpt = Annotated[bool, typer.Option(help="Include records whose consent is unknown.")]
+_KANON = KAnonSettings()
+_SYNTHETIC = SyntheticSettings()
 
 
 def _print(entry: object, report: dict, as_json: bool, out: Path | None) -> None:
@@ -24,60 +34,53 @@ def _print(entry: object, report: dict, as_json: bool, out: Path | None) -> None
     console.print(f"draft release [bold]{d['release_id']}[/bold]: {d['rows']:,} rows"
                   + (f", copied to {out}" if out else ""))
     console.print("A data manager other than its creator must approve it: "
-                  f"`ctdata publish approve {d['release_id']} --by NAME`")
+                  f"`ctdata publish approve {d['release_id']} --by USER`")
 
 
 @app.command("kanon")
 def kanon(
-    k: Annotated[int, typer.Option(help="Smallest equivalence class.")] = 11,
+    by: ByOpt,
+    k: Annotated[int, typer.Option(help="Smallest equivalence class.")] = _KANON.k,
     out: Annotated[Path | None, typer.Option(help="Also copy the release package here.")] = None,
     qi: Annotated[list[str] | None, typer.Option(help="Quasi-identifier (repeatable).")] = None,
     sensitive: Annotated[list[str] | None, typer.Option(help="Sensitive attribute (repeatable).")] = None,
-    l_div: Annotated[int, typer.Option("--l", help="Distinct l-diversity to enforce (1 = report).")] = 1,
-    max_suppression: Annotated[float, typer.Option(help="Largest share suppressed by the global step.")] = 0.2,
-    include_unknown_consent: Annotated[bool, typer.Option(help="Include records whose consent is unknown.")] = False,
-    by: ActorOpt = "cli",
+    l_div: Annotated[int, typer.Option("--l", help="Distinct l-diversity (1 = report).")] = _KANON.l_diversity,
+    max_suppression: Annotated[float, typer.Option(help="Largest share suppressed globally.")] = _KANON.max_suppression,
+    include_unknown_consent: UnknownConsentOpt = _KANON.include_unknown_consent,
+    password_stdin: PasswordStdinOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Release k-anonymised microdata of consented records."""
-    from ctdata.publish.api import release_kanon
-    from ctdata.publish.kanon import KAnonSettings
-    from ctdata.publish.source import audit_release, export, records_from_warehouse, registry
+    """Release k-anonymised microdata of consented records (a draft until approved)."""
+    from ctdata.publish.flows import create_release
 
+    actor = login(by, password_stdin)
     s = KAnonSettings(k=k, l_diversity=l_div, max_suppression=max_suppression,
-                      include_unknown_consent=include_unknown_consent)
-    if qi:
-        s.quasi_identifiers = list(qi)
-    if sensitive:
-        s.sensitive_attributes = list(sensitive)
-    s.validate()
-    entry, report = release_kanon(records_from_warehouse(), s, registry(), created_by=by)
-    audit_release("release_create", entry, by, {"k": k})
-    _print(entry, report, as_json, export(entry, out) if out else None)
+                      include_unknown_consent=include_unknown_consent,
+                      quasi_identifiers=list(qi or _KANON.quasi_identifiers),
+                      sensitive_attributes=list(sensitive or _KANON.sensitive_attributes))
+    entry, report = create_release(actor, s, out=out)
+    _print(entry, report, as_json, out)
 
 
 @app.command("synthetic")
 def synthetic(
-    epsilon: Annotated[float, typer.Option(help="Privacy budget epsilon.")] = 1.0,
-    delta: Annotated[float, typer.Option(help="Privacy budget delta.")] = 1e-7,
+    by: ByOpt,
+    epsilon: Annotated[float, typer.Option(help="Privacy budget epsilon.")] = _SYNTHETIC.epsilon,
+    delta: Annotated[float, typer.Option(help="Privacy budget delta.")] = _SYNTHETIC.delta,
     out: Annotated[Path | None, typer.Option(help="Also copy the release package here.")] = None,
-    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = _SYNTHETIC.seed,
     per_person: Annotated[bool, typer.Option(help="One record per linked individual (privacy unit = person).")] = True,
-    include_unknown_consent: Annotated[bool, typer.Option(help="Include records whose consent is unknown.")] = False,
-    by: ActorOpt = "cli",
+    include_unknown_consent: UnknownConsentOpt = _SYNTHETIC.include_unknown_consent,
+    password_stdin: PasswordStdinOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Release differentially private synthetic records (OpenDP measurements, graphical model)."""
-    from ctdata.publish.api import release_synthetic
-    from ctdata.publish.source import audit_release, export, records_from_warehouse, registry
-    from ctdata.publish.synthetic import SyntheticSettings
+    from ctdata.publish.flows import create_release
 
+    actor = login(by, password_stdin)
     s = SyntheticSettings(epsilon=epsilon, delta=delta, seed=seed, include_unknown_consent=include_unknown_consent)
-    s.validate()
-    entry, report = release_synthetic(records_from_warehouse(one_per_individual=per_person), s, registry(),
-                                      created_by=by)
-    audit_release("release_create", entry, by, {"epsilon": epsilon, "delta": delta})
-    _print(entry, report, as_json, export(entry, out) if out else None)
+    entry, report = create_release(actor, s, one_per_individual=per_person, out=out)
+    _print(entry, report, as_json, out)
 
 
 @app.command("list")
@@ -102,20 +105,23 @@ def list_releases(
 
 
 @app.command("approve")
-def approve(release_id: str, by: ActorOpt = ...) -> None:  # type: ignore[assignment]
-    """Approve a draft release (by a data manager other than its creator); it becomes public."""
-    from ctdata.publish.source import audit_release, registry
+def approve(release_id: str, by: ByOpt, password_stdin: PasswordStdinOpt = False) -> None:
+    """Approve a draft release (a data manager other than its creator); it becomes public."""
+    from ctdata.publish.flows import approve_release
 
-    entry = registry().approve(release_id, by)
-    audit_release("release_approve", entry, by)
+    approve_release(login(by, password_stdin), release_id)
     console.print(f"{release_id} approved by {by}: now public")
 
 
 @app.command("withdraw")
-def withdraw(release_id: str, reason: Annotated[str, typer.Option(help="Why.")], by: ActorOpt = "cli") -> None:
+def withdraw(
+    release_id: str,
+    reason: Annotated[str, typer.Option(help="Why.")],
+    by: ByOpt,
+    password_stdin: PasswordStdinOpt = False,
+) -> None:
     """Withdraw a release from public listing (its files stay, for the record)."""
-    from ctdata.publish.source import audit_release, registry
+    from ctdata.publish.flows import withdraw_release
 
-    entry = registry().withdraw(release_id, by, reason)
-    audit_release("release_withdraw", entry, by, {"reason": reason})
+    withdraw_release(login(by, password_stdin), release_id, reason)
     console.print(f"{release_id} withdrawn")

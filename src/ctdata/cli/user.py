@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ctdata.cli.output import JsonOpt, emit_json
 from ctdata.errors import ValidationError
 
+if TYPE_CHECKING:
+    from ctdata.cases.access import Actor
+
 app = typer.Typer(no_args_is_help=True, help="User accounts of the web app and API.")
+PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")]
 
 
 def read_password(password_stdin: bool, *, confirm: bool = True) -> str:
@@ -25,6 +29,24 @@ def read_password(password_stdin: bool, *, confirm: bool = True) -> str:
     if not password:
         raise ValidationError("no password given")
     return password
+
+
+def login(username: str, password_stdin: bool) -> Actor:
+    """The actor of a user account whose password is given now (wrong or unknown: NotAuthenticated)."""
+    from ctdata.cases.access import Actor, NotAuthenticated
+    from ctdata.cases.tx import transaction
+    from ctdata.cases.users import authenticate
+
+    password = read_password(password_stdin, confirm=False)
+    failure: NotAuthenticated | None = None
+    with transaction() as s:
+        try:
+            actor = Actor.of(authenticate(s, username, password, client="cli"))
+        except NotAuthenticated as exc:
+            failure = exc  # the failed-login count and its audit entry must commit
+    if failure is not None:
+        raise failure
+    return actor
 
 
 def user_add_command(
@@ -84,7 +106,7 @@ def user_add(
     role: Annotated[str, typer.Option(help="admin, data_manager, caseworker or analyst")],
     office: Annotated[str | None, typer.Option(help="Office country (caseworkers).")] = None,
     agency: Annotated[str | None, typer.Option(help="Agency.")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    password_stdin: PasswordStdinOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a user (the password is asked for, or read from stdin)."""

@@ -9,7 +9,7 @@ MultipleSystemsEstimation.
 from ctdata.prevalence.estimate import EstimateSettings, MSEResult, estimate, estimate_across_methods
 from ctdata.prevalence.models import ModelError, check_model, parse_model
 from ctdata.prevalence.patterns import PatternTable, parse_pattern_csv, patterns_from_links, read_pattern_csv
-from ctdata.prevalence.selection import METHODS
+from ctdata.prevalence.settings import METHODS
 
 __all__ = [
     "METHODS",

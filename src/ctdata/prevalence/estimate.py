@@ -8,35 +8,14 @@ from dataclasses import asdict, dataclass, field
 from ctdata.errors import CtdataError
 from ctdata.prevalence.fitting import glm_summary
 from ctdata.prevalence.intervals import (
-    CI_METHODS,
     Interval,
     bootstrap_interval,
     profile_interval,
     wald_interval,
 )
 from ctdata.prevalence.patterns import PatternTable
-from ctdata.prevalence.selection import DEFAULT_PTHRESH, METHODS, Selection, select
-
-
-@dataclass(frozen=True)
-class EstimateSettings:
-    """Everything that determines a result; saved with it so it can be reproduced."""
-
-    method: str = "stepwise"
-    model: str | None = None
-    ci: str = "profile"
-    alpha: float = 0.05
-    pthresh: float = DEFAULT_PTHRESH
-    bootstrap: int = 1000
-    seed: int = 1234
-
-    def validate(self) -> None:
-        if self.method not in METHODS:
-            raise CtdataError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
-        if self.ci not in CI_METHODS:
-            raise CtdataError(f"unknown interval {self.ci!r}; choose one of {', '.join(CI_METHODS)}")
-        if not 0 < self.alpha < 1:
-            raise CtdataError(f"alpha must be between 0 and 1, got {self.alpha}")
+from ctdata.prevalence.selection import Selection, select
+from ctdata.prevalence.settings import DEFAULTS, EstimateSettings
 
 
 @dataclass(frozen=True)
@@ -74,13 +53,13 @@ def _clean(value: object) -> object:
 
 def estimate(
     table: PatternTable,
-    method: str = "stepwise",
-    model: str | None = None,
-    ci: str = "profile",
-    alpha: float = 0.05,
-    pthresh: float = DEFAULT_PTHRESH,
-    bootstrap: int = 1000,
-    seed: int = 1234,
+    method: str = DEFAULTS.method,
+    model: str | None = DEFAULTS.model,
+    ci: str = DEFAULTS.ci,
+    alpha: float = DEFAULTS.alpha,
+    pthresh: float = DEFAULTS.pthresh,
+    bootstrap: int = DEFAULTS.bootstrap,
+    seed: int = DEFAULTS.seed,
     progress: bool = False,
     workers: int = 1,
 ) -> MSEResult:
@@ -184,9 +163,9 @@ def _warnings(table: PatternTable, selection: Selection, interval: Interval, con
 def estimate_across_methods(
     table: PatternTable,
     methods: tuple[str, ...] = ("main", "stepwise", "aic", "bic"),
-    ci: str = "profile",
-    alpha: float = 0.05,
-    pthresh: float = DEFAULT_PTHRESH,
+    ci: str = DEFAULTS.ci,
+    alpha: float = DEFAULTS.alpha,
+    pthresh: float = DEFAULTS.pthresh,
 ) -> list[MSEResult]:
     """The estimate by each method, for the comparison plot; methods that fail are left out."""
     out = []

@@ -34,8 +34,7 @@ from ctdata.prevalence.fitting import Fit, FitFailed, newton_poisson
 from ctdata.prevalence.models import ModelError
 from ctdata.prevalence.patterns import PatternTable
 from ctdata.prevalence.selection import log_dark_se, select
-
-CI_METHODS = ("profile", "bootstrap", "wald", "none")
+from ctdata.prevalence.settings import DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -155,10 +154,10 @@ def bootstrap_interval(
     fit: Fit,
     method: str,
     model: str | None = None,
-    pthresh: float = 0.02,
-    replicates: int = 1000,
-    seed: int = 1234,
-    alpha: float = 0.05,
+    pthresh: float = DEFAULTS.pthresh,
+    replicates: int = DEFAULTS.bootstrap,
+    seed: int = DEFAULTS.seed,
+    alpha: float = DEFAULTS.alpha,
     progress: bool = True,
     workers: int = 1,
     on_advance: Callable[[int], None] | None = None,

@@ -29,9 +29,8 @@ from ctdata.prevalence.models import (
     parse_model,
 )
 from ctdata.prevalence.patterns import PatternTable
+from ctdata.prevalence.settings import DEFAULT_PTHRESH, METHODS
 
-METHODS = ("stepwise", "aic", "bic", "main", "model")
-DEFAULT_PTHRESH = 0.02
 MAX_EXHAUSTIVE_PAIRS = 15  # six lists: 2^15 = 32,768 models
 
 

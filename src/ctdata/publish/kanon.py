@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,56 +39,9 @@ import pandas as pd
 from ctdata.errors import ValidationError
 from ctdata.publish.guard import consented, refuse_identifiers
 from ctdata.publish.hierarchies import EncodedAttribute, encode, hierarchy_for
-from ctdata.publish.settings import JsonSettings
+from ctdata.publish.settings import DEFAULT_QIS, KAnonSettings
 
-#: The quasi-identifiers of the public CTDC release.
-DEFAULT_QIS: tuple[str, ...] = (
-    "registration_year",
-    "data_source",
-    "sex",
-    "age_band",
-    "citizenship",
-    "country_of_exploitation",
-)
-DEFAULT_SENSITIVE: tuple[str, ...] = ("exploitation_types",)
-#: Columns released beside the quasi-identifiers (a whitelist: nothing else passes).
-DEFAULT_RELEASE_COLUMNS: tuple[str, ...] = (
-    "child",
-    "exploitation_types",
-    "labour_sectors",
-    "means_of_control",
-)
-
-
-@dataclass
-class KAnonSettings(JsonSettings):
-    """Parameters of a k-anonymised release (saved as ``settings.json`` with it)."""
-
-    k: int = 11
-    quasi_identifiers: list[str] = field(default_factory=lambda: list(DEFAULT_QIS))
-    sensitive_attributes: list[str] = field(default_factory=lambda: list(DEFAULT_SENSITIVE))
-    release_columns: list[str] = field(default_factory=lambda: list(DEFAULT_RELEASE_COLUMNS))
-    #: distinct l-diversity to enforce on each sensitive attribute (1 = check and report only)
-    l_diversity: int = 1
-    #: largest share of records the global step may leave in small classes
-    max_suppression: float = 0.2
-    local_recoding: bool = True
-    #: highest hierarchy level allowed per attribute (absent = up to ``*``)
-    max_levels: dict[str, int] = field(default_factory=dict)
-    include_unknown_consent: bool = False
-    #: prosecutor risk above which a record counts as "at risk" in the report
-    risk_threshold: float = 0.1
-
-    def validate(self) -> None:
-        if self.k < 1:
-            raise ValidationError(f"k must be at least 1, not {self.k}")
-        if self.l_diversity < 1:
-            raise ValidationError(f"l must be at least 1, not {self.l_diversity}")
-        if not 0 <= self.max_suppression <= 1:
-            raise ValidationError("max_suppression must be between 0 and 1")
-        if not self.quasi_identifiers:
-            raise ValidationError("at least one quasi-identifier is needed")
-
+__all__ = ["DEFAULT_QIS", "KAnonSettings", "KAnonResult", "kanonymise"]
 
 @dataclass
 class KAnonResult:

@@ -21,9 +21,8 @@ from ctdata.config import settings
 from ctdata.errors import Conflict, NotFound
 from ctdata.publish.package import sha256_file
 from ctdata.publish.releases import INDEX, ReleaseEntry, ReleaseRegistry
+from ctdata.publish.settings import K
 
-#: k of a release whose settings do not state one (DESIGN §5).
-DEFAULT_K = 11
 MEDIA_TYPES = {
     ".csv": "text/csv; charset=utf-8",
     ".parquet": "application/vnd.apache.parquet",
@@ -97,9 +96,9 @@ class PublicRelease:
     def k(self) -> int:
         """The release's k: cells below it are suppressed in every table the portal shows."""
         try:
-            k = int(self.settings.get("k", DEFAULT_K))
+            k = int(self.settings.get("k", K))  # a release that states no k: DESIGN §5
         except (TypeError, ValueError):
-            k = DEFAULT_K
+            k = K
         return max(k, 2)
 
     def files(self) -> list[FileInfo]:

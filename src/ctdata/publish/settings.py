@@ -1,16 +1,21 @@
-"""Settings objects that round-trip to JSON, saved with every release.
+"""Settings of publication, and the objects that round-trip to JSON, saved with every release.
 
 Like Splink's settings: a release can be reproduced from its saved settings
 and its input snapshot, and a reviewer reads the same file the engine ran on.
+Kept free of heavy imports so the command line reads its defaults from here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from ctdata.errors import ValidationError
+
+#: The smallest count published (k): k-anonymised classes, suppressed table cells and portal figures.
+K: int = 11
 
 
 class JsonSettings:
@@ -33,3 +38,101 @@ class JsonSettings:
     @classmethod
     def from_json(cls, text: str) -> Self:
         return cls.from_dict(json.loads(text))
+
+
+#: The quasi-identifiers of the public CTDC release.
+DEFAULT_QIS: tuple[str, ...] = (
+    "registration_year",
+    "data_source",
+    "sex",
+    "age_band",
+    "citizenship",
+    "country_of_exploitation",
+)
+DEFAULT_SENSITIVE: tuple[str, ...] = ("exploitation_types",)
+#: Columns released beside the quasi-identifiers (a whitelist: nothing else passes).
+DEFAULT_RELEASE_COLUMNS: tuple[str, ...] = (
+    "child",
+    "exploitation_types",
+    "labour_sectors",
+    "means_of_control",
+)
+
+
+@dataclass(frozen=True)
+class KAnonSettings(JsonSettings):
+    """Parameters of a k-anonymised release (saved as ``settings.json`` with it)."""
+
+    k: int = K
+    quasi_identifiers: list[str] = field(default_factory=lambda: list(DEFAULT_QIS))
+    sensitive_attributes: list[str] = field(default_factory=lambda: list(DEFAULT_SENSITIVE))
+    release_columns: list[str] = field(default_factory=lambda: list(DEFAULT_RELEASE_COLUMNS))
+    #: distinct l-diversity to enforce on each sensitive attribute (1 = check and report only)
+    l_diversity: int = 1
+    #: largest share of records the global step may leave in small classes
+    max_suppression: float = 0.2
+    local_recoding: bool = True
+    #: highest hierarchy level allowed per attribute (absent = up to ``*``)
+    max_levels: dict[str, int] = field(default_factory=dict)
+    include_unknown_consent: bool = False
+    #: prosecutor risk above which a record counts as "at risk" in the report
+    risk_threshold: float = 0.1
+
+    def validate(self) -> None:
+        if self.k < 1:
+            raise ValidationError(f"k must be at least 1, not {self.k}")
+        if self.l_diversity < 1:
+            raise ValidationError(f"l must be at least 1, not {self.l_diversity}")
+        if not 0 <= self.max_suppression <= 1:
+            raise ValidationError("max_suppression must be between 0 and 1")
+        if not self.quasi_identifiers:
+            raise ValidationError("at least one quasi-identifier is needed")
+
+
+#: Columns of a synthetic release.
+DEFAULT_COLUMNS: tuple[str, ...] = (
+    "registration_year",
+    "data_source",
+    "sex",
+    "age_band",
+    "child",
+    "citizenship",
+    "country_of_exploitation",
+    "exploitation_types",
+)
+
+
+@dataclass(frozen=True)
+class SyntheticSettings(JsonSettings):
+    """Parameters of a DP synthetic release (saved with it)."""
+
+    epsilon: float = 1.0
+    delta: float = 1e-7
+    columns: list[str] = field(default_factory=lambda: list(DEFAULT_COLUMNS))
+    year_range: tuple[int, int] = (2000, 2030)
+    #: share of rho spent on the noisy one-way counts that decide lumping
+    lump_share: float = 0.1
+    #: a category is lumped when its noisy count is below this many noise standard deviations
+    lump_sigmas: float = 3.0
+    #: ... or below this share of the (noisy) total
+    lump_min_share: float = 0.005
+    #: budget weight of a marginal grows as (cells ** weight_power)
+    weight_power: float = 0.5
+    max_model_mb: float = 64.0
+    iters: int = 600
+    rows: int | None = None
+    seed: int = 0
+    include_unknown_consent: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "year_range", tuple(self.year_range))
+
+    def validate(self) -> None:
+        if not self.epsilon > 0:
+            raise ValidationError(f"epsilon must be positive, not {self.epsilon}")
+        if not 0 < self.delta < 1e-3:
+            raise ValidationError(f"delta must be in (0, 0.001), not {self.delta}")
+        if not 0 < self.lump_share < 1:
+            raise ValidationError("lump_share must be between 0 and 1")
+        if len(self.columns) < 2:
+            raise ValidationError("synthesis needs at least two columns")

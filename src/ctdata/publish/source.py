@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ctdata.config import settings
 from ctdata.errors import CtdataError
 from ctdata.publish.releases import ReleaseEntry, ReleaseRegistry
-from ctdata.store import audit, db
 from ctdata.warehouse.build import build
 from ctdata.warehouse.query import connect, has_view
 
@@ -52,16 +50,9 @@ def registry() -> ReleaseRegistry:
     return ReleaseRegistry(root)
 
 
-def audit_release(action: str, entry: ReleaseEntry, actor: str, details: dict[str, Any] | None = None) -> None:
-    with db.session_scope() as s:
-        audit.record(s, actor=actor, action=action, entity="release", entity_id=entry.release_id,
-                     details={"kind": entry.kind, "version": entry.version, "rows": entry.rows,
-                              "digest": entry.digest, "state": entry.state, **(details or {})})
-
-
-def export(entry: ReleaseEntry, out: Path) -> Path:
+def export(entry: ReleaseEntry, out: Path, reg: ReleaseRegistry | None = None) -> Path:
     """Copy a release's files to a folder the user chose (the registry keeps the original)."""
-    src = registry().path(entry.release_id)
+    src = (reg or registry()).path(entry.release_id)
     if out.exists() and any(out.iterdir()):
         raise CtdataError(f"{out} exists and is not empty; releases are never overwritten")
     shutil.copytree(src, out, dirs_exist_ok=True)

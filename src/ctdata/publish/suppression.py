@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ctdata.errors import ValidationError
+from ctdata.publish.settings import K
 
 TOTAL = "Total"
 
@@ -184,7 +185,7 @@ def _cost(values: np.ndarray) -> np.ndarray:
 
 
 def suppress_array(
-    counts: np.ndarray, k: int = 11, suppress_zeros: bool = False, hide: np.ndarray | None = None
+    counts: np.ndarray, k: int = K, suppress_zeros: bool = False, hide: np.ndarray | None = None
 ) -> tuple[np.ndarray, ...]:
     """Suppress a 2-D array of counts (no margins): ``(values, primary, secondary)``, all with margins.
 
@@ -234,7 +235,7 @@ def suppress_array(
     return v, primary, mask & ~primary
 
 
-def suppress(table: pd.DataFrame, k: int = 11, suppress_zeros: bool = False) -> SuppressedTable:
+def suppress(table: pd.DataFrame, k: int = K, suppress_zeros: bool = False) -> SuppressedTable:
     """Suppress a 2-D table of counts (rows x columns, no margins) and add its margins."""
     if table.ndim != 2 or table.size == 0:
         raise ValidationError("suppress needs a non-empty two-dimensional table of counts")
@@ -245,7 +246,7 @@ def suppress(table: pd.DataFrame, k: int = 11, suppress_zeros: bool = False) -> 
     return SuppressedTable(values, frame(primary), frame(secondary), k)
 
 
-def crosstab(df: pd.DataFrame, rows: str, cols: str, k: int = 11) -> SuppressedTable:
+def crosstab(df: pd.DataFrame, rows: str, cols: str, k: int = K) -> SuppressedTable:
     """Counts of records by two columns (missing shown as 'Unknown'), suppressed."""
     r = df[rows].astype("string").fillna("Unknown")
     c = df[cols].astype("string").fillna("Unknown")

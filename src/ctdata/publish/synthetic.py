@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,20 +38,10 @@ import pandas as pd
 from ctdata.errors import ValidationError
 from ctdata.publish.guard import consented, refuse_identifiers
 from ctdata.publish.hierarchies import STAR, hierarchy_for
-from ctdata.publish.settings import JsonSettings
+from ctdata.publish.settings import SyntheticSettings
 from ctdata.standard import vocab
 from ctdata.standard.countries import all_alpha2
 
-DEFAULT_COLUMNS: tuple[str, ...] = (
-    "registration_year",
-    "data_source",
-    "sex",
-    "age_band",
-    "child",
-    "citizenship",
-    "country_of_exploitation",
-    "exploitation_types",
-)
 _CODE_COLUMNS = {
     "data_source": vocab.DATA_SOURCE,
     "sex": vocab.SEX,
@@ -64,42 +54,6 @@ _MULTI_COLUMNS = {
 }
 _COUNTRY_COLUMNS = ("citizenship", "country_of_exploitation", "office_country")
 MISSING = "__missing__"
-
-
-@dataclass
-class SyntheticSettings(JsonSettings):
-    """Parameters of a DP synthetic release (saved with it)."""
-
-    epsilon: float = 1.0
-    delta: float = 1e-7
-    columns: list[str] = field(default_factory=lambda: list(DEFAULT_COLUMNS))
-    year_range: tuple[int, int] = (2000, 2030)
-    #: share of rho spent on the noisy one-way counts that decide lumping
-    lump_share: float = 0.1
-    #: a category is lumped when its noisy count is below this many noise standard deviations
-    lump_sigmas: float = 3.0
-    #: ... or below this share of the (noisy) total
-    lump_min_share: float = 0.005
-    #: budget weight of a marginal grows as (cells ** weight_power)
-    weight_power: float = 0.5
-    max_model_mb: float = 64.0
-    iters: int = 600
-    rows: int | None = None
-    seed: int = 0
-    include_unknown_consent: bool = False
-
-    def __post_init__(self) -> None:
-        self.year_range = tuple(self.year_range)  # type: ignore[assignment]
-
-    def validate(self) -> None:
-        if not self.epsilon > 0:
-            raise ValidationError(f"epsilon must be positive, not {self.epsilon}")
-        if not 0 < self.delta < 1e-3:
-            raise ValidationError(f"delta must be in (0, 0.001), not {self.delta}")
-        if not 0 < self.lump_share < 1:
-            raise ValidationError("lump_share must be between 0 and 1")
-        if len(self.columns) < 2:
-            raise ValidationError("synthesis needs at least two columns")
 
 
 @dataclass

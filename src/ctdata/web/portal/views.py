@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from ctdata.errors import Conflict, CtdataError, NotFound
 from ctdata.publish.portal import FILTER_NAMES, Filters, ReleaseData, corridors, indicators, is_loaded, load
 from ctdata.publish.public import PublicRelease, PublishedReleases
+from ctdata.publish.settings import K
 from ctdata.web.portal import charts
 from ctdata.web.portal.render import CACHE_CONTROL, SECURITY_HEADERS, ResponseCache, markdown, render_html
 from ctdata.web.security import public_route
@@ -173,6 +174,7 @@ def _home(pub: PublishedReleases, q: dict[str, str]) -> bytes:
         "latest": pub.newest_by_kind(),
         "count": len(releases),
         "figures": None,
+        "k": K,
     }
     if release is not None:
         data = load(release)
