@@ -24,10 +24,11 @@ from sqlalchemy import select
 
 from ctdata.errors import CtdataError
 from ctdata.ingest.columns import batches
-from ctdata.ingest.prepare import LIST_FIELDS, derive, derive_values, row_hash
+from ctdata.ingest.prepare import LIST_FIELDS, row_hash
 from ctdata.ingest.readers import open_table
 from ctdata.ingest.standard_import import import_standard
 from ctdata.ingest.validate import TableValidator
+from ctdata.standard.ages import derive, derive_values
 from ctdata.standard.dates import age_on, age_range, parse_partial_date
 from ctdata.standard.models import ROW_MODELS
 from ctdata.standard.template import TABLES, column_names

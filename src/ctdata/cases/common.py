@@ -12,8 +12,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ctdata.errors import Conflict, ValidationError
-from ctdata.standard.dates import age_on, parse_partial_date
-from ctdata.standard.vocab import age_band
+from ctdata.standard.ages import DERIVED, derive_values
+from ctdata.standard.dates import age_on, age_range, parse_partial_date
 from ctdata.store.models import CaseRecord, utcnow
 
 M = TypeVar("M", bound=BaseModel)
@@ -82,18 +82,14 @@ def touch_added(session: Session, case: CaseRecord, expected_version: int | None
 
 
 def derived_ages(date_of_birth: str | None, registration_date: str | None) -> dict[str, Any]:
-    """Ages at registration by the counting rules of DESIGN.md section 5 (same as the importer)."""
+    """Ages at registration by the counting rules of DESIGN.md section 5 (`standard.ages`, as an import)."""
     reg = parse_partial_date(registration_date, field="registration_date")
     dob = parse_partial_date(date_of_birth, field="date_of_birth")
-    age = age_on(dob, reg) if dob is not None and reg is not None else None
-    if age is not None and age < 0:
+    bounds = age_range(dob, reg)
+    if bounds is not None and bounds[1] < 0:
         raise ValidationError(f"the date of birth {date_of_birth} is after the registration date {registration_date}")
-    return {
-        "registration_year": reg.year if reg else None,
-        "age_at_registration": age,
-        "age_band": age_band(age),
-        "child_at_registration": None if age is None else age < 18,
-    }
+    got = derive_values(registration_date, date_of_birth, None, None, None, None, None)
+    return dict(zip(DERIVED[:4], got[:4], strict=True))
 
 
 def child_today(date_of_birth: str | None, fallback: bool | None) -> bool | None:

@@ -28,12 +28,18 @@ def print_import(result: Any, as_json: bool) -> None:
     t.add_row(*(f"{d[c]:,}" for c in _COUNTS))
     console.print(t)
     for name, s in d.get("tables", {}).items():
-        console.print(f"  {name}: read {s['rows_read']:,}, loaded {s['loaded']:,}, quarantined {s['quarantined']:,}")
+        console.print(
+            f"  {name}: read {s['rows_read']:,} = new {s['inserted']:,} + changed {s['updated']:,} "
+            f"+ already present {s['already_present']:,} + quarantined {s['quarantined']:,}"
+        )
     if d["top_reasons"]:
         console.print("Most common reasons for quarantine (see `ctdata quarantine list`):")
         for r, n in d["top_reasons"].items():
             console.print(f"  {n:>7,}  {r}")
-    console.print(f"rows_read {d['rows_read']:,} = loaded {d['loaded']:,} + quarantined {d['quarantined']:,}")
+    console.print(
+        f"rows_read {d['rows_read']:,} = new {d['inserted']:,} + changed {d['updated']:,} "
+        f"+ already present {d['already_present']:,} + quarantined {d['quarantined']:,}"
+    )
 
 
 @app.command("ctdc")

@@ -16,7 +16,7 @@ app = typer.Typer(no_args_is_help=True, help="Review and retry rejected import r
 @app.command("list")
 def quarantine_list(
     as_json: JsonOpt = False,
-    status: Annotated[str, typer.Option(help="open, resolved, dismissed or all")] = "open",
+    status: Annotated[str, typer.Option(help="open, resolved, superseded, dismissed or all")] = "open",
     limit: int = 50,
 ) -> None:
     """List quarantined rows with their reasons."""
@@ -72,6 +72,6 @@ def quarantine_retry(
         emit_json(result)
     else:
         console.print(f"retried {result['retried']}: loaded {result['loaded']}, still quarantined "
-                      f"{result['still_quarantined']}")
+                      f"{result['still_quarantined']}; companion rows loaded {result['companions_loaded']}")
         for r in result["reasons"][:20]:
             console.print(f"  {r['id']}: {r['reason']}")

@@ -1,0 +1,38 @@
+"""Registration in the case services and an import prepare a person by the same rules (one place)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ctdata.cases import service
+from ctdata.cases.tx import transaction
+from ctdata.ingest.standard_import import import_standard
+from ctdata.store.models import CaseRecord
+from tests.cases.conftest import CASE, PERSON
+from tests.ingest.helpers import record, write_records
+
+
+@pytest.mark.parametrize(
+    "dob, band, child",
+    [("1996", "27-29", False), ("2010-05", "9-17", True), ("1995-06-01", "27-29", False)],
+)
+def test_registered_and_imported_person_get_the_same_key_and_ages(
+    engine, actors, tmp_path: Path, dob: str, band: str, child: bool
+) -> None:
+    person = {**PERSON, "date_of_birth": dob}
+    with transaction(engine) as s:
+        registered = service.register_case(s, actors["th"], person, CASE)
+        got = (registered.person.person_key, registered.age_band, registered.child_at_registration)
+    assert got[1:] == (band, child)
+    row = record(
+        0, agency="IOM", office_country="TH", registration_date=CASE["registration_date"], given_name="Mai",
+        family_name="Tran", date_of_birth=dob, id_document_number="C1234567", citizenship="VN",
+    )
+    import_standard(write_records(tmp_path / "r.csv", [row]))
+    with transaction(engine) as s:
+        imported = s.execute(select(CaseRecord).where(CaseRecord.source_record_id == "R0")).scalar_one()
+        assert (imported.person.person_key, imported.age_band, imported.child_at_registration) == got
+        assert imported.age_at_registration == registered.age_at_registration
