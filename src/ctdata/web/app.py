@@ -8,13 +8,18 @@ included when those modules are present; their routes declare policies with
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
+from ctdata.cases.refusals import RefusalLog
 from ctdata.cases.tx import prepare
 from ctdata.store import db
 from ctdata.web import errors, headers
@@ -26,6 +31,29 @@ log = logging.getLogger("ctdata.web")
 STATIC = Path(__file__).with_name("static")
 #: Optional routers written by others: module -> whether its routes belong in the API's OpenAPI schema.
 OPTIONAL_ROUTERS = {"ctdata.web.pages": False, "ctdata.web.portal": True}
+
+
+FLUSH_SECONDS = 5.0
+
+
+async def _flush_refusals(app: FastAPI) -> None:
+    while True:
+        await asyncio.sleep(FLUSH_SECONDS)
+        try:
+            await run_in_threadpool(app.state.refusals.flush)
+        except Exception:  # the next round retries; a refusal count is never worth stopping the server
+            log.exception("could not write the refusal counts to the audit log")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Write the per-minute refusal counts every few seconds, and the rest when the server stops."""
+    task = asyncio.create_task(_flush_refusals(app))
+    try:
+        yield
+    finally:
+        task.cancel()
+        await run_in_threadpool(app.state.refusals.flush, everything=True)
 
 
 def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter | None = None) -> FastAPI:
@@ -40,10 +68,12 @@ def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter |
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        lifespan=lifespan,
     )
     app.state.engine = eng
     app.state.login_limiter = login_limiter or LoginLimiter()
     app.state.token_cache = TokenCache()
+    app.state.refusals = RefusalLog(eng)
     errors.install(app)
     headers.install(app, f"{PREFIX}/docs")
     app.include_router(api_router)

@@ -9,7 +9,8 @@ Credentials: ``Authorization: Bearer <token>`` (the API) or the ``ctdata_session
 cookie (the pages: HttpOnly, SameSite=Strict, Secure over https). A request
 authenticated by the cookie that changes something (POST, PUT, PATCH, DELETE)
 must also carry the session's CSRF token in the ``X-CSRF-Token`` header or a
-``csrf_token`` form field. Every refusal is written to the audit log.
+``csrf_token`` form field. Every refusal is written to the audit log; refusals of
+requests without valid credentials are counted per source and minute (cases.refusals).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from ctdata.cases.access import ROLES, Actor, NotAuthenticated, TooManyAttempts
+from ctdata.cases.refusals import RefusalLog
 from ctdata.cases.tx import queue_denial, transaction
 from ctdata.cases.users import NewSession, on_session_change, session_actor
 from ctdata.config import settings
@@ -93,6 +95,7 @@ class Policy:
             request.method,
             f"{request.method} {request.url.path}",
             client,
+            getattr(request.app.state, "refusals", None),
         )
         request.state.actor = actor
         request.state.csrf_token = csrf_token
@@ -107,11 +110,15 @@ class Policy:
         method: str,
         where: str,
         client: str | None,
+        refusals: RefusalLog | None = None,
     ) -> tuple[Actor, str]:
         with transaction(eng) as s:
             token = bearer or cookie
 
             def refuse(actor: str, reason: str, role: str | None = None) -> None:
+                if actor == "anonymous" and refusals is not None:  # counted per source and minute
+                    refusals.note(s, client, where, reason)
+                    return
                 queue_denial(
                     s,
                     actor=actor,
