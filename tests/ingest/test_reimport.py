@@ -161,3 +161,18 @@ def test_counts_reconcile_and_present_means_present(sqlite_store, tmp_path: Path
         for (rid, n), c in first.items():
             if rid in loaded:
                 assert stored.get((rid, n)) == c
+
+
+def test_preparing_process_settles_quarantine_entries(sqlite_store, tmp_path: Path, monkeypatch) -> None:
+    """A first import with a preparing child (the store holds no case record yet) resolves the entries
+    of an earlier all-quarantined import and keeps one entry for a row that is still bad."""
+    from ctdata.ingest import parallel
+
+    bad = [record(0, sex="blue"), record(1, sex="blue"), record(2, office_country="QQ")]
+    import_standard(_folder(tmp_path / "a", bad, "R0,1,UA,PL,official_land\n"))
+    assert _count(CaseRecord) == 0 and len(_open()) == 4
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+    res = import_standard(_folder(tmp_path / "b", [record(0), record(1), bad[2]], "R0,1,UA,PL,official_land\n"))
+    assert (res.inserted, res.quarantined, res.resolved) == (2, 1, 3)
+    assert [r["row_number"] for r in _open()] == [3] and _count(QuarantineRow) == 4
+    assert _count(JourneyLeg) == 1
