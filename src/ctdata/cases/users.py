@@ -73,8 +73,7 @@ def create_user(
         raise ValidationError("a username is 2 to 80 letters, digits or . _ @ -")
     if role not in ROLES:
         raise ValidationError(f"role must be one of: {', '.join(ROLES)}")
-    if len(password or "") < MIN_PASSWORD or len(password) > 1024 or "\x00" in password:
-        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+    _check_new_password(password)
     if office_country:
         try:
             office_country = to_alpha2(office_country)
@@ -109,6 +108,11 @@ def create_user(
     return user
 
 
+def _check_new_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD or len(password) > 1024 or "\x00" in password:
+        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
 def user_dict(u: User, locked: datetime | None = None) -> dict[str, Any]:
     return {
         "id": u.id,
@@ -137,9 +141,13 @@ def list_users(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def set_active(session: Session, actor: Actor, username: str, active: bool) -> User:
+    """Enable or disable an account (admin). Disabling ends its sessions: tokens and cookies stop working at once."""
     require_role(session, actor, ("admin",), "user.update")
     user = _user(session, username)
+    if not active and user.username == actor.username:
+        raise Conflict("you cannot disable your own account; ask another admin")
     user.active = active
+    ended = 0 if active else _revoke_all(session, user)
     _notify(None)
     if active:
         _clear_lockouts(session, user)
@@ -149,8 +157,61 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
         action="user.activate" if active else "user.deactivate",
         entity="user",
         entity_id=user.id,
+        details={"username": user.username, "sessions_ended": ended},
     )
     return user
+
+
+def end_sessions(session: Session, actor: Actor, username: str) -> int:
+    """End every live session of an account (admin); returns how many were ended. Audited."""
+    require_role(session, actor, ("admin",), "user.end_sessions")
+    user = _user(session, username)
+    ended = _revoke_all(session, user)
+    _notify(None)
+    record(
+        session,
+        actor=actor.username,
+        action="user.end_sessions",
+        entity="user",
+        entity_id=user.id,
+        details={"username": user.username, "sessions_ended": ended},
+    )
+    return ended
+
+
+def reset_password(session: Session, actor: Actor, username: str, password: str) -> User:
+    """Set a new password (admin); the account's sessions end, its lockouts are lifted. The password is not audited."""
+    require_role(session, actor, ("admin",), "user.reset_password")
+    user = _user(session, username)
+    _check_new_password(password)
+    user.password_hash = hash_password(password)
+    ended = _revoke_all(session, user)
+    _clear_lockouts(session, user)
+    _notify(None)
+    record(
+        session,
+        actor=actor.username,
+        action="user.reset_password",
+        entity="user",
+        entity_id=user.id,
+        details={"username": user.username, "sessions_ended": ended},
+    )
+    return user
+
+
+def _revoke_all(session: Session, user: User) -> int:
+    live = (
+        session.execute(
+            select(AuthSession).where(
+                AuthSession.user_id == user.id, AuthSession.revoked.is_(False), AuthSession.expires_at > utcnow()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for auth in live:
+        auth.revoked = True
+    return len(live)
 
 
 def _user(session: Session, username: str) -> User:

@@ -117,3 +117,54 @@ def user_add(
 def user_list(as_json: JsonOpt = False) -> None:
     """List users with their role and office."""
     user_list_command(as_json)
+
+
+def user_admin_command(action: str, username: str, password_stdin: bool = False, as_json: bool = False) -> None:
+    """disable, enable, reset-password or end-sessions for one account (as the store's operator)."""
+    from ctdata.cases.access import SYSTEM
+    from ctdata.cases.tx import transaction
+    from ctdata.cases.users import end_sessions, reset_password, set_active
+
+    password = read_password(password_stdin) if action == "reset-password" else None
+    with transaction() as s:
+        if action == "end-sessions":
+            ended = end_sessions(s, SYSTEM, username)
+            text = f"{ended} session(s) of {username} ended"
+        elif action == "reset-password":
+            reset_password(s, SYSTEM, username, password or "")
+            text = f"password of {username} reset; its sessions ended"
+        else:
+            set_active(s, SYSTEM, username, action == "enable")
+            text = f"{username} {action}d" + ("; its sessions ended" if action == "disable" else "")
+    if as_json:
+        emit_json({"username": username, "action": action, "done": True})
+    else:
+        print(text)
+
+
+@app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument(help="Login name.")], as_json: JsonOpt = False) -> None:
+    """Disable an account: it cannot sign in, and its sessions and tokens stop working."""
+    user_admin_command("disable", username, as_json=as_json)
+
+
+@app.command("enable")
+def user_enable(username: Annotated[str, typer.Argument(help="Login name.")], as_json: JsonOpt = False) -> None:
+    """Enable a disabled account again (its sign-in lockouts are lifted)."""
+    user_admin_command("enable", username, as_json=as_json)
+
+
+@app.command("reset-password")
+def user_reset_password(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    password_stdin: PasswordStdinOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a new password (asked for twice, or read from stdin); the account's sessions end."""
+    user_admin_command("reset-password", username, password_stdin, as_json)
+
+
+@app.command("end-sessions")
+def user_end_sessions(username: Annotated[str, typer.Argument(help="Login name.")], as_json: JsonOpt = False) -> None:
+    """Sign an account out everywhere: every session and token of it stops working."""
+    user_admin_command("end-sessions", username, as_json=as_json)

@@ -75,6 +75,8 @@ def nav_for(role: str, inbox_count: int | None = None) -> list[NavItem]:
         items.append(NavItem("linkage", "Linkage review", "/linkage"))
     if role in ("analyst", "data_manager", "admin"):
         items.append(NavItem("estimates", "Prevalence estimates", "/estimates"))
+    if role == "admin":
+        items.append(NavItem("users", "Users", "/admin/users"))
     return items
 
 

@@ -1,0 +1,105 @@
+"""User administration for admins: disable or enable an account, reset its password, end its sessions.
+
+Each action is one call of the account services in cases.users, which check the
+role and write the audit entry; this module only renders and reads the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from ctdata.cases import users
+from ctdata.cases.access import Actor
+from ctdata.errors import CtdataError
+from ctdata.web import security
+from ctdata.web.pages.common import csrf_of, error_message, form_of, run, status_for
+from ctdata.web.pages.render import ROLE_LABELS, Message, office_label, render
+from ctdata.web.pages.viewmodels import _when
+
+router = APIRouter()
+ADMIN = security.requires("admin")
+
+
+def _rows(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    return [
+        {
+            "username": u["username"],
+            "role_label": ROLE_LABELS.get(u["role"], u["role"]),
+            "office_text": office_label(u["office_country"], u["agency"]) if u["agency"] else "",
+            "active": u["active"],
+            "locked_text": _when(u["locked_until"]) if u["locked_until"] else "",
+            "is_me": u["username"] == actor.username,
+        }
+        for u in users.list_users(session, actor)
+    ]
+
+
+async def _page(request: Request, actor: Actor, messages: list[Message], status_code: int = 200) -> HTMLResponse:
+    rows = await run(request, lambda s: _rows(s, actor))
+    return render(
+        request,
+        "pages/users.html",
+        {"users": rows, "user_messages": messages},
+        actor=actor,
+        csrf=csrf_of(request),
+        active="users",
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+async def user_list(request: Request, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+    return await _page(request, actor, [])
+
+
+async def _act(request: Request, actor: Actor, work: Callable[[Session], str]) -> HTMLResponse:
+    try:
+        done = await run(request, work)
+    except CtdataError as exc:
+        return await _page(request, actor, [error_message(exc)], status_for(exc))
+    return await _page(request, actor, [Message("ok", title="Done", text=done)])
+
+
+@router.post("/admin/users/{username}/disable", response_class=HTMLResponse)
+async def disable(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+    def work(s: Session) -> str:
+        users.set_active(s, actor, username, False)
+        return f"{username} is disabled: it cannot sign in, and its sessions have ended."
+
+    return await _act(request, actor, work)
+
+
+@router.post("/admin/users/{username}/enable", response_class=HTMLResponse)
+async def enable(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+    def work(s: Session) -> str:
+        users.set_active(s, actor, username, True)
+        return f"{username} is enabled again."
+
+    return await _act(request, actor, work)
+
+
+@router.post("/admin/users/{username}/end-sessions", response_class=HTMLResponse)
+async def end_sessions(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+    def work(s: Session) -> str:
+        n = users.end_sessions(s, actor, username)
+        return f"{n} session{'' if n == 1 else 's'} of {username} ended."
+
+    return await _act(request, actor, work)
+
+
+@router.post("/admin/users/{username}/reset-password", response_class=HTMLResponse)
+async def reset_password(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+    form = await form_of(request)
+    password = form.get("password")
+    password = password if isinstance(password, str) else ""
+
+    def work(s: Session) -> str:
+        users.reset_password(s, actor, username, password)
+        return f"The password of {username} is reset and its sessions have ended. Give the new password in person."
+
+    return await _act(request, actor, work)
