@@ -58,7 +58,7 @@ sys.path.insert(0, {bench!r})
 from eval_linkage import features_from_records
 from ctdata.linkage.evaluate import score_clusters
 from ctdata.linkage.features import build_features
-from ctdata.linkage.model import default_blocking_rules
+from ctdata.linkage.blocking import default_blocking_rules
 rec = pd.read_csv({out!r} + "/records.csv", dtype=str, keep_default_na=False, na_values=[""])
 truth = pd.read_csv({out!r} + "/truth.csv", dtype=str).rename(columns={{"record_id": "record_key"}})
 t = time.perf_counter()

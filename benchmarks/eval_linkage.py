@@ -126,8 +126,8 @@ def breakdown(data: Path, dump: str, threshold: float) -> dict:
     """
     import duckdb
 
+    from ctdata.linkage.blocking import default_blocking_rules
     from ctdata.linkage.features import build_features
-    from ctdata.linkage.model import default_blocking_rules
 
     rec = pd.read_csv(data / "records.csv", dtype=str, keep_default_na=False, na_values=[""])
     truth = pd.read_csv(data / "truth.csv", dtype=str).rename(columns={"record_id": "record_key"})

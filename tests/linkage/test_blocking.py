@@ -7,11 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctdata.linkage import model
+from ctdata.linkage import blocking, prediction
 from ctdata.linkage.backends import ROW_ID, make_backend
 from ctdata.linkage.engine import Linker
 from ctdata.linkage.settings import LinkageSettings
-from ctdata.linkage.testdata import generate, to_features
+from tests.linkage.synthetic import generate, to_features
 
 # Symmetric and one-sided rules, rules that test for missing values, overlapping rules.
 RULES = [
@@ -34,7 +34,7 @@ def _pairs(backend, rows) -> tuple[set, set]:
     df[ROW_ID] = pd.Series(keys).rank(method="first").astype("int64").to_numpy() - 1
     con = backend.db_api.duckdb_con
     con.register("src", df.astype({"y": "Int64"}))
-    name = backend.materialise(model.blocked_pairs_sql("src", RULES), "bp")
+    name = backend.materialise(blocking.blocked_pairs_sql("src", RULES), "bp")
     got = set(
         con.execute(
             f"SELECT l.record_key, r.record_key, p.match_key FROM {name} p"
@@ -78,8 +78,8 @@ def test_splink_scores_the_same_pairs_as_its_own_blocking():
         linker.training.estimate()
         splink = linker.splink
         own = splink.inference.predict(warning_mode="never").as_pandas_dataframe()
-        rules = model.prediction_rules(linker.features.columns, linker.settings)
-        blocked = model.register_blocked_pairs(splink, linker.backend, rules)
+        rules = blocking.prediction_rules(linker.features.columns, linker.settings)
+        blocked = prediction.register_blocked_pairs(splink, linker.backend, linker.input_table, rules)
         ours = splink.inference.predict(warning_mode="never").as_pandas_dataframe()
         blocked.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         again = splink.inference.predict(warning_mode="never").as_pandas_dataframe()  # Splink blocks afresh

@@ -246,3 +246,22 @@ def test_document_key_ignores_case_and_separators(number: str, sep: str) -> None
     spaced = sep.join(number[i : i + 3] for i in range(0, len(number), 3))
     assert store_io.document_key(spaced.lower(), keys) == store_io.document_key(number.upper(), keys)
     assert store_io.document_key("", keys) is None and store_io.document_key("--", keys) is None
+
+
+def test_link_on_a_store_of_three_records(sqlite_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Three records of two people, no two with the same name and birth date: `ctdata link` used to fail
+    with 'math domain error' (a prior of 0 from rules that found no pair); now each record gets an
+    individual and the command says so."""
+    import typer
+
+    from ctdata.cli.link import app as link_app
+
+    simulate(3, 1, tmp_path / "sim3", progress=False)
+    import_standard(tmp_path / "sim3" / "records.csv")
+    app = typer.Typer()
+    app.add_typer(link_app, name="link")
+    r = CliRunner().invoke(app, ["link", "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert res["records"] == 3 and 2 <= res["individuals"] <= 3
+    assert len(_mapping()) == 3

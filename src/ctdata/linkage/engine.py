@@ -16,19 +16,47 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from ctdata.errors import ValidationError
-from ctdata.linkage import cluster, evaluate, explain, model, review
-from ctdata.linkage.backends import Backend, make_backend
+from ctdata.linkage import cluster, evaluate, explain, prediction, review, training
+from ctdata.linkage.backends import ROW_ID, Backend, make_backend
+from ctdata.linkage.blocking import prediction_rules
+from ctdata.linkage.comparisons import comparisons_for
 from ctdata.linkage.features import VariantDictionary, build_features
 from ctdata.linkage.settings import LinkageSettings
 
 log = logging.getLogger(__name__)
+
+
+def splink_settings(cols: Iterable[str], settings: LinkageSettings, dialect: str = "duckdb") -> dict:
+    """The Splink model as data: comparisons, blocking rules and starting parameters."""
+    cols = list(cols)
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": ROW_ID,
+        "comparisons": comparisons_for(cols, dialect),
+        "blocking_rules_to_generate_predictions": [{"blocking_rule": r} for r in prediction_rules(cols, settings)],
+        "retain_intermediate_calculation_columns": False,
+        "retain_matching_columns": False,
+        "probability_two_random_records_match": 1e-5,
+        "em_convergence": 0.001,
+        "max_iterations": 25,
+    }
+
+
+def build_linker(backend: Backend, features: pd.DataFrame, settings: LinkageSettings) -> tuple[Any, str]:
+    """A Splink linker on the features (registered in the backend), and the name of their table."""
+    from splink import Linker as SplinkLinker
+
+    cols = [c for c in features.columns if c != "record_key"]
+    sdf = backend.register(features)
+    linker = SplinkLinker(sdf, splink_settings(cols, settings, backend.dialect), log_level=logging.WARNING)
+    return linker, sdf.physical_name
 
 
 class FeaturesComponent:
@@ -56,9 +84,9 @@ class TrainingComponent:
     def estimate(self) -> None:
         """Learn the model's parameters without labels (prior, u by sampling, m by EM)."""
         cols = self._l.features.columns
-        if not model.comparisons_for(cols):
+        if not comparisons_for(cols):
             raise ValidationError("nothing to link on: none of the person fields has any values")
-        model.train(self._l.splink, cols, self._l.settings)
+        training.train(self._l.splink, self._l.input_table, cols, self._l.settings)
         self.trained = True
 
 
@@ -72,13 +100,14 @@ class InferenceComponent:
         if not self._l.training.trained:
             self._l.training.estimate()
         f = self._l.settings.candidate_floor if floor is None else floor
-        self.pairs = model.predict(
+        self.pairs = prediction.predict(
             self._l.splink,
+            self._l.input_table,
             f,
             n_records=len(self._l.features.table),
             recalibrate=self._l.settings.recalibrate_prior,
             backend=self._l.backend,
-            rules=model.prediction_rules(self._l.features.columns, self._l.settings),
+            rules=prediction_rules(self._l.features.columns, self._l.settings),
         )
         return self.pairs
 
@@ -170,6 +199,7 @@ class Linker:
         self._backend = backend
         self._threads = threads
         self._splink: Any = None
+        self._input_table = ""
         self.training = TrainingComponent(self)
         self.inference = InferenceComponent(self)
         self.clustering = ClusteringComponent(self)
@@ -187,14 +217,21 @@ class Linker:
     def splink(self) -> Any:
         """The underlying Splink linker (built on first use)."""
         if self._splink is None:
-            self._splink = model.build_linker(self.backend, self.features.table, self.settings)
+            self._splink, self._input_table = build_linker(self.backend, self.features.table, self.settings)
         return self._splink
+
+    @property
+    def input_table(self) -> str:
+        """The features table the Splink model reads (its name in the backend)."""
+        if self._splink is None:
+            _ = self.splink
+        return self._input_table
 
     def explain(self, record_key_l: str, record_key_r: str) -> pd.DataFrame:
         """Waterfall table of match weights for any pair of records (see explain.waterfall_chart)."""
         if not self.training.trained:
             self.training.estimate()
-        return explain.waterfall(self.splink, record_key_l, record_key_r)
+        return explain.waterfall(self.splink, self.input_table, record_key_l, record_key_r)
 
     def model_json(self) -> dict:
         return self.splink.misc.save_model_to_json()
@@ -244,7 +281,7 @@ def link_frame(
     try:
         feats = linker.features.table
         timings["features_s"] = time.perf_counter() - t0
-        if len(feats) < 2 or not model.comparisons_for(linker.features.columns):
+        if len(feats) < 2 or not comparisons_for(linker.features.columns):
             clusters = cluster.assign_individual_ids(
                 pd.DataFrame({"record_key": feats["record_key"], "cluster": range(len(feats))}),
                 previous,

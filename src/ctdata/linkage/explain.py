@@ -13,14 +13,14 @@ from typing import Any
 
 import pandas as pd
 
+from ctdata.linkage import _splink_compat as compat
 
-def _row_for(linker: Any, key: str) -> dict:
+
+def _row_for(linker: Any, table: str, key: str) -> dict:
     from ctdata.errors import NotFound
 
-    tbl = linker._input_tables_dict
-    name = next(iter(tbl.values())).physical_name
     safe = str(key).replace("'", "''")
-    df = linker.misc.query_sql(f"SELECT * FROM {name} WHERE record_key = '{safe}'", output_type="pandas")
+    df = linker.misc.query_sql(f"SELECT * FROM {table} WHERE record_key = '{safe}'", output_type="pandas")
     if df.empty:
         raise NotFound(f"no record with key {key!r} in this linkage")
     row = df.iloc[0].to_dict()
@@ -37,12 +37,17 @@ def _isnull(v: Any) -> bool:
         return False
 
 
-def waterfall(linker: Any, key_l: str, key_r: str) -> pd.DataFrame:
-    """One row per step: step, comparison, level, bayes_factor, match_weight, cumulative, probability."""
-    left, right = _row_for(linker, key_l), _row_for(linker, key_r)
+def waterfall(linker: Any, table: str, key_l: str, key_r: str) -> pd.DataFrame:
+    """One row per step: step, comparison, level, bayes_factor, match_weight, cumulative, probability.
+
+    `linker` is a trained Splink linker, `table` the features table it reads.
+    """
+    left, right = _row_for(linker, table, key_l), _row_for(linker, table, key_r)
     scored = linker.inference.score_pair(left, right).as_pandas_dataframe().iloc[0].to_dict()
-    settings = linker._settings_obj
-    prior = settings._probability_two_random_records_match
+    prior = compat.prior(linker)
+    labels: dict[str, dict[int, str]] = {}
+    for lv in compat.levels(linker, include_null=True):
+        labels.setdefault(lv.comparison, {})[lv.vector_value] = lv.label
     prior_w = math.log2(prior / (1 - prior))
     rows = [
         {
@@ -53,13 +58,9 @@ def waterfall(linker: Any, key_l: str, key_r: str) -> pd.DataFrame:
             "match_weight": prior_w,
         }
     ]
-    for i, comp in enumerate(settings.comparisons, start=1):
-        out = comp.output_column_name
+    for i, (out, by_gamma) in enumerate(labels.items(), start=1):
         gamma = scored.get(f"gamma_{out}")
-        label = next(
-            (lvl.label_for_charts for lvl in comp.comparison_levels if lvl.comparison_vector_value == gamma),
-            str(gamma),
-        )
+        label = by_gamma.get(gamma, str(gamma))  # type: ignore[arg-type]
         w = scored.get(f"mw_{out}")
         w = 0.0 if w is None or _isnull(w) else float(w)
         rows.append({"step": i, "comparison": out, "level": label, "bayes_factor": 2.0**w, "match_weight": w})

@@ -227,6 +227,7 @@ class _Explainer:
     key: tuple[str, int]
     backend: Any
     splink: Any
+    table: str
 
 
 _cache: dict[str, _Explainer] = {}
@@ -266,7 +267,7 @@ def _explainer(url: str, eng: Engine) -> _Explainer:
     old = _cache.pop(url, None)
     if old is not None:
         old.backend.close()
-    ex = _Explainer(key, backend, linker)
+    ex = _Explainer(key, backend, linker, sdf.physical_name)
     _cache[url] = ex
     return ex
 
@@ -280,4 +281,4 @@ def explain_pair(pair_id: int, actor: Actor | None = None, eng: Engine | None = 
     url = eng.url.render_as_string(hide_password=True)
     with _lock:
         ex = _explainer(url, eng)
-        return explain.waterfall(ex.splink, left, right)
+        return explain.waterfall(ex.splink, ex.table, left, right)

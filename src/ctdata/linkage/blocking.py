@@ -1,0 +1,366 @@
+"""Blocking rules as a table: which record pairs are compared, trained on, or taken as sure matches.
+
+Every rule the model uses is one row of `RULES`: its SQL condition on a pair
+(`l.` and `r.`), the purpose it serves, and the feature columns it needs. A
+rule applies to a features table when the columns it `requires` are present,
+none of the columns it `excludes` is, and (if given) one of `requires_any` is.
+Three optional refinements are written as placeholders and filled in only when
+their columns exist: `{cit}` (the same citizenship), `{sex}` (the same sex) and
+`{near}` (registered within two years of each other).
+
+Purposes:
+- `predict`: the candidate pairs that are scored. Splink's blocking rules and
+  ctdata's own computation of the pairs (`blocked_pairs_sql`) both come from
+  these rows, so they cannot drift apart.
+- `em`: blocks for expectation maximisation.
+- `prior`: deterministic rules for the prior (the first that applies).
+- `sure`: near-certain matches, named, whose pairs train m probabilities
+  (see training.labelled_m).
+Rows with the same `choice` are alternatives: only the first that applies is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ctdata.linkage.backends import ROW_ID
+from ctdata.linkage.settings import LinkageSettings
+
+__all__ = [
+    "RULES",
+    "BlockingRule",
+    "blocked_pairs_sql",
+    "default_blocking_rules",
+    "default_em_rules",
+    "deterministic_rules",
+    "labelled_rules",
+    "prediction_rules",
+    "rules_for",
+]
+
+PURPOSES = ("predict", "em", "prior", "sure")
+
+#: The optional refinements: placeholder -> (column it needs, SQL appended when the column exists).
+REFINEMENTS = {
+    "{cit}": ("citizenship", " AND l.citizenship = r.citizenship"),
+    "{sex}": ("sex", " AND l.sex = r.sex"),
+    "{near}": ("reg_days", " AND abs(l.reg_days - r.reg_days) <= 730"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlockingRule:
+    """One blocking rule: a SQL condition on a pair of records and when it applies."""
+
+    condition: str
+    purpose: str = "predict"
+    requires: frozenset[str] = frozenset()
+    excludes: frozenset[str] = frozenset()
+    requires_any: frozenset[str] = frozenset()
+    choice: str = ""
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.purpose not in PURPOSES:
+            raise ValueError(f"unknown blocking rule purpose {self.purpose!r}")
+
+    def applies(self, cols: set[str]) -> bool:
+        return (
+            self.requires <= cols
+            and not (self.excludes & cols)
+            and (not self.requires_any or bool(self.requires_any & cols))
+        )
+
+    def sql(self, cols: set[str]) -> str:
+        """The condition with its refinements filled in for these columns."""
+        out = self.condition
+        for placeholder, (col, text) in REFINEMENTS.items():
+            out = out.replace(placeholder, text if col in cols else "")
+        return out
+
+
+def _r(condition: str, *requires: str, **kw: object) -> BlockingRule:
+    for key in ("excludes", "requires_any"):
+        if key in kw:
+            kw[key] = frozenset(kw[key])  # type: ignore[arg-type]
+    return BlockingRule(condition=condition, requires=frozenset(requires), **kw)  # type: ignore[arg-type]
+
+
+_NAMES = "name_var"  # features.py makes every whole-name key (sounds, skeletons, tokens) with name_var
+_SKEL1 = "split_part(l.name_skel, ' ', 1) = split_part(r.name_skel, ' ', 1)"
+_NO_DOB = ("l", "r")  # one-sided rules: the side without a date of birth
+
+#: Every blocking rule of the model, in the order Splink receives them (a pair's match_key is the first
+#: rule that finds it).
+RULES: tuple[BlockingRule, ...] = (
+    # --- candidate pairs. Each rule joins on a selective key, so pairs grow about linearly. Names agree
+    # (as variant keys, sounds or consonant skeletons) with the birth year; or one name token and the
+    # full birth date (a typo in the other); or the names and a transfer between the two offices; or,
+    # where one side has no date of birth, the names and the sex. Name tokens are sorted, so swapped
+    # given and family names block together.
+    _r("l.name_var = r.name_var AND l.dob_y = r.dob_y", _NAMES, "dob_y"),
+    _r("l.name_dm = r.name_dm AND l.dob_y = r.dob_y", _NAMES, "dob_y"),
+    _r("l.name_skel = r.name_skel AND l.dob_y = r.dob_y", _NAMES, "dob_y"),
+    _r("l.tok_a = r.tok_a AND l.dob_full = r.dob_full", _NAMES, "dob_full"),
+    _r("l.tok_b = r.tok_b AND l.dob_full = r.dob_full", _NAMES, "dob_full"),
+    _r("l.tok_a = r.tok_b AND l.dob_full = r.dob_full", _NAMES, "dob_full"),
+    _r("l.tok_b = r.tok_a AND l.dob_full = r.dob_full", _NAMES, "dob_full"),
+    _r("l.dm_a = r.dm_a AND l.dob_y = r.dob_y AND l.dob_m = r.dob_m", _NAMES, "dob_m"),
+    _r("l.dm_b = r.dm_b AND l.dob_y = r.dob_y AND l.dob_m = r.dob_m", _NAMES, "dob_m"),
+    _r(
+        "l.name_var = r.name_var AND l.referral_from_office = r.office_country",
+        _NAMES,
+        "referral_from_office",
+        "office_country",
+    ),
+    _r(
+        "l.name_var = r.name_var AND l.office_country = r.referral_from_office",
+        _NAMES,
+        "referral_from_office",
+        "office_country",
+    ),
+    # One side has no date of birth: the same name variants (or sound, or skeleton: typos and
+    # romanisations) and sex, registered within two years of each other (a person's records follow one
+    # journey). The null test on one side is pushed below the join; common names still make these the
+    # largest rules, so they stay this narrow.
+    *(
+        _r(f"l.{key} = r.{key}{{sex}}{{near}} AND {side}.dob_y IS NULL", _NAMES, "dob_y")
+        for key in ("name_var", "name_dm", "name_skel")
+        for side in _NO_DOB
+    ),
+    # Wider nets, chosen greedily by the true pairs each adds per candidate pair it costs on 1,000,000
+    # simulated records (tuning seeds 2 and 3): names that differ in every key but share the full
+    # birth date and citizenship (a name written in another script, a second family name); the
+    # same name variants within one citizenship, registered within two years (birth dates that
+    # disagree); one name token and the birth year, or (one side without a birth date) one name
+    # token with the sex and an age at registration within a year. Nets whose pairs grow with the
+    # square of the data (one token and a birth year alone: 13M pairs per rule at 1M records) are
+    # narrowed by citizenship and registration period: a person's records follow one journey.
+    _r("l.dob_full = r.dob_full{cit}", "dob_full", "citizenship"),
+    _r("l.name_var = r.name_var{cit}{near}", _NAMES, "citizenship"),
+    _r(
+        "l.given_dm1 = r.given_dm1 AND l.dob_y = r.dob_y AND l.dob_m = r.dob_m{cit}",
+        _NAMES,
+        "dob_m",
+        "given_dm1",
+        "citizenship",
+    ),
+    *(
+        _r(f"l.{key} = r.{key} AND l.dob_y = r.dob_y{{cit}}{{near}}", _NAMES, "dob_y", "citizenship", "reg_days")
+        for key in ("tok_a", "tok_b")
+    ),
+    *(
+        _r(
+            f"l.{key} = r.{key}{{cit}}{{sex}} AND abs(l.by_lo - r.by_lo) <= 1{{near}} AND {side}.dob_y IS NULL",
+            _NAMES,
+            "dob_y",
+            "by_lo",
+            "citizenship",
+        )
+        for key in ("tok_a", "tok_b")
+        for side in _NO_DOB
+    ),
+    # Where one side has no birth date and every whole-name key differs (typos in several tokens,
+    # a second family name), the sound of the last family name with the age at registration; and the
+    # whole name's skeleton or sound across a transfer between offices. Chosen on tuning seed 2 at
+    # 100k by true pairs added per candidate pair (3.1-3.5 per 1,000, against 0.3-1.5 for token-sound
+    # nets without an age or across every transfer), then checked for size on seed 3 at 1M records.
+    # (Given names' sounds are too common on their own: 14M pairs at 1M records; so only within one
+    # exploitation year.)
+    *(
+        _r(
+            "l.family_dm1 = r.family_dm1{cit}{sex} AND abs(l.by_lo - r.by_lo) <= 1{near}"
+            f" AND {side}.dob_y IS NULL",
+            _NAMES,
+            "dob_y",
+            "by_lo",
+            "citizenship",
+            "family_dm1",
+        )
+        for side in _NO_DOB
+    ),
+    *(
+        _r(
+            "l.given_dm1 = r.given_dm1{cit}{sex} AND abs(l.by_lo - r.by_lo) <= 1{near}"
+            f" AND l.exp_y = r.exp_y AND {side}.dob_y IS NULL",
+            _NAMES,
+            "dob_y",
+            "by_lo",
+            "citizenship",
+            "given_dm1",
+            "exp_y",
+        )
+        for side in _NO_DOB
+    ),
+    # A birth year off by one, the month agreeing.
+    *(
+        _r(
+            f"l.{key} = r.{key} AND abs(l.dob_y - r.dob_y) = 1 AND l.dob_m = r.dob_m{{cit}}",
+            _NAMES,
+            "dob_m",
+            "citizenship",
+        )
+        for key in ("tok_a", "tok_b")
+    ),
+    # The first of the sorted consonant skeletons: one name written in Arabic script on one side and
+    # romanised on the other, with a second family name on one side only ('hmd fysl', 'ahmed faisal
+    # masri'), or vowels romanised apart in every token. With the birth year, or (for records without
+    # one) the age at registration, sex and year of exploitation. On tuning seed 2 at 100k they find
+    # 95 and 99 true pairs that no rule above finds (11.6M and 8.3M pairs at 1M records); cluster F1
+    # +0.0012 on seed 2 and +0.0013 on seed 3.
+    _r(f"{_SKEL1} AND l.dob_y = r.dob_y{{cit}}", _NAMES, "citizenship", "dob_y"),
+    _r(
+        f"{_SKEL1} AND abs(l.by_lo - r.by_lo) <= 1{{sex}} AND l.exp_y = r.exp_y{{cit}}",
+        _NAMES,
+        "citizenship",
+        "by_lo",
+        "exp_y",
+        "sex",
+    ),
+    # One journey: the same exploitation start (a full date; or a month with the family name's sound),
+    # chosen on tuning seed 2 at 100k (19 and 6 true pairs per 1,000 candidates): the nets that
+    # find records whose birth date is missing or wrong and whose names differ in every key.
+    # (The given name's sound without citizenship and sex: 6.5M pairs at 1M records.)
+    _r(
+        "l.exp_start = r.exp_start AND length(l.exp_start) = 10{cit}{sex}",
+        "exp_start",
+        requires_any=("citizenship", "sex"),
+    ),
+    _r(
+        "l.family_dm1 = r.family_dm1 AND l.exp_start = r.exp_start AND length(l.exp_start) >= 7",
+        "exp_start",
+        _NAMES,
+        "family_dm1",
+    ),
+    _r(
+        "l.given_dm1 = r.given_dm1 AND l.exp_start = r.exp_start AND length(l.exp_start) >= 7{cit}{sex}",
+        "exp_start",
+        _NAMES,
+        "given_dm1",
+    ),
+    # Capped keys (features.CAPPED_BLOCKS; blocks over BLOCK_MAX records purged so that the pairs
+    # stay linear in the data). The same month of exploitation within one citizenship with a name
+    # token's first letters, where one side has no birth date or the birth years are within one;
+    # the same month, citizenship, sex and country of exploitation with birth years within one (no
+    # name needed); both tokens' first letters, or the loose name key, within one citizenship and
+    # year of exploitation. These find records whose names are spelt apart in every whole-token key
+    # (x/h, g/h, a name split in two), most without a birth date: on tuning seed 2 at 100k they
+    # found 1,585 of the 2,953 true pairs the rules above miss.
+    *(
+        rule
+        for key in ("jm_a", "jm_b")
+        for rule in (
+            _r(f"l.{key} = r.{key} AND l.dob_y IS NULL", key, "dob_y"),
+            _r(f"l.{key} = r.{key} AND r.dob_y IS NULL", key, "dob_y"),
+            _r(f"l.{key} = r.{key} AND abs(l.dob_y - r.dob_y) <= 1", key, "dob_y"),
+            _r(f"l.{key} = r.{key}", key, excludes=("dob_y",)),
+        )
+    ),
+    _r("l.jm_c = r.jm_c AND abs(l.by_lo - r.by_lo) <= 1", "jm_c", "by_lo"),
+    _r("l.jt = r.jt", "jt"),
+    _r("l.jl = r.jl", "jl"),
+    *(
+        _r(cond.format(key=key), _NAMES, "referral_from_office", "office_country")
+        for key in ("name_skel", "name_dm")
+        for cond in (
+            "l.{key} = r.{key} AND l.referral_from_office = r.office_country",
+            "l.{key} = r.{key} AND l.office_country = r.referral_from_office",
+        )
+    ),
+    # Fewer fields: names without any birth dates; birth dates without names; identity documents.
+    _r("l.name_var = r.name_var", _NAMES, excludes=("dob_y",)),
+    _r("l.name_dm = r.name_dm", _NAMES, excludes=("dob_y",)),
+    _r("l.name_skel = r.name_skel", _NAMES, excludes=("dob_y",)),
+    _r("l.dob_full = r.dob_full", "dob_full", excludes=(_NAMES,)),
+    _r("l.doc_key = r.doc_key", "doc_key"),
+    # --- EM passes. Blocking on the full birth date trains names, sex, citizenship, offices and dates.
+    # The second pass blocks on a transfer between offices with the same name variants or else on the
+    # phonetic name keys (dm_a, dm_b), which no comparison reads, so the name comparison stays in the
+    # model and separates matches from the many namesakes; it is the pass that trains the date of
+    # birth. (Blocking on name_var alone would drop the name comparison, and EM then mistakes
+    # common-name namesakes for matches.)
+    _r("l.dob_full = r.dob_full", "dob_full", purpose="em"),
+    _r(
+        "l.name_var = r.name_var AND l.referral_from_office = r.office_country",
+        _NAMES,
+        "referral_from_office",
+        "office_country",
+        purpose="em",
+        choice="em-names",
+    ),
+    _r("l.dm_a = r.dm_a AND l.dm_b = r.dm_b", "dm_a", purpose="em", choice="em-names"),
+    # --- deterministic rules for the prior: the first that applies.
+    _r("l.name_var = r.name_var AND l.dob_full = r.dob_full", _NAMES, "dob_full", purpose="prior", choice="prior"),
+    _r("l.name_var = r.name_var AND l.dob_y = r.dob_y", _NAMES, "dob_y", purpose="prior", choice="prior"),
+    _r("l.name_full = r.name_full", _NAMES, purpose="prior", choice="prior"),
+    _r("l.dob_full = r.dob_full", "dob_full", purpose="prior", choice="prior"),
+    # --- near-certain matches, each chosen without looking at some comparisons (which it can then train).
+    # 'document': the same identity document key; it says nothing about names, dates or offices, so
+    # its pairs show how one person's records differ in those. 'name_dob': the same name variants and
+    # the same full date of birth (almost never two people at these sizes); it trains everything but
+    # the name and the date itself, and is the only sure set that can train the document comparison.
+    _r("l.doc_key = r.doc_key", "doc_key", purpose="sure", name="document"),
+    _r("l.name_var = r.name_var AND l.dob_full = r.dob_full", _NAMES, "dob_full", purpose="sure", name="name_dob"),
+)
+
+
+def rules_for(cols: Iterable[str], purpose: str, table: Sequence[BlockingRule] = RULES) -> list[BlockingRule]:
+    """The rows of `table` with this purpose that apply to a features table with these columns."""
+    c = set(cols)
+    taken: set[str] = set()
+    out = []
+    for rule in table:
+        if rule.purpose != purpose or not rule.applies(c) or (rule.choice and rule.choice in taken):
+            continue
+        if rule.choice:
+            taken.add(rule.choice)
+        out.append(rule)
+    return out
+
+
+def default_blocking_rules(cols: Iterable[str]) -> list[str]:
+    """Candidate-pair rules (SQL) for a features table with these columns."""
+    c = set(cols)
+    return [r.sql(c) for r in rules_for(c, "predict")]
+
+
+def default_em_rules(cols: Iterable[str]) -> list[str]:
+    c = set(cols)
+    return [r.sql(c) for r in rules_for(c, "em")]
+
+
+def deterministic_rules(cols: Iterable[str]) -> list[str]:
+    c = set(cols)
+    return [r.sql(c) for r in rules_for(c, "prior")]
+
+
+def labelled_rules(cols: Iterable[str]) -> dict[str, str]:
+    """Near-certain matches by name (see the 'sure' rows of RULES)."""
+    c = set(cols)
+    return {r.name: r.sql(c) for r in rules_for(c, "sure")}
+
+
+def prediction_rules(cols: Iterable[str], settings: LinkageSettings) -> list[str]:
+    """The rules whose pairs are scored: the settings' own, or the table's."""
+    return list(settings.blocking_rules) or default_blocking_rules(cols)
+
+
+def blocked_pairs_sql(table: str, rules: Sequence[str]) -> str:
+    """Candidate pairs of all rules at once (match_key, join_key_l, join_key_r), as Splink names them.
+
+    Splink blocks rule by rule and keeps a pair out of each rule's output by
+    evaluating every earlier rule's condition on it: the work grows with the
+    square of the number of rules. With the 49 default rules on 1,000,000
+    simulated records that took 496 s of an end-to-end 1,136 s; joining each
+    rule on its own and de-duplicating the integer id pairs once gives the same
+    55.4M pairs in 41 s. Pairs are oriented `l.rid_ < r.rid_` as in Splink
+    (ROW_ID follows record_key order; one-sided rules depend on it), and the
+    match_key is the first rule that finds the pair, as in Splink.
+    """
+    joins = " UNION ALL ".join(
+        f"SELECT {i} AS mk, l.{ROW_ID} AS a, r.{ROW_ID} AS b FROM {table} AS l JOIN {table} AS r ON ({rule})"
+        f" WHERE l.{ROW_ID} < r.{ROW_ID}"
+        for i, rule in enumerate(rules)
+    )
+    return f"SELECT min(mk) AS match_key, a AS join_key_l, b AS join_key_r FROM ({joins}) AS u GROUP BY a, b"

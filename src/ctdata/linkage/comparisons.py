@@ -1,0 +1,310 @@
+"""The model's comparisons: how two records are compared, field by field, as Splink comparison levels.
+
+Comparisons are built only for the feature columns that are present, so a file
+with names and dates of birth only is linked on exactly those. All string
+comparisons run on the ASCII features of `features.py`, never on raw names.
+Each comparison is a Splink settings dictionary (serialisable data); its levels
+are ordered from the strongest agreement to 'all other comparisons'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ctdata.linkage.backends import sql_for
+
+__all__ = ["comparisons_for", "gamma_case", "pair_select"]
+
+
+def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None, tf_weight: float = 1.0) -> dict:
+    lvl: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
+    if null:
+        lvl["is_null_level"] = True
+    if tf:
+        lvl["tf_adjustment_column"] = tf
+        lvl["tf_adjustment_weight"] = tf_weight
+    return lvl
+
+
+def _else() -> dict:
+    return {"sql_condition": "ELSE", "label_for_charts": "All other comparisons"}
+
+
+def name_comparison(cols: set[str], d: str) -> dict:
+    """Names: exact, reordered, same variant keys, close spellings, same sound, one part agreeing."""
+    jw = "jaro_winkler_similarity"
+    parts = []
+    if "given_var1" in cols:
+        parts.append("given_var1_l = given_var1_r")
+    if "family_var1" in cols:
+        parts.append("family_var1_l = family_var1_r")
+    if "given_var1" in cols and "family_var1" in cols:
+        parts.append("given_var1_l = family_var1_r OR family_var1_l = given_var1_r")
+    one_part = " OR ".join(f"({p})" for p in parts) or "FALSE"
+    levels = [
+        _level("name_full_l IS NULL OR name_full_r IS NULL", "no name", null=True),
+        _level("name_full_l = name_full_r", "same name", tf="name_full"),
+        _level("name_sorted_l = name_sorted_r", "same name, other order", tf="name_sorted"),
+        _level("name_var_l = name_var_r", "same name variants (transliteration)", tf="name_var"),
+        _level(
+            sql_for(d, f"{jw}(name_var_l, name_var_r) >= 0.92 OR {jw}(name_var_ord_l, name_var_ord_r) >= 0.92"),
+            "name variants JW >= 0.92",
+        ),
+        _level(
+            sql_for(d, f"name_dm_l = name_dm_r AND {jw}(name_var_l, name_var_r) >= 0.8"),
+            "same sound",
+        ),
+        _level(
+            sql_for(
+                d,
+                f"name_skel_l = name_skel_r AND ({jw}(name_var_l, name_var_r) >= 0.7 OR length(name_skel_l) >= 5)",
+            ),
+            "same consonant skeleton",
+        ),
+        *(
+            [_level("name_loose_l = name_loose_r", "same letters once romanisation and splits are folded")]
+            if "name_loose" in cols
+            else []
+        ),
+        _level(
+            sql_for(d, f"({one_part}) AND {jw}(name_var_l, name_var_r) >= 0.75"),
+            "one name part the same, rest similar",
+        ),
+        _level(
+            sql_for(d, f"{jw}(name_skel_l, name_skel_r) >= 0.88"),
+            "consonant skeletons similar (a name written in another script)",
+        ),
+        _level(
+            sql_for(d, f"({one_part}) OR {jw}(name_var_l, name_var_r) >= 0.8"),
+            "one name part the same or similar",
+        ),
+        _else(),
+    ]
+    return {
+        "output_column_name": "name",
+        "comparison_levels": levels,
+        "comparison_description": "given and family names, transliterated",
+    }
+
+
+def dob_comparison(cols: set[str], d: str) -> dict:
+    """Date of birth, respecting partial dates: '1990' agrees with '1990-05-12' at its own level."""
+    levels = [
+        _level("dob_y_l IS NULL OR dob_y_r IS NULL", "no date of birth", null=True),
+        _level("dob_full_l = dob_full_r", "same full date of birth", tf="dob_full", tf_weight=0.5),
+        _level(
+            "dob_y_l = dob_y_r AND dob_m_l = dob_m_r AND (dob_d_l IS NULL OR dob_d_r IS NULL)",
+            "same year and month, day unknown",
+        ),
+        _level("dob_y_l = dob_y_r AND (dob_m_l IS NULL OR dob_m_r IS NULL)", "same year, rest unknown"),
+        _level(
+            sql_for(
+                d,
+                "(dob_full_l IS NOT NULL AND dob_full_r IS NOT NULL"
+                " AND damerau_levenshtein(dob_full_l, dob_full_r) <= 1) OR "
+                "(dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r) OR "
+                "(abs(dob_y_l - dob_y_r) = 1 AND dob_m_l = dob_m_r AND (dob_d_l = dob_d_r OR dob_d_l IS NULL "
+                "OR dob_d_r IS NULL)) OR "
+                "(abs(dob_y_l - dob_y_r) = 1 AND (dob_m_l IS NULL OR dob_m_r IS NULL))",
+            ),
+            "one slip (digit, day/month swap, year +-1)",
+        ),
+        _level("abs(dob_y_l - dob_y_r) <= 2", "within two years"),
+        _else(),
+    ]
+    return {
+        "output_column_name": "dob",
+        "comparison_levels": levels,
+        "comparison_description": "date of birth",
+    }
+
+
+def age_comparison(cols: set[str]) -> dict:
+    """Approximate birth years (from age at registration) where a date of birth is missing on a side."""
+    both_dob = " OR (dob_y_l IS NOT NULL AND dob_y_r IS NOT NULL)" if "dob_y" in cols else ""
+    overlap = "by_lo_l <= by_hi_r + {k} AND by_lo_r <= by_hi_l + {k}"
+    return {
+        "output_column_name": "age",
+        "comparison_levels": [
+            _level(
+                f"by_lo_l IS NULL OR by_lo_r IS NULL{both_dob}",
+                "no age, or both have a birth date",
+                null=True,
+            ),
+            _level(
+                overlap.format(k=0) + " AND by_hi_l - by_lo_l <= 2 AND by_hi_r - by_lo_r <= 2",
+                "birth years agree (from age at registration)",
+            ),
+            _level(overlap.format(k=1), "birth year ranges overlap"),
+            _level(overlap.format(k=3), "within three years"),
+            _else(),
+        ],
+        "comparison_description": "birth year estimated from age at registration",
+    }
+
+
+def sex_comparison() -> dict:
+    return {
+        "output_column_name": "sex",
+        "comparison_levels": [
+            _level("sex_l IS NULL OR sex_r IS NULL", "sex unknown", null=True),
+            _level("sex_l = sex_r", "same sex"),
+            _else(),
+        ],
+    }
+
+
+def citizenship_comparison(d: str) -> dict:
+    return {
+        "output_column_name": "citizenship",
+        "comparison_levels": [
+            _level("citizenship_l IS NULL OR citizenship_r IS NULL", "citizenship unknown", null=True),
+            _level("citizenship_l = citizenship_r", "same citizenship(s)"),
+            _level(sql_for(d, "list_has_any(citizenship_l, citizenship_r)"), "a citizenship in common"),
+            _else(),
+        ],
+    }
+
+
+def office_comparison(cols: set[str], d: str) -> dict:
+    """Offices: a transfer or return between a destination and an origin office is strong evidence."""
+    levels = [_level("office_country_l IS NULL OR office_country_r IS NULL", "office unknown", null=True)]
+    if "referral_from_office" in cols:
+        levels.append(
+            _level(
+                "(referral_from_office_l = office_country_r OR referral_from_office_r = office_country_l) "
+                "AND office_country_l <> office_country_r",
+                "one office referred or transferred to the other",
+            )
+        )
+    if "agency" in cols:
+        levels.append(_level("office_country_l = office_country_r AND agency_l = agency_r", "same office"))
+        levels.append(_level("office_country_l = office_country_r", "same country, other agency"))
+    else:
+        levels.append(_level("office_country_l = office_country_r", "same office country"))
+    if "citizenship" in cols:
+        levels.append(
+            _level(
+                sql_for(
+                    d,
+                    "list_contains(citizenship_l, office_country_r) OR list_contains(citizenship_r, office_country_l)",
+                ),
+                "one office is in the other record's country of citizenship (a return)",
+            )
+        )
+    levels.append(_else())
+    return {
+        "output_column_name": "office",
+        "comparison_levels": levels,
+        "comparison_description": "registering offices",
+    }
+
+
+def document_comparison() -> dict:
+    """Identity document key (a keyed hash: equality is all it can tell). Different keys are weak evidence
+    against, since offices note other documents or mistype a digit."""
+    return {
+        "output_column_name": "document",
+        "comparison_levels": [
+            _level("doc_key_l IS NULL OR doc_key_r IS NULL", "document unknown", null=True),
+            _level("doc_key_l = doc_key_r", "same identity document"),
+            _else(),
+        ],
+        "comparison_description": "identity document (keyed hash)",
+    }
+
+
+def registration_comparison() -> dict:
+    return {
+        "output_column_name": "registration",
+        "comparison_levels": [
+            _level("reg_days_l IS NULL OR reg_days_r IS NULL", "registration date unknown", null=True),
+            _level("abs(reg_days_l - reg_days_r) <= 30", "registered within 30 days"),
+            _level("abs(reg_days_l - reg_days_r) <= 180", "within 6 months"),
+            _level("abs(reg_days_l - reg_days_r) <= 730", "within 2 years"),
+            _else(),
+        ],
+    }
+
+
+def exploitation_comparison(cols: set[str]) -> dict:
+    """Country and start of exploitation: one journey, so one person's records mostly agree on both,
+    while namesakes (same culture, same corridors) share the country far more often than the start."""
+    has_start = "exp_start" in cols
+    has_country = "exp_country" in cols
+    null = []
+    if has_country:
+        null.append("exp_country_l IS NULL OR exp_country_r IS NULL")
+    if has_start:
+        null.append("exp_y_l IS NULL OR exp_y_r IS NULL")
+    same_c = "exp_country_l = exp_country_r" if has_country else "TRUE"
+    levels = [_level(" AND ".join(f"({x})" for x in null), "exploitation unknown", null=True)]
+    if has_start:
+        levels.append(
+            _level(
+                f"{same_c} AND length(exp_start_l) >= 7 AND exp_start_l = exp_start_r",
+                "same exploitation start (month or day)",
+            )
+        )
+        levels.append(
+            _level(
+                f"{same_c} AND exp_y_l = exp_y_r AND (length(exp_start_l) = 4 OR length(exp_start_r) = 4"
+                " OR substr(exp_start_l, 1, 7) = substr(exp_start_r, 1, 7))",
+                "same start year, finer parts unknown or agreeing",
+            )
+        )
+        levels.append(_level(f"{same_c} AND abs(exp_y_l - exp_y_r) <= 1", "start within a year"))
+    if has_country:
+        levels.append(_level("exp_country_l = exp_country_r", "same country of exploitation"))
+    levels.append(_else())
+    return {
+        "output_column_name": "exploitation",
+        "comparison_levels": levels,
+        "comparison_description": "country and start of exploitation",
+    }
+
+
+def comparisons_for(cols: Iterable[str], dialect: str = "duckdb") -> list[dict]:
+    cols = set(cols)
+    out = []
+    if "name_full" in cols:
+        out.append(name_comparison(cols, dialect))
+    if "dob_y" in cols:
+        out.append(dob_comparison(cols, dialect))
+    if "by_lo" in cols:
+        out.append(age_comparison(cols))
+    if "sex" in cols:
+        out.append(sex_comparison())
+    if "citizenship" in cols:
+        out.append(citizenship_comparison(dialect))
+    if "office_country" in cols:
+        out.append(office_comparison(cols, dialect))
+    if "reg_days" in cols:
+        out.append(registration_comparison())
+    if "doc_key" in cols:
+        out.append(document_comparison())
+    if "exp_country" in cols or "exp_y" in cols:
+        out.append(exploitation_comparison(cols))
+    return out
+
+
+def pair_select(cols: Iterable[str]) -> str:
+    """SELECT list giving each feature of both records of a pair, named as Splink names them (x_l, x_r)."""
+    feats = [x for x in cols if x != "record_key"]
+    return ", ".join([f"l.{x} AS {x}_l" for x in feats] + [f"r.{x} AS {x}_r" for x in feats])
+
+
+def gamma_case(comp: dict) -> str:
+    """SQL giving Splink's comparison vector value of one comparison (-1 null, then n-1 .. 0)."""
+    whens = []
+    value = len(comp["comparison_levels"]) - 2
+    for lvl in comp["comparison_levels"]:
+        if lvl.get("is_null_level"):
+            whens.append(f"WHEN {lvl['sql_condition']} THEN -1")
+        elif lvl["sql_condition"] == "ELSE":
+            whens.append("ELSE 0")
+        else:
+            whens.append(f"WHEN {lvl['sql_condition']} THEN {value}")
+            value -= 1
+    return f"CASE {' '.join(whens)} END AS g_{comp['output_column_name']}"

@@ -1,0 +1,301 @@
+"""Unsupervised training of the Splink model: prior, u, m, without labels.
+
+u by random sampling (then among namesakes for the evidence that follows a
+name's culture), the prior from near-certain rules, m from self-labelled sure
+pairs and by expectation maximisation on blocking passes (see blocking.RULES),
+with guards against what EM gets wrong on registers (dates of birth, m = 0).
+Model parameters are read and written through `_splink_compat`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from ctdata.linkage import _splink_compat as compat
+from ctdata.linkage.blocking import default_em_rules, deterministic_rules, labelled_rules
+from ctdata.linkage.comparisons import comparisons_for, gamma_case, pair_select
+from ctdata.linkage.settings import LinkageSettings
+
+__all__ = ["cap_dob_disagreement", "floor_m_probabilities", "labelled_m", "namesake_u", "train"]
+
+log = logging.getLogger(__name__)
+
+#: Which EM pass (by blocking rule prefix) trains which comparison best; others take the first pass.
+_PREFERRED_PASS = {"dob": "l.", "age": "l.", "sex": "l.dob_full", "citizenship": "l.dob_full"}
+
+
+def train(linker: Any, table: str, cols: Iterable[str], settings: LinkageSettings) -> None:
+    """Unsupervised estimation: prior, u by random sampling, m by EM on two passes.
+
+    `table` is the features table the model was built on (its name in the backend).
+    """
+    cols = list(cols)
+    estimate_prior(linker, cols, settings.prior_recall)
+    linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
+    comps = comparisons_for(cols)
+    labelled = labelled_m(linker, table, cols, seed=settings.seed) if settings.self_labelled_m else {}
+    trained: dict[tuple[str, int], list[tuple[str, float]]] = {}
+    em_rules = settings.em_blocking_rules or default_em_rules(cols)
+    if labelled and all(c["output_column_name"] in labelled for c in comps):
+        em_rules = []  # every comparison has its m from near-certain pairs: EM would only blur them
+    for rule in em_rules:
+        if not _rule_leaves_something_to_train(rule, comps):
+            continue
+        before = {(lv.comparison, lv.index): len(lv.m_estimates) for lv in compat.levels(linker)}
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs
+            )
+        except Exception as exc:  # noqa: BLE001 - too few pairs in the block; other passes still train
+            log.warning("EM pass on %s skipped: %s", rule, exc)
+            continue
+        for lv in compat.levels(linker):
+            key = (lv.comparison, lv.index)
+            for p in lv.m_estimates[before.get(key, 0) :]:
+                if isinstance(p, float):
+                    trained.setdefault(key, []).append((rule, p))
+    _choose_m(linker, trained)
+    _apply_m(linker, labelled)
+    cap_dob_disagreement(linker, settings.dob_disagreement_m)
+    if settings.namesake_u:
+        namesake_u(linker, table, cols, seed=settings.seed)
+    _default_missing_m(linker)
+    floor_m_probabilities(linker, settings.m_floor)
+
+
+def estimate_prior(linker: Any, cols: Iterable[str], recall: float) -> None:
+    """The prior from the deterministic rules, assuming they find `recall` of all matches.
+
+    Where the rules find no pair at all (a store of a few records), Splink's
+    estimate is 0, a prior under which no two records could ever match and
+    whose match weight (log 0) fails every prediction; the model keeps its
+    starting prior instead, and recalibration (prediction.recalibrate_prior)
+    re-estimates it from the scored pairs.
+    """
+    det = deterministic_rules(cols)
+    if not det:
+        return
+    start = compat.prior(linker)
+    try:
+        linker.training.estimate_probability_two_random_records_match(det, recall=recall)
+    except ValueError as exc:  # too few records for the assumed recall
+        log.warning("prior estimate skipped: %s", exc)
+        return
+    if not 0.0 < compat.prior(linker) < 1.0:
+        log.warning("prior estimate skipped: the deterministic rules found no pairs")
+        compat.set_prior(linker, start)
+
+
+_COL = re.compile(r"\b([a-z][a-z0-9_]*?)_[lr]\b")
+_RULE_COL = re.compile(r"\b[lr]\.([a-z][a-z0-9_]*)")
+
+
+def _rule_leaves_something_to_train(rule: str, comps: list[dict]) -> bool:
+    """Splink fixes the comparisons whose columns the EM blocking rule uses; is any left?"""
+    used = set(_RULE_COL.findall(rule))
+    for comp in comps:
+        cols = set()
+        for lvl in comp["comparison_levels"]:
+            cols |= set(_COL.findall(lvl["sql_condition"]))
+        if not cols & used:
+            return True
+    return False
+
+
+def _by_comparison(linker: Any) -> dict[str, list[compat.Level]]:
+    """Non-null levels of each comparison, in order."""
+    out: dict[str, list[compat.Level]] = defaultdict(list)
+    for lv in compat.levels(linker):
+        out[lv.comparison].append(lv)
+    return out
+
+
+def _choose_m(linker: Any, trained: dict[tuple[str, int], list[tuple[str, float]]]) -> None:
+    """Take each comparison's m from its preferred EM pass instead of Splink's median over passes."""
+    for lv in compat.levels(linker):
+        estimates = trained.get((lv.comparison, lv.index))
+        if not estimates:
+            continue
+        prefix = _PREFERRED_PASS.get(lv.comparison)
+        chosen = next((p for r, p in estimates if prefix and r.startswith(prefix)), estimates[0][1])
+        if lv.comparison in ("dob", "age"):  # the last pass is the one that does not block on the date of birth
+            chosen = estimates[-1][1]
+        compat.set_m(linker, lv.comparison, lv.index, chosen)
+
+
+def cap_dob_disagreement(linker: Any, cap: float) -> None:
+    """Bound how often one person's records disagree wholly on the date of birth.
+
+    EM cannot learn this on its own here: any block that does not use the date
+    of birth is full of namesakes (common names, same corridor, same months),
+    and EM takes the namesakes for matches, concluding that half of all
+    matches have different birth dates. Registers show the opposite (a slip of
+    a digit, a swapped day and month, a year off by one, which have levels of
+    their own). The same assumption drives the constrained clustering.
+    """
+    levels = _by_comparison(linker).get("dob")
+    if not levels:
+        return
+    last_two = levels[-2:]  # 'within two years' and 'all other comparisons'
+    excess = 0.0
+    for lv in last_two:
+        if lv.m is not None and lv.m > cap:
+            excess += lv.m - cap
+            compat.set_m(linker, "dob", lv.index, cap)
+    rest = levels[:-2]
+    total = sum(lv.m or 0.0 for lv in rest)
+    if excess and total:
+        for lv in rest:
+            compat.set_m(linker, "dob", lv.index, (lv.m or 0.0) * (1 + excess / total))
+
+
+#: Comparisons whose u is re-estimated among namesakes (evidence that follows the name's culture).
+_CONTEXT_COMPARISONS = ("sex", "citizenship", "office", "registration", "exploitation")
+
+
+def namesake_u(
+    linker: Any, table: str, cols: Iterable[str], seed: int = 42, max_left: int = 50_000, min_pairs: int = 500
+) -> None:
+    """Estimate u for sex, citizenship, office and registration among namesakes who are different people.
+
+    Candidate pairs almost always agree on the name, and people who share a
+    name mostly share a culture: the same citizenship, the same corridor and
+    offices, names that mark the same sex. Random pairs do not, so their u
+    values make agreement on these look like strong evidence of identity when
+    for namesakes it is nearly certain anyway. Pairs with the same name
+    variants whose full birth dates lie more than two years apart are (almost
+    surely) different people of that kind; their level frequencies are the u
+    that the scored pairs need.
+    """
+    c = set(cols)
+    if not {"name_var", "dob_full", "dob_y"} <= c:
+        return
+    comps = {cmp["output_column_name"]: cmp for cmp in comparisons_for(c)}
+    todo = [n for n in _CONTEXT_COMPARISONS if n in comps]
+    if not todo:
+        return
+    sel = pair_select(c)
+    cases = [gamma_case(comps[name]) for name in todo]
+    sql = f"""
+        WITH l AS (SELECT * FROM {table} WHERE dob_full IS NOT NULL
+                   ORDER BY hash(record_key || '{int(seed)}') LIMIT {int(max_left)}),
+             pairs AS (SELECT {sel} FROM l JOIN {table} r
+                       ON l.name_var = r.name_var AND l.record_key <> r.record_key
+                       WHERE r.dob_full IS NOT NULL AND abs(l.dob_y - r.dob_y) > 2)
+        SELECT {", ".join(cases)} FROM pairs
+    """
+    try:
+        df = linker.misc.query_sql(sql, output_type="pandas")
+    except Exception as exc:  # noqa: BLE001 - keep the random-sampling u values
+        log.warning("namesake u estimate skipped: %s", exc)
+        return
+    if len(df) < min_pairs:
+        return
+    for name, levels in _by_comparison(linker).items():
+        if name not in todo:
+            continue
+        g = df[f"g_{name}"]
+        g = g[g >= 0]
+        if len(g) < min_pairs:
+            continue
+        counts = g.value_counts()
+        for lv in levels:
+            # add-one smoothing keeps a level never seen among namesakes from getting u = 0
+            compat.set_u(linker, name, lv.index, (counts.get(lv.vector_value, 0) + 1) / (len(g) + len(counts) + 1))
+
+
+#: Which comparisons each sure set may train (a set never trains what it was selected on).
+_LABEL_USES = {
+    "document": ("name", "dob", "age", "sex", "citizenship", "office", "registration", "exploitation"),
+    "name_dob": ("sex", "citizenship", "office", "registration", "document", "exploitation"),
+}
+
+
+def labelled_m(
+    linker: Any, table: str, cols: Iterable[str], seed: int = 42, max_pairs: int = 300_000, min_pairs: int = 200
+) -> dict[str, dict[int, float]]:
+    """m probabilities counted on self-labelled, near-certain matching pairs (see blocking.labelled_rules).
+
+    EM on blocks of namesakes learns that matches look like namesakes and grows over-cautious as
+    data grows (the namesakes multiply, the matches do not). Counting the levels among pairs that
+    are one person beyond reasonable doubt needs no such guess. Returns comparison name ->
+    {comparison vector value: m}; comparisons with fewer than `min_pairs` non-null pairs are left out.
+    """
+    c = [x for x in cols if x != "record_key"]
+    rules = labelled_rules(c)
+    if not rules:
+        return {}
+    comps = {cmp["output_column_name"]: cmp for cmp in comparisons_for(c)}
+    counts: dict[str, pd.Series] = {}
+    for label, rule in rules.items():
+        todo = [n for n in _LABEL_USES[label] if n in comps]
+        if not todo:
+            continue
+        cond = rule.replace("l.", "l_.").replace("r.", "r_.")
+        sql = f"""
+            WITH pairs AS (
+                SELECT {pair_select(c).replace("l.", "l_.").replace("r.", "r_.")}
+                FROM {table} l_ JOIN {table} r_ ON {cond} AND l_.record_key < r_.record_key
+                ORDER BY hash(l_.record_key || r_.record_key || '{int(seed)}') LIMIT {int(max_pairs)})
+            SELECT {", ".join(gamma_case(comps[n]) for n in todo)} FROM pairs
+        """
+        try:
+            df = linker.misc.query_sql(sql, output_type="pandas")
+        except Exception as exc:  # noqa: BLE001 - fall back to EM for these comparisons
+            log.warning("self-labelled m (%s) skipped: %s", label, exc)
+            continue
+        for n in todo:
+            g = df[f"g_{n}"]
+            vc = g[g >= 0].value_counts()
+            counts[n] = vc if n not in counts else counts[n].add(vc, fill_value=0)
+    out: dict[str, dict[int, float]] = {}
+    for n, vc in counts.items():
+        total = float(vc.sum())
+        if total < min_pairs:
+            continue
+        levels = len(comps[n]["comparison_levels"]) - 1
+        # add-half smoothing: a level never seen among sure matches is rare, not impossible
+        out[n] = {v: (float(vc.get(v, 0)) + 0.5) / (total + 0.5 * levels) for v in range(levels)}
+    log.info("self-labelled m for %s", ", ".join(sorted(out)))
+    return out
+
+
+def _apply_m(linker: Any, labelled: dict[str, dict[int, float]]) -> None:
+    for lv in compat.levels(linker):
+        ms = labelled.get(lv.comparison)
+        if ms:
+            compat.set_m(linker, lv.comparison, lv.index, ms[lv.vector_value])
+
+
+def _default_missing_m(linker: Any) -> None:
+    """Comparisons EM could not train (tiny or one-field data) get a conservative fixed shape."""
+    for name, levels in _by_comparison(linker).items():
+        if any(lv.m_trained for lv in levels):
+            continue
+        raw = [0.5**i for i in range(len(levels) - 1)] + [0.05]
+        total = sum(raw)
+        for lv, m in zip(levels, raw, strict=True):
+            compat.set_m(linker, name, lv.index, m / total)
+
+
+def floor_m_probabilities(linker: Any, floor: float) -> None:
+    """Keep every non-null level's m probability at least `floor`, then renormalise.
+
+    EM happily learns m = 0 for 'sex differs' or 'citizenship differs' when the
+    training blocks never saw such a match; that turns one clerical slip into
+    a veto of -40 bits or more. Real registers do contain such slips.
+    """
+    for name, levels in _by_comparison(linker).items():
+        ms = [lv.m for lv in levels]
+        if any(m is None for m in ms):
+            continue
+        raised = [max(float(m), floor) for m in ms]  # type: ignore[arg-type]
+        total = sum(raised)
+        for lv, m in zip(levels, raised, strict=True):
+            compat.set_m(linker, name, lv.index, m / total)
