@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 from ctdata.linkage import blocking, prediction
 from ctdata.linkage.backends import ROW_ID, make_backend
 from ctdata.linkage.engine import Linker
+from ctdata.linkage.features import NAME_FEATURES
 from ctdata.linkage.settings import LinkageSettings
 from tests.linkage.synthetic import generate, to_features
 
@@ -93,3 +96,35 @@ def test_splink_scores_the_same_pairs_as_its_own_blocking():
     merged = own.merge(ours, on=cols[:2], suffixes=("_own", "_ours"))
     assert len(merged) == len(own)
     assert (merged["match_weight_own"] - merged["match_weight_ours"]).abs().max() < 1e-9
+
+
+_NAME_KEYS = set(NAME_FEATURES) - {"given_var1", "family_var1", "given_dm1", "family_dm1"}  # made together
+_IMPLIED = {"dob_m": {"dob_y"}, "dob_full": {"dob_y", "dob_m"}}  # a month or a full date has a year
+
+
+def test_each_rule_reads_only_columns_it_requires():
+    """A rule applies only where every column it reads exists (refinements only where theirs do)."""
+    for rule in blocking.RULES:
+        have = set(rule.requires) | (_NAME_KEYS if rule.requires & _NAME_KEYS else set())
+        have |= {c for r in rule.requires for c in _IMPLIED.get(r, ())}
+        read = set(re.findall(r"\b[lr]\.([a-z][a-z0-9_]*)", rule.sql(set(rule.requires))))
+        assert read <= have, (rule.condition, read - have)
+        for placeholder, (col, text) in blocking.REFINEMENTS.items():
+            if placeholder in rule.condition:
+                assert text in rule.sql(have | {col}) and text not in rule.sql(have - {col})
+
+
+def test_rules_by_purpose_on_full_features():
+    cols = set(NAME_FEATURES) | {"dob_y", "dob_m", "dob_full", "sex", "citizenship", "reg_days", "doc_key"}
+    predict = blocking.default_blocking_rules(cols)
+    assert len(predict) == len(set(predict)) > 20
+    assert blocking.deterministic_rules(cols) == ["l.name_var = r.name_var AND l.dob_full = r.dob_full"]
+    assert blocking.default_em_rules(cols) == ["l.dob_full = r.dob_full", "l.dm_a = r.dm_a AND l.dm_b = r.dm_b"]
+    assert set(blocking.labelled_rules(cols)) == {"document", "name_dob"}
+    # fewer fields: names alone block on whole-name keys; birth dates alone on the full date
+    assert blocking.default_blocking_rules({"name_var"}) == [
+        "l.name_var = r.name_var",
+        "l.name_dm = r.name_dm",
+        "l.name_skel = r.name_skel",
+    ]
+    assert blocking.default_blocking_rules({"dob_full", "dob_y"}) == ["l.dob_full = r.dob_full"]
