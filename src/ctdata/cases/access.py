@@ -1,4 +1,4 @@
-"""Who may see and change which case (DESIGN.md section 7: deny by default).
+"""Who may see and change which case (DESIGN.md section 7: deny by default): the one access rule.
 
 Roles:
 
@@ -14,24 +14,40 @@ Roles:
   document numbers or free text); analysis belongs in the warehouse.
 - ``public``: nothing of the case store.
 
+The rule is written once, in `_rules`: ordered (SQL condition over ``case_records``,
+access) pairs, the first that holds wins. `Scope` turns it into a CASE expression
+(the access to each case) and a WHERE condition (the cases a list may show), and the
+decision for one case (`access_level`) evaluates that same expression in the
+database for that case, so a case can be opened by id exactly when it is listed.
+Agency and office keys are canonical where they are written (`agency_code`,
+ISO alpha-2), so every comparison is plain equality, in SQL and in Python alike.
+
 Every refusal is queued for the audit log (see `tx.queue_denial`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, and_, case, false, literal, null, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
 
 from ctdata.cases.tx import queue_denial
 from ctdata.errors import CtdataError, NotFound, PermissionDenied
+from ctdata.standard.types import agency_code
 from ctdata.store.models import CaseRecord, Transfer, User
 
 ROLES = ("admin", "data_manager", "caseworker", "analyst", "public")
 #: Roles that may see identifying fields (names, date of birth, document number, free text).
 IDENTIFYING_ROLES = frozenset({"admin", "data_manager", "caseworker"})
+#: Roles that may read a case's audit trail (within their access to the case).
+AUDIT_READERS = ("admin", "data_manager", "caseworker")
+#: Largest row id the store hands out (ids are 32-bit integers on PostgreSQL); larger ids name nothing.
+MAX_ID = 2**31 - 1
 
 
 class NotAuthenticated(CtdataError):
@@ -46,15 +62,31 @@ class TooManyAttempts(CtdataError):
     exit_code = 3
 
 
+def office_key(country: str | None, agency: str | None) -> tuple[str | None, str | None]:
+    """The canonical (country, agency) of an office: upper-case country code, agency code (None when empty)."""
+    c = " ".join((country or "").split()).upper() or None
+    a = agency_code(agency) if agency else None
+    return c, a or None
+
+
 @dataclass(frozen=True)
 class Actor:
-    """The person (or process) acting: every service call takes one, every audit entry names one."""
+    """The person (or process) acting: every service call takes one, every audit entry names one.
+
+    The office is kept in canonical form whatever the caller passed, so an actor
+    built by hand compares like one read from the accounts table.
+    """
 
     username: str
     role: str
     office_country: str | None = None
     agency: str | None = None
     user_id: int | None = None
+
+    def __post_init__(self) -> None:
+        country, agency = office_key(self.office_country, self.agency)
+        object.__setattr__(self, "office_country", country)
+        object.__setattr__(self, "agency", agency)
 
     @property
     def identifying(self) -> bool:
@@ -65,7 +97,7 @@ class Actor:
         return cls(user.username, user.role, user.office_country, user.agency, user.id)
 
 
-#: The actor of command-line administration.
+#: The actor of command-line administration and of library calls made on its behalf.
 SYSTEM = Actor("cli", "admin")
 
 
@@ -80,41 +112,102 @@ class Access(StrEnum):
         return self is not Access.DEIDENTIFIED
 
 
-def same_office(actor: Actor, country: str | None, agency: str | None) -> bool:
-    return (
-        actor.office_country is not None
-        and actor.agency is not None
-        and country == actor.office_country
-        and (agency or "").casefold() == actor.agency.casefold()
-    )
+def same_office(actor: Actor, country: Any, agency: Any) -> Any:
+    """Whether (country, agency) is the actor's office.
+
+    One definition for both worlds: given plain values it answers a bool, given
+    columns it answers the SQL condition (stored keys are canonical, so both are equality).
+    """
+    if actor.office_country is None or actor.agency is None:
+        return false() if isinstance(country, ColumnElement) or hasattr(country, "__clause_element__") else False
+    return (country == actor.office_country) & (agency == actor.agency)
 
 
-def access_level(session: Session, actor: Actor, case: CaseRecord) -> Access | None:
-    """The actor's access to one case, or None when the case must stay invisible to them."""
+def _transfer_rules(actor: Actor) -> list[tuple[ColumnElement[bool], Access]]:
+    """The transfers that open a case to a caseworker: pending to their office, accepted from it."""
+    return [
+        (
+            (Transfer.status == "pending") & same_office(actor, Transfer.to_office_country, Transfer.to_agency),
+            Access.READ,
+        ),
+        (
+            (Transfer.status == "accepted") & same_office(actor, Transfer.from_office_country, Transfer.from_agency),
+            Access.SENT,
+        ),
+    ]
+
+
+def _rules(actor: Actor, via_transfer: dict[Access, Collection[int]]) -> list[tuple[ColumnElement[bool], Access]]:
+    """THE access rule: ordered (condition over case_records, access) pairs; the first that holds wins."""
+    C = CaseRecord
     if actor.role == "admin":
-        return Access.WRITE
-    if actor.role == "data_manager":
-        if (
-            actor.agency is None
-            or (case.current_agency or "").casefold() == actor.agency.casefold()
-            or (case.agency or "").casefold() == actor.agency.casefold()
-        ):
-            return Access.READ
-        return None
+        return [(true(), Access.WRITE)]
     if actor.role == "analyst":
-        return Access.DEIDENTIFIED
-    if actor.role != "caseworker":
+        return [(true(), Access.DEIDENTIFIED)]
+    if actor.role == "data_manager":
+        if actor.agency is None:
+            return [(true(), Access.READ)]
+        return [(or_(C.current_agency == actor.agency, C.agency == actor.agency), Access.READ)]
+    if actor.role == "caseworker" and actor.office_country and actor.agency:
+        rules = [(same_office(actor, C.current_office_country, C.current_agency), Access.WRITE)]
+        for level in (Access.READ, Access.SENT):
+            ids = via_transfer.get(level)
+            if ids:
+                rules.append((C.id.in_(sorted(ids)), level))
+        return rules
+    return []
+
+
+class Scope:
+    """The actor's access to case records as SQL, from `_rules`.
+
+    ``level`` is the access to each case (NULL: invisible), ``where`` the condition
+    for a list. A caseworker's transfers are few, so the case ids they open are
+    fetched first and ``where`` stays indexable (office index OR primary key) on a
+    large store. ``case_id`` limits that fetch to one case.
+    """
+
+    def __init__(self, session: Session, actor: Actor, case_id: int | None = None) -> None:
+        self.actor = actor
+        via: dict[Access, set[int]] = {}
+        if actor.role == "caseworker" and actor.office_country and actor.agency:
+            for cond, level in _transfer_rules(actor):
+                q = select(Transfer.case_id).where(cond)
+                if case_id is not None:
+                    q = q.where(Transfer.case_id == case_id)
+                via[level] = set(session.execute(q).scalars())
+        rules = _rules(actor, via)
+        #: the rule holds for every case (no condition worth sending to the database)
+        self.unrestricted = any(isinstance(c, True_) for c, _ in rules)
+        self.where: ColumnElement[bool] = or_(*(c for c, _ in rules)) if rules else false()
+        self.level: ColumnElement[Any] = (
+            case(*((c, literal(level.value, String())) for c, level in rules), else_=null()) if rules else null()
+        )
+
+    def ids_visible(self, session: Session, ids: Collection[int]) -> set[int]:
+        """Which of these case ids the actor may see."""
+        if not ids:
+            return set()
+        q = select(CaseRecord.id).where(and_(CaseRecord.id.in_(sorted(ids)), self.where))
+        return set(session.execute(q).scalars())
+
+
+def access_level(session: Session, actor: Actor, case: CaseRecord | int) -> Access | None:
+    """The actor's access to one case, or None when the case must stay invisible to them.
+
+    Evaluated in the database by the same expression as a list's, for this case.
+    """
+    case_id = case if isinstance(case, int) else case.id
+    if not known_id(case_id):
         return None
-    if same_office(actor, case.current_office_country, case.current_agency):
-        return Access.WRITE
-    transfers = session.execute(select(Transfer).where(Transfer.case_id == case.id)).scalars().all()
-    for t in transfers:
-        if t.status == "pending" and same_office(actor, t.to_office_country, t.to_agency):
-            return Access.READ
-    for t in transfers:
-        if t.status == "accepted" and same_office(actor, t.from_office_country, t.from_agency):
-            return Access.SENT
-    return None
+    scope = Scope(session, actor, case_id)
+    value = session.execute(select(scope.level).where(CaseRecord.id == case_id)).scalar()
+    return Access(value) if value is not None else None
+
+
+def known_id(row_id: object) -> bool:
+    """Whether a row id can name a row at all (a larger number is "not found", not a database error)."""
+    return isinstance(row_id, int) and 1 <= row_id <= MAX_ID
 
 
 def deny(session: Session, actor: Actor, action: str, entity: str, entity_id: object, reason: str) -> None:
@@ -134,7 +227,7 @@ def load_case(
     session: Session, actor: Actor, case_id: int, *, write: bool = False, action: str = "case.read"
 ) -> tuple[CaseRecord, Access]:
     """The case and the actor's access to it; NotFound when hidden, PermissionDenied when read-only."""
-    case = session.get(CaseRecord, case_id)
+    case = session.get(CaseRecord, case_id) if known_id(case_id) else None
     level = access_level(session, actor, case) if case is not None else None
     if case is None or level is None:
         deny(

@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ctdata.cases.access import Access, Actor, access_level, load_case, require_role, same_office
+from ctdata.cases.access import AUDIT_READERS, Access, Actor, Scope, load_case, require_role, same_office
 from ctdata.cases.common import check_version, derived_ages, ensure_open, no_nul, touch, validate
 from ctdata.cases.tx import record
 from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary_view
@@ -25,7 +25,7 @@ from ctdata.errors import PermissionDenied, ValidationError
 from ctdata.standard import models as std
 from ctdata.store import audit, persons
 from ctdata.store.crypto import keyring
-from ctdata.store.models import CaseRecord, Person, Transfer
+from ctdata.store.models import CaseRecord, Person
 
 #: Source name of cases registered through the case services (web pages, API).
 SOURCE = "ctdata"
@@ -56,9 +56,7 @@ def register_case(
         case = {"agency": actor.agency, **case}
     c = validate(std.CaseRecord, case, "case")
     no_nul(c.agency, "agency")
-    if actor.role == "caseworker" and not (
-        c.office_country == actor.office_country and c.agency.casefold() == (actor.agency or "").casefold()
-    ):
+    if actor.role == "caseworker" and not same_office(actor, c.office_country, c.agency):
         raise PermissionDenied(
             f"you register cases for your own office ({actor.agency} {actor.office_country}), "
             f"not {c.agency} {c.office_country}"
@@ -148,42 +146,36 @@ def get_case(session: Session, actor: Actor, case_id: int, *, reason: str | None
     return out
 
 
-def scope_filter(session: Session, actor: Actor) -> Any:
-    """SQL condition for the cases an actor may see (None: all).
+def case_audit(session: Session, actor: Actor, case_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The audit trail of one case, newest first (reading it is itself audited).
 
-    A caseworker's transfers are few, so their case ids are fetched first and the
-    condition stays indexable (office index OR primary key) on a large store.
+    The one rule for every reader (API, pages): roles in `AUDIT_READERS`, within their access to the case.
     """
-    if actor.role in ("admin", "analyst"):
-        return None
-    if actor.role == "data_manager":
-        if actor.agency is None:
-            return None
-        ag = actor.agency.casefold()
-        return or_(func.lower(CaseRecord.current_agency) == ag, func.lower(CaseRecord.agency) == ag)
-    if actor.role == "caseworker" and actor.office_country and actor.agency:
-        ag = actor.agency.casefold()
-        mine = (CaseRecord.current_office_country == actor.office_country) & (
-            func.lower(CaseRecord.current_agency) == ag
-        )
-        related = (
-            session.execute(
-                select(Transfer.case_id).where(
-                    or_(
-                        (Transfer.status == "pending")
-                        & (Transfer.to_office_country == actor.office_country)
-                        & (func.lower(Transfer.to_agency) == ag),
-                        (Transfer.status == "accepted")
-                        & (Transfer.from_office_country == actor.office_country)
-                        & (func.lower(Transfer.from_agency) == ag),
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-        return or_(mine, CaseRecord.id.in_(sorted(set(related)))) if related else mine
-    return CaseRecord.id.is_(None)  # nothing
+    require_role(session, actor, AUDIT_READERS, "audit.read")
+    load_case(session, actor, case_id, action="audit.read")
+    rows = audit.entries_for(session, "case", case_id, limit=max(1, min(limit, 1000)))
+    out = [
+        {
+            "id": e.id,
+            "ts": e.ts,
+            "actor": e.actor,
+            "action": e.action,
+            "entity": e.entity,
+            "entity_id": e.entity_id,
+            "reason": e.reason,
+            "details": e.details or {},
+        }
+        for e in rows
+    ]
+    record(
+        session,
+        actor=actor.username,
+        action="audit.read",
+        entity="case",
+        entity_id=case_id,
+        details={"count": len(out)},
+    )
+    return out
 
 
 def _fold(text: str) -> str:
@@ -211,7 +203,8 @@ def list_cases(
     require_role(session, actor, ("admin", "data_manager", "caseworker", "analyst"), "case.list")
     limit = max(1, min(limit, MAX_PAGE))
     offset = max(0, offset)
-    cond = [c for c in (scope_filter(session, actor),) if c is not None]
+    scope = Scope(session, actor)
+    cond = [scope.where]
     if status:
         cond.append(CaseRecord.status == status)
     if office_country:
@@ -240,28 +233,21 @@ def list_cases(
     else:
         total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
         page_ids = list(session.execute(base.order_by(CaseRecord.id.desc()).limit(limit).offset(offset)).scalars())
-    cases = (
+    rows = (
         session.execute(
-            select(CaseRecord)
+            select(CaseRecord, scope.level)
             .where(CaseRecord.id.in_(page_ids))
             .options(selectinload(CaseRecord.person))
             .order_by(CaseRecord.id.desc())
-        )
-        .scalars()
-        .all()
+        ).all()
         if page_ids
         else []
     )
     items = []
-    for case in cases:
-        if actor.role != "caseworker":
-            level = _role_level(actor)
-        elif same_office(actor, case.current_office_country, case.current_agency):
-            level = Access.WRITE  # the common case, without a query per row
-        else:
-            level = access_level(session, actor, case)
-        if level is None:  # cannot happen with scope_filter; refuse rather than leak
+    for case, value in rows:
+        if value is None:  # cannot happen: the ids came through the same scope; refuse rather than leak
             continue
+        level = Access(value)
         person: dict[str, Any] = {"sex": case.person.sex, "erased": case.person.erased_at is not None}
         if level.identifying:
             names = decrypt_person(case.person)
@@ -290,10 +276,6 @@ def list_cases(
         },
     )
     return {"total": total, "limit": limit, "offset": offset, "items": items}
-
-
-def _role_level(actor: Actor) -> Access | None:
-    return {"admin": Access.WRITE, "data_manager": Access.READ, "analyst": Access.DEIDENTIFIED}.get(actor.role)
 
 
 CASE_FIELDS = ("registration_date", "data_source", "referral_from_office")

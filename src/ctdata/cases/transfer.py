@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ctdata.cases.access import Actor, deny, load_case, require_role, same_office
+from ctdata.cases.access import Actor, deny, known_id, load_case, require_role, same_office
 from ctdata.cases.common import ensure_open, no_nul, touch, validate
 from ctdata.cases.tx import record
 from ctdata.cases.views import transfer_view
@@ -114,7 +114,7 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
     to_country, to_agency = t.to_office_country or "", no_nul(t.to_agency, "to_agency") or ""
     if not to_country:
         raise ValidationError("to_office_country is required: the country of the receiving office")
-    if to_country == case.current_office_country and to_agency.casefold() == (case.current_agency or "").casefold():
+    if (to_country, to_agency) == (case.current_office_country, case.current_agency):
         raise ValidationError("the case is already with that office")
     if any(x.status == "pending" for x in case.transfers):
         raise Conflict(f"case {case.id} already has a transfer awaiting a decision")
@@ -150,7 +150,7 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
 
 def _pending_for(session: Session, actor: Actor, transfer_id: int, action: str) -> Transfer:
     require_role(session, actor, ("admin", "caseworker"), action)
-    t = session.get(Transfer, transfer_id)
+    t = session.get(Transfer, transfer_id) if known_id(transfer_id) else None
     visible = t is not None and (
         actor.role == "admin"
         or same_office(actor, t.to_office_country, t.to_agency)
@@ -232,11 +232,10 @@ def list_transfers(
         raise ValidationError(f"status must be one of: {', '.join(vocab.TRANSFER_STATUS.codes)}")
     q = select(Transfer)
     if actor.role != "admin":
-        ag = (actor.agency or "").casefold()
         q = q.where(
             or_(
-                (Transfer.to_office_country == actor.office_country) & (func.lower(Transfer.to_agency) == ag),
-                (Transfer.from_office_country == actor.office_country) & (func.lower(Transfer.from_agency) == ag),
+                same_office(actor, Transfer.to_office_country, Transfer.to_agency),
+                same_office(actor, Transfer.from_office_country, Transfer.from_agency),
             )
         )
     if status:

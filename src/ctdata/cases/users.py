@@ -30,6 +30,7 @@ from ctdata.cases.tx import record
 from ctdata.config import settings
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
+from ctdata.standard.types import parser_for
 from ctdata.store.models import AuthSession, LoginLockout, User, utcnow
 
 _hasher = PasswordHasher()
@@ -79,9 +80,10 @@ def create_user(
             office_country = to_alpha2(office_country)
         except UnknownCountry as exc:
             raise ValidationError(str(exc)) from None
-    agency = (agency or "").strip() or None
-    if agency and (len(agency) > 80 or "\x00" in agency):
-        raise ValidationError("an agency name has at most 80 characters")
+    try:
+        agency = parser_for("agency")(agency)
+    except ValueError as exc:
+        raise ValidationError(f"agency: {exc}") from None
     if role == "caseworker" and not (office_country and agency):
         raise ValidationError("a caseworker needs an office: give --office (country) and --agency")
     if session.execute(select(User.id).where(User.username == username)).scalar() is not None:

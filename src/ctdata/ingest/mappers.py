@@ -21,6 +21,7 @@ from ctdata.errors import CtdataError
 from ctdata.ingest.columns import ColumnBatch
 from ctdata.ingest.ctdc import CtdcRelease, map_row
 from ctdata.standard.template import TABLES
+from ctdata.standard.types import parser_for
 
 Mapped = tuple[dict[str, list[Any] | None], list[str | None], bool]
 
@@ -49,6 +50,14 @@ def _text(v: Any) -> str | None:
     return (str(v).strip() or None) if v is not None else None
 
 
+def _agency(v: Any) -> str | None:
+    """The agency code a raw value validates to (as `sources` sees it), or its text when it is not one."""
+    try:
+        return parser_for("agency")(v)
+    except ValueError:
+        return _text(v)
+
+
 @dataclass(frozen=True)
 class TemplateMapper:
     """The standard template: columns by name; records of one agency are one source.
@@ -73,7 +82,7 @@ class TemplateMapper:
     def identity(self, values: dict[str, Any], number: int) -> tuple[str | None, str | None]:
         if self.table != "records":
             return None, _text(values.get("record_id"))
-        return self.source or _text(values.get("agency")), _text(values.get("record_id"))
+        return self.source or _agency(values.get("agency")), _text(values.get("record_id"))
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,7 @@ class Preparer:
         if not derived:
             derived = [[] for _ in DERIVED]
         public = self.source_kind == "public_release"
-        agency = [a or "unknown" for a in col["agency"]]
+        agency = [a or "UNKNOWN" for a in col["agency"]]
         status_default = "victim_of_trafficking" if public else "screening"
         status = [s or status_default for s in col["status"]]
         research = [True if (r is None and public) else r for r in col["consent_research"]]

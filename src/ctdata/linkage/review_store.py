@@ -2,9 +2,10 @@
 
 A decision is kept as a label (who, when, why), audited, and applied at once by
 re-clustering from the last run's scores, so the data manager sees its effect.
-Who sees what: data managers of an agency see only pairs whose two records are
-both within their agency's cases (as on the case pages); caseworkers and
-analysts never reach the queue (the web routes and CLI are for data managers).
+Who sees what: a pair is visible when both its records are within the actor's
+case scope (`cases.access.Scope`, the rule of the case pages): data managers of
+an agency see pairs of their agency's cases; caseworkers and analysts never
+reach the queue (the web routes and CLI are for data managers).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ctdata.cases.access import Actor, access_level
+from ctdata.cases.access import SYSTEM, Actor, Scope, known_id
 from ctdata.errors import NotFound, PermissionDenied, ValidationError
 from ctdata.linkage import explain
 from ctdata.linkage.review import DECISIONS, make_label
@@ -34,12 +35,9 @@ def _check_role(actor: Actor | None) -> None:
         raise PermissionDenied(f"role {actor.role!r} may not review linkage")
 
 
-def _sees_all(actor: Actor | None) -> bool:
-    return actor is None or actor.role == "admin" or (actor.role == "data_manager" and actor.agency is None)
-
-
-def _visible(session: Session, actor: Actor | None, cases: list[CaseRecord]) -> bool:
-    return _sees_all(actor) or all(access_level(session, actor, c) is not None for c in cases)
+def _scope(session: Session, actor: Actor | None) -> Scope:
+    """The actor's case scope (the one access rule); no actor is the command line's system actor."""
+    return Scope(session, actor or SYSTEM)
 
 
 def _pair_dict(p: LinkReviewPair) -> dict[str, Any]:
@@ -64,13 +62,13 @@ def list_pairs(
     q = select(LinkReviewPair)
     if status != "all":
         q = q.where(LinkReviewPair.status == status)
+    scope = _scope(session, actor)
+    if not scope.unrestricted:  # both records of a pair within the actor's cases
+        visible = select(CaseRecord.id).where(scope.where)
+        q = q.where(LinkReviewPair.case_id_l.in_(visible), LinkReviewPair.case_id_r.in_(visible))
     q = q.order_by(func.abs(LinkReviewPair.match_probability - 0.5), LinkReviewPair.id)
-    rows = list(session.execute(q).scalars())
-    if not _sees_all(actor):
-        ids = {i for p in rows for i in (p.case_id_l, p.case_id_r)}
-        cases = {c.id: c for c in session.execute(select(CaseRecord).where(CaseRecord.id.in_(ids))).scalars()}
-        rows = [p for p in rows if _visible(session, actor, [cases[p.case_id_l], cases[p.case_id_r]])]
-    return [_pair_dict(p) for p in rows[offset : offset + limit]]
+    rows = session.execute(q.offset(max(0, offset)).limit(max(1, limit))).scalars()
+    return [_pair_dict(p) for p in rows]
 
 
 def count_open(session: Session) -> int:
@@ -79,11 +77,12 @@ def count_open(session: Session) -> int:
 
 def _get_pair(session: Session, actor: Actor | None, pair_id: int) -> tuple[LinkReviewPair, CaseRecord, CaseRecord]:
     _check_role(actor)
-    p = session.get(LinkReviewPair, pair_id)
+    p = session.get(LinkReviewPair, pair_id) if known_id(pair_id) else None
     if p is None:
         raise NotFound(f"review pair {pair_id} not found")
     cl, cr = session.get(CaseRecord, p.case_id_l), session.get(CaseRecord, p.case_id_r)
-    if cl is None or cr is None or not _visible(session, actor, [cl, cr]):
+    ids = {p.case_id_l, p.case_id_r}
+    if cl is None or cr is None or _scope(session, actor).ids_visible(session, ids) != ids:
         raise NotFound(f"review pair {pair_id} not found")
     return p, cl, cr
 

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from ctdata.standard import vocab
 from ctdata.standard.template import TABLES, Column
 from ctdata.standard.types import (
+    AgencyCode,
     Countries,
     Country,
+    OptionalAgencyCode,
     PartialDateStr,
     TextList,
     WholeNumber,
@@ -66,7 +68,7 @@ class Exploitation(_Model):
 class CaseRecord(_Model):
     """One instance of assistance: one registration of one person by one office."""
 
-    agency: str = Field("IOM", min_length=1, max_length=80)
+    agency: AgencyCode = Field("IOM", description="Agency code (canonical form: see `types.agency_code`).")
     office_country: Country = Field(..., description="Country of the registering office.")
     data_source: code_of(vocab.DATA_SOURCE) = "case_management"
     registration_date: PartialDateStr = Field(..., description="Date of registration.")
@@ -128,7 +130,7 @@ class ReturnRecord(_Model):
 
 class Transfer(_Model):
     to_office_country: Country
-    to_agency: str = Field("IOM", min_length=1, max_length=80)
+    to_agency: AgencyCode = Field("IOM", description="Agency code of the receiving office.")
     reason: str | None = Field(None, max_length=2000)
 
 
@@ -161,6 +163,7 @@ def _field_type(col: Column) -> Any:
         return codes_of(col.vocabulary)
     return {
         "text": str | None,
+        "agency": OptionalAgencyCode,
         "country": Country,
         "countries": Countries,
         "date": PartialDateStr,

@@ -23,7 +23,7 @@ class Column:
     """One template column: its name, type, vocabulary and meaning."""
 
     name: str
-    kind: str  # text | code | codes | country | countries | date | partial_date | int | bool
+    kind: str  # text | agency | code | codes | country | countries | date | partial_date | int | bool
     description: str
     required: bool = False
     vocabulary: Vocabulary | None = None
@@ -34,7 +34,7 @@ class Column:
 RECORD_COLUMNS: tuple[Column, ...] = (
     Column("record_id", "text", "The contributing agency's own identifier of the case record.", True,
            hxl="#case+id"),
-    Column("agency", "text", "Agency that registered the case (short code, e.g. IOM, NGO-A).", True,
+    Column("agency", "agency", "Agency that registered the case (short code, e.g. IOM, NGO-A).", True,
            hxl="#org+name"),
     Column("office_country", "country", "Country of the registering office (ISO alpha-2, alpha-3 or name).",
            True, hxl="#country+code+office"),

@@ -7,6 +7,7 @@ happens once at the edge and every later layer can trust the values.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
@@ -160,6 +161,53 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
+#: Longest agency code (the store's column width).
+AGENCY_MAX = 80
+
+
+def agency_code(name: str) -> str:
+    """The canonical code of an agency: Unicode NFKC, case folded, then upper case, spaces collapsed.
+
+    Agencies are codes, not free text: ``iom``, ``IOM`` and ``Iom`` are one agency,
+    ``örk`` and ``ÖRK`` another. Every agency written to the store (case records,
+    transfers, accounts, imports) passes through here once, so every later
+    comparison, in Python or in SQL, is plain equality. Case folding first makes
+    names equal under Unicode case folding share one code (``straße`` and ``STRASSE``);
+    the loop reaches the fixed point, so a code is its own code.
+    """
+    code = " ".join(str(name).split())
+    for _ in range(8):
+        nxt = " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", code).casefold().upper()).split())
+        if nxt == code:
+            break
+        code = nxt
+    return code
+
+
+def _agency(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    code = agency_code(str(v))
+    if not code:
+        return None
+    if len(code) > AGENCY_MAX or "\x00" in code:
+        raise ValueError(f"an agency code has at most {AGENCY_MAX} characters and no NUL")
+    return code
+
+
+def _required_agency(v: Any) -> str:
+    code = _agency(v)
+    if code is None:
+        raise ValueError("an agency code is required")
+    return code
+
+
+#: An agency code (see `agency_code`); required where it appears in a model.
+AgencyCode = Annotated[str, BeforeValidator(_required_agency)]
+#: An agency code or nothing (a template column).
+OptionalAgencyCode = Annotated[str | None, BeforeValidator(_agency)]
+
+
 def parser_for(kind: str, vocabulary: Vocabulary | None = None) -> Any:
     """The single-value parser behind a template column kind (raises ValueError on bad input).
 
@@ -173,6 +221,7 @@ def parser_for(kind: str, vocabulary: Vocabulary | None = None) -> Any:
         return codes_of(vocabulary).__metadata__[0].func  # type: ignore[arg-type]
     return {
         "text": _text,
+        "agency": _agency,
         "country": _country,
         "countries": _countries,
         "date": _partial_date,

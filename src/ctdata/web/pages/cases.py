@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ctdata.cases import assistance, journeys, returns, service, transfer
-from ctdata.cases.access import Actor, load_case
+from ctdata.cases.access import AUDIT_READERS, Actor, load_case
 from ctdata.cases.common import check_version
 from ctdata.errors import CtdataError, NotFound, PermissionDenied, ValidationError
 from ctdata.standard import countries, vocab
-from ctdata.store import audit
 from ctdata.web import security
 from ctdata.web.pages.common import (
     READERS,
@@ -132,18 +131,18 @@ def _tab_context(session: Session, actor: Actor, case_id: int, tab: str) -> dict
         "can_edit": data.get("access") == "write" and data.get("status") != "closed",
         "tab": tab,
         "tab_template": f"pages/tabs/{tab}.html",
-        "tabs": [{"key": k, "label": label} for k, label in TABS],
+        "tabs": [{"key": k, "label": label} for k, label in TABS if k != "audit" or actor.role in AUDIT_READERS],
         "tab_messages": [],
         "entries": [],
     }
     if tab == "audit":
-        entries = audit.entries_for(session, "case", case_id, limit=200)
+        entries = service.case_audit(session, actor, case_id)
         ctx["entries"] = audit_rows(list(reversed(entries)) if _ascending(entries) else entries, actor.identifying)
     return ctx
 
 
 def _ascending(entries: list[Any]) -> bool:
-    return len(entries) > 1 and entries[0].id < entries[-1].id
+    return len(entries) > 1 and entries[0]["id"] < entries[-1]["id"]
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
