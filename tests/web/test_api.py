@@ -186,8 +186,9 @@ def test_validation_errors_are_422_with_detail(client, headers):
     cid = new_case(client, th)["id"]
     r = client.post(f"{P}/cases/{cid}/screening", json={**SCREEN, "means": ["magic"]}, headers=th)
     assert r.status_code == 422 and "magic" in r.json()["detail"]
-    assert client.get(f"{P}/cases/0", headers=th).status_code == 422
-    assert client.get(f"{P}/cases/99999999999999", headers=th).status_code == 422
+    # an id outside the store's range names nothing: 404, as on the pages (issue 14 item 12)
+    assert client.get(f"{P}/cases/0", headers=th).status_code == 404
+    assert client.get(f"{P}/cases/99999999999999", headers=th).status_code == 404
 
 
 def test_cookie_session_needs_csrf_for_changes(client, engine, actors):

@@ -358,7 +358,7 @@ def test_analyst_sees_no_identifying_field(app, engine, th_case) -> None:  # typ
     pages = [client.get("/cases"), client.get(f"/cases?q={th_case}"), client.get("/cases?q=Somebody")]
     pages += [
         client.get(f"/cases/{th_case}?tab={t}")
-        for t in ("overview", "journey", "assistance", "return", "transfers", "consent", "audit")
+        for t in ("overview", "journey", "assistance", "return", "transfers", "consent")
     ]
     for r in pages:
         assert r.status_code == 200

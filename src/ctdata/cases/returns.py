@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ctdata.cases.access import Access, Actor, load_case
+from ctdata.cases.access import Access, Actor, known_id, load_case
 from ctdata.cases.common import child_today, ensure_open, no_nul, touch, validate
 from ctdata.cases.tx import record
 from ctdata.cases.views import decrypt_person, return_view
@@ -83,7 +83,7 @@ def _child_rule(case: CaseRecord, r: ReturnRecord) -> None:
 
 
 def _get(session: Session, case: CaseRecord, return_id: int) -> ReturnRecord:
-    r = session.get(ReturnRecord, return_id)
+    r = session.get(ReturnRecord, return_id) if known_id(return_id) else None
     if r is None or r.case_id != case.id:
         raise NotFound(f"return {return_id} of case {case.id} not found")
     return r

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ctdata.cases.access import Actor, load_case
+from ctdata.cases.access import Actor, known_id, load_case
 from ctdata.cases.common import check_version, ensure_open, no_nul, touch
 from ctdata.cases.tx import record
 from ctdata.errors import NotFound, ValidationError
@@ -114,7 +114,7 @@ def override(
     case, _ = load_case(session, actor, case_id, write=True, action="screening.override")
     check_version(case, expected_version)
     ensure_open(case)
-    row = session.get(Screening, screening_id)
+    row = session.get(Screening, screening_id) if known_id(screening_id) else None
     if row is None or row.case_id != case.id:
         raise NotFound(f"screening {screening_id} of case {case_id} not found")
     det = _determination_of(row)

@@ -70,8 +70,13 @@ def _clean(errors: list[Any]) -> list[dict[str, Any]]:
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 for a bad body or query; 404 when only the path is wrong (an id beyond the store's range names nothing,
+    as the case services answer for any id they cannot find)."""
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": jsonable_encoder(_clean(list(exc.errors())))}, status_code=422)
+    errors = list(exc.errors())
+    if errors and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
+        return JSONResponse({"detail": f"{request.url.path} not found"}, status_code=404)
+    return JSONResponse({"detail": jsonable_encoder(_clean(errors))}, status_code=422)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
