@@ -88,16 +88,16 @@ def test_corrected_reimport_resolves_the_quarantine_entries(store, tmp_path: Pat
 
 
 def test_retry_with_a_new_agency_keeps_the_source_row_identity(store, tmp_path: Path) -> None:
-    rows = [record(0), record(1, agency="iom", sex="blue")]
+    rows = [record(0), record(1, agency="ngo-b", sex="blue")]
     import_standard(write_records(tmp_path / "a.csv", rows))
     (q,) = _open()
     assert retry([q["id"]], {"sex": "female", "agency": "IOM"})["loaded"] == 1
-    again = import_standard(write_records(tmp_path / "b.csv", [record(0), record(1, agency="iom")]))
+    again = import_standard(write_records(tmp_path / "b.csv", [record(0), record(1, agency="ngo-b")]))
     assert again.inserted == 0 and again.rows_read == again.loaded == 2
     assert _count(CaseRecord) == 2
-    with db.session_scope() as s:
+    with db.session_scope() as s:  # the source is the file's agency, as a canonical agency code
         assert s.execute(select(CaseRecord.source).where(CaseRecord.source_record_id == "R1")).scalars().all() == [
-            "iom"
+            "NGO-B"
         ]
 
 
@@ -176,3 +176,14 @@ def test_preparing_process_settles_quarantine_entries(sqlite_store, tmp_path: Pa
     assert (res.inserted, res.quarantined, res.resolved) == (2, 1, 3)
     assert [r["row_number"] for r in _open()] == [3] and _count(QuarantineRow) == 4
     assert _count(JourneyLeg) == 1
+
+
+def test_an_agency_typed_in_another_case_is_the_same_agency(store, tmp_path: Path) -> None:
+    """Issue 13: `iom` counted as an agency apart from `IOM`; agency codes are canonical when imported."""
+    first = import_standard(write_records(tmp_path / "a.csv", [record(0, agency="iom")]))
+    again = import_standard(write_records(tmp_path / "b.csv", [record(0, agency=" IOM ")]))
+    assert first.inserted == 1 and again.inserted == 0
+    with db.session_scope() as s:
+        assert s.execute(select(CaseRecord.source, CaseRecord.agency, CaseRecord.current_agency)).all() == [
+            ("IOM", "IOM", "IOM")
+        ]
