@@ -62,19 +62,3 @@ def add_leg(
         details={"leg_id": row.id, "leg_number": number},
     )
     return row
-
-
-def leg_dict(row: JourneyLeg) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "case_id": row.case_id,
-        "leg_number": row.leg_number,
-        "from_country": row.from_country,
-        "to_country": row.to_country,
-        "departure_date": row.departure_date,
-        "crossing": row.crossing,
-        "travel_document": row.travel_document,
-        "transport_mode": row.transport_mode,
-        "exploited": row.exploited,
-        "created_by": row.created_by,
-    }

@@ -14,11 +14,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Access
+from ctdata.standard import models as std
 from ctdata.store.crypto import keyring
-from ctdata.store.models import CaseRecord, Person, ReturnRecord, Transfer, User
+from ctdata.store.models import CaseRecord, JourneyLeg, Person, ReturnRecord, Transfer, User
 from ctdata.store.persons import ENCRYPTED
 
 PERSON_FIELDS = ENCRYPTED  # identifying field -> encrypted column
+
+
+#: The fields of a journey leg as the case services answer them: the standard's, with the row's id
+#: and author (the one shape of a leg, for the case view and the API alike).
+LEG_FIELDS = ("id", *std.JourneyLeg.model_fields, "created_by")
+
+
+def leg_view(leg: JourneyLeg) -> dict[str, Any]:
+    """A journey leg as the case view, the pages and the API show it."""
+    return {name: getattr(leg, name) for name in LEG_FIELDS}
 
 
 def decrypt_person(person: Person) -> dict[str, str | None]:
@@ -123,22 +134,7 @@ def case_view(
                 "decided_at": s.decided_at,
             }
         )
-    legs = [
-        {
-            "id": leg.id,
-            "leg_number": leg.leg_number,
-            "from_country": leg.from_country,
-            "to_country": leg.to_country,
-            "departure_date": leg.departure_date,
-            "crossing": leg.crossing,
-            "travel_document": leg.travel_document,
-            "transport_mode": leg.transport_mode,
-            "exploited": leg.exploited,
-            "created_by": leg.created_by,
-        }
-        for leg in case.journey_legs
-        if wrote(leg.created_by)
-    ]
+    legs = [leg_view(leg) for leg in case.journey_legs if wrote(leg.created_by)]
     assistance = [
         {
             "id": a.id,

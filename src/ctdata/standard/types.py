@@ -8,9 +8,9 @@ happens once at the edge and every later layer can trust the values.
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from ctdata.errors import ValidationError as CtdataValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
@@ -97,8 +97,17 @@ def _int(v: Any) -> int | None:
     return int(f)
 
 
+def code_literal(vocabulary: Vocabulary) -> Any:
+    """The vocabulary's codes as a ``Literal`` type, so JSON schemas (OpenAPI) list them as an ``enum``."""
+    return Literal[tuple(vocabulary.codes)]
+
+
 def code_of(vocabulary: Vocabulary) -> Any:
-    """A single code from a vocabulary; labels and case variants are accepted on input."""
+    """A single code from a vocabulary; labels and case variants are accepted on input.
+
+    The type is the vocabulary's ``Literal`` (after the lenient parsing), so a schema
+    generated from a model lists the allowed codes.
+    """
     by_label = {label.lower(): code for code, label in vocabulary.terms.items()}
 
     def check(v: Any) -> str | None:
@@ -116,7 +125,7 @@ def code_of(vocabulary: Vocabulary) -> Any:
             return by_label[s.lower()]
         raise ValueError(f"{s!r} is not a {vocabulary.name} code (expected one of: {', '.join(vocabulary.codes)})")
 
-    return Annotated[str | None, BeforeValidator(check)]
+    return Annotated[code_literal(vocabulary) | None, BeforeValidator(check)]
 
 
 def codes_of(vocabulary: Vocabulary) -> Any:
@@ -134,11 +143,17 @@ def codes_of(vocabulary: Vocabulary) -> Any:
                 out.append(code)
         return out
 
-    return Annotated[list[str], BeforeValidator(check)]
+    return Annotated[list[code_literal(vocabulary)], BeforeValidator(check)]  # type: ignore[misc]
 
 
+_COUNTRY_SCHEMA = {"type": "string", "description": "ISO 3166-1 alpha-2 code (alpha-3 codes and names are read too)"}
 Country = Annotated[str | None, BeforeValidator(_country)]
-Countries = Annotated[list[str], BeforeValidator(_countries)]
+#: Several countries: a list, or one string (a single code, or codes joined by ';' or ',').
+Countries = Annotated[
+    list[str],
+    BeforeValidator(_countries),
+    WithJsonSchema({"anyOf": [{"type": "array", "items": _COUNTRY_SCHEMA}, _COUNTRY_SCHEMA]}, mode="validation"),
+]
 YesNo = Annotated[bool | None, BeforeValidator(_bool)]
 PartialDateStr = Annotated[str | None, BeforeValidator(_partial_date)]
 WholeNumber = Annotated[int | None, BeforeValidator(_int)]

@@ -27,6 +27,7 @@ from ctdata.cases import (
     screening,
     service,
     transfer,
+    views,
 )
 from ctdata.cases.access import AUDIT_READERS, Actor, load_case
 from ctdata.cases.tx import transaction
@@ -176,7 +177,7 @@ def set_exploitation(
 def add_leg(case_id: CaseId, body: JourneyLegIn, request: Request, actor: Actor = Depends(WRITERS)) -> Any:
     data = body.model_dump(exclude={"expected_version"}, exclude_none=True)
     with transaction(engine_of(request)) as s:
-        return journeys.leg_dict(journeys.add_leg(s, actor, case_id, data, expected_version=body.expected_version))
+        return views.leg_view(journeys.add_leg(s, actor, case_id, data, expected_version=body.expected_version))
 
 
 @router.post("/{case_id}/assistance", response_model=AssistanceOut, status_code=201, responses=ERRORS)

@@ -1,8 +1,10 @@
 """Request and response bodies of the JSON API (/api/v1), with examples for the OpenAPI docs.
 
-Codes are checked by the case services against the standard's vocabularies
-(DESIGN.md section 4), so an unknown code is a 422 with a sentence naming the
-allowed ones. Identifying fields in responses are null for roles that may not see them.
+The inputs of case work are the standard's own models (``ctdata.standard.models``)
+with the API's few extra fields (`from_standard`): the same fields, parsers and
+vocabularies, so the OpenAPI document lists every allowed code (an ``enum``), labels
+and case variants are read as codes, and an unknown code is a 422 naming the allowed
+ones. Identifying fields in responses are null for roles that may not see them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ctdata.standard import models as std
+from ctdata.standard import vocab
+from ctdata.standard.types import Countries, TextList, code_of
 
 MAX_ID = 2**31 - 1
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="Case record id.")]
@@ -29,6 +35,27 @@ class _In(BaseModel):
 
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def from_standard(
+    model: type[BaseModel],
+    name: str,
+    *,
+    exclude: tuple[str, ...] = (),
+    examples: list[dict[str, Any]] | None = None,
+    **more: Any,
+) -> Any:
+    """An API input made of a standard model's fields (minus `exclude`), plus `more` (name=(type, Field)).
+
+    The fields keep the standard's types and checks (codes as a ``Literal``: an ``enum``
+    in OpenAPI); `more` adds the API's own fields (a version) or bounds a list's length.
+    """
+    config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    if examples:
+        config["json_schema_extra"] = {"examples": examples}  # type: ignore[typeddict-item]
+    base = type(f"_{name}Base", (BaseModel,), {"model_config": config})
+    fields: dict[str, Any] = {n: (f.annotation, f) for n, f in model.model_fields.items() if n not in exclude}
+    return create_model(name, __base__=base, __doc__=model.__doc__, **(fields | more))
 
 
 # --- auth ---------------------------------------------------------------------------------------
@@ -61,14 +88,15 @@ class MeOut(_Out):
 # --- cases --------------------------------------------------------------------------------------
 
 
-class PersonIn(_In):
-    given_name: Short | None = None
-    family_name: Short | None = None
-    date_of_birth: Annotated[str, Field(max_length=10)] | None = Field(None, description="YYYY-MM-DD, YYYY-MM or YYYY.")
-    id_document_number: Annotated[str, Field(max_length=100)] | None = None
-    sex: Code | None = Field(None, description="female, male, transgender_nonconforming, unknown")
-    citizenship: list[Code] = Field(default_factory=list, max_length=10, description="ISO alpha-2 codes.")
-    languages: list[Code] = Field(default_factory=list, max_length=20)
+PersonIn = from_standard(
+    std.Person,
+    "PersonIn",
+    citizenship=(
+        Countries,
+        Field(default_factory=list, max_length=10, description="ISO alpha-2 codes: a list, or one code as a string."),
+    ),
+    languages=(TextList, Field(default_factory=list, max_length=20, description="Languages spoken.")),
+)
 
 
 class ConsentIn(_In):
@@ -88,7 +116,7 @@ class CaseCreate(_In):
     agency: Annotated[str, Field(min_length=1, max_length=80)] | None = Field(
         None, description="Registering agency; a caseworker's own agency by default."
     )
-    data_source: Code | None = None
+    data_source: code_of(vocab.DATA_SOURCE) = None
     referral_from_office: Code | None = None
     consent: ConsentIn = Field(default_factory=ConsentIn)
 
@@ -117,7 +145,7 @@ class CaseUpdate(_In):
     version: Version
     person: PersonIn | None = None
     registration_date: Annotated[str, Field(max_length=10)] | None = None
-    data_source: Code | None = None
+    data_source: code_of(vocab.DATA_SOURCE) = None
     referral_from_office: Code | None = None
     consent: ConsentIn | None = None
 
@@ -290,30 +318,21 @@ class CaseList(_Out):
 # --- case work ----------------------------------------------------------------------------------
 
 
-class ScreeningIn(_In):
-    actions: list[Code] = Field(default_factory=list, max_length=20)
-    means: list[Code] = Field(default_factory=list, max_length=20)
-    purposes: list[Code] = Field(default_factory=list, max_length=20)
-    age_at_exploitation: int | None = Field(None, description="Completed years at exploitation; null if unknown.")
-    vulnerabilities: list[Code] = Field(default_factory=list, max_length=20)
-    indicators: list[Short] = Field(default_factory=list, max_length=50)
-    notes: Annotated[str, Field(max_length=5000)] | None = None
-    expected_version: Version | None = None
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "actions": ["recruitment", "transportation"],
-                    "means": ["deception"],
-                    "purposes": ["forced_labour"],
-                    "age_at_exploitation": 24,
-                    "vulnerabilities": [],
-                }
-            ]
-        },
-    )
+ScreeningIn = from_standard(
+    std.ScreeningRecord,
+    "ScreeningIn",
+    indicators=(TextList, Field(default_factory=list, max_length=50)),
+    expected_version=(Version | None, None),
+    examples=[
+        {
+            "actions": ["recruitment", "transportation"],
+            "means": ["deception"],
+            "purposes": ["forced_labour"],
+            "age_at_exploitation": 24,
+            "vulnerabilities": [],
+        }
+    ],
+)
 
 
 class DeterminationOut(_Out):
@@ -328,65 +347,37 @@ class DeterminationOut(_Out):
 
 
 class OverrideIn(_In):
-    determination: Code
+    determination: code_of(vocab.DETERMINATION) = Field(...)
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
     expected_version: Version | None = None
 
 
-class ExploitationIn(_In):
-    version: Version
-    types: list[Code] | None = None
-    labour_sectors: list[Code] | None = None
-    sexual_exploitation_types: list[Code] | None = None
-    means_of_control: list[Code] | None = None
-    recruiter_relation: list[Code] | None = None
-    country_of_exploitation: Code | None = None
-    start: Annotated[str, Field(max_length=10)] | None = None
-    age_at_exploitation: int | None = None
+#: Only the fields sent change; ``end`` of the standard is not kept by the case store.
+ExploitationIn = from_standard(std.Exploitation, "ExploitationIn", exclude=("end",), version=(Version, Field(...)))
 
+JourneyLegIn = from_standard(
+    std.JourneyLeg,
+    "JourneyLegIn",
+    expected_version=(Version | None, None),
+    examples=[
+        {
+            "from_country": "VN",
+            "to_country": "TH",
+            "departure_date": "2023-11",
+            "crossing": "official_land",
+            "travel_document": "own_genuine",
+            "transport_mode": "bus",
+            "exploited": "no",
+        }
+    ],
+)
 
-class JourneyLegIn(_In):
-    leg_number: int | None = Field(None, ge=1, le=100)
-    from_country: Code | None = None
-    to_country: Code | None = None
-    departure_date: Annotated[str, Field(max_length=10)] | None = None
-    crossing: Code | None = None
-    travel_document: Code | None = None
-    transport_mode: Code | None = None
-    exploited: Code | None = None
-    expected_version: Version | None = None
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "from_country": "VN",
-                    "to_country": "TH",
-                    "departure_date": "2023-11",
-                    "crossing": "official_land",
-                    "travel_document": "own_genuine",
-                    "transport_mode": "bus",
-                    "exploited": "no",
-                }
-            ]
-        },
-    )
-
-
-class AssistanceIn(_In):
-    assistance_type: Code
-    date: Annotated[str, Field(max_length=10)] | None = None
-    provider: Short | None = None
-    reintegration: bool = False
-    expected_version: Version | None = None
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"assistance_type": "medical", "date": "2024-03-02", "provider": "City hospital"}]
-        },
-    )
+AssistanceIn = from_standard(
+    std.Assistance,
+    "AssistanceIn",
+    expected_version=(Version | None, None),
+    examples=[{"assistance_type": "medical", "date": "2024-03-02", "provider": "City hospital"}],
+)
 
 
 class ConsentDocIn(_In):
@@ -414,7 +405,7 @@ class ConsentDocIn(_In):
 class _ReturnFields(_In):
     requested_date: Annotated[str, Field(max_length=10)] | None = None
     consent_written: bool | None = None
-    risk_level: Code | None = None
+    risk_level: code_of(vocab.RISK_LEVEL) = None
     risk_mitigations: Text | None = None
     is_child: bool | None = None
     best_interest_determination: bool | None = None
@@ -474,7 +465,7 @@ class TransferIn(_In):
 
 
 class CloseIn(_In):
-    reason: Code = Field(description="A closure reason code, e.g. reintegrated, returned, lost_contact.")
+    reason: code_of(vocab.CLOSURE_REASON) = Field(..., description="Why the case is closed.")
     note: Text | None = None
     version: Version | None = None
 

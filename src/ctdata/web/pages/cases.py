@@ -22,6 +22,7 @@ from ctdata.cases.access import AUDIT_READERS, Actor, load_case
 from ctdata.cases.common import check_version
 from ctdata.errors import CtdataError, NotFound, PermissionDenied, ValidationError
 from ctdata.standard import countries, vocab
+from ctdata.standard import models as std
 from ctdata.web import security
 from ctdata.web.pages.common import (
     READERS,
@@ -33,6 +34,7 @@ from ctdata.web.pages.common import (
     integer,
     is_htmx,
     run,
+    standard_fields,
     status_for,
     text,
     version_of,
@@ -236,21 +238,8 @@ def _country(form: FormData, name: str) -> str | None:
 @router.post("/cases/{case_id}/journey", response_class=HTMLResponse)
 async def add_leg(request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))) -> Response:
     def change(s: Session, form: FormData) -> str:
-        leg = journeys.add_leg(
-            s,
-            actor,
-            case_id,
-            {
-                "from_country": _country(form, "from_country"),
-                "to_country": _country(form, "to_country"),
-                "departure_date": text(form, "departure_date"),
-                "crossing": text(form, "crossing"),
-                "travel_document": text(form, "travel_document"),
-                "transport_mode": text(form, "transport_mode"),
-                "exploited": text(form, "exploited"),
-            },
-            expected_version=version_of(form),
-        )
+        fields = standard_fields(form, std.JourneyLeg)
+        leg = journeys.add_leg(s, actor, case_id, fields, expected_version=version_of(form))
         return f"Step {leg.leg_number} of the journey added."
 
     return await _change(request, actor, case_id, "journey", change)
@@ -261,18 +250,8 @@ async def add_assistance(
     request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
 ) -> Response:
     def change(s: Session, form: FormData) -> str:
-        row = assistance.add_assistance(
-            s,
-            actor,
-            case_id,
-            {
-                "assistance_type": text(form, "assistance_type"),
-                "date": text(form, "date"),
-                "provider": text(form, "provider"),
-                "reintegration": bool(yes_no(form, "reintegration")),
-            },
-            expected_version=version_of(form),
-        )
+        fields = standard_fields(form, std.Assistance)
+        row = assistance.add_assistance(s, actor, case_id, fields, expected_version=version_of(form))
         return f"{vocab.ASSISTANCE_TYPES.label(row.assistance_type)} assistance recorded."
 
     return await _change(request, actor, case_id, "assistance", change)

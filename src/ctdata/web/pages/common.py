@@ -8,10 +8,11 @@ The database work runs in a worker thread (the services are synchronous).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, get_origin
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -71,6 +72,28 @@ def yes_no(form: FormData, name: str) -> bool | None:
     if value is None:
         return None
     return value.lower() in ("yes", "true", "on", "1")
+
+
+def standard_fields(form: FormData, model: type[BaseModel]) -> dict[str, Any]:
+    """The form's values for the fields of a standard model, by field name (the model's types parse them).
+
+    A form field is named after the model's field; lists come from repeated fields, yes/no
+    from a checkbox or a select; fields the form leaves empty or lacks are left out, so the
+    model's defaults apply, as they do for the API and the importers.
+    """
+    out: dict[str, Any] = {}
+    for name, f in model.model_fields.items():
+        if name not in form:
+            continue
+        if get_origin(f.annotation) is list:
+            value: Any = many(form, name) or None
+        elif f.annotation in (bool, bool | None):
+            value = yes_no(form, name)
+        else:
+            value = text(form, name)
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def integer(form: FormData, name: str, what: str) -> int | None:
