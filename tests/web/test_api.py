@@ -318,3 +318,21 @@ def test_a_journey_leg_has_one_shape(client, headers):
     assert client.get(f"{P}/cases/{cid}", headers=th).json()["journey_legs"] == [leg]
     r = client.post(f"{P}/cases/{cid}/journey-legs", json={"crossing": "teleport"}, headers=th)
     assert r.status_code == 422 and "crossing" in r.text
+
+
+def test_an_assistance_entry_has_one_shape(client, headers):
+    """The entry the API answers on creation is the entry of the case view; the page form reads the same fields."""
+    from ctdata.cases.views import ASSISTANCE_FIELDS
+    from ctdata.web.api.schemas import AssistanceOut
+
+    th = headers["th"]
+    cid = new_case(client, th)["id"]
+    body = {"assistance_type": "Medical", "date": "2024-03-02", "provider": "City hospital", "reintegration": "yes"}
+    r = client.post(f"{P}/cases/{cid}/assistance", json=body, headers=th)
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    assert (entry["assistance_type"], entry["reintegration"]) == ("medical", True)
+    assert list(entry) == list(AssistanceOut.model_fields) == list(ASSISTANCE_FIELDS)
+    assert client.get(f"{P}/cases/{cid}", headers=th).json()["assistance"] == [entry]
+    analyst = client.get(f"{P}/cases/{cid}", headers=headers["analyst"]).json()["assistance"]
+    assert analyst == [{**entry, "provider": None}]

@@ -50,14 +50,3 @@ def add_assistance(
     )
     return row
 
-
-def assistance_dict(row: Assistance) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "case_id": row.case_id,
-        "assistance_type": row.assistance_type,
-        "date": row.date,
-        "provider": row.provider,
-        "reintegration": row.reintegration,
-        "created_by": row.created_by,
-    }

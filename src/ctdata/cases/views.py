@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ctdata.cases.access import Access
 from ctdata.standard import models as std
 from ctdata.store.crypto import keyring
-from ctdata.store.models import CaseRecord, JourneyLeg, Person, ReturnRecord, Transfer, User
+from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, ReturnRecord, Transfer, User
 from ctdata.store.persons import ENCRYPTED
 
 PERSON_FIELDS = ENCRYPTED  # identifying field -> encrypted column
@@ -30,6 +30,18 @@ LEG_FIELDS = ("id", *std.JourneyLeg.model_fields, "created_by")
 def leg_view(leg: JourneyLeg) -> dict[str, Any]:
     """A journey leg as the case view, the pages and the API show it."""
     return {name: getattr(leg, name) for name in LEG_FIELDS}
+
+
+#: The fields of an assistance entry as the case services answer them (free text only for identifying roles).
+ASSISTANCE_FIELDS = ("id", *std.Assistance.model_fields, "created_by")
+
+
+def assistance_view(a: Assistance, identifying: bool) -> dict[str, Any]:
+    """An assistance entry as the case view, the pages and the API show it."""
+    out = {name: getattr(a, name) for name in ASSISTANCE_FIELDS}
+    if not identifying:
+        out["provider"] = None
+    return out
 
 
 def decrypt_person(person: Person) -> dict[str, str | None]:
@@ -135,18 +147,7 @@ def case_view(
             }
         )
     legs = [leg_view(leg) for leg in case.journey_legs if wrote(leg.created_by)]
-    assistance = [
-        {
-            "id": a.id,
-            "assistance_type": a.assistance_type,
-            "date": a.date,
-            "provider": a.provider if ident else None,
-            "reintegration": a.reintegration,
-            "created_by": a.created_by,
-        }
-        for a in case.assistance
-        if wrote(a.created_by)
-    ]
+    assistance = [assistance_view(a, ident) for a in case.assistance if wrote(a.created_by)]
     consents = [
         {
             "id": c.id,

@@ -185,7 +185,7 @@ def add_assistance(case_id: CaseId, body: AssistanceIn, request: Request, actor:
     data = body.model_dump(exclude={"expected_version"}, exclude_none=True)
     with transaction(engine_of(request)) as s:
         row = assistance.add_assistance(s, actor, case_id, data, expected_version=body.expected_version)
-        return assistance.assistance_dict(row)
+        return views.assistance_view(row, actor.identifying)
 
 
 @router.post("/{case_id}/consents", response_model=ConsentDocOut, status_code=201, responses=ERRORS)
