@@ -281,7 +281,12 @@ def test_openapi_lists_the_standards_codes_for_case_work_inputs(client):
     assert _enum(aid["assistance_type"]) == vocab.ASSISTANCE_TYPES.codes
     scr = _input_schema(app, f"{P}/cases/{{case_id}}/screening")["properties"]
     assert _enum(scr["means"]) == vocab.MEANS.codes and _enum(scr["purposes"]) == vocab.PURPOSES.codes
-    person = app.openapi()["components"]["schemas"]["PersonIn"]["properties"]
+    schemas = app.openapi()["components"]["schemas"]
+    assert _enum(schemas["ReturnPatch"]["properties"]["risk_level"]) == vocab.RISK_LEVEL.codes
+    assert "travel_date" not in schemas["ReturnPatch"]["properties"]  # travel is recorded by marking it
+    assert _enum(schemas["CloseIn"]["properties"]["reason"]) == vocab.CLOSURE_REASON.codes
+    assert _enum(schemas["OverrideIn"]["properties"]["determination"]) == vocab.DETERMINATION.codes
+    person = schemas["PersonIn"]["properties"]
     assert _enum(person["sex"]) == vocab.SEX.codes
     assert {o["type"] for o in person["citizenship"]["anyOf"]} == {"array", "string"}
 

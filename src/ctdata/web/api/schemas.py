@@ -402,38 +402,25 @@ class ConsentDocIn(_In):
     )
 
 
-class _ReturnFields(_In):
-    requested_date: Annotated[str, Field(max_length=10)] | None = None
-    consent_written: bool | None = None
-    risk_level: code_of(vocab.RISK_LEVEL) = None
-    risk_mitigations: Text | None = None
-    is_child: bool | None = None
-    best_interest_determination: bool | None = None
-    bid_authority: Short | None = None
-    guardian_willing: bool | None = None
-    guardian_able: bool | None = None
-    receiving_office_country: Code | None = None
-    reintegration_plan: bool | None = None
-
-
-class ReturnIn(_ReturnFields):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"requested_date": "2024-04-01", "consent_written": True, "receiving_office_country": "VN"}]
-        },
-    )
-
-
-class ReturnPatch(_ReturnFields):
-    version: Version
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"version": 1, "risk_level": "medium", "risk_mitigations": "escort to the receiving office"}]
-        },
-    )
+#: A return's fields as the standard has them, but the travel date (recorded by marking travel), and
+#: whether the person is a child (derived from the case unless the caseworker says otherwise).
+_RETURN: dict[str, Any] = {
+    "exclude": ("travel_date",),
+    "is_child": (bool | None, Field(None, description="Whether the person is a child now; derived when unset.")),
+}
+ReturnIn = from_standard(
+    std.ReturnRecord,
+    "ReturnIn",
+    **_RETURN,
+    examples=[{"requested_date": "2024-04-01", "consent_written": True, "receiving_office_country": "VN"}],
+)
+ReturnPatch = from_standard(
+    std.ReturnRecord,
+    "ReturnPatch",
+    **_RETURN,
+    version=(Version, Field(...)),
+    examples=[{"version": 1, "risk_level": "medium", "risk_mitigations": "escort to the receiving office"}],
+)
 
 
 class TravelIn(_In):
@@ -445,23 +432,11 @@ class ReasonIn(_In):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class TransferIn(_In):
-    to_office_country: Code
-    to_agency: Annotated[str, Field(min_length=1, max_length=80)] = "IOM"
-    reason: Text | None = None
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "to_office_country": "VN",
-                    "to_agency": "IOM",
-                    "reason": "return and reintegration in Viet Nam",
-                }
-            ]
-        },
-    )
+TransferIn = from_standard(
+    std.Transfer,
+    "TransferIn",
+    examples=[{"to_office_country": "VN", "to_agency": "IOM", "reason": "return and reintegration in Viet Nam"}],
+)
 
 
 class CloseIn(_In):
