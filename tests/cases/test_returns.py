@@ -133,3 +133,12 @@ def test_one_active_return_and_closure_waits_for_it(engine, actors):
         assert returns.cancel_return(s, actors["th"], cid, rid, "changed their mind").status == "cancelled"
         closure.close_case(s, actors["th"], cid, "declined")
         assert s.get(ReturnRecord, rid).status == "cancelled"
+
+
+def test_a_return_is_not_opened_with_a_travel_date(engine, actors):
+    """Travel is recorded by marking it, once the gates are closed; opening a return cannot skip that."""
+    cid = new_case(engine, actors["th"])
+    with transaction(engine) as s, pytest.raises(ValidationError, match="marked travelled"):
+        returns.open_return(s, actors["th"], cid, {**ADULT_GATES, "travel_date": "2024-06-01"})
+    with transaction(engine) as s:
+        assert returns.open_return(s, actors["th"], cid, ADULT_GATES).travel_date is None

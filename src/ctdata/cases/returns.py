@@ -103,6 +103,8 @@ def open_return(session: Session, actor: Actor, case_id: int, data: Mapping[str,
     ensure_open(case)
     if any(r.status in ACTIVE for r in case.returns):
         raise Conflict(f"case {case.id} already has a return in progress; update that one")
+    if data.get("travel_date"):
+        raise ValidationError("the travel date is recorded when the return is marked travelled")
     r = ReturnRecord(case_id=case.id, status="requested", created_by=actor.username)
     dob = decrypt_person(case.person)["date_of_birth"]
     r.is_child = child_today(dob, case.child_at_registration)

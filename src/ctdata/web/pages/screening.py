@@ -19,8 +19,20 @@ from ctdata.cases import exploitation, screening, service
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
 from ctdata.screening import ScreeningInput, determine
+from ctdata.standard import models as std
 from ctdata.web import security
-from ctdata.web.pages.common import WORKERS, csrf_of, error_message, form_of, integer, many, run, text, yes_no
+from ctdata.web.pages.common import (
+    WORKERS,
+    csrf_of,
+    error_message,
+    form_of,
+    integer,
+    many,
+    run,
+    standard_fields,
+    text,
+    yes_no,
+)
 from ctdata.web.pages.render import Message, render
 from ctdata.web.pages.viewmodels import HELP, determination_view
 
@@ -122,13 +134,7 @@ async def register(request: Request, actor: Actor = Depends(security.requires(*W
     form = await form_of(request)
     try:
         inp = engine_input(form)
-        person = {
-            "given_name": text(form, "given_name"),
-            "family_name": text(form, "family_name"),
-            "date_of_birth": text(form, "date_of_birth"),
-            "sex": text(form, "sex"),
-            "citizenship": [c for c in [text(form, "citizenship")] if c],
-        }
+        person = standard_fields(form, std.Person)
         case = {
             "office_country": actor.office_country,
             "registration_date": text(form, "registration_date") or date.today().isoformat(),
