@@ -20,6 +20,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +112,7 @@ def _digest(mapping: pd.DataFrame) -> str:
 
 def _settings_for(threshold: float | None, backend: str) -> LinkageSettings:
     s = LinkageSettings(backend=backend)
-    if threshold is not None:
-        s = LinkageSettings.from_dict({**s.to_dict(), "threshold": float(threshold)})
-    return s
+    return s if threshold is None else replace(s, threshold=threshold)
 
 
 def link_store(
@@ -131,7 +130,7 @@ def link_store(
     t0 = time.perf_counter()
     s = settings or _settings_for(threshold, backend)
     if settings is not None and threshold is not None:
-        s = LinkageSettings.from_dict({**s.to_dict(), "threshold": float(threshold)})
+        s = replace(s, threshold=threshold)
     eng = db.upgrade()
     with _step("Reading case records", progress), db.session_scope(eng) as session:
         recs = read_records(session)

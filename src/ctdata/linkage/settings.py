@@ -6,19 +6,18 @@ the same settings on the same snapshot gives the same clusters.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import field
 
 from ctdata.errors import ConfigError
+from ctdata.settings_base import BaseSettings, settings_dataclass
 
 BACKENDS = ("duckdb", "spark")
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
 
-@dataclass
-class LinkageSettings:
+@settings_dataclass
+class LinkageSettings(BaseSettings):
     """What a linkage run needs to know besides the data.
 
     threshold: match probability at or above which a pair joins a cluster.
@@ -34,6 +33,9 @@ class LinkageSettings:
     memory_limit: DuckDB's memory for the run (e.g. '4GB'); past it, joins and aggregations spill
         to a temporary directory. Features and clustering in Python come on top (about 3 GB at
         1,000,000 records). Empty leaves DuckDB's default, 80% of the machine's memory.
+
+    Frozen: a variant is ``dataclasses.replace(settings, threshold=0.5)``; saved and
+    reloaded with ``save``/``load`` (unknown keys refused).
     """
 
     threshold: float = 0.02
@@ -57,10 +59,6 @@ class LinkageSettings:
     id_key: str = "ctdata-individual"
     memory_limit: str = "4GB"
 
-    def __post_init__(self) -> None:
-        self.uncertain_band = (float(self.uncertain_band[0]), float(self.uncertain_band[1]))
-        self.validate()
-
     def validate(self) -> None:
         if not 0.0 < self.threshold < 1.0:
             raise ConfigError(f"linkage threshold must be between 0 and 1, got {self.threshold}")
@@ -73,42 +71,3 @@ class LinkageSettings:
             raise ConfigError(f"memory_limit must be a size such as '4GB' or '512MB', got {self.memory_limit!r}")
         if not 0.0 < self.prior_recall <= 1.0:
             raise ConfigError(f"prior_recall must be in (0, 1], got {self.prior_recall}")
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["uncertain_band"] = list(self.uncertain_band)
-        return d
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> LinkageSettings:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown linkage setting(s): {', '.join(unknown)}")
-        d = dict(data)
-        if "uncertain_band" in d:
-            d["uncertain_band"] = tuple(d["uncertain_band"])
-        return cls(**d)
-
-    @classmethod
-    def from_json(cls, text: str) -> LinkageSettings:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"linkage settings are not valid JSON ({exc})") from exc
-        if not isinstance(data, dict):
-            raise ConfigError("linkage settings JSON must be an object")
-        return cls.from_dict(data)
-
-    def save(self, path: Path) -> None:
-        Path(path).write_text(self.to_json(), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> LinkageSettings:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{p}: linkage settings file not found")
-        return cls.from_json(p.read_text(encoding="utf-8"))

@@ -68,8 +68,8 @@ def estimate(
     ``method``: stepwise | aic | bic | main | model (``model`` then names the
     interactions, e.g. "A*B+C*D"). ``ci``: profile | bootstrap | wald | none.
     """
-    settings = EstimateSettings(method.lower(), model, ci.lower(), alpha, pthresh, bootstrap, seed)
-    settings.validate()
+    settings = EstimateSettings(method=method.lower(), model=model, ci=ci.lower(), alpha=alpha, pthresh=pthresh,
+                                bootstrap=bootstrap, seed=seed)
     selection = select(table, settings.method, model=model, pthresh=pthresh)
     fit = selection.fit
     interval = _interval(selection, settings, progress, workers)
@@ -114,7 +114,7 @@ def estimate(
         lists=list(lists),
         list_totals=table.list_totals(),
         diagnostics=diagnostics,
-        settings=asdict(settings),
+        settings=settings.to_dict(),
     )
 
 

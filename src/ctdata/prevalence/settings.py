@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ctdata.errors import CtdataError
+from ctdata.settings_base import BaseSettings, settings_dataclass
 
 METHODS = ("stepwise", "aic", "bic", "main", "model")
 CI_METHODS = ("profile", "bootstrap", "wald", "none")
 DEFAULT_PTHRESH = 0.02
 
 
-@dataclass(frozen=True)
-class EstimateSettings:
+@settings_dataclass
+class EstimateSettings(BaseSettings):
     """Everything that determines a result; saved with it so it can be reproduced."""
 
     method: str = "stepwise"

@@ -1,4 +1,4 @@
-"""Settings of publication, and the objects that round-trip to JSON, saved with every release.
+"""Settings of publication, saved with every release (frozen, strict JSON round-trip: ``ctdata.settings_base``).
 
 Like Splink's settings: a release can be reproduced from its saved settings
 and its input snapshot, and a reviewer reads the same file the engine ran on.
@@ -7,37 +7,13 @@ Kept free of heavy imports so the command line reads its defaults from here.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from dataclasses import dataclass, field
-from typing import Any, Self
+from dataclasses import field
 
 from ctdata.errors import ValidationError
+from ctdata.settings_base import BaseSettings, settings_dataclass
 
 #: The smallest count published (k): k-anonymised classes, suppressed table cells and portal figures.
 K: int = 11
-
-
-class JsonSettings:
-    """Mixin for dataclasses: ``to_dict``/``to_json`` and ``from_dict``/``from_json``."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        unknown = set(data) - names
-        if unknown:
-            raise ValidationError(f"{cls.__name__}: unknown settings {sorted(unknown)}")
-        return cls(**data)
-
-    @classmethod
-    def from_json(cls, text: str) -> Self:
-        return cls.from_dict(json.loads(text))
 
 
 #: The quasi-identifiers of the public CTDC release.
@@ -59,8 +35,8 @@ DEFAULT_RELEASE_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class KAnonSettings(JsonSettings):
+@settings_dataclass
+class KAnonSettings(BaseSettings):
     """Parameters of a k-anonymised release (saved as ``settings.json`` with it)."""
 
     k: int = K
@@ -102,8 +78,8 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class SyntheticSettings(JsonSettings):
+@settings_dataclass
+class SyntheticSettings(BaseSettings):
     """Parameters of a DP synthetic release (saved with it)."""
 
     epsilon: float = 1.0
@@ -123,9 +99,6 @@ class SyntheticSettings(JsonSettings):
     rows: int | None = None
     seed: int = 0
     include_unknown_consent: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "year_range", tuple(self.year_range))
 
     def validate(self) -> None:
         if not self.epsilon > 0:
