@@ -72,18 +72,23 @@ def _short(reason: str) -> str:
     return reason.split(":", 1)[0] if ":" in reason else reason[:60]
 
 
-def _canon(v: Any) -> str | None:
+def _canon(v: Any) -> str:
     """A stored or validated value as comparable text (so 'present' compares fields, not types)."""
     if v is None:
-        return None
+        return "\x00"
     if isinstance(v, bool):
         return "1" if v else "0"
     return str(v)
 
 
-def _digest(values: Iterable[Any]) -> str:
-    text = "\x1f".join("\x00" if v is None else v for v in map(_canon, values))
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+def _digests(columns: list[list[Any]]) -> list[str]:
+    """Content digest of each row of the given columns (each distinct value of a column made text once)."""
+    texts = []
+    for col in columns:
+        memo = {v: _canon(v) for v in set(col)}
+        texts.append(map(memo.__getitem__, col))
+    b2 = hashlib.blake2b
+    return [b2(t.encode(), digest_size=16).hexdigest() for t in map("\x1f".join, zip(*texts, strict=True))]
 
 
 def open_record_ids(session: Session, kind: str) -> set[str]:
@@ -380,7 +385,7 @@ class Pipeline:
                 keep.append(i)
         if not keep:
             return []
-        digests = [_digest(clean[c][i] for c in ctx.content) for i in keep]
+        digests = _digests([pick(clean[c], keep, n) for c in ctx.content])
         cids = [cid_col[i] for i in keep]
         keys: list[Any] = []
         for i, cid, d in zip(keep, cids, digests, strict=True):
@@ -428,25 +433,27 @@ class Pipeline:
 
     def _existing_companions(self, ctx: _Companion, cids: list[int]) -> dict[Any, tuple[int, str | None]]:
         assert self.session is not None
-        model = ctx.model
-        cols = [model.__table__.c[c] for c in ctx.content]  # type: ignore[attr-defined]
+        t = ctx.model.__table__  # type: ignore[attr-defined]
+        cols = [t.c[c] for c in ctx.content]
         out: dict[Any, tuple[int, str | None]] = {}
         counts: dict[tuple[int, str], int] = {}
+        conn = self.session.connection()  # Core rows: no ORM loading for a look-up of many rows
         for i in range(0, len(cids), 900):
-            q = (
-                select(model.id, model.case_id, *cols)  # type: ignore[attr-defined]
-                .where(model.case_id.in_(cids[i : i + 900]))  # type: ignore[attr-defined]
-                .order_by(model.id)  # type: ignore[attr-defined]
-            )
-            for row in self.session.execute(q):
-                rid, cid, values = row[0], row[1], row[2:]
-                d = _digest(values)
-                if ctx.name == "journey_legs":
-                    out[(ctx.name, cid, values[ctx.content.index("leg_number")])] = (rid, d)
-                else:
-                    k = counts.get((cid, d), 0)
-                    counts[(cid, d)] = k + 1
-                    out[(ctx.name, cid, d, k)] = (rid, d)
+            q = select(t.c.id, t.c.case_id, *cols).where(t.c.case_id.in_(cids[i : i + 900])).order_by(t.c.id)
+            rows = conn.execute(q).all()
+            if not rows:
+                continue
+            ids, case_ids, *values = (list(c) for c in zip(*rows, strict=True))
+            digests = _digests(values)
+            if ctx.name == "journey_legs":
+                legs = values[ctx.content.index("leg_number")]
+                for rid, cid, leg, d in zip(ids, case_ids, legs, digests, strict=True):
+                    out[(ctx.name, cid, leg)] = (rid, d)
+                continue
+            for rid, cid, d in zip(ids, case_ids, digests, strict=True):
+                k = counts.get((cid, d), 0)
+                counts[(cid, d)] = k + 1
+                out[(ctx.name, cid, d, k)] = (rid, d)
         return out
 
     # --- the end --------------------------------------------------------------------------------------
