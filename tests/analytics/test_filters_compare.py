@@ -28,7 +28,12 @@ def test_where_uses_parameters_only():
     )
     sql, params = f.where("c")
     assert "OR 1=1" not in sql and sql.count("?") == len(params) == 7
-    assert params == [2010, 2011, "Vienna", "UA", "x' OR 1=1 --", "hotline", "Europe"]
+    assert params == [2010, 2011, "Vienna", "UA", "X' OR 1=1 --", "hotline", "Europe"]
+
+
+def test_agency_filter_is_an_agency_code():
+    """Stored agencies are codes (issue 13): a filter typed `iom` selects IOM's records."""
+    assert Filters(agency=" iom ").agency == "IOM" == Filters.from_dict({"agency": "Iom"}).agency
 
 
 def test_injection_text_matches_nothing(con):

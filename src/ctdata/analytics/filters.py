@@ -15,6 +15,7 @@ from typing import Any
 
 from ctdata.errors import ValidationError
 from ctdata.standard.regions import REGIONAL_OFFICES, m49_table
+from ctdata.standard.types import agency_code
 
 _ALIAS = re.compile(r"^[a-z_][a-z0-9_]{0,30}$")
 _ISO2 = re.compile(r"^[A-Z]{2}$")
@@ -35,7 +36,7 @@ class Filters:
     - ``regional_office``: one of the 8 regional offices of the 2011 annex, by the
       country of exploitation (the warehouse column ``regional_office``).
     - ``office_country``: ISO alpha-2 of the registering office.
-    - ``agency``: the agency that registered the record (exact match).
+    - ``agency``: the agency that registered the record (its agency code: ``iom`` is ``IOM``).
     - ``data_source``: how the record came to the agency (e.g. case_management, hotline).
     - ``m49_region``: UN M49 region of the country of exploitation (e.g. Europe).
     """
@@ -80,6 +81,8 @@ class Filters:
             v = getattr(self, name)
             if v is not None and (not isinstance(v, str) or not v.strip() or len(v) > 200):
                 raise ValidationError(f"{name}: must be a non-empty text of at most 200 characters")
+        if self.agency is not None:  # stored agencies are codes: `--agency iom` means IOM
+            object.__setattr__(self, "agency", agency_code(self.agency))
 
     # ------------------------------------------------------------------ SQL
     def where(self, alias: str = "c") -> tuple[str, list[Any]]:
