@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, false, literal, null, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, case, false, literal, null, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import True_
 
@@ -137,7 +137,9 @@ def _transfer_rules(actor: Actor) -> list[tuple[ColumnElement[bool], Access]]:
     ]
 
 
-def _rules(actor: Actor, via_transfer: dict[Access, Collection[int]]) -> list[tuple[ColumnElement[bool], Access]]:
+def _rules(
+    actor: Actor, via_transfer: dict[Access, Collection[int] | Select[Any]]
+) -> list[tuple[ColumnElement[bool], Access]]:
     """THE access rule: ordered (condition over case_records, access) pairs; the first that holds wins."""
     C = CaseRecord
     if actor.role == "admin":
@@ -152,7 +154,9 @@ def _rules(actor: Actor, via_transfer: dict[Access, Collection[int]]) -> list[tu
         rules = [(same_office(actor, C.current_office_country, C.current_agency), Access.WRITE)]
         for level in (Access.READ, Access.SENT):
             ids = via_transfer.get(level)
-            if ids:
+            if isinstance(ids, Select):
+                rules.append((C.id.in_(ids), level))
+            elif ids:
                 rules.append((C.id.in_(sorted(ids)), level))
         return rules
     return []
@@ -162,20 +166,19 @@ class Scope:
     """The actor's access to case records as SQL, from `_rules`.
 
     ``level`` is the access to each case (NULL: invisible), ``where`` the condition
-    for a list. A caseworker's transfers are few, so the case ids they open are
-    fetched first and ``where`` stays indexable (office index OR primary key) on a
-    large store. ``case_id`` limits that fetch to one case.
+    for a list. A caseworker's transfers are few, so for a list the case ids they
+    open are fetched first and ``where`` stays indexable (office index OR primary
+    key) on a large store; with ``prefetch=False`` the same transfer conditions stay
+    subqueries (one statement, for one case).
     """
 
-    def __init__(self, session: Session, actor: Actor, case_id: int | None = None) -> None:
+    def __init__(self, session: Session, actor: Actor, *, prefetch: bool = True) -> None:
         self.actor = actor
-        via: dict[Access, set[int]] = {}
+        via: dict[Access, Collection[int] | Select[Any]] = {}
         if actor.role == "caseworker" and actor.office_country and actor.agency:
             for cond, level in _transfer_rules(actor):
                 q = select(Transfer.case_id).where(cond)
-                if case_id is not None:
-                    q = q.where(Transfer.case_id == case_id)
-                via[level] = set(session.execute(q).scalars())
+                via[level] = set(session.execute(q).scalars()) if prefetch else q
         rules = _rules(actor, via)
         #: the rule holds for every case (no condition worth sending to the database)
         self.unrestricted = any(isinstance(c, True_) for c, _ in rules)
@@ -192,17 +195,20 @@ class Scope:
         return set(session.execute(q).scalars())
 
 
-def access_level(session: Session, actor: Actor, case: CaseRecord | int) -> Access | None:
-    """The actor's access to one case, or None when the case must stay invisible to them.
-
-    Evaluated in the database by the same expression as a list's, for this case.
-    """
-    case_id = case if isinstance(case, int) else case.id
+def case_and_access(session: Session, actor: Actor, case_id: int) -> tuple[CaseRecord | None, Access | None]:
+    """One case and the actor's access to it, in one statement evaluating the list's expression for this case."""
     if not known_id(case_id):
-        return None
-    scope = Scope(session, actor, case_id)
-    value = session.execute(select(scope.level).where(CaseRecord.id == case_id)).scalar()
-    return Access(value) if value is not None else None
+        return None, None
+    scope = Scope(session, actor, prefetch=False)
+    row = session.execute(select(CaseRecord, scope.level).where(CaseRecord.id == case_id)).first()
+    if row is None:
+        return None, None
+    return row[0], (Access(row[1]) if row[1] is not None else None)
+
+
+def access_level(session: Session, actor: Actor, case: CaseRecord | int) -> Access | None:
+    """The actor's access to one case, or None when the case must stay invisible to them."""
+    return case_and_access(session, actor, case if isinstance(case, int) else case.id)[1]
 
 
 def known_id(row_id: object) -> bool:
@@ -227,8 +233,7 @@ def load_case(
     session: Session, actor: Actor, case_id: int, *, write: bool = False, action: str = "case.read"
 ) -> tuple[CaseRecord, Access]:
     """The case and the actor's access to it; NotFound when hidden, PermissionDenied when read-only."""
-    case = session.get(CaseRecord, case_id) if known_id(case_id) else None
-    level = access_level(session, actor, case) if case is not None else None
+    case, level = case_and_access(session, actor, case_id)
     if case is None or level is None:
         deny(
             session,

@@ -106,8 +106,9 @@ def transfer_view(t: Transfer, level: Access = Access.WRITE) -> dict[str, Any]:
 
 
 def _office_users(session: Session, country: str | None, agency: str | None) -> set[str]:
-    rows = session.execute(select(User.username, User.agency).where(User.office_country == country)).all()
-    return {u for u, a in rows if (a or "").casefold() == (agency or "").casefold()}
+    """Accounts of one office (agency and country are canonical keys: equality)."""
+    q = select(User.username).where(User.office_country == country, User.agency == agency)
+    return set(session.execute(q).scalars())
 
 
 def case_view(
