@@ -1,0 +1,235 @@
+"""Linkage on public benchmarks with ground truth: ctdata beside plain Splink (and recordlinkage's ECM).
+
+    .venv/bin/python benchmarks/eval_public_linkage.py                 # every data set, every method
+    .venv/bin/python benchmarks/eval_public_linkage.py --datasets febrl3 --methods ctdata splink
+
+Data sets (see linkage_public.py and the README beside the data): FEBRL 3, Splink's fake_1000 and
+historical_figures_with_errors_50k. Each is mapped onto ctdata's import template; what ctdata gets
+(names, date of birth, sex, an identity document number) is all any method gets:
+
+- ctdata: the template rows, turned into the features table as the pipeline does
+  (eval_linkage.features_from_records), linked by `link_frame` with default settings.
+- splink: the settings of Splink's own example for that data set (comparisons, blocking rules,
+  prior from deterministic rules and a guessed recall, u by sampling, m by EM, the example's
+  threshold), with every comparison and rule that reads a field ctdata does not get left out.
+  It reads the raw columns, as in its example.
+- ecm: the `recordlinkage` toolkit's unsupervised ECM classifier on binary agreements of ctdata's
+  normalised features, over ctdata's candidate pairs, clustered by connected components (as in
+  bench_linkage.py); needs the bench extra.
+
+Every method is scored by `ctdata.linkage.evaluate.score_clusters` against the same truth: pairwise
+precision and recall over all pairs of records within the predicted and the true clusters, and the
+error in the number of individuals ((clusters - persons) / persons). Time is the linking alone
+(after reading and mapping); peak memory is the max RSS of the process that ran it (each run is
+its own process, run one after another). Nothing is tuned on these sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+METHODS = ("ctdata", "splink", "ecm")
+
+
+def run_ctdata(ds, threads: int) -> tuple[pd.DataFrame, dict]:
+    from eval_linkage import features_from_records
+
+    from ctdata.linkage.engine import link_frame
+    from ctdata.linkage.settings import LinkageSettings
+
+    settings = LinkageSettings()
+    res = link_frame(features_from_records(ds.records), settings, threads=threads, keep_model=False)
+    clusters = res.clusters.rename(columns={"individual_id": "cluster"})
+    return clusters, {"threshold": settings.threshold, "pairs": len(res.pairs)}
+
+
+def run_splink(ds, threads: int) -> tuple[pd.DataFrame, dict]:
+    import logging
+
+    import duckdb
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    s = ds.splink.restricted(set(ds.fields))
+    df = ds.raw[[c for c in ds.raw.columns if c in ds.fields]]
+    if s.prepare is not None:
+        df = s.prepare(df)
+    con = duckdb.connect()
+    con.execute(f"SET threads={threads}")
+    db = DuckDBAPI(connection=con)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name=s.unique_id,
+        comparisons=[make() for _, make in s.comparisons],
+        blocking_rules_to_generate_predictions=[r for _, r in s.blocking],
+        retain_intermediate_calculation_columns=False,
+    )
+    linker = Linker(db.register(df), settings)
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    if s.deterministic:
+        linker.training.estimate_probability_two_random_records_match([r for _, r in s.deterministic], recall=s.recall)
+    linker.training.estimate_u_using_random_sampling(max_pairs=s.u_max_pairs, seed=1)
+    for _, rule, kw in s.em:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, **kw)
+    pred = linker.inference.predict(threshold_match_probability=s.threshold)
+    n_pairs = len(pred.as_pandas_dataframe())
+    cl = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold_match_probability=s.threshold)
+    c = cl.as_pandas_dataframe()[[s.unique_id, "cluster_id"]]
+    c = c.rename(columns={s.unique_id: "record_key", "cluster_id": "cluster"}).astype(str)
+    return c, {"threshold": s.threshold, "pairs": int(n_pairs)}
+
+
+def run_ecm(ds, threads: int) -> tuple[pd.DataFrame, dict]:
+    import duckdb
+    import networkx as nx
+    import recordlinkage
+    from eval_linkage import features_from_records
+
+    from ctdata.linkage.blocking import default_blocking_rules
+    from ctdata.linkage.features import build_features
+
+    f = build_features(features_from_records(ds.records))
+    if "citizenship" in f:
+        f["citizenship"] = f["citizenship"].map(lambda v: None if v is None else ";".join(v))
+    con = duckdb.connect()
+    con.execute(f"SET threads={threads}")
+    con.register("f", f)
+    rules = default_blocking_rules([c for c in f.columns if c != "record_key"])
+    cand = con.execute(
+        " UNION ".join(
+            f"SELECT l.record_key AS a, r.record_key AS b FROM f l JOIN f r ON ({rule}) AND l.record_key < r.record_key"
+            for rule in rules
+        )
+    ).df()
+    df = f.set_index("record_key")
+    pairs = pd.MultiIndex.from_arrays([cand["a"], cand["b"]])
+    cmp = recordlinkage.Compare(n_jobs=threads)
+    cmp.exact("name_full", "name_full", label="name_same")
+    cmp.exact("name_var", "name_var", label="name_variants")
+    cmp.string("name_var", "name_var", method="jarowinkler", threshold=0.92, label="name_jw")
+    cmp.string("name_var_ord", "name_var_ord", method="jarowinkler", threshold=0.92, label="name_jw_order")
+    cmp.exact("name_dm", "name_dm", label="name_sound")
+    cmp.exact("name_skel", "name_skel", label="name_skeleton")
+    cmp.exact("tok_a", "tok_a", label="token_a")
+    cmp.exact("tok_b", "tok_b", label="token_b")
+    for col in ("dob_full", "dob_y", "dob_m", "sex", "citizenship", "doc_key"):
+        if col in df:
+            cmp.exact(col, col, label=col)
+    if "by_lo" in df:
+        cmp.numeric("by_lo", "by_lo", method="step", offset=1, label="birth_year_range")
+    feats = cmp.compute(pairs, df)
+    feats = feats.loc[:, feats.fillna(0).nunique() > 1]  # ECM cannot fit a column that never varies
+    matches = recordlinkage.ECMClassifier(binarize=0.5).fit_predict(feats.fillna(0))
+    g = nx.Graph()
+    g.add_nodes_from(df.index)
+    g.add_edges_from(matches)
+    clusters = pd.DataFrame(
+        [(k, i) for i, comp in enumerate(nx.connected_components(g)) for k in comp], columns=["record_key", "cluster"]
+    )
+    return clusters, {"threshold": None, "pairs": len(pairs)}
+
+
+RUNNERS = {"ctdata": run_ctdata, "splink": run_splink, "ecm": run_ecm}
+
+
+def child(dataset: str, method: str, threads: int) -> dict:
+    """Run one method on one data set in this process; returns its scores, time and peak memory."""
+    from linkage_public import DATASETS
+
+    from ctdata.linkage.evaluate import score_clusters
+
+    ds = DATASETS[dataset]()
+    t = time.perf_counter()
+    clusters, extra = RUNNERS[method](ds, threads)
+    seconds = time.perf_counter() - t
+    # every record is scored: one a method left out of its output is a cluster of its own
+    keys = ds.truth[["record_key"]].astype(str)
+    c = keys.merge(clusters.astype({"record_key": str}), on="record_key", how="left")
+    missing = c["cluster"].isna()
+    c["cluster"] = c["cluster"].astype(object).where(~missing, "single:" + c["record_key"])
+    s = score_clusters(c[["record_key", "cluster"]], ds.truth)
+    return {
+        "dataset": dataset,
+        "method": method,
+        "records": len(ds.truth),
+        "persons": ds.persons,
+        **extra,
+        **s.as_dict(),
+        "seconds": round(seconds, 1),
+        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def evaluate(dataset: str, method: str, threads: int) -> dict:
+    r = subprocess.run(
+        [sys.executable, __file__, "--child", dataset, method, "--threads", str(threads)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CTDATA_PROGRESS": "0"},
+    )
+    if r.returncode != 0:
+        tail = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "failed"
+        return {"dataset": dataset, "method": method, "error": tail}
+    return json.loads([x for x in r.stdout.splitlines() if x.startswith("@@")][-1][2:])
+
+
+def table(rows: list[dict]) -> str:
+    head = (
+        f"{'dataset':<15} {'records':>7} {'persons':>7} {'method':<7} {'thresh':>6} {'precision':>9} {'recall':>7} "
+        f"{'F1':>6} {'clusters':>8} {'indiv err':>9} {'time s':>7} {'peak MB':>7}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"{r['dataset']:<15} {'':>7} {'':>7} {r['method']:<7} failed: {r['error'][:90]}")
+            continue
+        thr = "" if r["threshold"] is None else f"{r['threshold']:.2f}"
+        lines.append(
+            f"{r['dataset']:<15} {r['records']:>7,} {r['persons']:>7,} {r['method']:<7} {thr:>6} "
+            f"{r['pair_precision']:>9.4f} {r['pair_recall']:>7.4f} {r['pair_f1']:>6.4f} "
+            f"{r['individuals_predicted']:>8,} {r['individuals_error']:>+9.2%} {r['seconds']:>7.1f} {r['rss_mb']:>7,}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from linkage_public import DATASETS
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
+    ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    ap.add_argument("--child", nargs=2, metavar=("DATASET", "METHOD"), help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child:
+        print("@@" + json.dumps(child(a.child[0], a.child[1], a.threads)), flush=True)
+        return
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} cores)", flush=True)
+    rows = []
+    for d in a.datasets:
+        for m in a.methods:
+            r = evaluate(d, m, a.threads)
+            rows.append(r)
+            print(json.dumps(r), flush=True)
+    load = os.getloadavg()
+    print(f"load average at end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print(table(rows))
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

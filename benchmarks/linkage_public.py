@@ -1,0 +1,376 @@
+"""Public record-linkage benchmarks mapped onto ctdata's import template, with each one's plain Splink set-up.
+
+The data sets live outside the project (`../shared/data/linkage-benchmarks/`, or the directory in
+`CTDATA_LINKAGE_BENCHMARKS`); see its README for where they come from. For each one:
+
+- `records`: rows of the template's `records` table (every row passes the template's validation):
+  the person fields the set has (names, date of birth, sex, an identity document number), and the
+  template's required `agency`, `office_country` and `registration_date`, which these sets do not
+  have: one agency registered every record (a file from one source), in one year.
+- `truth`: record_key, person_id, the same for every method scored.
+- `raw`: the set as Splink's own example reads it (its columns, its `unique_id`).
+- `splink`: that example's settings (comparisons, blocking rules, the deterministic rules and recall
+  for the prior, the EM blocking rules, the clustering threshold), each rule or comparison tagged
+  with the raw fields it reads, so that `restricted(fields)` keeps only those reading fields that
+  ctdata also gets. A rule that reads a field ctdata does not get is dropped, not loosened.
+
+Nothing here is tuned on these sets: they are for evaluation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+
+
+def _default_data() -> Path:
+    """`shared/data/linkage-benchmarks` beside the checkout (or beside a folder above it)."""
+    for up in HERE.parents[1:]:
+        p = up / "shared" / "data" / "linkage-benchmarks"
+        if p.is_dir():
+            return p
+    return HERE.parents[1] / "shared" / "data" / "linkage-benchmarks"
+
+
+DATA = Path(os.environ.get("CTDATA_LINKAGE_BENCHMARKS") or _default_data())
+
+
+@dataclass(frozen=True)
+class SplinkSetup:
+    """Splink's example settings for one data set; every entry is (raw fields it reads, value)."""
+
+    source: str  # where in Splink's documentation the settings come from
+    comparisons: tuple[tuple[frozenset[str], Callable[[], object]], ...]
+    blocking: tuple[tuple[frozenset[str], object], ...]
+    deterministic: tuple[tuple[frozenset[str], object], ...]
+    recall: float
+    em: tuple[tuple[frozenset[str], object, dict], ...]
+    threshold: float  # match probability at which the example clusters (or, lacking a clustering step, predicts)
+    u_max_pairs: float
+    unique_id: str = "unique_id"
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None  # the example's own preprocessing
+
+    def restricted(self, fields: set[str]) -> SplinkSetup:
+        """The same set-up reading only `fields`: comparisons and rules that read any other field are dropped."""
+
+        def keep(rows: tuple) -> tuple:
+            return tuple(r for r in rows if r[0] <= fields)
+
+        return SplinkSetup(
+            source=self.source,
+            comparisons=keep(self.comparisons),
+            blocking=keep(self.blocking),
+            deterministic=keep(self.deterministic),
+            recall=self.recall,
+            em=keep(self.em),
+            threshold=self.threshold,
+            u_max_pairs=self.u_max_pairs,
+            unique_id=self.unique_id,
+            prepare=self.prepare,
+        )
+
+
+@dataclass(frozen=True)
+class PublicDataset:
+    name: str
+    records: pd.DataFrame  # template rows
+    truth: pd.DataFrame  # record_key, person_id
+    raw: pd.DataFrame  # as Splink's example reads it
+    splink: SplinkSetup
+    fields: frozenset[str]  # raw fields that reach the template (what ctdata gets)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def persons(self) -> int:
+        return int(self.truth["person_id"].nunique())
+
+
+# -- shared mapping helpers ------------------------------------------------------------------------
+
+_ISO = re.compile(r"^(-?\d{1,4})-(\d{1,2})-(\d{1,2})")
+
+
+def partial_date(y: int | None, m: int | None, d: int | None) -> str | None:
+    """The most the template's partial date can hold of (year, month, day): full, year-month or year."""
+    if y is None or not 1900 <= y <= 2100:
+        return None
+    if m is None or not 1 <= m <= 12:
+        return f"{y:04d}"
+    try:
+        return date(y, m, d).isoformat() if d is not None else f"{y:04d}-{m:02d}"
+    except ValueError:
+        return f"{y:04d}-{m:02d}"
+
+
+def _ymd(text: object, shift: int = 0) -> str | None:
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return None
+    m = _ISO.match(str(text).strip())
+    if not m:
+        return None
+    return partial_date(int(m.group(1)) + shift, int(m.group(2)), int(m.group(3)))
+
+
+def template_records(
+    ids: pd.Series, persons: dict[str, pd.Series], *, agency: str, office_country: str, registration_date: str
+) -> pd.DataFrame:
+    out = pd.DataFrame({"record_id": ids.astype(str)})
+    out["agency"] = agency
+    out["office_country"] = office_country
+    out["registration_date"] = registration_date
+    for k, v in persons.items():
+        out[k] = v.to_numpy()
+    return out
+
+
+def validate(records: pd.DataFrame) -> None:
+    """Every row must pass the template's own validation (the importer's parsers)."""
+    from ctdata.ingest.validate import TableValidator
+
+    v = TableValidator("records")
+    for row in records.to_dict("records"):
+        v.row({k: (None if pd.isna(x) else x) for k, x in row.items()})
+
+
+def _text(s: pd.Series) -> pd.Series:
+    s = s.astype("string").str.strip()
+    return s.mask(s == "")
+
+
+# -- FEBRL 3 ---------------------------------------------------------------------------------------
+
+
+def _febrl_dob(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    s = str(v).strip()
+    if not re.fullmatch(r"\d{8}", s):
+        return None
+    return partial_date(int(s[:4]), int(s[4:6]), int(s[6:]))
+
+
+def febrl3(data: Path = DATA) -> PublicDataset:
+    import splink.comparison_library as cl
+    from splink import block_on
+
+    raw = pd.read_csv(data / "febrl3.csv", dtype=str, skipinitialspace=True, keep_default_na=False, na_values=[""])
+    raw.columns = [c.strip() for c in raw.columns]
+    raw = raw.apply(lambda s: s.str.strip())
+    truth = pd.DataFrame({"record_key": raw["rec_id"], "person_id": raw["rec_id"].str.extract(r"^rec-(\d+)-")[0]})
+    records = template_records(
+        raw["rec_id"],
+        {
+            "given_name": _text(raw["given_name"]),
+            "family_name": _text(raw["surname"]),
+            "date_of_birth": raw["date_of_birth"].map(_febrl_dob),
+            "id_document_number": _text(raw["soc_sec_id"]),
+        },
+        agency="FEBRL",
+        office_country="AU",
+        registration_date="2008",
+    )
+    f = frozenset
+    setup = SplinkSetup(
+        source="Splink docs, examples/duckdb/febrl3",
+        unique_id="rec_id",
+        comparisons=(
+            (f({"given_name"}), lambda: cl.NameComparison("given_name")),
+            (f({"surname"}), lambda: cl.NameComparison("surname")),
+            (
+                f({"date_of_birth"}),
+                lambda: cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
+            ),
+            (f({"soc_sec_id"}), lambda: cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2])),
+            (
+                f({"street_number"}),
+                lambda: cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
+            ),
+            (f({"postcode"}), lambda: cl.ExactMatch("postcode").configure(term_frequency_adjustments=True)),
+        ),
+        blocking=(
+            (f({"soc_sec_id"}), block_on("soc_sec_id")),
+            (f({"given_name"}), block_on("given_name")),
+            (f({"surname"}), block_on("surname")),
+            (f({"date_of_birth"}), block_on("date_of_birth")),
+            (f({"postcode"}), block_on("postcode")),
+        ),
+        deterministic=(
+            (f({"soc_sec_id"}), block_on("soc_sec_id")),
+            (f({"given_name", "surname", "date_of_birth"}), block_on("given_name", "surname", "date_of_birth")),
+            (
+                f({"given_name", "surname", "date_of_birth"}),
+                "l.given_name = r.surname and l.surname = r.given_name and l.date_of_birth = r.date_of_birth",
+            ),
+        ),
+        recall=0.9,
+        em=(
+            (f({"date_of_birth"}), block_on("date_of_birth"), {}),
+            (f({"postcode"}), block_on("postcode"), {}),
+        ),
+        threshold=0.2,  # the example predicts at 0.2 and scores those pairs; it has no clustering step
+        u_max_pairs=1e6,
+    )
+    return PublicDataset(
+        "febrl3",
+        records,
+        truth,
+        raw,
+        setup,
+        fields=f({"rec_id", "given_name", "surname", "date_of_birth", "soc_sec_id"}),
+        notes=("dates of birth that are not calendar dates keep their year (and month when valid)",),
+    )
+
+
+# -- Splink's fake_1000 ----------------------------------------------------------------------------
+
+
+def fake_1000(data: Path = DATA) -> PublicDataset:
+    import splink.comparison_library as cl
+    from splink import ColumnExpression, block_on
+
+    raw = pd.read_csv(data / "fake_1000.csv", dtype=str, keep_default_na=False, na_values=[""])
+    truth = pd.DataFrame({"record_key": raw["unique_id"], "person_id": raw["cluster"]})
+    records = template_records(
+        raw["unique_id"],
+        {
+            "given_name": _text(raw["first_name"]),
+            "family_name": _text(raw["surname"]),
+            "date_of_birth": raw["dob"].map(_ymd),
+        },
+        agency="SPLINK",
+        office_country="GB",
+        registration_date="2024",
+    )
+    f = frozenset
+    setup = SplinkSetup(
+        source="Splink docs, tutorials 04 (model) and 05 (predict at 0.1, cluster at 0.2)",
+        comparisons=(
+            (f({"first_name"}), lambda: cl.NameComparison("first_name")),
+            (f({"surname"}), lambda: cl.NameComparison("surname")),
+            (f({"dob"}), lambda: cl.LevenshteinAtThresholds(ColumnExpression("dob").cast_to_string(), 1)),
+            (f({"city"}), lambda: cl.ExactMatch("city").configure(term_frequency_adjustments=True)),
+            (f({"email"}), lambda: cl.EmailComparison("email")),
+        ),
+        blocking=(
+            (f({"first_name", "city"}), block_on("first_name", "city")),
+            (f({"surname"}), block_on("surname")),
+        ),
+        deterministic=(
+            (f({"first_name", "dob"}), block_on("first_name", "dob")),
+            (f({"first_name", "surname"}), "l.first_name = r.first_name and levenshtein(r.surname, l.surname) <= 2"),
+            (f({"email"}), block_on("email")),
+        ),
+        recall=0.7,
+        em=(
+            (f({"first_name", "surname"}), block_on("first_name", "surname"), {}),
+            (f({"dob"}), block_on("dob"), {}),
+        ),
+        threshold=0.2,
+        u_max_pairs=2e6,
+    )
+    return PublicDataset(
+        "fake_1000", records, truth, raw, setup, fields=f({"unique_id", "first_name", "surname", "dob"})
+    )
+
+
+# -- Splink's historical figures -------------------------------------------------------------------
+
+#: The template holds birth years 1900-2100; these people were born from antiquity to the 1890s. Every
+#: date of birth is moved by 200 years (equal dates stay equal, year differences and digit slips stay the
+#: same); the 8% born before 1700 fall outside and are left empty, for ctdata only.
+HISTORICAL_YEAR_SHIFT = 200
+
+_SEX = {"male": "male", "female": "female"}
+
+
+def _concat_names(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(first_name_surname_concat=df["first_name"] + " " + df["surname"])
+
+
+def historical_50k(data: Path = DATA) -> PublicDataset:
+    import splink.comparison_library as cl
+    from splink import block_on
+
+    raw = pd.read_parquet(data / "historical_figures_with_errors_50k.parquet")
+    truth = pd.DataFrame({"record_key": raw["unique_id"].astype(str), "person_id": raw["cluster"].astype(str)})
+    records = template_records(
+        raw["unique_id"],
+        {
+            "given_name": _text(raw["first_name"]),
+            "family_name": _text(raw["surname"]),
+            "date_of_birth": raw["dob"].map(lambda v: _ymd(v, HISTORICAL_YEAR_SHIFT)),
+            "sex": raw["gender"].map(_SEX),
+        },
+        agency="SPLINK",
+        office_country="GB",
+        registration_date="2100",
+    )
+    f = frozenset
+    names = f({"first_name", "surname"})
+    setup = SplinkSetup(
+        source="Splink docs, examples/duckdb/deduplicate_50k_synthetic (clusters at 0.95)",
+        prepare=_concat_names,
+        comparisons=(
+            (
+                names,
+                lambda: cl.ForenameSurnameComparison(
+                    "first_name", "surname", forename_surname_concat_col_name="first_name_surname_concat"
+                ),
+            ),
+            (f({"dob"}), lambda: cl.DateOfBirthComparison("dob", input_is_string=True)),
+            (f({"postcode_fake"}), lambda: cl.PostcodeComparison("postcode_fake")),
+            (f({"birth_place"}), lambda: cl.ExactMatch("birth_place").configure(term_frequency_adjustments=True)),
+            (f({"occupation"}), lambda: cl.ExactMatch("occupation").configure(term_frequency_adjustments=True)),
+        ),
+        blocking=(
+            (names, block_on("substr(first_name,1,3)", "substr(surname,1,4)")),
+            (f({"surname", "dob"}), block_on("surname", "dob")),
+            (f({"first_name", "dob"}), block_on("first_name", "dob")),
+            (f({"postcode_fake", "first_name"}), block_on("postcode_fake", "first_name")),
+            (f({"postcode_fake", "surname"}), block_on("postcode_fake", "surname")),
+            (f({"dob", "birth_place"}), block_on("dob", "birth_place")),
+            (f({"postcode_fake", "dob"}), block_on("substr(postcode_fake,1,3)", "dob")),
+            (f({"postcode_fake", "first_name"}), block_on("substr(postcode_fake,1,3)", "first_name")),
+            (f({"postcode_fake", "surname"}), block_on("substr(postcode_fake,1,3)", "surname")),
+            (names | {"dob"}, block_on("substr(first_name,1,2)", "substr(surname,1,2)", "substr(dob,1,4)")),
+        ),
+        deterministic=(
+            (names | {"dob"}, block_on("first_name", "surname", "dob")),
+            (names | {"postcode_fake"}, block_on("substr(first_name,1,2)", "surname", "substr(postcode_fake,1,2)")),
+            (f({"dob", "postcode_fake"}), block_on("dob", "postcode_fake")),
+        ),
+        recall=0.6,
+        em=(
+            (names, block_on("first_name", "surname"), {"estimate_without_term_frequencies": True}),
+            (f({"dob"}), block_on("dob"), {"estimate_without_term_frequencies": True}),
+        ),
+        threshold=0.95,
+        u_max_pairs=1e7,
+    )
+    return PublicDataset(
+        "historical_50k",
+        records,
+        truth,
+        raw,
+        setup,
+        fields=f({"unique_id", "first_name", "surname", "dob", "gender"}),
+        notes=(
+            f"ctdata's dates of birth moved by {HISTORICAL_YEAR_SHIFT} years into the template's range; "
+            "those before 1700 left empty",
+        ),
+    )
+
+
+DATASETS: dict[str, Callable[..., PublicDataset]] = {
+    "fake_1000": fake_1000,
+    "febrl3": febrl3,
+    "historical_50k": historical_50k,
+}
