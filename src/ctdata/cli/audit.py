@@ -26,6 +26,8 @@ def audit_verify(
         emit_json(res.to_dict())
     elif res.ok:
         console.print(f"[green]audit log intact[/green]: {res.entries:,} entries, head {res.head[:16]}")
+        for n in res.notes:
+            console.print(f"note: {n}")
     else:
         for p in res.problems[:20]:
             err.print(f"[red]{p}[/red]")

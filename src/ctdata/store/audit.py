@@ -1,29 +1,57 @@
-"""The hash-chained audit log.
+"""The keyed, hash-chained audit log.
 
 Each entry's hash covers its content and the previous entry's hash, so any
 edit or deletion inside the log breaks the chain and `verify` finds the first
-broken entry. The database also refuses UPDATE and DELETE on the table
-(triggers in the initial migration); the chain catches what bypasses them.
-Bulk operations write one entry with counts and a digest of the affected ids.
+broken entry. Since chain version 2 the hash is an HMAC with the audit key (a
+key file of its own beside the encryption keys, `crypto.load_audit_key`) and
+the store's id: someone who can write the database but does not hold the key
+cannot delete entries and recompute the later hashes. Entries written before
+the store was keyed (version 1, plain SHA-256) are still checked, and the first
+keyed entry seals them: it covers their head.
+
+Deleting the newest entries leaves a shorter chain that is still a chain, so
+every commit that appended an entry also writes a signed checkpoint of its
+entry (id and hash, HMAC with the audit key) to a file beside the audit key;
+`verify` requires the checkpointed entry to be there, unchanged. (Someone who
+can replace that file with an older copy of it can hide a truncation back to
+that copy; keep backups of the checkpoint with the keys, and pass a head
+recorded elsewhere with `expect_head`.)
+
+Appends are serialised by the database (`_serialise_appends`), so the server
+and CLI processes writing at once still make one chain. The database also
+refuses UPDATE and DELETE on the table (triggers in the initial migration); the
+chain catches what bypasses them. Bulk operations write one entry with counts
+and a digest of the affected ids.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
+from ctdata.errors import ConfigError
+from ctdata.store import meta
+from ctdata.store.crypto import AuditKey, audit_key_path, load_audit_key
+from ctdata.store.files import private_dir, private_file, write_private
 from ctdata.store.models import AuditEntry, utcnow
 
+log = logging.getLogger("ctdata.audit")
 GENESIS = "0" * 64
 #: PostgreSQL advisory lock key that serialises appends to the chain (any number; fixed for ctdata)
 CHAIN_LOCK = 7042011
+#: the chain version new entries are written with (see AuditEntry.chain)
+CHAIN_VERSION = 2
+_APPENDED = "ctdata_audit_appended"
 
 
 def _canonical(ts: datetime, actor: str, action: str, entity: str, entity_id: str | None,
@@ -36,8 +64,16 @@ def _canonical(ts: datetime, actor: str, action: str, entity: str, entity_id: st
 
 def entry_hash(prev_hash: str, ts: datetime, actor: str, action: str, entity: str,
                entity_id: str | None, reason: str | None, details: dict[str, Any]) -> str:
+    """The version 1 hash (plain SHA-256 over the previous hash and the content)."""
     payload = prev_hash + _canonical(ts, actor, action, entity, entity_id, reason, details)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def keyed_hash(key: AuditKey, store_id: str, prev_hash: str, ts: datetime, actor: str, action: str,
+               entity: str, entity_id: str | None, reason: str | None, details: dict[str, Any]) -> str:
+    """The version 2 hash: HMAC-SHA256 with the audit key over the store id, the previous hash and the content."""
+    return key.mac("ctdata-audit-2", store_id, prev_hash,
+                   _canonical(ts, actor, action, entity, entity_id, reason, details))
 
 
 def digest_ids(ids: Iterable[object]) -> str:
@@ -68,67 +104,225 @@ def _serialise_appends(session: Session) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
 
 
+def store_audit_key(session: Session, facts: dict[str, str] | None = None) -> AuditKey:
+    """The audit key of this store, created (and its fingerprint recorded) for a store that has none yet.
+
+    A missing or different key file is refused when the store already records one: a new key
+    would make every earlier entry look forged.
+    """
+    facts = meta.get_all(session) if facts is None else facts
+    recorded = facts.get(meta.AUDIT_KEY_ID)
+    path = audit_key_path()
+    if recorded is not None and not path.exists():
+        raise ConfigError(f"the audit key file {path} is missing; this store's audit log is keyed with key "
+                          f"{recorded}: restore the file from your backup (nothing was changed)")
+    key = load_audit_key(path, create=True)
+    assert key is not None
+    if recorded is None:
+        meta.put(session, meta.AUDIT_KEY_ID, key.key_id)
+    elif recorded != key.key_id:
+        raise ConfigError(f"the audit key file {path} (key {key.key_id}) is not this store's (key {recorded}): "
+                          "restore the right file from your backup (nothing was changed)")
+    return key
+
+
 def record(session: Session, *, actor: str, action: str, entity: str, entity_id: object = None,
            reason: str | None = None, details: dict[str, Any] | None = None) -> AuditEntry:
     """Append one entry inside the caller's transaction (it commits or rolls back with the change)."""
     details = json.loads(json.dumps(details or {}, default=str))
     _serialise_appends(session)
+    facts = meta.get_all(session)
+    key = store_audit_key(session, facts)
+    store_id = facts[meta.STORE_ID]
     last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
     ts = utcnow()
     eid = None if entity_id is None else str(entity_id)
-    h = entry_hash(prev, ts, actor, action, entity, eid, reason, details)
+    h = keyed_hash(key, store_id, prev, ts, actor, action, entity, eid, reason, details)
     entry = AuditEntry(ts=ts, actor=actor, action=action, entity=entity, entity_id=eid,
-                       reason=reason, details=details, prev_hash=prev, hash=h)
+                       reason=reason, details=details, prev_hash=prev, hash=h, chain=CHAIN_VERSION)
     session.add(entry)
     session.flush()
+    session.info[_APPENDED] = (store_id, entry.id, h, key)
     return entry
 
 
+# --------------------------------------------------------------------------- checkpoints
+def checkpoint_path() -> Path:
+    """Signed checkpoints of the head, one per store id, beside the audit key."""
+    return audit_key_path().with_name("audit.checkpoints.json")
+
+
+def _checkpoint_mac(key: AuditKey, store_id: str, entry_id: int, entry_hash_: str, ts: str) -> str:
+    return key.mac("ctdata-checkpoint-1", store_id, str(entry_id), entry_hash_, ts)
+
+
+def read_checkpoint(store_id: str, path: Path | None = None) -> dict[str, Any] | None:
+    try:
+        data = json.loads(Path(path or checkpoint_path()).read_text())
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return {"unreadable": True}
+    cp = data.get(store_id) if isinstance(data, dict) else None
+    return cp if isinstance(cp, dict) else None
+
+
+def write_checkpoint(key: AuditKey, store_id: str, entry_id: int, entry_hash_: str, *,
+                     path: Path | None = None, force: bool = False) -> None:
+    """Record that entry `entry_id` of store `store_id` has hash `entry_hash_` (only ever forward unless forced)."""
+    path = Path(path or checkpoint_path())
+    private_dir(path.parent)
+    lock = private_file(path.with_name(path.name + ".lock"))
+    with open(lock, "a") as lf:
+        fcntl.flock(lf, fcntl.LOCK_EX)
+        try:
+            data = json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            data = {}
+        old = data.get(store_id) or {}
+        if not force and isinstance(old.get("id"), int) and old["id"] >= entry_id:
+            return
+        ts = utcnow().isoformat(timespec="seconds")
+        data[store_id] = {"id": entry_id, "hash": entry_hash_, "ts": ts,
+                          "mac": _checkpoint_mac(key, store_id, entry_id, entry_hash_, ts)}
+        write_private(path, json.dumps(data, indent=1).encode())
+
+
+@event.listens_for(Session, "after_commit")
+def _checkpoint_after_commit(session: Session) -> None:
+    appended = session.info.pop(_APPENDED, None)
+    if appended is None:
+        return
+    store_id, entry_id, h, key = appended
+    try:
+        write_checkpoint(key, store_id, entry_id, h)
+    except OSError as exc:  # the change is committed; a missed checkpoint only weakens truncation checks
+        log.warning("could not write the audit checkpoint %s: %s", checkpoint_path(), exc)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_APPENDED, None)
+
+
+# --------------------------------------------------------------------------- verification
 @dataclass
 class VerifyResult:
     ok: bool
     entries: int
     head: str
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    keyed: int = 0
+    checkpoint: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "head": self.head, "problems": self.problems}
+        return {"ok": self.ok, "entries": self.entries, "head": self.head, "problems": self.problems,
+                "notes": self.notes, "keyed": self.keyed, "checkpoint": self.checkpoint}
 
 
-def verify(session: Session, expect_head: str | None = None, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in id order and report every entry that does not fit."""
+def verify_entries(rows: Iterable[AuditEntry], *, store_id: str | None, key: AuditKey | None,
+                   checkpoint: dict[str, Any] | None = None, expect_head: str | None = None,
+                   first_id: int | None = None) -> VerifyResult:
+    """Walk entries in id order and report every one that does not fit (used on a store and on a backup)."""
     problems: list[str] = []
-    prev, prev_id, count = GENESIS, None, 0
+    notes: list[str] = []
+    prev, prev_id, count, keyed, legacy = GENESIS, None, 0, 0, 0
+    cp_id: int | None = None
+    cp_seen = False
+    if checkpoint is not None:
+        if checkpoint.get("unreadable"):
+            problems.append("the checkpoint file cannot be read")
+            checkpoint = None
+        elif key is None or store_id is None:
+            problems.append("a checkpoint of the chain exists but the audit key is missing: it cannot be checked")
+            checkpoint = None
+        elif checkpoint.get("mac") != _checkpoint_mac(key, store_id, checkpoint.get("id", -1),
+                                                      checkpoint.get("hash", ""), checkpoint.get("ts", "")):
+            problems.append("the checkpoint is not signed with this store's audit key (forged or replaced)")
+            checkpoint = None
+        else:
+            cp_id = int(checkpoint["id"])
+    missing_key_reported = False
+    for e in rows:
+        count += 1
+        if prev_id is not None and e.id != prev_id + 1:
+            problems.append(f"entries {prev_id + 1}..{e.id - 1} are missing (deleted)")
+        if e.prev_hash != prev:
+            problems.append(f"entry {e.id}: does not follow entry {prev_id} (chain broken)")
+        details = e.details or {}
+        if (e.chain or 1) >= 2:
+            keyed += 1
+            if key is None or store_id is None:
+                if not missing_key_reported:
+                    problems.append(f"entry {e.id}: keyed, but the audit key file {audit_key_path()} is missing; "
+                                    "keyed entries cannot be checked")
+                    missing_key_reported = True
+            elif keyed_hash(key, store_id, e.prev_hash, e.ts, e.actor, e.action, e.entity, e.entity_id,
+                            e.reason, details) != e.hash:
+                problems.append(f"entry {e.id}: content does not match its keyed hash (edited or forged)")
+        else:
+            legacy += 1
+            if keyed:
+                problems.append(f"entry {e.id}: an unkeyed (version 1) entry after the chain was keyed (forged)")
+            elif entry_hash(e.prev_hash, e.ts, e.actor, e.action, e.entity, e.entity_id, e.reason,
+                            details) != e.hash:
+                problems.append(f"entry {e.id}: content does not match its hash (edited)")
+        if cp_id is not None and e.id == cp_id:
+            cp_seen = True
+            if e.hash != checkpoint["hash"]:  # type: ignore[index]
+                problems.append(f"entry {e.id}: differs from the checkpoint of {checkpoint['ts']} "  # type: ignore[index]
+                                "(the end of the log was replaced)")
+        prev, prev_id = e.hash, e.id
+    if first_id not in (None, 1):
+        problems.insert(0, f"entries 1..{first_id - 1} are missing (deleted)")
+    if cp_id is not None and not cp_seen:
+        problems.append(f"the chain ends at entry {prev_id or 0}, but the checkpoint of {checkpoint['ts']} "  # type: ignore[index]
+                        f"recorded entry {cp_id}: entries were removed from the end")
+    if legacy:
+        notes.append(f"{legacy:,} entries predate the keyed chain (version 1, plain SHA-256): they are checked "
+                     "for consistency, and the first keyed entry seals them" if keyed else
+                     f"{legacy:,} entries, none keyed yet (version 1): the next entry written keys the chain")
+    if expect_head and expect_head != prev:
+        problems.append(f"head is {prev[:12]}, expected {expect_head[:12]} (entries removed from the end?)")
+    return VerifyResult(not problems, count, prev, problems, notes, keyed, cp_id)
+
+
+def _batches(session: Session, batch: int) -> Iterator[AuditEntry]:
     last_id = 0
     while True:
         rows = session.execute(
             select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
         ).scalars().all()
         if not rows:
-            break
-        for e in rows:
-            count += 1
-            if prev_id is not None and e.id != prev_id + 1:
-                problems.append(f"entries {prev_id + 1}..{e.id - 1} are missing (deleted)")
-            if e.prev_hash != prev:
-                problems.append(f"entry {e.id}: does not follow entry {prev_id} (chain broken)")
-            want = entry_hash(e.prev_hash, e.ts, e.actor, e.action, e.entity, e.entity_id, e.reason,
-                              e.details or {})
-            if want != e.hash:
-                problems.append(f"entry {e.id}: content does not match its hash (edited)")
-            prev, prev_id = e.hash, e.id
-            last_id = e.id
+            return
+        yield from rows
+        last_id = rows[-1].id
         session.expunge_all()
-    if prev_id is None:
-        first = None
-    else:
-        first = session.execute(select(func.min(AuditEntry.id))).scalar()
-    if first not in (None, 1):
-        problems.insert(0, f"entries 1..{first - 1} are missing (deleted)")
-    if expect_head and expect_head != prev:
-        problems.append(f"head is {prev[:12]}, expected {expect_head[:12]} (entries removed from the end?)")
-    return VerifyResult(not problems, count, prev, problems)
+
+
+def verify(session: Session, expect_head: str | None = None, batch: int = 5000) -> VerifyResult:
+    """Check the store's chain (only reads: works on a read-only copy) against its key and checkpoint."""
+    facts = meta.get_all(session)
+    store_id = facts.get(meta.STORE_ID)
+    key = load_audit_key(create=False)
+    recorded = facts.get(meta.AUDIT_KEY_ID)
+    result_problems: list[str] = []
+    if key is not None and recorded is not None and key.key_id != recorded:
+        result_problems.append(f"the audit key file {audit_key_path()} (key {key.key_id}) is not this store's "
+                               f"(key {recorded})")
+        key = None
+    checkpoint = read_checkpoint(store_id) if store_id else None
+    first = session.execute(select(func.min(AuditEntry.id))).scalar()
+    res = verify_entries(_batches(session, batch), store_id=store_id, key=key, checkpoint=checkpoint,
+                         expect_head=expect_head, first_id=first)
+    if recorded is not None and res.entries and not res.keyed and key is not None:
+        result_problems.append("the store's log was keyed, but no keyed entry is left (the log was rewritten)")
+    if result_problems:
+        res.problems[:0] = result_problems
+        res.ok = False
+    return res
 
 
 def entries_for(session: Session, entity: str, entity_id: object, limit: int = 500) -> list[AuditEntry]:

@@ -195,3 +195,56 @@ def keyring_for(path: str) -> KeyRing:
 
 def keyring() -> KeyRing:
     return keyring_for(str(settings().key_file))
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    """The key of the audit chain: an HMAC key of its own, in a file beside the encryption keys.
+
+    Without it a rewritten log cannot be made to verify: deleting entries and recomputing the
+    later hashes needs the key, not only write access to the database.
+    """
+
+    key: bytes
+    key_id: str
+
+    def mac(self, *parts: str) -> str:
+        return hmac.new(self.key, "\x1e".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def audit_key_path(key_file: Path | None = None) -> Path:
+    """The audit key lives beside the encryption key file: `<key dir>/audit.key`."""
+    return Path(key_file or settings().key_file).with_name("audit.key")
+
+
+def load_audit_key(path: Path | None = None, *, create: bool = False) -> AuditKey | None:
+    """The audit key at `path` (default beside the key file); None when it is missing and not to be created."""
+    path = Path(path or audit_key_path())
+    if not path.exists():
+        if not create:
+            return None
+        private_dir(path.parent)
+        data = {"version": 1, "audit_key": base64.b64encode(os.urandom(32)).decode()}
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(data, fh)
+    return _read_audit_key(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _read_audit_key(path: str, _mtime: int) -> AuditKey:
+    p = Path(path)
+    mode = stat.S_IMODE(p.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"{p}: audit key file is readable by others (mode {oct(mode)}); run chmod 600 on it")
+    try:
+        key = base64.b64decode(json.loads(p.read_text())["audit_key"])
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(f"{p}: not a ctdata audit key file ({exc})") from None
+    if len(key) != 32:
+        raise ConfigError(f"{p}: the audit key must be 256-bit")
+    return AuditKey(key, hashlib.sha256(b"audit\x1e" + key).hexdigest()[:12])

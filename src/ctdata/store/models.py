@@ -332,6 +332,17 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: how `hash` was made: 1 = SHA-256 chain (stores before 0004), 2 = HMAC with the audit key
+    chain: Mapped[int] = mapped_column(Integer, default=2, server_default="1")
+
+
+class StoreMeta(Base):
+    """Facts about the store itself: its id, the fingerprints of its keys (ctdata.store.keys)."""
+
+    __tablename__ = "store_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class User(Base):

@@ -1,0 +1,38 @@
+"""Facts the store records about itself (table store_meta): its id and the fingerprints of its keys.
+
+They let ctdata tell "this is not the key of this store" from "this store has no key yet",
+instead of creating a new key over data encrypted with the old one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from ctdata.store.models import StoreMeta
+
+STORE_ID = "store_id"
+#: fingerprint of the encryption key file (KeyRing.key_id) that encrypted the store's fields
+KEY_ID = "key_id"
+#: fingerprint of the audit key that keys the audit chain
+AUDIT_KEY_ID = "audit_key_id"
+
+
+def get_all(session: Session) -> dict[str, str]:
+    """Every recorded fact; empty for a store older than the table."""
+    if not inspect(session.connection()).has_table(StoreMeta.__tablename__):
+        return {}
+    return {name: value for name, value in session.execute(select(StoreMeta.name, StoreMeta.value))}
+
+
+def get(session: Session, name: str) -> str | None:
+    return session.execute(select(StoreMeta.value).where(StoreMeta.name == name)).scalar()
+
+
+def put(session: Session, name: str, value: str) -> None:
+    row = session.get(StoreMeta, name)
+    if row is None:
+        session.add(StoreMeta(name=name, value=value))
+    else:
+        row.value = value
+    session.flush()
