@@ -30,6 +30,7 @@ import fcntl
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -133,7 +134,10 @@ def record(session: Session, *, actor: str, action: str, entity: str, entity_id:
     _serialise_appends(session)
     facts = meta.get_all(session)
     key = store_audit_key(session, facts)
-    store_id = facts[meta.STORE_ID]
+    store_id = facts.get(meta.STORE_ID)
+    if store_id is None:  # a store emptied by hand: a new id (entries keyed under an old one stop verifying)
+        store_id = uuid.uuid4().hex
+        meta.put(session, meta.STORE_ID, store_id)
     last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
     ts = utcnow()

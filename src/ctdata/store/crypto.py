@@ -194,7 +194,17 @@ def keyring_for(path: str) -> KeyRing:
 
 
 def keyring() -> KeyRing:
-    return keyring_for(str(settings().key_file))
+    """The configured key ring. A missing key file is created only for a store with nothing encrypted yet.
+
+    The store is asked first (``db.upgrade`` checks its key): with encrypted data in it, a missing
+    key file is refused instead of being replaced by a new key.
+    """
+    path = settings().key_file
+    if not path.exists():
+        from ctdata.store import db  # db imports this module
+
+        db.upgrade()
+    return keyring_for(str(path))
 
 
 @dataclass(frozen=True)

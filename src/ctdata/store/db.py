@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ctdata.config import settings
 from ctdata.errors import ConfigError
 from ctdata.store.files import private_file
+from ctdata.store.keys import ensure_store_key
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -98,6 +99,7 @@ def upgrade(eng: Engine | None = None) -> Engine:
     try:
         if current_revision(eng) != head_revision():
             command.upgrade(alembic_config(eng), "head")
+        ensure_store_key(eng)
     except OperationalError as exc:
         raise ConfigError(f"cannot open the case store at {eng.url.render_as_string()}: {exc.orig}") from None
     return eng

@@ -1,0 +1,199 @@
+"""The store and its encryption key: the fingerprint check, and key rotation.
+
+A store records the fingerprint of the key file that encrypted its fields
+(store_meta `key_id`). Opening a store checks the key file against it before
+anything is written: a missing or different key file is refused with one line,
+never replaced by a new key (which would encrypt new rows with a key the old
+rows do not share, and lose one half or the other). A store from before the
+fingerprint was recorded is checked by decrypting a sample of each encrypted
+field, then the fingerprint is recorded.
+
+`rotate` re-encrypts every encrypted field with a new encryption key in one
+transaction, checks every new value decrypts, records the new fingerprint and
+only then puts the new key file in place; the old key file is kept beside it.
+The pseudonym key is kept, so person keys (and linkage) do not change.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Engine, Table, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from ctdata.config import settings
+from ctdata.errors import ConfigError
+from ctdata.store import audit, meta
+from ctdata.store.crypto import KeyRing, keyring_for, load_keyring
+from ctdata.store.files import write_private
+from ctdata.store.models import Base
+
+#: every encrypted column, with the context its values are bound to (KeyRing.encrypt's `context`)
+ENCRYPTED_FIELDS: dict[tuple[str, str], str] = {
+    ("persons", "given_name_enc"): "given_name",
+    ("persons", "family_name_enc"): "family_name",
+    ("persons", "date_of_birth_enc"): "date_of_birth",
+    ("persons", "id_document_enc"): "id_document_number",
+    ("screenings", "notes_enc"): "screening_notes",
+    ("quarantine", "raw_enc"): "quarantine",
+}
+
+_checked: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def encrypted_columns() -> list[tuple[Table, str, str]]:
+    """(table, column, context) of every encrypted field the store's tables have."""
+    out = []
+    for (tname, col), ctx in ENCRYPTED_FIELDS.items():
+        table = Base.metadata.tables.get(tname)
+        if table is not None and col in table.c:
+            out.append((table, col, ctx))
+    return out
+
+
+def unregistered_columns() -> list[str]:
+    """Binary `*_enc` columns with no entry in ENCRYPTED_FIELDS (rotation would not know their context)."""
+    return sorted(
+        f"{t.name}.{c.name}" for t in Base.metadata.sorted_tables for c in t.c
+        if c.name.endswith("_enc") and (t.name, c.name) not in ENCRYPTED_FIELDS
+    )
+
+
+def _samples(session: Session) -> list[tuple[str, bytes]]:
+    """One stored value of each encrypted field (to test a key against)."""
+    out = []
+    for table, col, ctx in encrypted_columns():
+        blob = session.execute(select(table.c[col]).where(table.c[col].is_not(None)).limit(1)).scalar()
+        if blob is not None:
+            out.append((ctx, bytes(blob)))
+    return out
+
+
+def _refuse_missing(path: Path, recorded: str | None) -> ConfigError:
+    which = f"with key {recorded}" if recorded else "with a key"
+    return ConfigError(f"the key file {path} is missing, and this store's fields are encrypted {which}: restore "
+                       "the key file from your backup, or point CTDATA_KEY_FILE at it (nothing was changed)")
+
+
+def _refuse_other(path: Path, have: str, recorded: str) -> ConfigError:
+    new = path.with_name(path.name + ".new")
+    if new.exists():
+        try:
+            if load_keyring(new).key_id == recorded:
+                return ConfigError(f"a key rotation was interrupted: this store's key is {new}; move it to {path} "
+                                   "(the key file there is the old one; nothing was changed)")
+        except ConfigError:
+            pass
+    return ConfigError(f"the key file {path} (key {have}) is not this store's key ({recorded}): restore the right "
+                       "key file from your backup (nothing was changed)")
+
+
+def check_store_key(session: Session, path: Path | None = None) -> KeyRing | None:
+    """The store's key ring, checked against the store; refuses a missing or different key file.
+
+    A store that holds no encrypted value yet takes the key file as it finds it (and records its
+    fingerprint); without a key file it is left alone (the key is created at the first encryption).
+    A store with encrypted values and no recorded fingerprint (older stores) is checked by
+    decrypting one value of each encrypted field, then the fingerprint is recorded.
+    """
+    path = Path(path or settings().key_file)
+    recorded = meta.get(session, meta.KEY_ID)
+    keys = load_keyring(path) if path.exists() else None
+    if keys is not None and keys.key_id == recorded:
+        return keys
+    samples = _samples(session)
+    if not samples:
+        if keys is not None:
+            meta.put(session, meta.KEY_ID, keys.key_id)
+        return keys
+    if keys is None:
+        raise _refuse_missing(path, recorded)
+    if recorded is not None:
+        raise _refuse_other(path, keys.key_id, recorded)
+    for ctx, blob in samples:
+        try:
+            keys.decrypt(blob, ctx)
+        except ConfigError:
+            raise ConfigError(f"the key file {path} (key {keys.key_id}) does not decrypt this store's {ctx} "
+                              "fields: restore the right key file from your backup (nothing was changed)") from None
+    meta.put(session, meta.KEY_ID, keys.key_id)
+    return keys
+
+
+def ensure_store_key(eng: Engine) -> None:
+    """`check_store_key` once per engine (every entry point reaches it through db.upgrade)."""
+    if eng in _checked:
+        return
+    with Session(eng) as session, session.begin():
+        check_store_key(session)
+    _checked.add(eng)
+
+
+@dataclass
+class RotateResult:
+    old_key: str
+    new_key: str
+    fields: dict[str, int] = field(default_factory=dict)
+    old_key_file: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"old_key": self.old_key, "new_key": self.new_key, "fields": self.fields,
+                "old_key_file": self.old_key_file}
+
+
+def _new_keyring(old: KeyRing) -> tuple[KeyRing, bytes]:
+    enc = AESGCM.generate_key(bit_length=256)
+    data = {"version": 1, "enc_key": base64.b64encode(enc).decode(), "mac_key": base64.b64encode(old.mac_key).decode()}
+    return KeyRing(enc, old.mac_key, hashlib.sha256(enc + old.mac_key).hexdigest()[:12]), json.dumps(data).encode()
+
+
+def rotate(eng: Engine, *, actor: str = "system", path: Path | None = None, batch: int = 2000) -> RotateResult:
+    """Re-encrypt every encrypted field with a new encryption key (one transaction; the old key file is kept)."""
+    path = Path(path or settings().key_file)
+    unknown = unregistered_columns()
+    if unknown:
+        raise ConfigError(f"cannot rotate: encrypted columns without a registered context: {', '.join(unknown)}")
+    staged = path.with_name(path.name + ".new")
+    try:
+        result, old = _reencrypt(eng, actor, path, staged, batch)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    kept = path.with_name(f"{path.name}.{old.key_id}.old")
+    os.replace(path, kept)
+    os.replace(staged, path)
+    keyring_for.cache_clear()
+    result.old_key_file = str(kept)
+    return result
+
+
+def _reencrypt(eng: Engine, actor: str, path: Path, staged: Path, batch: int) -> tuple[RotateResult, KeyRing]:
+    with Session(eng) as session, session.begin():
+        audit._serialise_appends(session)  # the write lock first: no field is written meanwhile
+        old = check_store_key(session, path) or load_keyring(path)
+        new, text = _new_keyring(old)
+        write_private(staged, text)  # on disk before the store depends on it
+        result = RotateResult(old.key_id, new.key_id)
+        for table, col, ctx in encrypted_columns():
+            pk = next(iter(table.primary_key.columns))
+            c = table.c[col]
+            rows = session.execute(select(pk, c).where(c.is_not(None)).order_by(pk)).all()
+            stmt = update(table).where(pk == bindparam("_pk")).values({col: bindparam("_v")})
+            for i in range(0, len(rows), batch):
+                chunk = rows[i : i + batch]
+                session.execute(stmt, [{"_pk": r[0], "_v": new.encrypt(old.decrypt(r[1], ctx), ctx)} for r in chunk])
+            for _pk, blob in session.execute(select(pk, c).where(c.is_not(None))):  # verify: all decrypt
+                new.decrypt(blob, ctx)
+            result.fields[f"{table.name}.{col}"] = len(rows)
+        meta.put(session, meta.KEY_ID, new.key_id)
+        audit.record(session, actor=actor, action="keys.rotate", entity="store",
+                     details={"old_key": old.key_id, "new_key": new.key_id, "fields": result.fields})
+    return result, old
