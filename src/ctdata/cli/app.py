@@ -13,9 +13,11 @@ import typer
 
 from ctdata.cli import (
     audit,
+    backup,
     demo,
     estimate,
     imports,
+    keys,
     link,
     migrate,
     publish,
@@ -41,11 +43,14 @@ app.add_typer(user.app, name="user")
 app.add_typer(warehouse.app, name="warehouse")
 app.add_typer(link.app, name="link")
 app.add_typer(publish.app, name="publish")
+app.add_typer(keys.app, name="keys")
 app.command("migrate")(migrate.migrate)
 app.command("simulate")(simulate.simulate_cmd)
 app.command("estimate")(estimate.estimate_cmd)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("backup")(backup.backup_cmd)
+app.command("restore")(backup.restore_cmd)
 
 
 @app.callback()

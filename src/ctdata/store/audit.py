@@ -293,7 +293,8 @@ def verify_entries(rows: Iterable[AuditEntry], *, store_id: str | None, key: Aud
     return VerifyResult(not problems, count, prev, problems, notes, keyed, cp_id)
 
 
-def _batches(session: Session, batch: int) -> Iterator[AuditEntry]:
+def iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
+    """The audit entries in id order, read in batches."""
     last_id = 0
     while True:
         rows = session.execute(
@@ -319,7 +320,7 @@ def verify(session: Session, expect_head: str | None = None, batch: int = 5000) 
         key = None
     checkpoint = read_checkpoint(store_id) if store_id else None
     first = session.execute(select(func.min(AuditEntry.id))).scalar()
-    res = verify_entries(_batches(session, batch), store_id=store_id, key=key, checkpoint=checkpoint,
+    res = verify_entries(iter_entries(session, batch), store_id=store_id, key=key, checkpoint=checkpoint,
                          expect_head=expect_head, first_id=first)
     if recorded is not None and res.entries and not res.keyed and key is not None:
         result_problems.append("the store's log was keyed, but no keyed entry is left (the log was rewritten)")

@@ -137,6 +137,26 @@ def ensure_store_key(eng: Engine) -> None:
     _checked.add(eng)
 
 
+def describe(eng: Engine) -> dict[str, str | None]:
+    """Where the keys are and their fingerprints, beside what the store records (no key material)."""
+    from ctdata.store.crypto import audit_key_path, load_audit_key
+
+    path = settings().key_file
+    audit_path = audit_key_path()
+    with Session(eng) as s:
+        facts = meta.get_all(s)
+    audit_key = load_audit_key(audit_path)
+    return {
+        "key_file": str(path),
+        "key": load_keyring(path).key_id if path.exists() else None,
+        "store_key": facts.get(meta.KEY_ID),
+        "audit_key_file": str(audit_path),
+        "audit_key": audit_key.key_id if audit_key else None,
+        "store_audit_key": facts.get(meta.AUDIT_KEY_ID),
+        "store_id": facts.get(meta.STORE_ID),
+    }
+
+
 @dataclass
 class RotateResult:
     old_key: str
