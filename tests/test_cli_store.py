@@ -18,7 +18,8 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_keys_backup_restore_commands(tmp_path: Path) -> None:
     env = {"CTDATA_DATA_DIR": str(tmp_path / "d"), "CTDATA_DATABASE_URL": f"sqlite:///{tmp_path}/d/ctdata.db"}
-    assert _run(env, "import", "standard", str(write_records(tmp_path / "r.csv", [record(0), record(1)]))).returncode == 0
+    records = write_records(tmp_path / "r.csv", [record(0), record(1)])
+    assert _run(env, "import", "standard", str(records)).returncode == 0
     r = _run(env, "backup", str(tmp_path / "bk"), "--json")
     assert r.returncode == 0, r.stderr
     made = json.loads(r.stdout)

@@ -5,6 +5,8 @@ line (no traceback), because it describes the user's input or set-up, not a
 bug in ctdata.
 """
 
+import errno
+
 
 class CtdataError(Exception):
     """Base of all errors that are the user's to fix."""
@@ -14,6 +16,32 @@ class CtdataError(Exception):
 
 class ConfigError(CtdataError):
     """Configuration is missing or malformed."""
+
+
+class StorageError(ConfigError):
+    """The disk refuses: full, read-only, or not ours to write. Nothing half-written is kept."""
+
+
+#: errno of a refused write -> what to tell the user, and what to do about it
+_OS_WRITE_ERRORS = {
+    errno.ENOSPC: ("no space left on the device", "free space and run the command again"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free space and run the command again"),
+    errno.EROFS: ("the file system is read-only", "ctdata needs to write there: choose a writable place"),
+    errno.EACCES: ("permission denied", "ctdata needs to write there: fix the permissions or choose another place"),
+    errno.EPERM: ("operation not permitted", "fix the permissions or choose another place"),
+}
+
+
+def storage_error(exc: OSError) -> StorageError | None:
+    """One clear line for an operating-system error of a file (disk full, read-only, missing), or None."""
+    if exc.errno == errno.ENOENT and exc.filename:
+        return StorageError(f"no such file or directory: {exc.filename}")
+    known = _OS_WRITE_ERRORS.get(exc.errno or 0)
+    if known is None:
+        return None
+    what, todo = known
+    where = f" ({exc.filename})" if exc.filename else ""
+    return StorageError(f"{what}{where}: {todo}; the case store keeps only whole transactions")
 
 
 class FileFormatError(CtdataError):

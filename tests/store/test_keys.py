@@ -66,13 +66,13 @@ def test_missing_key_file_refused_and_store_unchanged(store, tmp_path: Path) -> 
         for args in (("report", "indicators", "--json"), ("user", "list")):
             _one_line_error(_cli(store, *args), "is missing")
         (tmp_path / "elsewhere.key").rename(key_file)
-        assert _cli(store, "audit", "verify").returncode == 0  # with the key back: recorded now
+        assert _cli(store, "migrate").returncode == 0  # with the key back: recorded now
     assert _import(store, tmp_path, 10).returncode == 0
 
 
 def test_other_key_file_refused(store, tmp_path: Path) -> None:
     assert _import(store, tmp_path, 0).returncode == 0
-    assert _cli(store, "audit", "verify").returncode == 0
+    assert _cli(store, "migrate").returncode == 0
     key_file = store.data_dir / "keys" / "ctdata.key"
     before = _snapshot()
     key_file.unlink()
@@ -84,7 +84,7 @@ def test_other_key_file_refused(store, tmp_path: Path) -> None:
 
 def test_older_store_without_fingerprint_is_checked_by_decrypting(store, tmp_path: Path) -> None:
     assert _import(store, tmp_path, 0).returncode == 0
-    assert _cli(store, "audit", "verify").returncode == 0
+    assert _cli(store, "migrate").returncode == 0
     key_file = store.data_dir / "keys" / "ctdata.key"
     eng = db.make_engine()
     with eng.begin() as c:

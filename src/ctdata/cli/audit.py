@@ -17,11 +17,10 @@ def audit_verify(
     as_json: JsonOpt = False,
     expect_head: Annotated[str | None, typer.Option(help="Head hash recorded earlier (detects truncation).")] = None,
 ) -> None:
-    """Check the audit chain: any edited or deleted entry is reported."""
-    from ctdata.store import audit, db
+    """Check the audit chain: any edited or deleted entry is reported (only reads; works on a read-only copy)."""
+    from ctdata.store import audit
 
-    with db.session_scope() as s:
-        res = audit.verify(s, expect_head=expect_head)
+    res = audit.verify_store(expect_head=expect_head)
     if as_json:
         emit_json(res.to_dict())
     elif res.ok:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ctdata.errors import CtdataError
+from ctdata.errors import CtdataError, storage_error
 
 console = Console()
 err = Console(stderr=True)
@@ -56,6 +56,14 @@ def run(app: typer.Typer) -> None:
             raise
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a write the disk refused (full, read-only): one line too
+        from ctdata.store.db import refused_write
+
+        refused = storage_error(exc) if isinstance(exc, OSError) else refused_write(exc)
+        if refused is None or _state["debug"]:
+            raise
+        err.print(f"[red]error:[/red] {escape(str(refused))}", highlight=False, soft_wrap=True)
+        sys.exit(refused.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; nothing half-written was kept")
         sys.exit(130)

@@ -330,6 +330,25 @@ def verify(session: Session, expect_head: str | None = None, batch: int = 5000) 
     return res
 
 
+def verify_store(url: str | None = None, expect_head: str | None = None) -> VerifyResult:
+    """`verify` on the configured store (or `url`) opened read-only: it changes nothing, and works on a copy.
+
+    The schema is not upgraded (that would write): a store at another revision is refused with a word.
+    """
+    from ctdata.store import db  # db imports the store's key check, which imports this module
+
+    eng = db.readonly_engine(url)
+    try:
+        revision = db.current_revision(eng)
+        if revision != db.head_revision():
+            raise ConfigError(f"the store is at schema revision {revision}, this ctdata reads "
+                              f"{db.head_revision()}: run `ctdata migrate` on a writable copy first")
+        with Session(eng) as s:
+            return verify(s, expect_head=expect_head)
+    finally:
+        eng.dispose()
+
+
 def entries_for(session: Session, entity: str, entity_id: object, limit: int = 500) -> list[AuditEntry]:
     return list(session.execute(
         select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))

@@ -8,10 +8,13 @@ revision and every entry point calls it before touching data.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -23,7 +26,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ctdata.config import settings
-from ctdata.errors import ConfigError
+from ctdata.errors import ConfigError, StorageError
 from ctdata.store.files import private_file
 from ctdata.store.keys import ensure_store_key
 
@@ -39,6 +42,65 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bulk imports maintain several indexes
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
+
+
+#: SQLite's words for a write the disk refused -> what to tell the user
+_SQLITE_REFUSALS = (
+    ("database or disk is full", "the disk holding the case store is full"),
+    ("attempt to write a readonly database", "the case store is read-only"),
+    ("unable to open database file", "the case store cannot be opened"),
+    ("disk i/o error", "the disk holding the case store failed a read or write"),
+)
+
+
+def _where(url: Any) -> str:
+    if url.get_backend_name() == "sqlite" and url.database:
+        path = Path(url.database).expanduser()
+        folder = path.parent
+        if not folder.is_dir():
+            return f" ({folder} does not exist)"
+        if not os.access(folder, os.W_OK) or _read_only_fs(folder):
+            return (f" ({folder} is read-only: ctdata writes its store and journal there; to only check the "
+                    "audit log of a read-only copy use `ctdata audit verify`)")
+        return f" ({path})"
+    return f" ({url.render_as_string()})"
+
+
+def _read_only_fs(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def refused_write(exc: BaseException, url: Any = None) -> StorageError | None:
+    """A database error that is the disk's refusal (full, read-only), as one clear line; None for others.
+
+    Takes SQLAlchemy's wrapped errors and the drivers' own (the bulk loader uses the driver's cursor).
+    """
+    orig = getattr(exc, "orig", None) or exc
+    if url is None:
+        try:
+            url = make_url(normalise_url(settings().database_url))
+        except (ArgumentError, ConfigError):
+            return None
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate == "53100":
+        return StorageError(f"the disk holding the PostgreSQL database is full{_where(url)}: nothing was changed")
+    if sqlstate == "25006":
+        return StorageError(f"the PostgreSQL database is read-only{_where(url)}: nothing was changed")
+    if url.get_backend_name() == "sqlite" and isinstance(orig, sqlite3.Error):
+        text_ = str(orig).lower()
+        for words, said in _SQLITE_REFUSALS:
+            if words in text_:
+                return StorageError(f"{said}{_where(url)}: nothing was changed")
+    return None
+
+
+def _refused_write(context: Any) -> StorageError | None:
+    """`refused_write` hooked on every engine (SQLAlchemy raises what it returns instead)."""
+    url = context.engine.url if context.engine is not None else None
+    return refused_write(context.original_exception, url) if url is not None else None
 
 
 def normalise_url(url: str) -> str:
@@ -65,7 +127,37 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(raw, pool_size=10, max_overflow=20, pool_pre_ping=True)
     else:
         raise ConfigError(f"unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
+    event.listen(engine, "handle_error", _refused_write)
     return engine
+
+
+def readonly_engine(url: str | None = None) -> Engine:
+    """An engine that can only read: for checking a store (or a copy of one) without changing a byte.
+
+    SQLite: the file is opened read-only; when its folder cannot be written either (a copy on
+    read-only media) and no write-ahead log is beside it, it is opened as immutable, which needs
+    no lock files. PostgreSQL: every transaction is READ ONLY.
+    """
+    raw = normalise_url(url or settings().database_url)
+    parsed = make_url(raw)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "").expanduser()
+        if not path.is_file():
+            raise ConfigError(f"no case store at {path}")
+        wal = path.with_name(path.name + "-wal")
+        writable = os.access(path.parent, os.W_OK) and not _read_only_fs(path.parent)
+        if not writable and wal.exists() and wal.stat().st_size:
+            raise StorageError(f"{path} has a write-ahead log ({wal.name}) and its folder is read-only: copy the "
+                               "store with its -wal file to a writable folder to read it")
+        mode = "mode=ro" if writable or wal.exists() else "immutable=1"
+        eng = create_engine(f"sqlite:///file:{path}?{mode}&uri=true",
+                            connect_args={"timeout": 30, "check_same_thread": False})
+    elif parsed.get_backend_name() == "postgresql":
+        eng = create_engine(raw, connect_args={"options": "-c default_transaction_read_only=on"})
+    else:
+        raise ConfigError(f"unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
+    event.listen(eng, "handle_error", _refused_write)
+    return eng
 
 
 @lru_cache(maxsize=8)
@@ -118,6 +210,12 @@ def session_scope(eng: Engine | None = None) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except Exception as exc:
+        session.rollback()
+        refused = refused_write(exc, eng.url)
+        if refused is not None:
+            raise refused from exc
+        raise
     except BaseException:
         session.rollback()
         raise
