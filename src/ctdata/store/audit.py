@@ -132,7 +132,7 @@ def record(session: Session, *, actor: str, action: str, entity: str, entity_id:
     """Append one entry inside the caller's transaction (it commits or rolls back with the change)."""
     details = json.loads(json.dumps(details or {}, default=str))
     _serialise_appends(session)
-    facts = meta.get_all(session)
+    facts = meta.get_all(session, current=True)
     key = store_audit_key(session, facts)
     store_id = facts.get(meta.STORE_ID)
     if store_id is None:  # a store emptied by hand: a new id (entries keyed under an old one stop verifying)
@@ -190,7 +190,8 @@ def write_checkpoint(key: AuditKey, store_id: str, entry_id: int, entry_hash_: s
         ts = utcnow().isoformat(timespec="seconds")
         data[store_id] = {"id": entry_id, "hash": entry_hash_, "ts": ts,
                           "mac": _checkpoint_mac(key, store_id, entry_id, entry_hash_, ts)}
-        write_private(path, json.dumps(data, indent=1).encode())
+        # no fsync: an older checkpoint stays true after a power loss, and this runs at every commit
+        write_private(path, json.dumps(data, indent=1).encode(), durable=False)
 
 
 @event.listens_for(Session, "after_commit")

@@ -18,9 +18,9 @@ KEY_ID = "key_id"
 AUDIT_KEY_ID = "audit_key_id"
 
 
-def get_all(session: Session) -> dict[str, str]:
-    """Every recorded fact; empty for a store older than the table."""
-    if not inspect(session.connection()).has_table(StoreMeta.__tablename__):
+def get_all(session: Session, *, current: bool = False) -> dict[str, str]:
+    """Every recorded fact; empty for a store older than the table (`current`: the schema is known current)."""
+    if not current and not inspect(session.connection()).has_table(StoreMeta.__tablename__):
         return {}
     return {name: value for name, value in session.execute(select(StoreMeta.name, StoreMeta.value))}
 
