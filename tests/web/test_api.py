@@ -341,3 +341,14 @@ def test_an_assistance_entry_has_one_shape(client, headers):
     assert client.get(f"{P}/cases/{cid}", headers=th).json()["assistance"] == [entry]
     analyst = client.get(f"{P}/cases/{cid}", headers=headers["analyst"]).json()["assistance"]
     assert analyst == [{**entry, "provider": None}]
+
+
+def test_a_recorded_consent_has_one_shape(client, headers):
+    """The consent the API answers on creation is the consent of the case view."""
+    th = headers["th"]
+    cid = new_case(client, th)["id"]
+    body = {"kind": "sharing", "organisation": "IOM VN", "date": "2024-03-01", "document_ref": "form 12/2024"}
+    r = client.post(f"{P}/cases/{cid}/consents", json=body, headers=th)
+    assert r.status_code == 201, r.text
+    assert r.json()["document_ref"] == "form 12/2024"
+    assert client.get(f"{P}/cases/{cid}", headers=th).json()["consents"] == [r.json()]

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 from ctdata.cases.access import Access
 from ctdata.standard import models as std
 from ctdata.store.crypto import keyring
-from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, ReturnRecord, Transfer, User
+from ctdata.store.models import (
+    Assistance,
+    CaseRecord,
+    ConsentDocument,
+    JourneyLeg,
+    Person,
+    ReturnRecord,
+    Transfer,
+    User,
+)
 from ctdata.store.persons import ENCRYPTED
 
 PERSON_FIELDS = ENCRYPTED  # identifying field -> encrypted column
@@ -87,6 +96,19 @@ def return_view(r: ReturnRecord, level: Access) -> dict[str, Any]:
     return out
 
 
+def consent_view(c: ConsentDocument, identifying: bool) -> dict[str, Any]:
+    """A recorded consent as the case view and the API show it (the document reference for identifying roles)."""
+    return {
+        "id": c.id,
+        "kind": c.kind,
+        "organisation": c.organisation,
+        "given": c.given,
+        "date": c.date.isoformat() if c.date else None,
+        "document_ref": c.document_ref if identifying else None,
+        "recorded_by": c.recorded_by,
+    }
+
+
 def transfer_view(t: Transfer, level: Access = Access.WRITE) -> dict[str, Any]:
     return {
         "id": t.id,
@@ -149,19 +171,7 @@ def case_view(
         )
     legs = [leg_view(leg) for leg in case.journey_legs if wrote(leg.created_by)]
     assistance = [assistance_view(a, ident) for a in case.assistance if wrote(a.created_by)]
-    consents = [
-        {
-            "id": c.id,
-            "kind": c.kind,
-            "organisation": c.organisation,
-            "given": c.given,
-            "date": c.date.isoformat() if c.date else None,
-            "document_ref": c.document_ref if ident else None,
-            "recorded_by": c.recorded_by,
-        }
-        for c in case.consents
-        if wrote(c.recorded_by)
-    ]
+    consents = [consent_view(c, ident) for c in case.consents if wrote(c.recorded_by)]
     out = summary_view(case, level)
     out.update(
         {

@@ -193,15 +193,7 @@ def add_consent(case_id: CaseId, body: ConsentDocIn, request: Request, actor: Ac
     """Record a consent (to assistance, to share with a named office or agency, to research, to return)."""
     with transaction(engine_of(request)) as s:
         c = transfer.record_consent(s, actor, case_id, body.model_dump())
-        return {
-            "id": c.id,
-            "kind": c.kind,
-            "organisation": c.organisation,
-            "given": c.given,
-            "date": c.date.isoformat() if c.date else None,
-            "document_ref": c.document_ref,
-            "recorded_by": c.recorded_by,
-        }
+        return views.consent_view(c, actor.identifying)
 
 
 @router.post("/{case_id}/return", response_model=ReturnOut, status_code=201, responses=ERRORS)
