@@ -332,7 +332,7 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
-    #: how `hash` was made: 1 = SHA-256 chain (stores before 0006), 2 = HMAC with the audit key
+    #: how `hash` was made: 1 = SHA-256 chain (stores before 0007), 2 = HMAC with the audit key
     chain: Mapped[int] = mapped_column(Integer, default=2, server_default="1")
 
 

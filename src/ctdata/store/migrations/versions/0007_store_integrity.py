@@ -1,7 +1,7 @@
 """store identity and key fingerprints (store_meta); the audit chain records its version
 
-Revision ID: 0006_store_integrity
-Revises: 0005_login_lockouts
+Revision ID: 0007_store_integrity
+Revises: 0006_agency_codes
 Create Date: 2026-12-02 14:40:00
 
 Entries written before this revision keep chain version 1 (a SHA-256 chain, checked as before);
@@ -15,8 +15,8 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_store_integrity"
-down_revision = "0005_login_lockouts"
+revision = "0007_store_integrity"
+down_revision = "0006_agency_codes"
 branch_labels = None
 depends_on = None
 
