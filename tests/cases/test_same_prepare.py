@@ -36,3 +36,23 @@ def test_registered_and_imported_person_get_the_same_key_and_ages(
         imported = s.execute(select(CaseRecord).where(CaseRecord.source_record_id == "R0")).scalar_one()
         assert (imported.person.person_key, imported.age_band, imported.child_at_registration) == got
         assert imported.age_at_registration == registered.age_at_registration
+
+
+def test_reimport_of_a_changed_row_does_not_restore_an_erased_person(engine, actors, tmp_path: Path) -> None:
+    from ctdata.cases import erasure
+    from ctdata.store.models import QuarantineRow
+
+    import_standard(write_records(tmp_path / "a.csv", [record(0), record(0), record(1, sex="blue")]))
+    with transaction(engine) as s:
+        case = s.execute(select(CaseRecord).where(CaseRecord.source_record_id == "R0")).scalar_one()
+        erasure.erase_person(s, actors["dm"], case.id, "the person's request")
+        erased_key = case.person.person_key
+    with transaction(engine) as s:
+        entries = s.execute(select(QuarantineRow.row_number, QuarantineRow.row_hash)).all()
+        assert {(n, h is None) for n, h in entries} == {(2, True), (3, False)}  # R0's copy erased, R1's kept
+    res = import_standard(write_records(tmp_path / "b.csv", [record(0, sex="male"), record(1, sex="blue")]))
+    assert res.updated == 1
+    with transaction(engine) as s:
+        person = s.execute(select(CaseRecord).where(CaseRecord.source_record_id == "R0")).scalar_one().person
+        assert (person.given_name_enc, person.family_name_enc, person.date_of_birth_enc) == (None, None, None)
+        assert person.person_key == erased_key and person.sex == "male"

@@ -50,6 +50,7 @@ def _erase_quarantined(session: Session, cases: list[CaseRecord]) -> int:
             if key in wanted and any(raw.get(f) for f in fields):
                 raw.update(dict.fromkeys((f for f in fields if f in raw), None))
                 q.raw_enc = keys.encrypt(json.dumps(raw, ensure_ascii=False), "quarantine")
+                q.row_hash = None  # a digest of the values as they were
                 changed += 1
     return changed
 

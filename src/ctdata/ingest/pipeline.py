@@ -57,6 +57,7 @@ from ctdata.store.models import (
     ReturnRecord,
     utcnow,
 )
+from ctdata.store.persons import ENCRYPTED
 
 T = TypeVar("T")
 ProgressFn = Callable[[int], None]
@@ -490,6 +491,8 @@ def _apply_update(session: Session, case_id: int, person: dict[str, Any], case_v
     assert case is not None
     for k, v in case_values.items():
         setattr(case, k, v)
+    if case.person.erased_at is not None:  # erased on request: a partner's file does not bring the data back
+        person = {k: v for k, v in person.items() if k != "person_key" and k not in ENCRYPTED.values()}
     session.execute(update(Person).where(Person.id == case.person_id).values(**person))
     session.flush()
 
