@@ -1,11 +1,15 @@
-"""`ctdata estimate`: the hidden total from overlapping lists (multiple systems estimation)."""
+"""`ctdata estimate`: the hidden total from overlapping lists (multiple systems estimation).
+
+The options' defaults are the library's (``ctdata.prevalence.settings.EstimateSettings``),
+read from there, so `ctdata estimate --help` shows the values an estimate uses.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +17,7 @@ from rich.table import Table
 
 from ctdata.cli.output import JsonOpt
 from ctdata.errors import CtdataError
+from ctdata.prevalence.settings import CI_METHODS, DEFAULTS, METHODS
 
 if TYPE_CHECKING:
     from ctdata.prevalence.estimate import MSEResult
@@ -103,23 +108,20 @@ def _years(text: str | None) -> tuple[int, int] | None:
         raise CtdataError(f"--years must be YEAR or FROM-TO, got {text!r}") from None
 
 
-def _setting(help_: str) -> Any:
-    """An option whose default is the library's (``ctdata.prevalence.settings.EstimateSettings``)."""
-    return typer.Option(help=help_, show_default="the library's, see `EstimateSettings`")
-
-
 def estimate_cmd(
     path: Annotated[Path | None, typer.Argument(help="Capture-pattern CSV: 0/1 list columns + count.")] = None,
     from_store: Annotated[bool, typer.Option("--from-store", help="Use linked individuals.")] = False,
     lists: Annotated[str, typer.Option(help="With --from-store: agency, data_source or office_type.")] = "agency",
     years: Annotated[str | None, typer.Option(help="With --from-store: YEAR or FROM-TO.")] = None,
-    method: Annotated[str | None, _setting("stepwise, aic, bic, main or model")] = None,
-    model: Annotated[str | None, typer.Option(help="Explicit model, e.g. 'A*B+C' (with --method model).")] = None,
-    ci: Annotated[str | None, _setting("profile, bootstrap, wald or none")] = None,
-    bootstrap: Annotated[int | None, _setting("Bootstrap replicates.")] = None,
-    seed: Annotated[int | None, _setting("Bootstrap seed.")] = None,
-    alpha: Annotated[float | None, _setting("1 - confidence level.")] = None,
-    pthresh: Annotated[float | None, _setting("Stepwise p-value threshold.")] = None,
+    method: Annotated[str, typer.Option(help=", ".join(METHODS) + ".")] = DEFAULTS.method,
+    model: Annotated[
+        str | None, typer.Option(help="Explicit model, e.g. 'A*B+C' (with --method model).")
+    ] = DEFAULTS.model,
+    ci: Annotated[str, typer.Option(help=", ".join(CI_METHODS) + ".")] = DEFAULTS.ci,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates.")] = DEFAULTS.bootstrap,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = DEFAULTS.seed,
+    alpha: Annotated[float, typer.Option(help="1 - confidence level.")] = DEFAULTS.alpha,
+    pthresh: Annotated[float, typer.Option(help="Stepwise p-value threshold.")] = DEFAULTS.pthresh,
     workers: Annotated[int, typer.Option(help="Processes for the bootstrap.")] = 1,
     as_json: JsonOpt = False,
 ) -> None:

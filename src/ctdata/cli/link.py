@@ -18,6 +18,7 @@ from rich.table import Table
 
 from ctdata.cli.output import JsonOpt, console, emit_json
 from ctdata.errors import CtdataError
+from ctdata.linkage.settings import BACKENDS, LinkageSettings
 
 app = typer.Typer(
     invoke_without_command=True,
@@ -25,15 +26,16 @@ app = typer.Typer(
 )
 review_app = typer.Typer(no_args_is_help=True, help="The review queue of uncertain pairs.")
 app.add_typer(review_app, name="review")
+_LINKAGE = LinkageSettings()
 
 
 @app.callback()
 def link(
     ctx: typer.Context,
     threshold: Annotated[
-        float | None, typer.Option(help="Match probability at or above which two records are one person.")
-    ] = None,
-    backend: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
+        float, typer.Option(help="Match probability at or above which two records are one person.")
+    ] = _LINKAGE.threshold,
+    backend: Annotated[str, typer.Option(help=" or ".join(BACKENDS) + ".")] = _LINKAGE.backend,
     as_json: JsonOpt = False,
 ) -> None:
     """Link every case record in the store into individuals (stable ids across runs)."""
@@ -41,8 +43,6 @@ def link(
         return
     from ctdata.linkage.pipeline import link_store
 
-    if threshold is not None and not 0.0 < threshold < 1.0:
-        raise CtdataError(f"--threshold must be between 0 and 1, got {threshold}")
     res = link_store(threshold=threshold, backend=backend, progress=not as_json)
     if as_json:
         emit_json(res)
