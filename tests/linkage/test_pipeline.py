@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from ctdata.cases.access import SYSTEM
 from ctdata.errors import CtdataError, ValidationError
 from ctdata.ingest.standard_import import import_standard
 from ctdata.linkage import pipeline, review_store, store_io
@@ -184,7 +185,7 @@ def test_clear_errors_before_linking(sqlite_store, tmp_path: Path) -> None:  # t
     with pytest.raises(CtdataError, match="run `ctdata link` first"):
         pipeline.recluster_store()
     with db.session_scope() as s, pytest.raises(CtdataError, match="not found"):
-        review_store.pair_detail(s, None, 1)
+        review_store.pair_detail(s, SYSTEM, 1)
 
 
 def test_cli_verbs(sqlite_store, sim: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -85,13 +85,14 @@ def review_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Pairs in the uncertain band, most uncertain first."""
+    from ctdata.cases.access import SYSTEM
     from ctdata.linkage.review_store import list_pairs
     from ctdata.store import db
 
     if status not in ("open", "decided", "dropped", "all"):
         raise CtdataError("--status must be open, decided, dropped or all")
     with db.session_scope() as s:
-        pairs = list_pairs(s, None, status=status, limit=limit)
+        pairs = list_pairs(s, SYSTEM, status=status, limit=limit)
     if as_json:
         emit_json(pairs)
         return

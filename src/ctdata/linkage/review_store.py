@@ -30,14 +30,14 @@ from ctdata.store.models import CaseRecord, IndividualLink, LinkLabel, LinkRevie
 REVIEWERS = ("admin", "data_manager")
 
 
-def _check_role(actor: Actor | None) -> None:
-    if actor is not None and actor.role not in REVIEWERS:
+def _check_role(actor: Actor) -> None:
+    if actor.role not in REVIEWERS:
         raise PermissionDenied(f"role {actor.role!r} may not review linkage")
 
 
-def _scope(session: Session, actor: Actor | None) -> Scope:
-    """The actor's case scope (the one access rule); no actor is the command line's system actor."""
-    return Scope(session, actor or SYSTEM)
+def _scope(session: Session, actor: Actor) -> Scope:
+    """The actor's case scope (the one access rule)."""
+    return Scope(session, actor)
 
 
 def _pair_dict(p: LinkReviewPair) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def _pair_dict(p: LinkReviewPair) -> dict[str, Any]:
 
 
 def list_pairs(
-    session: Session, actor: Actor | None = None, status: str = "open", limit: int = 200, offset: int = 0
+    session: Session, actor: Actor = SYSTEM, status: str = "open", limit: int = 200, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Pairs of the queue, most uncertain first (probability closest to 0.5), visible to the actor."""
     _check_role(actor)
@@ -75,7 +75,7 @@ def count_open(session: Session) -> int:
     return int(session.execute(select(func.count()).where(LinkReviewPair.status == "open")).scalar() or 0)
 
 
-def _get_pair(session: Session, actor: Actor | None, pair_id: int) -> tuple[LinkReviewPair, CaseRecord, CaseRecord]:
+def _get_pair(session: Session, actor: Actor, pair_id: int) -> tuple[LinkReviewPair, CaseRecord, CaseRecord]:
     _check_role(actor)
     p = session.get(LinkReviewPair, pair_id) if known_id(pair_id) else None
     if p is None:
@@ -120,10 +120,10 @@ def _record(session: Session, case: CaseRecord, identifying: bool) -> dict[str, 
     }
 
 
-def pair_detail(session: Session, actor: Actor | None, pair_id: int) -> dict[str, Any]:
+def pair_detail(session: Session, actor: Actor, pair_id: int) -> dict[str, Any]:
     """Both records of a pair side by side (names and birth dates decrypted for reviewers); audited."""
     p, cl, cr = _get_pair(session, actor, pair_id)
-    identifying = actor is None or actor.identifying
+    identifying = actor.identifying
     labels = session.execute(
         select(LinkLabel)
         .where(LinkLabel.record_key_l == p.record_key_l, LinkLabel.record_key_r == p.record_key_r)
@@ -142,7 +142,7 @@ def pair_detail(session: Session, actor: Actor | None, pair_id: int) -> dict[str
     )
     audit.record(
         session,
-        actor=actor.username if actor else "cli",
+        actor=actor.username,
         action="link_review_read",
         entity="link_pair",
         entity_id=p.id,
@@ -151,7 +151,7 @@ def pair_detail(session: Session, actor: Actor | None, pair_id: int) -> dict[str
     return out
 
 
-def decide(session: Session, actor: Actor | None, pair_id: int, decision: str, reason: str | None, by: str) -> None:
+def decide(session: Session, actor: Actor, pair_id: int, decision: str, reason: str | None, by: str) -> None:
     """Record a decision as a label (audited); the caller re-clusters after the commit."""
     if decision not in DECISIONS:
         raise ValidationError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
@@ -175,7 +175,7 @@ def decide(session: Session, actor: Actor | None, pair_id: int, decision: str, r
     p.status, p.decision = "decided", decision
     audit.record(
         session,
-        actor=actor.username if actor else by,
+        actor=by if actor is SYSTEM else actor.username,
         action="link_review_decide",
         entity="link_pair",
         entity_id=p.id,
@@ -195,7 +195,7 @@ def decide_pair(
     decision: str,
     reason: str | None,
     by: str,
-    actor: Actor | None = None,
+    actor: Actor = SYSTEM,
     recluster: bool = True,
     eng: Engine | None = None,
 ) -> dict[str, Any]:
@@ -207,7 +207,7 @@ def decide_pair(
         decide(session, actor, pair_id, decision, reason, by)
     out: dict[str, Any] = {"pair_id": pair_id, "decision": decision}
     if recluster and decision != "unsure":
-        out["recluster"] = recluster_store(actor=actor.username if actor else by, eng=eng)
+        out["recluster"] = recluster_store(actor=by if actor is SYSTEM else actor.username, eng=eng)
     with db.session_scope(eng) as session:
         p = session.get(LinkReviewPair, pair_id)
         assert p is not None
@@ -271,7 +271,7 @@ def _explainer(url: str, eng: Engine) -> _Explainer:
     return ex
 
 
-def explain_pair(pair_id: int, actor: Actor | None = None, eng: Engine | None = None) -> pd.DataFrame:
+def explain_pair(pair_id: int, actor: Actor = SYSTEM, eng: Engine | None = None) -> pd.DataFrame:
     """Waterfall of match weights for a queued pair (see explain.waterfall)."""
     eng = eng or db.upgrade()
     with db.session_scope(eng) as session:
