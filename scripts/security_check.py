@@ -296,6 +296,30 @@ def run_checks(base: str, admin: str, admin_password: str, inst: Instance | None
 
     rep.check("item 12: page and API routes with a 30-digit id", "404 (API: 404 or 422), never 500", large_ids)
 
+    def disable_account() -> tuple[bool, str]:
+        victim = token(c, names["victim"])
+        before = c.get(f"{P}/auth/me", headers=victim).status_code
+        browser = client_from(base, headers={"accept": "text/html"})
+        browser.cookies.set("ctdata_session", adm["Authorization"].split()[1])
+        page = browser.get("/admin/users")
+        m = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        forged = browser.post(f"/admin/users/{names['victim']}/disable").status_code
+        r = browser.post(f"/admin/users/{names['victim']}/disable", data={"csrf_token": m.group(1) if m else ""})
+        after = c.get(f"{P}/auth/me", headers=victim).status_code
+        relogin = login(c, names["victim"], PASSWORD).status_code
+        browser.post(f"/admin/users/{names['victim']}/enable", data={"csrf_token": m.group(1) if m else ""})
+        ok = (before, forged, r.status_code, after, relogin) == (200, 403, 200, 401, 401)
+        return ok, (
+            f"token before {before}, disable without CSRF {forged}, disable {r.status_code}, "
+            f"token after {after}, sign-in after {relogin}"
+        )
+
+    rep.check(
+        "item 8: an admin disables an account on /admin/users",
+        "its live token stops at once, it cannot sign in; no CSRF, no change",
+        disable_account,
+    )
+
     # --- headers, docs, OpenAPI ----------------------------------------------------------------------
     def headers() -> tuple[bool, str]:
         r = c.get(f"{P}/cases/{case_id}", headers=th)
