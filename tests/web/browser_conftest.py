@@ -56,7 +56,30 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _create_users(db_url: str) -> None:
+def _create_users(db_url: str, data_dir: Path) -> None:
+    """Create the accounts with the server's own data directory, so they are keyed with its keys.
+
+    The store records the fingerprint of its keys and the audit chain is keyed: accounts made with
+    another directory's keys would make a store that the server rightly refuses.
+    """
+    from tests.conftest import reset_caches
+
+    saved = {k: os.environ.get(k) for k in ("CTDATA_DATA_DIR", "CTDATA_DATABASE_URL")}
+    os.environ["CTDATA_DATA_DIR"] = str(data_dir)
+    os.environ["CTDATA_DATABASE_URL"] = db_url
+    reset_caches()
+    try:
+        _create_users_here(db_url)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_caches()
+
+
+def _create_users_here(db_url: str) -> None:
     from ctdata.cases import users
     from ctdata.cases.access import SYSTEM
     from ctdata.cases.tx import store_engine, transaction
@@ -74,7 +97,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     shots = Path(os.environ.get("CTDATA_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{data_dir / 'ctdata.db'}"
-    _create_users(db_url)
+    _create_users(db_url, data_dir)
     port = _free_port()
     env = {**os.environ, "CTDATA_DATA_DIR": str(data_dir), "CTDATA_DATABASE_URL": db_url}
     env.pop("CTDATA_CONFIG", None)
