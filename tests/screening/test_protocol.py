@@ -37,6 +37,10 @@ def oracle(actions, means, purposes, age, vulnerabilities) -> tuple[str, str, li
         missing.append("purpose")
     if age is None and not has_means:
         missing.append("age_at_exploitation")
+    if has_purpose:
+        # DESIGN.md 4: exploitation or abuse without all the elements is a needs-first criterion, and a
+        # recorded purpose of exploitation is exploitation, ticked or not.
+        vulnerabilities = set(vulnerabilities) | {"exploitation_or_abuse"}
     if vulnerabilities:
         first = next(v for v in VULNS if v in vulnerabilities)
         return "vulnerable_migrant", f"needs_first_{first}", missing
@@ -127,7 +131,10 @@ def test_random_inputs_against_oracle(case):
     assert set(det.missing) <= set(ELEMENT_NAMES)
     assert det.missing == [m for m in ELEMENT_NAMES if m in det.missing]  # stable order
     assert (det.determination == "victim_of_trafficking") == (det.missing == [])
-    assert det.criteria == [v for v in VULNS if v in case["vulnerabilities"]]
+    held = set(case["vulnerabilities"])
+    if case["purposes"] and det.determination == "vulnerable_migrant":
+        held.add("exploitation_or_abuse")  # a recorded purpose is exploitation (DESIGN.md 4)
+    assert det.criteria == [v for v in VULNS if v in held]
     assert det.override is None
     assert det.explanation.strip()
 
@@ -188,7 +195,7 @@ def test_an_adult_or_unknown_age_without_means_is_never_a_victim(actions, purpos
     assert det.determination != "victim_of_trafficking"
     assert "means" in det.missing
     assert ("age_at_exploitation" in det.missing) == (age is None)
-    assert det.determination == ("vulnerable_migrant" if vulns else "not_eligible")
+    assert det.determination == ("vulnerable_migrant" if vulns or purposes else "not_eligible")
 
 
 @settings(max_examples=150, deadline=None)
@@ -255,13 +262,20 @@ def test_plain_language_examples():
     child = screen(["recruitment"], [], ["forced_labour"], 17)
     assert child.rule == "art3_child_action_purpose" and "needs no means" in child.explanation
     eighteen = screen(["recruitment"], [], ["forced_labour"], 18)
-    assert eighteen.determination == "not_eligible" and eighteen.missing == ["means"]
+    assert eighteen.determination == "vulnerable_migrant" and eighteen.missing == ["means"]
+    nothing = screen(["recruitment"], [], [], 18)
+    assert nothing.determination == "not_eligible" and nothing.missing == ["means", "purpose"]
 
 
 def test_needs_first_rule_names_the_first_criterion_in_vocabulary_order():
-    det = screen([], [], ["forced_labour"], 30, ["health_needs", "stranded"])
+    det = screen(["recruitment"], [], [], 30, ["health_needs", "stranded"])
     assert det.rule == "needs_first_stranded"
     assert det.criteria == ["stranded", "health_needs"]
+    assert det.determination == "vulnerable_migrant"
+    assert det.missing == ["means", "purpose"]
+    det = screen([], [], ["forced_labour"], 30, ["health_needs", "stranded"])
+    assert det.rule == "needs_first_exploitation_or_abuse"
+    assert det.criteria == ["exploitation_or_abuse", "stranded", "health_needs"]
     assert det.determination == "vulnerable_migrant"
     assert det.missing == ["action", "means"]
 
@@ -278,3 +292,47 @@ def test_victim_keeps_recorded_criteria_for_the_caseworker():
     assert det.determination == "victim_of_trafficking"
     assert det.rule == "art3_adult_action_means_purpose"
     assert det.criteria == ["health_needs"]
+
+
+def test_a_recorded_purpose_is_exploitation_or_abuse_without_ticking_it():
+    """Issue 19: forced labour recorded, no means for an adult, criterion not ticked: was 'not eligible'."""
+    det = screen(["recruitment"], [], ["forced_labour"], 30)
+    assert det.determination == "vulnerable_migrant"
+    assert det.rule == "needs_first_exploitation_or_abuse"
+    assert det.criteria == ["exploitation_or_abuse"]
+    assert det.missing == ["means"]
+    assert "a purpose of exploitation (forced labour or services) was recorded" in det.explanation
+    assert "exploitation or abuse without all trafficking elements" in det.explanation
+    assert "not eligible" not in det.explanation
+    ticked = screen(["recruitment"], [], ["forced_labour"], 30, ["exploitation_or_abuse"])
+    assert (ticked.determination, ticked.rule, ticked.criteria) == (det.determination, det.rule, det.criteria)
+    purpose_only = screen([], [], ["organ_removal"], None)
+    assert purpose_only.determination == "vulnerable_migrant"
+    assert purpose_only.missing == ["action", "means", "age_at_exploitation"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(inputs())
+def test_a_recorded_purpose_is_never_not_eligible(case):
+    det = screen(case["actions"], case["means"], case["purposes"], case["age"], case["vulnerabilities"])
+    if case["purposes"]:
+        assert det.determination != "not_eligible"
+        if det.determination == "vulnerable_migrant":
+            assert "exploitation_or_abuse" in det.criteria
+            assert det.rule in RULES
+            assert "purpose" not in det.missing
+    else:
+        assert ("exploitation_or_abuse" in det.criteria) == ("exploitation_or_abuse" in case["vulnerabilities"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(inputs())
+def test_ticking_exploitation_or_abuse_adds_nothing_once_a_purpose_is_recorded(case):
+    if not case["purposes"]:
+        return
+    ticked = sorted(set(case["vulnerabilities"]) | {"exploitation_or_abuse"})
+    a = screen(case["actions"], case["means"], case["purposes"], case["age"], case["vulnerabilities"])
+    b = screen(case["actions"], case["means"], case["purposes"], case["age"], ticked)
+    assert (a.determination, a.rule, a.missing) == (b.determination, b.rule, b.missing)
+    if a.determination == "vulnerable_migrant":
+        assert a.criteria == b.criteria

@@ -164,7 +164,10 @@ def test_live_determination_explains_rule_and_missing(app, engine, actors) -> No
     assert "Victim of trafficking" in r.text and "art3_child_action_purpose" in r.text
     assert 'hx-swap-oob="true"' in r.text  # the phone's outcome bar updates too
     r = client.post("/screening/determine", data=base)
-    assert "Not eligible" in r.text and "A means" in r.text and "The age when the exploitation began" in r.text
+    assert "A means" in r.text and "The age when the exploitation began" in r.text
+    # a recorded purpose without all the elements is exploitation or abuse: needs-first applies
+    assert "Vulnerable migrant" in r.text and "Not eligible" not in r.text
+    assert "needs_first_exploitation_or_abuse" in r.text
     r = client.post("/screening/determine", data={**base, "age_at_exploitation": "fifteen"})
     assert r.status_code == 200 and "Please check the form" in r.text and "whole number" in r.text
 

@@ -14,7 +14,10 @@ Rules, in the order they are tried (DESIGN.md section 4):
    unknown (it holds whatever the age).
 3. ``needs_first_<criterion>``: not a victim of trafficking, but a needs-first
    criterion holds (the first in vocabulary order names the rule; all are listed
-   in ``criteria``): vulnerable migrant.
+   in ``criteria``): vulnerable migrant. A criterion holds when the caseworker ticked
+   it, or when what was recorded is that criterion (``IMPLIED_CRITERIA``): a recorded
+   purpose of exploitation without all the elements is "exploitation or abuse without
+   all trafficking elements" (DESIGN.md section 4), whether or not that box was ticked.
 4. ``no_criteria``: none of the above: not eligible.
 """
 
@@ -33,8 +36,20 @@ RULES: dict[str, str] = {
         f"needs_first_{code}": f"Not all trafficking elements, but a needs-first criterion: {label}."
         for code, label in vocab.VULNERABILITIES.terms.items()
     },
+    "needs_first_exploitation_or_abuse": "Not all trafficking elements, but exploitation or abuse: ticked by "
+    "the caseworker, or a purpose of exploitation was recorded.",
     "no_criteria": "Neither the trafficking elements nor any needs-first criterion.",
     "override": "A caseworker overrode the determination, with a recorded reason.",
+}
+
+#: Needs-first criteria that a recorded Protocol element is in itself, when the elements are incomplete:
+#: element name -> (criterion code, why, in words for the caseworker; {codes} names what was recorded).
+IMPLIED_CRITERIA: dict[str, tuple[str, str]] = {
+    PURPOSE: (
+        "exploitation_or_abuse",
+        "a purpose of exploitation ({codes}) was recorded, which is exploitation or abuse without all "
+        "trafficking elements",
+    ),
 }
 
 _NEED = {
@@ -96,11 +111,17 @@ def determine(inp: ScreeningInput) -> Determination:
     text = " ".join(([recorded] if recorded else []) + reasons)
     text += " So the person does not meet the Protocol definition of a victim of trafficking."
 
-    if inp.vulnerabilities:
-        criteria = list(inp.vulnerabilities)
+    implied = _implied(inp)
+    if inp.vulnerabilities or implied:
+        held = set(inp.vulnerabilities) | set(implied)
+        criteria = [code for code in vocab.VULNERABILITIES.codes if code in held]
+        ticked = [code for code in criteria if code in inp.vulnerabilities]
+        clauses = (["of: " + _words(vocab.VULNERABILITIES, ticked)] if ticked else []) + [
+            why for code, why in implied.items() if code not in ticked
+        ]
         text += (
-            " They are eligible for assistance as a vulnerable migrant (needs-first) because of: "
-            + _words(vocab.VULNERABILITIES, criteria)
+            " They are eligible for assistance as a vulnerable migrant (needs-first) because "
+            + " and because ".join(clauses)
             + "."
         )
         return Determination(
@@ -116,6 +137,18 @@ def determine(inp: ScreeningInput) -> Determination:
         "under these rules."
     )
     return Determination(determination="not_eligible", rule="no_criteria", missing=missing, explanation=text)
+
+
+def _implied(inp: ScreeningInput) -> dict[str, str]:
+    """Needs-first criteria that the recorded elements are in themselves: criterion -> why, in words."""
+    recorded = {ACTION: (vocab.ACTIONS, inp.actions), MEANS: (vocab.MEANS, inp.means),
+                PURPOSE: (vocab.PURPOSES, inp.purposes)}
+    out: dict[str, str] = {}
+    for element, (criterion, why) in IMPLIED_CRITERIA.items():
+        vocabulary, codes = recorded[element]
+        if codes:
+            out.setdefault(criterion, why.format(codes=_words(vocabulary, codes)))
+    return out
 
 
 def _recorded(inp: ScreeningInput) -> str:
