@@ -17,16 +17,25 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from ctdata.cases.access import SYSTEM
-from ctdata.errors import CtdataError, ValidationError
+from ctdata.cases import users
+from ctdata.cases.access import SYSTEM, Actor, NotAuthenticated
+from ctdata.cases.tx import transaction
+from ctdata.errors import CtdataError, PermissionDenied, ValidationError
 from ctdata.ingest.standard_import import import_standard
-from ctdata.linkage import pipeline, review_store, store_io
+from ctdata.linkage import flows, pipeline, review_store, store_io
 from ctdata.simulate.generator import simulate
 from ctdata.store import db
 from ctdata.store.crypto import load_keyring
 from ctdata.store.models import AuditEntry, IndividualLink, LinkLabel, LinkReviewPair, Person
 
 RECORDS = 900
+PASSWORD = "correct horse battery"
+
+
+def _account(username: str, role: str, office: str | None = None, agency: str | None = None) -> Actor:
+    """A user account of the store (password PASSWORD) and its actor."""
+    with transaction() as s:
+        return Actor.of(users.create_user(s, SYSTEM, username, PASSWORD, role, office, agency))
 
 
 @pytest.fixture(scope="module")
@@ -92,18 +101,20 @@ def test_link_review_export_evaluate(store, sim: Path, tmp_path: Path) -> None: 
     probs = [abs(p["match_probability"] - 0.5) for p in queue]
     assert probs == sorted(probs)  # most uncertain first
     apart, together = queue[0]["pair_id"], queue[1]["pair_id"]
+    dm = _account("dm", "data_manager")
     with pytest.raises(ValidationError):
-        review_store.decide_pair(apart, "not_match", "  ", "dm")
-    out = review_store.decide_pair(apart, "not_match", "born years apart", "dm")
+        flows.decide_pair(dm, apart, "not_match", "  ")
+    out = flows.decide_pair(dm, apart, "not_match", "born years apart")
     assert out["same_individual"] is False
     a, b = _ids_of(apart)
     assert a != b
-    out = review_store.decide_pair(together, "match", "same document seen on file", "dm")
+    out = flows.decide_pair(dm, together, "match", "same document seen on file")
     assert out["same_individual"] is True
     a, b = _ids_of(together)
     assert a == b
     with db.session_scope() as s:
-        assert s.execute(select(LinkLabel)).scalars().all()[-1].reason == "same document seen on file"
+        label = s.execute(select(LinkLabel)).scalars().all()[-1]
+        assert (label.reason, label.decided_by) == ("same document seen on file", "dm")
         decided = {p["pair_id"] for p in review_store.list_pairs(s, status="decided")}
         assert decided == {apart, together}
         assert together not in {p["pair_id"] for p in review_store.list_pairs(s)}
@@ -215,28 +226,77 @@ def test_cli_verbs(sqlite_store, sim: Path, tmp_path: Path) -> None:  # type: ig
     assert steps[0]["comparison"] == "prior"
     assert steps[-1]["probability"] == pytest.approx(pairs[0]["match_probability"], abs=1e-3)
     # a user error is one line on stderr and a non-zero exit, no traceback
+    _account("dm", "data_manager")
     env = {"CTDATA_DATA_DIR": str(sqlite_store.data_dir), "CTDATA_DATABASE_URL": sqlite_store.url}
     p = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from ctdata.cli import main; main()",
-            "link",
-            "review",
-            "decide",
-            "999",
-            "match",
-            "--reason",
-            "x",
-            "--by",
-            "dm",
-        ],
+        [sys.executable, "-c", "from ctdata.cli import main; main()",
+         "link", "review", "decide", "999", "match", "--reason", "x", "--by", "dm", "--password-stdin"],
         capture_output=True,
         text=True,
         env={**os.environ, **env},
         timeout=60,
+        input=PASSWORD + "\n",
     )
     assert p.returncode == 4 and p.stderr.strip() == "error: review pair 999 not found"
+
+
+def _open_pair() -> int:
+    with db.session_scope() as s:
+        pairs = review_store.list_pairs(s, SYSTEM, status="open", limit=1)
+    assert pairs, "300 simulated records always leave some pairs in the uncertain band"
+    return int(pairs[0]["pair_id"])
+
+
+def _state(pair_id: int) -> tuple[str, int, list[tuple[str, str]]]:
+    with db.session_scope() as s:
+        p = s.get(LinkReviewPair, pair_id)
+        assert p is not None
+        labels = s.execute(select(LinkLabel)).scalars().all()
+        denials = s.execute(select(AuditEntry).where(AuditEntry.action.in_(("access_denied", "login_failed"))))
+        return p.status, len(labels), [(e.action, e.actor) for e in denials.scalars()]
+
+
+def test_review_decisions_need_an_authenticated_reviewer_account(sqlite_store, sim: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`ctdata link review decide ... --by nobody-at-all` used to record a decision under any name typed;
+    now --by names an account whose password is checked, and only a data manager or admin may decide."""
+    import typer
+
+    from ctdata.cli.link import app as link_app
+
+    app = typer.Typer()
+    app.add_typer(link_app, name="link")
+    runner = CliRunner()
+    small = tmp_path / "records.csv"
+    pd.read_csv(sim / "records.csv", dtype=str, keep_default_na=False).head(300).to_csv(small, index=False)
+    import_standard(small)
+    pipeline.link_store(progress=False)
+    pair = _open_pair()
+    decide = ["link", "review", "decide", str(pair), "not_match", "--reason", "different mothers", "--no-recluster"]
+
+    r = runner.invoke(app, [*decide, "--by", "nobody-at-all", "--password-stdin"], input="anything\n")
+    assert r.exit_code != 0 and isinstance(r.exception, NotAuthenticated)
+    assert _state(pair)[:2] == ("open", 0)
+
+    _account("cw", "caseworker", "TH", "IOM")
+    r = runner.invoke(app, [*decide, "--by", "cw", "--password-stdin"], input=PASSWORD + "\n")
+    assert isinstance(r.exception, PermissionDenied)
+    assert "needs an active admin or data-manager account" in str(r.exception)
+    # an actor made up in code (no account behind it) is refused by the library flow as well
+    with pytest.raises(PermissionDenied, match="no such account"):
+        flows.decide_pair(Actor("nobody-at-all", "data_manager"), pair, "not_match", "x", recluster=False)
+    status, labels, refused = _state(pair)
+    assert (status, labels) == ("open", 0)
+    assert ("login_failed", "nobody-at-all") in refused
+    assert ("access_denied", "cw") in refused and ("access_denied", "nobody-at-all") in refused
+
+    _account("dm", "data_manager")
+    r = runner.invoke(app, [*decide, "--by", "dm", "--password-stdin", "--json"], input=PASSWORD + "\n")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["decision"] == "not_match"
+    with db.session_scope() as s:
+        label = s.execute(select(LinkLabel)).scalar_one()
+        entry = s.execute(select(AuditEntry).where(AuditEntry.action == "link_review_decide")).scalar_one()
+    assert label.decided_by == "dm" and entry.actor == "dm" and _state(pair)[0] == "decided"
 
 
 @given(st.text(alphabet="abcXYZ0123456789", min_size=1, max_size=12), st.sampled_from([" ", "-", "/", ""]))

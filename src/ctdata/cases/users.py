@@ -25,10 +25,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ctdata.cases.access import ROLES, Actor, NotAuthenticated, require_role
+from ctdata.cases.access import ROLES, Actor, NotAuthenticated, deny, require_role
 from ctdata.cases.tx import record
 from ctdata.config import settings
-from ctdata.errors import Conflict, NotFound, ValidationError
+from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
 from ctdata.standard.types import parser_for
 from ctdata.store.models import AuthSession, LoginLockout, User, utcnow
@@ -214,6 +214,33 @@ def _revoke_all(session: Session, user: User) -> int:
     for auth in live:
         auth.revoked = True
     return len(live)
+
+
+def require_account(
+    session: Session, actor: Actor, roles: tuple[str, ...], action: str, entity: str, entity_id: object = None
+) -> User:
+    """The actor's account, when it is an active account of the store with one of ``roles``.
+
+    Checked against the accounts table, not taken from the ``Actor``: a name made
+    up on the command line, a disabled account or one of another role is refused,
+    and the refusal is audited (``access_denied``, written even if the caller's
+    transaction rolls back). Workflows that need an accountable person (release
+    approval, linkage decisions) call this first.
+    """
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None or user.username != actor.username:
+        why = "no such account"
+    elif not user.active:
+        why = "account disabled"
+    elif user.role not in roles:
+        why = f"role {user.role} may not {action.replace('_', ' ')}"
+    else:
+        return user
+    deny(session, actor, action, entity, entity_id, why)
+    names = " or ".join(r.replace("_", "-") for r in roles)
+    raise PermissionDenied(
+        f"{action.replace('_', ' ')} needs an active {names} account; {actor.username!r} is not one ({why})"
+    )
 
 
 def _user(session: Session, username: str) -> User:

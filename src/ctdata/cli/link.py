@@ -3,9 +3,13 @@
 ctdata link [--threshold T] [--backend duckdb|spark] [--json]
 ctdata link export --csv PATH
 ctdata link review list [--json]
-ctdata link review decide PAIR_ID match|not_match|unsure --reason TEXT --by NAME
+ctdata link review decide PAIR_ID match|not_match|unsure --reason TEXT --by USER [--password-stdin]
 ctdata link explain PAIR_ID
 ctdata link evaluate --truth truth.csv --out DIR [--json]
+
+A decision is made by a user account: `--by USER` is checked with USER's
+password (asked for, or one line of stdin with `--password-stdin`); the rules
+are those of `ctdata.linkage.flows`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import typer
 from rich.table import Table
 
 from ctdata.cli.output import JsonOpt, console, emit_json
+from ctdata.cli.user import PasswordStdinOpt, login
 from ctdata.errors import CtdataError
 from ctdata.linkage.settings import BACKENDS, LinkageSettings
 
@@ -112,7 +117,7 @@ def review_list(
         )
     console.print(t)
     console.print(
-        "Decide with `ctdata link review decide PAIR match|not_match|unsure --reason TEXT --by NAME`; "
+        "Decide with `ctdata link review decide PAIR match|not_match|unsure --reason TEXT --by USER`; "
         "see why with `ctdata link explain PAIR`."
     )
 
@@ -122,14 +127,15 @@ def review_decide(
     pair_id: Annotated[int, typer.Argument(help="Pair id from `ctdata link review list`.")],
     decision: Annotated[str, typer.Argument(help="match, not_match or unsure.")],
     reason: Annotated[str, typer.Option(help="Why (kept with the label and in the audit log).")],
-    by: Annotated[str, typer.Option("--by", help="Who decides (recorded).")],
+    by: Annotated[str, typer.Option("--by", help="Your user account (its password is checked; audited).")],
     recluster: Annotated[bool, typer.Option(help="Apply the decision to the clusters now.")] = True,
+    password_stdin: PasswordStdinOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Decide a pair; the label overrides the model and the clusters are updated."""
-    from ctdata.linkage.review_store import decide_pair
+    """Decide a pair (a data manager's account); the label overrides the model and the clusters are updated."""
+    from ctdata.linkage.flows import decide_pair
 
-    res = decide_pair(pair_id, decision, reason, by, recluster=recluster)
+    res = decide_pair(login(by, password_stdin), pair_id, decision, reason, recluster=recluster)
     if as_json:
         emit_json(res)
         return

@@ -8,6 +8,7 @@
     facade        engine.py         Linker (features, training, inference, clustering, evaluation) and link_frame
     clusters      cluster.py        constrained clustering and stable individual ids
     people        review.py, review_store.py, explain.py: the review queue, labels, waterfalls
+                  flows.py          deciding a pair: by an authenticated reviewer account, audited
     store         pipeline.py, store_io.py: `ctdata link` over the case store
     quality       evaluate.py       pairwise and cluster scores against a truth
 
@@ -25,6 +26,7 @@ __all__ = [
     "evaluate",
     "explain",
     "features",
+    "flows",
     "pipeline",
     "prediction",
     "review",

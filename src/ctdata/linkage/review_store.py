@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import SYSTEM, Actor, Scope, known_id
+from ctdata.cases.tx import record
 from ctdata.errors import NotFound, PermissionDenied, ValidationError
 from ctdata.linkage import explain
 from ctdata.linkage.review import DECISIONS, make_label
@@ -151,31 +152,32 @@ def pair_detail(session: Session, actor: Actor, pair_id: int) -> dict[str, Any]:
     return out
 
 
-def decide(session: Session, actor: Actor, pair_id: int, decision: str, reason: str | None, by: str) -> None:
-    """Record a decision as a label (audited); the caller re-clusters after the commit."""
+def decide(session: Session, actor: Actor, pair_id: int, decision: str, reason: str | None) -> LinkReviewPair:
+    """Record the actor's decision on a pair as a label (audited); ``flows.decide_pair`` checks the account
+    and re-clusters."""
     if decision not in DECISIONS:
         raise ValidationError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("give a reason for the decision (what in the two records decided it)")
     p, _, _ = _get_pair(session, actor, pair_id)
-    lab = make_label(p.record_key_l, p.record_key_r, decision, by, reason)
+    lab = make_label(p.record_key_l, p.record_key_r, decision, actor.username, reason)
     session.add(
         LinkLabel(
             record_key_l=lab["record_key_l"],
             record_key_r=lab["record_key_r"],
             decision=decision,
             reason=reason,
-            decided_by=by,
+            decided_by=actor.username,
             decided_at=utcnow(),
             pair_id=p.id,
         )
     )
     previous = p.decision
     p.status, p.decision = "decided", decision
-    audit.record(
+    record(
         session,
-        actor=by if actor is SYSTEM else actor.username,
+        actor=actor.username,
         action="link_review_decide",
         entity="link_pair",
         entity_id=p.id,
@@ -183,39 +185,12 @@ def decide(session: Session, actor: Actor, pair_id: int, decision: str, reason: 
         details={
             "decision": decision,
             "previous": previous,
-            "by": by,
+            "by": actor.username,
             "match_probability": round(float(p.match_probability), 4),
             "cases": [p.case_id_l, p.case_id_r],
         },
     )
-
-
-def decide_pair(
-    pair_id: int,
-    decision: str,
-    reason: str | None,
-    by: str,
-    actor: Actor = SYSTEM,
-    recluster: bool = True,
-    eng: Engine | None = None,
-) -> dict[str, Any]:
-    """Decide a pair, then re-cluster so the decision changes the clusters; returns the pair's new state."""
-    from ctdata.linkage.pipeline import recluster_store
-
-    eng = eng or db.upgrade()
-    with db.session_scope(eng) as session:
-        decide(session, actor, pair_id, decision, reason, by)
-    out: dict[str, Any] = {"pair_id": pair_id, "decision": decision}
-    if recluster and decision != "unsure":
-        out["recluster"] = recluster_store(actor=by if actor is SYSTEM else actor.username, eng=eng)
-    with db.session_scope(eng) as session:
-        p = session.get(LinkReviewPair, pair_id)
-        assert p is not None
-        ids = [session.get(IndividualLink, c) for c in (p.case_id_l, p.case_id_r)]
-        out["individual_l"] = ids[0].individual_id if ids[0] else None
-        out["individual_r"] = ids[1].individual_id if ids[1] else None
-    out["same_individual"] = out["individual_l"] is not None and out["individual_l"] == out["individual_r"]
-    return out
+    return p
 
 
 # --- why a pair scored as it did ------------------------------------------------------------------------

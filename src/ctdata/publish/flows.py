@@ -23,11 +23,11 @@ import pandas as pd
 
 from ctdata.cases.access import Actor
 from ctdata.cases.tx import queue_denial, record, transaction
+from ctdata.cases.users import require_account
 from ctdata.errors import PermissionDenied, ValidationError
 from ctdata.publish.kanon import KAnonSettings
 from ctdata.publish.releases import ReleaseEntry, ReleaseRegistry
 from ctdata.publish.synthetic import SyntheticSettings
-from ctdata.store.models import User
 
 CREATE_ROLES = ("admin", "data_manager", "analyst")
 APPROVE_ROLES = ("admin", "data_manager")
@@ -51,19 +51,7 @@ def _deny(actor: Actor, action: str, release_id: str | None, why: str) -> None:
 def _require_account(actor: Actor, roles: tuple[str, ...], action: str, release_id: str | None) -> None:
     """Refuse (and audit) unless ``actor`` is an active account of the store with one of ``roles``."""
     with transaction() as s:
-        user = s.get(User, actor.user_id) if actor.user_id is not None else None
-        if user is None or user.username != actor.username:
-            why = "no such account"
-        elif not user.active:
-            why = "account disabled"
-        elif user.role not in roles:
-            why = f"role {user.role} may not {action.replace('_', ' ')}"
-        else:
-            return
-    _deny(actor, action, release_id, why)
-    names = " or ".join(r.replace("_", "-") for r in roles)
-    raise PermissionDenied(f"{action.replace('_', ' ')} needs an active {names} account; "
-                           f"{actor.username!r} is not one ({why})")
+        require_account(s, actor, roles, action, "release", release_id)
 
 
 def _audit(action: str, entry: ReleaseEntry, actor: Actor, details: dict[str, Any] | None = None) -> None:

@@ -12,6 +12,7 @@ agency sees only pairs whose two records both belong to that agency's cases.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -22,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError, NotFound
-from ctdata.linkage import review_store
+from ctdata.linkage import flows, review_store
 from ctdata.linkage.store_io import last_run
 from ctdata.standard import countries
 from ctdata.store.models import CaseRecord
@@ -232,7 +233,7 @@ async def decide(request: Request, pair_id: int, actor: Actor = Depends(security
     eng = security.engine_of(request)
     try:
         res = await run_in_threadpool(
-            review_store.decide_pair, pair_id, decision, reason, actor.username, actor, True, eng
+            partial(flows.decide_pair, actor, pair_id, decision, reason, recluster=True, eng=eng)
         )
     except NotFound as exc:
         return error_page(request, actor, 404, str(exc))
