@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctdata.linkage.cluster import assign_individual_ids, constrained_clusters
+from ctdata.linkage.cluster import assign_individual_ids, constrained_clusters, office_separates
 from ctdata.linkage.features import dob_compatible
 
 
@@ -130,3 +130,40 @@ def test_one_office_and_agency_registers_a_person_once():
     assert constrained_clusters(f, p, 0.5)["cluster"].nunique() == 1
     off = constrained_clusters(f.assign(agency="IOM"), p, 0.5, one_record_per_office=False)
     assert off["cluster"].nunique() == 1
+
+
+def test_a_register_from_one_office_links_its_duplicates():
+    # Every record from one office and agency (a register deduplicated on its own): sharing the
+    # office is no evidence against a match, so the one-record-per-office rule must not refuse
+    # every duplicate (it did: four clusters).
+    f = feats([(k, None, None, None, None) for k in "abcd"]).assign(office_country="AU", agency="FEBRL")
+    p = pairs([("a", "b", 0.7), ("c", "d", 0.6), ("a", "c", 0.03)])
+    c = constrained_clusters(f, p, 0.5).set_index("record_key")["cluster"]
+    assert c["a"] == c["b"] and c["c"] == c["d"] and c["a"] != c["c"]
+
+
+def test_office_rule_holds_where_matches_seldom_share_an_office():
+    f = feats([(k, None, None, None, None) for k in "abcdef"])
+    f["office_country"] = ["RU", "UA", "RU", "UA", "RU", "RU"]
+    f["agency"] = "IOM"
+    # likely matches cross offices; look-alikes that are not one person share one
+    p = pairs([("a", "b", 0.95), ("c", "d", 0.9), ("a", "e", 0.6), ("c", "f", 0.1), ("e", "f", 0.05)])
+    assert office_separates(f, p)
+    c = constrained_clusters(f, p, 0.5).set_index("record_key")["cluster"]
+    assert c["a"] == c["b"] and c["a"] != c["e"]  # e would be a second RU/IOM record in a's cluster
+    assert not office_separates(f.assign(office_country="RU"), p)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 7), st.integers(0, 7), st.floats(0.02, 0.999)).filter(lambda t: t[0] != t[1]),
+        max_size=20,
+    )
+)
+def test_one_office_for_all_records_is_no_constraint(edges):
+    f = feats([(f"r{i}", None, None, None, None) for i in range(8)]).assign(office_country="AU", agency="X")
+    p = pairs([(f"r{a}", f"r{b}", w) for a, b, w in edges])
+    ruled = constrained_clusters(f, p, 0.3)["cluster"].to_numpy()
+    free = constrained_clusters(f, p, 0.3, one_record_per_office=False)["cluster"].to_numpy()
+    assert (ruled == free).all()
