@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ctdata import config
 from ctdata.errors import ConfigError, CtdataError
 from ctdata.linkage.settings import BACKENDS, LinkageSettings
 from ctdata.prevalence.settings import CI_METHODS, METHODS, EstimateSettings
 from ctdata.publish.settings import KAnonSettings, SyntheticSettings
 from ctdata.settings_base import BaseSettings, settings_dataclass
 
-CLASSES = (LinkageSettings, KAnonSettings, SyntheticSettings, EstimateSettings)
+CLASSES = (LinkageSettings, KAnonSettings, SyntheticSettings, EstimateSettings, config.Settings)
+#: Values for the fields that have no default.
+REQUIRED: dict[type, dict[str, Any]] = {
+    config.Settings: {"data_dir": Path("d"), "database_url": "sqlite:///d/ctdata.db", "key_file": Path("d/k.key"),
+                      "warehouse_dir": Path("d/w"), "releases_dir": Path("d/r")},
+}
+
+
+def make(cls: type, **values: Any) -> Any:
+    return cls(**{**REQUIRED.get(cls, {}), **values})
 
 #: Values a field's type alone does not pin down (a backend is a name from a list, a size has a unit).
 OVERRIDES: dict[type, dict[str, st.SearchStrategy[Any]]] = {
@@ -38,6 +52,7 @@ OVERRIDES: dict[type, dict[str, st.SearchStrategy[Any]]] = {
     },
     EstimateSettings: {"method": st.sampled_from(METHODS), "ci": st.sampled_from(CI_METHODS),
                        "alpha": st.floats(0.001, 0.999)},
+    config.Settings: {},
 }
 
 
@@ -56,6 +71,8 @@ def _strategy(tp: Any) -> st.SearchStrategy[Any]:
         return st.floats(allow_nan=False, allow_infinity=False)
     if tp is str:
         return st.text(max_size=20)
+    if tp is Path:
+        return st.text(alphabet="abc/._-", max_size=12).map(Path)
     if origin is list:
         return st.lists(_strategy(args[0]), max_size=4)
     if origin is tuple:
@@ -70,7 +87,9 @@ def _strategy(tp: Any) -> st.SearchStrategy[Any]:
 def settings_of(cls: type) -> st.SearchStrategy[Any]:
     hints = typing.get_type_hints(cls)
     fields = {f.name: OVERRIDES[cls].get(f.name, _strategy(hints[f.name])) for f in dataclasses.fields(cls)}
-    chosen = st.fixed_dictionaries({}, optional=fields)  # any subset of the fields, the rest left at defaults
+    required = {n: v for n, v in fields.items() if n in REQUIRED.get(cls, {})}
+    optional = {n: v for n, v in fields.items() if n not in required}
+    chosen = st.fixed_dictionaries(required, optional=optional)  # the rest left at their defaults
 
     def build(values: dict[str, Any]) -> Any:
         try:
@@ -93,7 +112,7 @@ def test_round_trip_through_dict_and_json_is_lossless(cls: type, data: st.DataOb
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
 def test_save_and_load(cls: type, tmp_path) -> None:
-    s = cls()
+    s = make(cls)
     s.save(tmp_path / "s.json")
     assert cls.load(tmp_path / "s.json") == s
     with pytest.raises(ConfigError, match="not found"):
@@ -114,7 +133,7 @@ def test_unknown_keys_are_refused_by_name(cls: type) -> None:
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
 def test_frozen_and_keyword_only(cls: type) -> None:
-    s = cls()
+    s = make(cls)
     name = dataclasses.fields(cls)[0].name
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(s, name, getattr(s, name))
@@ -145,13 +164,15 @@ def test_linkage_settings_were_mutable_and_are_not() -> None:
         (KAnonSettings, {"max_levels": {"sex": "0"}}, "max_levels must be an object of text to an integer"),
         (SyntheticSettings, {"rows": "10"}, "rows must be an integer or null"),
         (EstimateSettings, {"bootstrap": None}, "bootstrap must be an integer"),
+        (config.Settings, {"session_minutes": "60"}, "session_minutes must be an integer"),
+        (config.Settings, {"data_dir": 3}, "data_dir must be a path"),
     ],
 )
 def test_types_are_checked_on_creation(cls: type, values: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        cls(**values)
+        make(cls, **values)
     with pytest.raises(ConfigError):
-        cls.from_dict(values)
+        cls.from_dict({**REQUIRED.get(cls, {}), **values})
 
 
 def test_json_shapes_are_taken_back() -> None:
@@ -179,3 +200,23 @@ def test_the_decorator_wants_the_base() -> None:
 
     assert Small.from_dict({"n": 2}) == Small(n=2)
     assert dataclasses.fields(Small)[0].kw_only
+
+
+def test_a_malformed_number_in_the_environment_is_one_clear_line(monkeypatch, tmp_path) -> None:
+    """CTDATA_SESSION_MINUTES=abc stopped every command with a ValueError traceback."""
+    env = {"CTDATA_DATA_DIR": str(tmp_path / "d"), "CTDATA_SESSION_MINUTES": "abc", "CTDATA_CONFIG": "none.toml"}
+    p = subprocess.run([sys.executable, "-m", "ctdata.cli", "user", "list"], capture_output=True, text=True,
+                       env={**os.environ, **env}, timeout=120)
+    assert p.returncode == 2
+    assert p.stderr.strip() == ("error: session_minutes (CTDATA_SESSION_MINUTES or ctdata.toml) "
+                                "must be a whole number, got 'abc'")
+    monkeypatch.setenv("CTDATA_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.setenv("CTDATA_SESSION_MINUTES", " 30 ")
+    monkeypatch.setenv("CTDATA_MAX_FAILED_LOGINS", "")
+    config.reset_settings()
+    try:
+        s = config.settings()
+        assert (s.session_minutes, s.max_failed_logins) == (30, config.Settings.__dataclass_fields__[
+            "max_failed_logins"].default)
+    finally:
+        config.reset_settings()

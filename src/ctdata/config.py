@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
 from ctdata.errors import ConfigError
+from ctdata.settings_base import BaseSettings, settings_dataclass
 
 
 def _toml() -> dict:
@@ -27,8 +28,10 @@ def _toml() -> dict:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
 
 
-@dataclass(frozen=True)
-class Settings:
+@settings_dataclass
+class Settings(BaseSettings):
+    """Where the store, keys, warehouse and releases live, and the login rules (frozen, types checked)."""
+
     data_dir: Path
     database_url: str
     key_file: Path
@@ -51,9 +54,25 @@ def _get(toml: dict, key: str, default: str | None = None) -> str | None:
     return str(val) if val is not None else default
 
 
+#: Whole-number settings (default in ``Settings``).
+_INTEGERS = ("session_minutes", "max_failed_logins", "lockout_minutes")
+
+
+def _integer(key: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{key} (CTDATA_{key.upper()} or ctdata.toml) must be a whole number, got {raw!r}") from None
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     t = _toml()
+    given: dict[str, Any] = {}
+    for key in _INTEGERS:
+        raw = _get(t, key)
+        if raw is not None and raw.strip():
+            given[key] = _integer(key, raw)
     data_dir = Path(_get(t, "data_dir") or platformdirs.user_data_dir("ctdata", appauthor=False)).expanduser()
     db = _get(t, "database_url") or f"sqlite:///{data_dir / 'ctdata.db'}"
     return Settings(
@@ -62,9 +81,7 @@ def settings() -> Settings:
         key_file=Path(_get(t, "key_file") or data_dir / "keys" / "ctdata.key").expanduser(),
         warehouse_dir=Path(_get(t, "warehouse_dir") or data_dir / "warehouse").expanduser(),
         releases_dir=Path(_get(t, "releases_dir") or data_dir / "releases").expanduser(),
-        session_minutes=int(_get(t, "session_minutes", "60") or 60),
-        max_failed_logins=int(_get(t, "max_failed_logins", "5") or 5),
-        lockout_minutes=int(_get(t, "lockout_minutes", "15") or 15),
+        **given,
     )
 
 
