@@ -96,3 +96,16 @@ def test_the_check_finds_rightward_imports(tmp_path: Path, files: dict[str, str]
         path.write_text(text, encoding="utf-8")
     found = rightward_imports(tmp_path)
     assert [f.split("(", 1)[1].rstrip(")") for f in found] == expected
+
+
+@pytest.mark.parametrize("layer", ORDER)
+def test_every_layer_names_its_public_surface(layer: str) -> None:
+    """Each layer's __init__ lists its public names, and each of them is there to import."""
+    import importlib
+
+    package = importlib.import_module(f"ctdata.{layer}")
+    names = getattr(package, "__all__", None)
+    assert names, f"ctdata.{layer} declares no __all__"
+    for name in names:
+        if not hasattr(package, name):
+            importlib.import_module(f"ctdata.{layer}.{name}")

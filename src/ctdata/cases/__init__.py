@@ -17,3 +17,21 @@ Modules: service (register, get, list/search, update), screening, exploitation,
 journeys, assistance, returns (AVRR gates), transfer (consents, transfers),
 closure, erasure, users (accounts, login, sessions), access (roles), views.
 """
+
+__all__ = [
+    "access",
+    "assistance",
+    "closure",
+    "common",
+    "erasure",
+    "exploitation",
+    "journeys",
+    "refusals",
+    "returns",
+    "screening",
+    "service",
+    "transfer",
+    "tx",
+    "users",
+    "views",
+]
