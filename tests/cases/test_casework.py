@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from ctdata.cases import assistance, exploitation, journeys, screening, service
+from ctdata.cases import assistance, exploitation, journeys, screening, service, transfer
 from ctdata.cases.tx import transaction
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.store.models import AuditEntry, CaseRecord, Screening
@@ -145,3 +145,89 @@ def test_assistance_recorded_with_reintegration_flag(engine, actors, cid):
         rows = service.get_case(s, actors["th"], cid)["assistance"]
         assert [(r["assistance_type"], r["reintegration"]) for r in rows] == [("medical", False), ("education", True)]
         assert s.get(CaseRecord, cid).version == 3
+
+
+# --- screening writes its findings into the case (issue 19) --------------------------------------------
+
+
+def test_screening_writes_exploitation_types_from_the_purposes(engine, actors, cid):
+    """Screening recorded forced labour; the case showed no exploitation type, so indicators missed it."""
+    with transaction(engine) as s:
+        out = screening.screen(s, actors["th"], cid, ADULT)
+    assert out["exploitation_types"] == ["forced_labour"]
+    with transaction(engine) as s:
+        assert s.get(CaseRecord, cid).exploitation_types == ["forced_labour"]
+        assert service.get_case(s, actors["th"], cid)["exploitation"]["types"] == ["forced_labour"]
+    # a type no purpose makes stays; the latest screening's purposes replace the types screening made
+    with transaction(engine) as s:
+        exploitation.set_exploitation(
+            s, actors["th"], cid, {"types": ["forced_labour", "forced_military"]}, expected_version=2
+        )
+    both = {**ADULT, "purposes": ["sexual_exploitation", "forced_labour", "servitude"]}
+    with transaction(engine) as s:
+        screening.screen(s, actors["th"], cid, both)
+    with transaction(engine) as s:
+        assert s.get(CaseRecord, cid).exploitation_types == ["sex_and_labour", "forced_military", "slavery"]
+    with transaction(engine) as s:  # no purpose recorded: the types are left as they are
+        screening.screen(s, actors["th"], cid, {"actions": ["recruitment"], "vulnerabilities": ["stranded"]})
+    with transaction(engine) as s:
+        assert s.get(CaseRecord, cid).exploitation_types == ["sex_and_labour", "forced_military", "slavery"]
+        entry = s.execute(
+            select(AuditEntry).where(AuditEntry.action == "screening.create").order_by(AuditEntry.id)
+        ).scalars().all()[1]
+        assert entry.details["case"]["exploitation_types"] == ["sex_and_labour", "forced_military", "slavery"]
+
+
+def test_screening_writes_consents_including_sharing_with_named_organisations(engine, actors, cid):
+    """A sharing consent recorded at screening left the case's sharing list empty (transfers refused)."""
+    consent = {"assistance": True, "research": False, "sharing": ["IOM Viet Nam", "UNHCR"]}
+    with transaction(engine) as s:
+        screening.screen(s, actors["th"], cid, {**ADULT, "consent": consent, "country_of_exploitation": "MY"})
+    with transaction(engine) as s:
+        view = service.get_case(s, actors["th"], cid)
+        assert view["consent"] == {"assistance": True, "research": False, "sharing": ["IOM Viet Nam", "UNHCR"]}
+        assert view["exploitation"]["country_of_exploitation"] == "MY"
+    with transaction(engine) as s:  # the same organisation again adds nothing; a new one is added
+        screening.screen(s, actors["th"], cid, {**ADULT, "consent": {"sharing": ["iom  viet nam", "ILO"]}})
+    with transaction(engine) as s:
+        view = service.get_case(s, actors["th"], cid)
+        assert view["consent"] == {"assistance": True, "research": False, "sharing": ["IOM Viet Nam", "UNHCR", "ILO"]}
+    with transaction(engine) as s:  # the consent recorded at screening allows the transfer
+        transfer.request_transfer(s, actors["th"], cid, {"to_office_country": "VN", "to_agency": "IOM"})
+    with pytest.raises(ValidationError, match="consent"):
+        with transaction(engine) as s:
+            screening.screen(s, actors["th"], cid, {**ADULT, "consent": {"sharing": "UNHCR", "x": 1}})
+
+
+def test_a_recorded_sharing_consent_appears_in_the_sharing_list(engine, actors, cid):
+    with transaction(engine) as s:
+        transfer.record_consent(s, actors["th"], cid, {"kind": "sharing", "organisation": "IOM Viet Nam"})
+    with transaction(engine) as s:
+        assert service.get_case(s, actors["th"], cid)["consent"]["sharing"] == ["IOM Viet Nam"]
+    with transaction(engine) as s:
+        transfer.record_consent(
+            s, actors["th"], cid, {"kind": "sharing", "organisation": "IOM Viet Nam", "given": False}
+        )
+    with transaction(engine) as s:
+        assert service.get_case(s, actors["th"], cid)["consent"]["sharing"] == []
+
+
+def test_register_screened_registers_and_writes_findings_in_one_transaction(engine, actors):
+    findings = {
+        "actions": ["recruitment"],
+        "purposes": ["forced_labour"],
+        "age_at_exploitation": 30,
+        "consent": {"assistance": True, "sharing": ["IOM VN"]},
+    }
+    with transaction(engine) as s:
+        out = screening.register_screened(s, actors["th"], PERSON, CASE, findings)
+    assert out["determination"] == "vulnerable_migrant" and out["rule"] == "needs_first_exploitation_or_abuse"
+    with transaction(engine) as s:
+        view = service.get_case(s, actors["th"], out["case_id"])
+    assert view["status"] == "vulnerable_migrant" and view["exploitation"]["types"] == ["forced_labour"]
+    assert view["consent"]["sharing"] == ["IOM VN"] and view["consent"]["assistance"] is True
+    with pytest.raises(ValidationError):
+        with transaction(engine) as s:
+            screening.register_screened(s, actors["th"], PERSON, CASE, {**findings, "purposes": ["magic"]})
+    with transaction(engine) as s:
+        assert service.list_cases(s, actors["th"])["total"] == 1

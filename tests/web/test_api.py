@@ -291,6 +291,31 @@ def test_openapi_lists_the_standards_codes_for_case_work_inputs(client):
     assert {o["type"] for o in person["citizenship"]["anyOf"]} == {"array", "string"}
 
 
+def test_screening_over_http_writes_its_findings_into_the_case(client, headers):
+    """Issue 19: forced labour and a sharing consent recorded at screening did not reach the case."""
+    th = headers["th"]
+    cid = new_case(client, th)["id"]
+    body = {
+        **SCREEN,
+        "purposes": ["forced_labour", "sexual_exploitation"],
+        "age_at_exploitation": 30,
+        "means": [],
+        "consent": {"assistance": True, "sharing": ["IOM Viet Nam"]},
+        "country_of_exploitation": "MY",
+    }
+    r = client.post(f"{P}/cases/{cid}/screening", json=body, headers=th)
+    assert r.status_code == 201, r.text
+    det = r.json()
+    assert det["exploitation_types"] == ["sex_and_labour"]
+    assert (det["determination"], det["rule"]) == ("vulnerable_migrant", "needs_first_exploitation_or_abuse")
+    case = client.get(f"{P}/cases/{cid}", headers=th).json()
+    assert case["exploitation"]["types"] == ["sex_and_labour"]
+    assert case["exploitation"]["country_of_exploitation"] == "MY"
+    assert case["consent"]["sharing"] == ["IOM Viet Nam"] and case["consent"]["assistance"] is True
+    r = client.post(f"{P}/cases/{cid}/transfers", json={"to_office_country": "VN", "to_agency": "IOM"}, headers=th)
+    assert r.status_code == 201, r.text
+
+
 def test_citizenship_is_accepted_as_a_string_or_a_list(client, headers):
     """The casework shape promised ``"citizenship": "KH"``; the API had come to refuse it (it wanted a list)."""
     th = headers["th"]

@@ -189,6 +189,7 @@ def test_register_case_from_the_screening_form(app, engine, actors) -> None:  # 
             "registration_date": "2024-05-02",
             "country_of_exploitation": "TH",
             "consent_assistance": "yes",
+            "consent_sharing": "IOM Myanmar\nSave the Children; UNHCR",
             "notes": "met at the border",
         },
     )
@@ -199,6 +200,10 @@ def test_register_case_from_the_screening_form(app, engine, actors) -> None:  # 
     with transaction(engine) as s:
         view = service.get_case(s, actors["th"], case_id)
     assert view["status"] == "victim_of_trafficking" and view["exploitation"]["country_of_exploitation"] == "TH"
+    # what screening recorded reaches the case record (issue 19)
+    assert view["exploitation"]["types"] == ["forced_begging"]
+    assert view["consent"]["sharing"] == ["IOM Myanmar", "Save the Children", "UNHCR"]
+    assert view["consent"]["assistance"] is True
     # a refused registration keeps what was typed and creates nothing
     r = client.post(
         "/screening/register", data={"csrf_token": csrf, "given_name": "Kept Name", "date_of_birth": "not a date"}

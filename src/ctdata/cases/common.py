@@ -81,6 +81,27 @@ def touch_added(session: Session, case: CaseRecord, expected_version: int | None
     session.expire(case, ["version", "updated_at"])
 
 
+def share_with(case: CaseRecord, organisations: list[str], *, given: bool = True) -> None:
+    """Add organisations to the case's sharing consents (or, withdrawn, remove them); case and spacing
+    do not make a new entry, and the order of first mention is kept."""
+    current = list(case.consent_sharing or [])
+
+    def key(name: str) -> str:
+        return " ".join(name.casefold().split())
+
+    names = [no_nul(o, "consent.sharing") or "" for o in organisations]
+    wanted = {key(o) for o in names if o.strip()}
+    if given:
+        seen = {key(o) for o in current}
+        for name in names:
+            if name.strip() and key(name) not in seen:
+                current.append(" ".join(name.split()))
+                seen.add(key(name))
+    else:
+        current = [o for o in current if key(o) not in wanted]
+    case.consent_sharing = current
+
+
 def derived_ages(date_of_birth: str | None, registration_date: str | None) -> dict[str, Any]:
     """Ages at registration by the counting rules of DESIGN.md section 5 (`standard.ages`, as an import)."""
     reg = parse_partial_date(registration_date, field="registration_date")

@@ -3,6 +3,14 @@
 The determination itself comes from the pure engine in `ctdata.screening`; this
 module stores its input and outcome, moves the case's status to the determination
 (unless the case is closed) and keeps the engine's original answer beside any override.
+
+A screening also writes its findings into the case record, so that the case and the
+indicators built from it show what the caseworker entered: the exploitation types that
+the recorded purposes make (`vocab.exploitation_types_of`, one table in the standard),
+the age at exploitation, the country of exploitation when given, and the consents
+(to assistance, to research use, to sharing with named organisations). The web form
+and the API both record a screening through `screen` (the form through
+`register_screened`, which registers the case first in the same transaction).
 """
 
 from __future__ import annotations
@@ -12,15 +20,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ctdata.cases import service
 from ctdata.cases.access import Actor, known_id, load_case
-from ctdata.cases.common import check_version, ensure_open, no_nul, touch
+from ctdata.cases.common import check_version, ensure_open, no_nul, share_with, touch, validate
 from ctdata.cases.tx import record
 from ctdata.errors import NotFound, ValidationError
 from ctdata.screening import Determination, ScreeningInput, apply_override, determine
+from ctdata.standard import models as std
+from ctdata.standard import vocab
 from ctdata.store.crypto import keyring
-from ctdata.store.models import Screening
+from ctdata.store.models import CaseRecord, Screening
 
 ENGINE_KEYS = ("actions", "means", "purposes", "age_at_exploitation", "vulnerabilities")
+#: What a screening may carry besides the engine's input.
+OTHER_KEYS = ("indicators", "notes", "consent", "country_of_exploitation", "expected_version")
 
 
 def screen(
@@ -34,13 +47,15 @@ def screen(
     """Record one screening of the case and return the determination (with its rule and what is missing).
 
     `data` holds the engine's input (actions, means, purposes, age_at_exploitation,
-    vulnerabilities) and optionally `indicators` (list of text) and `notes` (encrypted).
+    vulnerabilities) and optionally `indicators` (list of text), `notes` (encrypted),
+    `consent` ({assistance, research, sharing: [organisation, ...]}) and
+    `country_of_exploitation`. The findings are written into the case (`_write_findings`).
     """
     case, _ = load_case(session, actor, case_id, write=True, action="screening.create")
     check_version(case, expected_version)
     ensure_open(case)
     data = dict(data)
-    extra = set(data) - {*ENGINE_KEYS, "indicators", "notes", "expected_version"}
+    extra = set(data) - {*ENGINE_KEYS, *OTHER_KEYS}
     if extra:
         raise ValidationError(f"unknown screening fields: {', '.join(sorted(extra))}")
     inp = ScreeningInput.parse({k: data[k] for k in ENGINE_KEYS if k in data})
@@ -48,6 +63,9 @@ def screen(
     if not isinstance(indicators, list) or not all(isinstance(i, str) for i in indicators):
         raise ValidationError("indicators must be a list of text")
     notes = no_nul(data.get("notes"), "notes")
+    consent = validate(std.Consent, data.get("consent") or {}, "consent")
+    where = validate(std.Exploitation, {"country_of_exploitation": data.get("country_of_exploitation")},
+                     "screening").country_of_exploitation
     det = determine(inp)
     row = Screening(
         case_id=case.id,
@@ -65,9 +83,7 @@ def screen(
     )
     session.add(row)
     case.status, case.status_rule = det.determination, det.rule
-    if inp.age_at_exploitation is not None:
-        case.age_at_exploitation = inp.age_at_exploitation
-        case.child_at_exploitation = inp.child
+    findings = _write_findings(case, inp, consent, where)
     touch(case)
     session.flush()
     record(
@@ -82,9 +98,65 @@ def screen(
             "determination": det.determination,
             "rule": det.rule,
             "missing": det.missing,
+            "case": findings,
         },
     )
-    return {"screening_id": row.id, "case_version": case.version, **det.to_dict()}
+    return {
+        "screening_id": row.id,
+        "case_version": case.version,
+        "exploitation_types": list(case.exploitation_types or []),
+        **det.to_dict(),
+    }
+
+
+def _write_findings(
+    case: CaseRecord, inp: ScreeningInput, consent: std.Consent, country_of_exploitation: str | None
+) -> dict[str, Any]:
+    """Write what the screening found into the case record; returns the fields written (for the audit).
+
+    Exploitation types: the recorded purposes make the types screening owns
+    (`vocab.SCREENED_EXPLOITATION_TYPES`); they replace the ones screening owns already
+    on the case (the latest screening is the case's answer), and types no purpose makes
+    (forced military service) stay. A screening without a purpose leaves the types alone.
+    Consents: a yes or no given replaces the case's; organisations to share with are added.
+    """
+    written: dict[str, Any] = {}
+    if inp.purposes:
+        kept = [t for t in (case.exploitation_types or []) if t not in vocab.SCREENED_EXPLOITATION_TYPES]
+        made = set(kept) | set(vocab.exploitation_types_of(inp.purposes))
+        case.exploitation_types = [code for code in vocab.EXPLOITATION_TYPES.codes if code in made]
+        written["exploitation_types"] = case.exploitation_types
+    if inp.age_at_exploitation is not None:
+        case.age_at_exploitation = inp.age_at_exploitation
+        case.child_at_exploitation = inp.child
+        written["age_at_exploitation"] = inp.age_at_exploitation
+    if country_of_exploitation:
+        case.country_of_exploitation = country_of_exploitation
+        written["country_of_exploitation"] = country_of_exploitation
+    if consent.assistance is not None:
+        case.consent_assistance = written["consent_assistance"] = consent.assistance
+    if consent.research is not None:
+        case.consent_research = written["consent_research"] = consent.research
+    if consent.sharing:
+        share_with(case, list(consent.sharing))
+        written["consent_sharing"] = list(case.consent_sharing or [])
+    return written
+
+
+def register_screened(
+    session: Session,
+    actor: Actor,
+    person: Mapping[str, Any] | std.Person,
+    case: Mapping[str, Any] | std.CaseRecord,
+    findings: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Register a person and case, then record its first screening (with its findings), in one go.
+
+    The caller's transaction holds both, so a refused screening leaves no half-registered case.
+    Returns `screen`'s answer with the new `case_id`.
+    """
+    rec = service.register_case(session, actor, person, case)
+    return {"case_id": rec.id, **screen(session, actor, rec.id, findings)}
 
 
 def _determination_of(row: Screening) -> Determination:

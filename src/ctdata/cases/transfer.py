@@ -23,7 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, deny, known_id, load_case, require_role, same_office
-from ctdata.cases.common import ensure_open, no_nul, touch, validate
+from ctdata.cases.common import ensure_open, no_nul, share_with, touch, validate
 from ctdata.cases.tx import record
 from ctdata.cases.views import transfer_view
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -93,6 +93,8 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
         case.consent_research = given
     elif kind == "assistance":
         case.consent_assistance = given
+    elif kind == "sharing":
+        share_with(case, [organisation or ""], given=given)  # the case's sharing list shows it
     touch(case)
     session.flush()
     record(

@@ -7,7 +7,7 @@ forms, dictionaries and charts list values in the same, deliberate order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -139,6 +139,44 @@ EXPLOITATION_TYPES = _v(
     forced_military="Forced military service",
     slavery="Slavery and similar practices",
     other="Other exploitation",
+)
+
+#: The one table from a Protocol purpose (what screening records) to the exploitation type it records
+#: on the case. Servitude has no type of its own: the type list counts it with slavery and similar
+#: practices, as the Protocol's wording ("slavery or practices similar to slavery, servitude") does.
+PURPOSE_EXPLOITATION_TYPE: Mapping[str, str] = {
+    "sexual_exploitation": "sexual_exploitation",
+    "forced_labour": "forced_labour",
+    "slavery": "slavery",
+    "servitude": "slavery",
+    "organ_removal": "organ_removal",
+    "forced_marriage": "forced_marriage",
+    "forced_begging": "forced_begging",
+    "forced_criminality": "forced_criminality",
+    "other": "other",
+}
+#: Types recorded together that the standard holds as one combined type (CTDC's isSexAndLabour).
+COMBINED_EXPLOITATION_TYPES: Mapping[frozenset[str], str] = {
+    frozenset({"sexual_exploitation", "forced_labour"}): "sex_and_labour",
+}
+
+
+def exploitation_types_of(purposes: Iterable[str]) -> list[str]:
+    """The exploitation types that recorded purposes make, in the vocabulary's order.
+
+    >>> exploitation_types_of(["forced_labour", "sexual_exploitation", "forced_begging"])
+    ['sex_and_labour', 'forced_begging']
+    """
+    types = {PURPOSE_EXPLOITATION_TYPE[p] for p in purposes}
+    for parts, combined in COMBINED_EXPLOITATION_TYPES.items():
+        if parts <= types:
+            types = (types - parts) | {combined}
+    return [code for code in EXPLOITATION_TYPES.codes if code in types]
+
+
+#: Every type some purpose can make: the types screening owns on the case record.
+SCREENED_EXPLOITATION_TYPES: frozenset[str] = frozenset(PURPOSE_EXPLOITATION_TYPE.values()) | frozenset(
+    COMBINED_EXPLOITATION_TYPES.values()
 )
 
 LABOUR_SECTORS = _v(

@@ -322,6 +322,8 @@ ScreeningIn = from_standard(
     std.ScreeningRecord,
     "ScreeningIn",
     indicators=(TextList, Field(default_factory=list, max_length=50)),
+    consent=(ConsentIn | None, Field(None, description="Consents recorded at screening; written into the case.")),
+    country_of_exploitation=(Code | None, Field(None, description="ISO alpha-2; written into the case.")),
     expected_version=(Version | None, None),
     examples=[
         {
@@ -341,6 +343,9 @@ class DeterminationOut(_Out):
     missing: list[str]
     explanation: str
     criteria: list[str] = []
+    exploitation_types: list[str] = Field(
+        default_factory=list, description="The case's exploitation types after this screening."
+    )
     screening_id: int
     case_version: int
     override: dict[str, Any] | None = None

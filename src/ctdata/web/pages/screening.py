@@ -1,9 +1,10 @@
 """The screening form: live Protocol Art. 3 determination while typing, then "Register case".
 
 The live outcome comes from the pure engine (`ctdata.screening.determine`) and
-stores nothing; registering goes through the case services (register the person
-and case, record the screening, the country of exploitation) in one transaction,
-so a refusal leaves no half-registered case behind.
+stores nothing; registering calls `cases.screening.register_screened` (register the
+person and case, record the screening and write its findings into the case: types,
+country of exploitation, consents) in one transaction, so a refusal leaves no
+half-registered case behind.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from ctdata.cases import exploitation, screening, service
+from ctdata.cases import screening
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
 from ctdata.screening import ScreeningInput, determine
@@ -48,6 +49,7 @@ FORM_FIELDS = (
     "registration_date",
     "country_of_exploitation",
     "notes",
+    "consent_sharing",
 )
 CHOICE_FIELDS = ("actions", "means", "purposes", "vulnerabilities")
 
@@ -67,6 +69,11 @@ def _form_values(form: FormData | None) -> dict[str, Any]:
         values["consent_assistance"] = bool(yes_no(form, "consent_assistance"))
         values["consent_research"] = bool(yes_no(form, "consent_research"))
     return values
+
+
+def sharing_of(value: str | None) -> list[str]:
+    """Organisations typed one per line (or separated by semicolons) -> their names."""
+    return [name.strip() for line in (value or "").splitlines() for name in line.split(";") if name.strip()]
 
 
 def engine_input(form: FormData) -> ScreeningInput:
@@ -135,31 +142,25 @@ async def register(request: Request, actor: Actor = Depends(security.requires(*W
     try:
         inp = engine_input(form)
         person = standard_fields(form, std.Person)
-        case = {
+        case: dict[str, Any] = {
             "office_country": actor.office_country,
             "registration_date": text(form, "registration_date") or date.today().isoformat(),
-            "consent": {
-                "assistance": yes_no(form, "consent_assistance"),
-                "research": yes_no(form, "consent_research"),
-            },
         }
         if actor.agency:
             case["agency"] = actor.agency
-        where = text(form, "country_of_exploitation")
-        notes = text(form, "notes")
+        findings = {
+            **inp.model_dump(),
+            "notes": text(form, "notes"),
+            "country_of_exploitation": text(form, "country_of_exploitation"),
+            "consent": {
+                "assistance": yes_no(form, "consent_assistance"),
+                "research": yes_no(form, "consent_research"),
+                "sharing": sharing_of(text(form, "consent_sharing")),
+            },
+        }
 
         def work(session) -> int:  # type: ignore[no-untyped-def]
-            rec = service.register_case(session, actor, person, case)
-            result = screening.screen(session, actor, rec.id, {**inp.model_dump(), "notes": notes})
-            if where:
-                exploitation.set_exploitation(
-                    session,
-                    actor,
-                    rec.id,
-                    {"country_of_exploitation": where},
-                    expected_version=result["case_version"],
-                )
-            return rec.id
+            return screening.register_screened(session, actor, person, case, findings)["case_id"]
 
         case_id = await run(request, work)
     except CtdataError as exc:
