@@ -68,6 +68,7 @@ def test_whole_case_in_the_browser(browser: Browser, live_server: LiveServer) ->
     expect(page.locator("#determination")).to_contain_text("no means needed")
     page.get_by_label("Country where the exploitation happened", exact=True).select_option("TH")
     page.get_by_label("The person agrees to receive assistance", exact=True).check()
+    page.get_by_label("Organisations the person agrees their case is shared with", exact=True).fill("UNICEF Thailand")
     _shot(page, server, "02-screening-live-determination")
 
     page.get_by_role("button", name="Register case").click()
@@ -77,6 +78,9 @@ def test_whole_case_in_the_browser(browser: Browser, live_server: LiveServer) ->
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"{GIVEN} {FAMILY}")
     expect(page.locator("#overview-facts")).to_contain_text("Victim of trafficking")
     expect(page.locator(".lede")).to_contain_text("Child")
+    # what screening recorded reaches the case record: the type of exploitation and the consents
+    expect(page.locator("#exploitation-types")).to_have_text("Forced labour")
+    expect(page.locator("#overview-facts")).to_contain_text("UNICEF Thailand")
     _shot(page, server, "03-case-overview-registered")
 
     # --- journey -------------------------------------------------------------------------------------
@@ -146,6 +150,8 @@ def test_whole_case_in_the_browser(browser: Browser, live_server: LiveServer) ->
     page.get_by_role("button", name="Record consent").click()
     expect(page.locator("#consent-list")).to_contain_text("IOM Laos")
     _shot(page, server, "08-consent")
+    _tab(page, "Overview")  # the recorded consent to share is in the case's sharing list
+    expect(page.locator("#overview-facts")).to_contain_text("UNICEF Thailand, IOM Laos")
     _tab(page, "Transfers")
     page.get_by_label("Country of the receiving office", exact=True).select_option("LA")
     page.get_by_label("Why transfer the case?", exact=True).fill("Returned home; reintegration support in Laos.")

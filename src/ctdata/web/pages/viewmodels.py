@@ -295,6 +295,7 @@ class CaseView:
     office_text: str
     agency: str
     exploitation_country_text: str
+    exploitation_types_text: str
     consent_assistance_text: str
     consent_research_text: str
     sharing_text: str
@@ -403,6 +404,7 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
         office_text=office_label(c.get("current_office_country"), c.get("current_agency")),
         agency=c.get("current_agency") or c.get("agency") or "",
         exploitation_country_text=countries.name(ex.get("country_of_exploitation")),
+        exploitation_types_text=label_list(vocab.EXPLOITATION_TYPES, ex.get("types")) or "None recorded",
         consent_assistance_text=yes_no(consent.get("assistance")),
         consent_research_text=yes_no(consent.get("research")),
         sharing_text=", ".join(consent.get("sharing") or []) or "No one",
