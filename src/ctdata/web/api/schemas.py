@@ -332,6 +332,8 @@ ScreeningIn = from_standard(
             "purposes": ["forced_labour"],
             "age_at_exploitation": 24,
             "vulnerabilities": [],
+            "consent": {"assistance": True, "research": False, "sharing": ["IOM Viet Nam"]},
+            "country_of_exploitation": "TH",
         }
     ],
 )
