@@ -151,6 +151,13 @@ def test_linkage_settings_were_mutable_and_are_not() -> None:
         dataclasses.replace(s, threshold=2.0)  # a variant is validated too
 
 
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_no_setting_is_a_list_that_could_change_in_place(cls: type) -> None:
+    s = make(cls)
+    assert not [f.name for f in dataclasses.fields(cls) if isinstance(getattr(s, f.name), list)]
+    assert LinkageSettings(blocking_rules=["l.a = r.a"]).blocking_rules == ("l.a = r.a",)
+
+
 @pytest.mark.parametrize(
     ("cls", "values", "message"),
     [

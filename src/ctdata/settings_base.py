@@ -6,7 +6,8 @@ file, and a later run reloads it and gets the same answer. One class gives
 them all the same rules:
 
 - frozen and keyword-only (``@settings_dataclass``): a setting cannot change
-  under a running job; derive a variant with ``dataclasses.replace``;
+  under a running job; derive a variant with ``dataclasses.replace`` (lists of
+  settings are tuples, so they cannot be changed in place either);
 - each value is checked against its field's type when the object is made
   (``1`` is accepted for a float, a list for a tuple, nothing else is converted;
   ``True`` and NaN are not numbers), then the class's own ``validate`` runs;

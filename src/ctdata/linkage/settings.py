@@ -7,7 +7,6 @@ the same settings on the same snapshot gives the same clusters.
 from __future__ import annotations
 
 import re
-from dataclasses import field
 
 from ctdata.errors import ConfigError
 from ctdata.settings_base import BaseSettings, settings_dataclass
@@ -40,8 +39,8 @@ class LinkageSettings(BaseSettings):
 
     threshold: float = 0.02
     uncertain_band: tuple[float, float] = (0.2, 0.8)
-    blocking_rules: list[str] = field(default_factory=list)
-    em_blocking_rules: list[str] = field(default_factory=list)
+    blocking_rules: tuple[str, ...] = ()
+    em_blocking_rules: tuple[str, ...] = ()
     backend: str = "duckdb"
     seed: int = 42
     u_max_pairs: float = 2e6

@@ -41,7 +41,7 @@ def train(linker: Any, table: str, cols: Iterable[str], settings: LinkageSetting
     comps = comparisons_for(cols)
     labelled = labelled_m(linker, table, cols, seed=settings.seed) if settings.self_labelled_m else {}
     trained: dict[tuple[str, int], list[tuple[str, float]]] = {}
-    em_rules = settings.em_blocking_rules or default_em_rules(cols)
+    em_rules = list(settings.em_blocking_rules) or default_em_rules(cols)
     if labelled and all(c["output_column_name"] in labelled for c in comps):
         em_rules = []  # every comparison has its m from near-certain pairs: EM would only blur them
     for rule in em_rules:

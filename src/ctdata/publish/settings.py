@@ -40,9 +40,9 @@ class KAnonSettings(BaseSettings):
     """Parameters of a k-anonymised release (saved as ``settings.json`` with it)."""
 
     k: int = K
-    quasi_identifiers: list[str] = field(default_factory=lambda: list(DEFAULT_QIS))
-    sensitive_attributes: list[str] = field(default_factory=lambda: list(DEFAULT_SENSITIVE))
-    release_columns: list[str] = field(default_factory=lambda: list(DEFAULT_RELEASE_COLUMNS))
+    quasi_identifiers: tuple[str, ...] = DEFAULT_QIS
+    sensitive_attributes: tuple[str, ...] = DEFAULT_SENSITIVE
+    release_columns: tuple[str, ...] = DEFAULT_RELEASE_COLUMNS
     #: distinct l-diversity to enforce on each sensitive attribute (1 = check and report only)
     l_diversity: int = 1
     #: largest share of records the global step may leave in small classes
@@ -84,7 +84,7 @@ class SyntheticSettings(BaseSettings):
 
     epsilon: float = 1.0
     delta: float = 1e-7
-    columns: list[str] = field(default_factory=lambda: list(DEFAULT_COLUMNS))
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
     year_range: tuple[int, int] = (2000, 2030)
     #: share of rho spent on the noisy one-way counts that decide lumping
     lump_share: float = 0.1
