@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/eval_public_linkage.py                 # every data set, every method
     .venv/bin/python benchmarks/eval_public_linkage.py --datasets febrl3 --methods ctdata splink
+    .venv/bin/python benchmarks/eval_public_linkage.py --methods ctdata --set threshold=0.5   # ctdata settings
 
 Data sets (see linkage_public.py and the README beside the data): FEBRL 3, Splink's fake_1000 and
 historical_figures_with_errors_50k. Each is mapped onto ctdata's import template; what ctdata gets
@@ -43,19 +44,19 @@ sys.path.insert(0, str(HERE))
 METHODS = ("ctdata", "splink", "ecm")
 
 
-def run_ctdata(ds, threads: int) -> tuple[pd.DataFrame, dict]:
+def run_ctdata(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
     from eval_linkage import features_from_records
 
     from ctdata.linkage.engine import link_frame
     from ctdata.linkage.settings import LinkageSettings
 
-    settings = LinkageSettings()
+    settings = LinkageSettings.from_dict(overrides or {})
     res = link_frame(features_from_records(ds.records), settings, threads=threads, keep_model=False)
     clusters = res.clusters.rename(columns={"individual_id": "cluster"})
     return clusters, {"threshold": settings.threshold, "pairs": len(res.pairs)}
 
 
-def run_splink(ds, threads: int) -> tuple[pd.DataFrame, dict]:
+def run_splink(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
     import logging
 
     import duckdb
@@ -90,7 +91,7 @@ def run_splink(ds, threads: int) -> tuple[pd.DataFrame, dict]:
     return c, {"threshold": s.threshold, "pairs": int(n_pairs)}
 
 
-def run_ecm(ds, threads: int) -> tuple[pd.DataFrame, dict]:
+def run_ecm(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
     import duckdb
     import networkx as nx
     import recordlinkage
@@ -143,7 +144,7 @@ def run_ecm(ds, threads: int) -> tuple[pd.DataFrame, dict]:
 RUNNERS = {"ctdata": run_ctdata, "splink": run_splink, "ecm": run_ecm}
 
 
-def child(dataset: str, method: str, threads: int) -> dict:
+def child(dataset: str, method: str, threads: int, overrides: dict | None = None) -> dict:
     """Run one method on one data set in this process; returns its scores, time and peak memory."""
     from linkage_public import DATASETS, validate
 
@@ -152,7 +153,7 @@ def child(dataset: str, method: str, threads: int) -> dict:
     ds = DATASETS[dataset]()
     validate(ds.records)  # the mapped rows are template rows: the importer would take every one
     t = time.perf_counter()
-    clusters, extra = RUNNERS[method](ds, threads)
+    clusters, extra = RUNNERS[method](ds, threads, overrides)
     seconds = time.perf_counter() - t
     # every record is scored: one a method left out of its output is a cluster of its own
     keys = ds.truth[["record_key"]].astype(str)
@@ -172,9 +173,10 @@ def child(dataset: str, method: str, threads: int) -> dict:
     }
 
 
-def evaluate(dataset: str, method: str, threads: int) -> dict:
+def evaluate(dataset: str, method: str, threads: int, overrides: dict | None = None) -> dict:
     r = subprocess.run(
-        [sys.executable, __file__, "--child", dataset, method, "--threads", str(threads)],
+        [sys.executable, __file__, "--child", dataset, method, "--threads", str(threads)]
+        + ["--set", *(f"{k}={json.dumps(v)}" for k, v in (overrides or {}).items())],
         capture_output=True,
         text=True,
         env={**os.environ, "CTDATA_PROGRESS": "0"},
@@ -212,17 +214,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    ap.add_argument("--set", nargs="*", default=[], help="ctdata linkage settings, e.g. threshold=0.5")
     ap.add_argument("--child", nargs=2, metavar=("DATASET", "METHOD"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    overrides = {k: json.loads(v) for k, _, v in (kv.partition("=") for kv in a.set)}
     if a.child:
-        print("@@" + json.dumps(child(a.child[0], a.child[1], a.threads)), flush=True)
+        print("@@" + json.dumps(child(a.child[0], a.child[1], a.threads, overrides)), flush=True)
         return
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} cores)", flush=True)
     rows = []
     for d in a.datasets:
         for m in a.methods:
-            r = evaluate(d, m, a.threads)
+            r = evaluate(d, m, a.threads, overrides if m == "ctdata" else None)
             rows.append(r)
             print(json.dumps(r), flush=True)
     load = os.getloadavg()
