@@ -167,3 +167,25 @@ def test_one_office_for_all_records_is_no_constraint(edges):
     ruled = constrained_clusters(f, p, 0.3)["cluster"].to_numpy()
     free = constrained_clusters(f, p, 0.3, one_record_per_office=False)["cluster"].to_numpy()
     assert (ruled == free).all()
+
+
+def test_a_near_certain_link_brings_one_record_across_a_birth_date_conflict():
+    # FEBRL's duplicates: the same document and names, the date of birth replaced wholesale
+    f = feats(
+        [
+            ("org", 1922, 9, 30, None),
+            ("dup0", 1922, 9, 30, None),
+            ("dup1", 1999, 10, 9, None),
+            ("x", 1950, 1, 1, None),
+            ("y", 1950, 1, 1, None),
+        ]
+    )
+    p = pairs([("org", "dup0", 0.999), ("x", "y", 0.999), ("dup1", "org", 0.95), ("dup0", "x", 0.99)])
+    c = constrained_clusters(f, p, 0.5, certain_min=0.9).set_index("record_key")["cluster"]
+    assert c["dup1"] == c["org"] == c["dup0"]  # one record on a near-certain link
+    assert c["x"] == c["y"] != c["org"]  # two clusters of several records never merge across a conflict
+    weak = constrained_clusters(f, p.assign(match_probability=[0.999, 0.999, 0.85, 0.99]), 0.5, certain_min=0.9)
+    w = weak.set_index("record_key")["cluster"]
+    assert w["dup1"] != w["org"]
+    strict = constrained_clusters(f, p, 0.5).set_index("record_key")["cluster"]  # no certain level: as before
+    assert strict["dup1"] != strict["org"]

@@ -92,6 +92,7 @@ def constrained_clusters(
     constrained: bool = True,
     one_record_per_office: bool = True,
     same_office_min: float = 1.1,
+    certain_min: float = 1.1,
     min_average: float = 0.0,
 ) -> pd.DataFrame:
     """Cluster records: accept pairs at or above `threshold`, strongest first, refusing conflicts.
@@ -101,22 +102,26 @@ def constrained_clusters(
     Returns a DataFrame record_key, cluster (an integer label, the index of the
     cluster's first record).
 
-    Conflicts: known sexes differ; birth dates incompatible (see dob_compatible) or
-    birth-year ranges apart; and, with `one_record_per_office` where the scores bear it out
-    (see office_separates), two records of the same office and agency, unless the pair itself scores at least
-    `same_office_min` (a person registered twice by one office: about one
-    person in sixty in the simulator, and such pairs are nearly always
-    certain). With `min_average`, two clusters of more than one record between them merge only
-    if the mean match probability over all their cross pairs (an unscored pair counts as 0) is at
-    least that: one strong link between two groups that otherwise do not match is a chain through
-    a namesake more often than one person. (Different identity document keys are no
-    conflict: offices note other documents or mistype them, about one pair in
-    five of one person's records in the simulator.)
+    Conflicts: known sexes differ; birth dates incompatible (see dob_compatible) or birth-year
+    ranges apart; and, with `one_record_per_office` where the scores bear it out (see
+    office_separates), two records of the same office and agency, unless the pair itself scores at
+    least `same_office_min` (a person registered twice by one office: about one person in sixty in
+    the simulator, and such pairs are nearly always certain). A single record may join a cluster
+    whose birth dates it contradicts on a link of at least `certain_min`: the model weighed the
+    disagreeing date and is still near certain (an identity document and the names agree; a date of
+    birth mistyped wholesale or replaced, as in FEBRL's duplicates); two clusters of several records
+    never merge across a conflict, which is what stops chains through namesakes. With `min_average`,
+    two clusters of more than one record between them merge only if the mean match probability over
+    all their cross pairs (an unscored pair counts as 0) is at least that: one strong link between
+    two groups that otherwise do not match is a chain through a namesake more often than one person.
+    (Different identity document keys are no conflict: offices note other documents or mistype them,
+    about one pair in five of one person's records in the simulator.)
     """
     keys = features["record_key"].astype(str).to_numpy()
     n = len(keys)
     index = pd.Index(keys)
     parent = np.arange(n)
+    size = np.ones(n, dtype=np.int64)  # records per root
 
     dobs = _dob_tuples(features)
     sexes = features["sex"].to_numpy(dtype=object, na_value=None) if "sex" in features.columns else [None] * n
@@ -166,7 +171,7 @@ def constrained_clusters(
         if oa and ob and p < same_office_min and not oa.isdisjoint(ob):
             return True
         da, db = dob_sets.get(ra), dob_sets.get(rb)
-        if da and db:
+        if da and db and not (p >= certain_min and min(size[ra], size[rb]) == 1):
             for x in da:
                 for y in db:
                     if not dob_compatible(x, y):
@@ -178,6 +183,7 @@ def constrained_clusters(
         if len(dob_sets.get(ra, ())) < len(dob_sets.get(rb, ())):
             ra, rb = rb, ra
         parent[rb] = ra
+        size[ra] += size[rb]
         if rb in dob_sets:
             dob_sets.setdefault(ra, set()).update(dob_sets.pop(rb))
         if rb in sex_sets:

@@ -25,7 +25,8 @@ class LinkageSettings(BaseSettings):
         candidate pairs; empty means the defaults chosen from the columns present.
     em_blocking_rules: rules for the EM training passes; empty means defaults.
     same_office_min: a pair may put two records of one office and agency into one
-        cluster only at this probability or above (re-registrations happen, namesakes more).
+        cluster only at this probability or above (re-registrations happen, namesakes more);
+        at the same level a single record may join a cluster whose birth dates it contradicts.
     cluster_min_average: two clusters (more than one record between them) merge only if their
         cross pairs average at least this probability; 0 turns it off (on tuning seed 2 at 100k,
         0.05 trades 0.7 points of individuals error for 0.3 points of pairwise F1).
