@@ -15,7 +15,8 @@ inside `tx.transaction()`, which also audits refused accesses after a rollback::
 
 Modules: service (register, get, list/search, update), screening, exploitation,
 journeys, assistance, returns (AVRR gates), transfer (consents, transfers),
-closure, erasure, users (accounts, login, sessions), access (roles), views.
+closure, erasure, users (accounts, login, sessions), agencies (the agency registry),
+access (roles), views.
 """
 
 __all__ = [

@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ctdata.cases.access import AUDIT_READERS, Access, Actor, Scope, load_case, require_role, same_office
+from ctdata.cases.agencies import require_agency
 from ctdata.cases.common import check_version, derived_ages, ensure_open, no_nul, touch, validate
 from ctdata.cases.tx import record
 from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary_view
@@ -55,7 +56,7 @@ def register_case(
     if isinstance(case, Mapping) and actor.role == "caseworker":
         case = {"agency": actor.agency, **case}
     c = validate(std.CaseRecord, case, "case")
-    no_nul(c.agency, "agency")
+    require_agency(session, c.agency)
     if actor.role == "caseworker" and not same_office(actor, c.office_country, c.agency):
         raise PermissionDenied(
             f"you register cases for your own office ({actor.agency} {actor.office_country}), "

@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, deny, known_id, load_case, require_role, same_office
+from ctdata.cases.agencies import require_agency
 from ctdata.cases.common import ensure_open, no_nul, share_with, touch, validate
 from ctdata.cases.tx import record
 from ctdata.cases.views import transfer_view
@@ -113,9 +114,10 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
     case, _ = load_case(session, actor, case_id, write=True, action="transfer.create")
     ensure_open(case)
     t = validate(std.Transfer, data, "transfer")
-    to_country, to_agency = t.to_office_country or "", no_nul(t.to_agency, "to_agency") or ""
+    to_country = t.to_office_country or ""
     if not to_country:
         raise ValidationError("to_office_country is required: the country of the receiving office")
+    to_agency = require_agency(session, t.to_agency)
     if (to_country, to_agency) == (case.current_office_country, case.current_agency):
         raise ValidationError("the case is already with that office")
     if any(x.status == "pending" for x in case.transfers):

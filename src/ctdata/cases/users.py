@@ -26,11 +26,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import ROLES, Actor, NotAuthenticated, deny, require_role
+from ctdata.cases.agencies import require_agency
 from ctdata.cases.tx import record
 from ctdata.config import settings
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
-from ctdata.standard.types import parser_for
 from ctdata.store.models import AuthSession, LoginLockout, User, utcnow
 
 _hasher = PasswordHasher()
@@ -80,10 +80,7 @@ def create_user(
             office_country = to_alpha2(office_country)
         except UnknownCountry as exc:
             raise ValidationError(str(exc)) from None
-    try:
-        agency = parser_for("agency")(agency)
-    except ValueError as exc:
-        raise ValidationError(f"agency: {exc}") from None
+    agency = require_agency(session, agency) if agency is not None and str(agency).strip() else None
     if role == "caseworker" and not (office_country and agency):
         raise ValidationError("a caseworker needs an office: give --office (country) and --agency")
     if session.execute(select(User.id).where(User.username == username)).scalar() is not None:

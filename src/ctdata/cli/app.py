@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from ctdata.cli import (
+    agency,
     audit,
     backup,
     demo,
@@ -40,6 +41,7 @@ app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(report.app, name="report")
 app.add_typer(audit.app, name="audit")
 app.add_typer(user.app, name="user")
+app.add_typer(agency.app, name="agency")
 app.add_typer(warehouse.app, name="warehouse")
 app.add_typer(link.app, name="link")
 app.add_typer(publish.app, name="publish")

@@ -108,6 +108,7 @@ def run(
                         setattr(result, k, summary[k])
                     result.reasons = summary["reasons"]
                     result.tables.update(summary["tables"])
+                    result.agencies.update(summary["agencies"])
                     return summary["new_ids"], summary["watched_loaded"], summary["watched_in"]
         finally:
             if proc.poll() is None:
@@ -203,6 +204,7 @@ def _prepare(params: dict[str, Any], q: Any) -> dict[str, Any]:
         "already_present": result.already_present,
         "reasons": result.reasons,
         "tables": result.tables,
+        "agencies": sorted(result.agencies),
         "new_ids": sorted(pipe.new_ids),
         "watched_loaded": pipe.watched_loaded(),
         "watched_in": pipe.watched_in,

@@ -134,7 +134,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.validator = TableValidator("records", relax=self.mapper.relax)
-        self.preparer = Preparer(self.keys, self.mapper.source_kind, self.batch_id)
+        self.preparer = Preparer(self.keys, self.mapper.source_kind, self.batch_id, agencies=self.result.agencies)
         self._stamp = stamp(self.session)
 
     # --- shared -------------------------------------------------------------------------------------

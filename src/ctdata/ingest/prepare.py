@@ -2,7 +2,9 @@
 
 The one place an import derives ages, bands and child flags (with
 ``standard.ages``), makes pseudonyms and ciphertexts (with ``store.persons``;
-the case services use both too) and joins code lists into their stored text. It works on whole
+the case services use both too), joins code lists into their stored text and
+settles the agency code each record is stored under (`Preparer.agencies` collects
+them; `result.finish_batch` registers the new ones with ``cases.agencies``). It works on whole
 columns: every import, the quarantine retry and the preparing child process call
 `Preparer.records` and `companion_columns`.
 """
@@ -144,6 +146,8 @@ class Preparer:
     batch_id: int | None
     _joined: dict[int, tuple[Any, str | None]] = field(default_factory=dict)
     _texts: dict[str | None, str | None] = field(default_factory=dict)
+    #: every agency code this import writes (the import registers those the registry lacks)
+    agencies: set[str] = field(default_factory=set)
 
     def records(
         self,
@@ -187,6 +191,7 @@ class Preparer:
             derived = [[] for _ in DERIVED]
         public = self.source_kind == "public_release"
         agency = [a or "UNKNOWN" for a in col["agency"]]
+        self.agencies.update(agency)
         status_default = "victim_of_trafficking" if public else "screening"
         status = [s or status_default for s in col["status"]]
         research = [True if (r is None and public) else r for r in col["consent_research"]]

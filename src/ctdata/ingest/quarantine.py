@@ -21,7 +21,7 @@ from ctdata.ingest.columns import ColumnBatch
 from ctdata.ingest.ctdc import detect_release
 from ctdata.ingest.mappers import CtdcMapper, Mapper, TemplateMapper
 from ctdata.ingest.pipeline import PARENT_QUARANTINED, Pipeline
-from ctdata.ingest.result import ImportResult, reason_of
+from ctdata.ingest.result import ImportResult, reason_of, register_agencies
 from ctdata.ingest.sinks import DirectSink
 from ctdata.store import audit, db
 from ctdata.store.crypto import KeyRing, keyring
@@ -57,11 +57,22 @@ def _one_row(values: dict[str, Any], number: int) -> ColumnBatch:
     return ColumnBatch(columns, [number], [["" if values[c] is None else str(values[c])] for c in columns])
 
 
-def _retry_record(s: Session, keys: KeyRing, r: QuarantineRow, batch: ImportBatch, fixes: dict[str, str]) -> Any:
+def _retry_record(
+    s: Session,
+    keys: KeyRing,
+    r: QuarantineRow,
+    batch: ImportBatch,
+    fixes: dict[str, str],
+    actor: str = "cli",
+    registered: list[str] | None = None,
+) -> Any:
     """Run a quarantined record row (with corrections) through the pipeline; its case id, or its reason.
 
     The row keeps the identity it was quarantined with (source and record id as the file gave them),
-    so a later import of the same file finds this record whatever the corrections changed."""
+    so a later import of the same file finds this record whatever the corrections changed. An agency
+    the row is loaded under that the registry lacks is registered (and appended to ``registered``)."""
+    if registered is None:
+        registered = []
     values = {**_values(r), **fixes}
     mapper: Mapper
     if r.kind == "ctdc":
@@ -69,10 +80,12 @@ def _retry_record(s: Session, keys: KeyRing, r: QuarantineRow, batch: ImportBatc
     else:
         mapper = TemplateMapper(source=r.source)
     sink = DirectSink(s)
-    pipe = Pipeline(s, keys, batch.id, mapper, ImportResult(kind=r.kind, path=batch.path), sink)
+    result = ImportResult(kind=r.kind, path=batch.path)
+    pipe = Pipeline(s, keys, batch.id, mapper, result, sink)
     pipe.records([_one_row(values, r.row_number)])
     if sink.rejected:
         return sink.rejected[0]["reason"]
+    registered.extend(register_agencies(s, result, actor, batch.id))
     (case_id,) = pipe.case_ids.values()
     return case_id
 
@@ -99,7 +112,10 @@ def retry(ids: list[int] | None, fixes: dict[str, str], actor: str = "cli") -> d
     quarantine with it when they pass; a companion row retried on its own loads once its record
     is in the store."""
     keys = keyring()
-    out: dict[str, Any] = {"retried": 0, "loaded": 0, "companions_loaded": 0, "still_quarantined": 0, "reasons": []}
+    out: dict[str, Any] = {
+        "retried": 0, "loaded": 0, "companions_loaded": 0, "still_quarantined": 0, "reasons": [],
+        "agencies_registered": [],
+    }
     with db.session_scope() as s:
         q = select(QuarantineRow).where(QuarantineRow.status == "open")
         if ids:
@@ -118,7 +134,10 @@ def retry(ids: list[int] | None, fixes: dict[str, str], actor: str = "cli") -> d
             batch = s.get(ImportBatch, r.batch_id)
             assert batch is not None
             try:
-                got = (_retry_record if r.table_name == "records" else _retry_companion)(s, keys, r, batch, fixes)
+                if r.table_name == "records":
+                    got = _retry_record(s, keys, r, batch, fixes, actor, out["agencies_registered"])
+                else:
+                    got = _retry_companion(s, keys, r, batch, fixes)
             except (CtdataError, ValueError) as exc:
                 got = reason_of(exc)
             if isinstance(got, str):

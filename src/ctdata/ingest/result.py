@@ -8,6 +8,7 @@ from typing import Any
 import pydantic
 from sqlalchemy.orm import Session
 
+from ctdata.cases.agencies import register_imported
 from ctdata.errors import CtdataError, FileFormatError
 from ctdata.ingest.readers import Table
 from ctdata.store import audit
@@ -38,6 +39,10 @@ class ImportResult:
     notices: list[str] = field(default_factory=list)
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)
+    #: agency codes of the rows loaded (filled by the prepare stage)
+    agencies: set[str] = field(default_factory=set)
+    #: those the agency registry did not hold: this import registered them
+    agencies_registered: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +59,7 @@ class ImportResult:
             "release": self.release,
             "notices": self.notices,
             "tables": self.tables,
+            "agencies_registered": self.agencies_registered,
             "top_reasons": dict(sorted(self.reasons.items(), key=lambda kv: -kv[1])[:10]),
         }
 
@@ -99,10 +105,20 @@ def start_batch(
     return b
 
 
+def register_agencies(session: Session, result: ImportResult, actor: str, batch_id: int | None) -> list[str]:
+    """Register the agencies of the rows an import loaded that the registry lacks (the import introduces them)."""
+    new = register_imported(session, actor, result.agencies, batch_id)
+    result.agencies_registered = sorted({*result.agencies_registered, *new})
+    if new:
+        result.notices.append(f"agencies registered by this import: {', '.join(new)}")
+    return new
+
+
 def finish_batch(
     session: Session, batch: ImportBatch, result: ImportResult, actor: str, affected_ids: list[int]
 ) -> None:
     result.reconcile()
+    register_agencies(session, result, actor, batch.id)
     batch.rows_read, batch.loaded, batch.quarantined = result.rows_read, result.loaded, result.quarantined
     batch.already_present = result.already_present
     batch.status, batch.finished_at = "done", utcnow()
@@ -124,6 +140,7 @@ def finish_batch(
             "quarantined": result.quarantined,
             "quarantine_resolved": result.resolved,
             "tables": result.tables,
+            "agencies_registered": result.agencies_registered,
             "affected_ids_digest": audit.digest_ids(affected_ids),
         },
     )

@@ -345,6 +345,20 @@ class StoreMeta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class Agency(Base):
+    """A registered agency: its code (`standard.types.agency_code`) is the only spelling the store writes.
+
+    Accounts, case registration and transfers take only registered codes (``cases.agencies``);
+    an import registers the agencies of its file."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
 class User(Base):
     __tablename__ = "users"
 
