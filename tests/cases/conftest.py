@@ -121,8 +121,24 @@ def make_user(
     agency: str | None = None,
 ) -> Actor:
     with transaction(engine) as s:
+        ensure_agency(s, agency)
         u = users_mod.create_user(s, SYSTEM, username, PASSWORD, role, office, agency)
         return Actor.of(u)
+
+
+def ensure_agency(session, code: str) -> str | None:  # type: ignore[no-untyped-def]
+    """Register an agency unless it is registered (a test factory's shortcut; the service refuses repeats)."""
+    from ctdata.cases.agencies import register_agency
+    from ctdata.standard.types import parser_for
+    from ctdata.store.models import Agency
+
+    try:
+        code = parser_for("agency")(code)
+    except ValueError:
+        return None  # not a code: the service under test says so
+    if code is not None and session.get(Agency, code) is None:
+        register_agency(session, SYSTEM, code, None)
+    return code
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from ctdata.errors import NotFound, PermissionDenied, ValidationError
 from ctdata.standard import models as std
 from ctdata.standard.types import agency_code
 from ctdata.store.models import CaseRecord, Transfer, User
-from tests.cases.conftest import CASE, PERSON, make_user
+from tests.cases.conftest import CASE, PERSON, ensure_agency, make_user
 
 
 def _listed(s, actor: Actor) -> set[int]:  # type: ignore[no-untyped-def]
@@ -131,6 +131,7 @@ def test_get_and_list_agree_for_any_actor_case_and_agency(engine, data):  # type
     try:
         with transaction(engine) as s:
             values = {**CASE, "office_country": case_country, "agency": case_agency}
+            ensure_agency(s, case_agency)
             cid = service.register_case(s, SYSTEM, PERSON, values).id
             if moved:
                 t = std.Transfer(to_office_country=to_country, to_agency=to_agency)

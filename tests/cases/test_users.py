@@ -15,6 +15,7 @@ from ctdata.cases import users
 from ctdata.cases.access import SYSTEM, NotAuthenticated
 from ctdata.cases.service import _fold, _name_matches
 from ctdata.cases.tx import transaction
+from ctdata.cli.agency import agency_add
 from ctdata.cli.user import user_add_command, user_list_command
 from ctdata.errors import Conflict, PermissionDenied, ValidationError
 from ctdata.store.models import AuditEntry, AuthSession, LoginLockout, User
@@ -105,6 +106,10 @@ def test_logout_revokes(engine, actors):
 
 
 def test_user_commands(engine, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    with pytest.raises(ValidationError, match="unknown agency 'IOM'.*ctdata agency add IOM"):
+        user_add_command("amira", "caseworker", "th", "IOM", password_stdin=True)
+    agency_add("iom", name="International Organization for Migration")
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
     user_add_command("amira", "caseworker", "th", "IOM", password_stdin=True)
     assert "amira created with role caseworker (IOM TH)" in capsys.readouterr().out

@@ -466,6 +466,7 @@ def test_preparing_process_stores_what_the_in_process_path_stores(sqlite_store, 
     res_b, b = _import_into(tmp_path, monkeypatch, "b", folder, parallel_on=True)
     assert res_a.to_dict() | {"batch_id": None} == res_b.to_dict() | {"batch_id": None}
     assert (res_b.rows_read, res_b.loaded, res_b.quarantined) == (43, 41, 2)
+    assert res_b.agencies_registered == ["IOM"]  # the preparing child names the agencies it wrote
     assert a["cases"] == b["cases"] and a["persons"] == b["persons"] and a["quarantine"] == b["quarantine"]
     assert a["assistance"] == b["assistance"] and len(a["journey_legs"]) == len(b["journey_legs"]) == 2
     assert import_standard(folder).already_present == 41  # a re-import runs in process and finds every row

@@ -56,12 +56,12 @@ def register_case(
     if isinstance(case, Mapping) and actor.role == "caseworker":
         case = {"agency": actor.agency, **case}
     c = validate(std.CaseRecord, case, "case")
-    require_agency(session, c.agency)
     if actor.role == "caseworker" and not same_office(actor, c.office_country, c.agency):
         raise PermissionDenied(
             f"you register cases for your own office ({actor.agency} {actor.office_country}), "
             f"not {c.agency} {c.office_country}"
         )
+    require_agency(session, c.agency)
     if c.status == "closed":
         raise ValidationError("a case cannot be registered as closed")
     pv = p.model_dump()
