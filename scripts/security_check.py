@@ -102,6 +102,9 @@ class Instance:
         r = self.cli("user", "add", "sec-admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
         if r.returncode != 0:
             raise SystemExit(f"cannot create the admin account: {r.stderr.strip()}")
+        r = self.cli("agency", "add", "IOM", "--name", "International Organization for Migration")
+        if r.returncode != 0:  # the accounts below name agency IOM, which must be registered
+            raise SystemExit(f"cannot register agency IOM: {r.stderr.strip()}")
         self.log = (self.tmp / "serve.log").open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ctdata.cli", "serve", "--port", str(self.port)],

@@ -27,6 +27,7 @@ from ctdata.simulate.generator import simulate
 from ctdata.store import db
 from ctdata.store.crypto import load_keyring
 from ctdata.store.models import AuditEntry, IndividualLink, LinkLabel, LinkReviewPair, Person
+from tests.cases.conftest import ensure_agency
 
 RECORDS = 900
 PASSWORD = "correct horse battery"
@@ -35,6 +36,7 @@ PASSWORD = "correct horse battery"
 def _account(username: str, role: str, office: str | None = None, agency: str | None = None) -> Actor:
     """A user account of the store (password PASSWORD) and its actor."""
     with transaction() as s:
+        ensure_agency(s, agency)
         return Actor.of(users.create_user(s, SYSTEM, username, PASSWORD, role, office, agency))
 
 

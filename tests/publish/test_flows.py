@@ -16,11 +16,13 @@ from ctdata.publish.flows import approve_release, create_release, withdraw_relea
 from ctdata.publish.releases import ReleaseRegistry
 from ctdata.publish.settings import KAnonSettings
 from ctdata.store.models import AuditEntry, User
+from tests.cases.conftest import ensure_agency
 from tests.publish.conftest import make_rows
 
 
 def _account(username: str, role: str, **kw: str) -> Actor:
     with transaction() as s:
+        ensure_agency(s, kw.get("agency"))
         return Actor.of(create_user(s, SYSTEM, username, "a-long-password", role, **kw))
 
 

@@ -83,10 +83,12 @@ def _create_users_here(db_url: str) -> None:
     from ctdata.cases import users
     from ctdata.cases.access import SYSTEM
     from ctdata.cases.tx import store_engine, transaction
+    from tests.cases.conftest import ensure_agency
 
     eng = store_engine(db_url)
     with transaction(eng) as s:
         for name, (role, country, agency) in USERS.items():
+            ensure_agency(s, agency)
             users.create_user(s, SYSTEM, name, PASSWORD, role, country, agency)
     eng.dispose()
 
