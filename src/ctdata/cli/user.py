@@ -105,7 +105,7 @@ def user_add(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[str, typer.Option(help="admin, data_manager, caseworker or analyst")],
     office: Annotated[str | None, typer.Option(help="Office country (caseworkers).")] = None,
-    agency: Annotated[str | None, typer.Option(help="Agency.")] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency code, registered (see `ctdata agency list`).")] = None,
     password_stdin: PasswordStdinOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
