@@ -201,3 +201,18 @@ def test_exploitation_fields_are_compared_and_block_where_present():
     assert "exploitation" in names
     assert any("exp_start" in r for r in default_blocking_rules(cols))
     assert "exploitation" not in [c["output_column_name"] for c in comparisons_for(["name_var", "dob_y"])]
+
+
+def test_birth_date_disagreement_is_learned_from_document_pairs_not_capped(data):
+    # A register whose duplicates often carry another date of birth altogether (as FEBRL's do): pairs
+    # with one identity document show it, and that is no EM confusion to cap (the cap held it at 0.03).
+    features, truth = data
+    rng = np.random.default_rng(5)
+    person = truth.set_index("record_key")["person_id"].reindex(features["record_key"]).to_numpy()
+    days = rng.integers(0, 365 * 40, len(features))
+    other = (pd.Timestamp("1960-01-01") + pd.to_timedelta(days, unit="D")).strftime("%Y-%m-%d").to_numpy()
+    dob = np.where(rng.random(len(features)) < 0.3, other, features["date_of_birth"].to_numpy(dtype=object))
+    res = link_frame(features.assign(id_document_key=person, date_of_birth=dob), LinkageSettings(seed=1), threads=2)
+    comps = {c["output_column_name"]: c for c in res.model["comparisons"]}
+    other_dates = comps["dob"]["comparison_levels"][-1]
+    assert other_dates["m_probability"] > 0.1

@@ -62,7 +62,8 @@ def train(linker: Any, table: str, cols: Iterable[str], settings: LinkageSetting
                     trained.setdefault(key, []).append((rule, p))
     _choose_m(linker, trained)
     _apply_m(linker, labelled)
-    cap_dob_disagreement(linker, settings.dob_disagreement_m)
+    if "dob" not in labelled:  # m from sure pairs (one document) is no EM confusion: it stands
+        cap_dob_disagreement(linker, settings.dob_disagreement_m)
     if settings.namesake_u:
         namesake_u(linker, table, cols, seed=settings.seed)
     _default_missing_m(linker)
@@ -137,7 +138,9 @@ def cap_dob_disagreement(linker: Any, cap: float) -> None:
     and EM takes the namesakes for matches, concluding that half of all
     matches have different birth dates. Registers show the opposite (a slip of
     a digit, a swapped day and month, a year off by one, which have levels of
-    their own). The same assumption drives the constrained clustering.
+    their own). The same assumption drives the constrained clustering. Where
+    pairs with one identity document gave the date's m (labelled_m), it is
+    measured rather than guessed, and `train` leaves it uncapped.
     """
     levels = _by_comparison(linker).get("dob")
     if not levels:
