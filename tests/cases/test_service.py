@@ -10,6 +10,7 @@ from ctdata.cases.access import Actor
 from ctdata.cases.tx import transaction
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.store import audit
+from ctdata.store.fields import unseal
 from ctdata.store.models import AuditEntry, CaseRecord, Person
 from tests.cases.conftest import CASE, CHILD, PERSON
 
@@ -210,7 +211,9 @@ def test_erasure_keeps_statistics_and_bumps_versions(engine, actors):
         view = service.get_case(s, actors["admin"], cid)
         assert view["person"]["erased"] is True and view["person"]["given_name"] is None
         entry = s.execute(select(AuditEntry).where(AuditEntry.action == "person.erase")).scalar_one()
-        assert entry.reason.startswith("the person's written request") and "Mai" not in repr(entry.details)
+        assert entry.reason is None and "Mai" not in repr(entry.details) and "request" not in repr(entry.details)
+        assert unseal(p.erasure_reason_enc, "persons", "erasure_reason_enc").startswith("the person's written request")
+        assert entry.details["cleared"]["persons.given_name"] == 1
     with pytest.raises(Conflict):
         with transaction(engine) as s:
             erasure.erase_person(s, actors["admin"], cid, "again")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import sqlalchemy as sa
 from alembic import command
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from ctdata.store import db
-from ctdata.store.models import CaseRecord, Person
 
 
 def _repair_module():
@@ -24,34 +25,35 @@ def _repair_module():
 def test_upgrade_repairs_damaged_lists_and_leaves_good_ones(store) -> None:
     eng = db.make_engine(store.url)
     command.upgrade(db.alembic_config(eng), "0002_linkage")
-    with db.session_scope(eng) as s:
-        damaged = Person(person_key="a" * 32, languages=list("uz;ru"))  # the old import's mistake
-        good = Person(person_key="b" * 32, languages=["ps", "fa"])
-        s.add_all([damaged, good])
-        s.flush()
-        s.add_all(
-            [
-                CaseRecord(
-                    person_id=damaged.id,
-                    source="t",
-                    source_record_id="1",
-                    agency="IOM",
-                    consent_sharing=list("IOM;UNHCR"),
-                ),
-                CaseRecord(person_id=good.id, source="t", source_record_id="2", agency="IOM", consent_sharing=["IOM"]),
-            ]
-        )
+    # rows written as the schema of 0002 has them (today's models have columns 0002 lacks)
+    persons = sa.table("persons", sa.column("id"), sa.column("person_key"), sa.column("languages"),
+                       sa.column("created_at"))
+    cases = sa.table("case_records", *[sa.column(c) for c in (
+        "id", "person_id", "source", "source_record_id", "source_kind", "agency", "status", "consent_sharing",
+        "version", "created_at", "updated_at")])
+    now = datetime(2026, 1, 1)
+    common = {"source": "t", "source_kind": "case", "agency": "IOM", "status": "screening", "version": 1,
+              "created_at": now, "updated_at": now}
+    with eng.begin() as c:
+        c.execute(sa.insert(persons), [  # "u;z;;;r;u" is the old import's mistake for "uz;ru"
+            {"id": 1, "person_key": "a" * 32, "languages": "u;z;;;r;u", "created_at": now},
+            {"id": 2, "person_key": "b" * 32, "languages": "ps;fa", "created_at": now},
+        ])
+        c.execute(sa.insert(cases), [
+            {"id": 1, "person_id": 1, "source_record_id": "1", "consent_sharing": "I;O;M;;;U;N;H;C;R", **common},
+            {"id": 2, "person_id": 2, "source_record_id": "2", "consent_sharing": "IOM", **common},
+        ])
     with eng.connect() as c:
         assert c.exec_driver_sql("SELECT languages FROM persons ORDER BY person_key").scalars().all() == [
             "u;z;;;r;u",
             "ps;fa",
         ]
-    command.upgrade(db.alembic_config(eng), "head")
-    with db.session_scope(eng) as s:
-        langs = s.scalars(select(Person.languages).order_by(Person.person_key)).all()
-        sharing = s.scalars(select(CaseRecord.consent_sharing).order_by(CaseRecord.source_record_id)).all()
-    assert langs == [["uz", "ru"], ["ps", "fa"]]
-    assert sharing == [["IOM", "UNHCR"], ["IOM"]]
+    command.upgrade(db.alembic_config(eng), "0003_repair_split_lists")
+    with eng.connect() as c:
+        langs = c.exec_driver_sql("SELECT languages FROM persons ORDER BY person_key").scalars().all()
+        sharing = c.exec_driver_sql("SELECT consent_sharing FROM case_records ORDER BY id").scalars().all()
+    assert langs == ["uz;ru", "ps;fa"]
+    assert sharing == ["IOM;UNHCR", "IOM"]
     eng.dispose()
 
 

@@ -12,6 +12,7 @@ from ctdata.cases.common import check_version, ensure_open, no_nul, touch_added,
 from ctdata.cases.tx import record
 from ctdata.errors import ValidationError
 from ctdata.standard import models as std
+from ctdata.store.fields import seal
 from ctdata.store.models import Assistance
 
 
@@ -33,7 +34,7 @@ def add_assistance(
         case_id=case.id,
         assistance_type=a.assistance_type,
         date=a.date,
-        provider=no_nul(a.provider, "provider"),
+        provider_enc=seal(no_nul(a.provider, "provider"), "assistance", "provider_enc"),
         reintegration=bool(a.reintegration),
         created_by=actor.username,
     )

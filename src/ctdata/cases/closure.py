@@ -9,6 +9,7 @@ from ctdata.cases.common import check_version, ensure_open, no_nul, touch
 from ctdata.cases.tx import record
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard import vocab
+from ctdata.store.fields import seal
 from ctdata.store.models import CaseRecord, utcnow
 
 
@@ -32,6 +33,7 @@ def close_case(
     if any(r.status in ("requested", "approved") for r in case.returns):
         raise Conflict(f"case {case.id} has a return in progress; travel or cancel it before closing")
     case.status, case.closure_reason, case.closed_at = "closed", reason, utcnow()
+    case.closure_note_enc = seal(no_nul(note, "note"), "case_records", "closure_note_enc")
     touch(case)
     session.flush()
     record(
@@ -40,7 +42,6 @@ def close_case(
         action="case.close",
         entity="case",
         entity_id=case.id,
-        reason=no_nul(note, "note") or reason,
-        details={"closure_reason": reason},
+        details={"closure_reason": reason, "fields": ["closure_note"] if note else []},
     )
     return case

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.ages import DERIVED, derive_values
 from ctdata.standard.dates import age_on, age_range, parse_partial_date
+from ctdata.store.fields import seal_list, unseal_list
 from ctdata.store.models import CaseRecord, utcnow
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,7 +85,7 @@ def touch_added(session: Session, case: CaseRecord, expected_version: int | None
 def share_with(case: CaseRecord, organisations: list[str], *, given: bool = True) -> None:
     """Add organisations to the case's sharing consents (or, withdrawn, remove them); case and spacing
     do not make a new entry, and the order of first mention is kept."""
-    current = list(case.consent_sharing or [])
+    current = unseal_list(case.consent_sharing_enc, "case_records", "consent_sharing_enc")
 
     def key(name: str) -> str:
         return " ".join(name.casefold().split())
@@ -99,7 +100,7 @@ def share_with(case: CaseRecord, organisations: list[str], *, given: bool = True
                 seen.add(key(name))
     else:
         current = [o for o in current if key(o) not in wanted]
-    case.consent_sharing = current
+    case.consent_sharing_enc = seal_list(current, "case_records", "consent_sharing_enc")
 
 
 def derived_ages(date_of_birth: str | None, registration_date: str | None) -> dict[str, Any]:

@@ -1,21 +1,36 @@
-"""Erasure of a person's identifying data on request (the de-identified record stays for statistics).
+"""Erasure of a person's identifying data on request, in the store (the de-identified record stays).
 
-Names, date of birth, document number, screening notes and consent document references
-are nulled; sex,
-citizenship, ages, bands, statuses, journeys, assistance and returns stay, so
-counts do not change. The person key (an HMAC of the identifiers, which could be
-recomputed by anyone holding the identifiers and the key) is replaced by one
-derived from the record alone. Every case of the person gets a new version, so
-the next warehouse build refreshes them. Rows of the person's records that an
-import rejected are kept in quarantine with their original values (encrypted);
-their identifying values are erased too, or a retry would bring them back.
+Names, date of birth and document number are nulled, and so is every free text
+written about the person in any of their cases (screening notes and indicators,
+override reasons, assistance providers, risk mitigations, the best-interest
+authority, return cancellation reasons, transfer reasons and decisions, consent
+organisations and document references, closure notes, the sharing list) and the
+reasons reviewers gave for link decisions on their records; open review pairs of
+their records leave the queue. Sex, citizenship, ages, bands, statuses, journeys,
+assistance types and returns stay, so counts do not change. The person key (an
+HMAC of the identifiers, which could be recomputed by anyone holding the
+identifiers and the key) is replaced by one derived from the record alone.
+Every case of the person gets a new version, so the next warehouse build
+refreshes them. Rows of the person's records that an import rejected are kept
+in quarantine with their original values (encrypted); their identifying values
+are erased too, or a retry would bring them back.
+
+The audit entry names the person, the cases and the fields cleared, never a
+value; the reason for the erasure is kept encrypted on the person's row.
+`erase_person` works inside the caller's transaction; the copies outside the
+store (warehouse, release drafts) and the database's free space are handled by
+the flow `ctdata.publish.erasure.erase`, which calls this first.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, load_case, require_role
@@ -24,11 +39,43 @@ from ctdata.cases.tx import record
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.template import TABLES
 from ctdata.store.crypto import keyring
-from ctdata.store.models import CaseRecord, Person, QuarantineRow, utcnow
+from ctdata.store.fields import seal
+from ctdata.store.models import CaseRecord, LinkLabel, LinkReviewPair, QuarantineRow, utcnow
 
 ERASERS = ("admin", "data_manager")
 #: Template columns that identify a person, per import table (the standard marks them).
 IDENTIFYING = {t: [c.name for c in cols if c.identifying] for t, cols in TABLES.items()}
+#: What erasure nulls on the person's row.
+PERSON_COLUMNS = ("given_name_enc", "family_name_enc", "date_of_birth_enc", "id_document_enc")
+#: Free text about the person in the rows of their cases: relationship of CaseRecord -> columns.
+FREE_TEXT: dict[str, tuple[str, ...]] = {
+    "screenings": ("notes_enc", "indicators_enc", "override_reason_enc"),
+    "assistance": ("provider_enc",),
+    "returns": ("risk_mitigations_enc", "bid_authority_enc", "cancel_reason_enc"),
+    "transfers": ("reason_enc", "decision_reason_enc"),
+    "consents": ("organisation_enc", "document_ref_enc"),
+}
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+#: Store tables an erasure rewrites (for scrubbing their free space afterwards).
+TOUCHED = ("persons", "case_records", *FREE_TEXT, "quarantine", "link_labels", "link_review_pairs")
+
+
+@dataclass
+class Erased:
+    """What an erasure cleared in the store: the person, their cases and, per field, how many values."""
+
+    person_id: int
+    case_ids: list[int]
+    erased_at: datetime
+    cleared: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "person_id": self.person_id,
+            "cases": self.case_ids,
+            "erased_at": self.erased_at.isoformat(timespec="seconds"),
+            "cleared": dict(sorted(self.cleared.items())),
+        }
 
 
 def _erase_quarantined(session: Session, cases: list[CaseRecord]) -> int:
@@ -47,15 +94,50 @@ def _erase_quarantined(session: Session, cases: list[CaseRecord]) -> int:
         for q in session.scalars(select(QuarantineRow).where(QuarantineRow.table_name == table)):
             raw = json.loads(keys.decrypt(q.raw_enc, "quarantine") or "{}")
             key = (str(raw.get("agency") or "").strip(), str(raw.get("record_id") or "").strip())
-            if key in wanted and any(raw.get(f) for f in fields):
+            if key not in wanted:
+                continue
+            reason = _QUOTED.sub("'(erased)'", q.reason or "")
+            if any(raw.get(f) for f in fields) or reason != q.reason:
                 raw.update(dict.fromkeys((f for f in fields if f in raw), None))
                 q.raw_enc = keys.encrypt(json.dumps(raw, ensure_ascii=False), "quarantine")
                 q.row_hash = None  # a digest of the values as they were
+                q.reason = reason  # a rejection reason quotes the value it rejected (a date of birth)
                 changed += 1
     return changed
 
 
-def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> Person:
+def _clear(rows: list[Any], columns: tuple[str, ...], table: str, cleared: dict[str, int]) -> None:
+    for row in rows:
+        for col in columns:
+            if getattr(row, col) is not None:
+                setattr(row, col, None)
+                name = f"{table}.{col.removesuffix('_enc')}"
+                cleared[name] = cleared.get(name, 0) + 1
+
+
+def _erase_linkage(session: Session, case_ids: list[int], cleared: dict[str, int]) -> None:
+    """Reasons given for link decisions on these records, and their open review pairs."""
+    rkeys = keyring().record_keys(case_ids)
+    labels = session.scalars(
+        select(LinkLabel).where(
+            or_(LinkLabel.record_key_l.in_(rkeys), LinkLabel.record_key_r.in_(rkeys)), LinkLabel.reason_enc.isnot(None)
+        )
+    ).all()
+    _clear(list(labels), ("reason_enc",), "link_labels", cleared)
+    dropped = session.execute(
+        update(LinkReviewPair)
+        .where(
+            or_(LinkReviewPair.case_id_l.in_(case_ids), LinkReviewPair.case_id_r.in_(case_ids)),
+            LinkReviewPair.status == "open",
+        )
+        .values(status="dropped", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if dropped:
+        cleared["link_review_pairs.open"] = int(dropped)
+
+
+def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> Erased:
     """Erase the identifying data of the person of `case_id` (all their cases), for a stated reason."""
     require_role(session, actor, ERASERS, "person.erase")
     case, _ = load_case(session, actor, case_id, action="person.erase")
@@ -65,19 +147,22 @@ def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> P
     person = case.person
     if person.erased_at is not None:
         raise Conflict(f"the identifying data of the person of case {case.id} was already erased")
-    person.given_name_enc = person.family_name_enc = None
-    person.date_of_birth_enc = person.id_document_enc = None
+    cleared: dict[str, int] = {}
+    _clear([person], PERSON_COLUMNS, "persons", cleared)
     person.person_key = keyring().pseudonym("erased", person.id, purpose="record")
     person.erased_at = utcnow()
-    ids = []
-    for c in person.cases:
-        for s in c.screenings:
-            s.notes_enc = None
-        for d in c.consents:
-            d.document_ref = None
+    person.erasure_reason_enc = seal(reason, "persons", "erasure_reason_enc")
+    cases = sorted(person.cases, key=lambda c: c.id)
+    ids = [c.id for c in cases]
+    for c in cases:
+        _clear([c], ("closure_note_enc", "consent_sharing_enc"), "case_records", cleared)
+        for rel, columns in FREE_TEXT.items():
+            _clear(getattr(c, rel), columns, rel, cleared)
         touch(c)
-        ids.append(c.id)
-    quarantined = _erase_quarantined(session, list(person.cases))
+    quarantined = _erase_quarantined(session, cases)
+    if quarantined:
+        cleared["quarantine.identifying"] = quarantined
+    _erase_linkage(session, ids, cleared)
     session.flush()
     record(
         session,
@@ -85,7 +170,12 @@ def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> P
         action="person.erase",
         entity="case",
         entity_id=case.id,
-        reason=reason,
-        details={"person_id": person.id, "cases": sorted(ids), "quarantined_rows": quarantined},
+        details={
+            "person_id": person.id,
+            "cases": ids,
+            "quarantined_rows": quarantined,
+            "cleared": dict(sorted(cleared.items())),
+            "fields": ["erasure_reason"],
+        },
     )
-    return person
+    return Erased(person.id, ids, person.erased_at, cleared)

@@ -22,10 +22,13 @@ from ctdata.cases.views import decrypt_person, return_view
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.standard import models as std
 from ctdata.standard.dates import parse_partial_date
+from ctdata.store.fields import seal, unseal
 from ctdata.store.models import CaseRecord, ReturnRecord
 
 ACTIVE = ("requested", "approved")
 _FIELDS = tuple(std.ReturnRecord.model_fields)
+#: free-text fields of a return, stored encrypted (field -> column)
+_SEALED = {"risk_mitigations": "risk_mitigations_enc", "bid_authority": "bid_authority_enc"}
 
 
 def open_gates(r: ReturnRecord) -> list[str]:
@@ -35,7 +38,7 @@ def open_gates(r: ReturnRecord) -> list[str]:
         gates.append("the person's informed written consent to return has not been recorded")
     if not r.risk_level:
         gates.append("no risk assessment has been recorded")
-    if not (r.risk_mitigations or "").strip():
+    if not (unseal(r.risk_mitigations_enc, "returns", "risk_mitigations_enc") or "").strip():
         gates.append("the risk assessment has no mitigations recorded")
     if r.is_child is None:
         gates.append("it is not recorded whether the person is a child (the child gates cannot be judged)")
@@ -67,7 +70,10 @@ def _apply(r: ReturnRecord, data: Mapping[str, Any]) -> list[str]:
         value = getattr(v, f)
         if isinstance(value, str):
             no_nul(value, f)
-        setattr(r, f, value)
+        if f in _SEALED:
+            setattr(r, _SEALED[f], seal(value, "returns", _SEALED[f]))
+        else:
+            setattr(r, f, value)
     if is_child is not ...:
         if is_child is not None and not isinstance(is_child, bool):
             raise ValidationError("is_child must be true, false or null")
@@ -209,6 +215,7 @@ def cancel_return(
     if not (reason or "").strip():
         raise ValidationError("say why the return is cancelled")
     r.status = "cancelled"
+    r.cancel_reason_enc = seal(no_nul(reason, "reason"), "returns", "cancel_reason_enc")
     touch(case)
     session.flush()
     record(
@@ -217,8 +224,7 @@ def cancel_return(
         action="return.cancel",
         entity="case",
         entity_id=case.id,
-        reason=no_nul(reason, "reason"),
-        details={"return_id": r.id},
+        details={"return_id": r.id, "fields": ["cancel_reason"]},
     )
     return r
 

@@ -29,6 +29,7 @@ from ctdata.screening import Determination, ScreeningInput, apply_override, dete
 from ctdata.standard import models as std
 from ctdata.standard import vocab
 from ctdata.store.crypto import keyring
+from ctdata.store.fields import seal, seal_list
 from ctdata.store.models import CaseRecord, Screening
 
 ENGINE_KEYS = ("actions", "means", "purposes", "age_at_exploitation", "vulnerabilities")
@@ -73,7 +74,7 @@ def screen(
         means=inp.means,
         purposes=inp.purposes,
         vulnerabilities=inp.vulnerabilities,
-        indicators=[no_nul(i, "indicators") for i in indicators],
+        indicators_enc=seal_list([no_nul(i, "indicators") or "" for i in indicators], "screenings", "indicators_enc"),
         age_at_exploitation=inp.age_at_exploitation,
         notes_enc=keyring().encrypt(notes, "screening_notes"),
         determination=det.determination,
@@ -139,7 +140,7 @@ def _write_findings(
         case.consent_research = written["consent_research"] = consent.research
     if consent.sharing:
         share_with(case, list(consent.sharing))
-        written["consent_sharing"] = list(case.consent_sharing or [])
+        written["consent_sharing"] = "changed"  # free text: the audit names the field, never the organisations
     return written
 
 
@@ -193,7 +194,8 @@ def override(
     if row.override_determination:
         det = det.model_copy(update={"determination": row.override_determination, "rule": "override"})
     new = apply_override(det, determination, no_nul(reason, "reason") or "", actor.username)
-    row.override_determination, row.override_reason = new.determination, new.override.reason  # type: ignore[union-attr]
+    row.override_determination = new.determination
+    row.override_reason_enc = seal(new.override.reason, "screenings", "override_reason_enc")  # type: ignore[union-attr]
     case.status, case.status_rule = new.determination, "override"
     touch(case)
     session.flush()
@@ -203,8 +205,8 @@ def override(
         action="screening.override",
         entity="case",
         entity_id=case.id,
-        reason=new.override.reason,  # type: ignore[union-attr]
         details={
+            "fields": ["override_reason"],
             "screening_id": row.id,
             "from": det.determination,
             "to": new.determination,

@@ -26,6 +26,7 @@ from ctdata.errors import PermissionDenied, ValidationError
 from ctdata.standard import models as std
 from ctdata.store import audit, persons
 from ctdata.store.crypto import keyring
+from ctdata.store.fields import seal_list, unseal_list
 from ctdata.store.models import CaseRecord, Person
 
 #: Source name of cases registered through the case services (web pages, API).
@@ -42,6 +43,10 @@ def _encrypt_person(person: Person, values: Mapping[str, Any]) -> None:
     clean = {name: no_nul(values.get(name), name) for name in persons.ENCRYPTED}
     for col, blob in persons.encrypted(keyring(), clean).items():
         setattr(person, col, blob)
+
+
+def _sharing(organisations: list[str]) -> bytes | None:
+    return seal_list([no_nul(x, "consent.sharing") or "" for x in organisations], "case_records", "consent_sharing_enc")
 
 
 def register_case(
@@ -89,7 +94,7 @@ def register_case(
         referral_from_office=c.referral_from_office,
         consent_assistance=c.consent.assistance,
         consent_research=c.consent.research,
-        consent_sharing=[no_nul(x, "consent.sharing") or "" for x in c.consent.sharing],
+        consent_sharing_enc=_sharing(c.consent.sharing),
         created_by=actor.username,
         **derived_ages(p.date_of_birth, c.registration_date),
     )
@@ -316,7 +321,7 @@ def update_case(
         "consent": {
             "assistance": case.consent_assistance,
             "research": case.consent_research,
-            "sharing": case.consent_sharing or [],
+            "sharing": unseal_list(case.consent_sharing_enc, "case_records", "consent_sharing_enc"),
         },
     }
     merged = {**cur_case, **{k: changes[k] for k in CASE_FIELDS if k in changes}}
@@ -333,7 +338,7 @@ def update_case(
     case.registration_date, case.data_source = cv.registration_date, cv.data_source
     case.referral_from_office = cv.referral_from_office
     case.consent_assistance, case.consent_research = cv.consent.assistance, cv.consent.research
-    case.consent_sharing = [no_nul(x, "consent.sharing") or "" for x in cv.consent.sharing]
+    case.consent_sharing_enc = _sharing(cv.consent.sharing)
     for k, v in derived_ages(pv["date_of_birth"], cv.registration_date).items():
         setattr(case, k, v)
     touch(case)

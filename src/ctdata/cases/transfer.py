@@ -2,7 +2,7 @@
 
 A transfer needs the person's recorded consent to share with the receiving
 office: a `consents` row of kind 'sharing', given, whose organisation names the
-receiving agency or office, or an entry in the case's `consent_sharing` list that
+receiving agency or office, or an entry in the case's sharing list (`consent_sharing_enc`) that
 does. An organisation names the receiving office when, ignoring case and
 punctuation, it is the agency ("IOM"), the office country code or name ("TH",
 "Thailand"), or the agency with the country ("IOM TH", "IOM Thailand").
@@ -32,6 +32,7 @@ from ctdata.standard import models as std
 from ctdata.standard import vocab
 from ctdata.standard.countries import UnknownCountry, to_alpha2
 from ctdata.store import audit
+from ctdata.store.fields import seal, unseal, unseal_list
 from ctdata.store.models import CaseRecord, ConsentDocument, Transfer, utcnow
 
 CONSENT_KINDS = ("assistance", "sharing", "research", "return")
@@ -56,9 +57,13 @@ def _names_office(organisation: str, country: str, agency: str) -> bool:
 
 def has_sharing_consent(case: CaseRecord, country: str, agency: str) -> bool:
     for c in case.consents:
-        if c.kind == "sharing" and c.given and c.organisation and _names_office(c.organisation, country, agency):
+        if c.kind != "sharing" or not c.given:
+            continue
+        organisation = unseal(c.organisation_enc, "consents", "organisation_enc")
+        if organisation and _names_office(organisation, country, agency):
             return True
-    return any(_names_office(org, country, agency) for org in (case.consent_sharing or []))
+    sharing = unseal_list(case.consent_sharing_enc, "case_records", "consent_sharing_enc")
+    return any(_names_office(org, country, agency) for org in sharing)
 
 
 def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[str, Any]) -> ConsentDocument:
@@ -83,10 +88,10 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
     row = ConsentDocument(
         case_id=case.id,
         kind=kind,
-        organisation=organisation,
+        organisation_enc=seal(organisation, "consents", "organisation_enc"),
         given=given,
         date=when,
-        document_ref=no_nul(data.get("document_ref"), "document_ref"),
+        document_ref_enc=seal(no_nul(data.get("document_ref"), "document_ref"), "consents", "document_ref_enc"),
         recorded_by=actor.username,
     )
     case.consents.append(row)
@@ -104,7 +109,12 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
         action="consent.create",
         entity="case",
         entity_id=case.id,
-        details={"consent_id": row.id, "kind": kind, "given": given, "organisation": organisation},
+        details={
+            "consent_id": row.id,
+            "kind": kind,
+            "given": given,
+            "fields": [f for f in ("organisation", "document_ref") if data.get(f)],
+        },
     )
     return row
 
@@ -134,7 +144,7 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
         to_office_country=to_country,
         to_agency=to_agency,
         status="pending",
-        reason=no_nul(t.reason, "reason"),
+        reason_enc=seal(no_nul(t.reason, "reason"), "transfers", "reason_enc"),
         requested_by=actor.username,
     )
     case.transfers.append(row)
@@ -146,8 +156,7 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
         action="transfer.create",
         entity="case",
         entity_id=case.id,
-        reason=t.reason,
-        details={"transfer_id": row.id, "to": f"{to_agency} {to_country}"},
+        details={"transfer_id": row.id, "to": f"{to_agency} {to_country}", "fields": ["reason"] if t.reason else []},
     )
     return row
 
@@ -210,7 +219,7 @@ def reject_transfer(session: Session, actor: Actor, transfer_id: int, reason: st
     if not (reason or "").strip():
         raise ValidationError("say why the transfer is rejected")
     t.status, t.decided_by, t.decided_at = "rejected", actor.username, utcnow()
-    t.decision_reason = no_nul(reason, "reason")
+    t.decision_reason_enc = seal(no_nul(reason, "reason"), "transfers", "decision_reason_enc")
     case = session.get(CaseRecord, t.case_id)
     assert case is not None
     touch(case)
@@ -221,8 +230,7 @@ def reject_transfer(session: Session, actor: Actor, transfer_id: int, reason: st
         action="transfer.reject",
         entity="case",
         entity_id=t.case_id,
-        reason=reason,
-        details={"transfer_id": t.id},
+        details={"transfer_id": t.id, "fields": ["decision_reason"]},
     )
     return t
 

@@ -2,7 +2,9 @@
 
 One place decides what is shown, so the API, the pages and the tests agree. The
 analyst's view drops names, dates of birth, document numbers and every free-text
-field (notes, reasons, mitigations, document references), which could name someone.
+field (notes, indicators, reasons, mitigations, providers, the best-interest authority,
+consent organisations and the sharing list, document references), which could name someone:
+de-identified means no free text at all.
 A sending office's view after a transfer keeps only the entries its own staff wrote.
 """
 
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from ctdata.cases.access import Access
 from ctdata.standard import models as std
 from ctdata.store.crypto import keyring
+from ctdata.store.fields import unseal, unseal_list
 from ctdata.store.models import (
     Assistance,
     CaseRecord,
@@ -47,9 +50,8 @@ ASSISTANCE_FIELDS = ("id", *std.Assistance.model_fields, "created_by")
 
 def assistance_view(a: Assistance, identifying: bool) -> dict[str, Any]:
     """An assistance entry as the case view, the pages and the API show it."""
-    out = {name: getattr(a, name) for name in ASSISTANCE_FIELDS}
-    if not identifying:
-        out["provider"] = None
+    out = {name: getattr(a, name) for name in ASSISTANCE_FIELDS if name != "provider"}
+    out["provider"] = unseal(a.provider_enc, "assistance", "provider_enc") if identifying else None  # free text
     return out
 
 
@@ -74,6 +76,7 @@ def person_view(person: Person, level: Access) -> dict[str, Any]:
 def return_view(r: ReturnRecord, level: Access) -> dict[str, Any]:
     from ctdata.cases.returns import open_gates
 
+    ident = level.identifying
     out = {
         "id": r.id,
         "version": r.version,
@@ -81,10 +84,11 @@ def return_view(r: ReturnRecord, level: Access) -> dict[str, Any]:
         "requested_date": r.requested_date,
         "consent_written": r.consent_written,
         "risk_level": r.risk_level,
-        "risk_mitigations": r.risk_mitigations if level.identifying else None,
+        "risk_mitigations": unseal(r.risk_mitigations_enc, "returns", "risk_mitigations_enc") if ident else None,
         "is_child": r.is_child,
         "best_interest_determination": r.best_interest_determination,
-        "bid_authority": r.bid_authority,
+        "bid_authority": unseal(r.bid_authority_enc, "returns", "bid_authority_enc") if ident else None,
+        "cancel_reason": unseal(r.cancel_reason_enc, "returns", "cancel_reason_enc") if ident else None,
         "guardian_willing": r.guardian_willing,
         "guardian_able": r.guardian_able,
         "travel_date": r.travel_date,
@@ -97,19 +101,20 @@ def return_view(r: ReturnRecord, level: Access) -> dict[str, Any]:
 
 
 def consent_view(c: ConsentDocument, identifying: bool) -> dict[str, Any]:
-    """A recorded consent as the case view and the API show it (the document reference for identifying roles)."""
+    """A recorded consent as the case view and the API show it (its free text for identifying roles only)."""
     return {
         "id": c.id,
         "kind": c.kind,
-        "organisation": c.organisation,
+        "organisation": unseal(c.organisation_enc, "consents", "organisation_enc") if identifying else None,
         "given": c.given,
         "date": c.date.isoformat() if c.date else None,
-        "document_ref": c.document_ref if identifying else None,
+        "document_ref": unseal(c.document_ref_enc, "consents", "document_ref_enc") if identifying else None,
         "recorded_by": c.recorded_by,
     }
 
 
 def transfer_view(t: Transfer, level: Access = Access.WRITE) -> dict[str, Any]:
+    ident = level.identifying
     return {
         "id": t.id,
         "case_id": t.case_id,
@@ -118,8 +123,8 @@ def transfer_view(t: Transfer, level: Access = Access.WRITE) -> dict[str, Any]:
         "to_office_country": t.to_office_country,
         "to_agency": t.to_agency,
         "status": t.status,
-        "reason": t.reason if level.identifying else None,
-        "decision_reason": t.decision_reason if level.identifying else None,
+        "reason": unseal(t.reason_enc, "transfers", "reason_enc") if ident else None,
+        "decision_reason": unseal(t.decision_reason_enc, "transfers", "decision_reason_enc") if ident else None,
         "requested_by": t.requested_by,
         "decided_by": t.decided_by,
         "created_at": t.created_at,
@@ -146,6 +151,9 @@ def case_view(
     def wrote(created_by: str | None) -> bool:
         return mine is None or created_by in mine
 
+    def text(blob: bytes | None, table: str, column: str) -> str | None:
+        return unseal(blob, table, column) if ident else None
+
     screenings = []
     for s in case.screenings:
         if not wrote(s.decided_by):
@@ -157,14 +165,14 @@ def case_view(
                 "means": s.means or [],
                 "purposes": s.purposes or [],
                 "vulnerabilities": s.vulnerabilities or [],
-                "indicators": s.indicators or [],
+                "indicators": unseal_list(s.indicators_enc, "screenings", "indicators_enc") if ident else [],
                 "age_at_exploitation": s.age_at_exploitation,
                 "notes": keys.decrypt(s.notes_enc, "screening_notes") if keys else None,
                 "determination": s.determination,
                 "rule": s.rule,
                 "missing": s.missing or [],
                 "override_determination": s.override_determination,
-                "override_reason": s.override_reason if ident else None,
+                "override_reason": text(s.override_reason_enc, "screenings", "override_reason_enc"),
                 "decided_by": s.decided_by,
                 "decided_at": s.decided_at,
             }
@@ -195,9 +203,12 @@ def case_view(
             "consent": {
                 "assistance": case.consent_assistance,
                 "research": case.consent_research,
-                "sharing": case.consent_sharing or [],
+                "sharing": unseal_list(case.consent_sharing_enc, "case_records", "consent_sharing_enc")
+                if ident
+                else [],
             },
             "closure_reason": case.closure_reason,
+            "closure_note": text(case.closure_note_enc, "case_records", "closure_note_enc"),
             "closed_at": case.closed_at,
             "created_by": case.created_by,
             "created_at": case.created_at,

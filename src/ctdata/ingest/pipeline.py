@@ -46,6 +46,7 @@ from ctdata.ingest.readers import RawRow
 from ctdata.ingest.result import ImportResult, table_stats
 from ctdata.ingest.sinks import Const, QuarantineLog, Sink, allocate_ids, as_rows, stamp
 from ctdata.ingest.validate import TableValidator
+from ctdata.store import fields as free_text
 from ctdata.store.crypto import KeyRing
 from ctdata.store.models import (
     Assistance,
@@ -310,13 +311,20 @@ class Pipeline:
         template = [c.name for c in validator.columns]
         table = model.__table__  # type: ignore[attr-defined]
         content = [c.name for c in table.columns if c.name not in ("id", "case_id") and c.name in template]
+        # free text (a provider, risk mitigations) is stored encrypted: template field -> (its column, context)
+        sealed = {
+            col.removesuffix("_enc"): (col, ctx)
+            for (t, col), ctx in free_text.ENCRYPTED.items()
+            if t == table.name and col.removesuffix("_enc") in template
+        }
+        content += list(sealed)
         defaults = {
             k: v
             for k, v in {"version": 1, "created_at": self._stamp, "updated_at": self._stamp}.items()
             if k in table.columns and k not in content
         }
-        names = ["case_id", *content, *defaults]
-        ctx = _Companion(name, model, validator, template, content, names, defaults, stats)
+        names = ["case_id", *(sealed[c][0] if c in sealed else c for c in content), *defaults]
+        ctx = _Companion(name, model, validator, template, content, names, defaults, stats, sealed)
         for b in batches:
             columns = self._companion_batch(ctx, b)
             if columns:
@@ -417,7 +425,10 @@ class Pipeline:
                 stats["already_present"] += 1
             else:
                 stats["updated"] += 1
-                values = {c: clean[c][i] for c in ctx.content}
+                values = {
+                    ctx.sealed[c][0] if c in ctx.sealed else c: self._sealed(ctx, c, [clean[c][i]])[0]
+                    for c in ctx.content
+                }
                 q = update(ctx.model).where(ctx.model.id == ref).values(**values)  # type: ignore[attr-defined]
                 self.db(lambda q=q: self.session.execute(q))  # type: ignore[union-attr]
         if not ins:
@@ -428,14 +439,19 @@ class Pipeline:
         self, ctx: _Companion, clean: dict[str, list[Any]], idx: list[int], cids: list[Any], n: int
     ) -> list[Any]:
         cols: list[Any] = [cids]
-        for name in ctx.names[1:]:
-            cols.append(Const(ctx.defaults[name]) if name in ctx.defaults else pick(clean[name], idx, n))
+        cols += [self._sealed(ctx, name, pick(clean[name], idx, n)) for name in ctx.content]
+        cols += [Const(v) for v in ctx.defaults.values()]
         return cols
+
+    def _sealed(self, ctx: _Companion, name: str, values: list[Any]) -> list[Any]:
+        """Values of a content column as stored (free text encrypted)."""
+        return self.keys.encrypt_many(values, ctx.sealed[name][1]) if name in ctx.sealed else values
 
     def _existing_companions(self, ctx: _Companion, cids: list[int]) -> dict[Any, tuple[int, str | None]]:
         assert self.session is not None
         t = ctx.model.__table__  # type: ignore[attr-defined]
-        cols = [t.c[c] for c in ctx.content]
+        cols = [t.c[ctx.sealed[c][0] if c in ctx.sealed else c] for c in ctx.content]
+        contexts = [ctx.sealed[c][1] if c in ctx.sealed else None for c in ctx.content]
         out: dict[Any, tuple[int, str | None]] = {}
         counts: dict[tuple[int, str], int] = {}
         conn = self.session.connection()  # Core rows: no ORM loading for a look-up of many rows
@@ -445,6 +461,9 @@ class Pipeline:
             if not rows:
                 continue
             ids, case_ids, *values = (list(c) for c in zip(*rows, strict=True))
+            for j, c in enumerate(contexts):  # free text is compared as the file gives it
+                if c is not None:
+                    values[j] = [self.keys.decrypt(v, c) for v in values[j]]
             digests = _digests(values)
             if ctx.name == "journey_legs":
                 legs = values[ctx.content.index("leg_number")]
@@ -474,6 +493,7 @@ class _Companion:
     names: list[str]
     defaults: dict[str, Any]
     stats: dict[str, int]
+    sealed: dict[str, tuple[str, str]]  # content field stored encrypted -> (its column, context)
 
 
 def _as_lists(model: type, values: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from ctdata.ingest.sinks import Const
 from ctdata.standard.ages import DERIVED, derive_values
 from ctdata.store import persons as person_fields
 from ctdata.store.crypto import KeyRing
+from ctdata.store.fields import context, list_text
 
 LIST_FIELDS = (
     "exploitation_types",
@@ -77,6 +78,15 @@ def text_code_lists(col: list[str | None], memo: dict[str | None, str | None] | 
     return list(map(memo.__getitem__, col))
 
 
+#: the encryption context of the sharing list (free text: organisation names as the office wrote them)
+SHARING = context("case_records", "consent_sharing_enc")
+
+
+def sharing_texts(col: list[str | None], memo: dict[str | None, str | None] | None = None) -> list[str | None]:
+    """The plaintext of the encrypted sharing list of each ``a; b`` value of a column (a JSON list)."""
+    return [None if t is None else list_text(t.split(";") if t else []) for t in text_code_lists(col, memo)]
+
+
 def row_hash(values: dict[str, Any]) -> str:
     """Content digest of a row as given (a changed source row is a changed record)."""
     text = "\x1f".join("" if v is None else str(v) for v in values.values())
@@ -122,7 +132,7 @@ CASE_COLS = (
     "referral_from_office",
     "consent_assistance",
     "consent_research",
-    "consent_sharing",
+    "consent_sharing_enc",
     "row_hash",
     "version",
     *LIST_FIELDS,
@@ -214,7 +224,7 @@ class Preparer:
             col["referral_from_office"],
             col["consent_assistance"],
             research,
-            text_code_lists(col["consent_sharing"], self._texts),
+            self.keys.encrypt_many(sharing_texts(col["consent_sharing"], self._texts), SHARING),
             digests,
             Const(1),
             *(code_lists(col[f], self._joined) for f in LIST_FIELDS),

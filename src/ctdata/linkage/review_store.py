@@ -26,6 +26,7 @@ from ctdata.linkage.review import DECISIONS, make_label
 from ctdata.linkage.store_io import last_run, read_records
 from ctdata.store import audit, db
 from ctdata.store.crypto import keyring
+from ctdata.store.fields import seal, unseal
 from ctdata.store.models import CaseRecord, IndividualLink, LinkLabel, LinkReviewPair, Person, utcnow
 
 REVIEWERS = ("admin", "data_manager")
@@ -135,7 +136,13 @@ def pair_detail(session: Session, actor: Actor, pair_id: int) -> dict[str, Any]:
         "left": _record(session, cl, identifying),
         "right": _record(session, cr, identifying),
         "labels": [
-            {"decision": lb.decision, "reason": lb.reason, "by": lb.decided_by, "at": lb.decided_at} for lb in labels
+            {
+                "decision": lb.decision,
+                "reason": unseal(lb.reason_enc, "link_labels", "reason_enc"),
+                "by": lb.decided_by,
+                "at": lb.decided_at,
+            }
+            for lb in labels
         ],
     }
     out["same_individual"] = out["left"]["individual_id"] is not None and (
@@ -167,7 +174,7 @@ def decide(session: Session, actor: Actor, pair_id: int, decision: str, reason: 
             record_key_l=lab["record_key_l"],
             record_key_r=lab["record_key_r"],
             decision=decision,
-            reason=reason,
+            reason_enc=seal(reason, "link_labels", "reason_enc"),
             decided_by=actor.username,
             decided_at=utcnow(),
             pair_id=p.id,
@@ -181,8 +188,8 @@ def decide(session: Session, actor: Actor, pair_id: int, decision: str, reason: 
         action="link_review_decide",
         entity="link_pair",
         entity_id=p.id,
-        reason=reason,
         details={
+            "fields": ["reason"],
             "decision": decision,
             "previous": previous,
             "by": actor.username,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.linkage.review import LABEL_COLUMNS
 from ctdata.store.crypto import KeyRing, keyring
+from ctdata.store.fields import unseal
 from ctdata.store.models import (
     CaseRecord,
     IndividualLink,
@@ -165,11 +166,14 @@ def load_labels(session: Session) -> pd.DataFrame:
         LinkLabel.record_key_l,
         LinkLabel.record_key_r,
         LinkLabel.decision,
-        LinkLabel.reason,
+        LinkLabel.reason_enc,
         LinkLabel.decided_by,
         LinkLabel.decided_at,
     ).order_by(LinkLabel.id)
-    rows = [(a, b, d, r, by, at.isoformat(timespec="seconds")) for a, b, d, r, by, at in session.execute(q)]
+    rows = [
+        (a, b, d, unseal(r, "link_labels", "reason_enc"), by, at.isoformat(timespec="seconds"))
+        for a, b, d, r, by, at in session.execute(q)
+    ]
     return pd.DataFrame(rows, columns=LABEL_COLUMNS)
 
 

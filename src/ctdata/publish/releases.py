@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -162,3 +163,21 @@ class ReleaseRegistry:
             return e
 
         return self._update(release_id, change)
+
+    def discard_drafts(self, by: str, reason: str) -> list[str]:
+        """Withdraw every draft and delete its files; the ids discarded.
+
+        A draft made from data that has since changed (a person's data erased) must not be
+        approved. Approved releases stay as published: they are k-anonymised and public already.
+        """
+        entries = self._load()
+        gone = []
+        for e in entries:
+            if e.state == "draft":
+                e.state, e.withdrawn_by, e.withdrawn_at, e.withdrawn_reason = "withdrawn", by, _now(), reason
+                gone.append(e.release_id)
+        if gone:
+            self._save(entries)
+            for rid in gone:
+                shutil.rmtree(self.root / rid, ignore_errors=True)
+        return gone

@@ -41,6 +41,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bulk imports maintain several indexes
     cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA secure_delete=ON")  # deleted and overwritten content is zeroed, not left in free space
     cur.close()
 
 
@@ -101,6 +102,31 @@ def _refused_write(context: Any) -> StorageError | None:
     """`refused_write` hooked on every engine (SQLAlchemy raises what it returns instead)."""
     url = context.engine.url if context.engine is not None else None
     return refused_write(context.original_exception, url) if url is not None else None
+
+
+def scrub(eng: Engine, tables: tuple[str, ...] = ()) -> str:
+    """Make content just deleted or overwritten unreadable in the database's files, as far as it can.
+
+    SQLite: `secure_delete` (on for every connection) already zeroed the old content in the
+    pages; the WAL still holds the earlier versions of those pages until a checkpoint, so the
+    WAL is checkpointed and truncated to zero bytes. PostgreSQL: an UPDATE leaves the old row
+    version (a dead tuple) in the table's file; VACUUM marks that space free for reuse, which
+    is as far as an online database goes: it does not overwrite the bytes (VACUUM FULL rewrites
+    the table into new files but leaves the old blocks to the file system), and the server's
+    WAL segments and any base backups keep the old versions until they are recycled. Returns
+    what was done, in words.
+    """
+    if eng.dialect.name == "sqlite":
+        with eng.connect() as conn:
+            busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if busy:
+            return "SQLite: secure_delete zeroed the old content; the WAL is in use by another connection and " \
+                "is truncated at its next checkpoint"
+        return "SQLite: secure_delete zeroed the old content; WAL checkpointed and truncated"
+    with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for t in tables:
+            conn.exec_driver_sql(f'VACUUM "{t}"')
+    return "PostgreSQL: VACUUM marked the old row versions free; their bytes may stay on disk until reused"
 
 
 def normalise_url(url: str) -> str:

@@ -1,6 +1,8 @@
 """Tables of the case store (the operational record).
 
-Identifying fields are stored only as AES-GCM ciphertext (``*_enc`` columns).
+Identifying fields and free text about a person (notes, reasons, providers,
+organisations) are stored only as AES-GCM ciphertext (``*_enc`` columns; the
+list, with each column's encryption context, is in ``store.fields``).
 Multi-valued codes are ';'-joined text (CodeList) so SQLite and PostgreSQL hold them
 alike and bulk imports stay fast; free-form structures are JSON.
 Every mutable row that people edit carries a ``version`` for optimistic
@@ -74,6 +76,7 @@ class Person(Base):
     citizenship: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
     languages: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+    erasure_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     cases: Mapped[list[CaseRecord]] = relationship(back_populates="person")
@@ -119,9 +122,10 @@ class CaseRecord(Base):
     referral_from_office: Mapped[str | None] = mapped_column(String(2))
     consent_assistance: Mapped[bool | None] = mapped_column(Boolean)
     consent_research: Mapped[bool | None] = mapped_column(Boolean)
-    consent_sharing: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    consent_sharing_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # a JSON list of organisations
     closure_reason: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closure_note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_by: Mapped[str | None] = mapped_column(String(80))
     row_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -150,14 +154,14 @@ class Screening(Base):
     means: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
     purposes: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
     vulnerabilities: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
-    indicators: Mapped[list[str]] = mapped_column(JSON, default=list)
+    indicators_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # a JSON list of text
     age_at_exploitation: Mapped[int | None] = mapped_column(Integer)
     notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     determination: Mapped[str] = mapped_column(String(32))
     rule: Mapped[str] = mapped_column(String(64))
     missing: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
     override_determination: Mapped[str | None] = mapped_column(String(32))
-    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -190,7 +194,7 @@ class Assistance(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_records.id"), index=True)
     assistance_type: Mapped[str] = mapped_column(String(32))
     date: Mapped[str | None] = mapped_column(String(10))
-    provider: Mapped[str | None] = mapped_column(String(200))
+    provider_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     reintegration: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str | None] = mapped_column(String(80))
 
@@ -206,15 +210,16 @@ class ReturnRecord(Base):
     requested_date: Mapped[str | None] = mapped_column(String(10))
     consent_written: Mapped[bool | None] = mapped_column(Boolean)
     risk_level: Mapped[str | None] = mapped_column(String(10))
-    risk_mitigations: Mapped[str | None] = mapped_column(Text)
+    risk_mitigations_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     is_child: Mapped[bool | None] = mapped_column(Boolean)
     best_interest_determination: Mapped[bool | None] = mapped_column(Boolean)
-    bid_authority: Mapped[str | None] = mapped_column(String(200))
+    bid_authority_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     guardian_willing: Mapped[bool | None] = mapped_column(Boolean)
     guardian_able: Mapped[bool | None] = mapped_column(Boolean)
     travel_date: Mapped[str | None] = mapped_column(String(10))
     receiving_office_country: Mapped[str | None] = mapped_column(String(2))
     reintegration_plan: Mapped[bool | None] = mapped_column(Boolean)
+    cancel_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str | None] = mapped_column(String(80))
 
@@ -233,8 +238,8 @@ class Transfer(Base):
     to_office_country: Mapped[str] = mapped_column(String(2), index=True)
     to_agency: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    reason: Mapped[str | None] = mapped_column(Text)
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    decision_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     requested_by: Mapped[str | None] = mapped_column(String(80))
     decided_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -265,10 +270,10 @@ class ConsentDocument(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_records.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # assistance | sharing | research | return
-    organisation: Mapped[str | None] = mapped_column(String(120))
+    organisation_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     given: Mapped[bool] = mapped_column(Boolean, default=True)
     date: Mapped[date | None] = mapped_column(Date)
-    document_ref: Mapped[str | None] = mapped_column(String(200))
+    document_ref_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     recorded_by: Mapped[str | None] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -493,7 +498,7 @@ class LinkLabel(Base):
     record_key_l: Mapped[str] = mapped_column(String(32))
     record_key_r: Mapped[str] = mapped_column(String(32))
     decision: Mapped[str] = mapped_column(String(20))  # match | not_match | unsure
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     decided_by: Mapped[str] = mapped_column(String(80))
     decided_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     pair_id: Mapped[int | None] = mapped_column(ForeignKey("link_review_pairs.id"))

@@ -3,7 +3,9 @@
 Analytics, linkage and publication read this snapshot, never the live store,
 so heavy queries never slow down caseworkers and nothing downstream can reach
 a name. Case ids become keyed pseudonyms (``record_key``), dates of birth
-become age bands, names and document numbers are not copied at all.
+become age bands, names and document numbers are not copied at all, and
+neither is any free text (providers, reasons, notes, organisations): the
+snapshot holds codes, dates, counts and flags only.
 
 Each table is partitioned by registration year. A rebuild compares a cheap
 fingerprint per year (row count, latest update, version sum) with the
@@ -33,7 +35,7 @@ from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, Proj
 
 UNKNOWN_YEAR = "unknown"
 TABLES = ("cases", "journey_legs", "assistance", "returns", "transfers")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: no free text (the assistance provider is no longer copied)
 
 LIST_COLS = ("exploitation_types", "labour_sectors", "sexual_exploitation_types", "means_of_control",
              "recruiter_relation")
@@ -215,7 +217,7 @@ def _arrow_type(t: Any) -> pa.DataType:
 CHILD_TABLES: dict[str, tuple[type, list[str]]] = {
     "journey_legs": (JourneyLeg, ["leg_number", "from_country", "to_country", "departure_date", "crossing",
                                   "travel_document", "transport_mode", "exploited"]),
-    "assistance": (Assistance, ["assistance_type", "date", "provider", "reintegration"]),
+    "assistance": (Assistance, ["assistance_type", "date", "reintegration"]),
     "returns": (ReturnRecord, ["status", "requested_date", "consent_written", "risk_level", "is_child",
                                "best_interest_determination", "guardian_willing", "guardian_able", "travel_date",
                                "receiving_office_country", "reintegration_plan"]),

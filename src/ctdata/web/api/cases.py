@@ -20,7 +20,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from ctdata.cases import (
     assistance,
     closure,
-    erasure,
     exploitation,
     journeys,
     returns,
@@ -31,6 +30,7 @@ from ctdata.cases import (
 )
 from ctdata.cases.access import AUDIT_READERS, Actor, load_case
 from ctdata.cases.tx import transaction
+from ctdata.publish import erasure as erasure_flow
 from ctdata.web.api.schemas import (
     AssistanceIn,
     AssistanceOut,
@@ -249,9 +249,8 @@ def close_case(case_id: CaseId, body: CloseIn, request: Request, actor: Actor = 
 @router.post("/{case_id}/erase", response_model=ErasedOut, responses=ERRORS)
 def erase(case_id: CaseId, body: ReasonIn, request: Request, actor: Actor = Depends(ERASERS)) -> Any:
     """Erase the person's identifying data on request; the de-identified record stays for statistics."""
-    with transaction(engine_of(request)) as s:
-        person = erasure.erase_person(s, actor, case_id, body.reason)
-        return {"case_id": case_id, "person_erased_at": person.erased_at}
+    out = erasure_flow.erase(actor, case_id, body.reason, engine=engine_of(request))
+    return {"case_id": case_id, "person_erased_at": out["erased_at"], **out}
 
 
 @router.get("/{case_id}/audit", response_model=list[AuditOut], responses=ERRORS)

@@ -234,6 +234,7 @@ class ReturnOut(_Out):
     is_child: bool | None = None
     best_interest_determination: bool | None = None
     bid_authority: str | None = None
+    cancel_reason: str | None = None
     guardian_willing: bool | None = None
     guardian_able: bool | None = None
     travel_date: str | None = None
@@ -296,6 +297,7 @@ class CaseOut(CaseSummary):
     referral_from_office: str | None = None
     consent: ConsentOut
     closure_reason: str | None = None
+    closure_note: str | None = None
     closed_at: datetime | None = None
     created_by: str | None = None
     created_at: datetime | None = None
@@ -455,6 +457,12 @@ class CloseIn(_In):
 class ErasedOut(_Out):
     case_id: int
     person_erased_at: datetime
+    person_id: int
+    cases: list[int] = Field(description="The person's cases, all erased.")
+    cleared: dict[str, int] = Field(description="Values cleared in the store, per table.field.")
+    warehouse: dict[str, list[str]] | None = Field(None, description="Partitions rewritten (null: none built).")
+    release_drafts_withdrawn: list[str] = Field(description="Draft releases withdrawn and deleted.")
+    store: str = Field(description="What was done to the database's free space and journal.")
 
 
 class AuditOut(_Out):
