@@ -15,6 +15,7 @@ from ctdata.cli import (
     agency,
     audit,
     backup,
+    case,
     demo,
     estimate,
     imports,
@@ -40,6 +41,7 @@ app.add_typer(standard.app, name="standard")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(report.app, name="report")
 app.add_typer(audit.app, name="audit")
+app.add_typer(case.app, name="case")
 app.add_typer(user.app, name="user")
 app.add_typer(agency.app, name="agency")
 app.add_typer(warehouse.app, name="warehouse")
