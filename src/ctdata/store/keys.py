@@ -33,18 +33,13 @@ from ctdata.config import settings
 from ctdata.errors import ConfigError
 from ctdata.store import audit, meta
 from ctdata.store.crypto import KeyRing, keyring_for, load_keyring
+from ctdata.store.fields import ENCRYPTED
 from ctdata.store.files import write_private
 from ctdata.store.models import Base
 
-#: every encrypted column, with the context its values are bound to (KeyRing.encrypt's `context`)
-ENCRYPTED_FIELDS: dict[tuple[str, str], str] = {
-    ("persons", "given_name_enc"): "given_name",
-    ("persons", "family_name_enc"): "family_name",
-    ("persons", "date_of_birth_enc"): "date_of_birth",
-    ("persons", "id_document_enc"): "id_document_number",
-    ("screenings", "notes_enc"): "screening_notes",
-    ("quarantine", "raw_enc"): "quarantine",
-}
+#: every encrypted column, with the context its values are bound to (KeyRing.encrypt's `context`):
+#: the one list, kept in store.fields beside the functions that seal and unseal free text
+ENCRYPTED_FIELDS = ENCRYPTED
 
 _checked: weakref.WeakSet[Engine] = weakref.WeakSet()
 
