@@ -3,10 +3,12 @@ and cleared by erasure (store rows, link review reasons, the open review queue).
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 
 from ctdata.cases import assistance, closure, erasure, returns, screening, service, transfer
 from ctdata.cases.tx import transaction
+from ctdata.errors import ValidationError
 from ctdata.store.crypto import keyring
 from ctdata.store.models import AuditEntry, CaseRecord, LinkLabel, LinkReviewPair, LinkRun
 from tests.cases.conftest import CASE, PERSON
@@ -142,3 +144,14 @@ def test_erasure_clears_free_text_link_reasons_and_the_open_review_queue(engine,
         assert MARK not in repr(view) and "Quillon" not in repr(view)
         assert s.scalars(select(LinkReviewPair.status)).all() == ["dropped"]
         assert s.get(CaseRecord, cid).consent_sharing_enc is None
+
+
+def test_an_erasure_reason_that_names_the_person_is_refused(engine, actors):
+    """The reason is kept after the erasure: naming the person in it would leave a copy behind."""
+    cid = _casework(engine, actors)  # Quillon Tran, document C1234567
+    for reason in ("request of Quillon", "asked by TRAN by phone", "about document c1234567"):
+        with pytest.raises(ValidationError, match="names the person"):
+            with transaction(engine) as s:
+                erasure.erase_person(s, actors["dm"], cid, reason)
+    with transaction(engine) as s:  # a word that merely contains a name is not the name
+        erasure.erase_person(s, actors["dm"], cid, "request transferred by the office on 2024-05-01")

@@ -16,7 +16,9 @@ in quarantine with their original values (encrypted); their identifying values
 are erased too, or a retry would bring them back.
 
 The audit entry names the person, the cases and the fields cleared, never a
-value; the reason for the erasure is kept encrypted on the person's row.
+value; the reason for the erasure is kept encrypted on the person's row, and a
+reason that names the person (their name or document number) is refused, since
+it would be a copy the erasure leaves behind.
 `erase_person` works inside the caller's transaction; the copies outside the
 store (warehouse, release drafts) and the database's free space are handled by
 the flow `ctdata.publish.erasure.erase`, which calls this first.
@@ -36,11 +38,12 @@ from sqlalchemy.orm import Session
 from ctdata.cases.access import Actor, load_case, require_role
 from ctdata.cases.common import no_nul, touch
 from ctdata.cases.tx import record
+from ctdata.cases.views import decrypt_person
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.template import TABLES
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal
-from ctdata.store.models import CaseRecord, LinkLabel, LinkReviewPair, QuarantineRow, utcnow
+from ctdata.store.models import CaseRecord, LinkLabel, LinkReviewPair, Person, QuarantineRow, utcnow
 
 ERASERS = ("admin", "data_manager")
 #: Template columns that identify a person, per import table (the standard marks them).
@@ -137,6 +140,22 @@ def _erase_linkage(session: Session, case_ids: list[int], cleared: dict[str, int
         cleared["link_review_pairs.open"] = int(dropped)
 
 
+def _refuse_identifiers_in(reason: str, person: Person) -> None:
+    """The reason is kept (encrypted) after the erasure, so it must not name the person it erases."""
+    said = reason.casefold()
+    words = set(re.findall(r"\w+", said))
+    for name, value in decrypt_person(person).items():
+        if name == "date_of_birth" or not value:
+            continue
+        tokens = [t for t in re.findall(r"\w+", value.casefold()) if len(t) >= 2]
+        whole = re.search(rf"(?<!\w){re.escape(value.casefold())}(?!\w)", said)
+        if whole or any(t in words for t in tokens):
+            raise ValidationError(
+                f"the reason names the person ({name.replace('_', ' ')}); it is kept after the erasure, so say "
+                "why without naming them (for example: the person's request of 2024-05-01)"
+            )
+
+
 def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> Erased:
     """Erase the identifying data of the person of `case_id` (all their cases), for a stated reason."""
     require_role(session, actor, ERASERS, "person.erase")
@@ -147,6 +166,7 @@ def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> E
     person = case.person
     if person.erased_at is not None:
         raise Conflict(f"the identifying data of the person of case {case.id} was already erased")
+    _refuse_identifiers_in(reason, person)
     cleared: dict[str, int] = {}
     _clear([person], PERSON_COLUMNS, "persons", cleared)
     person.person_key = keyring().pseudonym("erased", person.id, purpose="record")
