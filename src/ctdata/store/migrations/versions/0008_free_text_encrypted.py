@@ -13,7 +13,9 @@ encrypted in place and the plain columns dropped. New columns: the erasure reaso
 the closure note (case_records) and the cancellation reason of a return (returns), which were
 kept only in the audit log before.
 
-The key file is read only when a row holds text to encrypt, so an empty store needs none.
+The key file is read only when a row holds text to encrypt, so an empty store needs none; it
+must be the store's key (checked on an encrypted name, if any) and is never made up here when
+names are already encrypted.
 """
 
 import json
@@ -64,6 +66,30 @@ def _text(value: object, form: str) -> str | None:
     return json.dumps(list(items), ensure_ascii=False) if items else None
 
 
+def _keys(bind: sa.engine.Connection):  # type: ignore[no-untyped-def]
+    """The store's key ring, read directly (not through the store's own key check, which runs after
+    the upgrade): a missing or wrong key file is refused when the store already holds encrypted names."""
+    from ctdata.config import settings
+    from ctdata.errors import ConfigError
+    from ctdata.store.crypto import load_keyring
+
+    path = settings().key_file
+    named = bind.execute(sa.text(
+        "SELECT given_name_enc, family_name_enc, id_document_enc FROM persons "
+        "WHERE given_name_enc IS NOT NULL OR family_name_enc IS NOT NULL OR id_document_enc IS NOT NULL LIMIT 1"
+    )).first()
+    if named is not None and not path.exists():
+        raise ConfigError(f"the key file {path} is missing, and this store's names are encrypted: restore it "
+                          "before upgrading (nothing was changed)")
+    keys = load_keyring(path)
+    if named is not None:
+        for blob, ctx in zip(named, ("given_name", "family_name", "id_document_number"), strict=True):
+            if blob is not None:
+                keys.decrypt(blob, ctx)  # a wrong key file fails here, before anything is encrypted with it
+                break
+    return keys
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     for table, column in _ADDED:
@@ -81,10 +107,7 @@ def upgrade() -> None:
             for (_plain, enc, ctx, form), raw in zip(moves, row[1:], strict=True):
                 text = _text(raw, form)
                 if text is not None:
-                    if keys is None:
-                        from ctdata.store.crypto import keyring
-
-                        keys = keyring()
+                    keys = keys or _keys(bind)
                     values[enc] = keys.encrypt(text, ctx)
                 else:
                     values[enc] = None
