@@ -61,3 +61,19 @@ def test_the_warehouse_holds_no_free_text(engine, actors, database_url, tmp_path
         assert "provider" not in t.column_names and "bid_authority" not in t.column_names, f
         assert MARK not in repr(t.to_pylist()), f
         assert MARK.encode() not in f.read_bytes(), f
+
+
+def test_erasure_through_the_api_says_what_it_cleared(client, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    """On each backend: the store's copies are cleared, the answer lists them and what was done to the
+    database's free space (SQLite: WAL truncated; PostgreSQL: vacuumed)."""
+    cid = _case(engine, actors)
+    r = client.post(f"/api/v1/cases/{cid}/erase", json={"reason": "the person's request of 2024-05-01"},
+                    headers=bearer(engine, "dm"))
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["cases"] == [cid] and out["warehouse"] is None and out["release_drafts_withdrawn"] == []
+    assert {"assistance.provider", "returns.bid_authority", "consents.organisation", "transfers.reason",
+            "screenings.indicators", "case_records.consent_sharing"} <= set(out["cleared"])
+    assert ("WAL checkpointed" if engine.dialect.name == "sqlite" else "VACUUM") in out["store"]
+    again = client.get(f"/api/v1/cases/{cid}", headers=bearer(engine, "th")).json()
+    assert MARK not in repr(again) and again["person"]["erased"] is True
