@@ -1,4 +1,4 @@
-"""Migration 0008 encrypts the free text that earlier revisions stored in plain columns."""
+"""Migration 0009 encrypts the free text that earlier revisions stored in plain columns."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def _rows() -> dict[str, dict[str, object]]:
 
 def test_upgrade_encrypts_free_text_and_drops_the_plain_columns(store) -> None:
     eng = db.make_engine(store.url)
-    command.upgrade(db.alembic_config(eng), "0007_store_integrity")
+    command.upgrade(db.alembic_config(eng), "0008_agency_registry")
     with eng.begin() as c:
         for table, row in _rows().items():
             c.execute(sa.insert(sa.table(table, *[sa.column(k) for k in row])), [row])

@@ -1,7 +1,7 @@
 """free text about a person encrypted at rest, like names
 
-Revision ID: 0008_free_text_encrypted
-Revises: 0007_store_integrity
+Revision ID: 0009_free_text_encrypted
+Revises: 0008_agency_registry
 Create Date: 2026-12-02 14:30:00
 
 The sharing list, override reasons, screening indicators, assistance providers, risk mitigations, best-interest
@@ -23,8 +23,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_free_text_encrypted"
-down_revision = "0007_store_integrity"
+revision = "0009_free_text_encrypted"
+down_revision = "0008_agency_registry"
 branch_labels = None
 depends_on = None
 
