@@ -22,6 +22,7 @@ from ctdata.cases.tx import store_engine, transaction
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import ENCRYPTED
 from ctdata.store.models import User
+from tests.cases.conftest import ensure_agency
 from tests.conftest import reset_caches
 from tests.ingest.helpers import record, write_records
 
@@ -83,6 +84,7 @@ def test_erasure_through_the_api_leaves_no_byte_of_the_person(data_dir: Path) ->
     url = f"sqlite:///{data_dir / 'ctdata.db'}"
     eng = store_engine(url)
     with transaction(eng) as s:
+        ensure_agency(s, "IOM")
         for name, role, office, agency in (("th", "caseworker", "TH", "IOM"), ("vn", "caseworker", "VN", "IOM"),
                                            ("dm", "data_manager", None, None), ("dm2", "data_manager", None, None)):
             users.create_user(s, SYSTEM, name, PASSWORD, role, office, agency)
