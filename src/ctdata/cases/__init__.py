@@ -19,20 +19,5 @@ closure, erasure, users (accounts, login, sessions), agencies (the agency regist
 access (roles), views.
 """
 
-__all__ = [
-    "access",
-    "assistance",
-    "closure",
-    "common",
-    "erasure",
-    "exploitation",
-    "journeys",
-    "refusals",
-    "returns",
-    "screening",
-    "service",
-    "transfer",
-    "tx",
-    "users",
-    "views",
-]
+__all__ = ["access", "assistance", "closure", "common", "erasure", "exploitation", "journeys", "refusals", "returns",
+           "screening", "service", "transfer", "tx", "users", "views"]
