@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from ctdata.errors import ConfigError
 from ctdata.ingest.standard_import import import_standard
 from ctdata.store import audit, backup, crypto, db
+from ctdata.store.files import sha256_file
 from ctdata.store.models import AuditEntry, Person
 from tests.conftest import reset_caches
 from tests.ingest.helpers import record, write_records
@@ -108,7 +109,7 @@ def test_restore_refuses_a_backup_whose_chain_is_broken(store, tmp_path: Path) -
         lines[0] = json.dumps(first)
         with gzip.open(bk / name, "wt") as fh:
             fh.write("\n".join(lines) + "\n")
-    manifest["files"][name] = backup._sha256(bk / name)
+    manifest["files"][name] = sha256_file(bk / name)
     manifest["mac"] = backup._sign(manifest)
     (bk / "manifest.json").write_text(json.dumps(manifest))
     _refused_unchanged(eng, bk, "audit log does not verify")

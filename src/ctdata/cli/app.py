@@ -36,25 +36,19 @@ from ctdata.cli.output import run, set_debug
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="ctdata: counter-trafficking case data, from case management to safe publication.")
 
-app.add_typer(imports.app, name="import")
-app.add_typer(standard.app, name="standard")
-app.add_typer(quarantine.app, name="quarantine")
-app.add_typer(report.app, name="report")
-app.add_typer(audit.app, name="audit")
-app.add_typer(case.app, name="case")
-app.add_typer(user.app, name="user")
-app.add_typer(agency.app, name="agency")
-app.add_typer(warehouse.app, name="warehouse")
-app.add_typer(link.app, name="link")
-app.add_typer(publish.app, name="publish")
-app.add_typer(keys.app, name="keys")
-app.command("migrate")(migrate.migrate)
-app.command("simulate")(simulate.simulate_cmd)
-app.command("estimate")(estimate.estimate_cmd)
-app.command("demo")(demo.demo)
-app.command("serve")(serve.serve)
-app.command("backup")(backup.backup_cmd)
-app.command("restore")(backup.restore_cmd)
+_GROUPS = {
+    "import": imports, "standard": standard, "quarantine": quarantine, "report": report, "audit": audit,
+    "case": case, "user": user, "agency": agency, "warehouse": warehouse, "link": link, "publish": publish,
+    "keys": keys,
+}
+_VERBS = {
+    "migrate": migrate.migrate, "simulate": simulate.simulate_cmd, "estimate": estimate.estimate_cmd,
+    "demo": demo.demo, "serve": serve.serve, "backup": backup.backup_cmd, "restore": backup.restore_cmd,
+}
+for _name, _module in _GROUPS.items():
+    app.add_typer(_module.app, name=_name)
+for _name, _verb in _VERBS.items():
+    app.command(_name)(_verb)
 
 
 @app.callback()

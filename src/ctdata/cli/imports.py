@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,6 +43,13 @@ def print_import(result: Any, as_json: bool) -> None:
     )
 
 
+def _run_import(label: str, importer: Callable[..., Any], path: Path, encoding: str, as_json: bool) -> None:
+    """Run one file importer under a progress bar, then print its result."""
+    with progress_bar(label, not as_json) as (adv, total):
+        result = importer(path, encoding=encoding, progress=adv, on_total=total)
+    print_import(result, as_json)
+
+
 @app.command("ctdc")
 def import_ctdc_cmd(
     path: Annotated[Path, typer.Argument(help="CTDC release: CSV, CSV.gz or XLSX.")],
@@ -51,9 +59,7 @@ def import_ctdc_cmd(
     """Import a public CTDC global dataset (k-anonymised 2017-2021 or synthetic 2024+)."""
     from ctdata.ingest.ctdc_import import import_ctdc
 
-    with progress_bar("Importing CTDC", not as_json) as (adv, total):
-        result = import_ctdc(path, encoding=encoding, progress=adv, on_total=total)
-    print_import(result, as_json)
+    _run_import("Importing CTDC", import_ctdc, path, encoding, as_json)
 
 
 @app.command("standard")
@@ -65,9 +71,7 @@ def import_standard_cmd(
     """Import records in the ctdata standard template (see `ctdata standard template`)."""
     from ctdata.ingest.standard_import import import_standard
 
-    with progress_bar("Importing records", not as_json) as (adv, total):
-        result = import_standard(path, encoding=encoding, progress=adv, on_total=total)
-    print_import(result, as_json)
+    _run_import("Importing records", import_standard, path, encoding, as_json)
 
 
 @app.command("projects")

@@ -26,6 +26,7 @@ from ctdata.errors import Conflict, ValidationError
 from ctdata.publish.guard import refuse_identifiers
 from ctdata.standard import cells, vocab
 from ctdata.standard.template import RECORD_COLUMNS
+from ctdata.store.files import sha256_file
 
 XLSX_MAX_ROWS = 1_048_575
 #: columns the publication layer derives that the exchange template does not carry
@@ -43,14 +44,6 @@ CAVEATS = (
     "not individuals), and programme coverage shifts between years and countries.",
     "Only records whose consent allows research use (and records imported from public releases) are included.",
 )
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _column_info(name: str) -> dict[str, Any]:

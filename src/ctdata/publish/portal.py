@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -586,13 +586,7 @@ class Flow:
     records: int
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "origin": self.origin,
-            "origin_name": self.origin_name,
-            "destination": self.destination,
-            "destination_name": self.destination_name,
-            "records": self.records,
-        }
+        return asdict(self)
 
 
 #: Where a map's corridors come from.

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import json
 import shutil
 import sqlite3
@@ -45,7 +44,7 @@ from ctdata.config import settings
 from ctdata.errors import ConfigError
 from ctdata.store import audit, meta
 from ctdata.store.crypto import load_audit_key, load_keyring
-from ctdata.store.files import private_dir, write_private
+from ctdata.store.files import private_dir, sha256_file, write_private
 from ctdata.store.keys import check_store_key
 from ctdata.store.models import AuditEntry, Base
 
@@ -66,14 +65,6 @@ class BackupResult:
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "backend": self.backend, "store_id": self.store_id, "key_id": self.key_id,
                 "audit_entries": self.entries, "audit_head": self.head, "files": len(self.files)}
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _sign(manifest: dict[str, Any]) -> str:
@@ -165,7 +156,7 @@ def backup(eng: Engine, out: Path) -> BackupResult:
         shutil.copytree(warehouse, out / "warehouse")
     for p in sorted(out.rglob("*")):
         if p.is_file():
-            files[str(p.relative_to(out))] = _sha256(p)
+            files[str(p.relative_to(out))] = sha256_file(p)
     manifest = {
         "format": FORMAT, "created": datetime.now().astimezone().isoformat(timespec="seconds"),
         "backend": eng.dialect.name, "revision": revision, "store_id": facts.get(meta.STORE_ID),
@@ -216,7 +207,7 @@ def _load_manifest(src: Path) -> dict[str, Any]:
                           "(changed, or made with another audit key): nothing was restored")
     for name, digest in manifest["files"].items():
         p = src / name
-        if not p.is_file() or _sha256(p) != digest:
+        if not p.is_file() or sha256_file(p) != digest:
             raise ConfigError(f"{src}: {name} is missing or changed since the backup was made: nothing was restored")
     return manifest
 
