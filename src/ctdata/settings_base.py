@@ -25,6 +25,7 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Self, TypeVar, Union, dataclass_transform
@@ -61,6 +62,20 @@ def _describe(tp: Any) -> str:
     )
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+#: the scalar types: which values each accepts (``True`` and NaN are not numbers), and the value kept
+_SCALARS: dict[type, tuple[Callable[[Any], bool], Callable[[Any], Any]]] = {
+    bool: (lambda v: isinstance(v, bool), _same),
+    int: (lambda v: isinstance(v, int) and not isinstance(v, bool), _same),
+    float: (lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v == v, float),
+    str: (lambda v: isinstance(v, str), _same),
+    Path: (lambda v: isinstance(v, Path | str), Path),
+}
+
+
 def _coerce(value: Any, tp: Any) -> Any:
     """``value`` as type ``tp`` (only lossless, unsurprising conversions), or raise _Mismatch."""
     if tp is Any:
@@ -87,25 +102,11 @@ def _coerce(value: Any, tp: Any) -> Any:
         if any(value == a and type(value) is type(a) for a in args):
             return value
         raise _Mismatch
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise _Mismatch
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise _Mismatch
-    if tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool) and value == value:  # not NaN
-            return float(value)
-        raise _Mismatch
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise _Mismatch
-    if tp is Path:
-        if isinstance(value, Path | str):
-            return Path(value)
+    scalar = _SCALARS.get(tp) if isinstance(tp, type) else None
+    if scalar is not None:
+        accepts, store = scalar
+        if accepts(value):
+            return store(value)
         raise _Mismatch
     if origin is list or origin is tuple:
         if not isinstance(value, list | tuple):

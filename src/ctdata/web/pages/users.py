@@ -65,31 +65,38 @@ async def _act(request: Request, actor: Actor, work: Callable[[Session], str]) -
     return await _page(request, actor, [Message("ok", title="Done", text=done)])
 
 
-@router.post("/admin/users/{username}/disable", response_class=HTMLResponse)
-async def disable(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
-    def work(s: Session) -> str:
-        users.set_active(s, actor, username, False)
+#: an account action: (session, admin, username) -> the line shown when it is done
+AccountAction = Callable[[Session, Actor, str], str]
+
+
+def _set_active(active: bool) -> AccountAction:
+    def action(s: Session, actor: Actor, username: str) -> str:
+        users.set_active(s, actor, username, active)
+        if active:
+            return f"{username} is enabled again."
         return f"{username} is disabled: it cannot sign in, and its sessions have ended."
 
-    return await _act(request, actor, work)
+    return action
 
 
-@router.post("/admin/users/{username}/enable", response_class=HTMLResponse)
-async def enable(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
-    def work(s: Session) -> str:
-        users.set_active(s, actor, username, True)
-        return f"{username} is enabled again."
-
-    return await _act(request, actor, work)
+def _end_sessions(s: Session, actor: Actor, username: str) -> str:
+    n = users.end_sessions(s, actor, username)
+    return f"{n} session{'' if n == 1 else 's'} of {username} ended."
 
 
-@router.post("/admin/users/{username}/end-sessions", response_class=HTMLResponse)
-async def end_sessions(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
-    def work(s: Session) -> str:
-        n = users.end_sessions(s, actor, username)
-        return f"{n} session{'' if n == 1 else 's'} of {username} ended."
+def _account_route(path: str, action: AccountAction) -> None:
+    """POST /admin/users/{username}/<path>: run ``action`` for an admin and show the page with its outcome."""
 
-    return await _act(request, actor, work)
+    async def endpoint(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+        return await _act(request, actor, lambda s: action(s, actor, username))
+
+    endpoint.__name__ = path.replace("-", "_")
+    router.post(f"/admin/users/{{username}}/{path}", response_class=HTMLResponse)(endpoint)
+
+
+_account_route("disable", _set_active(False))
+_account_route("enable", _set_active(True))
+_account_route("end-sessions", _end_sessions)
 
 
 @router.post("/admin/users/{username}/reset-password", response_class=HTMLResponse)
