@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ctdata.cases.access import Actor, load_case
-from ctdata.cases.common import check_version, ensure_open, no_nul, touch_added, validate
-from ctdata.cases.tx import record
+from ctdata.cases.access import Actor
+from ctdata.cases.common import load_open, no_nul, record_change, touch_added, validate
 from ctdata.errors import ValidationError
 from ctdata.standard import models as std
 from ctdata.store.fields import seal
@@ -24,9 +23,7 @@ def add_assistance(
     *,
     expected_version: int | None = None,
 ) -> Assistance:
-    case, _ = load_case(session, actor, case_id, write=True, action="assistance.create")
-    check_version(case, expected_version)
-    ensure_open(case)
+    case = load_open(session, actor, case_id, "assistance.create", expected_version)
     a = validate(std.Assistance, data, "assistance")
     if not a.assistance_type:
         raise ValidationError("assistance_type is required")
@@ -41,13 +38,9 @@ def add_assistance(
     session.add(row)
     touch_added(session, case, expected_version)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="assistance.create",
-        entity="case",
-        entity_id=case.id,
-        details={"assistance_id": row.id, "type": row.assistance_type, "reintegration": row.reintegration},
+    record_change(
+        session, actor, "assistance.create", case.id,
+        {"assistance_id": row.id, "type": row.assistance_type, "reintegration": row.reintegration},
     )
     return row
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ctdata.cases.access import Actor, load_case
-from ctdata.cases.common import check_version, ensure_open, no_nul, touch
-from ctdata.cases.tx import record
+from ctdata.cases.access import Actor
+from ctdata.cases.common import load_open, no_nul, record_change, touch
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard import vocab
 from ctdata.store.fields import seal
@@ -23,9 +22,7 @@ def close_case(
     expected_version: int | None = None,
 ) -> CaseRecord:
     """Close the case; refused while a return is in progress or a transfer awaits a decision."""
-    case, _ = load_case(session, actor, case_id, write=True, action="case.close")
-    check_version(case, expected_version)
-    ensure_open(case)
+    case = load_open(session, actor, case_id, "case.close", expected_version)
     if reason not in vocab.CLOSURE_REASON:
         raise ValidationError(f"closure reason must be one of: {', '.join(vocab.CLOSURE_REASON.codes)}")
     if any(t.status == "pending" for t in case.transfers):
@@ -36,12 +33,8 @@ def close_case(
     case.closure_note_enc = seal(no_nul(note, "note"), "case_records", "closure_note_enc")
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="case.close",
-        entity="case",
-        entity_id=case.id,
-        details={"closure_reason": reason, "fields": ["closure_note"] if note else []},
+    record_change(
+        session, actor, "case.close", case.id,
+        {"closure_reason": reason, "fields": ["closure_note"] if note else []},
     )
     return case

@@ -11,6 +11,8 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from ctdata.cases.access import Actor, load_case
+from ctdata.cases.tx import record
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.ages import DERIVED, derive_values
 from ctdata.standard.dates import age_on, age_range, parse_partial_date
@@ -55,6 +57,29 @@ def check_version(case: CaseRecord, expected: int | None) -> None:
 def ensure_open(case: CaseRecord) -> None:
     if case.status == "closed":
         raise Conflict(f"case {case.id} is closed ({case.closure_reason}); it can no longer be changed")
+
+
+def load_open(
+    session: Session, actor: Actor, case_id: int, action: str, expected_version: int | None
+) -> CaseRecord:
+    """The case to change: the actor may write it, the version they edited is current and it is open."""
+    case, _ = load_case(session, actor, case_id, write=True, action=action)
+    check_version(case, expected_version)
+    ensure_open(case)
+    return case
+
+
+def record_change(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_id: object,
+    details: dict[str, Any] | None = None,
+    *,
+    entity: str = "case",
+) -> None:
+    """Append the audit entry of the actor's change (in the same transaction; flush first for new ids)."""
+    record(session, actor=actor.username, action=action, entity=entity, entity_id=entity_id, details=details)
 
 
 def touch(case: CaseRecord) -> None:

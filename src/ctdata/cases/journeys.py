@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ctdata.cases.access import Actor, load_case
-from ctdata.cases.common import check_version, ensure_open, touch_added, validate
-from ctdata.cases.tx import record
+from ctdata.cases.access import Actor
+from ctdata.cases.common import load_open, record_change, touch_added, validate
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard import models as std
 from ctdata.store.models import JourneyLeg
@@ -25,9 +24,7 @@ def add_leg(
     expected_version: int | None = None,
 ) -> JourneyLeg:
     """Append a leg (numbered after the last one unless `leg_number` is given)."""
-    case, _ = load_case(session, actor, case_id, write=True, action="journey_leg.create")
-    check_version(case, expected_version)
-    ensure_open(case)
+    case = load_open(session, actor, case_id, "journey_leg.create", expected_version)
     leg = validate(std.JourneyLeg, data, "journey leg")
     if leg.crossing == "none" and leg.from_country and leg.to_country and leg.from_country != leg.to_country:
         raise ValidationError("a leg between two countries cannot have crossing 'none' (internal)")
@@ -53,12 +50,5 @@ def add_leg(
     session.add(row)
     touch_added(session, case, expected_version)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="journey_leg.create",
-        entity="case",
-        entity_id=case.id,
-        details={"leg_id": row.id, "leg_number": number},
-    )
+    record_change(session, actor, "journey_leg.create", case.id, {"leg_id": row.id, "leg_number": number})
     return row

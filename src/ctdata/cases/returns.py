@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Access, Actor, known_id, load_case
-from ctdata.cases.common import child_today, ensure_open, no_nul, touch, validate
-from ctdata.cases.tx import record
+from ctdata.cases.common import child_today, ensure_open, no_nul, record_change, touch, validate
 from ctdata.cases.views import decrypt_person, return_view
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.standard import models as std
@@ -120,14 +119,7 @@ def open_return(session: Session, actor: Actor, case_id: int, data: Mapping[str,
     session.add(r)
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="return.create",
-        entity="case",
-        entity_id=case.id,
-        details={"return_id": r.id, "fields": changed, "status": r.status},
-    )
+    record_change(session, actor, "return.create", case.id, {"return_id": r.id, "fields": changed, "status": r.status})
     return r
 
 
@@ -155,13 +147,9 @@ def update_return(
         r.status = _status(r)
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="return.update",
-        entity="case",
-        entity_id=case.id,
-        details={"return_id": r.id, "fields": changed, "status": r.status, "open_gates": len(open_gates(r))},
+    record_change(
+        session, actor, "return.update", case.id,
+        {"return_id": r.id, "fields": changed, "status": r.status, "open_gates": len(open_gates(r))},
     )
     return r
 
@@ -188,14 +176,7 @@ def mark_travelled(
     r.status = "travelled"
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="return.travel",
-        entity="case",
-        entity_id=case.id,
-        details={"return_id": r.id, "travel_date": r.travel_date},
-    )
+    record_change(session, actor, "return.travel", case.id, {"return_id": r.id, "travel_date": r.travel_date})
     return r
 
 
@@ -218,14 +199,7 @@ def cancel_return(
     r.cancel_reason_enc = seal(no_nul(reason, "reason"), "returns", "cancel_reason_enc")
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="return.cancel",
-        entity="case",
-        entity_id=case.id,
-        details={"return_id": r.id, "fields": ["cancel_reason"]},
-    )
+    record_change(session, actor, "return.cancel", case.id, {"return_id": r.id, "fields": ["cancel_reason"]})
     return r
 
 

@@ -21,9 +21,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ctdata.cases import service
-from ctdata.cases.access import Actor, known_id, load_case
-from ctdata.cases.common import check_version, ensure_open, no_nul, share_with, touch, validate
-from ctdata.cases.tx import record
+from ctdata.cases.access import Actor, known_id
+from ctdata.cases.common import load_open, no_nul, record_change, share_with, touch, validate
 from ctdata.errors import NotFound, ValidationError
 from ctdata.screening import Determination, ScreeningInput, apply_override, determine
 from ctdata.standard import models as std
@@ -52,9 +51,7 @@ def screen(
     `consent` ({assistance, research, sharing: [organisation, ...]}) and
     `country_of_exploitation`. The findings are written into the case (`_write_findings`).
     """
-    case, _ = load_case(session, actor, case_id, write=True, action="screening.create")
-    check_version(case, expected_version)
-    ensure_open(case)
+    case = load_open(session, actor, case_id, "screening.create", expected_version)
     data = dict(data)
     extra = set(data) - {*ENGINE_KEYS, *OTHER_KEYS}
     if extra:
@@ -87,21 +84,14 @@ def screen(
     findings = _write_findings(case, inp, consent, where)
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="screening.create",
-        entity="case",
-        entity_id=case.id,
-        details={
-            "screening_id": row.id,
-            "input": inp.model_dump(),
-            "determination": det.determination,
-            "rule": det.rule,
-            "missing": det.missing,
-            "case": findings,
-        },
-    )
+    record_change(session, actor, "screening.create", case.id, {
+        "screening_id": row.id,
+        "input": inp.model_dump(),
+        "determination": det.determination,
+        "rule": det.rule,
+        "missing": det.missing,
+        "case": findings,
+    })
     return {
         "screening_id": row.id,
         "case_version": case.version,
@@ -184,9 +174,7 @@ def override(
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Change a screening's determination for a stated reason; the engine's answer is kept."""
-    case, _ = load_case(session, actor, case_id, write=True, action="screening.override")
-    check_version(case, expected_version)
-    ensure_open(case)
+    case = load_open(session, actor, case_id, "screening.override", expected_version)
     row = session.get(Screening, screening_id) if known_id(screening_id) else None
     if row is None or row.case_id != case.id:
         raise NotFound(f"screening {screening_id} of case {case_id} not found")
@@ -199,18 +187,11 @@ def override(
     case.status, case.status_rule = new.determination, "override"
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="screening.override",
-        entity="case",
-        entity_id=case.id,
-        details={
-            "fields": ["override_reason"],
-            "screening_id": row.id,
-            "from": det.determination,
-            "to": new.determination,
-            "engine_rule": row.rule,
-        },
-    )
+    record_change(session, actor, "screening.override", case.id, {
+        "fields": ["override_reason"],
+        "screening_id": row.id,
+        "from": det.determination,
+        "to": new.determination,
+        "engine_rule": row.rule,
+    })
     return {"screening_id": row.id, "case_version": case.version, **new.to_dict()}

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ctdata.cases.access import AUDIT_READERS, Access, Actor, Scope, load_case, require_role, same_office
 from ctdata.cases.agencies import require_agency
-from ctdata.cases.common import check_version, derived_ages, ensure_open, no_nul, touch, validate
+from ctdata.cases.common import derived_ages, load_open, no_nul, record_change, touch, validate
 from ctdata.cases.tx import record
 from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary_view
 from ctdata.errors import PermissionDenied, ValidationError
@@ -100,13 +100,9 @@ def register_case(
     )
     session.add(rec)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="case.create",
-        entity="case",
-        entity_id=rec.id,
-        details={"office": f"{c.agency} {c.office_country}", "person_id": row.id},
+    record_change(
+        session, actor, "case.create", rec.id,
+        {"office": f"{c.agency} {c.office_country}", "person_id": row.id},
     )
     return rec
 
@@ -291,9 +287,7 @@ def update_case(
     session: Session, actor: Actor, case_id: int, expected_version: int, changes: Mapping[str, Any]
 ) -> CaseRecord:
     """Change person and case fields; a Conflict when the case moved on since `expected_version`."""
-    case, _ = load_case(session, actor, case_id, write=True, action="case.update")
-    check_version(case, expected_version)
-    ensure_open(case)
+    case = load_open(session, actor, case_id, "case.update", expected_version)
     changes = dict(changes)
     unknown = set(changes) - {"person", "consent", *CASE_FIELDS}
     if unknown:
@@ -343,15 +337,8 @@ def update_case(
         setattr(case, k, v)
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="case.update",
-        entity="case",
-        entity_id=case_id,
-        details={
-            "fields": sorted([*(f"person.{k}" for k in pchanges), *(k for k in changes if k != "person")]),
-            "version": case.version,
-        },
-    )
+    record_change(session, actor, "case.update", case_id, {
+        "fields": sorted([*(f"person.{k}" for k in pchanges), *(k for k in changes if k != "person")]),
+        "version": case.version,
+    })
     return case

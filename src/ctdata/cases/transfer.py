@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, deny, known_id, load_case, require_role, same_office
 from ctdata.cases.agencies import require_agency
-from ctdata.cases.common import ensure_open, no_nul, share_with, touch, validate
+from ctdata.cases.common import ensure_open, no_nul, record_change, share_with, touch, validate
 from ctdata.cases.tx import record
 from ctdata.cases.views import transfer_view
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -103,19 +103,12 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
         share_with(case, [organisation or ""], given=given)  # the case's sharing list shows it
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="consent.create",
-        entity="case",
-        entity_id=case.id,
-        details={
-            "consent_id": row.id,
-            "kind": kind,
-            "given": given,
-            "fields": [f for f in ("organisation", "document_ref") if data.get(f)],
-        },
-    )
+    record_change(session, actor, "consent.create", case.id, {
+        "consent_id": row.id,
+        "kind": kind,
+        "given": given,
+        "fields": [f for f in ("organisation", "document_ref") if data.get(f)],
+    })
     return row
 
 
@@ -150,13 +143,9 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
     case.transfers.append(row)
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="transfer.create",
-        entity="case",
-        entity_id=case.id,
-        details={"transfer_id": row.id, "to": f"{to_agency} {to_country}", "fields": ["reason"] if t.reason else []},
+    record_change(
+        session, actor, "transfer.create", case.id,
+        {"transfer_id": row.id, "to": f"{to_agency} {to_country}", "fields": ["reason"] if t.reason else []},
     )
     return row
 
@@ -198,18 +187,11 @@ def accept_transfer(session: Session, actor: Actor, transfer_id: int) -> Transfe
     case.referral_from_office = t.from_office_country
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="transfer.accept",
-        entity="case",
-        entity_id=case.id,
-        details={
-            "transfer_id": t.id,
-            "from": f"{t.from_agency} {t.from_office_country}",
-            "to": f"{t.to_agency} {t.to_office_country}",
-        },
-    )
+    record_change(session, actor, "transfer.accept", case.id, {
+        "transfer_id": t.id,
+        "from": f"{t.from_agency} {t.from_office_country}",
+        "to": f"{t.to_agency} {t.to_office_country}",
+    })
     return t
 
 
@@ -224,14 +206,7 @@ def reject_transfer(session: Session, actor: Actor, transfer_id: int, reason: st
     assert case is not None
     touch(case)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="transfer.reject",
-        entity="case",
-        entity_id=t.case_id,
-        details={"transfer_id": t.id, "fields": ["decision_reason"]},
-    )
+    record_change(session, actor, "transfer.reject", t.case_id, {"transfer_id": t.id, "fields": ["decision_reason"]})
     return t
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import ROLES, Actor, NotAuthenticated, deny, require_role
 from ctdata.cases.agencies import require_agency
+from ctdata.cases.common import record_change
 from ctdata.cases.tx import record
 from ctdata.config import settings
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -96,13 +97,10 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record(
-        session,
-        actor=actor.username,
-        action="user.create",
+    record_change(
+        session, actor, "user.create", user.id,
+        {"username": username, "role": role, "office": office_country, "agency": agency},
         entity="user",
-        entity_id=user.id,
-        details={"username": username, "role": role, "office": office_country, "agency": agency},
     )
     return user
 
@@ -167,13 +165,10 @@ def end_sessions(session: Session, actor: Actor, username: str) -> int:
     user = _user(session, username)
     ended = _revoke_all(session, user)
     _notify(None)
-    record(
-        session,
-        actor=actor.username,
-        action="user.end_sessions",
+    record_change(
+        session, actor, "user.end_sessions", user.id,
+        {"username": user.username, "sessions_ended": ended},
         entity="user",
-        entity_id=user.id,
-        details={"username": user.username, "sessions_ended": ended},
     )
     return ended
 
@@ -187,13 +182,10 @@ def reset_password(session: Session, actor: Actor, username: str, password: str)
     ended = _revoke_all(session, user)
     _clear_lockouts(session, user)
     _notify(None)
-    record(
-        session,
-        actor=actor.username,
-        action="user.reset_password",
+    record_change(
+        session, actor, "user.reset_password", user.id,
+        {"username": user.username, "sessions_ended": ended},
         entity="user",
-        entity_id=user.id,
-        details={"username": user.username, "sessions_ended": ended},
     )
     return user
 
