@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, require_role
-from ctdata.cases.common import record_change
+from ctdata.cases.common import record_by
 from ctdata.cases.tx import record
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.types import parser_for
@@ -67,7 +67,7 @@ def register_agency(session: Session, actor: Actor, code: Any, name: str | None 
     row = Agency(code=canonical, name=display, created_by=actor.username)
     session.add(row)
     session.flush()
-    record_change(session, actor, "agency.create", canonical, {"code": canonical, "name": display}, entity="agency")
+    record_by(session, actor, "agency.create", canonical, {"code": canonical, "name": display}, entity="agency")
     return row
 
 

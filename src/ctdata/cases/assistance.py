@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor
-from ctdata.cases.common import load_open, no_nul, record_change, touch_added, validate
+from ctdata.cases.common import load_open, no_nul, record_by, touch_added, validate
 from ctdata.errors import ValidationError
 from ctdata.standard import models as std
 from ctdata.store.fields import seal
@@ -38,7 +38,7 @@ def add_assistance(
     session.add(row)
     touch_added(session, case, expected_version)
     session.flush()
-    record_change(
+    record_by(
         session, actor, "assistance.create", case.id,
         {"assistance_id": row.id, "type": row.assistance_type, "reintegration": row.reintegration},
     )

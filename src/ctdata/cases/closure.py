@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor
-from ctdata.cases.common import load_open, no_nul, record_change, touch
+from ctdata.cases.common import load_open, no_nul, record_by, touch
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard import vocab
 from ctdata.store.fields import seal
@@ -33,7 +33,7 @@ def close_case(
     case.closure_note_enc = seal(no_nul(note, "note"), "case_records", "closure_note_enc")
     touch(case)
     session.flush()
-    record_change(
+    record_by(
         session, actor, "case.close", case.id,
         {"closure_reason": reason, "fields": ["closure_note"] if note else []},
     )

@@ -69,7 +69,7 @@ def load_open(
     return case
 
 
-def record_change(
+def record_by(
     session: Session,
     actor: Actor,
     action: str,
@@ -77,9 +77,12 @@ def record_change(
     details: dict[str, Any] | None = None,
     *,
     entity: str = "case",
+    reason: str | None = None,
 ) -> None:
-    """Append the audit entry of the actor's change (in the same transaction; flush first for new ids)."""
-    record(session, actor=actor.username, action=action, entity=entity, entity_id=entity_id, details=details)
+    """Append the audit entry of what the actor did (in the same transaction; flush first for new ids)."""
+    record(
+        session, actor=actor.username, action=action, entity=entity, entity_id=entity_id, reason=reason, details=details
+    )
 
 
 def touch(case: CaseRecord) -> None:

@@ -36,7 +36,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, load_case, require_role
-from ctdata.cases.common import no_nul, record_change, touch
+from ctdata.cases.common import no_nul, record_by, touch
 from ctdata.cases.views import decrypt_person
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.template import TABLES
@@ -183,7 +183,7 @@ def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> E
         cleared["quarantine.identifying"] = quarantined
     _erase_linkage(session, ids, cleared)
     session.flush()
-    record_change(session, actor, "person.erase", case.id, {
+    record_by(session, actor, "person.erase", case.id, {
         "person_id": person.id,
         "cases": ids,
         "quarantined_rows": quarantined,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor
-from ctdata.cases.common import load_open, record_change, touch_added, validate
+from ctdata.cases.common import load_open, record_by, touch_added, validate
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard import models as std
 from ctdata.store.models import JourneyLeg
@@ -50,5 +50,5 @@ def add_leg(
     session.add(row)
     touch_added(session, case, expected_version)
     session.flush()
-    record_change(session, actor, "journey_leg.create", case.id, {"leg_id": row.id, "leg_number": number})
+    record_by(session, actor, "journey_leg.create", case.id, {"leg_id": row.id, "leg_number": number})
     return row

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Access, Actor, known_id, load_case
-from ctdata.cases.common import child_today, ensure_open, no_nul, record_change, touch, validate
+from ctdata.cases.common import child_today, ensure_open, no_nul, record_by, touch, validate
 from ctdata.cases.views import decrypt_person, return_view
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.standard import models as std
@@ -119,7 +119,7 @@ def open_return(session: Session, actor: Actor, case_id: int, data: Mapping[str,
     session.add(r)
     touch(case)
     session.flush()
-    record_change(session, actor, "return.create", case.id, {"return_id": r.id, "fields": changed, "status": r.status})
+    record_by(session, actor, "return.create", case.id, {"return_id": r.id, "fields": changed, "status": r.status})
     return r
 
 
@@ -147,7 +147,7 @@ def update_return(
         r.status = _status(r)
     touch(case)
     session.flush()
-    record_change(
+    record_by(
         session, actor, "return.update", case.id,
         {"return_id": r.id, "fields": changed, "status": r.status, "open_gates": len(open_gates(r))},
     )
@@ -176,7 +176,7 @@ def mark_travelled(
     r.status = "travelled"
     touch(case)
     session.flush()
-    record_change(session, actor, "return.travel", case.id, {"return_id": r.id, "travel_date": r.travel_date})
+    record_by(session, actor, "return.travel", case.id, {"return_id": r.id, "travel_date": r.travel_date})
     return r
 
 
@@ -199,7 +199,7 @@ def cancel_return(
     r.cancel_reason_enc = seal(no_nul(reason, "reason"), "returns", "cancel_reason_enc")
     touch(case)
     session.flush()
-    record_change(session, actor, "return.cancel", case.id, {"return_id": r.id, "fields": ["cancel_reason"]})
+    record_by(session, actor, "return.cancel", case.id, {"return_id": r.id, "fields": ["cancel_reason"]})
     return r
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases import service
 from ctdata.cases.access import Actor, known_id
-from ctdata.cases.common import load_open, no_nul, record_change, share_with, touch, validate
+from ctdata.cases.common import load_open, no_nul, record_by, share_with, touch, validate
 from ctdata.errors import NotFound, ValidationError
 from ctdata.screening import Determination, ScreeningInput, apply_override, determine
 from ctdata.standard import models as std
@@ -84,7 +84,7 @@ def screen(
     findings = _write_findings(case, inp, consent, where)
     touch(case)
     session.flush()
-    record_change(session, actor, "screening.create", case.id, {
+    record_by(session, actor, "screening.create", case.id, {
         "screening_id": row.id,
         "input": inp.model_dump(),
         "determination": det.determination,
@@ -187,7 +187,7 @@ def override(
     case.status, case.status_rule = new.determination, "override"
     touch(case)
     session.flush()
-    record_change(session, actor, "screening.override", case.id, {
+    record_by(session, actor, "screening.override", case.id, {
         "fields": ["override_reason"],
         "screening_id": row.id,
         "from": det.determination,

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ctdata.cases.access import AUDIT_READERS, Access, Actor, Scope, load_case, require_role, same_office
 from ctdata.cases.agencies import require_agency
-from ctdata.cases.common import derived_ages, load_open, no_nul, record_change, touch, validate
-from ctdata.cases.tx import record
+from ctdata.cases.common import derived_ages, load_open, no_nul, record_by, touch, validate
 from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary_view
 from ctdata.errors import PermissionDenied, ValidationError
 from ctdata.standard import models as std
@@ -100,7 +99,7 @@ def register_case(
     )
     session.add(rec)
     session.flush()
-    record_change(
+    record_by(
         session, actor, "case.create", rec.id,
         {"office": f"{c.agency} {c.office_country}", "person_id": row.id},
     )
@@ -136,15 +135,7 @@ def get_case(session: Session, actor: Actor, case_id: int, *, reason: str | None
     case, level = load_case(session, actor, case_id)
     case = session.execute(_with_children(case_id)).scalar_one()
     out = view(session, actor, case, level)  # built first: the audit append takes the store's write lock
-    record(
-        session,
-        actor=actor.username,
-        action="case.read",
-        entity="case",
-        entity_id=case_id,
-        reason=reason,
-        details={"access": level.value},
-    )
+    record_by(session, actor, "case.read", case_id, {"access": level.value}, reason=reason)
     return out
 
 
@@ -169,14 +160,7 @@ def case_audit(session: Session, actor: Actor, case_id: int, *, limit: int = 200
         }
         for e in rows
     ]
-    record(
-        session,
-        actor=actor.username,
-        action="audit.read",
-        entity="case",
-        entity_id=case_id,
-        details={"count": len(out)},
-    )
+    record_by(session, actor, "audit.read", case_id, {"count": len(out)})
     return out
 
 
@@ -259,24 +243,17 @@ def list_cases(
                 date_of_birth=names["date_of_birth"],
             )
         items.append(summary_view(case, level, person))
-    record(
-        session,
-        actor=actor.username,
-        action="case.list",
-        entity="case",
-        entity_id=None,
-        details={
-            "count": len(items),
-            "total": total,
-            "ids_digest": audit.digest_ids(page_ids),
-            "filters": {
-                "name_search": bool(tokens),
-                "status": status,
-                "office_country": office_country,
-                "year": registration_year,
-            },
+    record_by(session, actor, "case.list", None, {
+        "count": len(items),
+        "total": total,
+        "ids_digest": audit.digest_ids(page_ids),
+        "filters": {
+            "name_search": bool(tokens),
+            "status": status,
+            "office_country": office_country,
+            "year": registration_year,
         },
-    )
+    })
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
@@ -337,7 +314,7 @@ def update_case(
         setattr(case, k, v)
     touch(case)
     session.flush()
-    record_change(session, actor, "case.update", case_id, {
+    record_by(session, actor, "case.update", case_id, {
         "fields": sorted([*(f"person.{k}" for k in pchanges), *(k for k in changes if k != "person")]),
         "version": case.version,
     })

@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, deny, known_id, load_case, require_role, same_office
 from ctdata.cases.agencies import require_agency
-from ctdata.cases.common import ensure_open, no_nul, record_change, share_with, touch, validate
-from ctdata.cases.tx import record
+from ctdata.cases.common import ensure_open, no_nul, record_by, share_with, touch, validate
 from ctdata.cases.views import transfer_view
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard import models as std
@@ -103,7 +102,7 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
         share_with(case, [organisation or ""], given=given)  # the case's sharing list shows it
     touch(case)
     session.flush()
-    record_change(session, actor, "consent.create", case.id, {
+    record_by(session, actor, "consent.create", case.id, {
         "consent_id": row.id,
         "kind": kind,
         "given": given,
@@ -143,7 +142,7 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
     case.transfers.append(row)
     touch(case)
     session.flush()
-    record_change(
+    record_by(
         session, actor, "transfer.create", case.id,
         {"transfer_id": row.id, "to": f"{to_agency} {to_country}", "fields": ["reason"] if t.reason else []},
     )
@@ -187,7 +186,7 @@ def accept_transfer(session: Session, actor: Actor, transfer_id: int) -> Transfe
     case.referral_from_office = t.from_office_country
     touch(case)
     session.flush()
-    record_change(session, actor, "transfer.accept", case.id, {
+    record_by(session, actor, "transfer.accept", case.id, {
         "transfer_id": t.id,
         "from": f"{t.from_agency} {t.from_office_country}",
         "to": f"{t.to_agency} {t.to_office_country}",
@@ -206,7 +205,7 @@ def reject_transfer(session: Session, actor: Actor, transfer_id: int, reason: st
     assert case is not None
     touch(case)
     session.flush()
-    record_change(session, actor, "transfer.reject", t.case_id, {"transfer_id": t.id, "fields": ["decision_reason"]})
+    record_by(session, actor, "transfer.reject", t.case_id, {"transfer_id": t.id, "fields": ["decision_reason"]})
     return t
 
 
@@ -228,12 +227,9 @@ def list_transfers(
     if status:
         q = q.where(Transfer.status == status)
     rows = session.execute(q.order_by(Transfer.id.desc()).limit(max(1, min(limit, 500)))).scalars().all()
-    record(
-        session,
-        actor=actor.username,
-        action="transfer.list",
+    record_by(
+        session, actor, "transfer.list", None,
+        {"count": len(rows), "ids_digest": audit.digest_ids(r.id for r in rows)},
         entity="transfer",
-        entity_id=None,
-        details={"count": len(rows), "ids_digest": audit.digest_ids(r.id for r in rows)},
     )
     return [transfer_view(r) for r in rows]

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import ROLES, Actor, NotAuthenticated, deny, require_role
 from ctdata.cases.agencies import require_agency
-from ctdata.cases.common import record_change
+from ctdata.cases.common import record_by
 from ctdata.cases.tx import record
 from ctdata.config import settings
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -97,7 +97,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record_change(
+    record_by(
         session, actor, "user.create", user.id,
         {"username": username, "role": role, "office": office_country, "agency": agency},
         entity="user",
@@ -126,14 +126,7 @@ def user_dict(u: User, locked: datetime | None = None) -> dict[str, Any]:
 def list_users(session: Session, actor: Actor) -> list[dict[str, Any]]:
     require_role(session, actor, ("admin",), "user.list")
     rows = session.execute(select(User).order_by(User.username)).scalars().all()
-    record(
-        session,
-        actor=actor.username,
-        action="user.list",
-        entity="user",
-        entity_id=None,
-        details={"count": len(rows)},
-    )
+    record_by(session, actor, "user.list", None, {"count": len(rows)}, entity="user")
     return [user_dict(u, locked_until(session, u)) for u in rows]
 
 
@@ -145,17 +138,9 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
         raise Conflict("you cannot disable your own account; ask another admin")
     user.active = active
     ended = 0 if active else _revoke_all(session, user)
-    _notify(None)
     if active:
         _clear_lockouts(session, user)
-    record(
-        session,
-        actor=actor.username,
-        action="user.activate" if active else "user.deactivate",
-        entity="user",
-        entity_id=user.id,
-        details={"username": user.username, "sessions_ended": ended},
-    )
+    _account_changed(session, actor, "user.activate" if active else "user.deactivate", user, ended)
     return user
 
 
@@ -164,12 +149,7 @@ def end_sessions(session: Session, actor: Actor, username: str) -> int:
     require_role(session, actor, ("admin",), "user.end_sessions")
     user = _user(session, username)
     ended = _revoke_all(session, user)
-    _notify(None)
-    record_change(
-        session, actor, "user.end_sessions", user.id,
-        {"username": user.username, "sessions_ended": ended},
-        entity="user",
-    )
+    _account_changed(session, actor, "user.end_sessions", user, ended)
     return ended
 
 
@@ -181,13 +161,14 @@ def reset_password(session: Session, actor: Actor, username: str, password: str)
     user.password_hash = hash_password(password)
     ended = _revoke_all(session, user)
     _clear_lockouts(session, user)
-    _notify(None)
-    record_change(
-        session, actor, "user.reset_password", user.id,
-        {"username": user.username, "sessions_ended": ended},
-        entity="user",
-    )
+    _account_changed(session, actor, "user.reset_password", user, ended)
     return user
+
+
+def _account_changed(session: Session, actor: Actor, action: str, user: User, ended: int) -> None:
+    """Caches forget accounts and sessions; the change is audited with how many sessions it ended."""
+    _notify(None)
+    record_by(session, actor, action, user.id, {"username": user.username, "sessions_ended": ended}, entity="user")
 
 
 def _revoke_all(session: Session, user: User) -> int:
