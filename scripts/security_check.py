@@ -417,11 +417,12 @@ def run_checks(base: str, admin: str, admin_password: str, inst: Instance | None
         with ThreadPoolExecutor(4) as pool:
             readers = [pool.submit(reads) for _ in range(2)]
             clis = [pool.submit(inst.cli, "user", "list", "--json") for _ in range(6)]
-            fails = sum(f.result().returncode != 0 for f in clis)
+            failed = [f.result() for f in clis if f.result().returncode != 0]
             n = sum(f.result() for f in readers)
         v = inst.cli("audit", "verify", "--json")
         problems = json.loads(v.stdout).get("problems", []) if v.stdout.strip().startswith("{") else [v.stderr]
-        return v.returncode == 0 and not fails, f"{n} API reads, 6 CLI runs ({fails} failed), verify: " + (
+        why = f": {(failed[0].stderr.strip().splitlines() or [''])[-1][:120]}" if failed else ""
+        return v.returncode == 0 and not failed, f"{n} API reads, 6 CLI runs ({len(failed)} failed{why}), verify: " + (
             f"{len(problems)} problems, first: {problems[0][:80]}" if problems else "intact"
         )
 
@@ -484,16 +485,20 @@ def run_checks(base: str, admin: str, admin_password: str, inst: Instance | None
 
     def erasure() -> tuple[bool, str]:
         inst.cli("warehouse", "build")  # a copy in the warehouse, which erasure must clear too
-        r = c.post(f"{P}/cases/{case_id}/erase", headers=dm, json={"reason": f"{ERASE_NAME} asked to be erased"})
+        # a reason that names the person would be one more copy of the name: it must be refused
+        named = c.post(f"{P}/cases/{case_id}/erase", headers=dm, json={"reason": f"{ERASE_NAME} asked to be erased"})
+        reason = {"reason": "the person asked to be erased (request on file)"}
+        r = c.post(f"{P}/cases/{case_id}/erase", headers=dm, json=reason)
         if r.status_code != 200:
-            r = c.post(f"{P}/cases/{case_id}/erase", headers=adm, json={"reason": f"{ERASE_NAME} asked to be erased"})
+            r = c.post(f"{P}/cases/{case_id}/erase", headers=adm, json=reason)
         inst.cli("warehouse", "build")
         hits = _byte_search(inst.data, [ERASE_NAME.encode(), ERASE_DOC.encode()])
-        return r.status_code == 200 and not hits, f"erase {r.status_code}, found in: {hits or 'nothing'}"
+        ok = named.status_code == 422 and r.status_code == 200 and not hits
+        return ok, f"reason naming the person {named.status_code}, erase {r.status_code}, found in: {hits or 'nothing'}"
 
     rep.check(
         "item 2: erase a person, then search the data dir's bytes for their name and document number",
-        "found nowhere",
+        "a reason naming them refused (422); erased; found nowhere",
         erasure,
     )
 
@@ -504,8 +509,8 @@ def run_checks(base: str, admin: str, admin_password: str, inst: Instance | None
         if os.geteuid() == 0:  # root ignores file modes unless it gives up the capabilities that let it
             caps = "-dac_override,-dac_read_search"
             cmd = ["setpriv", "--bounding-set", caps, "--inh-caps", caps, "--", *cmd]
-        for p in [copy, *copy.rglob("*")]:
-            p.chmod(0o555 if p.is_dir() else 0o444)
+        for p in [copy, *copy.rglob("*")]:  # read-only: write permission taken away, nothing else given
+            p.chmod(stat.S_IMODE(p.stat().st_mode) & ~0o222)
         env = {**inst.env, "CTDATA_DATA_DIR": str(copy), "HOME": str(inst.tmp)}
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         out = (r.stdout + r.stderr).strip()

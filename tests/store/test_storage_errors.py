@@ -120,3 +120,38 @@ def test_read_only_data_directory(sqlite_store, tmp_path: Path, other_user_dir: 
     assert r.returncode == 0, r.stderr
     assert f'"head": "{want.head}"' in r.stdout and '"ok": true' in r.stdout
     assert sorted(p.name for p in data.iterdir()) == sorted(p.name for p in sqlite_store.data_dir.iterdir())
+
+
+def test_read_only_copy_with_a_write_ahead_log_verifies(sqlite_store, tmp_path: Path, other_user_dir: Path) -> None:
+    """A copy of a live store (its -wal not yet checkpointed) on a read-only folder is verified, not refused.
+
+    SQLite reads a write-ahead log only through a shared-memory file that a read-only folder cannot
+    hold; verification reads a private copy and leaves the read-only one as it was.
+    """
+    import sqlite3
+
+    import_standard(write_records(tmp_path / "a.csv", [record(0), record(1)]))
+    eng = db.upgrade()
+    with db.session_scope(eng) as s:
+        want = audit.verify(s)
+    eng.dispose()
+    reset_caches()
+    live = sqlite3.connect(sqlite_store.data_dir / "ctdata.db")
+    try:
+        live.execute("PRAGMA wal_autocheckpoint=0")
+        live.execute("CREATE TABLE scratch_wal (x)")
+        live.execute("DROP TABLE scratch_wal")
+        live.commit()
+        assert (sqlite_store.data_dir / "ctdata.db-wal").stat().st_size > 0
+        data = other_user_dir / "data"
+        _read_only_copy(sqlite_store.data_dir, data)
+    finally:
+        live.close()
+    before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    env = {**os.environ, "CTDATA_DATA_DIR": str(data), "CTDATA_DATABASE_URL": f"sqlite:///{data / 'ctdata.db'}",
+           "HOME": str(other_user_dir)}
+    env.pop("CTDATA_CONFIG", None)
+    r = _as_reader([sys.executable, "-m", "ctdata.cli", "audit", "verify", "--json"], env)
+    assert r.returncode == 0, r.stderr
+    assert f'"head": "{want.head}"' in r.stdout and '"ok": true' in r.stdout
+    assert {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()} == before

@@ -173,8 +173,10 @@ def readonly_engine(url: str | None = None) -> Engine:
         wal = path.with_name(path.name + "-wal")
         writable = os.access(path.parent, os.W_OK) and not _read_only_fs(path.parent)
         if not writable and wal.exists() and wal.stat().st_size:
-            raise StorageError(f"{path} has a write-ahead log ({wal.name}) and its folder is read-only: copy the "
-                               "store with its -wal file to a writable folder to read it")
+            # SQLite reads a write-ahead log only through a shared-memory file beside it, which a
+            # read-only folder cannot hold: read a private copy of the two files instead.
+            path = _private_copy(path, wal)
+            writable = True
         mode = "mode=ro" if writable or wal.exists() else "immutable=1"
         eng = create_engine(f"sqlite:///file:{path}?{mode}&uri=true",
                             connect_args={"timeout": 30, "check_same_thread": False})
@@ -184,6 +186,23 @@ def readonly_engine(url: str | None = None) -> Engine:
         raise ConfigError(f"unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
     event.listen(eng, "handle_error", _refused_write)
     return eng
+
+
+def _private_copy(path: Path, wal: Path) -> Path:
+    """Copy a store and its write-ahead log into a private folder (0700) removed when the process ends."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="ctdata-verify-"))
+    atexit.register(shutil.rmtree, folder, True)
+    try:
+        shutil.copyfile(path, folder / path.name)
+        shutil.copyfile(wal, folder / wal.name)
+    except OSError as exc:
+        raise StorageError(f"{path} has a write-ahead log and its folder is read-only, and a private copy "
+                           f"to read it could not be made: {exc.strerror}") from None
+    return folder / path.name
 
 
 @lru_cache(maxsize=8)
