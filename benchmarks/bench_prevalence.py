@@ -23,6 +23,7 @@ from ctdata.prevalence.intervals import bootstrap_interval
 from ctdata.prevalence.models import _check_cached
 from ctdata.prevalence.patterns import PatternTable
 from ctdata.prevalence.selection import stepwise
+from ctdata.prevalence.settings import EstimateSettings
 
 
 def six_list_table(seed: int = 2024, persons: int = 12000) -> PatternTable:
@@ -81,7 +82,7 @@ def run(quick: bool = False) -> list[dict]:
     _check_cached.cache_clear()
     t0 = time.perf_counter()
     interval = bootstrap_interval(
-        fit, "stepwise", replicates=replicates, seed=1234, progress=False, workers=workers
+        fit, EstimateSettings(bootstrap=replicates, seed=1234), progress=False, workers=workers
     )
     boot_s = time.perf_counter() - t0
     scaled = boot_s * 1000 / replicates

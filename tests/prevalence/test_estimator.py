@@ -21,6 +21,7 @@ from ctdata.prevalence.chart import CAVEATS, CAVEATS_TEXT, estimates_frame, meth
 from ctdata.prevalence.fitting import fit_model, glm_summary
 from ctdata.prevalence.intervals import bootstrap_interval, profile_interval, wald_interval
 from ctdata.prevalence.patterns import PatternTable, all_patterns
+from ctdata.prevalence.settings import EstimateSettings
 
 from .published import ARTIFICIAL_3, KOREA, WESTERN
 
@@ -97,9 +98,9 @@ def test_interval_methods_bracket_the_estimate() -> None:
 
 def test_bootstrap_is_seeded_and_worker_independent() -> None:
     fit = fit_model(KOREA, ())
-    a = bootstrap_interval(fit, "stepwise", replicates=60, seed=7, progress=False)
-    b = bootstrap_interval(fit, "stepwise", replicates=60, seed=7, progress=False, workers=2)
-    c = bootstrap_interval(fit, "stepwise", replicates=60, seed=8, progress=False)
+    a = bootstrap_interval(fit, EstimateSettings(bootstrap=60, seed=7), progress=False)
+    b = bootstrap_interval(fit, EstimateSettings(bootstrap=60, seed=7), progress=False, workers=2)
+    c = bootstrap_interval(fit, EstimateSettings(bootstrap=60, seed=8), progress=False)
     assert (a.low, a.high) == (b.low, b.high)
     assert (a.low, a.high) != (c.low, c.high)
     assert a.method == "bootstrap" and a.detail["replicates"] == 60 and a.detail["reselect"]
@@ -109,7 +110,8 @@ def test_bootstrap_is_seeded_and_worker_independent() -> None:
 def test_bootstrap_progress_bar_can_run() -> None:
     fit = fit_model(KOREA, ())
     seen: list[int] = []
-    bootstrap_interval(fit, "main", replicates=30, seed=1, progress=True, on_advance=seen.append)
+    main = EstimateSettings(method="main", bootstrap=30, seed=1)
+    bootstrap_interval(fit, main, progress=True, on_advance=seen.append)
     assert sum(seen) == 30
 
 

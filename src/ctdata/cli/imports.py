@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,35 +43,42 @@ def print_import(result: Any, as_json: bool) -> None:
     )
 
 
-def _run_import(label: str, importer: Callable[..., Any], path: Path, encoding: str, as_json: bool) -> None:
-    """Run one file importer under a progress bar, then print its result."""
-    with progress_bar(label, not as_json) as (adv, total):
-        result = importer(path, encoding=encoding, progress=adv, on_total=total)
-    print_import(result, as_json)
+def _file_import(name: str, importer: str, label: str, path_help: str, encoding_help: str, doc: str) -> None:
+    """Add `ctdata import <name> PATH [--json] [--encoding]`, running ``importer`` ("module:function",
+    imported when the command runs) under a progress bar and printing its result."""
+
+    def command(
+        path: Path = typer.Argument(..., help=path_help),
+        as_json: JsonOpt = False,
+        encoding: str = typer.Option("utf-8-sig", help=encoding_help),
+    ) -> None:
+        module, function = importer.split(":")
+        run_import = getattr(import_module(module), function)
+        with progress_bar(label, not as_json) as (adv, total):
+            result = run_import(path, encoding=encoding, progress=adv, on_total=total)
+        print_import(result, as_json)
+
+    command.__doc__ = doc
+    command.__name__ = f"import_{name}_cmd"
+    app.command(name)(command)
 
 
-@app.command("ctdc")
-def import_ctdc_cmd(
-    path: Annotated[Path, typer.Argument(help="CTDC release: CSV, CSV.gz or XLSX.")],
-    as_json: JsonOpt = False,
-    encoding: Annotated[str, typer.Option(help="Text encoding of a CSV file.")] = "utf-8-sig",
-) -> None:
-    """Import a public CTDC global dataset (k-anonymised 2017-2021 or synthetic 2024+)."""
-    from ctdata.ingest.ctdc_import import import_ctdc
-
-    _run_import("Importing CTDC", import_ctdc, path, encoding, as_json)
-
-
-@app.command("standard")
-def import_standard_cmd(
-    path: Annotated[Path, typer.Argument(help="records.csv (companion CSVs beside it), a folder, or a workbook.")],
-    as_json: JsonOpt = False,
-    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files.")] = "utf-8-sig",
-) -> None:
-    """Import records in the ctdata standard template (see `ctdata standard template`)."""
-    from ctdata.ingest.standard_import import import_standard
-
-    _run_import("Importing records", import_standard, path, encoding, as_json)
+_file_import(
+    "ctdc",
+    "ctdata.ingest.ctdc_import:import_ctdc",
+    "Importing CTDC",
+    "CTDC release: CSV, CSV.gz or XLSX.",
+    "Text encoding of a CSV file.",
+    "Import a public CTDC global dataset (k-anonymised 2017-2021 or synthetic 2024+).",
+)
+_file_import(
+    "standard",
+    "ctdata.ingest.standard_import:import_standard",
+    "Importing records",
+    "records.csv (companion CSVs beside it), a folder, or a workbook.",
+    "Text encoding of CSV files.",
+    "Import records in the ctdata standard template (see `ctdata standard template`).",
+)
 
 
 @app.command("projects")

@@ -27,13 +27,30 @@ def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None, t
     return lvl
 
 
+def _level_in(dialect: str, sql: str, label: str) -> dict:
+    """A level whose condition is written in DuckDB SQL, translated to ``dialect``."""
+    return _level(sql_for(dialect, sql), label)
+
+
 def _else() -> dict:
     return {"sql_condition": "ELSE", "label_for_charts": "All other comparisons"}
+
+
+def _comparison(name: str, unknown: tuple[str, str], levels: list[dict], description: str | None = None) -> dict:
+    """The comparison ``name``: its null level (SQL, label), ``levels`` strongest first, then all other pairs."""
+    comp: dict[str, Any] = {
+        "output_column_name": name,
+        "comparison_levels": [_level(*unknown, null=True), *levels, _else()],
+    }
+    if description is not None:
+        comp["comparison_description"] = description
+    return comp
 
 
 def name_comparison(cols: set[str], d: str) -> dict:
     """Names: exact, reordered, same variant keys, close spellings, same sound, one part agreeing."""
     jw = "jaro_winkler_similarity"
+    jw_var = f"{jw}(name_var_l, name_var_r)"
     parts = []
     if "given_var1" in cols:
         parts.append("given_var1_l = given_var1_r")
@@ -43,55 +60,34 @@ def name_comparison(cols: set[str], d: str) -> dict:
         parts.append("given_var1_l = family_var1_r OR family_var1_l = given_var1_r")
     one_part = " OR ".join(f"({p})" for p in parts) or "FALSE"
     levels = [
-        _level("name_full_l IS NULL OR name_full_r IS NULL", "no name", null=True),
         _level("name_full_l = name_full_r", "same name", tf="name_full"),
         _level("name_sorted_l = name_sorted_r", "same name, other order", tf="name_sorted"),
         _level("name_var_l = name_var_r", "same name variants (transliteration)", tf="name_var"),
-        _level(
-            sql_for(d, f"{jw}(name_var_l, name_var_r) >= 0.92 OR {jw}(name_var_ord_l, name_var_ord_r) >= 0.92"),
-            "name variants JW >= 0.92",
-        ),
-        _level(
-            sql_for(d, f"name_dm_l = name_dm_r AND {jw}(name_var_l, name_var_r) >= 0.8"),
-            "same sound",
-        ),
-        _level(
-            sql_for(
-                d,
-                f"name_skel_l = name_skel_r AND ({jw}(name_var_l, name_var_r) >= 0.7 OR length(name_skel_l) >= 5)",
-            ),
-            "same consonant skeleton",
+        _level_in(d, f"{jw_var} >= 0.92 OR {jw}(name_var_ord_l, name_var_ord_r) >= 0.92", "name variants JW >= 0.92"),
+        _level_in(d, f"name_dm_l = name_dm_r AND {jw_var} >= 0.8", "same sound"),
+        _level_in(
+            d, f"name_skel_l = name_skel_r AND ({jw_var} >= 0.7 OR length(name_skel_l) >= 5)", "same consonant skeleton"
         ),
         *(
             [_level("name_loose_l = name_loose_r", "same letters once romanisation and splits are folded")]
             if "name_loose" in cols
             else []
         ),
-        _level(
-            sql_for(d, f"({one_part}) AND {jw}(name_var_l, name_var_r) >= 0.75"),
-            "one name part the same, rest similar",
-        ),
-        _level(
-            sql_for(d, f"{jw}(name_skel_l, name_skel_r) >= 0.88"),
+        _level_in(d, f"({one_part}) AND {jw_var} >= 0.75", "one name part the same, rest similar"),
+        _level_in(
+            d,
+            f"{jw}(name_skel_l, name_skel_r) >= 0.88",
             "consonant skeletons similar (a name written in another script)",
         ),
-        _level(
-            sql_for(d, f"({one_part}) OR {jw}(name_var_l, name_var_r) >= 0.8"),
-            "one name part the same or similar",
-        ),
-        _else(),
+        _level_in(d, f"({one_part}) OR {jw_var} >= 0.8", "one name part the same or similar"),
     ]
-    return {
-        "output_column_name": "name",
-        "comparison_levels": levels,
-        "comparison_description": "given and family names, transliterated",
-    }
+    unknown = ("name_full_l IS NULL OR name_full_r IS NULL", "no name")
+    return _comparison("name", unknown, levels, "given and family names, transliterated")
 
 
 def dob_comparison(cols: set[str], d: str) -> dict:
     """Date of birth, respecting partial dates: '1990' agrees with '1990-05-12' at its own level."""
     levels = [
-        _level("dob_y_l IS NULL OR dob_y_r IS NULL", "no date of birth", null=True),
         _level("dob_full_l = dob_full_r", "same full date of birth", tf="dob_full", tf_weight=0.5),
         _level(
             "dob_y_l = dob_y_r AND dob_m_l = dob_m_r AND (dob_d_l IS NULL OR dob_d_r IS NULL)",
@@ -111,65 +107,41 @@ def dob_comparison(cols: set[str], d: str) -> dict:
             "one slip (digit, day/month swap, year +-1)",
         ),
         _level("abs(dob_y_l - dob_y_r) <= 2", "within two years"),
-        _else(),
     ]
-    return {
-        "output_column_name": "dob",
-        "comparison_levels": levels,
-        "comparison_description": "date of birth",
-    }
+    return _comparison("dob", ("dob_y_l IS NULL OR dob_y_r IS NULL", "no date of birth"), levels, "date of birth")
 
 
 def age_comparison(cols: set[str]) -> dict:
     """Approximate birth years (from age at registration) where a date of birth is missing on a side."""
     both_dob = " OR (dob_y_l IS NOT NULL AND dob_y_r IS NOT NULL)" if "dob_y" in cols else ""
     overlap = "by_lo_l <= by_hi_r + {k} AND by_lo_r <= by_hi_l + {k}"
-    return {
-        "output_column_name": "age",
-        "comparison_levels": [
-            _level(
-                f"by_lo_l IS NULL OR by_lo_r IS NULL{both_dob}",
-                "no age, or both have a birth date",
-                null=True,
-            ),
-            _level(
-                overlap.format(k=0) + " AND by_hi_l - by_lo_l <= 2 AND by_hi_r - by_lo_r <= 2",
-                "birth years agree (from age at registration)",
-            ),
-            _level(overlap.format(k=1), "birth year ranges overlap"),
-            _level(overlap.format(k=3), "within three years"),
-            _else(),
-        ],
-        "comparison_description": "birth year estimated from age at registration",
-    }
+    levels = [
+        _level(
+            overlap.format(k=0) + " AND by_hi_l - by_lo_l <= 2 AND by_hi_r - by_lo_r <= 2",
+            "birth years agree (from age at registration)",
+        ),
+        _level(overlap.format(k=1), "birth year ranges overlap"),
+        _level(overlap.format(k=3), "within three years"),
+    ]
+    unknown = (f"by_lo_l IS NULL OR by_lo_r IS NULL{both_dob}", "no age, or both have a birth date")
+    return _comparison("age", unknown, levels, "birth year estimated from age at registration")
 
 
 def sex_comparison() -> dict:
-    return {
-        "output_column_name": "sex",
-        "comparison_levels": [
-            _level("sex_l IS NULL OR sex_r IS NULL", "sex unknown", null=True),
-            _level("sex_l = sex_r", "same sex"),
-            _else(),
-        ],
-    }
+    return _comparison("sex", ("sex_l IS NULL OR sex_r IS NULL", "sex unknown"), [_level("sex_l = sex_r", "same sex")])
 
 
 def citizenship_comparison(d: str) -> dict:
-    return {
-        "output_column_name": "citizenship",
-        "comparison_levels": [
-            _level("citizenship_l IS NULL OR citizenship_r IS NULL", "citizenship unknown", null=True),
-            _level("citizenship_l = citizenship_r", "same citizenship(s)"),
-            _level(sql_for(d, "list_has_any(citizenship_l, citizenship_r)"), "a citizenship in common"),
-            _else(),
-        ],
-    }
+    levels = [
+        _level("citizenship_l = citizenship_r", "same citizenship(s)"),
+        _level(sql_for(d, "list_has_any(citizenship_l, citizenship_r)"), "a citizenship in common"),
+    ]
+    return _comparison("citizenship", ("citizenship_l IS NULL OR citizenship_r IS NULL", "citizenship unknown"), levels)
 
 
 def office_comparison(cols: set[str], d: str) -> dict:
     """Offices: a transfer or return between a destination and an origin office is strong evidence."""
-    levels = [_level("office_country_l IS NULL OR office_country_r IS NULL", "office unknown", null=True)]
+    levels: list[dict] = []
     if "referral_from_office" in cols:
         levels.append(
             _level(
@@ -193,39 +165,29 @@ def office_comparison(cols: set[str], d: str) -> dict:
                 "one office is in the other record's country of citizenship (a return)",
             )
         )
-    levels.append(_else())
-    return {
-        "output_column_name": "office",
-        "comparison_levels": levels,
-        "comparison_description": "registering offices",
-    }
+    unknown = ("office_country_l IS NULL OR office_country_r IS NULL", "office unknown")
+    return _comparison("office", unknown, levels, "registering offices")
 
 
 def document_comparison() -> dict:
     """Identity document key (a keyed hash: equality is all it can tell). Different keys are weak evidence
     against, since offices note other documents or mistype a digit."""
-    return {
-        "output_column_name": "document",
-        "comparison_levels": [
-            _level("doc_key_l IS NULL OR doc_key_r IS NULL", "document unknown", null=True),
-            _level("doc_key_l = doc_key_r", "same identity document"),
-            _else(),
-        ],
-        "comparison_description": "identity document (keyed hash)",
-    }
+    return _comparison(
+        "document",
+        ("doc_key_l IS NULL OR doc_key_r IS NULL", "document unknown"),
+        [_level("doc_key_l = doc_key_r", "same identity document")],
+        "identity document (keyed hash)",
+    )
 
 
 def registration_comparison() -> dict:
-    return {
-        "output_column_name": "registration",
-        "comparison_levels": [
-            _level("reg_days_l IS NULL OR reg_days_r IS NULL", "registration date unknown", null=True),
-            _level("abs(reg_days_l - reg_days_r) <= 30", "registered within 30 days"),
-            _level("abs(reg_days_l - reg_days_r) <= 180", "within 6 months"),
-            _level("abs(reg_days_l - reg_days_r) <= 730", "within 2 years"),
-            _else(),
-        ],
-    }
+    levels = [
+        _level("abs(reg_days_l - reg_days_r) <= 30", "registered within 30 days"),
+        _level("abs(reg_days_l - reg_days_r) <= 180", "within 6 months"),
+        _level("abs(reg_days_l - reg_days_r) <= 730", "within 2 years"),
+    ]
+    unknown = ("reg_days_l IS NULL OR reg_days_r IS NULL", "registration date unknown")
+    return _comparison("registration", unknown, levels)
 
 
 def exploitation_comparison(cols: set[str]) -> dict:
@@ -239,7 +201,7 @@ def exploitation_comparison(cols: set[str]) -> dict:
     if has_start:
         null.append("exp_y_l IS NULL OR exp_y_r IS NULL")
     same_c = "exp_country_l = exp_country_r" if has_country else "TRUE"
-    levels = [_level(" AND ".join(f"({x})" for x in null), "exploitation unknown", null=True)]
+    levels: list[dict] = []
     if has_start:
         levels.append(
             _level(
@@ -257,12 +219,8 @@ def exploitation_comparison(cols: set[str]) -> dict:
         levels.append(_level(f"{same_c} AND abs(exp_y_l - exp_y_r) <= 1", "start within a year"))
     if has_country:
         levels.append(_level("exp_country_l = exp_country_r", "same country of exploitation"))
-    levels.append(_else())
-    return {
-        "output_column_name": "exploitation",
-        "comparison_levels": levels,
-        "comparison_description": "country and start of exploitation",
-    }
+    unknown = (" AND ".join(f"({x})" for x in null), "exploitation unknown")
+    return _comparison("exploitation", unknown, levels, "country and start of exploitation")
 
 
 def comparisons_for(cols: Iterable[str], dialect: str = "duckdb") -> list[dict]:

@@ -125,17 +125,7 @@ def _interval(selection: Selection, s: EstimateSettings, progress: bool, workers
     if s.ci == "wald":
         return wald_interval(fit, s.alpha)
     if s.ci == "bootstrap":
-        return bootstrap_interval(
-            fit,
-            s.method,
-            model=s.model,
-            pthresh=s.pthresh,
-            replicates=s.bootstrap,
-            seed=s.seed,
-            alpha=s.alpha,
-            progress=progress,
-            workers=workers,
-        )
+        return bootstrap_interval(fit, s, progress=progress, workers=workers)
     return Interval(None, None, "none", 1 - s.alpha)
 
 

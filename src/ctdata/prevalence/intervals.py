@@ -34,7 +34,7 @@ from ctdata.prevalence.fitting import Fit, FitFailed, newton_poisson
 from ctdata.prevalence.models import ModelError
 from ctdata.prevalence.patterns import PatternTable
 from ctdata.prevalence.selection import log_dark_se, select
-from ctdata.prevalence.settings import DEFAULTS
+from ctdata.prevalence.settings import EstimateSettings
 
 
 @dataclass(frozen=True)
@@ -152,17 +152,17 @@ def _run_chunk(chunk: list[tuple]) -> list[float]:
 
 def bootstrap_interval(
     fit: Fit,
-    method: str,
-    model: str | None = None,
-    pthresh: float = DEFAULTS.pthresh,
-    replicates: int = DEFAULTS.bootstrap,
-    seed: int = DEFAULTS.seed,
-    alpha: float = DEFAULTS.alpha,
+    settings: EstimateSettings,
     progress: bool = True,
     workers: int = 1,
     on_advance: Callable[[int], None] | None = None,
 ) -> Interval:
-    """Seeded parametric bootstrap percentile interval, re-running the whole method in each replicate."""
+    """Seeded parametric bootstrap percentile interval, re-running the whole method in each replicate.
+
+    The settings give the method (and model, pthresh) re-run, the replicates (``bootstrap``), seed and alpha.
+    """
+    method, model, pthresh = settings.method, settings.model, settings.pthresh
+    replicates, seed, alpha = settings.bootstrap, settings.seed, settings.alpha
     if replicates < 2:
         raise CtdataError(f"bootstrap needs at least 2 replicates, got {replicates}")
     rng = np.random.default_rng(seed)
