@@ -67,12 +67,8 @@ def screen(
     det = determine(inp)
     row = Screening(
         case_id=case.id,
-        actions=inp.actions,
-        means=inp.means,
-        purposes=inp.purposes,
-        vulnerabilities=inp.vulnerabilities,
+        **{k: getattr(inp, k) for k in ENGINE_KEYS},  # the row keeps the engine's input under the same names
         indicators_enc=seal_list([no_nul(i, "indicators") or "" for i in indicators], "screenings", "indicators_enc"),
-        age_at_exploitation=inp.age_at_exploitation,
         notes_enc=keyring().encrypt(notes, "screening_notes"),
         determination=det.determination,
         rule=det.rule,
