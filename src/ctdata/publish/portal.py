@@ -224,38 +224,21 @@ def _cells(values: np.ndarray, primary: np.ndarray, secondary: np.ndarray) -> li
     ]
 
 
-def suppressed_table(
-    counts: pd.DataFrame,
-    k: int,
-    *,
-    key: str,
-    title: str,
-    row_title: str,
-    row_dim: str,
-    col_dim: str | None,
-    additive_rows: bool = True,
-    total_row_label: str = "Total",
-    note: str = "",
-) -> Table:
+def suppressed_table(counts: pd.DataFrame, k: int, *, col_dim: str | None, **options: Any) -> Table:
     """Suppress a rows x columns table of counts (with margins) and label it for display.
 
-    With one data column (``col_dim`` None) the row totals repeat the column and are not shown.
-    When rows are not additive (a record in several rows), the column totals are labelled as
-    such by the caller; suppression still treats the table with all its margins.
+    ``options`` are `_table`'s: key, title, row_title, row_dim (required), additive_rows,
+    total_row_label, note. With one data column (``col_dim`` None) the row totals repeat the column
+    and are not shown. When rows are not additive (a record in several rows), the column totals are
+    labelled as such by the caller; suppression still treats the table with all its margins.
     """
     return _table(
         counts.to_numpy(dtype=np.int64),
         [str(r) for r in counts.index],
         None if col_dim is None else [str(c) for c in counts.columns],
         k,
-        key=key,
-        title=title,
-        row_title=row_title,
-        row_dim=row_dim,
         col_dim=col_dim,
-        additive_rows=additive_rows,
-        total_row_label=total_row_label,
-        note=note,
+        **options,
     )
 
 
