@@ -26,6 +26,7 @@ from ctdata.linkage import flows, pipeline, review_store, store_io
 from ctdata.simulate.generator import simulate
 from ctdata.store import db
 from ctdata.store.crypto import load_keyring
+from ctdata.store.fields import unseal
 from ctdata.store.models import AuditEntry, IndividualLink, LinkLabel, LinkReviewPair, Person
 from tests.cases.conftest import ensure_agency
 
@@ -116,7 +117,9 @@ def test_link_review_export_evaluate(store, sim: Path, tmp_path: Path) -> None: 
     assert a == b
     with db.session_scope() as s:
         label = s.execute(select(LinkLabel)).scalars().all()[-1]
-        assert (label.reason, label.decided_by) == ("same document seen on file", "dm")
+        reason = unseal(label.reason_enc, "link_labels", "reason_enc")  # free text is encrypted at rest
+        assert (reason, label.decided_by) == ("same document seen on file", "dm")
+        assert b"same document" not in (label.reason_enc or b"")
         decided = {p["pair_id"] for p in review_store.list_pairs(s, status="decided")}
         assert decided == {apart, together}
         assert together not in {p["pair_id"] for p in review_store.list_pairs(s)}
