@@ -11,12 +11,16 @@ from ctdata.store import db
 from ctdata.store.models import Agency, CaseRecord, Person, Transfer, User
 
 
-def _previous_revision() -> str:
+def _migration():  # type: ignore[no-untyped-def]
     path = db.MIGRATIONS / "versions" / "0008_agency_registry.py"
     spec = importlib.util.spec_from_file_location("agency_registry_0008", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod.down_revision
+    return mod
+
+
+def _previous_revision() -> str:
+    return _migration().down_revision
 
 
 def test_upgrade_seeds_the_registry_from_stored_agencies(store) -> None:
@@ -43,14 +47,18 @@ def test_upgrade_seeds_the_registry_from_stored_agencies(store) -> None:
                                                  office_country="AT", agency="NGO-X", active=True, failed_logins=0))
         c.execute(User.__table__.insert().values(username="a", password_hash="x", role="admin", agency=None,
                                                  active=True, failed_logins=0))
-    command.upgrade(db.alembic_config(eng), "head")
+    this = _migration().revision  # later migrations (free text encrypted) do not go back down
+    command.upgrade(db.alembic_config(eng), this)
     with db.session_scope(eng) as s:
         rows = s.execute(select(Agency.code, Agency.name, Agency.created_by).order_by(Agency.code)).all()
         assert [tuple(r) for r in rows] == [
             (code, code, "migration") for code in ("CARITAS", "IOM", "NGO-X", "UNHCR", "ÖRK")
         ]
     command.downgrade(db.alembic_config(eng), _previous_revision())
-    command.upgrade(db.alembic_config(eng), "head")  # down and up again: the registry is rebuilt
+    command.upgrade(db.alembic_config(eng), this)  # down and up again: the registry is rebuilt
+    with db.session_scope(eng) as s:
+        assert len(s.execute(select(Agency.code)).all()) == 5
+    command.upgrade(db.alembic_config(eng), "head")
     with db.session_scope(eng) as s:
         assert len(s.execute(select(Agency.code)).all()) == 5
     eng.dispose()
