@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ctdata.linkage.features import INPUT_COLUMNS
 from ctdata.simulate.names import load_namebook
 
 # Countries of origin: (weight, destination countries). Names come from the simulator's name book
@@ -178,19 +179,8 @@ def _typo_date(rng: np.random.Generator, d: date) -> str:
 
 def to_features(records: pd.DataFrame) -> pd.DataFrame:
     """The restricted features table the warehouse hands to linkage, from template records."""
-    cols = [
-        "given_name",
-        "family_name",
-        "date_of_birth",
-        "sex",
-        "citizenship",
-        "office_country",
-        "agency",
-        "registration_date",
-        "referral_from_office",
-        "age_at_registration",
-        "age_band",
-    ]
+    # the person columns of the engine's input (the case fields after them are not generated here)
+    cols = INPUT_COLUMNS[: INPUT_COLUMNS.index("age_band") + 1]
     out = records[[c for c in cols if c in records.columns]].copy()
     out.insert(0, "record_key", records["record_id"].astype(str))
     return out
