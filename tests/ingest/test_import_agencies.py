@@ -54,3 +54,31 @@ def test_a_ctdc_import_registers_its_agency(store, tmp_path: Path) -> None:
     assert res.loaded == 2 and res.agencies_registered == ["CTDC"]
     assert _codes() == ["CTDC"]
     assert import_ctdc(tmp_path / "ctdc.csv").agencies_registered == []
+
+
+def test_a_partner_registered_meanwhile_by_another_import(store) -> None:
+    """Two imports of one new partner at once: both saw it missing; the second used to fail on the
+    registry's unique key after all its work. Now the first writer registers it and the other goes on."""
+    from sqlalchemy import event, text
+
+    from ctdata.cases.agencies import register_imported
+
+    eng = db.upgrade()
+    fired: list[bool] = []
+
+    def before(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if not fired and statement.lstrip().upper().startswith("INSERT INTO AGENCIES"):
+            fired.append(True)
+            other = db.make_engine()
+            with other.begin() as c:  # the other import commits its registration first
+                c.execute(text("INSERT INTO agencies (code, name, created_at, created_by) "
+                               "VALUES ('NGO-Y', 'NGO-Y', CURRENT_TIMESTAMP, 'other')"))
+            other.dispose()
+
+    event.listen(eng, "before_cursor_execute", before)
+    try:
+        with transaction(eng) as s:
+            assert register_imported(s, "dm", ["NGO-Y", "NGO-Z"], None) == ["NGO-Z"]
+    finally:
+        event.remove(eng, "before_cursor_execute", before)
+    assert fired and _codes() == ["NGO-Y", "NGO-Z"]

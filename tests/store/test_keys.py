@@ -166,3 +166,50 @@ def test_every_encrypted_column_is_registered() -> None:
     """Rotation re-encrypts only the columns it knows the context of: every `*_enc` column must be listed."""
     assert keys.unregistered_columns() == []
     assert all(len(json.dumps(ctx)) > 2 for ctx in keys.ENCRYPTED_FIELDS.values())
+
+
+
+def _another_process_records(eng, value: str):  # type: ignore[no-untyped-def]
+    """Just before this process writes its fingerprint, another process commits one (the race of the finding)."""
+    from sqlalchemy import event
+
+    fired: list[bool] = []
+
+    def before(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if not fired and "store_meta" in statement and statement.lstrip().upper().startswith("INSERT"):
+            fired.append(True)
+            other = db.make_engine()
+            with other.begin() as c:
+                c.execute(text("INSERT INTO store_meta (name, value) VALUES ('key_id', :v)"), {"v": value})
+            other.dispose()
+
+    event.listen(eng, "before_cursor_execute", before)
+
+
+def test_fingerprint_recorded_meanwhile_by_another_process(store) -> None:
+    """The finding (CI, security check item 1): six CLI processes opened a store whose key fingerprint
+    was not recorded yet; each saw none, and all but the first failed writing it (UNIQUE constraint
+    failed: store_meta.name). Recording a fact is first-writer-wins: the loser reads the winner's
+    value and goes on when it names its own key."""
+    eng = db.upgrade()
+    key_file = store.data_dir / "keys" / "ctdata.key"
+    ring = crypto.load_keyring(key_file)
+    with eng.begin() as c:
+        c.execute(text("DELETE FROM store_meta WHERE name = 'key_id'"))
+    _another_process_records(eng, ring.key_id)
+    with db.session_scope(eng) as s:
+        assert keys.check_store_key(s, key_file) == ring
+    assert _snapshot()["key_id"] == ring.key_id
+
+
+def test_fingerprint_of_another_key_recorded_meanwhile_is_refused(store) -> None:
+    """The same race with another key on the other side: refused, and the other's fingerprint kept."""
+    eng = db.upgrade()
+    key_file = store.data_dir / "keys" / "ctdata.key"
+    crypto.load_keyring(key_file)
+    with eng.begin() as c:
+        c.execute(text("DELETE FROM store_meta WHERE name = 'key_id'"))
+    _another_process_records(eng, "feedfacecafe")
+    with pytest.raises(ConfigError, match="feedfacecafe"), db.session_scope(eng) as s:
+        keys.check_store_key(s, key_file)
+    assert _snapshot()["key_id"] == "feedfacecafe"

@@ -23,7 +23,8 @@ from ctdata.cases.common import record_by
 from ctdata.cases.tx import record
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.types import parser_for
-from ctdata.store.models import Agency
+from ctdata.store.inserts import insert_new
+from ctdata.store.models import Agency, utcnow
 
 #: roles that may register an agency
 REGISTRARS = ("admin", "data_manager")
@@ -80,11 +81,10 @@ def register_imported(session: Session, by: str, codes: Iterable[str], batch_id:
     if not wanted:
         return []
     known = set(session.execute(select(Agency.code).where(Agency.code.in_(wanted))).scalars())
-    new = [c for c in wanted if c not in known]
-    for code in new:
-        session.add(Agency(code=code, name=code, created_by=by[:80]))
+    # another import may register the same partner meanwhile: first writer wins (store.inserts)
+    new = insert_new(session, Agency, [{"code": c, "name": c, "created_by": by[:80], "created_at": utcnow()}
+                                       for c in wanted if c not in known], "code")
     if new:
-        session.flush()
         record(
             session,
             actor=by,

@@ -4,4 +4,4 @@ The case store: database models and sessions, migrations, encryption and keys, p
 chain, backup.
 """
 
-__all__ = ["audit", "backup", "bulk", "crypto", "db", "files", "keys", "meta", "models", "persons"]
+__all__ = ["audit", "backup", "bulk", "crypto", "db", "files", "inserts", "keys", "meta", "models", "persons"]

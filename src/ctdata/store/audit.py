@@ -119,9 +119,9 @@ def store_audit_key(session: Session, facts: dict[str, str] | None = None) -> Au
                           f"{recorded}: restore the file from your backup (nothing was changed)")
     key = load_audit_key(path, create=True)
     assert key is not None
-    if recorded is None:
-        meta.put(session, meta.AUDIT_KEY_ID, key.key_id)
-    elif recorded != key.key_id:
+    if recorded is None:  # first writer wins: another process may record its key meanwhile
+        recorded = meta.put_first(session, meta.AUDIT_KEY_ID, key.key_id)
+    if recorded != key.key_id:
         raise ConfigError(f"the audit key file {path} (key {key.key_id}) is not this store's (key {recorded}): "
                           "restore the right file from your backup (nothing was changed)")
     return key

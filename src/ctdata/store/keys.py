@@ -107,7 +107,7 @@ def check_store_key(session: Session, path: Path | None = None) -> KeyRing | Non
     samples = _samples(session)
     if not samples:
         if keys is not None:
-            meta.put(session, meta.KEY_ID, keys.key_id)
+            _record(session, path, keys)
         return keys
     if keys is None:
         raise _refuse_missing(path, recorded)
@@ -119,8 +119,15 @@ def check_store_key(session: Session, path: Path | None = None) -> KeyRing | Non
         except ConfigError:
             raise ConfigError(f"the key file {path} (key {keys.key_id}) does not decrypt this store's {ctx} "
                               "fields: restore the right key file from your backup (nothing was changed)") from None
-    meta.put(session, meta.KEY_ID, keys.key_id)
+    _record(session, path, keys)
     return keys
+
+
+def _record(session: Session, path: Path, keys: KeyRing) -> None:
+    """Record the key's fingerprint; another process may have recorded one meanwhile, which must be this key."""
+    stored = meta.put_first(session, meta.KEY_ID, keys.key_id)
+    if stored != keys.key_id:
+        raise _refuse_other(path, keys.key_id, stored)
 
 
 def ensure_store_key(eng: Engine) -> None:

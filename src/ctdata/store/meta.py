@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from ctdata.store.inserts import insert_new
 from ctdata.store.models import StoreMeta
 
 STORE_ID = "store_id"
@@ -27,6 +28,18 @@ def get_all(session: Session, *, current: bool = False) -> dict[str, str]:
 
 def get(session: Session, name: str) -> str | None:
     return session.execute(select(StoreMeta.value).where(StoreMeta.name == name)).scalar()
+
+
+def put_first(session: Session, name: str, value: str) -> str:
+    """Record a fact unless one is recorded already; the value that holds afterwards (first writer wins).
+
+    Why not `put` after a `get`: several processes may open a store at once (the server and CLI
+    commands), each see no fingerprint yet and each try to record one; a plain insert fails for all
+    but the first. Here the losers read the winner's value, and the caller compares it with its own.
+    """
+    insert_new(session, StoreMeta, [{"name": name, "value": value}], "name")
+    stored = session.execute(select(StoreMeta.value).where(StoreMeta.name == name)).scalar()
+    return stored if stored is not None else value
 
 
 def put(session: Session, name: str, value: str) -> None:
