@@ -421,7 +421,10 @@ def run_checks(base: str, admin: str, admin_password: str, inst: Instance | None
             n = sum(f.result() for f in readers)
         v = inst.cli("audit", "verify", "--json")
         problems = json.loads(v.stdout).get("problems", []) if v.stdout.strip().startswith("{") else [v.stderr]
-        why = f": {(failed[0].stderr.strip().splitlines() or [''])[-1][:120]}" if failed else ""
+        lines = failed[0].stderr.strip().splitlines() if failed else []
+        # the line that names the error, not SQLAlchemy's closing "Background on this error" line
+        named = [ln for ln in lines if "Error" in ln and not ln.startswith("(Background")] or lines or [""]
+        why = f": {named[-1][:160]}" if failed else ""
         return v.returncode == 0 and not failed, f"{n} API reads, 6 CLI runs ({len(failed)} failed{why}), verify: " + (
             f"{len(problems)} problems, first: {problems[0][:80]}" if problems else "intact"
         )
