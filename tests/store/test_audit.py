@@ -183,3 +183,31 @@ def test_missing_audit_key_refused_and_reported(store) -> None:
 def test_digest_is_order_independent() -> None:
     assert audit.digest_ids([3, 1, 2]) == audit.digest_ids(["1", "2", "3"])
     assert audit.digest_ids([1, 2]) != audit.digest_ids([1, 2, 3])
+
+
+def test_checkpoint_of_concurrent_commits_covers_the_last(store) -> None:
+    """Threads that commit at once share checkpoint writes (one file write covers a batch of commits);
+    when the last one returns the file holds the newest entry, signed, and truncation is still caught."""
+    import threading
+
+    def worker(n: int) -> None:
+        for i in range(n):
+            with db.session_scope() as s:
+                audit.record(s, actor=f"t{threading.get_ident()}", action="read", entity="case", entity_id=i)
+
+    db.upgrade()
+    threads = [threading.Thread(target=worker, args=(15,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.session_scope() as s:
+        head_id, head = s.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc())).first()
+        res = audit.verify(s)
+        store_id = s.execute(text("SELECT value FROM store_meta WHERE name = 'store_id'")).scalar()
+    assert res.ok and res.entries == 90, res.problems
+    cp = audit.read_checkpoint(store_id)
+    assert cp is not None and (cp["id"], cp["hash"]) == (head_id, head)
+    _without_guard(store, f"DELETE FROM audit_log WHERE id = {head_id}")
+    with db.session_scope() as s:
+        assert not audit.verify(s).ok

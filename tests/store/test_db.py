@@ -23,3 +23,26 @@ def test_sqlite_uses_wal(sqlite_store) -> None:
 def test_postgres_url_forms_normalised() -> None:
     assert db.normalise_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert db.normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_processes_opening_a_new_store_at_once(store) -> None:
+    """The server and CLI commands started together on a new store each brought its schema up to date:
+    on PostgreSQL they deadlocked creating the version table. Migrations now run one at a time."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            db.upgrade(db.make_engine())
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "a migration is stuck"
+    assert not errors, errors
+    assert db.current_revision(db.make_engine()) == db.head_revision()

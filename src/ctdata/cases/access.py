@@ -30,9 +30,24 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, false, literal, null, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    false,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import True_
 
@@ -172,13 +187,13 @@ class Scope:
     subqueries (one statement, for one case).
     """
 
-    def __init__(self, session: Session, actor: Actor, *, prefetch: bool = True) -> None:
+    def __init__(self, session: Session | None, actor: Actor, *, prefetch: bool = True) -> None:
         self.actor = actor
         via: dict[Access, Collection[int] | Select[Any]] = {}
         if actor.role == "caseworker" and actor.office_country and actor.agency:
             for cond, level in _transfer_rules(actor):
                 q = select(Transfer.case_id).where(cond)
-                via[level] = set(session.execute(q).scalars()) if prefetch else q
+                via[level] = set(session.execute(q).scalars()) if prefetch and session is not None else q
         rules = _rules(actor, via)
         #: the rule holds for every case (no condition worth sending to the database)
         self.unrestricted = any(isinstance(c, True_) for c, _ in rules)
@@ -199,11 +214,18 @@ def case_and_access(session: Session, actor: Actor, case_id: int) -> tuple[CaseR
     """One case and the actor's access to it, in one statement evaluating the list's expression for this case."""
     if not known_id(case_id):
         return None, None
-    scope = Scope(session, actor, prefetch=False)
-    row = session.execute(select(CaseRecord, scope.level).where(CaseRecord.id == case_id)).first()
+    row = session.execute(_one_case(actor), {"case_id": case_id}).first()
     if row is None:
         return None, None
     return row[0], (Access(row[1]) if row[1] is not None else None)
+
+
+@lru_cache(maxsize=1024)
+def _one_case(actor: Actor) -> Select[Any]:
+    """The statement of `case_and_access` for this actor, built once: opening a case is the commonest
+    request, and building the rule's expression and its cache key anew each time cost more than the query."""
+    scope = Scope(None, actor, prefetch=False)
+    return select(CaseRecord, scope.level).where(CaseRecord.id == bindparam("case_id", type_=Integer))
 
 
 def access_level(session: Session, actor: Actor, case: CaseRecord | int) -> Access | None:

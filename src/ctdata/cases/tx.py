@@ -74,6 +74,8 @@ def _take_lock(session: Session, *_: Any) -> None:
 
 
 def _take_lock_on_execute(state: ORMExecuteState) -> None:
+    if state.session.info.get(_HELD):
+        return
     if not state.is_select or any(m.class_ is AuditEntry for m in state.all_mappers):
         _take_lock(state.session)
 

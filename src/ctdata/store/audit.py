@@ -30,6 +30,8 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,7 +45,7 @@ from sqlalchemy.orm import Session
 from ctdata.errors import ConfigError
 from ctdata.store import meta
 from ctdata.store.crypto import AuditKey, audit_key_path, load_audit_key
-from ctdata.store.files import private_dir, private_file, write_private
+from ctdata.store.files import private_file, write_private
 from ctdata.store.models import AuditEntry, utcnow
 
 log = logging.getLogger("ctdata.audit")
@@ -172,13 +174,51 @@ def read_checkpoint(store_id: str, path: Path | None = None) -> dict[str, Any] |
     return cp if isinstance(cp, dict) else None
 
 
+#: per process: the highest entry whose checkpoint this process wrote, per (file, store id)
+_cp_written: dict[tuple[str, str], int] = {}
+#: per process: the newest entry waiting for a checkpoint, per (file, store id)
+_cp_pending: dict[tuple[str, str], tuple[int, str, AuditKey]] = {}
+_cp_state = threading.Lock()
+_cp_writer = threading.Lock()
+
+
 def write_checkpoint(key: AuditKey, store_id: str, entry_id: int, entry_hash_: str, *,
                      path: Path | None = None, force: bool = False) -> None:
-    """Record that entry `entry_id` of store `store_id` has hash `entry_hash_` (only ever forward unless forced)."""
+    """Record that entry `entry_id` of store `store_id` has hash `entry_hash_` (only ever forward unless forced).
+
+    When this returns, the file holds a checkpoint of this entry or of a later one (which chains to
+    it, so covers it). Threads of one process commit one after another; while one writes the file,
+    the others' entries gather in `_cp_pending` and the next writer records the newest of them, so
+    a busy server writes the file once per batch of commits instead of once per commit.
+    """
     path = Path(path or checkpoint_path())
-    private_dir(path.parent)
-    lock = private_file(path.with_name(path.name + ".lock"))
-    with open(lock, "a") as lf:
+    slot = (str(path), store_id)
+    with _cp_state:
+        if force:
+            _cp_written.pop(slot, None)
+        pend = _cp_pending.get(slot)
+        if force or pend is None or pend[0] < entry_id:
+            _cp_pending[slot] = (entry_id, entry_hash_, key)
+    with _cp_writer:
+        with _cp_state:
+            if not force and _cp_written.get(slot, 0) >= entry_id:
+                return  # a later entry's checkpoint, written meanwhile by this process, covers this one
+            eid, h, k = _cp_pending.pop(slot, (entry_id, entry_hash_, key))
+        written = _write_checkpoint_file(path, k, store_id, eid, h, force=force)
+        with _cp_state:
+            _cp_written[slot] = max(written, eid) if not force else eid
+
+
+def _write_checkpoint_file(path: Path, key: AuditKey, store_id: str, entry_id: int, entry_hash_: str, *,
+                           force: bool) -> int:
+    """Write one checkpoint under the file's lock (other processes); returns the id the file then holds."""
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except FileNotFoundError:  # the folder is new (or was removed): make it private, then the file
+        private_file(lock)
+        fd = os.open(lock, os.O_WRONLY | os.O_APPEND)
+    with os.fdopen(fd, "a") as lf:
         fcntl.flock(lf, fcntl.LOCK_EX)
         try:
             data = json.loads(path.read_text())
@@ -186,12 +226,13 @@ def write_checkpoint(key: AuditKey, store_id: str, entry_id: int, entry_hash_: s
             data = {}
         old = data.get(store_id) or {}
         if not force and isinstance(old.get("id"), int) and old["id"] >= entry_id:
-            return
+            return int(old["id"])  # another process wrote a later one
         ts = utcnow().isoformat(timespec="seconds")
         data[store_id] = {"id": entry_id, "hash": entry_hash_, "ts": ts,
                           "mac": _checkpoint_mac(key, store_id, entry_id, entry_hash_, ts)}
         # no fsync: an older checkpoint stays true after a power loss, and this runs at every commit
         write_private(path, json.dumps(data, indent=1).encode(), durable=False)
+        return entry_id
 
 
 @event.listens_for(Session, "after_commit")

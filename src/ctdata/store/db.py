@@ -8,8 +8,10 @@ revision and every entry point calls it before touching data.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -230,12 +232,63 @@ def head_revision() -> str:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
 
 
+#: PostgreSQL advisory lock key that serialises schema upgrades (any number; fixed for ctdata)
+MIGRATION_LOCK = 7042012
+_migrating = threading.Lock()
+_inside = threading.local()
+
+
+@contextmanager
+def _one_migration_at_a_time(eng: Engine) -> Iterator[None]:
+    """Hold the store's migration lock: the server and CLI commands started together on a new store
+    each upgrade its schema, and Alembic is safe neither across processes (PostgreSQL deadlocked
+    creating the version table; SQLite said it already exists) nor across threads of one process."""
+    if getattr(_inside, "yes", False):  # a migration that opens the store itself (e.g. for its key)
+        yield
+        return
+    with _migrating:
+        _inside.yes = True
+        try:
+            with _store_lock(eng):
+                yield
+        finally:
+            _inside.yes = False
+
+
+@contextmanager
+def _store_lock(eng: Engine) -> Iterator[None]:
+    """PostgreSQL: a session advisory lock. SQLite: an exclusive lock on a file beside the database."""
+    if eng.dialect.name == "postgresql":
+        with eng.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+        return
+    database = eng.url.database if eng.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    lock = Path(database).with_name(Path(database).name + ".migrate.lock")
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
+    except OSError:  # a read-only folder: nobody can migrate it anyway, and the upgrade will say so
+        yield
+        return
+    with os.fdopen(fd, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
 def upgrade(eng: Engine | None = None) -> Engine:
     """Bring the store's schema to the latest revision (a no-op when it is current)."""
     eng = eng or engine()
     try:
         if current_revision(eng) != head_revision():
-            command.upgrade(alembic_config(eng), "head")
+            with _one_migration_at_a_time(eng):
+                if current_revision(eng) != head_revision():  # another process may have done it meanwhile
+                    command.upgrade(alembic_config(eng), "head")
         ensure_store_key(eng)
     except OperationalError as exc:
         raise ConfigError(f"cannot open the case store at {eng.url.render_as_string()}: {exc.orig}") from None
