@@ -12,10 +12,11 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from ctdata.cases.access import AUDIT_READERS, Access, Actor, Scope, load_case, require_role, same_office
 from ctdata.cases.agencies import require_agency
@@ -23,10 +24,11 @@ from ctdata.cases.common import derived_ages, load_open, no_nul, record_by, touc
 from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary_view
 from ctdata.errors import PermissionDenied, ValidationError
 from ctdata.standard import models as std
+from ctdata.standard import vocab
 from ctdata.store import audit, persons
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal_list, unseal_list
-from ctdata.store.models import CaseRecord, Person
+from ctdata.store.models import CaseRecord, Person, Screening
 
 #: Source name of cases registered through the case services (web pages, API).
 SOURCE = "ctdata"
@@ -174,6 +176,51 @@ def _name_matches(tokens: list[str], given: str | None, family: str | None) -> b
     return all(any(w.startswith(t) for w in words) for t in tokens)
 
 
+#: The orders a case list may be read in: key -> (label, columns). The case number breaks ties,
+#: and cases without a registration date come last in both directions.
+SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "-number": ("Case number, newest first", (CaseRecord.id.desc(),)),
+    "number": ("Case number, oldest first", (CaseRecord.id.asc(),)),
+    "-registered": (
+        "Registration date, newest first",
+        (CaseRecord.registration_date.is_(None), CaseRecord.registration_date.desc(), CaseRecord.id.desc()),
+    ),
+    "registered": (
+        "Registration date, oldest first",
+        (CaseRecord.registration_date.is_(None), CaseRecord.registration_date.asc(), CaseRecord.id.asc()),
+    ),
+}
+DEFAULT_SORT = "-number"
+
+
+def _iso_date(value: str | None, name: str) -> str | None:
+    """A full ISO date (registration dates are stored as YYYY-MM-DD text, so text order is date order)."""
+    value = (no_nul(value, name) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValidationError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def determination_is(code: str) -> ColumnElement[bool]:
+    """Cases whose screening determination is `code`.
+
+    An open case's status is its determination (screening and overrides set it; an import
+    carries it). A closed case keeps the determination of its latest screening, an override
+    taking the engine's place; a closed case never screened has none.
+    """
+    latest = aliased(Screening)
+    newest_id = select(func.max(latest.id)).where(latest.case_id == CaseRecord.id).scalar_subquery()
+    closed_with = exists().where(
+        Screening.case_id == CaseRecord.id,
+        Screening.id == newest_id,
+        func.coalesce(Screening.override_determination, Screening.determination) == code,
+    )
+    return or_(CaseRecord.status == code, and_(CaseRecord.status == "closed", closed_with))
+
+
 def list_cases(
     session: Session,
     actor: Actor,
@@ -182,13 +229,34 @@ def list_cases(
     status: str | None = None,
     office_country: str | None = None,
     registration_year: int | None = None,
+    registered_from: str | None = None,
+    registered_to: str | None = None,
+    determination: str | None = None,
+    sort: str = DEFAULT_SORT,
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """Cases in the actor's scope, newest first; `q` searches names (each word a name prefix)."""
+    """Cases in the actor's scope, one page in the order `sort` names (a key of SORTS).
+
+    `q` searches names (each word a name prefix); `registered_from`/`registered_to` bound the
+    registration date (both included; cases without a date fall outside any bound);
+    `determination` is a code of vocab.DETERMINATION (see `determination_is`). `total` counts
+    every case that matches, not only the page.
+    """
     require_role(session, actor, ("admin", "data_manager", "caseworker", "analyst"), "case.list")
+    if sort not in SORTS:
+        raise ValidationError(f"sort: {sort!r} is not one of " + ", ".join(SORTS))
+    if status and status not in vocab.CASE_STATUS:
+        raise ValidationError(f"status: {status!r} is not one of " + ", ".join(vocab.CASE_STATUS.codes))
+    if determination and determination not in vocab.DETERMINATION:
+        raise ValidationError(
+            f"determination: {determination!r} is not one of " + ", ".join(vocab.DETERMINATION.codes)
+        )
+    registered_from = _iso_date(registered_from, "registered_from")
+    registered_to = _iso_date(registered_to, "registered_to")
     limit = max(1, min(limit, MAX_PAGE))
     offset = max(0, offset)
+    order = SORTS[sort][1]
     scope = Scope(session, actor)
     cond = [scope.where]
     if status:
@@ -197,6 +265,12 @@ def list_cases(
         cond.append(CaseRecord.current_office_country == office_country.upper())
     if registration_year is not None:
         cond.append(CaseRecord.registration_year == registration_year)
+    if registered_from:
+        cond.append(CaseRecord.registration_date >= registered_from)
+    if registered_to:
+        cond.append(CaseRecord.registration_date <= registered_to)
+    if determination:
+        cond.append(determination_is(determination))
     tokens = _fold(no_nul(q, "q") or "").split()
     if tokens and actor.role not in ("admin", "data_manager", "caseworker"):
         require_role(session, actor, ("admin", "data_manager", "caseworker"), "case.search_by_name")
@@ -206,7 +280,7 @@ def list_cases(
             select(CaseRecord.id, Person.given_name_enc, Person.family_name_enc)
             .join(Person, Person.id == CaseRecord.person_id)
             .where(*cond)
-            .order_by(CaseRecord.id.desc())
+            .order_by(*order)
         ).all()
         keys = keyring()
         ids = [
@@ -218,19 +292,19 @@ def list_cases(
         page_ids = ids[offset : offset + limit]
     else:
         total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-        page_ids = list(session.execute(base.order_by(CaseRecord.id.desc()).limit(limit).offset(offset)).scalars())
+        page_ids = list(session.execute(base.order_by(*order).limit(limit).offset(offset)).scalars())
     rows = (
         session.execute(
             select(CaseRecord, scope.level)
             .where(CaseRecord.id.in_(page_ids))
             .options(selectinload(CaseRecord.person))
-            .order_by(CaseRecord.id.desc())
         ).all()
         if page_ids
         else []
     )
+    position = {cid: i for i, cid in enumerate(page_ids)}
     items = []
-    for case, value in rows:
+    for case, value in sorted(rows, key=lambda r: position[r[0].id]):
         if value is None:  # cannot happen: the ids came through the same scope; refuse rather than leak
             continue
         level = Access(value)
@@ -252,9 +326,13 @@ def list_cases(
             "status": status,
             "office_country": office_country,
             "year": registration_year,
+            "registered_from": registered_from,
+            "registered_to": registered_to,
+            "determination": determination,
+            "sort": sort,
         },
     })
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return {"total": total, "limit": limit, "offset": offset, "sort": sort, "items": items}
 
 
 CASE_FIELDS = ("registration_date", "data_source", "referral_from_office")

@@ -9,8 +9,10 @@ with either "Saved" or the reason it was not (a stale version, an open gate).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -40,7 +42,7 @@ from ctdata.web.pages.common import (
     version_of,
     yes_no,
 )
-from ctdata.web.pages.render import Message, render
+from ctdata.web.pages.render import Message, options, render
 from ctdata.web.pages.viewmodels import CaseView, audit_rows, case_view, row_view, sentence
 
 router = APIRouter()
@@ -61,64 +63,140 @@ CASE_NUMBER = re.compile(r"^\s*(?:case\s*)?#?\s*(\d{1,9})\s*$", re.IGNORECASE)
 # --- list -------------------------------------------------------------------------------------------
 
 
-def _list(session: Session, actor: Actor, q: str | None, status: str | None) -> tuple[list[Any], Message | None]:
-    """Rows for the list: a case number opens that case; other text searches names (identifying roles)."""
-    status = status if status in vocab.CASE_STATUS else None
-    m = CASE_NUMBER.match(q or "")
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListQuery:
+    """What the case list was asked for, as the query string carries it (filters, order, page)."""
+
+    q: str | None = None
+    status: str | None = None
+    office: str | None = None
+    determination: str | None = None
+    registered_from: str | None = None
+    registered_to: str | None = None
+    year: str | None = None
+    sort: str = service.DEFAULT_SORT
+    page: int = 1
+
+    @classmethod
+    def of(cls, params: Mapping[str, str]) -> ListQuery:
+        def value(name: str, size: int = 40) -> str | None:
+            return (params.get(name) or "").strip()[:size] or None
+
+        page = value("page", 9) or "1"
+        return cls(
+            q=value("q", 200),
+            status=value("status"),
+            office=value("office", 2),
+            determination=value("determination"),
+            registered_from=value("registered_from", 10),
+            registered_to=value("registered_to", 10),
+            year=value("year", 4),
+            sort=value("sort") or service.DEFAULT_SORT,
+            page=max(1, int(page)) if page.isdigit() else 1,
+        )
+
+    def url(self, page: int | None = None, path: str = "/cases") -> str:
+        """The address of this list (on another page): plain links and HTMX share it."""
+        pairs = [(k, v) for k, v in asdict(self).items() if v and k not in ("page", "sort")]
+        if self.sort != service.DEFAULT_SORT:
+            pairs.append(("sort", self.sort))
+        if (page or self.page) > 1:
+            pairs.append(("page", str(page or self.page)))
+        return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def _year(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise ValidationError(f"year: {text!r} is not a year")
+    return int(text)
+
+
+def _list(session: Session, actor: Actor, lq: ListQuery) -> dict[str, Any]:
+    """One page of the list: a case number opens that case; other text searches names (identifying roles)."""
+    m = CASE_NUMBER.match(lq.q or "")
     if m:
         try:
             one = service.get_case(session, actor, int(m.group(1)), reason="search by case number")
         except NotFound:
-            return [], None
-        return ([one] if status in (None, one["status"]) else []), None
-    if q and not actor.identifying:
-        return [], Message("info", text="Your role can search by case number only; names are not shown to you.")
-    return service.list_cases(session, actor, q=q, status=status, limit=100)["items"], None
+            return {"total": 0, "offset": 0, "items": []}
+        items = [one] if lq.status in (None, one["status"]) else []
+        return {"total": len(items), "offset": 0, "items": items}
+    if lq.q and not actor.identifying:
+        raise PermissionDenied("Your role can search by case number only; names are not shown to you.")
+    return service.list_cases(
+        session,
+        actor,
+        q=lq.q,
+        status=lq.status,
+        office_country=lq.office,
+        determination=lq.determination,
+        registered_from=lq.registered_from,
+        registered_to=lq.registered_to,
+        registration_year=_year(lq.year),
+        sort=lq.sort,
+        limit=PAGE_SIZE,
+        offset=(lq.page - 1) * PAGE_SIZE,
+    )
 
 
-def _rows_context(actor: Actor, items: list[Any], q: str | None, status: str | None) -> dict[str, Any]:
-    return {"cases": [row_view(c, actor.identifying) for c in items], "q": q, "status": status}
+async def _rows_context(request: Request, actor: Actor, lq: ListQuery) -> tuple[dict[str, Any], list[Message]]:
+    """The rows, the caption's numbers and the neighbouring pages; a refused filter becomes a message."""
+    messages: list[Message] = []
+    try:
+        listing = await run(request, lambda s: _list(s, actor, lq))
+    except (ValidationError, PermissionDenied) as exc:
+        listing = {"total": 0, "offset": 0, "items": []}
+        messages.append(Message("info", text=str(exc)))
+    items, total, first = listing["items"], listing["total"], listing["offset"]
+    return {
+        "cases": [row_view(c, actor.identifying) for c in items],
+        "q": lq.q,
+        "query": lq,
+        "total": total,
+        "first": first + 1,
+        "last": first + len(items),
+        "prev_url": lq.url(lq.page - 1) if lq.page > 1 and first > 0 else None,
+        "next_url": lq.url(lq.page + 1) if first + len(items) < total else None,
+        "first_url": lq.url(1),
+        "rows_url": lambda url: "/cases/rows" + url.removeprefix("/cases"),
+    }, messages
 
 
 @router.get("/cases", response_class=HTMLResponse)
-async def case_list(
-    request: Request,
-    q: str | None = None,
-    status: str | None = None,
-    actor: Actor = Depends(security.requires(*READERS)),
-) -> HTMLResponse:
-    q = (q or "").strip()[:200] or None
-    items, note = await run(request, lambda s: _list(s, actor, q, status))
+async def case_list(request: Request, actor: Actor = Depends(security.requires(*READERS))) -> HTMLResponse:
+    lq = ListQuery.of(request.query_params)
+    ctx, messages = await _rows_context(request, actor, lq)
     return render(
         request,
         "pages/cases.html",
-        {**_rows_context(actor, items, q, status), "can_screen": actor.role in WORKERS},
+        {
+            **ctx,
+            "can_screen": actor.role in WORKERS,
+            "determination_options": options(vocab.DETERMINATION),
+            "sort_options": [(k, label) for k, (label, _) in service.SORTS.items()],
+        },
         actor=actor,
         csrf=csrf_of(request),
         active="cases",
-        messages=[note] if note else [],
+        messages=messages,
     )
 
 
 @router.get("/cases/rows", response_class=HTMLResponse)
-async def case_rows(
-    request: Request,
-    q: str | None = None,
-    status: str | None = None,
-    actor: Actor = Depends(security.requires(*READERS)),
-) -> HTMLResponse:
-    """The result table alone (HTMX search as you type)."""
-    q = (q or "").strip()[:200] or None
-    items, note = await run(request, lambda s: _list(s, actor, q, status))
-    ctx = _rows_context(actor, items, q, status)
-    response = render(
-        request,
-        "pages/_case_rows.html",
-        ctx,
-        actor=actor,
-        csrf=csrf_of(request),
-        messages=[note] if note else [],
-    )
+async def case_rows(request: Request, actor: Actor = Depends(security.requires(*READERS))) -> HTMLResponse:
+    """The result table with its caption and page links alone (HTMX search and paging).
+
+    The address bar is set to the list's own address, so a reload or a shared link shows the same page.
+    """
+    lq = ListQuery.of(request.query_params)
+    ctx, messages = await _rows_context(request, actor, lq)
+    response = render(request, "pages/_case_rows.html", ctx, actor=actor, csrf=csrf_of(request), messages=messages)
+    response.headers["HX-Replace-Url"] = lq.url()
     return response
 
 
