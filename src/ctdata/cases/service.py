@@ -212,7 +212,7 @@ def determination_is(code: str) -> ColumnElement[bool]:
     taking the engine's place; a closed case never screened has none.
     """
     latest = aliased(Screening)
-    newest_id = select(func.max(latest.id)).where(latest.case_id == CaseRecord.id).scalar_subquery()
+    newest_id = select(func.max(latest.id)).where(latest.case_id == Screening.case_id).scalar_subquery()
     closed_with = exists().where(
         Screening.case_id == CaseRecord.id,
         Screening.id == newest_id,
@@ -239,7 +239,8 @@ def list_cases(
     """Cases in the actor's scope, one page in the order `sort` names (a key of SORTS).
 
     `q` searches names (each word a name prefix); `registered_from`/`registered_to` bound the
-    registration date (both included; cases without a date fall outside any bound);
+    registration date (both included; a partial date, a month or a year, is within when any of its
+    days is; cases without a date fall outside any bound);
     `determination` is a code of vocab.DETERMINATION (see `determination_is`). `total` counts
     every case that matches, not only the page.
     """
@@ -265,9 +266,9 @@ def list_cases(
         cond.append(CaseRecord.current_office_country == office_country.upper())
     if registration_year is not None:
         cond.append(CaseRecord.registration_year == registration_year)
-    if registered_from:
-        cond.append(CaseRecord.registration_date >= registered_from)
-    if registered_to:
+    if registered_from:  # the date's last day is on or after `from` ("~" sorts after digits and "-")
+        cond.append(CaseRecord.registration_date + "~" >= registered_from)
+    if registered_to:  # the date's first day is on or before `to` ("2024-03" sorts before "2024-03-01")
         cond.append(CaseRecord.registration_date <= registered_to)
     if determination:
         cond.append(determination_is(determination))
