@@ -9,6 +9,7 @@ import html
 import re
 
 import pytest
+from fastapi.testclient import TestClient
 
 from ctdata.cases import service
 from ctdata.cases.tx import transaction
@@ -84,3 +85,32 @@ def test_a_refused_filter_is_said_not_failed(app, engine, many_th_cases) -> None
     assert r.status_code == 200 and "is not a date" in r.text and "No cases" in r.text
     r = client.get("/cases?year=twenty")
     assert r.status_code == 200 and "is not a year" in r.text
+
+
+# --- small defects of the same working day -------------------------------------------------------------
+
+
+def test_country_names_sort_by_their_letters(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    client, _ = signed_in(app, engine, "th")
+    page = client.get("/screening").text
+    select = re.search(r'<select id="f-citizenship".*?</select>', page, re.S)
+    assert select, "no citizenship select"
+    names = [html.unescape(n) for n in re.findall(r"<option value=\"[A-Z]{2}\"[^>]*>([^<]+)</option>", select.group(0))]
+    assert names.index("Costa Rica") < names.index("Côte d'Ivoire") < names.index("Croatia") < names.index("Czechia")
+    assert names.index("Åland Islands") < names.index("Albania")
+
+
+def test_a_browser_gets_error_pages_and_the_api_json(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    client, _ = signed_in(app, engine, "th")
+    for url in ("/cases/abc", "/no/such/page", "/cases/abc/tabs/journey"):
+        r = client.get(url)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), url
+        assert "Page not found" in r.text and '"detail"' not in r.text
+    anonymous = TestClient(app, headers={"accept": "text/html"})
+    r = anonymous.get("/nowhere")
+    assert r.status_code == 404 and "Page not found" in r.text
+    for url in ("/api/v1/cases/abc", "/api/v1/nowhere"):
+        r = client.get(url)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/json", url
+    r = TestClient(app).get("/cases/abc", headers={"accept": "application/json"})
+    assert r.status_code in (401, 404) and r.headers["content-type"] == "application/json"

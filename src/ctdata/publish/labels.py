@@ -92,4 +92,4 @@ def sort_key(dim: str, value: str) -> tuple[Any, ...]:
     if dim == "types":
         codes = vocab.EXPLOITATION_TYPES.codes
         return (last, codes.index(value) if value in codes else len(codes), value)
-    return (last, label(dim, value), value)
+    return (last, countries.collation_key(label(dim, value)), value)

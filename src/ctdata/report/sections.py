@@ -578,7 +578,7 @@ def annex_countries(ctx: ReportContext) -> Section:
     ]
     blocks = []
     for ro in REGIONAL_OFFICES:
-        names = sorted(countries.name(c) for c in countries_of_office(ro))
+        names = sorted((countries.name(c) for c in countries_of_office(ro)), key=countries.collation_key)
         blocks.append(
             f"<div class='ro-block'><h3>{escape(ro)}: {escape(regional_office_region(ro))} "
             f"({len(names)})</h3><p class='countries'>{escape(', '.join(names))}</p></div>"

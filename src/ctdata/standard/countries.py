@@ -7,6 +7,7 @@ the edge, so the rest of ctdata only ever sees two-letter codes.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import pycountry
@@ -75,6 +76,16 @@ def to_alpha2(value: str | None) -> str | None:
     if len(matches) == 1:
         return matches[0].alpha_2
     raise UnknownCountry(f"unknown country {text!r}")
+
+
+def collation_key(text: str) -> tuple[str, str]:
+    """Sort key of a name as a reader of a Latin alphabet expects: accents and case set aside.
+
+    "Côte d'Ivoire" sorts among the C's, before "Czechia" (a plain sort puts "ô" after "z"),
+    and "Åland Islands" among the A's. The name itself breaks ties, so the order is total.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)), text
 
 
 @lru_cache(maxsize=1024)

@@ -87,6 +87,8 @@ def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter |
         router = getattr(mod, "router", None)
         if router is not None:
             app.include_router(router, include_in_schema=in_schema)
+        if getattr(mod, "html_error_handler", None) is not None:  # a browser gets error pages, not JSON
+            app.state.html_error_handler = mod.html_error_handler
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     PUBLIC_PATHS.update({f"{PREFIX}/openapi.json", f"{PREFIX}/docs", "/static"})

@@ -1,4 +1,8 @@
-"""JSON error responses: every error is {"detail": ...} with the status HTTP gives it.
+"""Error responses: JSON {"detail": ...} with the status HTTP gives it, or a page for a browser.
+
+A request that asks for HTML outside /api/ (a browser following a link to /cases/abc
+or to a path that does not exist) gets the pages' error page, installed by the app as
+`app.state.html_error_handler`; API clients and anything not asking for HTML get JSON.
 
 ctdata's errors are the user's to fix and carry one clear line; they map to
 401 (not authenticated), 403 (not allowed), 404 (not found, or not visible to
@@ -15,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -46,7 +50,15 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
-async def ctdata_error(request: Request, exc: Exception) -> JSONResponse:
+def _page(request: Request, code: int, detail: str) -> Response | None:
+    """The HTML error page when the request is a browser's page request and the pages are installed."""
+    handler = getattr(request.app.state, "html_error_handler", None)
+    if handler is not None and _wants_html(request):
+        return handler(request, code, detail)  # type: ignore[no-any-return]
+    return None
+
+
+async def ctdata_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CtdataError)
     code = status_of(exc)
     headers: dict[str, str] = {}
@@ -56,9 +68,9 @@ async def ctdata_error(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(getattr(exc, "retry_after", 60))
     if code >= 500:
         log.error("server configuration error on %s: %s", request.url.path, exc)
-    handler = getattr(request.app.state, "html_error_handler", None)
-    if handler is not None and _wants_html(request):
-        return handler(request, code, str(exc))  # type: ignore[no-any-return]
+    page = _page(request, code, str(exc))
+    if page is not None:
+        return page
     return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
 
 
@@ -69,18 +81,23 @@ def _clean(errors: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def validation_error(request: Request, exc: Exception) -> Response:
     """422 for a bad body or query; 404 when only the path is wrong (an id beyond the store's range names nothing,
     as the case services answer for any id they cannot find)."""
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if errors and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
-        return JSONResponse({"detail": f"{request.url.path} not found"}, status_code=404)
-    return JSONResponse({"detail": jsonable_encoder(_clean(errors))}, status_code=422)
+        return _page(request, 404, "") or JSONResponse({"detail": f"{request.url.path} not found"}, status_code=404)
+    cleaned = _clean(errors)
+    said = "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or 'value'}: {e['msg']}" for e in cleaned)
+    return _page(request, 422, said) or JSONResponse({"detail": jsonable_encoder(cleaned)}, status_code=422)
 
 
-async def http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    page = _page(request, exc.status_code, str(exc.detail)) if exc.status_code >= 400 else None
+    if page is not None:
+        return page
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
@@ -90,8 +107,15 @@ async def data_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    try:
+        page = _page(request, 500, "")
+    except Exception:  # the error page itself failed: the plain answer still goes out
+        log.exception("the error page failed on %s", request.url.path)
+        page = None
+    if page is not None:
+        return page
     return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
 
 

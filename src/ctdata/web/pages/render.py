@@ -112,7 +112,7 @@ def options(vocabulary: vocab.Vocabulary, skip: tuple[str, ...] = ()) -> list[tu
 
 
 def country_options() -> list[tuple[str, str]]:
-    return sorted(((c, countries.name(c)) for c in countries.all_alpha2()), key=lambda p: p[1])
+    return sorted(((c, countries.name(c)) for c in countries.all_alpha2()), key=lambda p: countries.collation_key(p[1]))
 
 
 _COUNTRY_OPTIONS: list[tuple[str, str]] | None = None
