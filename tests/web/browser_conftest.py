@@ -9,14 +9,17 @@ Screenshots go to $CTDATA_SCREENSHOTS when set (to look at them), else a pytest 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -56,11 +59,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _create_users(db_url: str, data_dir: Path) -> None:
-    """Create the accounts with the server's own data directory, so they are keyed with its keys.
+@contextmanager
+def server_environment(data_dir: Path, db_url: str) -> Iterator[None]:
+    """Work in this process with the server's data directory and store (its keys), then restore the environment.
 
-    The store records the fingerprint of its keys and the audit chain is keyed: accounts made with
-    another directory's keys would make a store that the server rightly refuses.
+    The store records the fingerprint of its keys and the audit chain is keyed: accounts or cases
+    made with another directory's keys would make a store that the server rightly refuses.
     """
     from tests.conftest import reset_caches
 
@@ -69,7 +73,7 @@ def _create_users(db_url: str, data_dir: Path) -> None:
     os.environ["CTDATA_DATABASE_URL"] = db_url
     reset_caches()
     try:
-        _create_users_here(db_url)
+        yield
     finally:
         for k, v in saved.items():
             if v is None:
@@ -77,6 +81,25 @@ def _create_users(db_url: str, data_dir: Path) -> None:
             else:
                 os.environ[k] = v
         reset_caches()
+
+
+def login(chrome: Any, server: LiveServer, username: str, timeout: int = 10_000, **kw: Any) -> tuple[Any, Any]:
+    """A new browser context signed in as `username` on the cases page: (context, page)."""
+    ctx = chrome.new_context(base_url=server.url, **kw)
+    ctx.set_default_timeout(timeout)
+    page = ctx.new_page()
+    page.goto("/login")
+    page.get_by_label("User name", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/cases"))
+    return ctx, page
+
+
+def _create_users(db_url: str, data_dir: Path) -> None:
+    """Create the accounts with the server's own data directory, so they are keyed with its keys."""
+    with server_environment(data_dir, db_url):
+        _create_users_here(db_url)
 
 
 def _create_users_here(db_url: str) -> None:

@@ -14,22 +14,14 @@ import re
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.web.browser_conftest import PASSWORD, LiveServer, browser, live_server  # noqa: F401
+from tests.web.browser_conftest import PASSWORD, LiveServer, browser, live_server, login  # noqa: F401
 
 GIVEN, FAMILY = "Malee", "Sombat"
 TIMEOUT = 10_000
 
 
 def _login(chrome: Browser, server: LiveServer, username: str, **kw: object) -> tuple[BrowserContext, Page]:
-    ctx = chrome.new_context(base_url=server.url, **kw)  # type: ignore[arg-type]
-    ctx.set_default_timeout(TIMEOUT)
-    page = ctx.new_page()
-    page.goto("/login")
-    page.get_by_label("User name", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/cases"))
-    return ctx, page
+    return login(chrome, server, username, TIMEOUT, **kw)  # type: ignore[no-any-return]
 
 
 def _shot(page: Page, server: LiveServer, name: str) -> None:

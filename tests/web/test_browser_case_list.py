@@ -7,13 +7,12 @@ the page; without JavaScript the same links and form work as plain GET requests.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.web.browser_conftest import PASSWORD, LiveServer, browser, live_server  # noqa: F401
+from tests.web.browser_conftest import PASSWORD, LiveServer, browser, live_server, login, server_environment  # noqa: F401
 
 TIMEOUT = 10_000
 N = 60
@@ -26,13 +25,9 @@ def _register_cases(server: LiveServer, username: str, office: str, n: int) -> N
     from ctdata.cases.tx import store_engine, transaction
     from ctdata.store.models import User
     from tests.cases.conftest import CASE, PERSON
-    from tests.conftest import reset_caches
 
     db_url = f"sqlite:///{server.data_dir / 'ctdata.db'}"
-    saved = {k: os.environ.get(k) for k in ("CTDATA_DATA_DIR", "CTDATA_DATABASE_URL")}
-    os.environ["CTDATA_DATA_DIR"], os.environ["CTDATA_DATABASE_URL"] = str(server.data_dir), db_url
-    reset_caches()
-    try:
+    with server_environment(server.data_dir, db_url):
         eng = store_engine(db_url)
         with transaction(eng) as s:
             user = s.query(User).filter_by(username=username).one()
@@ -41,25 +36,10 @@ def _register_cases(server: LiveServer, username: str, office: str, n: int) -> N
                 date = f"{2022 + i % 2}-{1 + i % 12:02d}-10"
                 service.register_case(s, actor, PERSON, {**CASE, "office_country": office, "registration_date": date})
         eng.dispose()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_caches()
 
 
 def _login(chrome: Browser, server: LiveServer, username: str, **kw: object) -> tuple[BrowserContext, Page]:
-    ctx = chrome.new_context(base_url=server.url, **kw)  # type: ignore[arg-type]
-    ctx.set_default_timeout(TIMEOUT)
-    page = ctx.new_page()
-    page.goto("/login")
-    page.get_by_label("User name", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/cases"))
-    return ctx, page
+    return login(chrome, server, username, TIMEOUT, **kw)  # type: ignore[no-any-return]
 
 
 def _shot(page: Page, server: LiveServer, name: str) -> None:
