@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from tests.web.browser_conftest import PASSWORD, LiveServer, browser, live_server  # noqa: F401
+from tests.web.browser_conftest import PASSWORD, LiveServer, browser, live_server, login  # noqa: F401
 
 TIMEOUT = 15_000
 REVIEWER = "records.manager"
@@ -78,14 +78,7 @@ def _shot(page: Page, server: LiveServer, name: str) -> None:
 
 def test_data_manager_decides_a_pair_in_the_browser(linked_server: LiveServer, browser: Browser) -> None:  # noqa: F811
     server = linked_server
-    ctx = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(TIMEOUT)
-    page = ctx.new_page()
-    page.goto("/login")
-    page.get_by_label("User name", exact=True).fill(REVIEWER)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/cases"))
+    ctx, page = login(browser, server, REVIEWER, TIMEOUT, viewport={"width": 1280, "height": 900})
 
     # the queue, from the main navigation
     page.get_by_role("link", name="Linkage review").click()
