@@ -18,6 +18,7 @@ from ctdata.cli import (
     case,
     demo,
     estimate,
+    forms,
     imports,
     keys,
     link,
@@ -39,7 +40,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 _GROUPS = {
     "import": imports, "standard": standard, "quarantine": quarantine, "report": report, "audit": audit,
     "case": case, "user": user, "agency": agency, "warehouse": warehouse, "link": link, "publish": publish,
-    "keys": keys,
+    "keys": keys, "forms": forms,
 }
 _VERBS = {
     "migrate": migrate.migrate, "simulate": simulate.simulate_cmd, "estimate": estimate.estimate_cmd,
