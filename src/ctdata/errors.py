@@ -6,6 +6,7 @@ bug in ctdata.
 """
 
 import errno
+from typing import Any
 
 
 class CtdataError(Exception):
@@ -49,7 +50,35 @@ class FileFormatError(CtdataError):
 
 
 class ValidationError(CtdataError):
-    """A value breaks a rule of the standard."""
+    """A value breaks a rule of the standard.
+
+    `fields` maps each field at fault to what is wrong with it, in words for the person who
+    typed it (without the field's name), so a form can mark the field and say so beside it;
+    the message itself stays one line naming the field, for the CLI and the API.
+    """
+
+    def __init__(self, message: str = "", *, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields: dict[str, str] = dict(fields or {})
+
+    @classmethod
+    def at(cls, field: str, problem: str) -> "ValidationError":
+        """The error of one field: 'field: problem', with `fields` saying the same."""
+        return cls(f"{field}: {problem}", fields={field: problem})
+
+    @classmethod
+    def of_pydantic(cls, exc: Any, what: str) -> "ValidationError":
+        """A model's validation errors: every field's problem in `fields` (pydantic's developer prefix
+        such as 'Value error, ' removed), the first in the message as 'what name: problem'."""
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ())) or "value"
+            msg = str(err.get("msg", "invalid"))
+            for prefix in ("Value error, ", "Assertion failed, "):
+                msg = msg.removeprefix(prefix)
+            fields.setdefault(where, msg)
+        first = next(iter(fields), "value")
+        return cls(f"{what} {first}: {fields.get(first, 'invalid')}", fields=fields)
 
 
 class NotFound(CtdataError):

@@ -33,9 +33,7 @@ def validate(model: type[M], data: Mapping[str, Any] | BaseModel, what: str) -> 
     try:
         return model.model_validate(dict(data))
     except PydanticValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err.get("loc", ())) or what
-        raise ValidationError(f"{what} field {where}: {err.get('msg', 'invalid')}") from None
+        raise ValidationError.of_pydantic(exc, f"{what} field") from None
 
 
 def no_nul(value: str | None, field: str) -> str | None:

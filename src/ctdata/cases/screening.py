@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ctdata.cases import service
 from ctdata.cases.access import Actor, known_id
 from ctdata.cases.common import load_open, no_nul, record_by, share_with, touch, validate
-from ctdata.errors import NotFound, ValidationError
+from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.screening import Determination, ScreeningInput, apply_override, determine
 from ctdata.standard import models as std
 from ctdata.standard import vocab
@@ -130,18 +130,54 @@ def _write_findings(
     return written
 
 
+class UnconfirmedBlank(Conflict):
+    """A registration that names nobody or records no screening answer, not yet confirmed.
+
+    `gaps` says what is missing, in words for the caseworker.
+    """
+
+    def __init__(self, gaps: list[str]) -> None:
+        super().__init__("not registered until confirmed: " + "; ".join(gaps))
+        self.gaps = gaps
+
+
+NAME_FIELDS = ("given_name", "family_name")
+
+
+def blank_registration(person: Mapping[str, Any] | std.Person, findings: Mapping[str, Any]) -> list[str]:
+    """What a registration from a screening lacks that a case is for: a name, and any screening answer.
+
+    A form pressed by mistake makes such a case (nameless and 'not eligible'), so registering one
+    needs the caseworker's confirmation; an empty list means nothing is missing.
+    """
+    data = person.model_dump() if isinstance(person, std.Person) else dict(person)
+    gaps = []
+    if not any(str(data.get(k) or "").strip() for k in NAME_FIELDS):
+        gaps.append("No name is recorded for the person")
+    if not any(findings.get(k) for k in ENGINE_KEYS):
+        gaps.append("No screening answer is recorded, so the outcome would be “not eligible”")
+    return gaps
+
+
 def register_screened(
     session: Session,
     actor: Actor,
     person: Mapping[str, Any] | std.Person,
     case: Mapping[str, Any] | std.CaseRecord,
     findings: Mapping[str, Any],
+    *,
+    confirmed: bool = False,
 ) -> dict[str, Any]:
     """Register a person and case, then record its first screening (with its findings), in one go.
 
     The caller's transaction holds both, so a refused screening leaves no half-registered case.
-    Returns `screen`'s answer with the new `case_id`.
+    A registration that `blank_registration` finds gaps in is refused (`UnconfirmedBlank`)
+    unless `confirmed`. Returns `screen`'s answer with the new `case_id`.
     """
+    person = validate(std.Person, person, "person")  # a typing slip is shown before the question of gaps
+    gaps = blank_registration(person, findings)
+    if gaps and not confirmed:
+        raise UnconfirmedBlank(gaps)
     rec = service.register_case(session, actor, person, case)
     return {"case_id": rec.id, **screen(session, actor, rec.id, findings)}
 

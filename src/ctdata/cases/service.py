@@ -12,7 +12,6 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
@@ -25,6 +24,7 @@ from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary
 from ctdata.errors import PermissionDenied, ValidationError
 from ctdata.standard import models as std
 from ctdata.standard import vocab
+from ctdata.standard.dates import parse_full_date
 from ctdata.store import audit, persons
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal_list, unseal_list
@@ -198,10 +198,8 @@ def _iso_date(value: str | None, name: str) -> str | None:
     value = (no_nul(value, name) or "").strip()
     if not value:
         return None
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ValidationError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+    whole = parse_full_date(value, field=name)  # the one reading of a typed date
+    return whole.isoformat() if whole else None
 
 
 def determination_is(code: str) -> ColumnElement[bool]:

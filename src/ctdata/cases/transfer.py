@@ -30,6 +30,7 @@ from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard import models as std
 from ctdata.standard import vocab
 from ctdata.standard.countries import UnknownCountry, to_alpha2
+from ctdata.standard.dates import parse_full_date
 from ctdata.store import audit
 from ctdata.store.fields import seal, unseal, unseal_list
 from ctdata.store.models import CaseRecord, ConsentDocument, Transfer, utcnow
@@ -80,10 +81,7 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
         raise ValidationError("given must be true or false")
     when = data.get("date")
     if when is not None and not isinstance(when, date):
-        try:
-            when = date.fromisoformat(str(when))
-        except ValueError:
-            raise ValidationError(f"consent date {when!r} is not a date (YYYY-MM-DD)") from None
+        when = parse_full_date(when, field="date")
     row = ConsentDocument(
         case_id=case.id,
         kind=kind,

@@ -103,9 +103,7 @@ class ScreeningInput(BaseModel):
         try:
             return cls.model_validate(dict(data))
         except PydanticValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err.get("loc", ())) or "input"
-            raise ValidationError(f"screening input field {where}: {err.get('msg', 'invalid')}") from None
+            raise ValidationError.of_pydantic(exc, "screening input field") from None
 
 
 class Override(BaseModel):

@@ -1,8 +1,17 @@
-"""Partial dates: YYYY, YYYY-MM or YYYY-MM-DD.
+"""Partial dates: YYYY, YYYY-MM or YYYY-MM-DD, and the one rule for reading a typed date.
 
 Case records often know only the year of birth or the month of registration.
 Keeping the precision explicit (instead of inventing 1 January) lets linkage
 compare what is known and lets age rules say "unknown" honestly.
+
+Reading a typed date (`parse_partial_date`, used by the models, the forms, the
+importers and the services alike): ISO forms are read as they are. Day and month
+written with slashes, dots or dashes before the year (``31/01/1994``) are read
+day first, as the offices write them, when only one reading is a date in the
+calendar or both readings are the same day (``05/05/1994``). When both readings are
+dates and differ (``03/04/1994``: 3 April or 4 March?), the date is not guessed:
+the error asks which one was meant and says how to write each. Errors are
+sentences for the person who typed the value (`ValidationError.fields`).
 """
 
 from __future__ import annotations
@@ -13,8 +22,12 @@ from datetime import date, datetime
 
 from ctdata.errors import ValidationError
 
-_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
-_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
+_RE = re.compile(r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?$")
+#: day and month (in either order) before a four-digit year, separated by / . or -
+_DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
+YEARS = (1900, 2100)
+WHOLE_DATE = "write it as day/month/year (31/01/1994) or year-month-day (1994-01-31)"
+HOW_TO_WRITE = WHOLE_DATE.removesuffix(")") + "), year-month (1994-01) or the year alone"
 
 
 @dataclass(frozen=True, order=True)
@@ -44,8 +57,66 @@ class PartialDate:
         return date(self.year, self.month, self.day)
 
 
+def _spoken(d: date) -> str:
+    """'3 April 1994': a date no reader can take the wrong way round."""
+    return f"{d.day} {d.strftime('%B')} {d.year}"
+
+
+def _calendar(y: int, mo: int, d: int) -> date | None:
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        return None
+
+
+def _day_first(m: re.Match[str], text: str) -> PartialDate:
+    """``dd/mm/yyyy`` read day first when that is the only reading (or both are the same day)."""
+    a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
+    _check_year(y, text)
+    day_first, month_first = _calendar(y, b, a), _calendar(y, a, b)
+    if day_first and month_first and day_first != month_first:
+        raise ValueError(
+            f"“{text}” could be {_spoken(day_first)} or {_spoken(month_first)}: which is it? "
+            f"Write {day_first.isoformat()} for {_spoken(day_first)} or {month_first.isoformat()} for "
+            f"{_spoken(month_first)}"
+        )
+    found = day_first or month_first
+    if found is None:
+        raise ValueError(_no_such_day(y, b, a, text) if 1 <= b <= 12 else f"“{text}” is not a date: {HOW_TO_WRITE}")
+    return PartialDate(found.year, found.month, found.day)
+
+
+def _no_such_day(y: int, mo: int, d: int, text: str) -> str:
+    month = date(y, mo, 1).strftime("%B")
+    return f"there is no {d} {month} {y} (“{text}” is not a date in the calendar)"
+
+
+def _check_year(y: int, text: str) -> None:
+    if not YEARS[0] <= y <= YEARS[1]:
+        raise ValueError(f"the year {y} in “{text}” cannot be right: a date here is between {YEARS[0]} and {YEARS[1]}")
+
+
+def _read(text: str) -> PartialDate:
+    """The one reading of a typed date; ValueError (a sentence for the typist) when there is none."""
+    m = _DMY.match(text)
+    if m is not None:
+        return _day_first(m, text)
+    m = _RE.match(text)
+    if m is None:
+        raise ValueError(f"“{text}” is not a date: {HOW_TO_WRITE}")
+    y, mo, d = int(m.group(1)), m.group(2), m.group(3)
+    _check_year(y, text)
+    if mo is not None and not 1 <= int(mo) <= 12:
+        raise ValueError(f"“{text}” is not a date: there is no month {int(mo)}")
+    if d is not None:
+        if _calendar(y, int(mo), int(d)) is None:  # type: ignore[arg-type]
+            raise ValueError(_no_such_day(y, int(mo), int(d), text))  # type: ignore[arg-type]
+        return PartialDate(y, int(mo), int(d))  # type: ignore[arg-type]
+    return PartialDate(y, int(mo)) if mo is not None else PartialDate(y)
+
+
 def parse_partial_date(value: object, *, field: str = "date") -> PartialDate | None:
-    """Parse a partial date; None for empty; ValidationError naming the field otherwise."""
+    """Parse a partial date; None for empty; ValidationError naming the field otherwise (see the module)."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -57,29 +128,20 @@ def parse_partial_date(value: object, *, field: str = "date") -> PartialDate | N
         return None
     if "T" in text or " " in text:
         text = text.replace("T", " ").split(" ")[0]
-    m = _RE.match(text)
-    if m is None:
-        for fmt in _FORMATS:
-            try:
-                d = datetime.strptime(text, fmt).date()
-                return PartialDate(d.year, d.month, d.day)
-            except ValueError:
-                continue
-        raise ValidationError(f"{field}: {text!r} is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)")
-    y, mo, d = int(m.group(1)), m.group(2), m.group(3)
-    if not 1900 <= y <= 2100:
-        raise ValidationError(f"{field}: year {y} is out of range 1900-2100")
     try:
-        if d is not None:
-            date(y, int(mo), int(d))
-            return PartialDate(y, int(mo), int(d))
-        if mo is not None:
-            if not 1 <= int(mo) <= 12:
-                raise ValueError
-            return PartialDate(y, int(mo))
-    except ValueError:
-        raise ValidationError(f"{field}: {text!r} is not a valid calendar date") from None
-    return PartialDate(y)
+        return _read(text)
+    except ValueError as exc:
+        raise ValidationError.at(field, str(exc)) from None
+
+
+def parse_full_date(value: object, *, field: str = "date") -> date | None:
+    """A whole date (day, month and year) by the same reading; None for empty."""
+    d = parse_partial_date(value, field=field)
+    if d is None:
+        return None
+    if d.day is None:
+        raise ValidationError.at(field, f"“{d}” needs the day as well: {WHOLE_DATE}")
+    return d.earliest
 
 
 def age_on(birth: PartialDate | None, on: date | PartialDate | None) -> int | None:

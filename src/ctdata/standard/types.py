@@ -74,7 +74,7 @@ def _partial_date(v: Any) -> str | None:
     try:
         d = parse_partial_date(v)
     except CtdataValidationError as exc:
-        raise ValueError(str(exc).removeprefix("date: ")) from None  # the column names the field
+        raise ValueError(exc.fields.get("date", str(exc))) from None  # the column names the field
     return str(d) if d else None
 
 

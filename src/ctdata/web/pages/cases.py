@@ -32,6 +32,7 @@ from ctdata.web.pages.common import (
     csrf_of,
     error_message,
     error_page,
+    field_errors,
     form_of,
     integer,
     is_htmx,
@@ -39,6 +40,7 @@ from ctdata.web.pages.common import (
     standard_fields,
     status_for,
     text,
+    typed_values,
     version_of,
     yes_no,
 )
@@ -268,6 +270,7 @@ async def _change(
     form = await form_of(request)
     messages: list[Message] = []
     status_code = 200
+    refused: dict[str, Any] = {}
     try:
         done = await run(request, lambda s: change(s, form))
         messages.append(Message("ok", text=done))
@@ -276,10 +279,13 @@ async def _change(
             return error_page(request, actor, status_for(exc), str(exc))
         messages.append(_refusal(exc))
         status_code = status_for(exc)
+        # nothing typed is lost: the form comes back with its values, the faulty fields marked
+        refused = {"values": typed_values(form), "field_errors": field_errors(exc)}
     try:
         ctx = await run(request, lambda s: _tab_context(s, actor, case_id, tab))
     except CtdataError as exc:
         return error_page(request, actor, status_for(exc), str(exc))
+    ctx.update(refused)
     ctx["tab_messages"] = messages
     if is_htmx(request):
         return render(request, ctx["tab_template"], ctx, actor=actor, csrf=csrf_of(request), status_code=status_code)

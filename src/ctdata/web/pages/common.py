@@ -103,7 +103,7 @@ def integer(form: FormData, name: str, what: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ValidationError(f"{what} must be a whole number, not {value!r}") from None
+        raise ValidationError.at(name, f"{what} must be a whole number, not “{value}”") from None
 
 
 def version_of(form: FormData) -> int | None:
@@ -118,9 +118,43 @@ TITLES = {
 }
 
 
+def field_errors(exc: CtdataError) -> dict[str, str]:
+    """The form fields a refusal names (`ValidationError.fields`), each with its problem as a sentence.
+
+    A nested field ('citizenship.0') is the form's field ('citizenship'); the first problem of a field is kept.
+    """
+    out: dict[str, str] = {}
+    for where, problem in getattr(exc, "fields", {}).items():
+        out.setdefault(where.split(".")[0], _sentence(problem))
+    return out
+
+
+def typed_values(form: FormData) -> dict[str, Any]:
+    """What a form held, to show again after a refusal (repeated fields as lists; no CSRF token)."""
+    out: dict[str, Any] = {}
+    for name in form:
+        if name in ("csrf_token", "version"):
+            continue
+        got = [v for v in form.getlist(name) if isinstance(v, str)]
+        out[name] = got if len(got) > 1 else (got[0] if got else None)
+    return out
+
+
 def error_message(exc: CtdataError) -> Message:
-    """A service error as a page message; a stale version gets a clear 'reload' instruction."""
+    """A service error as a page message; a stale version gets a clear 'reload' instruction.
+
+    A refusal that names fields says so in the banner; each field's problem is shown beside it.
+    """
     text_ = str(exc)
+    fields = field_errors(exc)
+    if fields:
+        n = len(fields)
+        return Message(
+            "bad",
+            title="Not saved: please check what you entered",
+            text=f"{'One field needs' if n == 1 else f'{n} fields need'} correcting; "
+            f"{'it is' if n == 1 else 'they are'} marked below.",
+        )
     if isinstance(exc, Conflict) and "changed by someone else" in text_:
         return Message(
             "bad",

@@ -173,8 +173,11 @@ def render(
         "nav": nav_for(view.role, inbox_count) if view else [],
         "messages": messages or [],
         "show_identity": bool(view and getattr(actor, "identifying", False)),
+        "field_errors": {},  # field name -> what is wrong with it (a refused form)
+        "values": {},  # field name -> what was typed (a refused form shows it again)
         **context,
     }
+    ctx["first_error"] = next(iter(ctx["field_errors"]), None)
     html = ENV.get_template(template).render(ctx)
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"

@@ -26,6 +26,7 @@ from ctdata.web.pages.common import (
     WORKERS,
     csrf_of,
     error_message,
+    field_errors,
     form_of,
     integer,
     many,
@@ -95,6 +96,8 @@ def _page(
     *,
     messages: list[Message] | None = None,
     status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    confirm: list[str] | None = None,
 ) -> HTMLResponse:
     det, problem = None, None
     try:
@@ -104,7 +107,15 @@ def _page(
     return render(
         request,
         "pages/screening.html",
-        {"form": _form_values(form), "help": HELP, "det": det, "problem": problem, "oob": False},
+        {
+            "form": _form_values(form),
+            "help": HELP,
+            "det": det,
+            "problem": problem,
+            "oob": False,
+            "field_errors": errors or {},
+            "confirm_gaps": confirm or [],
+        },
         actor=actor,
         csrf=csrf_of(request),
         active="screening",
@@ -159,10 +170,15 @@ async def register(request: Request, actor: Actor = Depends(security.requires(*W
             },
         }
 
+        confirmed = bool(yes_no(form, "confirm_blank"))
+
         def work(session) -> int:  # type: ignore[no-untyped-def]
-            return screening.register_screened(session, actor, person, case, findings)["case_id"]
+            return screening.register_screened(session, actor, person, case, findings, confirmed=confirmed)["case_id"]
 
         case_id = await run(request, work)
+    except screening.UnconfirmedBlank as exc:
+        ask = Message("warn", title="Register this case?", text="Nothing was registered yet.", items=exc.gaps)
+        return _page(request, actor, form, messages=[ask], status_code=409, confirm=exc.gaps)
     except CtdataError as exc:
-        return _page(request, actor, form, messages=[error_message(exc)], status_code=422)
+        return _page(request, actor, form, messages=[error_message(exc)], status_code=422, errors=field_errors(exc))
     return RedirectResponse(f"/cases/{case_id}?registered=1", status_code=303)

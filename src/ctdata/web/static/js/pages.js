@@ -24,6 +24,8 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (target && target.id === "tab-panel") {
+      var bad = target.querySelector("[aria-invalid=true]");
+      if (bad) { bad.focus(); return; }  // a refused form: the first field to correct
       var alert = target.querySelector("[role=alert]");
       (alert || target).setAttribute("tabindex", "-1");
       (alert || target).focus({ preventScroll: !alert });
