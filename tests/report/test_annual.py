@@ -99,7 +99,11 @@ def test_text_quotes_the_tables(report, warehouse):
     html = Path(report["paths"]["html"]).read_text()
     c = pq.read_table(warehouse / "cases").to_pandas()
     n = int((c["registration_year"] == YEAR).sum())
-    assert f"<strong>{n:,}</strong> instances of assistance" in html
+    hot = int(((c["registration_year"] == YEAR) & (c["data_source"] == "hotline")).sum())
+    assert hot  # hotline reports are named apart from assistance
+    both = f"({n - hot:,} instances of assistance and {hot:,} hotline reports)"
+    assert f"<strong>{n:,}</strong> case records {both}" in html
+    assert "Figures count <strong>case records (instances of assistance and hotline reports)</strong>" in html
     female = ((c["registration_year"] == YEAR) & (c["sex"] == "female")).sum()
     assert f"{female:,} of " in html
 

@@ -15,7 +15,7 @@ import pandas as pd
 from ctdata.analytics.filters import Filters
 from ctdata.analytics.registry import indicator
 from ctdata.analytics.table import INSTANCES, NOT_LINKED, IndicatorTable
-from ctdata.analytics.tabulate import country_label, empty_table, has_table, linked, one_way
+from ctdata.analytics.tabulate import country_label, empty_table, has_table, linked, one_way, record_counts
 from ctdata.standard.regions import REGIONAL_OFFICES, regional_office_region
 from ctdata.standard.vocab import AGE_BAND, DATA_SOURCE, EXPLOITATION_TYPES, LABOUR_SECTORS, SEX
 
@@ -258,6 +258,7 @@ def age_band_sex(con: duckdb.DuckDBPyConnection, filters: Filters | None = None)
         name=name,
         title=title,
         data=d[["value", "label", "sex", "sex_label", "count", "share"]].reset_index(drop=True),
+        unit=record_counts(con, filters)[2],
         known=known,
         unknown=unknown,
         individuals=_individuals(con, filters),
@@ -333,21 +334,28 @@ def _individuals(con: duckdb.DuckDBPyConnection, filters: Filters) -> int | str:
 
 
 def key_figures(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> dict[str, Any]:
-    """Instances of assistance and individuals (or "not yet linked") under the filters."""
+    """Case records (``instances``, in ``instances_unit``), hotline reports among them, and individuals.
+
+    ``instances`` counts every case record under the filters; ``hotline_reports`` of them came from a
+    hotline and ``assistance`` did not, so a headline can name each unit (units.record_unit).
+    """
     filters = filters or Filters()
     if not has_table(con, "cases"):
         return {
             "instances": 0,
+            "assistance": 0,
+            "hotline_reports": 0,
             "individuals": NOT_LINKED if not linked(con) else 0,
             "instances_unit": INSTANCES,
             "individuals_unit": "individuals (distinct linked persons)",
         }
-    fw, params = filters.where("c")
-    n = int(con.execute(f"SELECT count(*) FROM cases c WHERE {fw}", params).fetchone()[0])
+    n, hot, unit = record_counts(con, filters)
     return {
         "instances": n,
+        "assistance": n - hot,
+        "hotline_reports": hot,
         "individuals": _individuals(con, filters),
-        "instances_unit": INSTANCES,
+        "instances_unit": unit,
         "individuals_unit": "individuals (distinct linked persons)",
     }
 

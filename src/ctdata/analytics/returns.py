@@ -1,6 +1,9 @@
 """Return and reintegration: who was assisted to return, and what reintegration assistance they received.
 
 "Assisted to return" = a case record with a return whose status is travelled.
+The return tables count people assisted to return (units.RETURNEES), as the
+published report does: one per travelled return, and their distinct linked
+individuals beside them once linkage has run (:func:`returnees`).
 Reintegration shares are of the case records that received any assistance
 marked as part of reintegration; a record counts once under each type, so the
 shares sum above 100% (as in the published report).
@@ -15,6 +18,7 @@ from ctdata.analytics.filters import Filters
 from ctdata.analytics.registry import indicator
 from ctdata.analytics.table import INSTANCES, IndicatorTable
 from ctdata.analytics.tabulate import country_label, one_way
+from ctdata.analytics.units import RETURNEES
 from ctdata.standard.vocab import ASSISTANCE_TYPES, RETURN_STATUS, SEX
 
 RETURNED = "c.record_key IN (SELECT record_key FROM returns WHERE status = 'travelled')"
@@ -41,7 +45,7 @@ def returns_status(con: duckdb.DuckDBPyConnection, filters: Filters | None = Non
     )
 
 
-@indicator("returns_nationality", "return", INSTANCES)
+@indicator("returns_nationality", "return", RETURNEES)
 def returns_nationality(
     con: duckdb.DuckDBPyConnection, filters: Filters | None = None, top: int = 10
 ) -> IndicatorTable:
@@ -55,11 +59,12 @@ def returns_nationality(
         extra_where=RETURNED,
         label=country_label,
         top=top,
+        unit=RETURNEES,
         needs=NEEDS,
     )
 
 
-@indicator("returns_sex", "return", INSTANCES)
+@indicator("returns_sex", "return", RETURNEES)
 def returns_sex(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
     """Sex of the people assisted to return."""
     return one_way(
@@ -71,11 +76,12 @@ def returns_sex(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) 
         extra_where=RETURNED,
         label=SEX.label,
         order=SEX.codes,
+        unit=RETURNEES,
         needs=NEEDS,
     )
 
 
-@indicator("returns_age", "return", INSTANCES)
+@indicator("returns_age", "return", RETURNEES)
 def returns_age(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
     """Children vs adults among the people assisted to return."""
     return one_way(
@@ -87,11 +93,12 @@ def returns_age(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) 
         extra_where=RETURNED,
         label=lambda v: AGE_GROUPS.get(v, v),
         order=list(AGE_GROUPS),
+        unit=RETURNEES,
         needs=NEEDS,
     )
 
 
-@indicator("returns_age_sex", "return", INSTANCES)
+@indicator("returns_age_sex", "return", RETURNEES)
 def returns_age_sex(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
     """Girls, boys, women and men among the people assisted to return."""
     return one_way(
@@ -103,6 +110,7 @@ def returns_age_sex(con: duckdb.DuckDBPyConnection, filters: Filters | None = No
         extra_where=RETURNED,
         label=lambda v: AGE_SEX.get(v, v),
         order=list(AGE_SEX),
+        unit=RETURNEES,
         needs=NEEDS,
     )
 
@@ -130,3 +138,12 @@ def reintegration_types(con: duckdb.DuckDBPyConnection, filters: Filters | None 
         order=[*REINTEGRATION_TYPES, *ASSISTANCE_TYPES.codes],
         needs=("cases", "assistance"),
     )
+
+
+def returnees(t: IndicatorTable) -> int:
+    """People assisted to return behind a return table: linked individuals when known, else its records.
+
+    Before linkage every travelled return is one person (a return is recorded once, on the record
+    of the office that organised it); after linkage a person returned twice counts once.
+    """
+    return int(t.individuals) if isinstance(t.individuals, int) else int(t.total)

@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from ctdata.analytics.units import INDIVIDUALS, INSTANCES, ShareBase, share, shares_phrase
 from ctdata.standard.cells import safe_frame
 
-INSTANCES = "instances of assistance"
-INDIVIDUALS = "individuals"
+__all__ = ["INDIVIDUALS", "INSTANCES", "NOT_LINKED", "SOURCE_NOTE", "IndicatorTable"]
 NOT_LINKED = "not yet linked"
 SOURCE_NOTE = (
     "Source: ctdata warehouse (assisted cases only; an individual assisted by two offices is "
@@ -57,13 +57,26 @@ class IndicatorTable:
     def empty(self) -> bool:
         return self.data.empty or float(self.data["count"].sum()) == 0
 
-    def share_of(self, value: Any) -> float | None:
-        """The share of one value (None when absent or nothing known)."""
+    def share_of(self, value: Any, base: ShareBase = ShareBase.KNOWN) -> float | None:
+        """The share of one value (None when absent or nothing known), of known or of all records.
+
+        The ``share`` column holds the shares of known values (set by the table's builder, which
+        may use another denominator, e.g. border crossings per group); with ``ShareBase.ALL`` the
+        count is divided by known + unknown (the published report's convention).
+        """
         rows = self.data[self.data["value"] == value]
         if rows.empty or not self.known:
             return None
+        if ShareBase(base) is ShareBase.ALL:
+            return share(float(rows["count"].iloc[0]), self.known, self.unknown, base)
         s = rows["share"].iloc[0]
         return None if s is None or (isinstance(s, float) and math.isnan(s)) else float(s)
+
+    def shares_phrase(self, base: ShareBase = ShareBase.ALL, values: list[Any] | None = None) -> str:
+        """The rows as '70% adults, 5% minors, 25% unknown' (ALL) or with the unknown count (KNOWN)."""
+        d = self.data if values is None else self.data[self.data["value"].isin(values)]
+        items = [(str(lab), float(c)) for lab, c in zip(d["label"], d["count"], strict=True)]
+        return shares_phrase(items, self.known, self.unknown, base)
 
     def count_of(self, value: Any) -> float:
         rows = self.data[self.data["value"] == value]

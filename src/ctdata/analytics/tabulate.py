@@ -15,6 +15,7 @@ import pandas as pd
 
 from ctdata.analytics.filters import Filters
 from ctdata.analytics.table import INSTANCES, NOT_LINKED, IndicatorTable
+from ctdata.analytics.units import HOTLINE, is_record_unit, record_unit
 from ctdata.standard import countries
 
 Label = Callable[[Any], str]
@@ -33,6 +34,15 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def linked(con: duckdb.DuckDBPyConnection) -> bool:
     return has_table(con, "individuals")
+
+
+def record_counts(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> tuple[int, int, str]:
+    """Case records under ``filters``, how many are hotline reports, and the unit naming them."""
+    fw, params = (filters or Filters()).where("c")
+    n, hot = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE c.data_source = '{HOTLINE}') FROM cases c WHERE {fw}", params
+    ).fetchone()
+    return int(n), int(hot), record_unit(int(n), int(hot))
 
 
 def empty_table(
@@ -76,6 +86,8 @@ def one_way(
     shares are of records with a non-empty list, so they may sum to more than 1.
     ``from_sql``/``extra_where``/``value_expr`` are written by ctdata, never by users;
     user input reaches the query only through ``filters`` (parameters).
+    A table of case records gets the unit of the records it counted (``units.record_unit``):
+    hotline reports are not called instances of assistance.
     """
     filters = filters or Filters()
     if not all(has_table(con, t) for t in needs):
@@ -83,32 +95,37 @@ def one_way(
     fw, params = filters.where("c")
     params = [*extra_params, *params]
     is_linked = linked(con)
+    hot = f"c.data_source = '{HOTLINE}'"
     if multi:
         base = (
-            f"SELECT {key} AS record_key, list_distinct({value_expr}) AS vals FROM {from_sql} "
+            f"SELECT {key} AS record_key, list_distinct({value_expr}) AS vals, {hot} AS hot FROM {from_sql} "
             f"WHERE ({extra_where}) AND ({fw})"
         )
         exploded = (
-            "SELECT record_key, unnest(vals) AS value FROM base WHERE len(vals) > 0 "
-            "UNION ALL SELECT record_key, NULL FROM base WHERE vals IS NULL OR len(vals) = 0"
+            "SELECT record_key, unnest(vals) AS value, hot FROM base WHERE len(vals) > 0 "
+            "UNION ALL SELECT record_key, NULL, hot FROM base WHERE vals IS NULL OR len(vals) = 0"
         )
         sql_base = f"WITH base AS ({base}), rows AS ({exploded})"
     else:
         sql_base = (
-            f"WITH rows AS (SELECT {key} AS record_key, {value_expr} AS value FROM {from_sql} "
+            f"WITH rows AS (SELECT {key} AS record_key, {value_expr} AS value, {hot} AS hot FROM {from_sql} "
             f"WHERE ({extra_where}) AND ({fw}))"
         )
     ind = ", count(DISTINCT i.individual_id) AS individuals" if is_linked else ""
     join = " LEFT JOIN individuals i USING (record_key)" if is_linked else ""
     rec = ", count(DISTINCT r.record_key) AS records" if multi else ""
+    hot_n = "count(DISTINCT r.record_key) FILTER (WHERE hot)" if multi else "count(*) FILTER (WHERE hot)"
     sql = (
-        f"{sql_base} SELECT value, count(*) AS count{ind}, grouping(value) AS is_total{rec} "
+        f"{sql_base} SELECT value, count(*) AS count{ind}, grouping(value) AS is_total{rec}, {hot_n} AS hot "
         f"FROM rows r{join} GROUP BY GROUPING SETS ((value), ())"
     )
     df = con.execute(sql, params).df()
     total_row = df[df["is_total"] == 1]
-    df = df[df["is_total"] == 0].drop(columns=["is_total"])
+    df = df[df["is_total"] == 0].drop(columns=["is_total", "hot"])
     records_total = int(total_row["records"].iloc[0]) if multi and len(total_row) else 0
+    if is_record_unit(unit) and len(total_row):
+        n_rows = records_total if multi else int(total_row["count"].iloc[0])
+        unit = record_unit(n_rows, int(total_row["hot"].iloc[0]))
     individuals: int | str | None = NOT_LINKED
     if is_linked:
         individuals = int(total_row["individuals"].iloc[0]) if len(total_row) else 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,43 +14,41 @@ app = typer.Typer(no_args_is_help=True, help="Indicators and the annual report."
 
 
 @app.command("indicators")
-def report_indicators(as_json: JsonOpt = False) -> None:
-    """Headline indicators over the store, counted as instances of assistance."""
-    from ctdata.analytics.indicators import headline
-    from ctdata.standard import countries
+def report_indicators(
+    as_json: JsonOpt = False,
+    shares: Annotated[
+        str, typer.Option(help="Denominator of shares: 'known' (records with a known value) or 'all' (unknowns too).")
+    ] = "known",
+) -> None:
+    """Headline indicators over the store, in case records (instances of assistance or hotline reports)."""
+    from ctdata.analytics.indicators import headline, indicator_rows
+    from ctdata.analytics.units import ShareBase
+    from ctdata.errors import ValidationError
     from ctdata.warehouse.build import build
 
+    try:
+        base = ShareBase(shares)
+    except ValueError:
+        raise ValidationError(f"--shares must be 'known' or 'all', not {shares!r}") from None
     build(progress=False)
     data = headline()
     if as_json:
         emit_json(data)
         return
-    console.print(f"[bold]{data['instances']:,} instances of assistance[/bold] "
+    unit = data["count_unit"]
+    hot = f"; {data['hotline_reports']:,} of them hotline reports" if data.get("hotline_reports") else ""
+    console.print(f"[bold]{data['instances']:,} {unit}[/bold]{hot} "
                   f"(individuals: {data.get('individuals') or 'not yet linked'})")
-    t = Table("indicator", "value", "count", "share of known")
-    known_sex = sum(v for k, v in data["by_sex"].items() if k != "unknown")
-
-    def rows(name: str, m: dict[str, int], known: int, label: Callable[[str], str] = str, top: int = 10) -> None:
-        for i, (k, v) in enumerate(sorted(m.items(), key=lambda kv: -kv[1])[:top]):
-            share = f"{v / known:.0%}" if known and k != "unknown" else ""
-            t.add_row(name if i == 0 else "", label(k), f"{v:,}", share)
-
-    rows("sex", data["by_sex"], known_sex)
-    ages = data["children"] + data["adults"]
-    t.add_row("age", "children", f"{data['children']:,}", f"{data['children'] / ages:.0%}" if ages else "")
-    t.add_row("", "adults", f"{data['adults']:,}", f"{data['adults'] / ages:.0%}" if ages else "")
-    t.add_row("", "unknown", f"{data['age_unknown']:,}", "")
-    cb = data["cross_border"] + data["internal"]
-    t.add_row("journey", "cross-border", f"{data['cross_border']:,}", f"{data['cross_border'] / cb:.0%}" if cb else "")
-    t.add_row("", "internal", f"{data['internal']:,}", f"{data['internal'] / cb:.0%}" if cb else "")
-    rows("citizenship", data["by_citizenship"], sum(data["by_citizenship"].values()), countries.name)
-    rows("exploitation country", data["by_country_of_exploitation"],
-         sum(data["by_country_of_exploitation"].values()), countries.name)
-    rows("exploitation type", data["by_exploitation_type"], data["exploitation_known"])
-    rows("regional office", data["by_regional_office"], sum(data["by_regional_office"].values()))
+    t = Table("indicator", "value", "count", f"share of {'known' if base is ShareBase.KNOWN else 'all'}",
+              "unknown (of all records)")
+    for r in indicator_rows(data, base):
+        t.add_row(r["indicator"], r["label"], f"{r['count']:,}", r["share_text"],
+                  f"{r['unknown']:,} of {r['total']:,}")
     console.print(t)
-    console.print("Shares are of records with a known value; unknowns are listed beside them. "
-                  "Counts are instances of assistance: one person assisted by two offices counts twice.")
+    console.print(f"Counts are {unit}: one person assisted by two offices counts twice. "
+                  + ("Shares are of records with a known value; the last column says how many are unknown."
+                     if base is ShareBase.KNOWN else
+                     "Shares are of all records, unknowns included (the published report's convention)."))
 
 
 @app.command("annual")

@@ -19,7 +19,8 @@ from typing import Any
 import jinja2
 
 from ctdata.analytics.filters import Filters
-from ctdata.analytics.tabulate import has_table, linked
+from ctdata.analytics.tabulate import has_table, linked, record_counts
+from ctdata.analytics.units import INSTANCES
 from ctdata.errors import CtdataError
 from ctdata.report import charts, sections
 from ctdata.report import section_prevalence as _section_prevalence  # noqa: F401 - registers itself
@@ -131,6 +132,7 @@ def render_annual(
         css=css,
         sections=secs,
         linked=linked(con),
+        unit=record_counts(con, ctx.year_filters)[2] if has_table(con, "cases") else INSTANCES,
         filters_text=base.but(year_from=None, year_to=None).describe(),
         generated=dt.date.today().isoformat(),
     )

@@ -69,6 +69,10 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     return vlc.vegalite_to_png(_spec(chart), scale=scale)
 
 
+def _short_unit(unit: str) -> str:
+    return "case records" if unit.startswith("case records") else unit
+
+
 def _fmt_count(v: float, unit: str) -> str:
     if unit == "USD":
         return f"${v:,.0f}"
@@ -173,8 +177,8 @@ def stacked_age_sex(t: IndicatorTable, *, width: int = WIDTH) -> alt.TopLevelMix
     return _config(chart)
 
 
-def trend(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.TopLevelMixin:
-    """Instances per year (bars) and the main groups per year (lines), both in instances of assistance."""
+def trend(frame: pd.DataFrame, *, width: int = WIDTH, unit: str = "instances of assistance") -> alt.TopLevelMixin:
+    """Records per year (bars) and the main groups per year (lines), both in ``unit`` (the records' unit)."""
     d = frame.copy()
     d["year"] = d["year"].astype(int).astype(str)
     bars = (
@@ -182,7 +186,7 @@ def trend(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.TopLevelMixin:
         .mark_bar(color="#c8d7e8")
         .encode(
             x=alt.X("year:O", title="Year of registration", axis=alt.Axis(labelAngle=0 if len(d) <= 8 else -45)),
-            y=alt.Y("instances:Q", title="Instances of assistance"),
+            y=alt.Y("instances:Q", title=_short_unit(unit).capitalize()),
             tooltip=["year", "instances"],
         )
     )

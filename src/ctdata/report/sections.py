@@ -16,6 +16,8 @@ import pandas as pd
 from ctdata.analytics import border, cases, funding, returns
 from ctdata.analytics.compare import sentence
 from ctdata.analytics.table import NOT_LINKED, IndicatorTable
+from ctdata.analytics.tabulate import record_counts
+from ctdata.analytics.units import INSTANCES
 from ctdata.report import charts
 from ctdata.report.model import Figure, ReportContext, Section, fmt_n, fmt_pct
 from ctdata.standard import countries
@@ -75,6 +77,25 @@ def _top_phrase(t: IndicatorTable, what: str, n: int = 3) -> str:
     )
 
 
+def _records_phrase(k: dict) -> str:
+    """'1,234 instances of assistance', or '21,312 case records (1,947 instances of assistance and 19,365
+    hotline reports)': hotline reports are never called assistance (units.record_unit)."""
+    n, hot = k["instances"], k.get("hotline_reports", 0)
+    if not hot:
+        return f"<strong>{fmt_n(n)}</strong> {INSTANCES}"
+    if hot == n:
+        return f"<strong>{fmt_n(n)}</strong> hotline reports (no instance of assistance)"
+    return (
+        f"<strong>{fmt_n(n)}</strong> case records ({fmt_n(k['assistance'])} {INSTANCES} and "
+        f"{fmt_n(hot)} hotline reports)"
+    )
+
+
+def _unit_short(unit: str) -> str:
+    """'instances of assistance', 'hotline reports' or 'case records' for running text."""
+    return "case records" if unit.startswith("case records") else unit
+
+
 def _individuals_text(v: int | str | None) -> str:
     if isinstance(v, int):
         return f"{fmt_n(v)} individuals"
@@ -91,9 +112,7 @@ def cover(ctx: ReportContext) -> Section:
         s.empty_note = f"No case records registered in {ctx.year} match this report's filters."
         return s
     prev = ctx.previous_year
-    lines = [
-        f"<strong>{fmt_n(k['instances'])}</strong> instances of assistance (case records) were registered in {ctx.year}"
-    ]
+    lines = [f"{_records_phrase(k)} were registered in {ctx.year}"]
     if prev is not None:
         kp = cases.key_figures(ctx.con, ctx.filters.for_year(prev))
         ctx.cache["key_prev"] = kp
@@ -106,7 +125,7 @@ def cover(ctx: ReportContext) -> Section:
     if not isinstance(k["individuals"], int):
         lines.append(
             "Individuals are <strong>not yet linked</strong>: record linkage has not run, so the number "
-            "of distinct persons is not known. Every figure below counts instances of assistance"
+            f"of distinct persons is not known. Every figure below counts {_unit_short(k['instances_unit'])}"
         )
     s.paragraphs = [". ".join(lines) + "."]
     sex = cases.sex(ctx.con, f)
@@ -114,7 +133,16 @@ def cover(ctx: ReportContext) -> Section:
     expl = cases.exploitation_type(ctx.con, f)
     cb = cases.cross_border(ctx.con, f)
     cards = [
-        ("Instances of assistance", fmt_n(k["instances"]), "case records registered in the year"),
+        (
+            _unit_short(k["instances_unit"]).capitalize(),
+            fmt_n(k["instances"]),
+            "registered in the year"
+            + (
+                f": {fmt_n(k['assistance'])} instances of assistance, {fmt_n(k['hotline_reports'])} hotline reports"
+                if k.get("hotline_reports")
+                else ""
+            ),
+        ),
         (
             "Individuals",
             fmt_n(k["individuals"]) if isinstance(k["individuals"], int) else "not yet linked",
@@ -156,13 +184,15 @@ def global_trends(ctx: ReportContext) -> Section:
     cur = frame[frame["year"] == ctx.year].iloc[0]
     refs = [y for y in (ctx.previous_year, ctx.year - 3) if y is not None and y in years and y != ctx.year]
     refs = list(dict.fromkeys(refs))
+    unit = record_counts(ctx.con, ctx.filters.but(year_to=ctx.year))[2]
+    short = _unit_short(unit)
     names = {
-        "instances": "instances of assistance",
-        "children": "instances concerning children",
-        "labour": "instances of labour exploitation",
-        "sexual": "instances of sexual exploitation",
-        "cross_border": "cross-border instances",
-        "internal": "instances of internal trafficking",
+        "instances": short,
+        "children": f"{short} concerning children",
+        "labour": f"{short} of labour exploitation",
+        "sexual": f"{short} of sexual exploitation",
+        "cross_border": f"cross-border {short}",
+        "internal": f"{short} of internal trafficking",
     }
     items = []
     for col, what in names.items():
@@ -184,7 +214,7 @@ def global_trends(ctx: ReportContext) -> Section:
             + (", " + "; ".join(comps) if comps else "")
             + "</li>",
         )
-    s.paragraphs = [f"Registrations per year up to {ctx.year} (instances of assistance). In {ctx.year}:"]
+    s.paragraphs = [f"Registrations per year up to {ctx.year} ({unit}). In {ctx.year}:"]
     s.html = "<ul class='trend-list'>" + "".join(items) + "</ul>"
     if len(years) == 1:
         s.paragraphs.append("Only one year of data is available, so no change can be computed.")
@@ -196,19 +226,20 @@ def global_trends(ctx: ReportContext) -> Section:
         name="trend",
         title="Trend by year",
         data=tdata,
+        unit=unit,
         known=float(frame["instances"].sum()),
         unknown=0,
         individuals=None,
-        note="One row per registration year; counts of instances of assistance.",
+        note=f"One row per registration year; counts of {unit}.",
     )
     s.figures.append(
         Figure(
             "trend",
-            "Instances of assistance per year, and main groups",
+            f"{short.capitalize()} per year, and main groups",
             tbl,
-            partial(charts.trend, frame),
+            partial(charts.trend, frame, unit=unit),
             wide=True,
-            caption_text="Counted: instances of assistance per registration year (bars) and, of them, children, "
+            caption_text=f"Counted: {unit} per registration year (bars) and, of them, children, "
             "labour and sexual exploitation, cross-border and internal cases (lines). " + tbl.source,
         )
     )
@@ -274,7 +305,8 @@ def global_figures(ctx: ReportContext) -> Section:
     sx = _share_phrase(by["sex"], "female", "were women or girls")
     ch = _share_phrase(by["age-group"], "child", "were children")
     if sx or ch:
-        text.append("Of the instances of assistance, " + "; ".join(p for p in (sx, ch) if p) + ".")
+        unit = _unit_short(by["sex"].unit)
+        text.append(f"Of the {unit}, " + "; ".join(p for p in (sx, ch) if p) + ".")
     lab = _share_phrase(by["exploitation-type"], "labour", "concerned labour exploitation")
     sexl = _share_phrase(by["exploitation-type"], "sexual", "sexual exploitation")
     if lab:
@@ -314,7 +346,7 @@ def regional_sections(ctx: ReportContext) -> list[Section]:
         by = {x.id: x.table for x in figs}
         share = k["instances"] / total if total else None
         text = [
-            f"{fmt_n(k['instances'])} instances of assistance ({fmt_pct(share)} of the global total; "
+            f"{fmt_n(k['instances'])} {_unit_short(k['instances_unit'])} ({fmt_pct(share)} of the global total; "
             f"{_individuals_text(k['individuals'])}) concerned exploitation in a country covered by {ro}."
         ]
         age = cases.age_group(ctx.con, f)
@@ -412,7 +444,7 @@ def corridors(ctx: ReportContext) -> Section:
         return s
     s.paragraphs = [
         f"Flows from the country of nationality to the country of exploitation, for "
-        f"{fmt_n(t.known)} cross-border instances of assistance with both countries known "
+        f"{fmt_n(t.known)} cross-border {_unit_short(t.unit)} with both countries known "
         f"({fmt_n(t.unknown)} with one of them unknown). " + _top_phrase(t, "corridors")
     ]
     top10 = IndicatorTable(
@@ -457,9 +489,12 @@ def return_reintegration(ctx: ReportContext) -> Section:
         return s
     text = []
     if nat.total:
+        n_ret = returns.returnees(nat)
         text.append(
-            f"{fmt_n(nat.total)} instances of assistance include an assisted return that took place "
-            f"(travelled). " + _top_phrase(nat, "nationalities of those returning")
+            f"{fmt_n(n_ret)} people were assisted to return (a return that took place"
+            + ("" if isinstance(nat.individuals, int) else "; one per travelled return, not yet linked")
+            + "). "
+            + _top_phrase(nat, "nationalities of those returning")
         )
         age = returns.returns_age(ctx.con, f)
         ch = _share_phrase(age, "child", "of them were children")
@@ -474,7 +509,7 @@ def return_reintegration(ctx: ReportContext) -> Section:
             if v in returns.REINTEGRATION_TYPES
         ]
         text.append(
-            f"Of the {fmt_n(reint.known)} instances that received reintegration assistance, the shares "
+            f"Of the {fmt_n(reint.known)} {_unit_short(reint.unit)} that received reintegration assistance, the shares "
             f"receiving each type were: " + ", ".join(six) + ". A person may receive several types."
         )
     else:
@@ -557,8 +592,12 @@ def annex_sources(ctx: ReportContext) -> Section:
     cav = "".join(f"<li><strong>{escape(a)}</strong> {escape(b)}</li>" for a, b in CAVEATS)
     defs = (
         "<h3>Definitions</h3><ul class='defs'>"
-        "<li><strong>Instance of assistance</strong>: one case record, i.e. one registration of one person by "
-        "one office.</li><li><strong>Individual</strong>: a person cluster found by record linkage.</li>"
+        "<li><strong>Instance of assistance</strong>: one case record of assistance, i.e. one registration of one "
+        "person by one office.</li><li><strong>Hotline report</strong>: a case record that came from a hotline "
+        "(a report of a situation, not assistance); counts that include them say <em>case records</em>.</li>"
+        "<li><strong>Individual</strong>: a person cluster found by record linkage.</li>"
+        "<li><strong>People assisted to return</strong>: one per return that took place (travelled); distinct "
+        "linked individuals once linkage has run.</li>"
         "<li><strong>Child</strong>: under 18 at exploitation when known, else at registration.</li>"
         "<li><strong>Cross-border</strong>: country of exploitation differs from the citizenship; "
         "<strong>internal</strong> otherwise.</li><li><strong>Exploitation type</strong>: labour (forced "

@@ -45,16 +45,22 @@ def regional_office_table() -> dict[str, RegionalOffice]:
     return {r["iso2"]: RegionalOffice(**r) for r in _rows("iom_regional_offices_2011.csv")}
 
 
+#: Territories the annex does not list, placed with the office covering the country named beside
+#: them (CTDC records exploitation in Hong Kong, for example): Hong Kong and Macao with China,
+#: the State of Palestine with Jordan, Réunion with Mauritius and Mayotte with the Comoros.
+TERRITORIES: dict[str, str] = {"HK": "CN", "MO": "CN", "PS": "JO", "RE": "MU", "YT": "KM"}
+
+
 @lru_cache(maxsize=1)
 def m49_table() -> dict[str, M49]:
     return {r["iso2"]: M49(**r) for r in _rows("m49_regions.csv")}
 
 
 def regional_office(alpha2: str | None) -> str | None:
-    """Regional office covering a country, or None when the annex does not list it."""
+    """Regional office covering a country (a territory: see TERRITORIES), or None when none covers it."""
     if not alpha2:
         return None
-    row = regional_office_table().get(alpha2)
+    row = regional_office_table().get(TERRITORIES.get(alpha2, alpha2))
     return row.regional_office if row else None
 
 
@@ -66,8 +72,12 @@ def regional_office_region(office: str) -> str:
     raise KeyError(office)
 
 
-def countries_of_office(office: str) -> list[str]:
-    return sorted(k for k, v in regional_office_table().items() if v.regional_office == office)
+def countries_of_office(office: str, territories: bool = False) -> list[str]:
+    """The annex's countries of an office, and with ``territories`` the territories placed with it."""
+    codes = [k for k, v in regional_office_table().items() if v.regional_office == office]
+    if territories:
+        codes += [t for t in TERRITORIES if regional_office(t) == office]
+    return sorted(codes)
 
 
 def m49_region(alpha2: str | None) -> str | None:
