@@ -79,6 +79,22 @@ _file_import(
     "Text encoding of CSV files.",
     "Import records in the ctdata standard template (see `ctdata standard template`).",
 )
+_file_import(
+    "odk",
+    "ctdata.ingest.field_import:import_odk",
+    "Importing ODK submissions",
+    "ODK Central export of the ctdata form: CSV (repeat CSVs beside it), the CSV zip, or OData JSON.",
+    "Text encoding of CSV files.",
+    "Import submissions of the ctdata XLSForm from ODK Central (see `ctdata forms xlsform`).",
+)
+_file_import(
+    "kobo",
+    "ctdata.ingest.field_import:import_kobo",
+    "Importing Kobo submissions",
+    "KoboToolbox export of the ctdata form: CSV or the data API's JSON.",
+    "Text encoding of CSV files.",
+    "Import submissions of the ctdata XLSForm from KoboToolbox (see `ctdata forms xlsform`).",
+)
 
 
 @app.command("projects")

@@ -8,8 +8,9 @@
     sink         sinks.py, writer.py,        writer thread, at once, or from a preparing child process
                  parallel.py
 
-``pipeline.py`` runs the stages; ``standard_import.py`` and ``ctdc_import.py``
-are the entry points of the two file kinds, ``quarantine.py`` lists and retries
+``pipeline.py`` runs the stages; ``standard_import.py``, ``ctdc_import.py`` and
+``field_import.py`` (ODK Central and KoboToolbox exports of the form that
+``xlsform.py`` generates) are the entry points of the file kinds, ``quarantine.py`` lists and retries
 quarantined rows through the same pipeline, and ``result.py`` is the summary
 every import returns (rows read = new + changed + present + quarantined).
 """
@@ -18,6 +19,7 @@ __all__ = [
     "classify",
     "columns",
     "ctdc_import",
+    "field_import",
     "mappers",
     "pipeline",
     "prepare",
@@ -26,4 +28,5 @@ __all__ = [
     "sinks",
     "standard_import",
     "validate",
+    "xlsform",
 ]

@@ -9,7 +9,8 @@ values, so a quarantine entry names the source row as the file gave it.
 - `TemplateMapper`: the project's own template (identity mapping; the source is the agency).
 - `CtdcMapper`: a public CTDC release (its column map in ``ctdc.py``; the source is the file).
 
-XLSForm/Kobo and HTCDS mappers plug in here with the same three methods.
+- `FormMapper`: submissions of the generated XLSForm from ODK Central or KoboToolbox (the source is the
+  form: a submission's instance id is its identity).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from typing import Any, Protocol
 from ctdata.errors import CtdataError
 from ctdata.ingest.columns import ColumnBatch
 from ctdata.ingest.ctdc import CtdcRelease, map_row
+from ctdata.screening import ScreeningInput, determine
 from ctdata.standard.template import TABLES
 from ctdata.standard.types import parser_for
+from ctdata.standard.vocab import exploitation_types_of
 
 Mapped = tuple[dict[str, list[Any] | None], list[str | None], bool]
 
@@ -117,3 +120,85 @@ class CtdcMapper:
 
     def identity(self, values: dict[str, Any], number: int) -> tuple[str | None, str | None]:
         return self.source, f"{self.source}:{number}"
+
+
+#: The source of every record from a field form: a submission's instance id is unique whatever tool sent it,
+#: so a submission exported from ODK Central and from KoboToolbox is one record.
+FORM_SOURCE = "xlsform"
+#: the screening questions the Protocol determination is computed from (``ScreeningInput``'s names)
+_ELEMENTS = ("actions", "means", "purposes", "vulnerabilities")
+#: form questions copied to the template column of the same name
+_COPIED = ("agency", "office_country", "registration_date", "given_name", "family_name", "date_of_birth", "sex",
+           "id_document_number", "consent_assistance", "consent_research", "consent_sharing", "age_at_exploitation",
+           "country_of_exploitation")
+
+
+def instance_id(values: dict[str, Any]) -> str | None:
+    """A submission's instance id (ODK's meta/instanceID, Kobo's _uuid), without the ``uuid:`` prefix."""
+    for name in ("instanceID", "_uuid", "__id", "KEY"):
+        v = _text(values.get(name))
+        if v:
+            return v.removeprefix("uuid:")
+    return None
+
+
+def map_submission(values: dict[str, Any]) -> dict[str, Any]:
+    """One submission of the registration and screening form (values by question name) -> template columns.
+
+    The case status is the Protocol determination that ``screening.protocol.determine`` makes from the
+    submitted elements; a status, determination or rule the form may carry is never read. Raises a
+    ctdata error (the row's quarantine reason) when the submission has no instance id or its screening
+    answers are not the standard's."""
+    rid = instance_id(values)
+    if rid is None:
+        raise CtdataError("instanceID: the submission has no instance id (meta/instanceID or _uuid)")
+    out: dict[str, Any] = {name: _text(values.get(name)) for name in _COPIED}
+    out["record_id"] = rid
+    out["data_source"] = "survey"
+    citizenship = _text(values.get("citizenship"))
+    out["citizenship"] = ";".join(citizenship.split()) if citizenship else None
+    screening: dict[str, Any] = {k: (_text(values.get(k)) or "").split() for k in _ELEMENTS}
+    age = out["age_at_exploitation"]
+    if age is not None:
+        try:
+            screening["age_at_exploitation"] = int(age)
+        except ValueError:
+            raise CtdataError(f"age_at_exploitation: {age!r} is not a whole number of years") from None
+    inp = ScreeningInput.parse(screening)
+    out["status"] = determine(inp).determination
+    out["exploitation_types"] = ";".join(exploitation_types_of(inp.purposes)) if inp.purposes else None
+    return out
+
+
+@dataclass(frozen=True)
+class FormMapper:
+    """Submissions of the generated XLSForm (ODK Central or KoboToolbox exports), by question name.
+
+    Rows reach the mapper with the form's question names (``field_import`` strips group paths and
+    drops what the form did not ask: attachments, submission metadata)."""
+
+    kind: str = "odk"
+    source_kind: str = "case"
+    relax: frozenset[str] = frozenset()
+
+    def columns(self, batch: ColumnBatch) -> Mapped:
+        mapped: list[dict[str, Any] | None] = []
+        reasons: list[str | None] = []
+        for i in range(len(batch)):
+            try:
+                mapped.append(map_submission(batch.raw(i).values))
+                reasons.append(None)
+            except CtdataError as exc:
+                mapped.append(None)
+                reasons.append(str(exc))
+        names = [c.name for c in TABLES["records"]]
+        cols: dict[str, list[Any] | None] = {
+            name: [None if m is None else m.get(name) for m in mapped] for name in names
+        }
+        return cols, reasons, False
+
+    def sources(self, clean: dict[str, list[Any]], n: int) -> list[str]:
+        return [FORM_SOURCE] * n
+
+    def identity(self, values: dict[str, Any], number: int) -> tuple[str | None, str | None]:
+        return FORM_SOURCE, instance_id(values)

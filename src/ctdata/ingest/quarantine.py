@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ctdata.errors import CtdataError, NotFound
 from ctdata.ingest.columns import ColumnBatch
 from ctdata.ingest.ctdc import detect_release
-from ctdata.ingest.mappers import CtdcMapper, Mapper, TemplateMapper
+from ctdata.ingest.mappers import CtdcMapper, FormMapper, Mapper, TemplateMapper
 from ctdata.ingest.pipeline import PARENT_QUARANTINED, Pipeline
 from ctdata.ingest.result import ImportResult, reason_of, register_agencies
 from ctdata.ingest.sinks import DirectSink
@@ -77,6 +77,8 @@ def _retry_record(
     mapper: Mapper
     if r.kind == "ctdc":
         mapper = CtdcMapper(detect_release(list(values)), batch.source)
+    elif r.kind in ("odk", "kobo"):
+        mapper = FormMapper(kind=r.kind)
     else:
         mapper = TemplateMapper(source=r.source)
     sink = DirectSink(s)
