@@ -18,6 +18,7 @@ from ctdata.cli import (
     case,
     demo,
     estimate,
+    export,
     forms,
     imports,
     keys,
@@ -40,7 +41,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 _GROUPS = {
     "import": imports, "standard": standard, "quarantine": quarantine, "report": report, "audit": audit,
     "case": case, "user": user, "agency": agency, "warehouse": warehouse, "link": link, "publish": publish,
-    "keys": keys, "forms": forms,
+    "keys": keys, "forms": forms, "export": export,
 }
 _VERBS = {
     "migrate": migrate.migrate, "simulate": simulate.simulate_cmd, "estimate": estimate.estimate_cmd,

@@ -118,3 +118,39 @@ def withdraw_release(
     entry = _registry(registry).withdraw(release_id, actor.username, reason)
     _audit("release_withdraw", entry, actor, {"reason": reason})
     return entry
+
+
+#: who may send de-identified records out of the system in another format (as who approves a release)
+EXPORT_ROLES = APPROVE_ROLES
+
+
+def export_ctdc(
+    actor: Actor, out: Path, settings: KAnonSettings, *, records: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Write the store's records in the public CTDC layout, after the consent and k-anonymity steps of a release.
+
+    ``records`` default to the warehouse's (refreshed first). The rows written are those that
+    `kanon.kanonymise` releases (consented records only, identifiers refused, k-anonymous);
+    the export is audited with its counts and the file's digest. Returns the k-anonymity report
+    with ``rows`` and ``sha256``."""
+    import hashlib
+
+    from ctdata.publish.ctdc_export import write_ctdc
+    from ctdata.publish.kanon import kanonymise
+    from ctdata.publish.source import records_from_warehouse
+
+    with transaction() as s:
+        require_account(s, actor, EXPORT_ROLES, "export_ctdc", "export", out.name[:64])
+    settings.validate()
+    df = records_from_warehouse() if records is None else records
+    res = kanonymise(df, settings)
+    rows = write_ctdc(res.data, out)
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    report = {**res.report, "rows": rows, "sha256": digest, "path": str(out)}
+    with transaction() as s:
+        record(s, actor=actor.username, action="export_ctdc", entity="export", entity_id=out.name[:64],
+               details={"format": "ctdc_kanon", "k": settings.k, "rows": rows, "sha256": digest,
+                        "records_in": res.report.get("records_in"),
+                        "excluded_no_consent": res.report.get("excluded_no_consent"),
+                        "records_suppressed": res.report.get("records_suppressed", 0)})
+    return report
