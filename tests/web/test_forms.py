@@ -106,3 +106,21 @@ def test_bad_journey_date_is_marked_at_its_field(app, engine, actors) -> None:  
     assert r.status_code == 422
     assert 'aria-invalid="true"' in _input_tag(r.text, "leg-date") and "There is no 30 February 2024" in r.text
     assert '<option value="VN" selected>' in r.text  # the other answers stay
+
+
+def test_a_mistaken_case_is_voided_from_its_page(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    with transaction(engine) as s:
+        case_id = service.register_case(s, actors["th"], PERSON, CASE).id
+    th, csrf = signed_in(app, engine, "th")
+    page = th.get(f"/cases/{case_id}")
+    assert "Void this case" in page.text
+    version = re.search(r'name="version" value="(\d+)"', page.text)[1]
+    r = th.post(f"/cases/{case_id}/void", headers={"hx-request": "true"},
+                data={"csrf_token": csrf, "version": version, "reason": ""})
+    assert r.status_code == 422 and 'aria-invalid="true"' in _input_tag(r.text, "void-reason")
+    r = th.post(f"/cases/{case_id}/void", data={"csrf_token": csrf, "version": version, "reason": "typed twice"})
+    assert r.status_code == 200 and "This case is void" in r.text and "Void this case" not in r.text
+    assert f"/cases/{case_id}\"" not in th.get("/cases").text
+    assert "Void</span>" in th.get("/cases?voided=yes").text
+    analyst, a_csrf = signed_in(app, engine, "analyst")
+    assert "Void this case" not in analyst.get(f"/cases/{case_id}").text

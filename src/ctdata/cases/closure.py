@@ -1,12 +1,12 @@
-"""Closing a case, with one of the standard's closure reasons."""
+"""Closing a case, with one of the standard's closure reasons; voiding a case registered by mistake."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ctdata.cases.access import Actor
-from ctdata.cases.common import load_open, no_nul, record_by, touch
-from ctdata.errors import Conflict, ValidationError
+from ctdata.cases.access import Access, Actor, deny, load_case
+from ctdata.cases.common import check_version, load_open, no_nul, record_by, touch
+from ctdata.errors import Conflict, PermissionDenied, ValidationError
 from ctdata.standard import vocab
 from ctdata.store.fields import seal
 from ctdata.store.models import CaseRecord, utcnow
@@ -37,4 +37,36 @@ def close_case(
         session, actor, "case.close", case.id,
         {"closure_reason": reason, "fields": ["closure_note"] if note else []},
     )
+    return case
+
+
+#: Who may void a case besides those who may change it (its office's caseworkers, admins): the data
+#: managers who see it (their agency's cases), who clean up mistaken registrations and duplicates.
+VOIDERS = ("data_manager",)
+
+
+def void_case(
+    session: Session, actor: Actor, case_id: int, reason: str, *, expected_version: int | None = None
+) -> CaseRecord:
+    """Void a case registered by mistake: it stays, with its audit trail, but counts nowhere.
+
+    Allowed to whoever may change the case (its office's caseworkers, an admin) and to a data
+    manager who sees it. The reason is required (encrypted: it may name the person) and audited.
+    What a voided case is left out of is one rule, `store.models.counted`.
+    """
+    case, level = load_case(session, actor, case_id, action="case.void")
+    if level is not Access.WRITE and actor.role not in VOIDERS:
+        deny(session, actor, "case.void", "case", case_id, f"read-only access ({level.value})")
+        raise PermissionDenied(f"you may read case {case_id} but not void it")
+    check_version(case, expected_version)
+    if case.voided_at is not None:
+        raise Conflict(f"case {case.id} is already voided")
+    reason = (no_nul(reason, "reason") or "").strip()
+    if not reason:
+        raise ValidationError.at("reason", "say why the case is void (for example: registered twice, or by mistake)")
+    case.voided_at, case.voided_by = utcnow(), actor.username
+    case.void_reason_enc = seal(reason, "case_records", "void_reason_enc")
+    touch(case)
+    session.flush()
+    record_by(session, actor, "case.void", case.id, {"fields": ["void_reason"]})
     return case

@@ -53,6 +53,8 @@ def check_version(case: CaseRecord, expected: int | None) -> None:
 
 
 def ensure_open(case: CaseRecord) -> None:
+    if case.voided_at is not None:
+        raise Conflict(f"case {case.id} was voided (registered by mistake); it can no longer be changed")
     if case.status == "closed":
         raise Conflict(f"case {case.id} is closed ({case.closure_reason}); it can no longer be changed")
 

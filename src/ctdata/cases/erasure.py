@@ -174,7 +174,7 @@ def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> E
     cases = sorted(person.cases, key=lambda c: c.id)
     ids = [c.id for c in cases]
     for c in cases:
-        _clear([c], ("closure_note_enc", "consent_sharing_enc"), "case_records", cleared)
+        _clear([c], ("closure_note_enc", "consent_sharing_enc", "void_reason_enc"), "case_records", cleared)
         for rel, columns in FREE_TEXT.items():
             _clear(getattr(c, rel), columns, rel, cleared)
         touch(c)

@@ -28,7 +28,7 @@ from ctdata.standard.dates import parse_full_date
 from ctdata.store import audit, persons
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal_list, unseal_list
-from ctdata.store.models import CaseRecord, Person, Screening
+from ctdata.store.models import CaseRecord, Person, Screening, counted
 
 #: Source name of cases registered through the case services (web pages, API).
 SOURCE = "ctdata"
@@ -233,6 +233,7 @@ def list_cases(
     sort: str = DEFAULT_SORT,
     limit: int = 50,
     offset: int = 0,
+    include_voided: bool = False,
 ) -> dict[str, Any]:
     """Cases in the actor's scope, one page in the order `sort` names (a key of SORTS).
 
@@ -240,7 +241,8 @@ def list_cases(
     registration date (both included; a partial date, a month or a year, is within when any of its
     days is; cases without a date fall outside any bound);
     `determination` is a code of vocab.DETERMINATION (see `determination_is`). `total` counts
-    every case that matches, not only the page.
+    every case that matches, not only the page. Voided cases are left out (`store.models.counted`)
+    unless `include_voided`.
     """
     require_role(session, actor, ("admin", "data_manager", "caseworker", "analyst"), "case.list")
     if sort not in SORTS:
@@ -258,6 +260,8 @@ def list_cases(
     order = SORTS[sort][1]
     scope = Scope(session, actor)
     cond = [scope.where]
+    if not include_voided:
+        cond.append(counted())
     if status:
         cond.append(CaseRecord.status == status)
     if office_country:

@@ -210,6 +210,11 @@ def case_view(
             "closure_reason": case.closure_reason,
             "closure_note": text(case.closure_note_enc, "case_records", "closure_note_enc"),
             "closed_at": case.closed_at,
+            "voided": None if case.voided_at is None else {
+                "at": case.voided_at,
+                "by": case.voided_by,
+                "reason": text(case.void_reason_enc, "case_records", "void_reason_enc"),
+            },
             "created_by": case.created_by,
             "created_at": case.created_at,
             "person": person_view(case.person, level),
@@ -238,6 +243,7 @@ def summary_view(case: CaseRecord, level: Access, person: dict[str, Any] | None 
         "registration_date": case.registration_date,
         "age_band": case.age_band,
         "updated_at": case.updated_at,
+        "voided": case.voided_at is not None,
     }
     if person is not None:
         out["person"] = person

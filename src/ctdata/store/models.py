@@ -126,6 +126,9 @@ class CaseRecord(Base):
     closure_reason: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     closure_note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)  # registered by mistake: see `counted`
+    voided_by: Mapped[str | None] = mapped_column(String(80))
+    void_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_by: Mapped[str | None] = mapped_column(String(80))
     row_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -144,6 +147,16 @@ class CaseRecord(Base):
     perpetrators: Mapped[list[Perpetrator]] = relationship(back_populates="case", cascade="all, delete-orphan")
     consents: Mapped[list[ConsentDocument]] = relationship(back_populates="case", cascade="all, delete-orphan")
 
+
+
+def counted() -> Any:
+    """THE rule of which case records count: every one not voided.
+
+    A voided case was registered by mistake; it stays in the store with its audit trail,
+    and is left out of case lists (unless asked for), of the warehouse and so of every
+    indicator, report and release built from it.
+    """
+    return CaseRecord.voided_at.is_(None)
 
 class Screening(Base):
     __tablename__ = "screenings"

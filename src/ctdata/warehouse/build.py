@@ -31,7 +31,16 @@ from ctdata.standard.regions import m49_region, m49_sub_region, regional_office
 from ctdata.standard.vocab import age_band
 from ctdata.store import audit, db
 from ctdata.store.crypto import KeyRing, keyring
-from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, Project, ReturnRecord, Transfer
+from ctdata.store.models import (
+    Assistance,
+    CaseRecord,
+    JourneyLeg,
+    Person,
+    Project,
+    ReturnRecord,
+    Transfer,
+    counted,
+)
 
 UNKNOWN_YEAR = "unknown"
 TABLES = ("cases", "journey_legs", "assistance", "returns", "transfers")
@@ -75,8 +84,10 @@ def _split(v: str | None) -> list[str] | None:
 def fingerprints(session: Session) -> dict[str, list[Any]]:
     """Per registration year: what a rebuild of that year would depend on."""
     fp: dict[str, list[Any]] = {}
-    q = select(CaseRecord.registration_year, func.count(), func.max(CaseRecord.updated_at),
-               func.sum(CaseRecord.version), func.max(CaseRecord.id)).group_by(CaseRecord.registration_year)
+    # the count is of counted cases (the warehouse's size); the rest sees every change, voiding too
+    q = select(CaseRecord.registration_year, func.count(CaseRecord.id).filter(counted()),
+               func.max(CaseRecord.updated_at), func.sum(CaseRecord.version),
+               func.max(CaseRecord.id)).group_by(CaseRecord.registration_year)
     for y, n, upd, ver, mx in session.execute(q):
         fp[_year_key(y)] = [int(n), str(upd), int(ver or 0), int(mx or 0)]
     for model in (JourneyLeg, Assistance, ReturnRecord, Transfer):
@@ -126,7 +137,8 @@ def _case_rows(session: Session, year: str, keys: KeyRing, memo: dict[int, str])
             C.age_at_exploitation, C.child_at_registration, C.child_at_exploitation, C.country_of_exploitation,
             *[getattr(C, c) for c in LIST_COLS], C.consent_research, C.referral_from_office, C.closure_reason,
             P.erased_at]
-    q = select(*cols).join(P, P.id == C.person_id).where(_year_filter(C.registration_year, year)).order_by(C.id)
+    q = (select(*cols).join(P, P.id == C.person_id)
+         .where(_year_filter(C.registration_year, year), counted()).order_by(C.id))
     rows = _raw(session, q)
     if not rows:
         return CASE_SCHEMA.empty_table()
@@ -175,7 +187,7 @@ def _child_rows(session: Session, year: str, keys: KeyRing, model: type, fields:
                 memo: dict[int, str]) -> pa.Table:
     cols = [CaseRecord.id, *[getattr(model, f) for f in fields]]
     q = (select(*cols).join(CaseRecord, CaseRecord.id == model.case_id)
-         .where(_year_filter(CaseRecord.registration_year, year)).order_by(model.id))
+         .where(_year_filter(CaseRecord.registration_year, year), counted()).order_by(model.id))
     rows = _raw(session, q)
     c = list(zip(*rows, strict=True)) if rows else [[] for _ in range(len(fields) + 1)]
     missing = [i for i in set(c[0]) if i not in memo]

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ctdata.cases import assistance, journeys, returns, service, transfer
+from ctdata.cases import assistance, closure, journeys, returns, service, transfer
 from ctdata.cases.access import AUDIT_READERS, Actor, load_case
 from ctdata.cases.common import check_version
 from ctdata.errors import CtdataError, NotFound, PermissionDenied, ValidationError
@@ -79,6 +79,7 @@ class ListQuery:
     registered_from: str | None = None
     registered_to: str | None = None
     year: str | None = None
+    voided: str | None = None  # "yes": void cases too (left out by default)
     sort: str = service.DEFAULT_SORT
     page: int = 1
 
@@ -96,6 +97,7 @@ class ListQuery:
             registered_from=value("registered_from", 10),
             registered_to=value("registered_to", 10),
             year=value("year", 4),
+            voided="yes" if value("voided", 3) == "yes" else None,
             sort=value("sort") or service.DEFAULT_SORT,
             page=max(1, int(page)) if page.isdigit() else 1,
         )
@@ -140,6 +142,7 @@ def _list(session: Session, actor: Actor, lq: ListQuery) -> dict[str, Any]:
         registered_from=lq.registered_from,
         registered_to=lq.registered_to,
         registration_year=_year(lq.year),
+        include_voided=lq.voided == "yes",
         sort=lq.sort,
         limit=PAGE_SIZE,
         offset=(lq.page - 1) * PAGE_SIZE,
@@ -210,7 +213,8 @@ def _tab_context(session: Session, actor: Actor, case_id: int, tab: str) -> dict
     view: CaseView = case_view(data, actor.identifying)
     ctx: dict[str, Any] = {
         "case": view,
-        "can_edit": data.get("access") == "write" and data.get("status") != "closed",
+        "can_edit": data.get("access") == "write" and data.get("status") != "closed" and not data.get("voided"),
+        "can_void": not data.get("voided") and (data.get("access") == "write" or actor.role in closure.VOIDERS),
         "tab": tab,
         "tab_template": f"pages/tabs/{tab}.html",
         "tabs": [{"key": k, "label": label} for k, label in TABS if k != "audit" or actor.role in AUDIT_READERS],
@@ -474,3 +478,14 @@ async def request_transfer(
         )
 
     return await _change(request, actor, case_id, "transfers", change)
+
+
+@router.post("/cases/{case_id}/void", response_class=HTMLResponse)
+async def void_case(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS, *closure.VOIDERS))
+) -> Response:
+    def change(s: Session, form: FormData) -> str:
+        closure.void_case(s, actor, case_id, text(form, "reason") or "", expected_version=version_of(form))
+        return "The case is void: it is left out of lists, figures and reports."
+
+    return await _change(request, actor, case_id, "overview", change)

@@ -197,6 +197,7 @@ class RowView:
     registration_date: str | None
     age_text: str
     office_text: str
+    voided: bool = False
 
 
 def _age_text(c: dict[str, Any]) -> str:
@@ -216,6 +217,7 @@ def row_view(c: dict[str, Any], identifying: bool) -> RowView:
         registration_date=c.get("registration_date"),
         age_text=_age_text(c),
         office_text=office_label(c.get("current_office_country"), c.get("current_agency")),
+        voided=bool(c.get("voided")),
     )
 
 
@@ -305,6 +307,7 @@ class CaseView:
     ret: ReturnView | None = None
     transfers: list[dict[str, Any]] = field(default_factory=list)
     consents: list[dict[str, Any]] = field(default_factory=list)
+    voided: dict[str, Any] | None = None  # by, at, reason (the reason for identifying roles only)
 
 
 CONSENT_WORDS = {
@@ -385,6 +388,12 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
     consent = c.get("consent") or {}
     ex = c.get("exploitation") or {}
     rule = c.get("status_rule")
+    void = c.get("voided")
+    voided = None if not void else {
+        "by": void.get("by"),
+        "at": _when(void.get("at")),
+        "reason": void.get("reason") if identifying else None,
+    }
     return CaseView(
         id=c["id"],
         ref=case_ref(c["id"]),
@@ -414,6 +423,7 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
         ret=return_view(current) if current else None,
         transfers=transfers,
         consents=consents,
+        voided=voided,
     )
 
 
