@@ -169,6 +169,55 @@ def exploited_on_journey(con: duckdb.DuckDBPyConnection, filters: Filters | None
     )
 
 
+TRAFFICKING_TYPES = {"cross_border": "Cross-border", "internal": "Internal", "both": "Both (internal and cross-border)"}
+#: A leg is internal when it records no border crossing or stays in one country; cross-border when it
+#: records a crossing or changes country; else (nothing recorded) it says nothing.
+LEG_KIND_SQL = (
+    "CASE WHEN j.crossing = 'none' OR j.from_country = j.to_country THEN 'internal' "
+    "WHEN j.crossing IS NOT NULL OR j.from_country <> j.to_country THEN 'cross' END"
+)
+
+
+@indicator("trafficking_type", "journey", INSTANCES)
+def trafficking_type(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
+    """Type of trafficking as the published report gives it: cross-border, internal, or both.
+
+    From the journey legs: both = some leg crossed a border and some leg stayed inside one
+    country; cross-border or internal = only that kind of leg. A record without legs that
+    say either falls back to its cross_border column (country of exploitation vs citizenship);
+    unknown when that is unknown too.
+    """
+    if not has_table(con, "journey_legs"):
+        return one_way(
+            con,
+            name="trafficking_type",
+            title="Type of trafficking",
+            filters=filters,
+            value_expr="CASE WHEN c.cross_border THEN 'cross_border' WHEN NOT c.cross_border THEN 'internal' END",
+            label=lambda v: TRAFFICKING_TYPES.get(v, v),
+            order=list(TRAFFICKING_TYPES),
+        )
+    frm = (
+        "cases c LEFT JOIN (SELECT j.record_key, bool_or(k = 'cross') AS x, bool_or(k = 'internal') AS i "
+        f"FROM (SELECT j.record_key, {LEG_KIND_SQL} AS k FROM journey_legs j) j GROUP BY j.record_key) l "
+        "USING (record_key)"
+    )
+    expr = (
+        "CASE WHEN l.x AND l.i THEN 'both' WHEN l.x THEN 'cross_border' WHEN l.i THEN 'internal' "
+        "WHEN c.cross_border THEN 'cross_border' WHEN NOT c.cross_border THEN 'internal' END"
+    )
+    return one_way(
+        con,
+        name="trafficking_type",
+        title="Type of trafficking",
+        filters=filters,
+        value_expr=expr,
+        from_sql=frm,
+        label=lambda v: TRAFFICKING_TYPES.get(v, v),
+        order=list(TRAFFICKING_TYPES),
+    )
+
+
 @indicator("corridors", "where", INSTANCES)
 def corridors(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, top: int | None = 30) -> IndicatorTable:
     """Trafficking corridors: nationality -> country of exploitation flows of cross-border cases.

@@ -283,16 +283,34 @@ def cross_border(con: duckdb.DuckDBPyConnection, filters: Filters | None = None)
     )
 
 
+@indicator("assistance_by_regional_office", "assistance", INSTANCES)
+def assistance_by_regional_office(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
+    """Assistance by the regional office covering the country of the office that gave it.
+
+    The published report's frame: a regional chapter counts the assistance given in its
+    region. Records whose office country no regional office covers are unknown.
+    """
+    return one_way(
+        con,
+        name="assistance_by_regional_office",
+        title="Assistance by regional office (where the assistance was given)",
+        filters=filters,
+        value_expr="c.office_regional_office",
+        label=ro_label,
+        order=list(REGIONAL_OFFICES),
+    )
+
+
 @indicator("regional_office_share", "where", INSTANCES)
 def regional_office_share(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
-    """Share by regional office (the 8 of the 2011 annex), by the country of exploitation.
+    """Share by regional office (the 8 of the 2011 annex) of the country of exploitation: the destination view.
 
-    Records whose country of exploitation is unknown or not in the annex are unknown.
+    Records whose country of exploitation is unknown or covered by no office are unknown.
     """
     return one_way(
         con,
         name="regional_office_share",
-        title="Share by regional office",
+        title="Share by regional office of the country of exploitation",
         filters=filters,
         value_expr="c.regional_office",
         label=ro_label,

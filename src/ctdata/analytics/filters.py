@@ -35,6 +35,8 @@ class Filters:
     - ``year_from`` / ``year_to``: registration year range, inclusive.
     - ``regional_office``: one of the 8 regional offices of the 2011 annex, by the
       country of exploitation (the warehouse column ``regional_office``).
+    - ``office_regional_office``: the regional office covering the country of the office that
+      gave the assistance (the published report's regional chapters: assistance given in the region).
     - ``office_country``: ISO alpha-2 of the registering office.
     - ``agency``: the agency that registered the record (its agency code: ``iom`` is ``IOM``).
     - ``data_source``: how the record came to the agency (e.g. case_management, hotline).
@@ -44,6 +46,7 @@ class Filters:
     year_from: int | None = None
     year_to: int | None = None
     regional_office: str | None = None
+    office_regional_office: str | None = None
     office_country: str | None = None
     agency: str | None = None
     data_source: str | None = None
@@ -64,10 +67,10 @@ class Filters:
                 raise ValidationError(f"{name}: year {v} out of range {_YEARS[0]}-{_YEARS[1]}")
         if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
             raise ValidationError(f"year range {self.year_from}-{self.year_to} is empty")
-        if self.regional_office is not None and self.regional_office not in REGIONAL_OFFICES:
-            raise ValidationError(
-                f"regional_office: {self.regional_office!r} is not one of {', '.join(REGIONAL_OFFICES)}"
-            )
+        for name in ("regional_office", "office_regional_office"):
+            v = getattr(self, name)
+            if v is not None and v not in REGIONAL_OFFICES:
+                raise ValidationError(f"{name}: {v!r} is not one of {', '.join(REGIONAL_OFFICES)}")
         if self.office_country is not None:
             oc = str(self.office_country).strip().upper()
             if not _ISO2.match(oc):
@@ -96,7 +99,7 @@ class Filters:
         if self.year_to is not None:
             parts.append(f"{a}.registration_year <= ?")
             params.append(self.year_to)
-        for col in ("regional_office", "office_country", "agency", "data_source"):
+        for col in ("regional_office", "office_regional_office", "office_country", "agency", "data_source"):
             v = getattr(self, col)
             if v is not None:
                 parts.append(f"{a}.{col} = ?")
@@ -141,6 +144,7 @@ class Filters:
                 out.append(f"registered {self.year_from}-{self.year_to}")
         labels = {
             "regional_office": "regional office",
+            "office_regional_office": "assistance given in the region of",
             "office_country": "office in",
             "agency": "agency",
             "data_source": "data source",

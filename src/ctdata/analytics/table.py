@@ -48,6 +48,7 @@ class IndicatorTable:
     sql: str = ""
     params: list[Any] = field(default_factory=list)
     filters: dict[str, Any] = field(default_factory=dict)
+    share_base: ShareBase = ShareBase.KNOWN
 
     @property
     def total(self) -> float:
@@ -82,6 +83,24 @@ class IndicatorTable:
         rows = self.data[self.data["value"] == value]
         return 0 if rows.empty else float(rows["count"].iloc[0])
 
+    def with_unknown(self, label: str = "Unknown") -> IndicatorTable:
+        """A copy in the published report's convention: an Unknown row, and shares of all records.
+
+        ``known`` and ``unknown`` stay as they are; only the rows and their shares change.
+        """
+        d = self.data.copy()
+        total = self.known + self.unknown
+        d["share"] = [share(float(c), self.known, self.unknown, ShareBase.ALL) for c in d["count"]]
+        if self.unknown:
+            extra = {col: None for col in d.columns}
+            extra.update(value=None, label=label, count=int(self.unknown), share=self.unknown / total)
+            d = pd.concat([d, pd.DataFrame([extra])], ignore_index=True)
+        return IndicatorTable(
+            name=self.name, title=self.title, data=d, unit=self.unit, known=self.known, unknown=self.unknown,
+            individuals=self.individuals, source=self.source, note=self.note, sql=self.sql,
+            params=list(self.params), filters=dict(self.filters), share_base=ShareBase.ALL,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         rows = self.data.astype(object).where(self.data.notna(), None).to_dict(orient="records")
         return {
@@ -94,6 +113,7 @@ class IndicatorTable:
             "source": self.source,
             "note": self.note,
             "filters": self.filters,
+            "share_base": str(self.share_base),
             "sql": self.sql,
             "params": [p for p in self.params],
             "rows": [{k: _num(v) for k, v in r.items()} for r in rows],

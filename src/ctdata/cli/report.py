@@ -55,12 +55,15 @@ def report_indicators(
 def report_annual(
     year: Annotated[int, typer.Option(help="Report year.")],
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("annual-report"),
+    narrative: Annotated[
+        Path | None, typer.Option(help="Folder of Markdown files, one per section (see narrative-template).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Render the annual report (HTML, PDF, tables as CSV/XLSX) from the warehouse."""
     from ctdata.report.flows import annual_report
 
-    result = annual_report(year, out, progress=not as_json)
+    result = annual_report(year, out, progress=not as_json, narrative=narrative)
     if as_json:
         emit_json(result)
         return
@@ -73,3 +76,22 @@ def report_annual(
     if empty:
         console.print(f"[yellow]sections without data[/yellow]: {', '.join(empty)}")
     console.print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()))
+
+
+@app.command("narrative-template")
+def report_narrative_template(
+    out: Annotated[Path, typer.Option(help="Folder to write the Markdown files into.")] = Path("narrative"),
+    year: Annotated[int | None, typer.Option(help="Report year (named in the placeholders).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace files that exist (kept by default).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write one Markdown file per report section with placeholders, for `report annual --narrative`."""
+    from ctdata.report.narrative import slots, write_templates
+
+    written = write_templates(out, year, overwrite=overwrite)
+    if as_json:
+        emit_json({"out": str(out), "written": [str(p) for p in written], "sections": [s.id for s in slots()]})
+        return
+    kept = len(slots()) - len(written)
+    console.print(f"{len(written)} narrative files written to {out}" + (f" ({kept} kept as they were)" if kept else ""))
+    console.print(f"Edit them, then: ctdata report annual --year YEAR --narrative {out}")

@@ -1,4 +1,9 @@
-"""Import of the projects table (project, countries, donor, amount, year) for funding figures."""
+"""Import of the projects table (project, countries, donor, amount, year) for funding figures.
+
+``donor`` names one donor or several with their amounts ("Netherlands: 500000; Norway");
+a row whose donor list does not add up is quarantined with the reason
+(``standard.funding.split_donors`` is the one reading of the field).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from sqlalchemy import select
 from ctdata.errors import CtdataError
 from ctdata.ingest.readers import open_table
 from ctdata.ingest.result import require_columns
+from ctdata.standard.funding import split_donors
 from ctdata.standard.types import parser_for
 from ctdata.store import audit, db
 from ctdata.store.models import Project
@@ -38,6 +44,13 @@ def import_projects(path: Path | str, actor: str = "cli") -> dict[str, Any]:
                 amount = float(str(v.get("amount") or "").replace(",", ""))
                 if amount < 0:
                     raise CtdataError("amount: must not be negative")
+                donor = (v.get("donor") or "").strip() or None
+                if donor is not None and len(donor) > 200:
+                    raise CtdataError("donor: the donor list is longer than 200 characters")
+                try:
+                    split_donors(donor, amount)
+                except ValueError as exc:
+                    raise CtdataError(f"donor: {exc}") from None
                 year = _int(v.get("year"))
                 if year is None or not 1990 <= year <= 2100:
                     raise CtdataError("year: required, 1990-2100")
@@ -47,9 +60,9 @@ def import_projects(path: Path | str, actor: str = "cli") -> dict[str, Any]:
                 continue
             existing = s.execute(select(Project).where(Project.project == name, Project.year == year)).scalar()
             if existing is None:
-                s.add(Project(project=name, countries=countries, donor=v.get("donor"), amount=amount, year=year))
+                s.add(Project(project=name, countries=countries, donor=donor, amount=amount, year=year))
             else:
-                existing.countries, existing.donor, existing.amount = countries, v.get("donor"), amount
+                existing.countries, existing.donor, existing.amount = countries, donor, amount
             out["loaded"] += 1
         audit.record(s, actor=actor, action="import", entity="projects", details={
             "path": str(path), "rows_read": out["rows_read"], "loaded": out["loaded"],

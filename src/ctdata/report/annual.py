@@ -26,6 +26,7 @@ from ctdata.report import charts, sections
 from ctdata.report import section_prevalence as _section_prevalence  # noqa: F401 - registers itself
 from ctdata.report.export import write_tables
 from ctdata.report.model import ReportContext, Section, registered_sections
+from ctdata.report.narrative import load as load_narrative
 from ctdata.warehouse.query import connect
 
 
@@ -56,7 +57,7 @@ def build_sections(ctx: ReportContext) -> list[Section]:
         if got is None:
             continue
         out += got if isinstance(got, list) else [got]
-    out += [sections.annex_sources(ctx), sections.annex_countries(ctx)]
+    out += [sections.annex_sources(ctx), sections.annex_countries(ctx), sections.annex_projects(ctx)]
     return out
 
 
@@ -71,8 +72,12 @@ def render_annual(
     progress: bool = True,
     pdf: bool = True,
     root: Path | None = None,
+    narrative: Path | None = None,
 ) -> dict[str, Any]:
     """Render the annual report for registration year ``year`` into ``out``.
+
+    ``narrative`` is a folder of Markdown files, one per section (report.narrative), whose text is
+    placed in its section.
 
     Writes report.html (self-contained), report.pdf, charts/*.svg (and PNG for the map),
     tables/*.csv and tables.xlsx. Returns the paths written and the seconds per phase.
@@ -85,6 +90,7 @@ def render_annual(
     except OSError as exc:
         raise CtdataError(f"cannot create {out}: {exc.strerror or exc}") from None
     base = filters or Filters()
+    texts = load_narrative(narrative)  # a bad folder fails before any work
     timings: dict[str, float] = {}
     step = _stepper(progress)
 
@@ -101,6 +107,8 @@ def render_annual(
         ]
     ctx = ReportContext(con=con, year=int(year), filters=base.but(year_from=None, year_to=None), years_available=years)
     secs = build_sections(ctx)
+    for sec in secs:
+        sec.narrative = texts.get(sec.id, "")
     timings["tables"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -9,11 +9,25 @@ from ctdata.analytics.filters import Filters
 
 
 def annual_report(
-    year: int, out: Path, *, filters: dict[str, Any] | None = None, pdf: bool = True, progress: bool = True
+    year: int,
+    out: Path,
+    *,
+    filters: dict[str, Any] | None = None,
+    pdf: bool = True,
+    progress: bool = True,
+    narrative: Path | None = None,
 ) -> dict[str, Any]:
-    """Build the warehouse (incrementally) and render the annual report of ``year`` into ``out``."""
+    """Build the warehouse (incrementally) and render the annual report of ``year`` into ``out``.
+
+    ``narrative``: a folder of Markdown files, one per section (see report.narrative).
+    """
     from ctdata.report.annual import render_annual
     from ctdata.warehouse.build import build
 
     build(progress=progress)
-    return render_annual(year, Path(out), filters=Filters.from_dict(filters), progress=progress, pdf=pdf)
+    from ctdata.report.narrative import load
+
+    load(narrative)  # refuse a bad folder before building anything
+    return render_annual(
+        year, Path(out), filters=Filters.from_dict(filters), progress=progress, pdf=pdf, narrative=narrative
+    )

@@ -65,7 +65,12 @@ class Figure:
                 )
             return t.note or "No data."
         parts = [f"Counted: {t.unit}."]
-        if t.unit not in ("USD",):
+        if t.unit not in ("USD",) and str(t.share_base) == "all":
+            parts.append(
+                f"Shares are of all {fmt_n(t.total)}, the {fmt_n(t.unknown)} with an unknown value included "
+                "(the published report's convention)."
+            )
+        elif t.unit not in ("USD",):
             parts.append(f"Shares are of {fmt_n(t.known)} with a known value; unknown: {fmt_n(t.unknown)}.")
         else:
             parts.append(f"Total known: ${fmt_n(t.known)}; unattributed: ${fmt_n(t.unknown)}.")
@@ -91,6 +96,7 @@ class Section:
     empty_note: str = ""
     level: int = 2
     kicker: str = ""
+    narrative: str = ""  # HTML from the report's narrative folder (report.narrative), after the paragraphs
 
     @property
     def tables(self) -> list[tuple[str, IndicatorTable]]:

@@ -17,11 +17,12 @@ from ctdata.analytics import border, cases, funding, returns
 from ctdata.analytics.compare import sentence
 from ctdata.analytics.table import NOT_LINKED, IndicatorTable
 from ctdata.analytics.tabulate import record_counts
-from ctdata.analytics.units import INSTANCES
+from ctdata.analytics.units import INSTANCES, ShareBase
 from ctdata.report import charts
 from ctdata.report.model import Figure, ReportContext, Section, fmt_n, fmt_pct
+from ctdata.report.narrative import regional_section_id
 from ctdata.standard import countries
-from ctdata.standard.regions import REGIONAL_OFFICES, countries_of_office, regional_office_region
+from ctdata.standard.regions import REGIONAL_OFFICES, TERRITORIES, countries_of_office, regional_office_region
 
 CAVEATS = [
     (
@@ -48,8 +49,27 @@ CAVEATS = [
     ),
     (
         "Regional offices.",
-        "A record is attributed to the regional office covering its country of exploitation "
-        "(annex B). Records with an unknown country of exploitation are in no regional section.",
+        "A regional chapter counts the assistance given in its region: a record belongs to the regional "
+        "office covering the country of the office that registered it (annex B). The destination view (the "
+        "regional office of the country of exploitation) is a separate table of the global figures.",
+    ),
+    (
+        "Identification bias.",
+        "Victims of sexual exploitation, women and girls, and people trafficked across borders are more "
+        "likely to be identified and referred for assistance than men, people in forced labour and people "
+        "trafficked within their own country. Their larger shares partly reflect who is found, not only who "
+        "is trafficked.",
+    ),
+    (
+        "Offices that do not share data.",
+        "Some offices and partner agencies assist victims but do not record their cases in the shared data, or "
+        "record only some of them. Their absence lowers the counts of their countries and regions; a country "
+        "with few or no records may be one whose office does not share data.",
+    ),
+    (
+        "Hotline reports.",
+        "Records that came from a hotline are reports of a situation, not assistance; counts that include them "
+        "are called case records and give the number of hotline reports beside them.",
     ),
 ]
 
@@ -298,8 +318,24 @@ def global_figures(ctx: ReportContext) -> Section:
         s.empty_note = f"No case records registered in {ctx.year}."
         return s
     figs = _profile_figures(ctx, f)
+    given = cases.assistance_by_regional_office(ctx.con, f)
+    figs.append(
+        Figure(
+            "assistance-by-regional-office",
+            "Assistance by regional office (where the assistance was given)",
+            given,
+            partial(charts.bar, given, sort_by_count=False),
+        )
+    )
     ro = cases.regional_office_share(ctx.con, f)
-    figs.append(Figure("regional-office", "Share by regional office", ro, partial(charts.bar, ro)))
+    figs.append(
+        Figure(
+            "regional-office",
+            "Destination view: by regional office of the country of exploitation",
+            ro,
+            partial(charts.bar, ro, sort_by_count=False),
+        )
+    )
     by = {x.id: x.table for x in figs}
     text = []
     sx = _share_phrase(by["sex"], "female", "were women or girls")
@@ -322,44 +358,127 @@ def global_figures(ctx: ReportContext) -> Section:
 
 
 # ---------------------------------------------------------------------------- regional offices
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".") if text else ""
+
+
+def _money_phrase(t: IndicatorTable, what: str, n: int = 3) -> str:
+    """'The largest regional offices by funding were Vienna: $7,000,000 (72%), ...' (labels may hold commas)."""
+    if t.empty:
+        return ""
+    items = [
+        f"{escape(str(lab))}: ${fmt_n(c)} ({fmt_pct(sh)})"
+        for lab, c, sh in zip(t.data["label"][:n], t.data["count"][:n], t.data["share"][:n], strict=True)
+    ]
+    return f"The largest {what} were " + "; ".join(items) + "."
+
+
+def _regional_funding(ctx: ReportContext, f) -> tuple[str, list[Figure]]:
+    """Projects and primary donors of a region (the region's part of each project)."""
+    summ = funding.funding_summary(ctx.con, f)
+    if not summ["projects"]:
+        return "No projects are recorded in the region for the year.", []
+    donors = funding.funding_by_donor(ctx.con, f)
+    text = (
+        f"{fmt_n(summ['projects'])} projects ran in {fmt_n(summ['countries'])} countries of the region, with "
+        f"${fmt_n(summ['amount'])} of external funding attributed to the region."
+    )
+    if not donors.empty:
+        text += " Primary donors: " + "; ".join(
+            f"{escape(str(lab))} (${fmt_n(c)}, {fmt_pct(sh)})"
+            for lab, c, sh in zip(donors.data["label"][:3], donors.data["count"][:3], donors.data["share"][:3],
+                                  strict=True)
+        ) + "."
+    fig = Figure("donors", "Primary donors (USD attributed to the region)", donors, partial(charts.bar, donors))
+    return text, [fig] if not donors.empty else []
+
+
+def _no_office_country(ctx: ReportContext) -> bool:
+    """Whether no record of the year names its office's country (CTDC releases do not)."""
+    k = cases.key_figures(ctx.con, ctx.year_filters)
+    return bool(k["instances"]) and not cases.assistance_by_country(ctx.con, ctx.year_filters).known
+
+
 def regional_sections(ctx: ReportContext) -> list[Section]:
+    """One chapter per regional office, in the published report's frame: assistance given in the region.
+
+    A record belongs to the chapter of the regional office covering the country of the office that
+    registered it (``office_regional_office``); the destination view (country of exploitation) is a
+    separate table of the global figures.
+    """
     out = []
     total = ctx.cache.get("key", {}).get("instances", 0)
     for ro in REGIONAL_OFFICES:
-        f = ctx.year_filters.but(regional_office=ro)
+        f = ctx.year_filters.but(office_regional_office=ro)
         region = regional_office_region(ro)
-        s = Section(
-            id=f"ro-{ro.lower().replace(' ', '-')}",
-            title=f"{region}",
-            level=2,
-            kicker=f"Regional office {ro}",
-        )
+        s = Section(id=regional_section_id(ro), title=f"{region}", level=2, kicker=f"Regional office {ro}")
         k = cases.key_figures(ctx.con, f)
+        fund_text, fund_figs = _regional_funding(ctx, f)
         if not k["instances"]:
-            s.empty_note = (
-                f"No case records registered in {ctx.year} with a country of exploitation covered by "
-                f"the regional office {ro}."
+            no_office = ctx.cache.setdefault("no_office_country", _no_office_country(ctx))
+            why = (
+                " The data do not record the country of the assisting office, so no record can be placed in a "
+                "chapter; the destination view of the global figures places them by country of exploitation."
+                if no_office
+                else ""
             )
+            s.empty_note = (
+                f"No case records registered in {ctx.year} by an office in a country covered by the regional "
+                f"office {ro}.{why} " + (fund_text if fund_figs else "")
+            ).strip()
             out.append(s)
             continue
-        figs = _profile_figures(ctx, f, full=False)
-        by = {x.id: x.table for x in figs}
+        con = ctx.con
+        by_country = cases.assistance_by_country(con, f)
+        age = cases.age_group(con, f)
+        sex = cases.sex(con, f)
+        expl = cases.exploitation_type(con, f)
+        ttype = border.trafficking_type(con, f)
+        nat = cases.top_nationalities(con, f, top=5)
+        r_nat = returns.returns_nationality(con, f)
+        r_agesex = returns.returns_age_sex(con, f)
         share = k["instances"] / total if total else None
         text = [
-            f"{fmt_n(k['instances'])} {_unit_short(k['instances_unit'])} ({fmt_pct(share)} of the global total; "
-            f"{_individuals_text(k['individuals'])}) concerned exploitation in a country covered by {ro}."
+            f"{_records_phrase(k)} were registered in {fmt_n(len(by_country.data))} countries of the region "
+            f"({fmt_pct(share)} of the global total; {_individuals_text(k['individuals'])})."
         ]
-        age = cases.age_group(ctx.con, f)
-        ch = _share_phrase(age, "child", "were children")
-        lab = _share_phrase(by["exploitation-type"], "labour", "concerned labour exploitation")
-        sexl = _share_phrase(by["exploitation-type"], "sexual", "sexual exploitation")
-        if ch:
-            text.append(ch[0].upper() + ch[1:] + ".")
-        if lab:
-            text.append(lab[0].upper() + lab[1:] + (", " + sexl if sexl else "") + ".")
-        text.append(_top_phrase(by["nationalities"], "nationalities"))
+        if not age.empty:
+            text.append(f"Age: {age.shares_phrase(ShareBase.ALL)}.")
+        if not sex.empty:
+            text.append(f"Sex: {sex.shares_phrase(ShareBase.ALL)}.")
+        if not expl.empty:
+            text.append(f"Type of exploitation: {expl.shares_phrase(ShareBase.ALL)}.")
+        if not ttype.empty:
+            text.append(f"Type of trafficking: {ttype.shares_phrase(ShareBase.ALL)}.")
+        text.append(_top_phrase(nat, "nationalities"))
+        if r_nat.total:
+            text.append(
+                f"{fmt_n(returns.returnees(r_nat))} people were assisted to return by offices of the region. "
+                + _top_phrase(r_nat, "nationalities of those returning")
+            )
+        else:
+            text.append("No assisted return took place from offices of the region.")
+        text.append(fund_text)
         s.paragraphs = [t for t in text if t]
-        s.figures = figs
+        s.figures = [
+            Figure("assistance-by-country", "Assistance by country of the region", by_country,
+                   partial(charts.bar, by_country)),
+            Figure("children", "Children and adults (unknown included)", age.with_unknown(),
+                   partial(charts.donut, age.with_unknown())),
+            Figure("sex", "Sex (unknown included)", sex.with_unknown(), partial(charts.donut, sex.with_unknown())),
+            Figure("exploitation-type", "Type of exploitation (unknown included)", expl.with_unknown(),
+                   partial(charts.donut, expl.with_unknown())),
+            Figure("trafficking-type", "Type of trafficking: cross-border, internal, both", ttype.with_unknown(),
+                   partial(charts.donut, ttype.with_unknown())),
+        ]
+        if r_nat.total:
+            s.figures += [
+                Figure("avrr-nationality", "Assisted voluntary return by nationality", r_nat,
+                       partial(charts.bar, r_nat)),
+                Figure("avrr-age-sex", "Assisted voluntary return by age and sex", r_agesex.with_unknown(),
+                       partial(charts.bar, r_agesex.with_unknown(), sort_by_count=False)),
+            ]
+        s.figures += fund_figs
         out.append(s)
     return out
 
@@ -548,15 +667,18 @@ def funding_section(ctx: ReportContext) -> Section:
         s.empty_note += "(`ctdata import projects FILE`: project, countries, donor, amount, year)."
         return s
     summ = funding.funding_summary(ctx.con, f)
+    donors = funding.funding_by_donor(ctx.con, f)
     s.paragraphs = [
         f"{fmt_n(summ['projects'])} projects in {fmt_n(summ['countries'])} countries received "
         f"${fmt_n(summ['amount'])} of external funding in {ctx.year}. "
-        + _top_phrase(t, "regional offices by funding").replace("(", "($", 3)
+        + _money_phrase(t, "regional offices by funding"),
+        _money_phrase(donors, "donors"),
+        "The list of projects, their countries and donors is in Annex C.",
     ]
-    donors = funding.funding_by_donor(ctx.con, f)
     s.figures = [Figure("by-regional-office", "Project funding by regional office (USD)", t, partial(charts.bar, t))]
     if not donors.empty:
         s.figures.append(Figure("by-donor", "Project funding by donor (USD)", donors, partial(charts.bar, donors)))
+    s.paragraphs = [p for p in s.paragraphs if p]
     return s
 
 
@@ -613,14 +735,43 @@ def annex_countries(ctx: ReportContext) -> Section:
     s = Section(id="annex-countries", title="Annex B. Countries per regional office")
     s.paragraphs = [
         "The regional offices and the countries they cover, from the annex of the 2011 annual report "
-        "(ctdata.standard.regions)."
+        "(ctdata.standard.regions). Territories the annex does not list are placed with the office covering "
+        "a neighbouring country and marked with an asterisk: "
+        + "; ".join(f"{countries.name(t)} with {countries.name(c)}" for t, c in TERRITORIES.items())
+        + "."
     ]
     blocks = []
     for ro in REGIONAL_OFFICES:
-        names = sorted((countries.name(c) for c in countries_of_office(ro)), key=countries.collation_key)
+        codes = countries_of_office(ro, territories=True)
+        names = sorted(
+            (countries.name(c) + ("*" if c in TERRITORIES else "") for c in codes), key=countries.collation_key
+        )
         blocks.append(
             f"<div class='ro-block'><h3>{escape(ro)}: {escape(regional_office_region(ro))} "
-            f"({len(names)})</h3><p class='countries'>{escape(', '.join(names))}</p></div>"
+            f"({len(names)})</h3><p class='countries'>{escape('; '.join(names))}</p></div>"
         )
     s.html = "".join(blocks)
+    return s
+
+
+def annex_projects(ctx: ReportContext) -> Section:
+    """Annex C: the projects of the year with their countries, donors (each with its amount) and amount."""
+    s = Section(id="annex-projects", title="Annex C. Projects and donors")
+    df = funding.projects_annex(ctx.con, ctx.year_filters)
+    if df.empty:
+        s.empty_note = f"No projects are recorded for {ctx.year} (`ctdata import projects FILE`)."
+        return s
+    s.paragraphs = [
+        f"{fmt_n(len(df))} projects of {ctx.year}, ${fmt_n(df['amount'].sum())} in all. A project funded by "
+        "several donors lists each with its amount; amounts are in USD."
+    ]
+    rows = "".join(
+        f"<tr><td>{escape(r.project)}</td><td>{escape(r.regional_offices)}</td><td>{escape(r.countries)}</td>"
+        f"<td>{escape(r.donors)}</td><td class='num'>${fmt_n(r.amount)}</td></tr>"
+        for r in df.itertuples()
+    )
+    s.html = (
+        "<table class='data projects'><thead><tr><th>Project</th><th>Regional office</th><th>Countries</th>"
+        f"<th>Donors</th><th>Amount</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
     return s

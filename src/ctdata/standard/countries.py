@@ -88,13 +88,29 @@ def collation_key(text: str) -> tuple[str, str]:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)), text
 
 
+#: Display names for the ISO names written with an inverted comma ("Congo, The Democratic Republic
+#: of the"): in a list of countries such a name reads as two countries. UN M49 wording where it has one.
+_NO_COMMA = {
+    "BQ": "Caribbean Netherlands",
+    "CD": "Democratic Republic of the Congo",
+    "FM": "Micronesia (Federated States of)",
+    "PS": "State of Palestine",
+    "SH": "Saint Helena",
+    "VG": "British Virgin Islands",
+    "VI": "United States Virgin Islands",
+}
+_ALIASES.update({v.upper(): k for k, v in _NO_COMMA.items()})  # a displayed name reads back as its code
+
+
 @lru_cache(maxsize=1024)
 def name(alpha2: str | None) -> str:
-    """Display name of a country code ('Unknown' when absent)."""
+    """Display name of a country code ('Unknown' when absent); never contains a comma (see _NO_COMMA)."""
     if not alpha2:
         return "Unknown"
     if alpha2 in _EXTRA_ALPHA2:
         return _EXTRA_ALPHA2[alpha2]
+    if alpha2 in _NO_COMMA:
+        return _NO_COMMA[alpha2]
     c = pycountry.countries.get(alpha_2=alpha2)
     if c is None:
         return alpha2
