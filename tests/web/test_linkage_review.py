@@ -58,6 +58,11 @@ def test_only_data_managers_and_admins_reach_the_queue(app, engine, actors) -> N
         client, _ = signed_in(app, engine, user)
         assert client.get("/linkage").status_code == status
         assert client.get("/linkage/pairs/1").status_code == status
+    # a signed-in analyst is told why, and is not offered to sign in
+    analyst, _ = signed_in(app, engine, "analyst")
+    refused = analyst.get("/linkage").text
+    assert "Linkage review is for data managers" in refused and "de-identified figures" in refused
+    assert 'href="/login"' not in refused and "Sign out" in refused
     dm, _ = signed_in(app, engine, "dm")
     r = dm.get("/linkage")
     assert r.status_code == 200 and "Records have not been linked yet" in r.text
@@ -131,8 +136,13 @@ def test_agency_data_manager_sees_only_pairs_of_their_agency(app, engine, actors
     hidden = [p.id for p in pairs if p.id not in mine]
     assert hidden, "a pair across agencies is in the queue"
     dm, _ = signed_in(app, engine, "dm")  # data manager of IOM
-    listed = {int(x) for x in re.findall(r'href="/linkage/pairs/(\d+)"', dm.get("/linkage").text)}
+    page = dm.get("/linkage").text
+    listed = {int(x) for x in re.findall(r'href="/linkage/pairs/(\d+)"', page)}
     assert listed == mine, [(p.id, agency[p.case_id_l], agency[p.case_id_r]) for p in pairs]
+    # the page says whose pairs it counts, and how many the whole queue (the CLI's count) holds
+    scope = re.search(r'<p id="queue-scope">(.*?)</p>', page, re.S)[1]
+    assert f"<strong>{len(mine):,}</strong> pairs whose two records are both cases of IOM (your agency)" in scope
+    assert f"of {len(pairs):,} in the whole queue" in scope
     assert dm.get(f"/linkage/pairs/{hidden[0]}").status_code == 404
     token = csrf_in(dm.get("/linkage").text)
     r = dm.post(f"/linkage/pairs/{hidden[0]}/decide", data={"decision": "match", "reason": "x", "csrf_token": token})

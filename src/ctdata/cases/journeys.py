@@ -1,8 +1,17 @@
-"""Journey legs: the ordered steps of a person's journey (cross-border when a leg crosses a border)."""
+"""Journey legs: the ordered steps of a person's journey (cross-border when a leg crosses a border).
+
+A leg's date is checked against the other legs and the person (`leg_date_problem`, the one
+rule): the legs are in order, so a leg cannot be dated before the leg it follows or after
+the leg that follows it, nor before the person was born, nor in the future. A leg dated
+before the case's registration is the usual case (the journey that brought the person to
+the office) and is accepted. Dates may be partial: a leg is refused only when no day of
+its date can be in order.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor
 from ctdata.cases.common import load_open, record_by, touch_added, validate
+from ctdata.cases.views import decrypt_person
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard import models as std
+from ctdata.standard.dates import parse_partial_date
 from ctdata.store.models import JourneyLeg
 
 
@@ -30,6 +41,13 @@ def add_leg(
         raise ValidationError("a leg between two countries cannot have crossing 'none' (internal)")
     last = session.execute(select(func.max(JourneyLeg.leg_number)).where(JourneyLeg.case_id == case.id)).scalar()
     number = leg.leg_number or (last or 0) + 1
+    others = session.execute(
+        select(JourneyLeg.leg_number, JourneyLeg.departure_date).where(JourneyLeg.case_id == case.id)
+    ).all()
+    birth = decrypt_person(case.person)["date_of_birth"]
+    problem = leg_date_problem(leg.departure_date, number, [(n, d) for n, d in others], birth, date.today())
+    if problem:
+        raise ValidationError.at("departure_date", problem)
     taken = session.execute(
         select(JourneyLeg.id).where(JourneyLeg.case_id == case.id, JourneyLeg.leg_number == number)
     ).scalar()
@@ -52,3 +70,35 @@ def add_leg(
     session.flush()
     record_by(session, actor, "journey_leg.create", case.id, {"leg_id": row.id, "leg_number": number})
     return row
+
+
+def leg_date_problem(
+    when: str | None,
+    number: int,
+    others: list[tuple[int, str | None]],
+    date_of_birth: str | None,
+    today: date,
+) -> str | None:
+    """Why leg `number` cannot be dated `when` (in words for the caseworker), or None when it can.
+
+    `others` are the case's other legs as (number, date). Partial dates compare by their
+    possible days: a date is out of order only when its latest day is before the earliest
+    day of a date that must come first.
+    """
+    d = parse_partial_date(when, field="departure_date")
+    if d is None:
+        return None
+    if d.earliest > today:
+        return f"{d} is in the future; a journey step is recorded once it happened"
+    birth = parse_partial_date(date_of_birth, field="date_of_birth")
+    if birth is not None and d.latest < birth.earliest:
+        return f"{d} is before the person was born ({birth})"
+    for n, other in sorted(others):
+        o = parse_partial_date(other, field="departure_date")
+        if o is None:
+            continue
+        if n < number and d.latest < o.earliest:
+            return f"{d} is before step {n} of the journey ({o}); steps are in order, so this one is {o} or later"
+        if n > number and d.earliest > o.latest:
+            return f"{d} is after step {n} of the journey ({o}); steps are in order, so this one is {o} or earlier"
+    return None

@@ -56,10 +56,8 @@ def _pair_dict(p: LinkReviewPair) -> dict[str, Any]:
     }
 
 
-def list_pairs(
-    session: Session, actor: Actor = SYSTEM, status: str = "open", limit: int = 200, offset: int = 0
-) -> list[dict[str, Any]]:
-    """Pairs of the queue, most uncertain first (probability closest to 0.5), visible to the actor."""
+def _queue(session: Session, actor: Actor, status: str) -> Any:
+    """The pairs of the queue in this status that the actor may see (both records within their cases)."""
     _check_role(actor)
     q = select(LinkReviewPair)
     if status != "all":
@@ -68,12 +66,27 @@ def list_pairs(
     if not scope.unrestricted:  # both records of a pair within the actor's cases
         visible = select(CaseRecord.id).where(scope.where)
         q = q.where(LinkReviewPair.case_id_l.in_(visible), LinkReviewPair.case_id_r.in_(visible))
+    return q
+
+
+def list_pairs(
+    session: Session, actor: Actor = SYSTEM, status: str = "open", limit: int = 200, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Pairs of the queue, most uncertain first (probability closest to 0.5), visible to the actor."""
+    q = _queue(session, actor, status)
     q = q.order_by(func.abs(LinkReviewPair.match_probability - 0.5), LinkReviewPair.id)
     rows = session.execute(q.offset(max(0, offset)).limit(max(1, limit))).scalars()
     return [_pair_dict(p) for p in rows]
 
 
+def count_pairs(session: Session, actor: Actor = SYSTEM, status: str = "open") -> int:
+    """How many pairs of the queue in this status the actor may see (the same rule as `list_pairs`)."""
+    q = _queue(session, actor, status)
+    return int(session.execute(select(func.count()).select_from(q.subquery())).scalar() or 0)
+
+
 def count_open(session: Session) -> int:
+    """Every open pair of the queue, whoever may see it (what `ctdata link` reports)."""
     return int(session.execute(select(func.count()).where(LinkReviewPair.status == "open")).scalar() or 0)
 
 

@@ -60,11 +60,13 @@ def methods_chart(results: Sequence[MSEResult], title: str = "Estimated populati
     """Point and error bar per method, with a rule at the observed total."""
     frame = estimates_frame(results)
     base = alt.Chart(frame).encode(y=alt.Y("method:N", title=None, sort=list(frame["method"])))
+    # the axis starts near the figures, not at 0: intervals a few percent wide would shrink to a dot
+    x_scale = alt.Scale(zero=False, nice=True)
     bars = base.mark_errorbar(ticks=True).encode(
-        x=alt.X("ci_low:Q", title="population (observed + estimated unseen)"), x2="ci_high:Q"
+        x=alt.X("ci_low:Q", title="population (observed + estimated unseen)", scale=x_scale), x2="ci_high:Q"
     )
     points = base.mark_point(filled=True, size=70).encode(
-        x="estimate:Q",
+        x=alt.X("estimate:Q", scale=x_scale),
         tooltip=[
             "method",
             "model",
@@ -77,5 +79,11 @@ def methods_chart(results: Sequence[MSEResult], title: str = "Estimated populati
     layers = [bars, points]
     if len(frame):
         observed = pd.DataFrame({"observed": [int(frame["observed"].iloc[0])]})
-        layers.append(alt.Chart(observed).mark_rule(strokeDash=[4, 4]).encode(x="observed:Q"))
-    return alt.layer(*layers).properties(title=title, width=420, height=40 + 30 * max(1, len(frame)))
+        layers.append(alt.Chart(observed).mark_rule(strokeDash=[4, 4]).encode(x=alt.X("observed:Q", scale=x_scale)))
+    return alt.layer(*layers).properties(
+        title=title,
+        description="Estimated population by method: a point for each estimate, a bar for its interval, "
+        "a dashed line at the number observed.",
+        width=420,
+        height=40 + 30 * max(1, len(frame)),
+    )

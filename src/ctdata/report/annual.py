@@ -120,7 +120,7 @@ def render_annual(
     def render(item: tuple[Section, Any]) -> None:
         s, f = item
         chart = f.chart()
-        f.svg = charts.to_svg(chart)
+        f.svg = charts.to_svg(chart, f.title, ident=f"{s.id}__{f.id}")
         (chart_dir / f"{s.id}__{f.id}.svg").write_text(f.svg, encoding="utf-8")
         if f.png:
             (chart_dir / f"{s.id}__{f.id}.png").write_bytes(charts.to_png(chart))

@@ -8,7 +8,9 @@ network; the world geometry is embedded as data values, never fetched.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -57,12 +59,39 @@ def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     return _inject(chart.to_dict(validate=False))
 
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
-    """SVG text of a chart (no XML prolog, so it can be inlined in HTML)."""
-    svg = vlc.vegalite_to_svg(_spec(chart))
+def to_svg(chart: alt.TopLevelMixin, name: str | None = None, *, ident: str = "chart") -> str:
+    """SVG text of a chart (no XML prolog, so it can be inlined in HTML), with an accessible name.
+
+    `name` (by default the chart's own title) becomes the SVG's ``<title>``, and the root is
+    ``role="img"`` labelled by it (``aria-labelledby``), so a screen reader announces the chart
+    by what it shows instead of reading out its axis ticks; `ident` makes the title's id unique
+    on a page that inlines several charts.
+    """
+    spec = _spec(chart)
+    svg = vlc.vegalite_to_svg(spec)
     if svg.startswith("<?xml"):
         svg = svg.split("?>", 1)[1]
-    return svg.strip()
+    return accessible_svg(svg.strip(), name or _title_of(spec) or "Chart", ident)
+
+
+def _title_of(spec: dict[str, Any]) -> str:
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(str(t) for t in title)
+    return str(title or "")
+
+
+def accessible_svg(svg: str, name: str, ident: str) -> str:
+    """The SVG with ``role="img"``, ``aria-labelledby`` and a ``<title>`` naming it (first child)."""
+    tag = re.match(r"<svg\b[^>]*>", svg)
+    if tag is None:
+        return svg
+    tid = re.sub(r"[^A-Za-z0-9_-]", "-", f"{ident}-title")
+    opening = re.sub(r'\s(role|aria-labelledby|aria-label|aria-hidden)="[^"]*"', "", tag.group(0))
+    opening = opening[:-1] + f' role="img" aria-labelledby="{tid}">'
+    return opening + f'<title id="{tid}">{html.escape(name)}</title>' + svg[tag.end():]
 
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:

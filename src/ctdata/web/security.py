@@ -58,8 +58,9 @@ def _bearer(request: Request) -> str | None:
 class Policy:
     """Dependency: authenticate the request and allow only the given roles; returns the Actor."""
 
-    def __init__(self, roles: Iterable[str]) -> None:
+    def __init__(self, roles: Iterable[str], why: str | None = None) -> None:
         self.roles = tuple(roles)
+        self.why = why
         unknown = set(self.roles) - set(ROLES)
         if unknown or not self.roles:
             raise ValueError(f"unknown roles in policy: {sorted(unknown)}")
@@ -86,17 +87,21 @@ class Policy:
             if csrf_ok and actor.role in self.roles:
                 request.state.actor, request.state.csrf_token = actor, csrf_token
                 return actor
-        actor, csrf_token, expires = await run_in_threadpool(
-            self._resolve,
-            engine_of(request),
-            bearer,
-            cookie,
-            csrf,
-            request.method,
-            f"{request.method} {request.url.path}",
-            client,
-            getattr(request.app.state, "refusals", None),
-        )
+        try:
+            actor, csrf_token, expires = await run_in_threadpool(
+                self._resolve,
+                engine_of(request),
+                bearer,
+                cookie,
+                csrf,
+                request.method,
+                f"{request.method} {request.url.path}",
+                client,
+                getattr(request.app.state, "refusals", None),
+            )
+        except PermissionDenied as exc:  # signed in but refused: the error page knows who is asking
+            request.state.actor = getattr(exc, "actor", None)
+            raise
         request.state.actor = actor
         request.state.csrf_token = csrf_token
         return actor
@@ -139,10 +144,14 @@ class Policy:
                 raise
             if bearer is None and method in UNSAFE and not hmac.compare_digest(csrf or "", auth.csrf_token):
                 refuse(actor.username, "missing or wrong CSRF token", actor.role)
-                raise PermissionDenied("missing or wrong CSRF token; reload the page and try again")
+                exc = PermissionDenied("missing or wrong CSRF token; reload the page and try again")
+                exc.actor = actor  # type: ignore[attr-defined]
+                raise exc
             if actor.role not in self.roles:
                 refuse(actor.username, f"role {actor.role} not allowed", actor.role)
-                raise PermissionDenied(f"role {actor.role!r} may not use this")
+                exc = PermissionDenied(self.why or f"role {actor.role!r} may not use this")
+                exc.actor = actor  # type: ignore[attr-defined]
+                raise exc
             return actor, auth.csrf_token, auth.expires_at
 
 
@@ -209,16 +218,16 @@ class Public:
         return None
 
 
-_policies: dict[tuple[str, ...], Policy] = {}
+_policies: dict[tuple[tuple[str, ...], str | None], Policy] = {}
 _PUBLIC = Public()
 
 
-def requires(*roles: str) -> Policy:
-    """The policy dependency for these roles (use with Depends)."""
+def requires(*roles: str, why: str | None = None) -> Policy:
+    """The policy dependency for these roles (use with Depends); `why` explains a refusal to other roles."""
     key = tuple(sorted(set(roles)))
-    if key not in _policies:
-        _policies[key] = Policy(key)
-    return _policies[key]
+    if (key, why) not in _policies:
+        _policies[(key, why)] = Policy(key, why)
+    return _policies[(key, why)]
 
 
 def public_route() -> Public:

@@ -34,6 +34,12 @@ from ctdata.web.pages.viewmodels import _when, case_ref
 
 router = APIRouter()
 REVIEWERS = review_store.REVIEWERS
+#: Why other roles are turned away (shown on the "Not allowed" page).
+WHY = (
+    "Linkage review is for data managers and administrators: it shows two case records side by side, "
+    "with the names and dates of birth of the people in them. Analysts work with de-identified figures; "
+    "the count of individuals that linkage gives is in the indicators and the estimates."
+)
 #: Pairs listed at once (the most uncertain first); the rest follow as these are decided.
 SHOWN = 200
 DECISION_LABELS = {
@@ -142,9 +148,16 @@ def _waterfall(table: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _whose(actor: Actor) -> str:
+    """Whose pairs the queue shows the actor, in words (the rule is `review_store.list_pairs`'s scope)."""
+    if actor.role == "data_manager" and actor.agency:
+        return f"pairs whose two records are both cases of {actor.agency} (your agency)"
+    return "pairs of every agency"
+
+
 @router.get("/linkage", response_class=HTMLResponse)
 async def queue(
-    request: Request, status: str = "open", actor: Actor = Depends(security.requires(*REVIEWERS))
+    request: Request, status: str = "open", actor: Actor = Depends(security.requires(*REVIEWERS, why=WHY))
 ) -> HTMLResponse:
     status = status if status in dict(STATUS_TABS) else "open"
 
@@ -164,7 +177,15 @@ async def queue(
             p["office_l"], p["office_r"] = where.get(p["case_id_l"], ""), where.get(p["case_id_r"], "")
             p["percent"] = _percent(p["match_probability"])
             p["decision_text"] = DECISION_LABELS.get(p["decision"] or "", "")
-        return {"pairs": pairs, "more": more, "run": _run_view(s)}
+        shown = review_store.count_pairs(s, actor, status)
+        return {
+            "pairs": pairs,
+            "more": more,
+            "run": _run_view(s),
+            "count": shown,
+            "queue_total": review_store.count_open(s) if status == "open" else None,
+            "whose": _whose(actor),
+        }
 
     ctx = await run(request, work)
     ctx.update({"status": status, "tabs": STATUS_TABS})
@@ -221,12 +242,16 @@ async def _pair_page(
 
 
 @router.get("/linkage/pairs/{pair_id}", response_class=HTMLResponse)
-async def pair(request: Request, pair_id: int, actor: Actor = Depends(security.requires(*REVIEWERS))) -> Response:
+async def pair(
+    request: Request, pair_id: int, actor: Actor = Depends(security.requires(*REVIEWERS, why=WHY))
+) -> Response:
     return await _pair_page(request, actor, pair_id, [])
 
 
 @router.post("/linkage/pairs/{pair_id}/decide", response_class=HTMLResponse)
-async def decide(request: Request, pair_id: int, actor: Actor = Depends(security.requires(*REVIEWERS))) -> Response:
+async def decide(
+    request: Request, pair_id: int, actor: Actor = Depends(security.requires(*REVIEWERS, why=WHY))
+) -> Response:
     form = await form_of(request)
     decision = text(form, "decision") or ""
     reason = text(form, "reason")
