@@ -14,10 +14,10 @@ inside `tx.transaction()`, which also audits refused accesses after a rollback::
         view = service.get_case(s, actor, case.id)   # dict, identifying fields only for allowed roles
 
 Modules: service (register, get, list/search, update), screening, exploitation,
-journeys, assistance, returns (AVRR gates), transfer (consents, transfers),
+journeys, assistance, perpetrators, returns (AVRR gates), transfer (consents, transfers),
 closure, erasure, users (accounts, login, sessions), agencies (the agency registry),
 access (roles), views.
 """
 
-__all__ = ["access", "assistance", "closure", "common", "erasure", "exploitation", "journeys", "refusals", "returns",
-           "screening", "service", "transfer", "tx", "users", "views"]
+__all__ = ["access", "assistance", "closure", "common", "erasure", "exploitation", "journeys", "perpetrators",
+           "refusals", "returns", "screening", "service", "transfer", "tx", "users", "views"]

@@ -56,6 +56,7 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "returns": ("risk_mitigations_enc", "bid_authority_enc", "cancel_reason_enc"),
     "transfers": ("reason_enc", "decision_reason_enc"),
     "consents": ("organisation_enc", "document_ref_enc"),
+    "perpetrators": ("names_enc", "aliases_enc", "phone_numbers_enc", "document_numbers_enc", "addresses_enc"),
 }
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 #: Store tables an erasure rewrites (for scrubbing their free space afterwards).

@@ -120,6 +120,7 @@ def _with_children(case_id: int) -> Select[tuple[CaseRecord]]:
             selectinload(CaseRecord.returns),
             selectinload(CaseRecord.transfers),
             selectinload(CaseRecord.consents),
+            selectinload(CaseRecord.perpetrators),
         )
     )
 

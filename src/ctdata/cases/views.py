@@ -24,6 +24,7 @@ from ctdata.store.models import (
     CaseRecord,
     ConsentDocument,
     JourneyLeg,
+    Perpetrator,
     Person,
     ReturnRecord,
     Transfer,
@@ -52,6 +53,22 @@ def assistance_view(a: Assistance, identifying: bool) -> dict[str, Any]:
     """An assistance entry as the case view, the pages and the API show it."""
     out = {name: getattr(a, name) for name in ASSISTANCE_FIELDS if name != "provider"}
     out["provider"] = unseal(a.provider_enc, "assistance", "provider_enc") if identifying else None  # free text
+    return out
+
+
+#: The descriptive fields of a perpetrator (the standard's, less the identifying ones, which are encrypted).
+PERPETRATOR_FIELDS = tuple(n for n in std.Perpetrator.model_fields if n not in std.PERPETRATOR_IDENTIFYING)
+
+
+def perpetrator_view(p: Perpetrator, identifying: bool) -> dict[str, Any]:
+    """A perpetrator as the case view, the pages and the API show it (identifiers for identifying roles only)."""
+    out: dict[str, Any] = {"id": p.id}
+    for name in PERPETRATOR_FIELDS:
+        value = getattr(p, name)
+        out[name] = bool(value) if name == "grouped" else (value or [])
+    for name in std.PERPETRATOR_IDENTIFYING:
+        out[name] = unseal_list(getattr(p, f"{name}_enc"), "perpetrators", f"{name}_enc") if identifying else []
+    out["created_by"] = p.created_by
     return out
 
 
@@ -224,6 +241,7 @@ def case_view(
             "returns": [return_view(r, level) for r in case.returns if wrote(r.created_by)],
             "transfers": [transfer_view(t, level) for t in case.transfers],
             "consents": consents,
+            "perpetrators": [perpetrator_view(p, ident) for p in case.perpetrators if wrote(p.created_by)],
         }
     )
     return out

@@ -51,6 +51,31 @@ def report_indicators(
                      "Shares are of all records, unknowns included (the published report's convention)."))
 
 
+@app.command("perpetrators")
+def report_perpetrators(as_json: JsonOpt = False) -> None:
+    """Victims and their perpetrators: within-region share (with its definition), relation, sex, age."""
+    from ctdata.analytics.perpetrators import summary
+    from ctdata.warehouse.build import build
+    from ctdata.warehouse.query import connect
+
+    build(progress=False)
+    data = summary(connect())
+    if as_json:
+        emit_json(data)
+        return
+    share = data["within_region_share"]
+    console.print(f"[bold]{data['victims']:,} victims[/bold] with perpetrators recorded")
+    console.print(f"within region: {share:.1%}" if share is not None else "within region: no victim with known regions",
+                  f"(exact: {data['within_region_exact_share'] or 0:.1%}; known {data['within_region_known']:,}, "
+                  f"unknown {data['within_region_unknown']:,})")
+    console.print(data["definition"])
+    t = Table("table", "value", "victims", "share of known")
+    for name in ("relation", "perpetrator_sex", "perpetrator_age", "perpetrator_roles"):
+        for i, (k, v) in enumerate(data[name]["shares"].items()):
+            t.add_row(name if i == 0 else "", k, f"{data[name]['counts'][k]:,}", f"{v:.0%}")
+    console.print(t)
+
+
 @app.command("annual")
 def report_annual(
     year: Annotated[int, typer.Option(help="Report year.")],

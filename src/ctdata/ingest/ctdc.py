@@ -36,13 +36,18 @@ from ctdata.ingest import ctdc_columns as cols
 from ctdata.standard import countries
 from ctdata.standard.template import RECORD_COLUMNS
 
-__all__ = ["CtdcRelease", "RowError", "detect_release", "map_row", "KANON", "SYNTHETIC_2024"]
+__all__ = [
+    "CtdcRelease", "RowError", "detect_release", "map_row", "map_perpetrators", "KANON", "SYNTHETIC_2024",
+    "VICTIM_PERPETRATOR",
+]
 
 KANON = "kanon"
 SYNTHETIC_2024 = "synthetic_2024"
+VICTIM_PERPETRATOR = "victim_perpetrator_2022"
 FORMAT_LABELS = {
     KANON: "CTDC k-anonymised global dataset (2017-2021, 63 columns)",
     SYNTHETIC_2024: "CTDC global synthetic dataset (2024+, 27 columns)",
+    VICTIM_PERPETRATOR: "CTDC victim-perpetrator synthetic dataset (2022-12, 16 columns)",
 }
 AGENCY = "CTDC"
 
@@ -270,6 +275,8 @@ def _country(raw: object, column: str) -> str | None:
 
 def _compile(fmt: str, keys: Mapping[str, Any]) -> _Mapper:
     """Build the row function for one file's header: column keys resolved once, not per row."""
+    if fmt == VICTIM_PERPETRATOR:
+        return _compile_vp(keys)
 
     def key(name: str) -> Any:
         return keys.get(name, _NO_COLUMN)
@@ -326,6 +333,80 @@ def _compile(fmt: str, keys: Mapping[str, Any]) -> _Mapper:
     return map_one
 
 
+# --- the victim-perpetrator release -------------------------------------------------------------------
+
+_VP_YEAR_T = _Table("yearRegister", cols.VP_YEARS, "expected a band such as 2014-2018, a year 2019 or 2020, or empty")
+_VP_COO_T = _Table("UN_COO_Region", cols.VP_REGIONS, "expected Africa, Asia, Europe, Americas/Oceania or empty")
+_VP_COE_T = _Table("UN_COE_Region", cols.VP_REGIONS, "expected Africa, Asia, Europe, Americas/Oceania or empty")
+_VP_MULTI = (  # (column, template column of the perpetrator row, value table)
+    ("IP_Gender", "sex", _Table("IP_Gender", _GENDER, "expected Female, Male or both joined with ';'")),
+    ("IP_ageBroad", "age_band", _Table("IP_ageBroad", cols.VP_PERPETRATOR_AGE, "expected 0--29, 30--38, 39--47, 48+")),
+    ("IP_citizen_UNRegion", "region",
+     _Table("IP_citizen_UNRegion", cols.VP_REGIONS, "expected Africa, Asia, Europe, Americas/Oceania")),
+    ("IP_Relation", "relation", _Table("IP_Relation", cols.VP_RELATION,
+                                       "expected FamilyIntimatePartner, FriendAcquaintance, StrangerUnknownOther")),
+    ("IP_PayMoney", "paid_money", _Table("IP_PayMoney", cols.VP_PAID, "expected Yes, No or both")),
+)
+
+
+def _codes(table: _Table, raw: object) -> str | None:
+    """A ';'-joined value read part by part (None when every part is a missing marker)."""
+    if raw is None:
+        return None
+    parts = [_code(table, p.strip()) for p in str(raw).split(";")]
+    found = [p for p in dict.fromkeys(parts) if p is not None]
+    return ";".join(found) if found else None
+
+
+def _perpetrator_mapper(keys: Mapping[str, Any]) -> Callable[[Mapping[str, Any], int, str], dict[str, Any]]:
+    """The grouped perpetrator row of one victim row (template columns of ``perpetrators``, as text)."""
+    multi = [(keys.get(c, _NO_COLUMN), name, table) for c, name, table in _VP_MULTI]
+    roles = _FlagGroup(keys, cols.VP_ROLES).read
+
+    def map_one(row: Mapping[str, Any], row_number: int, source_id: str) -> dict[str, Any]:
+        get = row.get
+        out: dict[str, Any] = {"record_id": f"{source_id}:{row_number}", "grouped": "1"}
+        for key, name, table in multi:
+            out[name] = _codes(table, get(key))
+        found = roles(get)
+        out["roles"] = None if found is None else ";".join(found)
+        return out
+
+    return map_one
+
+
+def _compile_vp(keys: Mapping[str, Any]) -> _Mapper:
+    """Victim rows of the victim-perpetrator release; a row whose perpetrator columns hold a value the
+    release does not use is refused whole (the victim and their perpetrators are loaded together)."""
+    k_year, k_gender, k_major = keys.get("yearRegister", _NO_COLUMN), keys.get("gender"), keys.get("majorityStatus")
+    k_coo, k_coe = keys.get("UN_COO_Region", _NO_COLUMN), keys.get("UN_COE_Region", _NO_COLUMN)
+    expl = _FlagGroup(keys, cols.VP_EXPLOITATION).read
+    perpetrators = _perpetrator_mapper(keys)
+
+    def map_one(row: Mapping[str, Any], row_number: int, source_id: str) -> dict[str, Any]:
+        get = row.get
+        out = _BLANK.copy()
+        out["record_id"] = f"{source_id}:{row_number}"
+        out["registration_date"] = _code(_VP_YEAR_T, get(k_year))
+        out["data_source"] = "case_management"
+        out["sex"] = _code(_GENDER_T, get(k_gender if k_gender is not None else _NO_COLUMN))
+        out["child_at_registration"] = _code(_MAJORITY_T, get(k_major if k_major is not None else _NO_COLUMN))
+        out["origin_region"] = _code(_VP_COO_T, get(k_coo))
+        out["exploitation_region"] = _code(_VP_COE_T, get(k_coe))
+        out["exploitation_types"] = expl(get)
+        perpetrators(row, row_number, source_id)  # its errors refuse the row
+        return out
+
+    return map_one
+
+
+def map_perpetrators(release: CtdcRelease, row: Mapping[str, Any], row_number: int, source_id: str) -> dict:
+    """The grouped perpetrator row (template columns of ``perpetrators``) of one victim-perpetrator row."""
+    if release.format != VICTIM_PERPETRATOR:
+        raise ValueError(f"a {release.label} has no perpetrator columns")
+    return _perpetrator_mapper(release.columns)(row, row_number, source_id)
+
+
 # --- header detection -----------------------------------------------------------------------------------
 
 
@@ -357,6 +438,7 @@ class CtdcRelease:
 _FORMATS = (
     (KANON, cols.KANON_HEADER, cols.KANON_REQUIRED),
     (SYNTHETIC_2024, cols.SYNTHETIC_HEADER, cols.SYNTHETIC_REQUIRED),
+    (VICTIM_PERPETRATOR, cols.VP_HEADER, cols.VP_REQUIRED),
 )
 
 

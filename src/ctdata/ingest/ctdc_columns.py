@@ -185,3 +185,38 @@ SYNTHETIC_REQUIRED: tuple[str, ...] = (
     *_names(SYNTHETIC_MEANS),
     *_names(SYNTHETIC_EXPLOITATION),
 )
+
+# --- the victim-perpetrator synthetic release (December 2022) -------------------------------------------
+# One row per victim; the IP_ ("involved perpetrator") columns describe all of the victim's perpetrators
+# together, several values joined with ';' (docs/ctdc_victim_perpetrator.md gives the whole coding).
+
+VP_HEADER: tuple[str, ...] = (
+    "yearRegister", "gender", "majorityStatus", "isForcedLabour", "isSexualExploit", "UN_COO_Region",
+    "UN_COE_Region", "IP_Exploiter", "IP_Gender", "IP_ageBroad", "IP_citizen_UNRegion", "IP_Relation",
+    "IP_PayMoney", "IP_RecruiterBroker", "IP_TransactionProcess", "IP_ControlAbuseKidnap",
+)
+#: every column: the release is recognised by its IP_ columns, and each of the 16 is read
+VP_REQUIRED: tuple[str, ...] = VP_HEADER
+VP_EXPLOITATION = KANON_EXPLOITATION[:2]
+#: registration year bands: a single year is kept, a band of years is not a date (read as unknown)
+VP_YEARS = {"2005-2013": None, "2014-2018": None, "2019": "2019", "2020": "2020", "2021-2022": None}
+#: UN regions as the release writes them -> the standard's `un_region` codes
+VP_REGIONS = {
+    "Africa": "africa", "Asia": "asia", "Europe": "europe", "Americas/Oceania": "americas_oceania",
+    "Americas": "americas", "Oceania": "oceania",
+}
+VP_PERPETRATOR_AGE = {"0--29": "0-29", "30--38": "30-38", "39--47": "39-47", "48+": "48+"}
+VP_RELATION = {
+    "FamilyIntimatePartner": "family_intimate_partner",
+    "FriendAcquaintance": "friend_acquaintance",
+    "StrangerUnknownOther": "stranger_other",
+}
+VP_PAID = {"Yes": "yes", "No": "no"}
+#: role flags (1 or empty): the perpetrators recruited or brokered the victim, exploited them, took part in
+#: the transaction (selling or buying them), controlled, abused or kidnapped them
+VP_ROLES = (
+    ("IP_RecruiterBroker", "recruiter"),
+    ("IP_Exploiter", "exploiter"),
+    ("IP_TransactionProcess", "broker"),
+    ("IP_ControlAbuseKidnap", "controller"),
+)

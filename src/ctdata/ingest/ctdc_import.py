@@ -4,7 +4,9 @@ Records of a public release have no office and sometimes no year; they are
 stored as instances of assistance with ``source_kind='public_release'`` (which
 counts as consented for research, being already public). The source key is the
 file's digest, so importing the same file twice changes nothing. The rows go
-through the import pipeline with CTDC's column map as the mapper.
+through the import pipeline with CTDC's column map as the mapper. The victim-perpetrator
+release adds one grouped perpetrator row per victim, loaded as the companion table
+``perpetrators`` of the same pipeline (docs/ctdc_victim_perpetrator.md).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ctdata.ingest.columns import batches
-from ctdata.ingest.ctdc import detect_release
-from ctdata.ingest.mappers import CtdcMapper
+from ctdata.ingest.ctdc import VICTIM_PERPETRATOR, detect_release
+from ctdata.ingest.mappers import CtdcMapper, perpetrator_batch
 from ctdata.ingest.pipeline import Pipeline, open_record_ids, settle
 from ctdata.ingest.readers import open_table
 from ctdata.ingest.result import ImportResult, finish_batch, quarantine_notices, start_batch
@@ -58,16 +60,22 @@ def import_ctdc(
                 watch=open_record_ids(session, "ctdc"),
             )
             pipe.records(batches(table))
+            tables = ["records"]
+            if release.format == VICTIM_PERPETRATOR:
+                pipe.progress = None  # the progress total counts the victims
+                again = open_table(Path(path), encoding=encoding)
+                pipe.companion("perpetrators", (perpetrator_batch(release, source, b) for b in batches(again)))
+                tables.append("perpetrators")
         finally:
             writer.close()
         result.resolved = settle(
             session,
             kind="ctdc",
             batch_id=batch.id,
-            tables=["records"],
+            tables=tables,
             log=log,
             loaded=pipe.watched_loaded(),
-            watched_in={},
+            watched_in=pipe.watched_in,
         )
         quarantine_notices(result, log)
         finish_batch(session, batch, result, actor, sorted(pipe.new_ids))

@@ -7,7 +7,8 @@ record id. The identity of a row that fails validation is read from its raw
 values, so a quarantine entry names the source row as the file gave it.
 
 - `TemplateMapper`: the project's own template (identity mapping; the source is the agency).
-- `CtdcMapper`: a public CTDC release (its column map in ``ctdc.py``; the source is the file).
+- `CtdcMapper`: a public CTDC release (its column map in ``ctdc.py``; the source is the file);
+  `perpetrator_batch` gives the perpetrators of the victim-perpetrator release as a companion table.
 
 - `FormMapper`: submissions of the generated XLSForm from ODK Central or KoboToolbox (the source is the
   form: a submission's instance id is its identity).
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 
 from ctdata.errors import CtdataError
 from ctdata.ingest.columns import ColumnBatch
-from ctdata.ingest.ctdc import CtdcRelease, map_row
+from ctdata.ingest.ctdc import CtdcRelease, map_perpetrators, map_row
 from ctdata.screening import ScreeningInput, determine
 from ctdata.standard.template import TABLES
 from ctdata.standard.types import parser_for
@@ -120,6 +121,24 @@ class CtdcMapper:
 
     def identity(self, values: dict[str, Any], number: int) -> tuple[str | None, str | None]:
         return self.source, f"{self.source}:{number}"
+
+
+def perpetrator_batch(release: CtdcRelease, source: str, batch: ColumnBatch) -> ColumnBatch:
+    """The grouped perpetrator row of each victim row of a victim-perpetrator batch, in the template's
+    ``perpetrators`` columns (text), keyed by the victim's record id. A row that does not map keeps
+    only its record id: its victim row was quarantined with the reason, and the pipeline quarantines
+    its perpetrators with it. Unreadable rows were counted with the victims and are left out here."""
+    names = [c.name for c in TABLES["perpetrators"]]
+    values: list[list[str]] = [[] for _ in names]
+    for i, number in enumerate(batch.numbers):
+        try:
+            row = map_perpetrators(release, batch.raw(i).values, number, source)
+        except CtdataError:
+            row = {"record_id": f"{source}:{number}"}
+        for col, name in zip(values, names, strict=True):
+            v = row.get(name)
+            col.append("" if v is None else str(v))
+    return ColumnBatch(names, list(batch.numbers), values)
 
 
 #: The source of every record from a field form: a submission's instance id is unique whatever tool sent it,

@@ -38,13 +38,15 @@ from ctdata.ingest.readers import Table
 from ctdata.ingest.result import ImportResult
 from ctdata.ingest.sinks import Columns, QuarantineLog, write_columns, write_quarantine
 from ctdata.store.crypto import KeyRing
-from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, ReturnRecord
+from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Perpetrator, Person, ReturnRecord
 
 #: smallest file (data rows) worth a second process
 MIN_ROWS = 100_000
 #: set False to keep every import in one process
 ENABLED = True
-_MODELS: dict[str, type] = {m.__tablename__: m for m in (Person, CaseRecord, JourneyLeg, Assistance, ReturnRecord)}
+_MODELS: dict[str, type] = {
+    m.__tablename__: m for m in (Person, CaseRecord, JourneyLeg, Assistance, ReturnRecord, Perpetrator)
+}
 
 
 def usable(session: Session, table: Table, expected_rows: int) -> bool:

@@ -36,6 +36,7 @@ from ctdata.ingest.prepare import (
     CASE_COLS,
     PERSON_COLS,
     Preparer,
+    code_list,
     companion_values,
     pick,
     row_hash,
@@ -53,6 +54,7 @@ from ctdata.store.models import (
     CaseRecord,
     CodeList,
     JourneyLeg,
+    Perpetrator,
     Person,
     QuarantineRow,
     ReturnRecord,
@@ -62,7 +64,9 @@ from ctdata.store.persons import ENCRYPTED
 
 T = TypeVar("T")
 ProgressFn = Callable[[int], None]
-COMPANIONS: dict[str, type] = {"journey_legs": JourneyLeg, "assistance": Assistance, "returns": ReturnRecord}
+COMPANIONS: dict[str, type] = {
+    "journey_legs": JourneyLeg, "assistance": Assistance, "returns": ReturnRecord, "perpetrators": Perpetrator,
+}
 PARENT_QUARANTINED = "parent quarantined"
 
 
@@ -464,6 +468,8 @@ class Pipeline:
             for j, c in enumerate(contexts):  # free text is compared as the file gives it
                 if c is not None:
                     values[j] = [self.keys.decrypt(v, c) for v in values[j]]
+                elif isinstance(cols[j].type, CodeList):  # code lists as the prepared rows hold them
+                    values[j] = [code_list(v) for v in values[j]]
             digests = _digests(values)
             if ctx.name == "journey_legs":
                 legs = values[ctx.content.index("leg_number")]

@@ -18,6 +18,7 @@ from typing import Any
 
 from ctdata.ingest.sinks import Const
 from ctdata.standard.ages import DERIVED, derive_values
+from ctdata.standard.models import PERPETRATOR_IDENTIFYING
 from ctdata.store import persons as person_fields
 from ctdata.store.crypto import KeyRing
 from ctdata.store.fields import context, list_text
@@ -128,6 +129,8 @@ CASE_COLS = (
     "registration_date",
     "status",
     "country_of_exploitation",
+    "origin_region",
+    "exploitation_region",
     "exploitation_start",
     "referral_from_office",
     "consent_assistance",
@@ -220,6 +223,8 @@ class Preparer:
             col["registration_date"],
             status,
             col["country_of_exploitation"],
+            col["origin_region"],
+            col["exploitation_region"],
             col["exploitation_start"],
             col["referral_from_office"],
             col["consent_assistance"],
@@ -236,7 +241,13 @@ class Preparer:
 
 
 def companion_values(table: str, name: str, values: list[Any]) -> list[Any]:
-    """A companion column in its stored form (assistance not marked as reintegration is not)."""
-    if name == "reintegration" and table == "assistance":
+    """A companion column in its stored form (assistance not marked as reintegration is not; a
+    perpetrator row not marked grouped is one person; code lists are joined; a perpetrator's
+    ';'-separated identifiers become the JSON list the case services encrypt too)."""
+    if (name, table) in (("reintegration", "assistance"), ("grouped", "perpetrators")):
         return [False if v is None else v for v in values]
+    if table == "perpetrators" and name in PERPETRATOR_IDENTIFYING:
+        return [None if v is None else list_text(text_list(v)) for v in values]
+    if any(isinstance(v, list) for v in values):
+        return code_lists(values)
     return values

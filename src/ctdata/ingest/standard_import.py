@@ -1,7 +1,7 @@
 """`ctdata import standard`: the project's own template (CSV folder or XLSX workbook).
 
 A partner sends records.csv (one row per case record) and, optionally,
-journey_legs.csv, assistance.csv and returns.csv beside it, or one workbook
+journey_legs.csv, assistance.csv, returns.csv and perpetrators.csv beside it, or one workbook
 with sheets of those names. Companion rows hang off records by record_id.
 """
 
@@ -26,7 +26,7 @@ from ctdata.standard.template import TABLES
 from ctdata.store import db
 from ctdata.store.bulk import bulk_load, deferred_foreign_keys
 from ctdata.store.crypto import keyring
-from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Person, QuarantineRow, ReturnRecord
+from ctdata.store.models import Assistance, CaseRecord, JourneyLeg, Perpetrator, Person, QuarantineRow, ReturnRecord
 
 REQUIRED = [c.name for c in TABLES["records"] if c.required]
 
@@ -98,7 +98,9 @@ def import_standard(
 
 
 #: tables whose foreign keys a deferred-check load verifies before it commits
-_CHECKED = tuple(m.__tablename__ for m in (Person, CaseRecord, JourneyLeg, Assistance, ReturnRecord, QuarantineRow))
+_CHECKED = tuple(
+    m.__tablename__ for m in (Person, CaseRecord, JourneyLeg, Assistance, ReturnRecord, Perpetrator, QuarantineRow)
+)
 
 
 def _load(

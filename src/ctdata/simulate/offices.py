@@ -409,6 +409,9 @@ def record_columns(rng: np.random.Generator, p: Persons, r: Records, book: NameB
         "age_at_exploitation": int_strings(p.age_at_exploitation[pid], age_expl_present),
         "child_at_exploitation": child_expl,
         "country_of_exploitation": _partner_spelling(rng, coe, partner),
+        # offices record countries, so the region columns (for sources that know only a region) stay empty
+        "origin_region": np.full(len(pid), "", dtype=object),
+        "exploitation_region": np.full(len(pid), "", dtype=object),
         "exploitation_types": etypes,
         "labour_sectors": sectors,
         "sexual_exploitation_types": sexual,

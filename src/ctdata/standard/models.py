@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from ctdata.standard import vocab
 from ctdata.standard.template import TABLES, Column
@@ -135,11 +135,49 @@ class Transfer(_Model):
 
 
 class Perpetrator(_Model):
-    role: code_of(vocab.PERPETRATOR_ROLE) = None
-    sex: code_of(vocab.SEX) = None
-    age_band: code_of(vocab.AGE_BAND) = None
-    citizenship: Country = None
-    relation: code_of(vocab.RECRUITER_RELATION) = None
+    """A person involved in trafficking the victim of a case (recruiter, transporter, exploiter, ...).
+
+    Identifying fields (names, aliases, phone numbers, document numbers, addresses) are encrypted in the
+    store and erased with the victim's record. A public release (the CTDC victim-perpetrator data) does not
+    describe perpetrators one by one but all of a victim's together: such a row is ``grouped`` and each
+    field lists the values found among them ("Female;Male"). A row that is not grouped describes one
+    person, so it has at most one sex, age band, relation and answer to ``paid_money``.
+    """
+
+    roles: codes_of(vocab.PERPETRATOR_ROLE) = Field(default_factory=list, description="Roles played.")
+    sex: codes_of(vocab.SEX) = Field(default_factory=list, description="Sex (several only when grouped).")
+    age_band: codes_of(vocab.PERPETRATOR_AGE_BAND) = Field(default_factory=list, description="Age band.")
+    citizenship: Countries = Field(default_factory=list, description="Citizenships, ISO alpha-2.")
+    region: codes_of(vocab.UN_REGION) = Field(
+        default_factory=list, description="UN region of citizenship when the country is not known."
+    )
+    relation: codes_of(vocab.PERPETRATOR_RELATION) = Field(default_factory=list, description="Relation to the victim.")
+    paid_money: codes_of(vocab.YES_NO) = Field(
+        default_factory=list, description="Whether the victim paid the perpetrator money."
+    )
+    means_of_control: codes_of(vocab.MEANS_OF_CONTROL) = Field(
+        default_factory=list, description="Means of control used."
+    )
+    grouped: YesNo = Field(False, description="The row describes several perpetrators together (public releases).")
+    names: TextList = Field(default_factory=list, description="Names, any script.")
+    aliases: TextList = Field(default_factory=list, description="Aliases and nicknames.")
+    phone_numbers: TextList = Field(default_factory=list, description="Phone numbers.")
+    document_numbers: TextList = Field(default_factory=list, description="Identity or travel document numbers.")
+    addresses: TextList = Field(default_factory=list, description="Addresses or places known to be theirs.")
+
+    @model_validator(mode="after")
+    def _one_person(self) -> Perpetrator:
+        if not self.grouped:
+            for name in ONE_PER_PERSON:
+                if len(getattr(self, name)) > 1:
+                    raise ValueError(f"{name}: one person has one value (mark the row grouped for several)")
+        return self
+
+
+#: Fields of a perpetrator that a single person (a row not grouped) has at most one value of.
+ONE_PER_PERSON = ("sex", "age_band", "relation", "paid_money")
+#: Identifying fields of a perpetrator (encrypted in the store, erased with the victim's record).
+PERPETRATOR_IDENTIFYING = ("names", "aliases", "phone_numbers", "document_numbers", "addresses")
 
 
 ENTITY_MODELS: dict[str, type[BaseModel]] = {

@@ -88,3 +88,32 @@ def m49_region(alpha2: str | None) -> str | None:
 def m49_sub_region(alpha2: str | None) -> str | None:
     row = m49_table().get(alpha2 or "")
     return row.sub_region if row else None
+
+
+#: M49 region names -> the standard's `un_region` codes (Antarctica has no code: no one is a citizen of it).
+_UN_REGION_CODES = {
+    "Africa": "africa", "Americas": "americas", "Asia": "asia", "Europe": "europe", "Oceania": "oceania",
+}
+
+
+def un_region(alpha2: str | None) -> str | None:
+    """The `un_region` code of a country (M49 region), or None when unknown."""
+    return _UN_REGION_CODES.get(m49_region(alpha2) or "")
+
+
+def comparable_region(code: str | None) -> str | None:
+    """A region code as it can be compared with the public victim-perpetrator release, which merges the
+    Americas and Oceania into one region: ``americas`` and ``oceania`` both read ``americas_oceania``.
+
+    Every within-region comparison goes through this, so a victim from Peru and a perpetrator coded
+    "Americas/Oceania" are in one region, as the release counts them."""
+    if code in ("americas", "oceania"):
+        return "americas_oceania"
+    return code
+
+
+def regions_of(regions: list[str] | None, citizenship: list[str] | None) -> list[str]:
+    """The comparable regions of a person: those recorded, and those of their citizenships (sorted, unique)."""
+    out = {comparable_region(r) for r in regions or []}
+    out.update(comparable_region(un_region(c)) for c in citizenship or [])
+    return sorted(r for r in out if r)

@@ -60,6 +60,10 @@ RECORD_COLUMNS: tuple[Column, ...] = (
     Column("child_at_exploitation", "bool", "Under 18 when exploitation began, when the exact age is unknown."),
     Column("country_of_exploitation", "country", "Country where the exploitation took place.",
            hxl="#country+code+exploitation"),
+    Column("origin_region", "code", "UN region of origin when the citizenship is not known (public releases).",
+           vocabulary=vocab.UN_REGION),
+    Column("exploitation_region", "code",
+           "UN region of exploitation when the country is not known (public releases).", vocabulary=vocab.UN_REGION),
     Column("exploitation_types", "codes", "Types of exploitation, ';'-separated.",
            vocabulary=vocab.EXPLOITATION_TYPES, hxl="#indicator+exploitation"),
     Column("labour_sectors", "codes", "Sectors of forced labour, ';'-separated.",
@@ -112,11 +116,33 @@ RETURN_COLUMNS: tuple[Column, ...] = (
     Column("reintegration_plan", "bool", "A reintegration plan is agreed."),
 )
 
+PERPETRATOR_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "text", "Case record (the victim's) the perpetrator belongs to.", True),
+    Column("roles", "codes", "Roles the perpetrator played, ';'-separated.", vocabulary=vocab.PERPETRATOR_ROLE),
+    Column("sex", "codes", "Sex (several, ';'-separated, only on a grouped row).", vocabulary=vocab.SEX),
+    Column("age_band", "codes", "Age band.", vocabulary=vocab.PERPETRATOR_AGE_BAND),
+    Column("citizenship", "countries", "Citizenship(s), ';'-separated."),
+    Column("region", "codes", "UN region of citizenship when the country is not known.",
+           vocabulary=vocab.UN_REGION),
+    Column("relation", "codes", "Relation to the victim.", vocabulary=vocab.PERPETRATOR_RELATION),
+    Column("paid_money", "codes", "Whether the victim paid the perpetrator money (yes, no).",
+           vocabulary=vocab.YES_NO),
+    Column("means_of_control", "codes", "Means of control the perpetrator used, ';'-separated.",
+           vocabulary=vocab.MEANS_OF_CONTROL),
+    Column("grouped", "bool", "The row describes several perpetrators together (each field lists their values)."),
+    Column("names", "text", "Names, ';'-separated, any script.", identifying=True),
+    Column("aliases", "text", "Aliases and nicknames, ';'-separated.", identifying=True),
+    Column("phone_numbers", "text", "Phone numbers, ';'-separated.", identifying=True),
+    Column("document_numbers", "text", "Identity or travel document numbers, ';'-separated.", identifying=True),
+    Column("addresses", "text", "Addresses or places known to be theirs, ';'-separated.", identifying=True),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "records": RECORD_COLUMNS,
     "journey_legs": JOURNEY_COLUMNS,
     "assistance": ASSISTANCE_COLUMNS,
     "returns": RETURN_COLUMNS,
+    "perpetrators": PERPETRATOR_COLUMNS,
 }
 
 

@@ -319,7 +319,36 @@ PERPETRATOR_ROLE = _v(
     recruiter="Recruiter",
     transporter="Transporter",
     exploiter="Exploiter",
+    broker="Broker (sold or bought the person)",
+    controller="Controller (controlled, abused or kidnapped the person)",
 )
+
+PERPETRATOR_RELATION = _v(
+    "perpetrator_relation",
+    "Relation of a perpetrator to the victim (the categories of the CTDC victim-perpetrator release).",
+    family_intimate_partner="Family member or intimate partner",
+    friend_acquaintance="Friend or acquaintance",
+    stranger_other="Stranger, unknown or other",
+)
+
+PERPETRATOR_AGE_BAND = _v(
+    "perpetrator_age_band",
+    "Age bands of perpetrators (those of the CTDC victim-perpetrator release).",
+    **{"0-29": "Under 30", "30-38": "30 to 38", "39-47": "39 to 47", "48+": "48 and over"},
+)
+
+UN_REGION = _v(
+    "un_region",
+    "UN M49 regions; the CTDC victim-perpetrator release merges the Americas and Oceania.",
+    africa="Africa",
+    americas="Americas",
+    asia="Asia",
+    europe="Europe",
+    oceania="Oceania",
+    americas_oceania="Americas and Oceania (merged in the public release)",
+)
+
+YES_NO = _v("yes_no", "Yes or no, as a code (a list of them says both happened).", yes="Yes", no="No")
 
 AGE_BAND = _v(
     "age_band",
@@ -373,6 +402,10 @@ ALL_VOCABULARIES: tuple[Vocabulary, ...] = (
     RETURN_STATUS,
     TRANSFER_STATUS,
     PERPETRATOR_ROLE,
+    PERPETRATOR_RELATION,
+    PERPETRATOR_AGE_BAND,
+    UN_REGION,
+    YES_NO,
     AGE_BAND,
     CLOSURE_REASON,
 )

@@ -35,6 +35,11 @@ ENCRYPTED: dict[tuple[str, str], str] = {
     ("transfers", "decision_reason_enc"): "transfers.decision_reason",
     ("consents", "organisation_enc"): "consents.organisation",
     ("consents", "document_ref_enc"): "consents.document_ref",
+    ("perpetrators", "names_enc"): "perpetrators.names",
+    ("perpetrators", "aliases_enc"): "perpetrators.aliases",
+    ("perpetrators", "phone_numbers_enc"): "perpetrators.phone_numbers",
+    ("perpetrators", "document_numbers_enc"): "perpetrators.document_numbers",
+    ("perpetrators", "addresses_enc"): "perpetrators.addresses",
     ("link_labels", "reason_enc"): "link_labels.reason",
     ("quarantine", "raw_enc"): "quarantine",
 }

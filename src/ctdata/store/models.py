@@ -113,6 +113,8 @@ class CaseRecord(Base):
     age_at_exploitation: Mapped[int | None] = mapped_column(Integer)
     child_at_exploitation: Mapped[bool | None] = mapped_column(Boolean)
     country_of_exploitation: Mapped[str | None] = mapped_column(String(2))
+    origin_region: Mapped[str | None] = mapped_column(String(20))  # when only the region is known
+    exploitation_region: Mapped[str | None] = mapped_column(String(20))
     exploitation_types: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
     labour_sectors: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
     sexual_exploitation_types: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
@@ -262,15 +264,32 @@ class Transfer(Base):
 
 
 class Perpetrator(Base):
+    """A person involved in trafficking the victim of a case (or, ``grouped``, all of them: public releases).
+
+    Descriptive fields are code lists (one value for one person, several for a grouped row); the
+    identifying ones are encrypted JSON lists, erased with the victim's record (`cases.erasure`).
+    """
+
     __tablename__ = "perpetrators"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_records.id"), index=True)
-    role: Mapped[str | None] = mapped_column(String(20))
-    sex: Mapped[str | None] = mapped_column(String(32))
-    age_band: Mapped[str | None] = mapped_column(String(8))
-    citizenship: Mapped[str | None] = mapped_column(String(2))
-    relation: Mapped[str | None] = mapped_column(String(32))
+    roles: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    sex: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    age_band: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    citizenship: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    region: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    relation: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    paid_money: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    means_of_control: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    grouped: Mapped[bool] = mapped_column(Boolean, default=False)
+    names_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    aliases_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_numbers_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_numbers_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    addresses_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     case: Mapped[CaseRecord] = relationship(back_populates="perpetrators")
 

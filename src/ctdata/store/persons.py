@@ -65,3 +65,32 @@ def encrypted_columns(keys: KeyRing, columns: Mapping[str, Sequence[str | None]]
 def encrypted(keys: KeyRing, values: Mapping[str, Any]) -> dict[str, bytes | None]:
     """The ciphertexts (by column name) of one person's identifying fields."""
     return {col: keys.encrypt(values.get(name), name) for name, col in ENCRYPTED.items()}
+
+
+def identifier_text(field: str, value: str) -> str:
+    """The normalised form of one perpetrator identifier that its pseudonym is made of.
+
+    Phone numbers keep their last 9 digits (the same number is written with or without the country
+    code or the trunk 0, with spaces or dashes); document numbers their letters and digits, upper
+    case; names and addresses are compared case- and space-insensitively (`KeyRing.pseudonym`).
+    """
+    if field == "phone_numbers":
+        return "".join(ch for ch in value if ch.isdigit())[-9:]
+    if field == "document_numbers":
+        return "".join(ch for ch in value if ch.isalnum()).upper()
+    return value
+
+
+def identifier_keys(keys: KeyRing, field: str, values: Sequence[str]) -> list[str]:
+    """Keyed pseudonyms of a perpetrator's identifiers of one field (unique, in order; empty values skipped).
+
+    The warehouse holds these instead of the identifiers, so analysts can see that two victims name the
+    same phone number or recruiter without seeing either."""
+    out: list[str] = []
+    for v in values:
+        text = identifier_text(field, v)
+        if text.strip():
+            k = keys.pseudonym(text, purpose=f"perpetrator.{field}")
+            if k not in out:
+                out.append(k)
+    return out

@@ -27,24 +27,35 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ctdata.config import settings
-from ctdata.standard.regions import m49_region, m49_sub_region, regional_office
+from ctdata.standard.models import PERPETRATOR_IDENTIFYING
+from ctdata.standard.regions import (
+    comparable_region,
+    m49_region,
+    m49_sub_region,
+    regional_office,
+    regions_of,
+    un_region,
+)
 from ctdata.standard.vocab import age_band
 from ctdata.store import audit, db
 from ctdata.store.crypto import KeyRing, keyring
+from ctdata.store.fields import unseal_list
 from ctdata.store.models import (
     Assistance,
     CaseRecord,
     JourneyLeg,
+    Perpetrator,
     Person,
     Project,
     ReturnRecord,
     Transfer,
     counted,
 )
+from ctdata.store.persons import identifier_keys
 
 UNKNOWN_YEAR = "unknown"
-TABLES = ("cases", "journey_legs", "assistance", "returns", "transfers")
-SCHEMA_VERSION = 2  # 2: no free text (the assistance provider is no longer copied)
+TABLES = ("cases", "journey_legs", "assistance", "returns", "transfers", "perpetrators")
+SCHEMA_VERSION = 3  # 2: no free text (the assistance provider is no longer copied); 3: perpetrators, regions
 
 LIST_COLS = ("exploitation_types", "labour_sectors", "sexual_exploitation_types", "means_of_control",
              "recruiter_relation")
@@ -60,6 +71,7 @@ CASE_SCHEMA = pa.schema([
     ("country_of_exploitation", pa.string()), ("cross_border", pa.bool_()),
     ("regional_office", pa.string()), ("office_regional_office", pa.string()),
     ("region", pa.string()), ("sub_region", pa.string()),
+    ("origin_region", pa.string()), ("exploitation_region", pa.string()),
     ("exploitation_types", pa.list_(pa.string())), ("labour_sectors", pa.list_(pa.string())),
     ("sexual_exploitation_types", pa.list_(pa.string())), ("means_of_control", pa.list_(pa.string())),
     ("recruiter_relation", pa.list_(pa.string())), ("consent_research", pa.bool_()),
@@ -90,7 +102,7 @@ def fingerprints(session: Session) -> dict[str, list[Any]]:
                func.max(CaseRecord.id)).group_by(CaseRecord.registration_year)
     for y, n, upd, ver, mx in session.execute(q):
         fp[_year_key(y)] = [int(n), str(upd), int(ver or 0), int(mx or 0)]
-    for model in (JourneyLeg, Assistance, ReturnRecord, Transfer):
+    for model in (JourneyLeg, Assistance, ReturnRecord, Transfer, Perpetrator):
         q = (select(CaseRecord.registration_year, func.count(), func.max(model.id))
              .join(model, model.case_id == CaseRecord.id).group_by(CaseRecord.registration_year))
         extra: dict[str, tuple[int, int]] = {}
@@ -136,7 +148,7 @@ def _case_rows(session: Session, year: str, keys: KeyRing, memo: dict[int, str])
             C.data_source, C.registration_year, C.registration_date, C.status, P.sex, P.citizenship, C.age_band,
             C.age_at_exploitation, C.child_at_registration, C.child_at_exploitation, C.country_of_exploitation,
             *[getattr(C, c) for c in LIST_COLS], C.consent_research, C.referral_from_office, C.closure_reason,
-            P.erased_at]
+            P.erased_at, C.origin_region, C.exploitation_region]
     q = (select(*cols).join(P, P.id == C.person_id)
          .where(_year_filter(C.registration_year, year), counted()).order_by(C.id))
     rows = _raw(session, q)
@@ -180,6 +192,9 @@ def _case_rows(session: Session, year: str, keys: KeyRing, memo: dict[int, str])
     data["referral_from_office"] = c[24]
     data["closure_reason"] = c[25]
     data["erased"] = [v is not None for v in c[26]]
+    # comparable UN regions (the Americas and Oceania as one, as the public release codes them)
+    data["origin_region"] = [(regions_of([r] if r else [], cs) or [None])[0] for r, cs in zip(c[27], cits, strict=True)]
+    data["exploitation_region"] = [comparable_region(r or un_region(k)) for r, k in zip(c[28], coe, strict=True)]
     return pa.table({f.name: pa.array(data[f.name], f.type) for f in CASE_SCHEMA}, schema=CASE_SCHEMA)
 
 
@@ -237,6 +252,49 @@ CHILD_TABLES: dict[str, tuple[type, list[str]]] = {
 }
 
 
+_LIST = pa.list_(pa.string())
+PERPETRATOR_LISTS = ("roles", "sex", "age_band", "citizenship", "region", "relation", "paid_money",
+                     "means_of_control")
+PERPETRATOR_SCHEMA = pa.schema([
+    ("record_key", pa.string()), ("perpetrator_key", pa.string()),
+    *[(name, _LIST) for name in PERPETRATOR_LISTS], ("regions", _LIST), ("grouped", pa.bool_()),
+    *[(f"{name}_keys", _LIST) for name in PERPETRATOR_IDENTIFYING],
+])
+
+
+def _perpetrator_rows(session: Session, year: str, keys: KeyRing, memo: dict[int, str]) -> pa.Table:
+    """The perpetrators of one year's cases: codes as lists, identifiers only as keyed pseudonyms
+    (``*_keys``: the same phone number or name gives the same key, and nothing gives the number back),
+    and ``regions``, the comparable regions of the perpetrator (recorded or of their citizenships)."""
+    T = Perpetrator
+    enc = [getattr(T, f"{name}_enc") for name in PERPETRATOR_IDENTIFYING]
+    q = (select(CaseRecord.id, T.id, *[getattr(T, n) for n in PERPETRATOR_LISTS], T.grouped, *enc)
+         .join(CaseRecord, CaseRecord.id == T.case_id)
+         .where(_year_filter(CaseRecord.registration_year, year), counted()).order_by(T.id))
+    rows = _raw(session, q)
+    if not rows:
+        return PERPETRATOR_SCHEMA.empty_table()
+    c = list(zip(*rows, strict=True))
+    missing = [i for i in set(c[0]) if i not in memo]
+    if missing:
+        memo.update(zip(missing, keys.record_keys(missing), strict=True))
+    n = len(PERPETRATOR_LISTS)
+    lists = {name: [_split(v) or [] for v in c[2 + i]] for i, name in enumerate(PERPETRATOR_LISTS)}
+    data: dict[str, Any] = {
+        "record_key": [memo[i] for i in c[0]],
+        "perpetrator_key": [keys.pseudonym(i, purpose="perpetrator") for i in c[1]],
+        **lists,
+        "regions": [regions_of(r, cs) for r, cs in zip(lists["region"], lists["citizenship"], strict=True)],
+        "grouped": [bool(v) for v in c[2 + n]],
+    }
+    for j, name in enumerate(PERPETRATOR_IDENTIFYING):
+        col = c[3 + n + j]
+        data[f"{name}_keys"] = [
+            identifier_keys(keys, name, unseal_list(b, "perpetrators", f"{name}_enc")) if b else [] for b in col
+        ]
+    return pa.table({f.name: pa.array(data[f.name], f.type) for f in PERPETRATOR_SCHEMA}, schema=PERPETRATOR_SCHEMA)
+
+
 def _write(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".parquet.tmp")
@@ -288,6 +346,7 @@ def build(*, full: bool = False, progress: bool = True, root: Path | None = None
             _write(_case_rows(s, y, keys, memo), root / "cases" / f"{y}.parquet")
             for name, (model, fields) in CHILD_TABLES.items():
                 _write(_child_rows(s, y, keys, model, fields, memo), root / name / f"{y}.parquet")
+            _write(_perpetrator_rows(s, y, keys, memo), root / "perpetrators" / f"{y}.parquet")
         for y in gone:
             for name in TABLES:
                 (root / name / f"{y}.parquet").unlink(missing_ok=True)

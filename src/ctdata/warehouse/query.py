@@ -9,7 +9,7 @@ import duckdb
 from ctdata.config import settings
 from ctdata.errors import CtdataError
 
-VIEWS = ("cases", "journey_legs", "assistance", "returns", "transfers")
+VIEWS = ("cases", "journey_legs", "assistance", "returns", "transfers", "perpetrators")
 
 
 def connect(root: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -22,6 +22,7 @@ from ctdata.cases import (
     closure,
     exploitation,
     journeys,
+    perpetrators,
     returns,
     screening,
     service,
@@ -50,6 +51,8 @@ from ctdata.web.api.schemas import (
     JourneyLegIn,
     JourneyLegOut,
     OverrideIn,
+    PerpetratorIn,
+    PerpetratorOut,
     ReasonIn,
     ReturnIn,
     ReturnOut,
@@ -186,6 +189,31 @@ def add_assistance(case_id: CaseId, body: AssistanceIn, request: Request, actor:
     with transaction(engine_of(request)) as s:
         row = assistance.add_assistance(s, actor, case_id, data, expected_version=body.expected_version)
         return views.assistance_view(row, actor.identifying)
+
+
+@router.get("/{case_id}/perpetrators", response_model=list[PerpetratorOut], responses=ERRORS)
+def list_perpetrators(case_id: CaseId, request: Request, actor: Actor = Depends(READERS)) -> Any:
+    """The perpetrators recorded on a case (identifying fields empty for analysts; the read is audited)."""
+    with transaction(engine_of(request)) as s:
+        return perpetrators.list_perpetrators(s, actor, case_id)
+
+
+@router.post("/{case_id}/perpetrators", response_model=PerpetratorOut, status_code=201, responses=ERRORS)
+def add_perpetrator(case_id: CaseId, body: PerpetratorIn, request: Request, actor: Actor = Depends(WRITERS)) -> Any:
+    """Record a perpetrator (recruiter, transporter, exploiter, broker, controller) of the case's victim."""
+    data = body.model_dump(exclude={"expected_version"}, exclude_none=True)
+    with transaction(engine_of(request)) as s:
+        row = perpetrators.add_perpetrator(s, actor, case_id, data, expected_version=body.expected_version)
+        return views.perpetrator_view(row, actor.identifying)
+
+
+@router.delete("/{case_id}/perpetrators/{perpetrator_id}", status_code=204, responses=ERRORS)
+def remove_perpetrator(
+    case_id: CaseId, perpetrator_id: ItemId, body: ReasonIn, request: Request, actor: Actor = Depends(WRITERS)
+) -> None:
+    """Remove a perpetrator recorded in error (the reason is audited)."""
+    with transaction(engine_of(request)) as s:
+        perpetrators.remove_perpetrator(s, actor, case_id, perpetrator_id, reason=body.reason)
 
 
 @router.post("/{case_id}/consents", response_model=ConsentDocOut, status_code=201, responses=ERRORS)

@@ -223,6 +223,25 @@ class AssistanceOut(_Out):
     created_by: str | None
 
 
+class PerpetratorOut(_Out):
+    id: int
+    roles: list[str] = []
+    sex: list[str] = []
+    age_band: list[str] = []
+    citizenship: list[str] = []
+    region: list[str] = []
+    relation: list[str] = []
+    paid_money: list[str] = []
+    means_of_control: list[str] = []
+    grouped: bool = False
+    names: list[str] = []
+    aliases: list[str] = []
+    phone_numbers: list[str] = []
+    document_numbers: list[str] = []
+    addresses: list[str] = []
+    created_by: str | None = None
+
+
 class ReturnOut(_Out):
     id: int
     version: int
@@ -308,6 +327,7 @@ class CaseOut(CaseSummary):
     returns: list[ReturnOut] = []
     transfers: list[TransferOut] = []
     consents: list[ConsentDocOut] = []
+    perpetrators: list[PerpetratorOut] = []
 
 
 class CaseList(_Out):
@@ -386,6 +406,25 @@ AssistanceIn = from_standard(
     "AssistanceIn",
     expected_version=(Version | None, None),
     examples=[{"assistance_type": "medical", "date": "2024-03-02", "provider": "City hospital"}],
+)
+
+PerpetratorIn = from_standard(
+    std.Perpetrator,
+    "PerpetratorIn",
+    expected_version=(Version | None, None),
+    examples=[
+        {
+            "roles": ["recruiter"],
+            "sex": "male",
+            "age_band": "30-38",
+            "citizenship": ["VN"],
+            "relation": "friend_acquaintance",
+            "paid_money": "yes",
+            "means_of_control": ["debt_bondage", "threats"],
+            "names": ["Tran Van B"],
+            "phone_numbers": ["+84 90 000 0000"],
+        }
+    ],
 )
 
 
