@@ -119,7 +119,7 @@ def indicator_rows(data: dict[str, Any], base: ShareBase = ShareBase.KNOWN, top:
     out: list[dict[str, Any]] = []
     for name, values, unknown, label in groups:
         known = n - unknown
-        items = sorted(values.items(), key=lambda kv: -kv[1])
+        items = sorted(values.items(), key=lambda kv: (-kv[1], str(kv[0])))  # ties in one order, every run
         if name in ("age", "journey"):
             items = list(values.items())
         for i, (k, v) in enumerate(items[:top]):

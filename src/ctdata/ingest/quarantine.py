@@ -6,6 +6,11 @@ manager can read it, correct fields and retry: a row that now passes goes
 through the same import pipeline as a file's rows, is loaded into the store and
 marked resolved (a record takes its quarantined companion rows with it), in one
 transaction with an audit entry.
+
+Who may see a quarantined row (`visible_to`, used by the web pages through
+`rows_for`, `show_for` and `retry_for`): data managers and admins; a data manager of
+one agency only the rows that name that agency (a row naming no agency, such as a
+CTDC row, only to those of no single agency), as they see only that agency's cases.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ctdata.errors import CtdataError, NotFound
+from ctdata.cases.access import Actor
+from ctdata.errors import CtdataError, NotFound, PermissionDenied
 from ctdata.ingest.columns import ColumnBatch
 from ctdata.ingest.ctdc import detect_release
 from ctdata.ingest.mappers import CtdcMapper, FormMapper, Mapper, TemplateMapper
 from ctdata.ingest.pipeline import PARENT_QUARANTINED, Pipeline
 from ctdata.ingest.result import ImportResult, reason_of, register_agencies
 from ctdata.ingest.sinks import DirectSink
+from ctdata.standard.types import agency_code
 from ctdata.store import audit, db
 from ctdata.store.crypto import KeyRing, keyring
 from ctdata.store.models import CaseRecord, ImportBatch, QuarantineRow, utcnow
@@ -176,3 +183,55 @@ def retry(ids: list[int] | None, fixes: dict[str, str], actor: str = "cli") -> d
                               "companions_loaded": out["companions_loaded"], "fixed_columns": sorted(fixes),
                               "ids_digest": audit.digest_ids(loaded_ids)})
     return out
+
+
+#: roles that review the quarantine
+REVIEWERS = ("admin", "data_manager")
+
+
+def visible_to(actor: Actor, values: dict[str, Any]) -> bool:
+    """Whether the actor may see a quarantined row with these values (see the module)."""
+    if actor.role not in REVIEWERS:
+        return False
+    if actor.role == "admin" or not actor.agency:
+        return True
+    named = str(values.get("agency") or "").strip()
+    return bool(named) and agency_code(named) == actor.agency
+
+
+def _require(actor: Actor) -> None:
+    if actor.role not in REVIEWERS:
+        raise PermissionDenied(f"role {actor.role!r} may not review the quarantine")
+
+
+def rows_for(actor: Actor, status: str = "open", limit: int = 200) -> list[dict[str, Any]]:
+    """`list_rows` for one actor: the rows they may see (`visible_to`)."""
+    _require(actor)
+    with db.session_scope() as s:
+        q = select(QuarantineRow).order_by(QuarantineRow.id)
+        if status != "all":
+            q = q.where(QuarantineRow.status == status)
+        out = []
+        for r in s.execute(q).scalars():
+            if len(out) >= limit:
+                break
+            if visible_to(actor, _values(r)):
+                out.append({"id": r.id, "batch_id": r.batch_id, "table": r.table_name, "row_number": r.row_number,
+                            "status": r.status, "reason": r.reason})
+        return out
+
+
+def show_for(actor: Actor, qid: int) -> dict[str, Any]:
+    """`show_row` for one actor (audited read); a row they may not see is not found."""
+    _require(actor)
+    with db.session_scope() as s:
+        r = s.get(QuarantineRow, qid) if isinstance(qid, int) and 0 < qid < 2**31 else None
+        if r is None or not visible_to(actor, _values(r)):
+            raise NotFound(f"no quarantined row {qid}")
+    return show_row(qid, actor.username)
+
+
+def retry_for(actor: Actor, qid: int, fixes: dict[str, str]) -> dict[str, Any]:
+    """`retry` of one row for one actor, with corrections; the row must be visible to them."""
+    show_for(actor, qid)
+    return retry([qid], fixes, actor.username)

@@ -45,6 +45,18 @@ class ReleaseEntry:
     withdrawn_reason: str | None = None
 
 
+def approval_refusal(entry: ReleaseEntry, by: str) -> Conflict | PermissionDenied | None:
+    """Why `by` may not approve this release (four eyes: never its creator; only a draft), or None.
+
+    The registry's `approve` raises it; a page asks it to offer approval only where it would succeed.
+    """
+    if entry.state != "draft":
+        return Conflict(f"release {entry.release_id} is {entry.state}; only a draft can be approved")
+    if by == entry.created_by:
+        return PermissionDenied("a release must be approved by someone other than its creator")
+    return None
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -143,10 +155,9 @@ class ReleaseRegistry:
 
     def approve(self, release_id: str, by: str) -> ReleaseEntry:
         def change(e: ReleaseEntry) -> ReleaseEntry:
-            if e.state != "draft":
-                raise Conflict(f"release {release_id} is {e.state}; only a draft can be approved")
-            if by == e.created_by:
-                raise PermissionDenied("a release must be approved by someone other than its creator")
+            refusal = approval_refusal(e, by)
+            if refusal is not None:
+                raise refusal
             bad = verify_release(self.root / release_id)
             if bad:
                 raise Conflict(f"release {release_id} no longer matches its manifest: {', '.join(bad)}")

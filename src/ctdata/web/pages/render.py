@@ -72,8 +72,12 @@ def nav_for(role: str, inbox_count: int | None = None) -> list[NavItem]:
         items.append(NavItem("screening", "New screening", "/screening"))
         items.append(NavItem("inbox", "Transfer inbox", "/transfers/inbox", inbox_count or None))
     if role in ("data_manager", "admin"):
+        items.append(NavItem("import", "Import", "/data/import"))
+        items.append(NavItem("quarantine", "Quarantine", "/data/quarantine"))
         items.append(NavItem("linkage", "Linkage review", "/linkage"))
     if role in ("analyst", "data_manager", "admin"):
+        items.append(NavItem("indicators", "Indicators", "/indicators"))
+        items.append(NavItem("releases", "Releases", "/data/releases"))
         items.append(NavItem("estimates", "Prevalence estimates", "/estimates"))
     if role == "admin":
         items.append(NavItem("users", "Users", "/admin/users"))

@@ -1,4 +1,4 @@
-"""User administration for admins: disable or enable an account, reset its password, end its sessions.
+"""User administration for admins: add an account, disable or enable one, reset its password, end its sessions.
 
 Each action is one call of the account services in cases.users, which check the
 role and write the audit entry; this module only renders and reads the form.
@@ -39,12 +39,15 @@ def _rows(session: Session, actor: Actor) -> list[dict[str, Any]]:
     ]
 
 
-async def _page(request: Request, actor: Actor, messages: list[Message], status_code: int = 200) -> HTMLResponse:
+async def _page(
+    request: Request, actor: Actor, messages: list[Message], status_code: int = 200, typed: dict[str, Any] | None = None
+) -> HTMLResponse:
     rows = await run(request, lambda s: _rows(s, actor))
     return render(
         request,
         "pages/users.html",
-        {"users": rows, "user_messages": messages},
+        {"users": rows, "user_messages": messages, "values": typed or {},
+         "role_options": [(k, v) for k, v in ROLE_LABELS.items()]},
         actor=actor,
         csrf=csrf_of(request),
         active="users",
@@ -110,3 +113,28 @@ async def reset_password(request: Request, username: str, actor: Actor = Depends
         return f"The password of {username} is reset and its sessions have ended. Give the new password in person."
 
     return await _act(request, actor, work)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+async def add_user(request: Request, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+    """Add an account (cases.users.create_user checks the role, the name, the password and the office)."""
+    form = await form_of(request)
+
+    def value(name: str) -> str | None:
+        v = form.get(name)
+        return v.strip() or None if isinstance(v, str) else None
+
+    def work(s: Session) -> str:
+        password = form.get("password")
+        u = users.create_user(
+            s, actor, value("username") or "", password if isinstance(password, str) else "",
+            value("role") or "", value("office_country"), value("agency"),
+        )
+        return f"{u.username} is added as {ROLE_LABELS.get(u.role, u.role).lower()}. Give the password in person."
+
+    try:
+        done = await run(request, work)
+    except CtdataError as exc:
+        typed = {k: value(k) for k in ("username", "role", "office_country", "agency")}
+        return await _page(request, actor, [error_message(exc)], status_for(exc), typed)
+    return await _page(request, actor, [Message("ok", title="Done", text=done)])
