@@ -32,6 +32,7 @@ from ctdata.cases.tx import record
 from ctdata.config import settings
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
+from ctdata.store.crypto import keyring
 from ctdata.store.models import AuthSession, LoginLockout, User, utcnow
 
 _hasher = PasswordHasher()
@@ -362,6 +363,23 @@ def session_actor(session: Session, token: str | None) -> tuple[Actor, AuthSessi
     if not user.active:
         raise NotAuthenticated("the account is disabled")
     return Actor.of(user), auth
+
+
+#: what the key of a session's offline drafts is derived for (a pseudonym purpose of the store's keys)
+DRAFT_KEY_PURPOSE = "offline-drafts"
+
+
+def draft_key(session: Session, token: str | None) -> tuple[bytes, datetime]:
+    """The AES key a browser encrypts its offline drafts with, and when it expires: the session's end.
+
+    Derived from the session (an HMAC of its token's digest with the store's keys), so the server
+    keeps nothing new, another session gets another key, and after the session ends (logout,
+    expiry, a disabled account) no one is given it again: drafts a browser still held could not be
+    read. NotAuthenticated when the session is not live."""
+    _actor, auth = session_actor(session, token)
+    keys = keyring()
+    halves = (keys.pseudonym(auth.token_hash, purpose=f"{DRAFT_KEY_PURPOSE}/{n}") for n in (1, 2))
+    return bytes.fromhex("".join(halves)), auth.expires_at  # 2 x 128 bits: an AES-256 key
 
 
 def end_session(session: Session, token: str | None) -> None:

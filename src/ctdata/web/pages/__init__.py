@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ctdata.web.pages import auth, cases, data, estimates, linkage, releases, screening, transfers, users
+from ctdata.web.pages import auth, cases, data, estimates, linkage, offline, releases, screening, transfers, users
 from ctdata.web.pages.common import error_page
 
 
@@ -32,6 +32,7 @@ router.include_router(estimates.router)
 router.include_router(users.router)
 router.include_router(data.router)
 router.include_router(releases.router)
+router.include_router(offline.router)
 
 
 def html_error_handler(request: Request, code: int, detail: str) -> Response:

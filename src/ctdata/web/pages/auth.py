@@ -139,6 +139,8 @@ async def logout(request: Request) -> Response:
             return error_page(request, None, 403, "The sign-out form had expired; reload the page and try again.")
     response = RedirectResponse("/login", status_code=303)
     security.clear_session_cookie(response)
+    # offline drafts, their key and the cached pages go with the session (see pages/offline.py)
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 
