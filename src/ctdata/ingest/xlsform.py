@@ -43,7 +43,7 @@ DEFAULT_LANGUAGE = "English (en)"
 #: the repeat group of journey legs (a separate table in every export)
 REPEAT = "journey_legs"
 
-YES_NO = vocab.Vocabulary("yes_no", {"yes": "Yes", "no": "No"}, "A yes or no answer.")
+YES_NO = vocab.YES_NO
 
 _COUNTRY = r"regex(., '^[A-Za-z]{2}$')"
 _COUNTRIES = r"regex(., '^[A-Za-z]{2}( +[A-Za-z]{2})*$')"
