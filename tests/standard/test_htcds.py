@@ -23,7 +23,9 @@ NOT_WRITTEN = {
 
 
 def test_docs_are_rendered_from_the_tables() -> None:
-    assert DOCS.read_text(encoding="utf-8") == htcds.render_markdown()
+    assert DOCS.read_text(encoding="utf-8") == htcds.render_markdown(), (
+        "docs/htcds.md is out of date: python -c \"from ctdata.standard import htcds; "
+        "open('docs/htcds.md', 'w', encoding='utf-8').write(htcds.render_markdown())\"")
 
 
 def test_every_field_once_and_every_unmapped_field_says_why() -> None:
