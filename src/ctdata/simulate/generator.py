@@ -25,6 +25,7 @@ from ctdata.simulate.corridors import calibrate
 from ctdata.simulate.journeys import legs_table
 from ctdata.simulate.names import load_namebook
 from ctdata.simulate.offices import expand, padded_ids, record_columns, sample_layout, trim
+from ctdata.simulate.perpetrators import perpetrator_tables
 from ctdata.simulate.population import (
     YearTrend,
     expected_records_per_person,
@@ -137,6 +138,9 @@ def simulate(
         assistance = assistance_table(rng, persons, recs, record_id, t)
         returns = returns_table(rng, persons, recs, record_id)
         truth = {"record_id": record_id, "person_id": padded_ids("P", recs.person + 1)}
+        perps, perp_truth = perpetrator_tables(  # its own stream: the tables above stay as they were
+            np.random.default_rng([seed, 17]), book, persons.citizenship, persons.exploitation_country,
+            persons.child, persons.female, recs.person, record_id)
         step("writing files")
         files = {
             "records.csv": write_table(out / "records.csv", columns, template_order("records")),
@@ -144,6 +148,8 @@ def simulate(
             "assistance.csv": write_table(out / "assistance.csv", assistance, template_order("assistance")),
             "returns.csv": write_table(out / "returns.csv", returns, template_order("returns")),
             "truth.csv": write_table(out / "truth.csv", truth, ["record_id", "person_id"]),
+            "perpetrators.csv": write_table(out / "perpetrators.csv", perps, template_order("perpetrators")),
+            "perpetrators_truth.csv": write_table(out / "perpetrators_truth.csv", perp_truth, list(perp_truth)),
         }
         step("done")
     return SimulationSummary(
