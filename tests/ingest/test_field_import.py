@@ -196,3 +196,19 @@ def test_a_quarantined_submission_is_retried_through_the_form_mapper(store: Any,
         q = select(CaseRecord).where(CaseRecord.source_record_id == subs[1]["instanceID"][5:])
         case = s.execute(q).scalar_one()
         assert (case.status, case.exploitation_types) == ("victim_of_trafficking", ["forced_begging"])
+
+
+def test_every_question_of_the_form_is_read_by_the_importer() -> None:
+    """The form and the importer come from one definition: each answer lands in a template column."""
+    from ctdata.ingest import mappers
+    from ctdata.ingest.field_import import LEG_NAMES
+    from ctdata.ingest.xlsform import QUESTIONS, REPEAT, REPEAT_QUESTIONS, SURVEY
+    from ctdata.standard.template import column_names
+
+    read = {*mappers._COPIED, *mappers._ELEMENTS, "citizenship"}
+    not_answers = {q.name for q in SURVEY if q.type in ("begin_group", "begin_repeat", "note")}
+    derived = {"is_child"}  # the child rule as form logic; ctdata derives it again from the age
+    questions = set(QUESTIONS) - set(REPEAT_QUESTIONS) - not_answers - derived - {REPEAT}
+    assert questions == read
+    assert read - {*mappers._ELEMENTS} <= set(column_names("records"))
+    assert set(REPEAT_QUESTIONS) <= set(LEG_NAMES) and set(LEG_NAMES) - set(REPEAT_QUESTIONS) == {"record_id"}
