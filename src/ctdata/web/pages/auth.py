@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ctdata.cases import users
 from ctdata.cases.access import NotAuthenticated, TooManyAttempts
-from ctdata.web import security
+from ctdata.web import i18n, security
 from ctdata.web.pages.common import error_page, form_of, run, text
 from ctdata.web.pages.render import Message, render
 
@@ -153,3 +153,13 @@ def login_redirect(request: Request) -> Response:
     if request.headers.get("hx-request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": location})  # type: ignore[return-value]
     return RedirectResponse(location, status_code=303)
+
+
+@router.get("/language", dependencies=[Depends(security.public_route())])
+async def language(request: Request, lang: str = "en", next: str = "/cases") -> Response:
+    """Keep the person's choice of language (a cookie, a year) and go back to the page they were on."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if lang in i18n.LANGUAGES:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
+                            secure=request.url.scheme == "https")
+    return response

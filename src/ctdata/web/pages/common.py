@@ -21,6 +21,7 @@ from ctdata.cases.access import Actor, NotAuthenticated
 from ctdata.cases.tx import transaction
 from ctdata.errors import Conflict, CtdataError, NotFound, PermissionDenied, ValidationError
 from ctdata.web.errors import status_of
+from ctdata.web.i18n import N_
 from ctdata.web.pages.render import Message, render
 from ctdata.web.security import engine_of
 
@@ -175,14 +176,14 @@ def _sentence(text_: str) -> str:
 def error_page(request: Request, actor: Actor | None, code: int, detail: str = "") -> HTMLResponse:
     """The HTML page for an error status (404 for anything outside the actor's scope)."""
     titles = {
-        401: ("Please sign in", "Your session has ended or you are not signed in."),
-        403: ("Not allowed", detail or "Your role does not allow this page."),
-        404: ("Page not found", "There is no such page, or it is not open to your office."),
-        409: ("Not saved", detail),
-        422: ("Please check what you entered", detail),
-        429: ("Too many attempts", detail or "Wait a minute and try again."),
+        401: (N_("Please sign in"), "Your session has ended or you are not signed in."),
+        403: (N_("Not allowed"), detail or "Your role does not allow this page."),
+        404: (N_("Page not found"), "There is no such page, or it is not open to your office."),
+        409: (N_("Not saved"), detail),
+        422: (N_("Please check what you entered"), detail),
+        429: (N_("Too many attempts"), detail or "Wait a minute and try again."),
     }
-    title, body = titles.get(code, ("Something went wrong", "The error has been logged. Please try again."))
+    title, body = titles.get(code, (N_("Something went wrong"), "The error has been logged. Please try again."))
     if is_htmx(request):  # a fragment is being replaced: answer with a message, not a whole page
         return render(
             request,

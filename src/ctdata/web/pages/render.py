@@ -8,6 +8,7 @@ autoescaped. Doing that here means a view cannot forget it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,34 +17,46 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ctdata.standard import countries, vocab
+from ctdata.web import i18n
+from ctdata.web.i18n import N_
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 ROLE_LABELS = {
-    "admin": "Administrator",
-    "data_manager": "Data manager",
-    "caseworker": "Caseworker",
-    "analyst": "Analyst",
-    "public": "Public",
+    "admin": N_("Administrator"),
+    "data_manager": N_("Data manager"),
+    "caseworker": N_("Caseworker"),
+    "analyst": N_("Analyst"),
+    "public": N_("Public"),
 }
 
 #: Header the HTMX requests carry the CSRF token in (set on <body hx-headers>).
 CSRF_HEADER = "X-CSRF-Token"
 
 
-def _env() -> Environment:
+@cache
+def _env(lang: str = i18n.DEFAULT) -> Environment:
+    """The templates in one language: gettext from its catalogue, country names and numbers in it."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"], default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["country"] = countries.name
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["country"] = lambda code: i18n.country_name(code, lang)
+    env.filters["number"] = lambda value: i18n.number(value, lang)
     return env
 
 
 ENV = _env()
+
+
+def language_of(request: Request) -> str:
+    """The language of this request's page (see `ctdata.web.i18n.choose`)."""
+    return i18n.choose(request.headers.get("accept-language"), request.cookies.get(i18n.COOKIE))
 
 
 @dataclass
@@ -67,20 +80,20 @@ class NavItem:
 
 def nav_for(role: str, inbox_count: int | None = None) -> list[NavItem]:
     """The main navigation for a role; data managers get the linkage review slot (a later issue)."""
-    items = [NavItem("cases", "Cases", "/cases")]
+    items = [NavItem("cases", N_("Cases"), "/cases")]
     if role in ("caseworker", "admin"):
-        items.append(NavItem("screening", "New screening", "/screening"))
-        items.append(NavItem("inbox", "Transfer inbox", "/transfers/inbox", inbox_count or None))
+        items.append(NavItem("screening", N_("New screening"), "/screening"))
+        items.append(NavItem("inbox", N_("Transfer inbox"), "/transfers/inbox", inbox_count or None))
     if role in ("data_manager", "admin"):
-        items.append(NavItem("import", "Import", "/data/import"))
-        items.append(NavItem("quarantine", "Quarantine", "/data/quarantine"))
-        items.append(NavItem("linkage", "Linkage review", "/linkage"))
+        items.append(NavItem("import", N_("Import"), "/data/import"))
+        items.append(NavItem("quarantine", N_("Quarantine"), "/data/quarantine"))
+        items.append(NavItem("linkage", N_("Linkage review"), "/linkage"))
     if role in ("analyst", "data_manager", "admin"):
-        items.append(NavItem("indicators", "Indicators", "/indicators"))
-        items.append(NavItem("releases", "Releases", "/data/releases"))
-        items.append(NavItem("estimates", "Prevalence estimates", "/estimates"))
+        items.append(NavItem("indicators", N_("Indicators"), "/indicators"))
+        items.append(NavItem("releases", N_("Releases"), "/data/releases"))
+        items.append(NavItem("estimates", N_("Prevalence estimates"), "/estimates"))
     if role == "admin":
-        items.append(NavItem("users", "Users", "/admin/users"))
+        items.append(NavItem("users", N_("Users"), "/admin/users"))
     return items
 
 
@@ -181,10 +194,18 @@ def render(
         "values": {},  # field name -> what was typed (a refused form shows it again)
         **context,
     }
+    lang = language_of(request)
+    ctx.update(
+        lang=lang,
+        dir=i18n.LANGUAGES[lang].direction,
+        languages=list(i18n.LANGUAGES.values()),
+        country_options=i18n.country_options(lang),
+    )
     ctx["first_error"] = next(iter(ctx["field_errors"]), None)
-    html = ENV.get_template(template).render(ctx)
+    html = _env(lang).get_template(template).render(ctx)
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Language"] = lang
     return response

@@ -1,0 +1,96 @@
+"""The case pages in English, French, Spanish and Arabic: the language from the person's choice or the
+browser, `lang` and `dir` on the page, country names in the language, and complete catalogues."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from ctdata.standard import countries, vocab
+from ctdata.web import i18n
+from tests.web.test_pages import signed_in
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "src" / "ctdata" / "web"
+#: the vocabularies whose labels the templates show through gettext (option lists of the forms)
+VOCABULARIES = (vocab.SEX, vocab.ACTIONS, vocab.MEANS, vocab.PURPOSES, vocab.VULNERABILITIES, vocab.CASE_STATUS)
+
+
+@pytest.mark.parametrize(
+    ("accept", "chosen", "lang"),
+    [
+        ("fr-FR,fr;q=0.9,en;q=0.8", None, "fr"),
+        ("fr-CA", None, "fr"),
+        ("de,es;q=0.5", None, "es"),
+        ("ar-EG", None, "ar"),
+        ("de", None, "en"),
+        (None, None, "en"),
+        ("fr", "ar", "ar"),
+        ("fr", "xx", "fr"),
+        ("en;q=0.2,ar;q=0.9", None, "ar"),
+    ],
+)
+def test_language_is_the_choice_then_the_browser(accept: str | None, chosen: str | None, lang: str) -> None:
+    assert i18n.choose(accept, chosen) == lang
+
+
+def _msgids() -> set[str | tuple[str, str]]:
+    found: set[str | tuple[str, str]] = set()
+    method_map = [("src/ctdata/web/**.py", "python"), ("src/ctdata/web/templates/pages/**.html", "jinja2")]
+    options = {"src/ctdata/web/templates/pages/**.html": {"extensions": "jinja2.ext.i18n"}}
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+        str(ROOT), method_map, options, keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+    ):
+        found.add(message if isinstance(message, str) else tuple(message))
+    return found
+
+
+@pytest.mark.parametrize("lang", ["fr", "es", "ar"])
+def test_every_marked_string_and_form_option_is_translated(lang: str) -> None:
+    with (i18n.LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    ids = _msgids()
+    assert len(ids) > 80
+    labels = {label for v in VOCABULARIES for label in v.terms.values()}
+    for mid in sorted(ids | labels, key=str):
+        key = mid[0] if isinstance(mid, tuple) else mid
+        entry = catalog.get(key)
+        assert entry is not None and not entry.fuzzy, (lang, mid)
+        forms = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        assert len(forms) == (catalog.num_plurals if isinstance(mid, tuple) else 1) and all(forms), (lang, mid)
+    assert i18n.translations(lang).gettext("Cases") == catalog.get("Cases").string
+
+
+def test_pages_follow_the_browser_and_the_choice(app) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(app, follow_redirects=False)
+    fr = client.get("/login", headers={"accept": "text/html", "accept-language": "fr-FR,fr;q=0.9"})
+    assert '<html lang="fr" dir="ltr">' in fr.text and "<h1>Se connecter</h1>" in fr.text
+    assert fr.headers["content-language"] == "fr"
+    ar = client.get("/login", headers={"accept": "text/html", "accept-language": "ar"})
+    assert '<html lang="ar" dir="rtl">' in ar.text and "تسجيل الدخول" in ar.text
+    en = client.get("/login", headers={"accept": "text/html"})
+    assert '<html lang="en" dir="ltr">' in en.text and "<h1>Sign in</h1>" in en.text
+    r = client.get("/language?lang=es&next=/login", headers={"accept": "text/html"})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert client.cookies.get(i18n.COOKIE) == "es"
+    es = client.get("/login", headers={"accept": "text/html", "accept-language": "fr"})  # the choice wins
+    assert '<html lang="es" dir="ltr">' in es.text and "Iniciar sesión" in es.text
+    evil = client.get("/language?lang=fr&next=//evil.example", headers={"accept": "text/html"})
+    assert evil.headers["location"] == "/cases"
+
+
+def test_country_names_and_form_options_in_the_language(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    client, _ = signed_in(app, engine, "th")
+    page = client.get("/screening", headers={"accept-language": "fr"}).text
+    assert '<option value="DE">Allemagne</option>' in page and "Recrutement" in page and "Date de naissance" in page
+    select = page.split('id="f-citizenship"')[1].split("</select>")[0]
+    names = re.findall(r'<option value="[A-Z]{2}">([^<]+)</option>', select)
+    assert names == sorted(names, key=countries.collation_key) and len(names) > 190
+    assert names.index("Côte d’Ivoire") < names.index("Croatie")
+    ar = client.get("/cases", headers={"accept-language": "ar"}).text
+    assert '<html lang="ar" dir="rtl">' in ar and "الحالات" in ar and "ألمانيا" in ar
