@@ -68,3 +68,34 @@ def test_service_worker_is_served_from_the_root(app) -> None:  # type: ignore[no
     r = TestClient(app).get("/sw.js")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/javascript")
     assert r.headers["service-worker-allowed"] == "/" and "caches.open" in r.text
+
+
+SCREENED = {"given_name": "Lan", "family_name": "Draftsent", "registration_date": "2024-05-02",
+            "actions": "recruitment", "purposes": "forced_labour", "age_at_exploitation": "15"}
+
+
+def test_a_draft_sent_twice_is_one_case(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    """An offline draft whose answer was lost is sent again: the second sending registers nothing."""
+    from sqlalchemy import func
+
+    from ctdata.store.models import CaseRecord, Screening
+
+    client, csrf = signed_in(app, engine, "th")
+    draft = {"csrf_token": csrf, **SCREENED, "draft_id": "0123456789abcdef0123456789ABCDEF"}
+    first = client.post("/screening/register", data=draft)
+    second = client.post("/screening/register", data=draft)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    with transaction(engine) as s:
+        assert s.execute(select(func.count()).select_from(CaseRecord)).scalar_one() == 1
+        assert s.execute(select(func.count()).select_from(Screening)).scalar_one() == 1
+    # without a draft id every registration is a new case, as before
+    assert client.post("/screening/register", data={"csrf_token": csrf, **SCREENED}).status_code == 303
+    with transaction(engine) as s:
+        assert s.execute(select(func.count()).select_from(CaseRecord)).scalar_one() == 2
+
+    other, other_csrf = signed_in(app, engine, "th2")  # the same id from another account: refused
+    r = other.post("/screening/register", data={**draft, "csrf_token": other_csrf})
+    assert r.status_code == 422 and "another account" in r.text
+    r = client.post("/screening/register", data={**draft, "draft_id": "not-hex"})
+    assert r.status_code == 422 and "hexadecimal" in r.text

@@ -167,18 +167,24 @@ def register_screened(
     findings: Mapping[str, Any],
     *,
     confirmed: bool = False,
+    draft_id: str | None = None,
 ) -> dict[str, Any]:
     """Register a person and case, then record its first screening (with its findings), in one go.
 
     The caller's transaction holds both, so a refused screening leaves no half-registered case.
     A registration that `blank_registration` finds gaps in is refused (`UnconfirmedBlank`)
-    unless `confirmed`. Returns `screen`'s answer with the new `case_id`.
+    unless `confirmed`. Returns `screen`'s answer with the new `case_id`. A ``draft_id`` already
+    registered (a draft sent twice) registers nothing and returns that case (`already_registered`).
     """
+    if draft_id is not None:
+        done = service.registered_draft(session, actor, draft_id)
+        if done is not None:
+            return {"case_id": done.id, "already_registered": True}
     person = validate(std.Person, person, "person")  # a typing slip is shown before the question of gaps
     gaps = blank_registration(person, findings)
     if gaps and not confirmed:
         raise UnconfirmedBlank(gaps)
-    rec = service.register_case(session, actor, person, case)
+    rec = service.register_case(session, actor, person, case, record_id=draft_id)
     return {"case_id": rec.id, **screen(session, actor, rec.id, findings)}
 
 

@@ -21,7 +21,7 @@ from ctdata.cases.access import AUDIT_READERS, Access, Actor, Scope, load_case, 
 from ctdata.cases.agencies import require_agency
 from ctdata.cases.common import derived_ages, load_open, no_nul, record_by, touch, validate
 from ctdata.cases.views import PERSON_FIELDS, case_view, decrypt_person, summary_view
-from ctdata.errors import PermissionDenied, ValidationError
+from ctdata.errors import Conflict, PermissionDenied, ValidationError
 from ctdata.standard import models as std
 from ctdata.standard import vocab
 from ctdata.standard.dates import parse_full_date
@@ -50,13 +50,40 @@ def _sharing(organisations: list[str]) -> bytes | None:
     return seal_list([no_nul(x, "consent.sharing") or "" for x in organisations], "case_records", "consent_sharing_enc")
 
 
+def _draft_id(value: str) -> str:
+    text = value.strip().lower()
+    if len(text) != 32 or any(ch not in "0123456789abcdef" for ch in text):
+        raise ValidationError(f"draft_id: {value!r} is not 32 hexadecimal digits")
+    return text
+
+
+def registered_draft(session: Session, actor: Actor, draft_id: str) -> CaseRecord | None:
+    """The case a client's draft was already registered as (None: not yet).
+
+    Why: a browser sends its offline drafts when the connection returns; when the answer to a
+    registration is lost on the way, it sends the draft again, and that must not make a second
+    case. Only the account that registered the draft is told; another gets a conflict."""
+    rid = _draft_id(draft_id)
+    rec = session.execute(
+        select(CaseRecord).where(CaseRecord.source == SOURCE, CaseRecord.source_record_id == rid)
+    ).scalar_one_or_none()
+    if rec is not None and rec.created_by != actor.username:
+        raise Conflict("this draft was registered by another account")
+    return rec
+
+
 def register_case(
     session: Session,
     actor: Actor,
     person: Mapping[str, Any] | std.Person,
     case: Mapping[str, Any] | std.CaseRecord,
+    *,
+    record_id: str | None = None,
 ) -> CaseRecord:
-    """Register a person and a case record (one instance of assistance) in the actor's office."""
+    """Register a person and a case record (one instance of assistance) in the actor's office.
+
+    ``record_id`` (32 hex digits) is the identity a client chose for the registration (an offline
+    draft: see `registered_draft`); by default a new random one."""
     require_role(session, actor, WRITERS, "case.create")
     p = validate(std.Person, person, "person")
     if isinstance(case, Mapping) and actor.role == "caseworker":
@@ -71,7 +98,7 @@ def register_case(
     if c.status == "closed":
         raise ValidationError("a case cannot be registered as closed")
     pv = p.model_dump()
-    record_id = uuid.uuid4().hex
+    record_id = _draft_id(record_id) if record_id is not None else uuid.uuid4().hex
     row = Person(
         person_key=_person_key(pv, record_id),
         sex=p.sex,

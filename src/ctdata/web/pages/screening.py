@@ -171,9 +171,11 @@ async def register(request: Request, actor: Actor = Depends(security.requires(*W
         }
 
         confirmed = bool(yes_no(form, "confirm_blank"))
+        draft_id = text(form, "draft_id")  # an offline draft's own id (see pages/offline.py)
 
         def work(session) -> int:  # type: ignore[no-untyped-def]
-            return screening.register_screened(session, actor, person, case, findings, confirmed=confirmed)["case_id"]
+            return screening.register_screened(session, actor, person, case, findings, confirmed=confirmed,
+                                               draft_id=draft_id)["case_id"]
 
         case_id = await run(request, work)
     except screening.UnconfirmedBlank as exc:

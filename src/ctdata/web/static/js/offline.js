@@ -118,7 +118,7 @@
   }
 
   function fieldsOf(f) {
-    return Array.from(new FormData(f).entries()).filter(([k]) => k !== "csrf_token")
+    return Array.from(new FormData(f).entries()).filter(([k]) => k !== "csrf_token" && k !== "draft_id")
       .map(([k, v]) => [k, String(v)]);
   }
 
@@ -146,7 +146,9 @@
       status("No connection, and this device holds no valid key for drafts: sign in again while online.", "bad");
       return;
     }
-    await putDraft(await encrypt(key, fieldsOf(form)));
+    // the draft's own id: sent twice (an answer lost on the way), it is still one case
+    const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+    await putDraft(await encrypt(key, [...fieldsOf(form), ["draft_id", id]]));
     form.reset();
     form.querySelectorAll("input[type=checkbox]").forEach((c) => { c.checked = false; });
     await showQueue("Saved without a connection.");
