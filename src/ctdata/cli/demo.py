@@ -69,6 +69,7 @@ def _publish(console: Console) -> dict[str, object]:
 
 def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, object]:
     from ctdata.analytics.indicators import headline
+    from ctdata.ingest.projects import import_projects
     from ctdata.ingest.standard_import import import_standard
     from ctdata.linkage.pipeline import link_store
     from ctdata.report.annual import render_annual
@@ -96,6 +97,8 @@ def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, 
                               on_total=lambda t: prog.update(task, total=t or None))
     console.print(f"rows read {res.rows_read:,} = loaded {res.loaded:,} + quarantined {res.quarantined:,}; "
                   + ", ".join(f"{k} {v['loaded']:,}" for k, v in res.tables.items()))
+    projects = import_projects(out / "simulated" / "projects.csv", actor="demo")
+    console.print(f"projects: {projects['loaded']:,} loaded, {projects['quarantined']:,} quarantined")
     console.rule("3. Build the de-identified warehouse")
     wb = build(progress=True)
     console.print(f"{wb['cases']:,} case records in {wb['path']} ({wb['seconds']} s)")

@@ -32,6 +32,7 @@ from ctdata.simulate.population import (
     sample_corridors,
     sample_persons,
 )
+from ctdata.simulate.projects import write_projects
 from ctdata.simulate.services import assistance_table, returns_table
 from ctdata.simulate.targets import targets
 from ctdata.simulate.writer import template_order, write_table
@@ -150,6 +151,7 @@ def simulate(
             "truth.csv": write_table(out / "truth.csv", truth, ["record_id", "person_id"]),
             "perpetrators.csv": write_table(out / "perpetrators.csv", perps, template_order("perpetrators")),
             "perpetrators_truth.csv": write_table(out / "perpetrators_truth.csv", perp_truth, list(perp_truth)),
+            "projects.csv": write_projects(out, seed, years),
         }
         step("done")
     return SimulationSummary(
