@@ -108,8 +108,22 @@ def _fmt_count(v: float, unit: str) -> str:
     return f"{v:,.0f}"
 
 
+#: Category labels longer than this wrap onto several lines (never cut: a regional office's region
+#: name runs to 60 characters).
+WRAP = 36
+_LINES = "split(datum.label, '|')"
+
+
+def _wrap(label: object) -> str:
+    """The label with '|' where a line breaks (the axis splits on it)."""
+    import textwrap
+
+    return "|".join(textwrap.wrap(str(label), WRAP, break_long_words=False)) or str(label)
+
+
 def _bar_frame(t: IndicatorTable) -> pd.DataFrame:
     d = t.data[["label", "count", "share"]].copy()
+    d["label"] = [_wrap(v) for v in d["label"]]
     d["text"] = [
         f"{_fmt_count(c, t.unit)}  ({s:.0%})" if pd.notna(s) else _fmt_count(c, t.unit)
         for c, s in zip(d["count"], d["share"], strict=True)
@@ -125,8 +139,9 @@ def bar(t: IndicatorTable, *, sort_by_count: bool = True, width: int = WIDTH) ->
     unit = t.unit[0].upper() + t.unit[1:]
     maxv = float(d["count"].max()) if len(d) else 1.0
     fmt = "$,.0f" if t.unit == "USD" else ",.0f"
+    lines = max((str(v).count("|") + 1 for v in d["label"]), default=1)
     base = alt.Chart(d).encode(
-        y=alt.Y("label:N", sort=sort, title=None),
+        y=alt.Y("label:N", sort=sort, title=None, axis=alt.Axis(labelExpr=_LINES, labelLimit=0)),
         x=alt.X(
             "count:Q",
             title=unit,
@@ -137,24 +152,36 @@ def bar(t: IndicatorTable, *, sort_by_count: bool = True, width: int = WIDTH) ->
     )
     bars = base.mark_bar(color=PALETTE[0])
     text = base.mark_text(align="left", dx=4, fontSize=11).encode(text="text:N")
-    chart = (bars + text).properties(width=width, height=max(22 * len(d), 40))
+    chart = (bars + text).properties(width=width, height=max((10 + 12 * lines) * len(d), 40))
     return _config(chart)
 
 
 def share_bar(t: IndicatorTable, *, title: str, width: int = 420) -> alt.TopLevelMixin:
-    """Horizontal bars of shares (0-100%), for 'share through official border points by group' tables."""
+    """Horizontal bars of shares on an axis that ends at 100%, for 'share through official border points' tables.
+
+    The figures ('84% (123 of 146)') are written inside a long bar and after a short one, so the axis
+    never has to run past 100% to make room for them.
+    """
     d = t.data[["label", "count", "share"]].copy()
+    d["label"] = [_wrap(v) for v in d["label"]]
     if "known" in t.data:
         d["known"] = t.data["known"]
         d["text"] = [f"{s:.0%}  ({c:,} of {k:,})" for s, c, k in zip(d["share"], d["count"], d["known"], strict=True)]
     else:
         d["text"] = [f"{s:.0%}  ({c:,})" for s, c in zip(d["share"], d["count"], strict=True)]
+    d["inside"] = d["share"] >= INSIDE
     base = alt.Chart(d).encode(
-        y=alt.Y("label:N", title=None, sort=None),
-        x=alt.X("share:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1.45])),
+        y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelExpr=_LINES, labelLimit=0)),
+        x=alt.X("share:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1], clamp=True)),
     )
-    chart = base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=4, fontSize=11).encode(text="text:N")
+    inside = base.transform_filter("datum.inside").mark_text(align="right", dx=-4, fontSize=11, color="white")
+    outside = base.transform_filter("!datum.inside").mark_text(align="left", dx=4, fontSize=11)
+    chart = base.mark_bar(color=PALETTE[0]) + inside.encode(text="text:N") + outside.encode(text="text:N")
     return _config(chart.properties(width=width, height=max(26 * len(d), 40)))
+
+
+#: Shares from which share_bar writes its figure inside the bar.
+INSIDE = 0.55
 
 
 def donut(t: IndicatorTable, *, width: int = 200) -> alt.TopLevelMixin:
@@ -258,8 +285,14 @@ def centroids() -> dict[str, list[float]]:
 def corridor_map(t: IndicatorTable, *, top: int = 20, width: int = 760) -> alt.TopLevelMixin:
     """World map with the top corridors drawn as lines from nationality to country of exploitation.
 
-    Line width and colour follow the number of instances; destination circles sum the drawn flows.
+    Line width and colour follow the number of records of the corridor; destination circles sum the
+    drawn flows. The legend says what each mark is: a line is a corridor (its width, the records), a
+    small blue dot a country of nationality, a red circle a country of exploitation (its area, the records
+    of the drawn corridors ending there).
     """
+    unit = _short_unit(t.unit)
+    kinds = {"origin": "Country of nationality", "destination": "Country of exploitation"}
+    kind_scale = alt.Scale(domain=list(kinds.values()), range=[PALETTE[0], "#b5495b"])
     cen = centroids()
     d = t.data.head(top).copy()
     d = d[d["origin"].isin(cen) & d["destination"].isin(cen)]
@@ -278,26 +311,45 @@ def corridor_map(t: IndicatorTable, *, top: int = 20, width: int = 760) -> alt.T
             latitude="lat:Q",
             longitude2="lon2:Q",
             latitude2="lat2:Q",
-            strokeWidth=alt.StrokeWidth("count:Q", title="Instances of assistance", scale=alt.Scale(range=[0.8, 7])),
+            strokeWidth=alt.StrokeWidth(
+                "count:Q",
+                title=["Lines: corridors from", "nationality to exploitation;", f"width: {unit}"],
+                scale=alt.Scale(range=[0.8, 7]),
+            ),
             color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered"), legend=None),
             tooltip=["label", "count"],
         )
         .project(**proj)
     )
+    d["kind"] = kinds["origin"]
     origins = (
-        alt.Chart(d).mark_circle(color=PALETTE[0], size=18).encode(longitude="lon:Q", latitude="lat:Q").project(**proj)
+        alt.Chart(d)
+        .mark_circle(size=18, opacity=1)
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            color=alt.Color("kind:N", title=["Circles: where", "corridors start and end"], scale=kind_scale),
+        )
+        .project(**proj)
     )
     dest = d.groupby(["destination", "lon2", "lat2"], as_index=False)["count"].sum()
+    dest["kind"] = kinds["destination"]
     dests = (
         alt.Chart(dest)
-        .mark_circle(color="#b5495b", opacity=0.8)
+        .mark_circle(opacity=0.8)
         .encode(
             longitude="lon2:Q",
             latitude="lat2:Q",
-            size=alt.Size("count:Q", title="Instances at destination", scale=alt.Scale(range=[20, 400])),
+            color=alt.Color("kind:N", scale=kind_scale, legend=None),  # the origins' legend names both
+            size=alt.Size(
+                "count:Q",
+                title=["Red circle area:", f"{unit} of the drawn", "corridors ending there"],
+                scale=alt.Scale(range=[20, 400]),
+            ),
             tooltip=["destination", "count"],
         )
         .project(**proj)
     )
     chart = alt.layer(base, rules, origins, dests).properties(width=width, height=int(width * 0.5))
-    return _config(chart).configure_legend(orient="bottom", direction="horizontal")
+    return _config(chart).configure_legend(orient="bottom", direction="vertical", titleLimit=0, labelLimit=0)
+

@@ -509,11 +509,11 @@ def border_points(ctx: ReportContext) -> Section:
         text.append("Share through official border points by group - " + "; ".join(parts) + ".")
     if not docs.empty:
         forged = docs.share_of("forged") or 0.0
-        own = docs.share_of("own_genuine") or 0.0
+        without = border.without_own_documents(docs)
         text.append(
             f"At official border points, {fmt_pct(forged)} of legs with a known document used a forged or "
-            f"fraudulent document and {fmt_pct(1 - own)} travelled without their own genuine document "
-            f"(forged, none or held by another; {fmt_n(docs.unknown)} unknown)."
+            f"fraudulent document, and besides them {fmt_pct(without)} travelled without their own documents "
+            f"(none, or held by another person; {fmt_n(docs.unknown)} unknown)."
         )
     if not expl.empty:
         text.append(

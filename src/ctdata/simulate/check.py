@@ -169,7 +169,7 @@ def measure(out: Path, t: Targets | None = None) -> dict[str, Measurement]:
     leg_share(
         "without own documents (official)",
         off,
-        crossing["travel_document"] != "own_genuine",
+        crossing["travel_document"].isin(["none", "held_by_another"]),  # forged ones are counted apart
         t.without_own_documents,
     )
     per_record = (

@@ -215,7 +215,10 @@ def legs_table(
 
 
 def _official_doc_probs(t: Targets) -> list[float]:
-    """own_genuine, forged, held_by_another, none: forged and 'without own documents' as published."""
+    """own_genuine, forged, held_by_another, none: forged and 'without own documents' as published.
+
+    The press release counts the two apart (23% without own documents besides 9% forged), so
+    'without own documents' is held by another or none, and own genuine documents are the rest.
+    """
     without = t.without_own_documents
-    rest = without - t.forged
-    return [1 - without, t.forged, rest * 0.75, rest * 0.25]
+    return [1 - without - t.forged, t.forged, without * 0.75, without * 0.25]

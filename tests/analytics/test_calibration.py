@@ -1,0 +1,58 @@
+"""The simulator's 2011 figures, counted by the report's own indicators, against the published report.
+
+The demo warehouse of the test session (4,000 records over 2009-2011, about 1,400 in 2011) is small, so
+most tolerances are two standard errors at its size, persons (not records) being what is sampled
+(analytics.calibration). Sixty-odd figures at two
+standard errors each would leave about three outside by chance alone; the test allows as many as a
+binomial tail of 1% permits (``chance``) and no figure beyond three standard errors.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from scipy.stats import binom
+
+from ctdata.analytics.calibration import compare, within
+from ctdata.simulate.projects import projects_table
+from ctdata.warehouse.query import connect
+from tests.analytics.demo import SEED, copy_with_extras
+
+
+@pytest.fixture(scope="module")
+def rows(warehouse, tmp_path_factory):
+    cols = projects_table(SEED, (2009, 2011))
+    projects = [
+        {"project": p, "countries": c.split(";"), "donor": d, "amount": float(a), "year": int(y)}
+        for p, c, d, a, y in zip(cols["project"], cols["countries"], cols["donor"], cols["amount"], cols["year"],
+                                 strict=True)
+    ]
+    wh = copy_with_extras(warehouse, tmp_path_factory.mktemp("cal") / "wh", projects=projects)
+    return compare(connect(wh), 2011, deff=_true_design_effect(warehouse.parent.parent / "sim"))
+
+
+def _true_design_effect(sim) -> float:
+    """sum(m^2)/sum(m) over the simulated persons' 2011 records (the warehouse is not linked)."""
+    rec = pd.read_csv(sim / "records.csv", usecols=["record_id", "registration_date"], dtype=str)
+    truth = pd.read_csv(sim / "truth.csv", dtype=str).set_index("record_id")["person_id"]
+    m = rec[rec["registration_date"].str[:4] == "2011"]["record_id"].map(truth).value_counts()
+    return float((m**2).sum() / m.sum())
+
+
+def test_every_published_block_is_compared(rows):
+    groups = {r.group for r in rows}
+    assert groups == {"global", "nationality", "destination", "region", "AVRR", "funding", "border"}
+    assert len(rows) >= 60
+
+
+def test_2011_is_within_sampling_error(rows):
+    outside = [r for r in rows if not r.ok]
+    chance = int(binom.ppf(0.99, len(rows), 0.05))  # figures outside 2 SE by chance, 99th percentile
+    assert len(outside) <= chance, [(r.figure, r.expected, r.value) for r in outside]
+    far = [(r.figure, r.expected, r.value) for r in rows if not within(r, 3.0)]
+    assert not far  # and none beyond three standard errors (or the 3-point / 10% floor)
+
+
+def test_without_own_documents_is_counted_apart_from_forged(rows):
+    by = {r.figure: r for r in rows}
+    assert by["without own documents, forged apart"].ok and by["forged documents (official points)"].ok
