@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run it.
 # Installs: a virtualenv with ctdata and its test extras, Debian's Chromium (browser
-# tests) and, if none is running, a local PostgreSQL 15 (store tests run on it too).
+# tests), axe-core from npm (their accessibility checks) and, if none is running, a local PostgreSQL 15 (store tests run on it too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +33,10 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1" >/dev/null 2>&1; 
   echo "PostgreSQL does not accept user postgres over TCP; set CTDATA_TEST_PG_URL" >&2
   [ -n "${CTDATA_TEST_PG_URL:-}" ] || exit 1
 fi
+
+# axe-core for the accessibility checks of the browser tests (from npm, never a CDN)
+command -v npm >/dev/null || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null; }
+npm install --no-audit --no-fund --silent --prefix tests/web/axe
 
 .venv/bin/ruff check src tests benchmarks scripts
 .venv/bin/python -m pytest -n 2 --dist loadfile -q "$@"
