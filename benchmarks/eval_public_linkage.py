@@ -5,7 +5,9 @@
     .venv/bin/python benchmarks/eval_public_linkage.py --methods ctdata --set threshold=0.5   # ctdata settings
 
 Data sets (see linkage_public.py and the README beside the data): FEBRL 3, Splink's fake_1000 and
-historical_figures_with_errors_50k. Each is mapped onto ctdata's import template; what ctdata gets
+historical_figures_with_errors_50k, and for comparison ctdata's own simulator (`simulated`: 5,000
+records, held-out seed 4; Splink gets its fake_1000 tutorial settings on names and date of birth).
+Each is mapped onto ctdata's import template; what ctdata gets
 (names, date of birth, sex, an identity document number) is all any method gets:
 
 - ctdata: the template rows, turned into the features table as the pipeline does

@@ -369,8 +369,75 @@ def historical_50k(data: Path = DATA) -> PublicDataset:
     )
 
 
+# -- ctdata's own simulator -----------------------------------------------------------------------
+
+#: Size and seed of the simulated row: seed 4 is held out from tuning (see eval_linkage.py).
+SIMULATED_RECORDS = 5_000
+SIMULATED_SEED = 4
+SIMULATED_CACHE = Path(os.environ.get("CTDATA_LINKAGE_EVAL_CACHE", "/tmp/ctdata-linkage-eval"))
+
+
+def simulated(
+    data: Path = DATA, records: int = SIMULATED_RECORDS, seed: int = SIMULATED_SEED, cache: Path = SIMULATED_CACHE
+) -> PublicDataset:
+    """ctdata's own simulator (template rows as it writes them), beside the public sets for comparison.
+
+    ctdata gets every template column. There is no Splink example for these data; the plain Splink
+    row uses the settings of Splink's fake_1000 tutorial (names, date of birth) on the simulator's
+    names and date of birth, the person fields every template row can have. `data` is unused (the
+    rows are simulated into `cache`, once per size and seed).
+    """
+    import splink.comparison_library as cl
+    from eval_linkage import ensure_data
+    from splink import ColumnExpression, block_on
+
+    out = ensure_data(records, seed, cache)
+    rec = pd.read_csv(out / "records.csv", dtype=str, keep_default_na=False, na_values=[""])
+    truth = pd.read_csv(out / "truth.csv", dtype=str).rename(columns={"record_id": "record_key"})
+    truth = truth[["record_key", "person_id"]]
+    raw = pd.DataFrame(
+        {
+            "unique_id": rec["record_id"],
+            "first_name": rec["given_name"],
+            "surname": rec["family_name"],
+            "dob": rec["date_of_birth"],
+        }
+    )
+    f = frozenset
+    setup = SplinkSetup(
+        source="Splink docs, fake_1000 tutorials 04 and 05, on the simulator's names and date of birth",
+        comparisons=(
+            (f({"first_name"}), lambda: cl.NameComparison("first_name")),
+            (f({"surname"}), lambda: cl.NameComparison("surname")),
+            (f({"dob"}), lambda: cl.LevenshteinAtThresholds(ColumnExpression("dob").cast_to_string(), 1)),
+        ),
+        blocking=((f({"surname"}), block_on("surname")),),  # the tutorial's other rule reads the city
+        deterministic=(
+            (f({"first_name", "dob"}), block_on("first_name", "dob")),
+            (f({"first_name", "surname"}), "l.first_name = r.first_name and levenshtein(r.surname, l.surname) <= 2"),
+        ),
+        recall=0.7,
+        em=(
+            (f({"first_name", "surname"}), block_on("first_name", "surname"), {}),
+            (f({"dob"}), block_on("dob"), {}),
+        ),
+        threshold=0.2,
+        u_max_pairs=2e6,
+    )
+    return PublicDataset(
+        "simulated",
+        rec,
+        truth,
+        raw,
+        setup,
+        fields=f({"unique_id", "first_name", "surname", "dob"}),
+        notes=(f"ctdata's simulator, {records:,} records, seed {seed} (held out from tuning)",),
+    )
+
+
 DATASETS: dict[str, Callable[..., PublicDataset]] = {
     "fake_1000": fake_1000,
     "febrl3": febrl3,
     "historical_50k": historical_50k,
+    "simulated": simulated,
 }
