@@ -166,3 +166,14 @@ def test_api_release_kanon_is_a_draft_until_approved(rows, tmp_path):
     reg.approve(entry.release_id, by="manager")
     assert [e.release_id for e in reg.public()] == [entry.release_id]
     assert verify_release(reg.path(entry.release_id)) == []
+
+
+def test_codebook_of_an_empty_release_has_its_columns() -> None:
+    """A release of no record (every record suppressed, or none consented) still gets its codebook."""
+    import pandas as pd
+
+    from ctdata.publish.package import _codebook_md, codebook
+
+    cb = codebook(pd.DataFrame({"sex": pd.Series([], dtype="string")}))
+    assert list(cb.columns) == ["column", "type", "hxl", "description", "value", "label", "records"] and cb.empty
+    assert _codebook_md(cb).startswith("# Codebook")

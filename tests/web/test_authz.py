@@ -48,6 +48,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", f"{P}/cases/{{case_id}}/transfers"): WORK,
     ("POST", f"{P}/cases/{{case_id}}/close"): WORK,
     ("POST", f"{P}/cases/{{case_id}}/erase"): {"admin", "data_manager"},
+    ("POST", f"{P}/cases/{{case_id}}/void"): {"admin", "data_manager", "caseworker"},
     ("GET", f"{P}/cases/{{case_id}}/audit"): {"admin", "data_manager", "caseworker"},
     ("GET", f"{P}/transfers"): WORK,
     ("POST", f"{P}/transfers/{{transfer_id}}/accept"): WORK,
@@ -83,6 +84,7 @@ BODIES: dict[tuple[str, str], dict] = {
     ("POST", f"{P}/cases/{{case_id}}/transfers"): {"to_office_country": "VN"},
     ("POST", f"{P}/cases/{{case_id}}/close"): {"reason": "declined"},
     ("POST", f"{P}/cases/{{case_id}}/erase"): {"reason": "the person's request"},
+    ("POST", f"{P}/cases/{{case_id}}/void"): {"reason": "registered twice"},
     ("POST", f"{P}/transfers/{{transfer_id}}/reject"): {"reason": "no capacity"},
     ("POST", f"{P}/users"): {"username": "newuser", "password": "long-enough-pw", "role": "analyst"},
 }

@@ -3,6 +3,8 @@
 `case erase` erases a person's identifying data on request, everywhere ctdata keeps
 a copy (the flow `ctdata.publish.erasure.erase`), by a user account: `--by USER` is
 checked with USER's password (asked for, or one line of stdin with `--password-stdin`).
+`case void` voids a case registered by mistake (`ctdata.cases.closure.void_case`, the same
+rule as the case page and the API).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import typer
 from ctdata.cli.output import JsonOpt, console, emit_json
 from ctdata.cli.user import PasswordStdinOpt, login
 
-app = typer.Typer(no_args_is_help=True, help="Case operations: erasure on request.")
+app = typer.Typer(no_args_is_help=True, help="Case operations: erasure on request, voiding a mistaken case.")
 
 
 @app.command("erase")
@@ -43,3 +45,25 @@ def erase(
     drafts = out["release_drafts_withdrawn"]
     console.print("  release drafts withdrawn and deleted: " + (", ".join(drafts) if drafts else "none"))
     console.print(f"  store: {out['store']}")
+
+
+@app.command("void")
+def void(
+    case_id: Annotated[int, typer.Argument(help="The case registered by mistake.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is void (kept encrypted), e.g. registered twice.")],
+    by: Annotated[str, typer.Option("--by", help="Your account: its office's caseworker, a data manager or admin.")],
+    password_stdin: PasswordStdinOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Void a case registered by mistake: it stays, audited, and counts in no list, figure or release."""
+    from ctdata.cases.closure import void_case
+    from ctdata.cases.tx import transaction
+
+    actor = login(by, password_stdin)
+    with transaction() as s:
+        case = void_case(s, actor, case_id, reason)
+        out = {"case_id": case.id, "voided_at": case.voided_at.isoformat() if case.voided_at else None, "by": by}
+    if as_json:
+        emit_json(out)
+        return
+    console.print(f"case {case_id} is void: it is left out of case lists, the warehouse and every figure")

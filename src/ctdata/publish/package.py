@@ -107,7 +107,8 @@ def codebook(df: pd.DataFrame) -> pd.DataFrame:
                     "records": int(count),
                 }
             )
-    return pd.DataFrame(rows)
+    # the columns named even when no record is released (an empty release still has a codebook)
+    return pd.DataFrame(rows, columns=["column", "type", "hxl", "description", "value", "label", "records"])
 
 
 def _codebook_md(cb: pd.DataFrame) -> str:

@@ -8,6 +8,7 @@ case of another office):
 - case work (register, update, screening, exploitation, legs, assistance, consents,
   return, transfer, close): admin, caseworker;
 - erase a person's identifying data: admin, data_manager;
+- void a case registered by mistake: admin, caseworker, data_manager (`cases.closure.void_case` decides);
 - read a case's audit trail: `access.AUDIT_READERS` (the same rule as the case page's tab).
 """
 
@@ -69,6 +70,7 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 READERS = requires("admin", "data_manager", "caseworker", "analyst")
 WRITERS = requires("admin", "caseworker")
 ERASERS = requires("admin", "data_manager")
+VOIDERS = requires("admin", "caseworker", *closure.VOIDERS)
 AUDITORS = requires(*AUDIT_READERS)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not logged in"},
@@ -103,6 +105,7 @@ def list_cases(
     status: str | None = Query(None, max_length=32),
     office_country: str | None = Query(None, max_length=2),
     registration_year: int | None = Query(None, ge=1900, le=2200),
+    include_voided: bool = Query(False, description="Also list cases voided as registered by mistake."),
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=10_000_000),
 ) -> dict[str, Any]:
@@ -115,6 +118,7 @@ def list_cases(
             status=status,
             office_country=office_country,
             registration_year=registration_year,
+            include_voided=include_voided,
             limit=limit,
             offset=offset,
         )
@@ -271,6 +275,14 @@ def request_transfer(case_id: CaseId, body: TransferIn, request: Request, actor:
 def close_case(case_id: CaseId, body: CloseIn, request: Request, actor: Actor = Depends(WRITERS)) -> dict[str, Any]:
     with transaction(engine_of(request)) as s:
         closure.close_case(s, actor, case_id, body.reason, note=body.note, expected_version=body.version)
+    return _case(request, actor, case_id)
+
+
+@router.post("/{case_id}/void", response_model=CaseOut, responses=ERRORS)
+def void_case(case_id: CaseId, body: ReasonIn, request: Request, actor: Actor = Depends(VOIDERS)) -> dict[str, Any]:
+    """Void a case registered by mistake (its office's caseworkers, a data manager who sees it, an admin)."""
+    with transaction(engine_of(request)) as s:
+        closure.void_case(s, actor, case_id, body.reason)
     return _case(request, actor, case_id)
 
 

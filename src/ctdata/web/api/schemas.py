@@ -301,7 +301,14 @@ class CaseSummary(_Out):
     registration_date: str | None
     age_band: str | None
     updated_at: datetime | None
+    voided: bool = Field(False, description="registered by mistake and voided: left out of lists and figures")
     person: PersonOut | None = None
+
+
+class VoidOut(_Out):
+    at: datetime | None
+    by: str | None
+    reason: str | None = None
 
 
 class CaseOut(CaseSummary):
@@ -318,6 +325,7 @@ class CaseOut(CaseSummary):
     closure_reason: str | None = None
     closure_note: str | None = None
     closed_at: datetime | None = None
+    voided: VoidOut | None = None  # type: ignore[assignment]
     created_by: str | None = None
     created_at: datetime | None = None
     person: PersonOut
