@@ -17,7 +17,7 @@ from ctdata.analytics.cases import AGE_GROUP_SQL, AGE_GROUPS, AGE_SEX, AGE_SEX_S
 from ctdata.analytics.filters import Filters
 from ctdata.analytics.registry import indicator
 from ctdata.analytics.table import INSTANCES, IndicatorTable
-from ctdata.analytics.tabulate import country_label, one_way
+from ctdata.analytics.tabulate import country_label, empty_table, has_table, linked, one_way
 from ctdata.analytics.units import RETURNEES
 from ctdata.standard.vocab import ASSISTANCE_TYPES, RETURN_STATUS, SEX
 
@@ -147,3 +147,62 @@ def returnees(t: IndicatorTable) -> int:
     of the office that organised it); after linkage a person returned twice counts once.
     """
     return int(t.individuals) if isinstance(t.individuals, int) else int(t.total)
+
+
+RETRAFFICKED = {"again": "Assisted again after the return", "not_again": "Not assisted again (so far)"}
+#: Months between a return and a later record for the later record to be a new episode: offices and
+#: partners register the same episode for some months after a return (in the simulated data, which has
+#: no re-trafficking, later records of other offices stop within five months).
+RETRAFFICKING_GAP_MONTHS = 6
+
+
+@indicator("retrafficking", "return", "individuals")
+def retrafficking(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
+    """Re-trafficking: people assisted to return who were assisted again afterwards (linked individuals).
+
+    Among the individuals with a return that took place (travelled, with its month known) on a record
+    under the filters: ``again`` when the same individual has a record registered more than
+    RETRAFFICKING_GAP_MONTHS after the return's month, by an office other than the return's receiving
+    office (the receiving office registering the returnee, or a partner soon after, is the same
+    episode). Needs record linkage: without it no person can be followed
+    from one record to the next, and the table says so. A person assisted again outside the data is
+    not seen, so the share is a lower bound.
+    """
+    name, title = "retrafficking", "Assisted again after a return (re-trafficking)"
+    needs = ("cases", "returns")
+    if not all(has_table(con, t) for t in needs):
+        return empty_table(name, title, "individuals", note="No data: the warehouse has no returns.")
+    if not linked(con):
+        return empty_table(
+            name, title, "individuals", note="Needs record linkage (`ctdata link`): individuals are not yet linked."
+        )
+    fw, params = (filters or Filters()).where("c")
+    sql = f"""
+        WITH ret AS (
+            SELECT i.individual_id, r.receiving_office_country AS recv,
+                   min(CAST(substr(r.travel_date, 1, 4) AS INTEGER) * 12
+                       + CAST(substr(r.travel_date, 6, 2) AS INTEGER)) AS t
+            FROM returns r JOIN cases c USING (record_key) JOIN individuals i USING (record_key)
+            WHERE r.status = 'travelled' AND length(r.travel_date) >= 7 AND ({fw})
+            GROUP BY 1, 2),
+        again AS (
+            SELECT DISTINCT ret.individual_id FROM ret
+            JOIN individuals i ON i.individual_id = ret.individual_id JOIN cases c USING (record_key)
+            WHERE c.registration_year * 12 + c.registration_month > ret.t + {RETRAFFICKING_GAP_MONTHS}
+              AND coalesce(c.office_country, '') <> coalesce(ret.recv, ''))
+        SELECT CASE WHEN a.individual_id IS NULL THEN 'not_again' ELSE 'again' END AS value,
+               count(DISTINCT ret.individual_id) AS count
+        FROM ret LEFT JOIN again a USING (individual_id) GROUP BY 1"""
+    df = con.execute(sql, params).df()
+    known = int(df["count"].sum())
+    order = {v: i for i, v in enumerate(RETRAFFICKED)}
+    df["label"] = [RETRAFFICKED[v] for v in df["value"]]
+    df["share"] = df["count"] / known if known else float("nan")
+    df["_o"] = [order[v] for v in df["value"]]
+    df = df.sort_values("_o")[["value", "label", "count", "share"]].reset_index(drop=True)
+    return IndicatorTable(
+        name=name, title=title, data=df, unit="individuals", known=known, unknown=0, individuals=known,
+        sql=sql, params=params, filters=(filters or Filters()).to_dict(),
+        note=f"Lower bound: assistance outside the data is not seen. A new episode is a record of another "
+        f"office than the receiving one, more than {RETRAFFICKING_GAP_MONTHS} months after the return.",
+    )

@@ -619,6 +619,15 @@ def return_reintegration(ctx: ReportContext) -> Section:
         ch = _share_phrase(age, "child", "of them were children")
         if ch:
             text.append(ch[0].upper() + ch[1:] + ".")
+        again = returns.retrafficking(ctx.con, f)
+        if not again.empty:
+            text.append(
+                f"{fmt_n(again.count_of('again'))} of the {fmt_n(again.known)} people assisted to return "
+                f"({fmt_pct(again.share_of('again'))}) were assisted again afterwards by another office "
+                "(re-trafficking; a lower bound, from linked individuals)."
+            )
+        else:
+            text.append(f"Re-trafficking (assisted again after a return): {again.note}")
     else:
         text.append(f"No assisted return took place for cases registered in {ctx.year}.")
     if not reint.empty:
