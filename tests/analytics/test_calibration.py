@@ -28,14 +28,19 @@ def rows(warehouse, tmp_path_factory):
                                  strict=True)
     ]
     wh = copy_with_extras(warehouse, tmp_path_factory.mktemp("cal") / "wh", projects=projects)
-    return compare(connect(wh), 2011, deff=_true_design_effect(warehouse.parent.parent / "sim"))
+    sim = warehouse.parent.parent / "sim"
+    return compare(connect(wh), 2011, deff=_true_design_effect(sim), deff_legs=_true_design_effect(sim, legs=True))
 
 
-def _true_design_effect(sim) -> float:
-    """sum(m^2)/sum(m) over the simulated persons' 2011 records (the warehouse is not linked)."""
+def _true_design_effect(sim, legs: bool = False) -> float:
+    """sum(m^2)/sum(m) over the simulated persons' 2011 records or legs (the warehouse is not linked)."""
     rec = pd.read_csv(sim / "records.csv", usecols=["record_id", "registration_date"], dtype=str)
     truth = pd.read_csv(sim / "truth.csv", dtype=str).set_index("record_id")["person_id"]
-    m = rec[rec["registration_date"].str[:4] == "2011"]["record_id"].map(truth).value_counts()
+    ids = rec[rec["registration_date"].str[:4] == "2011"]["record_id"]
+    if legs:
+        leg_ids = pd.read_csv(sim / "journey_legs.csv", usecols=["record_id"], dtype=str)["record_id"]
+        ids = leg_ids[leg_ids.isin(set(ids))]
+    m = ids.map(truth).value_counts()
     return float((m**2).sum() / m.sum())
 
 
