@@ -23,6 +23,7 @@ from ctdata.analytics.tabulate import has_table, linked, record_counts
 from ctdata.analytics.units import INSTANCES
 from ctdata.errors import CtdataError
 from ctdata.report import charts, sections
+from ctdata.report import section_perpetrators as _section_perpetrators  # noqa: F401 - registers itself
 from ctdata.report import section_prevalence as _section_prevalence  # noqa: F401 - registers itself
 from ctdata.report.export import write_tables
 from ctdata.report.model import ReportContext, Section, registered_sections
