@@ -157,3 +157,43 @@ def summary(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> d
             "perpetrator_age": _shares(perpetrator_age(con, filters, where=cond)),
         }
     return out
+
+
+#: columns of the victim frame: one row per victim, the perpetrators' values ';'-joined (sorted)
+VICTIM_COLUMNS = ("sex", "child", "origin_region", "exploitation_region", "exploitation_types",
+                  "perpetrator_regions", "perpetrator_sex", "perpetrator_age", "perpetrator_relation")
+
+
+def victim_frame(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> Any:
+    """One row per victim with their perpetrators taken together (``;``-joined, empty as None), with
+    ``consent_research`` and ``source_kind``: the input of a victim-perpetrator release, in which each
+    victim, with all their perpetrators, is one row (the privacy unit)."""
+    f = filters or Filters()
+    fw, params = f.where("c")
+
+    def joined(expr: str) -> str:
+        return f"CASE WHEN len({expr}) > 0 THEN array_to_string(list_sort({expr}), ';') END"
+
+    return con.execute(
+        "SELECT c.record_key, c.consent_research, c.source_kind, c.erased, c.sex, c.child, c.origin_region, "
+        f"c.exploitation_region, {joined('c.exploitation_types')} AS exploitation_types, "
+        f"{joined('c.p_regions')} AS perpetrator_regions, {joined('c.p_sex')} AS perpetrator_sex, "
+        f"{joined('c.p_age')} AS perpetrator_age, {joined('c.p_relation')} AS perpetrator_relation "
+        f"FROM {VICTIM_SQL} WHERE {fw} ORDER BY c.record_key", params).df()
+
+
+def within_region_of(frame: Any, *, exact: bool = False) -> dict[str, Any]:
+    """The within-region share of a victim frame (`victim_frame`'s columns, or a synthetic release of
+    them): the same rule as `within_region`, evaluated on the frame. A ``*`` (a lumped, unknown set)
+    counts as unknown."""
+    con = duckdb.connect()
+    con.register("frame", frame[["origin_region", "perpetrator_regions"]])
+    rule = _EXACT if exact else _WITHIN
+    sql = (f"SELECT {rule} AS v, count(*) AS n FROM (SELECT origin_region, "
+           "CASE WHEN perpetrator_regions IS NULL OR perpetrator_regions = '*' THEN [] "
+           "ELSE string_split(perpetrator_regions, ';') END AS p_regions FROM frame "
+           "WHERE origin_region IS DISTINCT FROM '*') c GROUP BY ALL")
+    counts = {v: int(n) for v, n in con.execute(sql).fetchall()}
+    known = counts.get("within", 0) + counts.get("outside", 0)
+    return {"share": counts.get("within", 0) / known if known else None, "known": known,
+            "unknown": counts.get(None, 0)}

@@ -7,6 +7,7 @@ is checked with USER's password (asked for, or one line of stdin with
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -71,6 +72,8 @@ def synthetic(
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = _SYNTHETIC.seed,
     per_person: Annotated[bool, typer.Option(help="One record per linked individual (privacy unit = person).")] = True,
     include_unknown_consent: UnknownConsentOpt = _SYNTHETIC.include_unknown_consent,
+    victim_perpetrator: Annotated[bool, typer.Option(
+        "--victim-perpetrator", help="Victims with their perpetrators, one row per victim (privacy unit).")] = False,
     password_stdin: PasswordStdinOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -79,7 +82,14 @@ def synthetic(
 
     actor = login(by, password_stdin)
     s = SyntheticSettings(epsilon=epsilon, delta=delta, seed=seed, include_unknown_consent=include_unknown_consent)
-    entry, report = create_release(actor, s, one_per_individual=per_person, out=out)
+    records = None
+    if victim_perpetrator:
+        from ctdata.analytics.perpetrators import VICTIM_COLUMNS
+        from ctdata.publish.source import victim_perpetrator_records
+
+        s = replace(s, columns=VICTIM_COLUMNS)
+        records = victim_perpetrator_records()
+    entry, report = create_release(actor, s, records=records, one_per_individual=per_person, out=out)
     _print(entry, report, as_json, out)
 
 

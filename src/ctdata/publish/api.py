@@ -71,6 +71,8 @@ def release_synthetic(
     reg = registry if isinstance(registry, ReleaseRegistry) else ReleaseRegistry(registry)
     res = synthesise(df, settings)
     report = res.report | {"privacy": res.privacy, "evaluation": evaluate(res.real_projected, res.data)}
+    if {"origin_region", "perpetrator_regions"} <= set(settings.columns):
+        report["within_region"] = within_region_utility(res.real_projected, res.data)
     caveats = (
         "The utility figures were computed on the confidential data and are not covered by the "
         "privacy budget; they are published as aggregate error figures only.",
@@ -88,3 +90,17 @@ def release_synthetic(
         caveats=caveats,
     )
     return entry, report
+
+
+def within_region_utility(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, Any]:
+    """The victim-perpetrator release's headline on the real (released categories) and synthetic rows:
+    the share of victims whose perpetrators include one of their region (`analytics.perpetrators`)."""
+    from ctdata.analytics.perpetrators import within_region_of
+
+    out: dict[str, Any] = {}
+    for name, exact in (("within_region", False), ("within_region_exact", True)):
+        r, s = within_region_of(real, exact=exact), within_region_of(synthetic, exact=exact)
+        out[name] = {"real": r["share"], "synthetic": s["share"], "real_known": r["known"],
+                     "synthetic_known": s["known"],
+                     "difference": None if r["share"] is None or s["share"] is None else s["share"] - r["share"]}
+    return out

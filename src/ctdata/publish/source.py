@@ -57,3 +57,18 @@ def export(entry: ReleaseEntry, out: Path, reg: ReleaseRegistry | None = None) -
         raise CtdataError(f"{out} exists and is not empty; releases are never overwritten")
     shutil.copytree(src, out, dirs_exist_ok=True)
     return out
+
+
+def victim_perpetrator_records(refresh: bool = True) -> pd.DataFrame:
+    """One row per victim with their perpetrators taken together (`analytics.perpetrators.victim_frame`):
+    the input of a victim-perpetrator release, whose privacy unit is the victim with all their perpetrator
+    rows (each victim contributes one row). Erased people are left out, as from every release."""
+    from ctdata.analytics.perpetrators import victim_frame
+
+    if refresh:
+        build(progress=False)
+    con = connect()
+    if not has_view(con, "perpetrators"):
+        raise CtdataError("the warehouse has no perpetrators to publish")
+    df = victim_frame(con)
+    return df[~df["erased"].fillna(False).astype(bool)].drop(columns=["erased", "record_key"]).reset_index(drop=True)

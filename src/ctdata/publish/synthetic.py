@@ -46,11 +46,18 @@ _CODE_COLUMNS = {
     "data_source": vocab.DATA_SOURCE,
     "sex": vocab.SEX,
     "age_band": vocab.AGE_BAND,
+    "origin_region": vocab.UN_REGION,
+    "exploitation_region": vocab.UN_REGION,
 }
 _MULTI_COLUMNS = {
     "exploitation_types": vocab.EXPLOITATION_TYPES,
     "labour_sectors": vocab.LABOUR_SECTORS,
     "means_of_control": vocab.MEANS_OF_CONTROL,
+    # a victim's perpetrators taken together (analytics.perpetrators.victim_frame)
+    "perpetrator_regions": vocab.UN_REGION,
+    "perpetrator_sex": vocab.SEX,
+    "perpetrator_age": vocab.PERPETRATOR_AGE_BAND,
+    "perpetrator_relation": vocab.PERPETRATOR_RELATION,
 }
 _COUNTRY_COLUMNS = ("citizenship", "country_of_exploitation", "office_country")
 MISSING = "__missing__"
