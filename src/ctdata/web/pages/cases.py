@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ctdata.cases import assistance, closure, journeys, returns, service, transfer
+from ctdata.cases import assistance, closure, journeys, perpetrators, returns, service, transfer
 from ctdata.cases.access import AUDIT_READERS, Actor, load_case
 from ctdata.cases.common import check_version
 from ctdata.errors import CtdataError, NotFound, PermissionDenied, ValidationError
@@ -45,7 +45,7 @@ from ctdata.web.pages.common import (
     yes_no,
 )
 from ctdata.web.pages.render import Message, options, render
-from ctdata.web.pages.viewmodels import CaseView, audit_rows, case_view, row_view, sentence
+from ctdata.web.pages.viewmodels import CaseView, audit_rows, case_view, perpetrator_rows, row_view, sentence
 
 router = APIRouter()
 
@@ -53,6 +53,7 @@ TABS = [
     ("overview", "Overview"),
     ("journey", "Journey"),
     ("assistance", "Assistance"),
+    ("perpetrators", "Perpetrators"),
     ("return", "Return"),
     ("transfers", "Transfers"),
     ("consent", "Consent"),
@@ -221,6 +222,8 @@ def _tab_context(session: Session, actor: Actor, case_id: int, tab: str) -> dict
         "tab_messages": [],
         "entries": [],
     }
+    if tab == "perpetrators":
+        ctx["perpetrators"] = perpetrator_rows(data.get("perpetrators") or [])
     if tab == "audit":
         entries = service.case_audit(session, actor, case_id)
         ctx["entries"] = audit_rows(list(reversed(entries)) if _ascending(entries) else entries, actor.identifying)
@@ -343,6 +346,18 @@ async def add_assistance(
         return f"{vocab.ASSISTANCE_TYPES.label(row.assistance_type)} assistance recorded."
 
     return await _change(request, actor, case_id, "assistance", change)
+
+
+@router.post("/cases/{case_id}/perpetrators", response_class=HTMLResponse)
+async def add_perpetrator(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
+) -> Response:
+    def change(s: Session, form: FormData) -> str:
+        fields = standard_fields(form, std.Perpetrator)
+        perpetrators.add_perpetrator(s, actor, case_id, fields, expected_version=version_of(form))
+        return "Perpetrator recorded."
+
+    return await _change(request, actor, case_id, "perpetrators", change)
 
 
 def _case_version(s: Session, actor: Actor, case_id: int, form: FormData, action: str) -> None:

@@ -155,6 +155,11 @@ def common_context() -> dict[str, Any]:
         "assistance_options": options(vocab.ASSISTANCE_TYPES),
         "risk_options": options(vocab.RISK_LEVEL),
         "consent_kind_options": CONSENT_KINDS,
+        "perpetrator_role_options": options(vocab.PERPETRATOR_ROLE),
+        "perpetrator_age_options": options(vocab.PERPETRATOR_AGE_BAND),
+        "perpetrator_relation_options": options(vocab.PERPETRATOR_RELATION),
+        "yes_no_options": options(vocab.YES_NO),
+        "means_of_control_options": options(vocab.MEANS_OF_CONTROL),
     }
 
 

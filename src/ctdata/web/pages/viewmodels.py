@@ -14,6 +14,7 @@ from typing import Any
 
 from ctdata.screening import RULES, Determination
 from ctdata.standard import countries, vocab
+from ctdata.standard import models as std
 from ctdata.web.pages.render import office_label
 
 STATUS_KIND = {
@@ -112,6 +113,9 @@ AUDIT_WORDS = {
     "screening.override": "Overrode the screening outcome",
     "journey_leg.create": "Added a journey step",
     "assistance.create": "Recorded assistance",
+    "perpetrator.create": "Recorded a perpetrator",
+    "perpetrator.read": "Read the perpetrators",
+    "perpetrator.delete": "Removed a perpetrator",
     "exploitation.update": "Changed exploitation details",
     "return.create": "Requested a return",
     "return.update": "Recorded return checks",
@@ -473,3 +477,24 @@ def audit_rows(entries: list[Any], identifying: bool) -> list[AuditRow]:
             continue
         rows.append(row)
     return rows
+
+
+def perpetrator_rows(perpetrators: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The perpetrators of a case as the Perpetrators tab lists them (labels; identifiers as the case
+    view gives them, which is empty for a role that may not see them)."""
+    def labels(v: vocab.Vocabulary, codes: list[str]) -> str:
+        return ", ".join(v.label(c) for c in codes)
+
+    return [
+        {
+            "roles": labels(vocab.PERPETRATOR_ROLE, p["roles"]),
+            "sex": labels(vocab.SEX, p["sex"]),
+            "age_band": labels(vocab.PERPETRATOR_AGE_BAND, p["age_band"]),
+            "citizenship": ", ".join(countries.name(c) for c in p["citizenship"]),
+            "relation": labels(vocab.PERPETRATOR_RELATION, p["relation"]),
+            "paid_money": labels(vocab.YES_NO, p["paid_money"]),
+            "means_of_control": labels(vocab.MEANS_OF_CONTROL, p["means_of_control"]),
+            "identifiers": "; ".join(v for name in std.PERPETRATOR_IDENTIFYING for v in p.get(name) or []),
+        }
+        for p in perpetrators
+    ]
