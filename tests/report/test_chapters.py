@@ -175,3 +175,26 @@ def test_caveats_and_annex_b(report):
 def test_no_country_name_has_a_comma():
     assert [c for c in countries.all_alpha2() if "," in countries.name(c)] == []
     assert countries.to_alpha2(countries.name("CD")) == "CD"
+
+
+def test_data_without_office_country_read_by_destination(wh, tmp_path):
+    """CTDC releases name no assisting office: chapters place records by country of exploitation and say so."""
+    import shutil
+
+    import pyarrow as pa
+
+    dst = tmp_path / "wh"
+    shutil.copytree(wh, dst)
+    for path in (dst / "cases").rglob("*.parquet"):
+        t = pq.read_table(path)
+        for col in ("office_country", "office_regional_office"):
+            i = t.schema.get_field_index(col)
+            t = t.set_column(i, col, pa.nulls(len(t), t.schema.field(col).type))
+        pq.write_table(t, path)
+    r = render_annual(YEAR, tmp_path / "out", progress=False, pdf=False, root=dst)
+    text = _text(_section(Path(r["paths"]["html"]).read_text(encoding="utf-8"), "ro-vienna"))
+    c = pq.read_table(wh / "cases").to_pandas()
+    mine = c[(c["registration_year"] == YEAR) & (c["regional_office"] == "Vienna")]
+    assert "places records by their country of exploitation" in text
+    assert f"{len(mine):,} case records" in text and "concerned exploitation in" in text
+    assert not [s for s in r["sections"] if s["id"].startswith("ro-") and s["empty"]]

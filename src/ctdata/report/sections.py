@@ -394,9 +394,12 @@ def _regional_funding(ctx: ReportContext, f) -> tuple[str, list[Figure]]:
 
 
 def _no_office_country(ctx: ReportContext) -> bool:
-    """Whether no record of the year names its office's country (CTDC releases do not)."""
-    k = cases.key_figures(ctx.con, ctx.year_filters)
-    return bool(k["instances"]) and not cases.assistance_by_country(ctx.con, ctx.year_filters).known
+    """Whether the year has records and none names its office's country (CTDC releases do not)."""
+    if "no_office_country" not in ctx.cache:
+        k = cases.key_figures(ctx.con, ctx.year_filters)
+        known = cases.assistance_by_country(ctx.con, ctx.year_filters).known if k["instances"] else 0
+        ctx.cache["no_office_country"] = bool(k["instances"]) and not known
+    return bool(ctx.cache["no_office_country"])
 
 
 def regional_sections(ctx: ReportContext) -> list[Section]:
@@ -404,32 +407,33 @@ def regional_sections(ctx: ReportContext) -> list[Section]:
 
     A record belongs to the chapter of the regional office covering the country of the office that
     registered it (``office_regional_office``); the destination view (country of exploitation) is a
-    separate table of the global figures.
+    separate table of the global figures. Data that never record the assisting office's country
+    (CTDC releases) cannot be read in that frame: their chapters place records by country of
+    exploitation instead, and say so.
     """
     out = []
     total = ctx.cache.get("key", {}).get("instances", 0)
+    by_destination = _no_office_country(ctx)
     for ro in REGIONAL_OFFICES:
-        f = ctx.year_filters.but(office_regional_office=ro)
+        fund_f = ctx.year_filters.but(office_regional_office=ro)
+        f = ctx.year_filters.but(regional_office=ro) if by_destination else fund_f
+        where = "concerned exploitation in" if by_destination else "were registered in"
         region = regional_office_region(ro)
         s = Section(id=regional_section_id(ro), title=f"{region}", level=2, kicker=f"Regional office {ro}")
         k = cases.key_figures(ctx.con, f)
-        fund_text, fund_figs = _regional_funding(ctx, f)
+        fund_text, fund_figs = _regional_funding(ctx, fund_f)
         if not k["instances"]:
-            no_office = ctx.cache.setdefault("no_office_country", _no_office_country(ctx))
-            why = (
-                " The data do not record the country of the assisting office, so no record can be placed in a "
-                "chapter; the destination view of the global figures places them by country of exploitation."
-                if no_office
-                else ""
-            )
             s.empty_note = (
-                f"No case records registered in {ctx.year} by an office in a country covered by the regional "
-                f"office {ro}.{why} " + (fund_text if fund_figs else "")
+                f"No case records registered in {ctx.year} "
+                + ("with a country of exploitation" if by_destination else "by an office in a country")
+                + f" covered by the regional office {ro}. "
+                + (fund_text if fund_figs else "")
             ).strip()
             out.append(s)
             continue
         con = ctx.con
-        by_country = cases.assistance_by_country(con, f)
+        by_country = (cases.top_destinations(con, f, top=None) if by_destination
+                      else cases.assistance_by_country(con, f))
         age = cases.age_group(con, f)
         sex = cases.sex(con, f)
         expl = cases.exploitation_type(con, f)
@@ -439,7 +443,7 @@ def regional_sections(ctx: ReportContext) -> list[Section]:
         r_agesex = returns.returns_age_sex(con, f)
         share = k["instances"] / total if total else None
         text = [
-            f"{_records_phrase(k)} were registered in {fmt_n(len(by_country.data))} countries of the region "
+            f"{_records_phrase(k)} {where} {fmt_n(len(by_country.data))} countries of the region "
             f"({fmt_pct(share)} of the global total; {_individuals_text(k['individuals'])})."
         ]
         if not age.empty:
@@ -459,10 +463,17 @@ def regional_sections(ctx: ReportContext) -> list[Section]:
         else:
             text.append("No assisted return took place from offices of the region.")
         text.append(fund_text)
+        if by_destination:
+            text.insert(
+                0,
+                "The data do not record the country of the assisting office, so this chapter places records "
+                "by their country of exploitation (the destination view), not by where assistance was given.",
+            )
         s.paragraphs = [t for t in text if t]
         s.figures = [
-            Figure("assistance-by-country", "Assistance by country of the region", by_country,
-                   partial(charts.bar, by_country)),
+            Figure("assistance-by-country",
+                   "Country of exploitation in the region" if by_destination
+                   else "Assistance by country of the region", by_country, partial(charts.bar, by_country)),
             Figure("children", "Children and adults (unknown included)", age.with_unknown(),
                    partial(charts.donut, age.with_unknown())),
             Figure("sex", "Sex (unknown included)", sex.with_unknown(), partial(charts.donut, sex.with_unknown())),
