@@ -18,7 +18,9 @@ from tests.web.test_pages import signed_in
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "src" / "ctdata" / "web"
 #: the vocabularies whose labels the templates show through gettext (option lists of the forms)
-VOCABULARIES = (vocab.SEX, vocab.ACTIONS, vocab.MEANS, vocab.PURPOSES, vocab.VULNERABILITIES, vocab.CASE_STATUS)
+VOCABULARIES = (vocab.SEX, vocab.ACTIONS, vocab.MEANS, vocab.PURPOSES, vocab.VULNERABILITIES, vocab.CASE_STATUS,
+                vocab.CROSSING, vocab.TRAVEL_DOCUMENT, vocab.TRANSPORT_MODE, vocab.EXPLOITED_ON_LEG,
+                vocab.ASSISTANCE_TYPES, vocab.RISK_LEVEL)
 
 
 @pytest.mark.parametrize(
@@ -94,3 +96,20 @@ def test_country_names_and_form_options_in_the_language(app, engine, actors) -> 
     assert names.index("Côte d’Ivoire") < names.index("Croatie")
     ar = client.get("/cases", headers={"accept-language": "ar"}).text
     assert '<html lang="ar" dir="rtl">' in ar and "الحالات" in ar and "ألمانيا" in ar
+
+
+def test_case_page_and_its_tabs_in_french(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    from ctdata.cases import service
+    from ctdata.cases.tx import transaction
+    from tests.web.conftest import CASE, PERSON
+
+    with transaction(engine) as s:
+        case_id = service.register_case(s, actors["th"], PERSON, CASE).id
+    client, _ = signed_in(app, engine, "th")
+    fr = {"accept-language": "fr"}
+    page = client.get(f"/cases/{case_id}?tab=journey", headers=fr).text
+    assert ">Parcours</a>" in page and "Ajouter une étape du parcours" in page and "Passage non officiel" in page
+    assert "Journey" not in page.split('<main')[1]
+    assert "Enregistrer le consentement" in client.get(f"/cases/{case_id}/tabs/consent", headers=fr).text
+    ret = client.get(f"/cases/{case_id}/tabs/return", headers={"accept-language": "es"}).text
+    assert "Solicitar un retorno" in ret

@@ -26,6 +26,7 @@ from ctdata.errors import CtdataError, NotFound, PermissionDenied, ValidationErr
 from ctdata.standard import countries, vocab
 from ctdata.standard import models as std
 from ctdata.web import security
+from ctdata.web.i18n import N_
 from ctdata.web.pages.common import (
     READERS,
     WORKERS,
@@ -50,14 +51,14 @@ from ctdata.web.pages.viewmodels import CaseView, audit_rows, case_view, perpetr
 router = APIRouter()
 
 TABS = [
-    ("overview", "Overview"),
-    ("journey", "Journey"),
-    ("assistance", "Assistance"),
-    ("perpetrators", "Perpetrators"),
-    ("return", "Return"),
-    ("transfers", "Transfers"),
-    ("consent", "Consent"),
-    ("audit", "Audit trail"),
+    ("overview", N_("Overview")),
+    ("journey", N_("Journey")),
+    ("assistance", N_("Assistance")),
+    ("perpetrators", N_("Perpetrators")),
+    ("return", N_("Return")),
+    ("transfers", N_("Transfers")),
+    ("consent", N_("Consent")),
+    ("audit", N_("Audit trail")),
 ]
 TAB_KEYS = {k for k, _ in TABS}
 CASE_NUMBER = re.compile(r"^\s*(?:case\s*)?#?\s*(\d{1,9})\s*$", re.IGNORECASE)

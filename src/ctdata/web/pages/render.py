@@ -164,10 +164,10 @@ def common_context() -> dict[str, Any]:
 
 
 CONSENT_KINDS = [
-    ("assistance", "Receiving assistance"),
-    ("sharing", "Sharing the case with another office"),
-    ("research", "Anonymous use for research"),
-    ("return", "Returning home"),
+    ("assistance", N_("Receiving assistance")),
+    ("sharing", N_("Sharing the case with another office")),
+    ("research", N_("Anonymous use for research")),
+    ("return", N_("Returning home")),
 ]
 
 
