@@ -40,3 +40,19 @@ def test_dictionary_formats(tmp_path: Path) -> None:
         assert r.returncode == 0 and check(r.stdout)
     r = _run(["standard", "dictionary", "--format", "pdf"], env)
     assert r.returncode != 0 and "unknown format" in r.stderr
+
+
+def test_report_indicators_names_hotline_reports_and_unknowns(tmp_path: Path) -> None:
+    env = {"CTDATA_DATA_DIR": str(tmp_path / "d"), "CTDATA_DATABASE_URL": f"sqlite:///{tmp_path}/d/c.db",
+           "COLUMNS": "200"}
+    rows = [record(0), record(1, data_source="hotline"), record(2, data_source="hotline", citizenship="")]
+    assert _run(["import", "standard", str(write_records(tmp_path / "r.csv", rows)), "--json"], env).returncode == 0
+    out = _run(["report", "indicators"], env).stdout
+    assert "3 case records (instances of assistance and hotline reports); 2 of them hotline reports" in out
+    journey = [line for line in out.splitlines() if "cross-border" in line][0]
+    assert "1 of 3" in journey  # the record without citizenship: journey unknown, on the row itself
+    out = _run(["report", "indicators", "--shares", "all"], env).stdout
+    assert "share of all" in out and "unknown" in out
+    r = _run(["report", "indicators", "--shares", "most"], env)
+    assert r.returncode != 0 and "--shares must be" in r.stderr
+    assert json.loads(_run(["report", "indicators", "--json"], env).stdout)["hotline_reports"] == 2

@@ -110,7 +110,7 @@ def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, 
     ind = headline()
     console.rule("Headline figures")
     indiv = ind.get("individuals")
-    console.print(f"[bold]{ind['instances']:,} instances of assistance[/bold]; individuals: "
+    console.print(f"[bold]{ind['instances']:,} {ind['count_unit']}[/bold]; individuals: "
                   f"{f'{indiv:,}' if indiv else 'not yet linked'}")
     known_sex = ind["by_sex"].get("female", 0) + ind["by_sex"].get("male", 0) + ind["by_sex"].get(
         "transgender_nonconforming", 0)
