@@ -62,7 +62,8 @@ def export(entry: ReleaseEntry, out: Path, reg: ReleaseRegistry | None = None) -
 def victim_perpetrator_records(refresh: bool = True) -> pd.DataFrame:
     """One row per victim with their perpetrators taken together (`analytics.perpetrators.victim_frame`):
     the input of a victim-perpetrator release, whose privacy unit is the victim with all their perpetrator
-    rows (each victim contributes one row). Erased people are left out, as from every release."""
+    rows (each victim contributes one row: one record per linked individual when linkage has run; the
+    perpetrators of that record). Erased people are left out, as from every release."""
     from ctdata.analytics.perpetrators import victim_frame
 
     if refresh:
@@ -71,4 +72,10 @@ def victim_perpetrator_records(refresh: bool = True) -> pd.DataFrame:
     if not has_view(con, "perpetrators"):
         raise CtdataError("the warehouse has no perpetrators to publish")
     df = victim_frame(con)
-    return df[~df["erased"].fillna(False).astype(bool)].drop(columns=["erased", "record_key"]).reset_index(drop=True)
+    df = df[~df["erased"].fillna(False).astype(bool)]
+    if has_view(con, "individuals"):  # a victim assisted by two offices contributes once
+        ind = con.execute("SELECT record_key, individual_id FROM individuals").df()
+        df = df.merge(ind, on="record_key", how="left")
+        df["individual_id"] = df["individual_id"].fillna(df["record_key"])
+        df = df.drop_duplicates("individual_id").drop(columns=["individual_id"])
+    return df.drop(columns=["erased", "record_key"]).reset_index(drop=True)

@@ -35,9 +35,11 @@ class PerpetratorTargets:
     acquaintance (0.36 of all victims against 0.62 strangers); male: share of perpetrators who
     are men (the release: 0.78 of victims have a male perpetrator, 0.38 a female one); age: the
     perpetrator age bands (0.10, 0.38, 0.42, 0.11 of victims with a known band); paid: victims who
-    paid their perpetrators (0.27); foreign_exploiter: exploiters from the country of exploitation
-    when that is in another region (the release: 0.955 of victims have a perpetrator of their own
-    region); victims_per_recruiter: mean victims a network recruiter recruits.
+    paid their perpetrators (0.27); foreign_network, foreign_exploiter: in a corridor between two
+    regions, the networks whose members are all of the country of exploitation and, of the others,
+    those whose exploiter is (the release: 0.955 of victims have a perpetrator of their own region,
+    0.907 only perpetrators of it; with about 14% of simulated victims in corridors between regions,
+    0.32 and 0.5 give those shares); victims_per_recruiter: mean victims a network recruiter recruits.
     """
 
     family_child: float = 0.175
@@ -46,7 +48,8 @@ class PerpetratorTargets:
     male: float = 0.70
     age: tuple[float, float, float, float] = (0.10, 0.38, 0.41, 0.11)
     paid: float = 0.27
-    foreign_exploiter: float = 0.10
+    foreign_network: float = 0.32
+    foreign_exploiter: float = 0.5
     victims_per_recruiter: float = 3.0
     transporter: float = 0.3
     # how offices write what victims told them
@@ -162,10 +165,12 @@ def perpetrator_tables(
             group = victims[start:start + size]
             start += size
             network += 1
-            recruiters = [new_perp(network, "recruiter", origin) for _ in range(1 + int(len(group) > 4))]
-            exp_cit = dest if foreign and rng.random() < t.foreign_exploiter else origin
+            abroad = foreign and rng.random() < t.foreign_network  # recruited by a network of the destination
+            rec_cit = dest if abroad else origin
+            recruiters = [new_perp(network, "recruiter", rec_cit) for _ in range(1 + int(len(group) > 4))]
+            exp_cit = dest if abroad or (foreign and rng.random() < t.foreign_exploiter) else origin
             exploiter = new_perp(network, "exploiter", exp_cit)
-            transporter = new_perp(network, "transporter", origin) if rng.random() < t.transporter else None
+            transporter = new_perp(network, "transporter", rec_cit) if rng.random() < t.transporter else None
             for v in group:
                 relation = "friend_acquaintance" if rng.random() < t.friend else "stranger_other"
                 paid = "yes" if rng.random() < t.paid else "no"
