@@ -77,12 +77,12 @@ def test_pages_follow_the_browser_and_the_choice(app) -> None:  # type: ignore[n
     assert '<html lang="ar" dir="rtl">' in ar.text and "تسجيل الدخول" in ar.text
     en = client.get("/login", headers={"accept": "text/html"})
     assert '<html lang="en" dir="ltr">' in en.text and "<h1>Sign in</h1>" in en.text
-    r = client.get("/language?lang=es&next=/login", headers={"accept": "text/html"})
+    r = client.post("/language", data={"lang": "es", "next": "/login"}, headers={"accept": "text/html"})
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert client.cookies.get(i18n.COOKIE) == "es"
     es = client.get("/login", headers={"accept": "text/html", "accept-language": "fr"})  # the choice wins
     assert '<html lang="es" dir="ltr">' in es.text and "Iniciar sesión" in es.text
-    evil = client.get("/language?lang=fr&next=//evil.example", headers={"accept": "text/html"})
+    evil = client.post("/language", data={"lang": "fr", "next": "//evil.example"}, headers={"accept": "text/html"})
     assert evil.headers["location"] == "/cases"
 
 
@@ -113,3 +113,30 @@ def test_case_page_and_its_tabs_in_french(app, engine, actors) -> None:  # type:
     assert "Enregistrer le consentement" in client.get(f"/cases/{case_id}/tabs/consent", headers=fr).text
     ret = client.get(f"/cases/{case_id}/tabs/return", headers={"accept-language": "es"}).text
     assert "Solicitar un retorno" in ret
+
+
+def test_the_choice_is_kept_on_the_account(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    """Chosen once while signed in (with the session's CSRF token), the language follows the account."""
+    from sqlalchemy import select
+
+    from ctdata.cases.tx import transaction
+    from ctdata.store.models import User
+    from ctdata.web.security import COOKIE
+
+    client, csrf = signed_in(app, engine, "th")
+    client.post("/language", data={"lang": "ar", "next": "/cases", "csrf_token": "forged"})
+    with transaction(engine) as s:
+        assert s.execute(select(User.language).where(User.username == "th")).scalar_one() is None
+    r = client.post("/language", data={"lang": "ar", "next": "/cases", "csrf_token": csrf})
+    assert r.status_code == 303
+    with transaction(engine) as s:
+        assert s.execute(select(User.language).where(User.username == "th")).scalar_one() == "ar"
+    elsewhere = TestClient(app, headers={"accept": "text/html", "accept-language": "en"})
+    elsewhere.cookies.set(COOKIE, client.cookies.get(COOKIE))  # the same account, another browser
+    assert '<html lang="ar" dir="rtl">' in elsewhere.get("/cases").text
+
+
+def test_page_languages_are_the_accounts_languages() -> None:
+    from ctdata.cases.users import PAGE_LANGUAGES
+
+    assert set(PAGE_LANGUAGES) == set(i18n.LANGUAGES)

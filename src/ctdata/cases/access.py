@@ -28,7 +28,7 @@ Every refusal is queued for the audit log (see `tx.queue_denial`).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -97,6 +97,8 @@ class Actor:
     office_country: str | None = None
     agency: str | None = None
     user_id: int | None = None
+    #: the language the account reads the pages in (not part of who the actor is: equality ignores it)
+    language: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         country, agency = office_key(self.office_country, self.agency)
@@ -109,7 +111,7 @@ class Actor:
 
     @classmethod
     def of(cls, user: User) -> Actor:
-        return cls(user.username, user.role, user.office_country, user.agency, user.id)
+        return cls(user.username, user.role, user.office_country, user.agency, user.id, user.language)
 
 
 #: The actor of command-line administration and of library calls made on its behalf.

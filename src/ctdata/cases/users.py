@@ -166,6 +166,20 @@ def reset_password(session: Session, actor: Actor, username: str, password: str)
     return user
 
 
+#: The languages of the case pages (ctdata.web.i18n offers the same).
+PAGE_LANGUAGES = ("en", "fr", "es", "ar")
+
+
+def set_language(session: Session, actor: Actor, language: str | None) -> User:
+    """The language the actor's own account reads the pages in (None: as the browser asks). Audited."""
+    if language is not None and language not in PAGE_LANGUAGES:
+        raise ValidationError.at("language", f"choose one of {', '.join(PAGE_LANGUAGES)}")
+    user = _user(session, actor.username)
+    user.language = language
+    record_by(session, actor, "user.language", user.id, {"language": language}, entity="user")
+    return user
+
+
 def _account_changed(session: Session, actor: Actor, action: str, user: User, ended: int) -> None:
     """Caches forget accounts and sessions; the change is audited with how many sessions it ended."""
     _notify(None)

@@ -409,6 +409,7 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(8))  # of the case pages; None: as the browser asks
 
 
 class LoginLockout(Base):

@@ -155,11 +155,31 @@ def login_redirect(request: Request) -> Response:
     return RedirectResponse(location, status_code=303)
 
 
-@router.get("/language", dependencies=[Depends(security.public_route())])
-async def language(request: Request, lang: str = "en", next: str = "/cases") -> Response:
-    """Keep the person's choice of language (a cookie, a year) and go back to the page they were on."""
-    response = RedirectResponse(safe_next(next), status_code=303)
-    if lang in i18n.LANGUAGES:
-        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
-                            secure=request.url.scheme == "https")
+@router.post("/language", dependencies=[Depends(security.public_route())])
+async def language(request: Request) -> Response:
+    """Keep the person's choice of language and go back to the page they were on.
+
+    The choice is kept in a cookie (a year) and, for a signed-in person whose form carries
+    their session's CSRF token, on their account (`cases.users.set_language`), so it follows
+    them to another browser. A cookie alone changes nothing but the words of the pages.
+    """
+    form = await form_of(request)
+    lang, nxt, csrf = text(form, "lang"), text(form, "next"), text(form, "csrf_token") or ""
+    response = RedirectResponse(safe_next(nxt), status_code=303)
+    if lang not in i18n.LANGUAGES:
+        return response
+    token = security.session_token(request)
+    if token:
+
+        def remember(s: Session) -> None:
+            try:
+                actor, auth = users.session_actor(s, token)
+            except NotAuthenticated:
+                return  # an ended session: the cookie alone keeps the choice
+            if hmac.compare_digest(csrf, auth.csrf_token):
+                users.set_language(s, actor, lang)
+
+        await run(request, remember)
+    response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
+                        secure=request.url.scheme == "https")
     return response

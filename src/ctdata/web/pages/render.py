@@ -55,8 +55,10 @@ ENV = _env()
 
 
 def language_of(request: Request) -> str:
-    """The language of this request's page (see `ctdata.web.i18n.choose`)."""
-    return i18n.choose(request.headers.get("accept-language"), request.cookies.get(i18n.COOKIE))
+    """The language of this request's page: the choice in this browser, else the account's, else the browser's."""
+    actor = getattr(request.state, "actor", None)
+    chosen = request.cookies.get(i18n.COOKIE) or getattr(actor, "language", None)
+    return i18n.choose(request.headers.get("accept-language"), chosen)
 
 
 @dataclass
