@@ -135,8 +135,13 @@ def compare(
         exp = pub * scale
         out.append(Comparison(group, figure, "count", pub, exp, value, count_tolerance(exp, deff), n, deff))
 
-    def share_(*args: object, **kwargs: object) -> Comparison:
-        return _share(*args, deff=deff, **kwargs)  # type: ignore[arg-type]
+    def share_(group: str, figure: str, pub: float, t: IndicatorTable, value: str | Callable[[], float | None],
+               n: float | None = None) -> Comparison:
+        return _share(group, figure, pub, t, value, n, deff)
+
+    def leg_share(group: str, figure: str, pub: float, t: IndicatorTable,
+                  value: str | Callable[[], float | None], n: float | None = None) -> Comparison:
+        return _share(group, figure, pub, t, value, n, leg_deff)
 
     # ---------------------------------------------------------------- global
     count("global", "instances of assistance (the scale)", ar["instances_of_assistance"], n)
@@ -199,13 +204,11 @@ def compare(
                               SHARE_TOLERANCE, fro.known))
 
     # ---------------------------------------------------------------- border points (journey legs)
+    # a person's records repeat their legs: legs are held to their own design effect
     leg_deff = deff_legs if deff_legs is not None else design_effect(con, f, legs=True)
 
-    def share_(*args: object, **kwargs: object) -> Comparison:  # noqa: F811 - legs cluster more than records
-        return _share(*args, deff=leg_deff, **kwargs)  # type: ignore[arg-type]
-
     off = border.border_official(con, f)
-    out.append(share_("border", "legs through official border points", bp["legs_through_official_border_points"],
+    out.append(leg_share("border", "legs through official border points", bp["legs_through_official_border_points"],
                       off, "official"))
     by_sex = border.border_official_by_sex(con, f)
     by_age = border.border_official_by_age(con, f)
@@ -217,13 +220,13 @@ def compare(
     ):
         rows = t.data[t.data["value"] == v]
         k = float(rows["known"].iloc[0]) if len(rows) else 0.0
-        out.append(share_("border", figure, pub, t, v, n=k))
+        out.append(leg_share("border", figure, pub, t, v, n=k))
     docs = border.border_documents(con, f)
-    out.append(share_("border", "forged documents (official points)", bp["forged_documents_share"], docs, "forged"))
-    out.append(share_("border", "without own documents, forged apart", bp["without_own_documents_share"], docs,
+    out.append(leg_share("border", "forged documents (official points)", bp["forged_documents_share"], docs, "forged"))
+    out.append(leg_share("border", "without own documents, forged apart", bp["without_own_documents_share"], docs,
                       lambda: border.without_own_documents(docs)))
     ej = border.exploited_on_journey(con, f)
-    out.append(share_("border", "exploited before or during the journey", bp["exploited_during_journey_share"], ej,
+    out.append(leg_share("border", "exploited before or during the journey", bp["exploited_during_journey_share"], ej,
                       "yes"))
     return out
 
