@@ -12,6 +12,10 @@ Each is mapped onto ctdata's import template; what ctdata gets
 
 - ctdata: the template rows, turned into the features table as the pipeline does
   (eval_linkage.features_from_records), linked by `link_frame` with default settings.
+- ctdata-cols: the same, blocking on the rules of the columns present only, without the wider nets
+  the data afford (blocking.affordable_nets): ctdata as it was before those nets.
+- ctdata-auto: the default settings but threshold None: the threshold chosen from the run's own
+  scored pairs (the cut of highest expected F1 under the model's probabilities).
 - splink: the settings of Splink's own example for that data set (comparisons, blocking rules,
   prior from deterministic rules and a guessed recall, u by sampling, m by EM, the example's
   threshold), with every comparison and rule that reads a field ctdata does not get left out.
@@ -43,7 +47,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-METHODS = ("ctdata", "splink", "ecm")
+METHODS = ("ctdata-cols", "ctdata", "ctdata-auto", "splink", "ecm")
 
 
 def run_ctdata(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
@@ -55,7 +59,25 @@ def run_ctdata(ds, threads: int, overrides: dict | None = None) -> tuple[pd.Data
     settings = LinkageSettings.from_dict(overrides or {})
     res = link_frame(features_from_records(ds.records), settings, threads=threads, keep_model=False)
     clusters = res.clusters.rename(columns={"individual_id": "cluster"})
-    return clusters, {"threshold": settings.threshold, "pairs": len(res.pairs)}
+    return clusters, {"threshold": res.threshold, "pairs": len(res.pairs)}
+
+
+def run_ctdata_auto(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """ctdata with the threshold chosen from the run's own scored pairs (calibration.expected_f1_threshold)."""
+    return run_ctdata(ds, threads, {**(overrides or {}), "threshold": None})
+
+
+def run_ctdata_columns(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """ctdata blocking on the rules of the columns present only, without the nets the data afford
+    (blocking.affordable_nets): linkage as it was before the nets."""
+    from eval_linkage import features_from_records
+
+    from ctdata.linkage.blocking import default_blocking_rules
+    from ctdata.linkage.features import build_features
+
+    f = build_features(features_from_records(ds.records))
+    rules = default_blocking_rules([c for c in f.columns if c != "record_key"])
+    return run_ctdata(ds, threads, {**(overrides or {}), "blocking_rules": rules})
 
 
 def run_splink(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
@@ -143,7 +165,13 @@ def run_ecm(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFra
     return clusters, {"threshold": None, "pairs": len(pairs)}
 
 
-RUNNERS = {"ctdata": run_ctdata, "splink": run_splink, "ecm": run_ecm}
+RUNNERS = {
+    "ctdata-cols": run_ctdata_columns,
+    "ctdata": run_ctdata,
+    "ctdata-auto": run_ctdata_auto,
+    "splink": run_splink,
+    "ecm": run_ecm,
+}
 
 
 def child(dataset: str, method: str, threads: int, overrides: dict | None = None) -> dict:
@@ -191,17 +219,17 @@ def evaluate(dataset: str, method: str, threads: int, overrides: dict | None = N
 
 def table(rows: list[dict]) -> str:
     head = (
-        f"{'dataset':<15} {'records':>7} {'persons':>7} {'method':<7} {'thresh':>6} {'precision':>9} {'recall':>7} "
+        f"{'dataset':<15} {'records':>7} {'persons':>7} {'method':<11} {'thresh':>6} {'precision':>9} {'recall':>7} "
         f"{'F1':>6} {'clusters':>8} {'indiv err':>9} {'time s':>7} {'peak MB':>7}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
         if "error" in r:
-            lines.append(f"{r['dataset']:<15} {'':>7} {'':>7} {r['method']:<7} failed: {r['error'][:90]}")
+            lines.append(f"{r['dataset']:<15} {'':>7} {'':>7} {r['method']:<11} failed: {r['error'][:90]}")
             continue
         thr = "" if r["threshold"] is None else f"{r['threshold']:.2f}"
         lines.append(
-            f"{r['dataset']:<15} {r['records']:>7,} {r['persons']:>7,} {r['method']:<7} {thr:>6} "
+            f"{r['dataset']:<15} {r['records']:>7,} {r['persons']:>7,} {r['method']:<11} {thr:>6} "
             f"{r['pair_precision']:>9.4f} {r['pair_recall']:>7.4f} {r['pair_f1']:>6.4f} "
             f"{r['individuals_predicted']:>8,} {r['individuals_error']:>+9.2%} {r['seconds']:>7.1f} {r['rss_mb']:>7,}"
         )
@@ -228,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for d in a.datasets:
         for m in a.methods:
-            r = evaluate(d, m, a.threads, overrides if m == "ctdata" else None)
+            r = evaluate(d, m, a.threads, overrides if m.startswith("ctdata") else None)
             rows.append(r)
             print(json.dumps(r), flush=True)
     load = os.getloadavg()

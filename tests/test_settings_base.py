@@ -161,7 +161,7 @@ def test_no_setting_is_a_list_that_could_change_in_place(cls: type) -> None:
 @pytest.mark.parametrize(
     ("cls", "values", "message"),
     [
-        (LinkageSettings, {"threshold": "0.5"}, "threshold must be a number, got '0.5'"),
+        (LinkageSettings, {"threshold": "0.5"}, "threshold must be a number or null, got '0.5'"),
         (LinkageSettings, {"threshold": True}, "threshold must be a number"),
         (LinkageSettings, {"threshold": float("nan")}, "threshold must be a number"),
         (LinkageSettings, {"seed": 1.5}, "seed must be an integer"),

@@ -81,7 +81,7 @@ def test_splink_scores_the_same_pairs_as_its_own_blocking():
         linker.training.estimate()
         splink = linker.splink
         own = splink.inference.predict(warning_mode="never").as_pandas_dataframe()
-        rules = blocking.prediction_rules(linker.features.columns, linker.settings)
+        rules = linker.blocking_rules
         blocked = prediction.register_blocked_pairs(splink, linker.backend, linker.input_table, rules)
         ours = splink.inference.predict(warning_mode="never").as_pandas_dataframe()
         blocked.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)

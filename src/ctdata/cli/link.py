@@ -38,7 +38,11 @@ _LINKAGE = LinkageSettings()
 def link(
     ctx: typer.Context,
     threshold: Annotated[
-        float, typer.Option(help="Match probability at or above which two records are one person.")
+        float | None,
+        typer.Option(
+            help="Match probability at or above which two records are one person"
+            " (default: chosen from the run's own scored pairs, the cut of highest expected F1)."
+        ),
     ] = _LINKAGE.threshold,
     backend: Annotated[str, typer.Option(help=" or ".join(BACKENDS) + ".")] = _LINKAGE.backend,
     as_json: JsonOpt = False,

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from ctdata.errors import ValidationError
-from ctdata.linkage import cluster, evaluate, explain, prediction, review, training
+from ctdata.linkage import calibration, cluster, evaluate, explain, prediction, review, training
 from ctdata.linkage.backends import ROW_ID, Backend, make_backend
 from ctdata.linkage.blocking import prediction_rules
 from ctdata.linkage.comparisons import comparisons_for
@@ -33,14 +33,20 @@ from ctdata.linkage.settings import LinkageSettings
 log = logging.getLogger(__name__)
 
 
-def splink_settings(cols: Iterable[str], settings: LinkageSettings, dialect: str = "duckdb") -> dict:
-    """The Splink model as data: comparisons, blocking rules and starting parameters."""
+def splink_settings(
+    cols: Iterable[str], settings: LinkageSettings, dialect: str = "duckdb", rules: Sequence[str] | None = None
+) -> dict:
+    """The Splink model as data: comparisons, blocking rules and starting parameters.
+
+    rules: the candidate-pair rules (default: prediction_rules for these columns alone).
+    """
     cols = list(cols)
+    rules = prediction_rules(cols, settings) if rules is None else rules
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": ROW_ID,
         "comparisons": comparisons_for(cols, dialect),
-        "blocking_rules_to_generate_predictions": [{"blocking_rule": r} for r in prediction_rules(cols, settings)],
+        "blocking_rules_to_generate_predictions": [{"blocking_rule": r} for r in rules],
         "retain_intermediate_calculation_columns": False,
         "retain_matching_columns": False,
         "probability_two_random_records_match": 1e-5,
@@ -49,13 +55,19 @@ def splink_settings(cols: Iterable[str], settings: LinkageSettings, dialect: str
     }
 
 
-def build_linker(backend: Backend, features: pd.DataFrame, settings: LinkageSettings) -> tuple[Any, str]:
-    """A Splink linker on the features (registered in the backend), and the name of their table."""
+def build_linker(
+    backend: Backend, features: pd.DataFrame, settings: LinkageSettings, rules: Sequence[str] | None = None
+) -> tuple[Any, str]:
+    """A Splink linker on the features (registered in the backend), and the name of their table.
+
+    rules: the candidate-pair rules (default: prediction_rules for these features).
+    """
     from splink import Linker as SplinkLinker
 
     cols = [c for c in features.columns if c != "record_key"]
     sdf = backend.register(features)
-    linker = SplinkLinker(sdf, splink_settings(cols, settings, backend.dialect), log_level=logging.WARNING)
+    rules = prediction_rules(cols, settings, features) if rules is None else rules
+    linker = SplinkLinker(sdf, splink_settings(cols, settings, backend.dialect, rules), log_level=logging.WARNING)
     return linker, sdf.physical_name
 
 
@@ -107,7 +119,7 @@ class InferenceComponent:
             n_records=len(self._l.features.table),
             recalibrate=self._l.settings.recalibrate_prior,
             backend=self._l.backend,
-            rules=prediction_rules(self._l.features.columns, self._l.settings),
+            rules=self._l.blocking_rules,
         )
         return self.pairs
 
@@ -137,7 +149,7 @@ class ClusteringComponent:
         return cluster.constrained_clusters(
             self._l.features.table,
             pairs,
-            s.threshold if threshold is None else threshold,
+            self._l.threshold_for(pairs) if threshold is None else threshold,
             must_link=must,
             cannot_link=cannot,
             constrained=s.constrained,
@@ -201,6 +213,7 @@ class Linker:
         self._threads = threads
         self._splink: Any = None
         self._input_table = ""
+        self._blocking_rules: list[str] | None = None
         self.training = TrainingComponent(self)
         self.inference = InferenceComponent(self)
         self.clustering = ClusteringComponent(self)
@@ -218,8 +231,17 @@ class Linker:
     def splink(self) -> Any:
         """The underlying Splink linker (built on first use)."""
         if self._splink is None:
-            self._splink, self._input_table = build_linker(self.backend, self.features.table, self.settings)
+            self._splink, self._input_table = build_linker(
+                self.backend, self.features.table, self.settings, self.blocking_rules
+            )
         return self._splink
+
+    @property
+    def blocking_rules(self) -> list[str]:
+        """The candidate-pair rules of this run: the columns' defaults and the nets the data afford."""
+        if self._blocking_rules is None:
+            self._blocking_rules = prediction_rules(self.features.columns, self.settings, self.features.table)
+        return self._blocking_rules
 
     @property
     def input_table(self) -> str:
@@ -227,6 +249,14 @@ class Linker:
         if self._splink is None:
             _ = self.splink
         return self._input_table
+
+    def threshold_for(self, pairs: pd.DataFrame) -> float:
+        """The match threshold for these scored pairs: the settings' own, else chosen from them."""
+        return calibration.threshold_for(self.settings, pairs["match_probability"])
+
+    def review_band_for(self, pairs: pd.DataFrame) -> tuple[float, float]:
+        """The review band for these scored pairs: the settings' own, else around their threshold."""
+        return calibration.band_for(self.settings, self.threshold_for(pairs))
 
     def explain(self, record_key_l: str, record_key_r: str) -> pd.DataFrame:
         """Waterfall table of match weights for any pair of records (see explain.waterfall_chart)."""
@@ -239,7 +269,7 @@ class Linker:
 
     def review_queue(self, labels: pd.DataFrame | None = None) -> review.ReviewQueue:
         pairs = self.inference.pairs if self.inference.pairs is not None else self.inference.predict()
-        return review.review_queue(pairs, self.settings.uncertain_band, labels)
+        return review.review_queue(pairs, self.review_band_for(pairs), labels)
 
     def close(self) -> None:
         if self._backend is not None:
@@ -255,6 +285,8 @@ class LinkResult:
     features_used: list[str]
     model: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    threshold: float = calibration.EVEN_ODDS  # the threshold the clusters were made at (settings' or chosen)
+    uncertain_band: tuple[float, float] = field(default_factory=lambda: calibration.review_band(calibration.EVEN_ODDS))
 
     @property
     def individuals(self) -> int:
@@ -289,14 +321,17 @@ def link_frame(
                 key=settings.id_key,
             )
             empty = pd.DataFrame(columns=["record_key_l", "record_key_r", "match_weight", "match_probability"])
+            thr, band = linker.threshold_for(empty), linker.review_band_for(empty)
             return LinkResult(
                 clusters,
                 empty,
-                review.review_queue(empty, settings.uncertain_band),
+                review.review_queue(empty, band),
                 settings,
                 linker.features.columns,
                 {},
                 timings,
+                thr,
+                band,
             )
         t = time.perf_counter()
         linker.training.estimate()
@@ -310,6 +345,16 @@ def link_frame(
         queue = linker.review_queue(labels)
         model_json = linker.model_json() if keep_model else {}
         timings["total_s"] = time.perf_counter() - t0
-        return LinkResult(clusters, pairs, queue, settings, linker.features.columns, model_json, timings)
+        return LinkResult(
+            clusters,
+            pairs,
+            queue,
+            settings,
+            linker.features.columns,
+            model_json,
+            timings,
+            linker.threshold_for(pairs),
+            linker.review_band_for(pairs),
+        )
     finally:
         linker.close()

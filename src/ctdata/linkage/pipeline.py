@@ -152,7 +152,7 @@ def link_store(
             kind="link",
             actor=actor,
             backend=s.backend,
-            threshold=s.threshold,
+            threshold=result.threshold,
             settings=s.to_dict(),
             model=result.model or {},
             features_used=list(result.features_used),
@@ -176,7 +176,7 @@ def link_store(
             entity_id=run.id,
             details={
                 **out,
-                "threshold": s.threshold,
+                "threshold": result.threshold,
                 "backend": s.backend,
                 "features": list(result.features_used),
                 "labels": int(len(review.normalise_labels(labels))),
@@ -222,12 +222,13 @@ def recluster_store(actor: str = "cli", progress: bool = False, eng: Engine | No
         labels = load_labels(session)
         pairs = load_scores(session)
         link_run_id = run.id
+        threshold = run.threshold  # the link run's (its settings' own, or chosen from these same pairs)
     linkable = recs.linkable
     feats = recs.features[linkable].reset_index(drop=True)
     with _step("Clustering", progress):
         if len(feats):
             linker = Linker(feats, s)
-            raw = linker.clustering.raw_clusters(pairs, s.threshold, labels)
+            raw = linker.clustering.raw_clusters(pairs, threshold, labels)
             linked = cluster.assign_individual_ids(raw, previous, key=s.id_key)
         else:
             linked = pd.DataFrame(columns=["record_key", "individual_id"])
@@ -240,7 +241,7 @@ def recluster_store(actor: str = "cli", progress: bool = False, eng: Engine | No
             kind="recluster",
             actor=actor,
             backend=s.backend,
-            threshold=s.threshold,
+            threshold=threshold,
             settings=s.to_dict(),
             model={"from_run": link_run_id},
             records=len(mapping),
@@ -345,6 +346,7 @@ def evaluate_against_truth(
         if run is None:
             raise _not_linked()
         s = _run_settings(run)
+        threshold = run.threshold  # the one the clusters were made at (the settings' own, or chosen)
         recs: StoreRecords = read_records(session)
         mapping = load_mapping(session)
         labels = load_labels(session)
@@ -359,13 +361,13 @@ def evaluate_against_truth(
     scores = evaluate.score_clusters(mapping, truth)
     feats = recs.features[recs.linkable].reset_index(drop=True)
     linker = Linker(feats, s)
-    ts = sorted({*(t for t in thresholds if 0 < t < 1), s.threshold})
+    ts = sorted({*(t for t in thresholds if 0 < t < 1), threshold})
     curve = evaluate.threshold_curve(lambda t: linker.clustering.raw_clusters(pairs, t, labels), truth, ts)
     lab = review.normalise_labels(labels)
     label_scores = evaluate.score_labels(mapping, lab)
     naive = (scores.records - scores.individuals_true) / scores.individuals_true if scores.individuals_true else 0.0
     notes = [
-        f"Clusters of linkage run {run.id} at match probability threshold {s.threshold}; "
+        f"Clusters of linkage run {run.id} at match probability threshold {threshold}; "
         f"{len(truth):,} of {len(truth_raw):,} truth records found in the store.",
         f"Counting records instead of individuals would overstate individuals by {naive:+.1%}.",
         f"Agreement with {label_scores['labels']} reviewer labels (match / not match): precision "
@@ -380,7 +382,7 @@ def evaluate_against_truth(
         cells.safe_frame(curve).to_csv(curve_path, index=False)
         result = {
             **scores.as_dict(),
-            "threshold": s.threshold,
+            "threshold": threshold,
             "truth_records": len(truth_raw),
             "matched_records": len(truth),
             "labels": label_scores,
