@@ -99,17 +99,19 @@ def test_country_names_and_form_options_in_the_language(app, engine, actors) -> 
 
 
 def test_case_page_and_its_tabs_in_french(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
-    from ctdata.cases import service
+    from ctdata.cases import journeys, service
     from ctdata.cases.tx import transaction
     from tests.web.conftest import CASE, PERSON
 
     with transaction(engine) as s:
         case_id = service.register_case(s, actors["th"], PERSON, CASE).id
+        journeys.add_leg(s, actors["th"], case_id, {"from_country": "VN", "to_country": "TH", "crossing": "unofficial"})
     client, _ = signed_in(app, engine, "th")
     fr = {"accept-language": "fr"}
     page = client.get(f"/cases/{case_id}?tab=journey", headers=fr).text
     assert ">Parcours</a>" in page and "Ajouter une étape du parcours" in page and "Passage non officiel" in page
-    assert "Journey" not in page.split('<main')[1]
+    assert "Journey" not in page.split('<main')[1] and "Unofficial crossing" not in page
+    assert '<td data-label="Passage de frontière">Passage non officiel</td>' in page
     assert "Enregistrer le consentement" in client.get(f"/cases/{case_id}/tabs/consent", headers=fr).text
     ret = client.get(f"/cases/{case_id}/tabs/return", headers={"accept-language": "es"}).text
     assert "Solicitar un retorno" in ret

@@ -15,6 +15,7 @@ from typing import Any
 from ctdata.screening import RULES, Determination
 from ctdata.standard import countries, vocab
 from ctdata.standard import models as std
+from ctdata.web.i18n import N_
 from ctdata.web.pages.render import office_label
 
 STATUS_KIND = {
@@ -314,11 +315,11 @@ class CaseView:
     voided: dict[str, Any] | None = None  # by, at, reason (the reason for identifying roles only)
 
 
-CONSENT_WORDS = {
-    "assistance": "Receiving assistance",
-    "sharing": "Sharing the case",
-    "research": "Anonymous research use",
-    "return": "Returning home",
+CONSENT_WORDS = {  # the consent tab translates them (ctdata.web.i18n)
+    "assistance": N_("Receiving assistance"),
+    "sharing": N_("Sharing the case"),
+    "research": N_("Anonymous research use"),
+    "return": N_("Returning home"),
 }
 
 
