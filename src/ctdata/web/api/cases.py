@@ -213,11 +213,15 @@ def add_perpetrator(case_id: CaseId, body: PerpetratorIn, request: Request, acto
 
 @router.delete("/{case_id}/perpetrators/{perpetrator_id}", status_code=204, responses=ERRORS)
 def remove_perpetrator(
-    case_id: CaseId, perpetrator_id: ItemId, body: ReasonIn, request: Request, actor: Actor = Depends(WRITERS)
+    case_id: CaseId,
+    perpetrator_id: ItemId,
+    request: Request,
+    reason: str = Query("recorded in error", min_length=1, max_length=2000, description="Why (audited)."),
+    actor: Actor = Depends(WRITERS),
 ) -> None:
     """Remove a perpetrator recorded in error (the reason is audited)."""
     with transaction(engine_of(request)) as s:
-        perpetrators.remove_perpetrator(s, actor, case_id, perpetrator_id, reason=body.reason)
+        perpetrators.remove_perpetrator(s, actor, case_id, perpetrator_id, reason=reason)
 
 
 @router.post("/{case_id}/consents", response_model=ConsentDocOut, status_code=201, responses=ERRORS)

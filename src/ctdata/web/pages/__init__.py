@@ -11,7 +11,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ctdata.web.pages import auth, cases, data, estimates, linkage, offline, releases, screening, transfers, users
+from ctdata.web.pages import (
+    auth,
+    cases,
+    data,
+    estimates,
+    linkage,
+    networks,
+    offline,
+    releases,
+    screening,
+    transfers,
+    users,
+)
 from ctdata.web.pages.common import error_page
 
 
@@ -29,6 +41,7 @@ router.include_router(cases.router)
 router.include_router(transfers.router)
 router.include_router(linkage.router)
 router.include_router(estimates.router)
+router.include_router(networks.router)
 router.include_router(users.router)
 router.include_router(data.router)
 router.include_router(releases.router)
