@@ -6,7 +6,9 @@
 
 Data sets (see linkage_public.py and the README beside the data): FEBRL 3, Splink's fake_1000 and
 historical_figures_with_errors_50k, and for comparison ctdata's own simulator (`simulated`: 5,000
-records, held-out seed 4; Splink gets its fake_1000 tutorial settings on names and date of birth).
+records, held-out seed 4) and a second generator written to break the simulator's assumptions
+(`independent`: benchmarks/independent_gen.py, 2,000 persons, never tuned on); on these two Splink
+gets its fake_1000 tutorial settings on names and date of birth.
 Each is mapped onto ctdata's import template; what ctdata gets
 (names, date of birth, sex, an identity document number) is all any method gets:
 

@@ -377,35 +377,14 @@ SIMULATED_SEED = 4
 SIMULATED_CACHE = Path(os.environ.get("CTDATA_LINKAGE_EVAL_CACHE", "/tmp/ctdata-linkage-eval"))
 
 
-def simulated(
-    data: Path = DATA, records: int = SIMULATED_RECORDS, seed: int = SIMULATED_SEED, cache: Path = SIMULATED_CACHE
-) -> PublicDataset:
-    """ctdata's own simulator (template rows as it writes them), beside the public sets for comparison.
-
-    ctdata gets every template column. There is no Splink example for these data; the plain Splink
-    row uses the settings of Splink's fake_1000 tutorial (names, date of birth) on the simulator's
-    names and date of birth, the person fields every template row can have. `data` is unused (the
-    rows are simulated into `cache`, once per size and seed).
-    """
+def _names_dob_setup(whose: str) -> SplinkSetup:
+    """Splink's fake_1000 tutorial settings (names, date of birth) on a set with no example of its own."""
     import splink.comparison_library as cl
-    from eval_linkage import ensure_data
     from splink import ColumnExpression, block_on
 
-    out = ensure_data(records, seed, cache)
-    rec = pd.read_csv(out / "records.csv", dtype=str, keep_default_na=False, na_values=[""])
-    truth = pd.read_csv(out / "truth.csv", dtype=str).rename(columns={"record_id": "record_key"})
-    truth = truth[["record_key", "person_id"]]
-    raw = pd.DataFrame(
-        {
-            "unique_id": rec["record_id"],
-            "first_name": rec["given_name"],
-            "surname": rec["family_name"],
-            "dob": rec["date_of_birth"],
-        }
-    )
     f = frozenset
-    setup = SplinkSetup(
-        source="Splink docs, fake_1000 tutorials 04 and 05, on the simulator's names and date of birth",
+    return SplinkSetup(
+        source=f"Splink docs, fake_1000 tutorials 04 and 05, on {whose} names and date of birth",
         comparisons=(
             (f({"first_name"}), lambda: cl.NameComparison("first_name")),
             (f({"surname"}), lambda: cl.NameComparison("surname")),
@@ -424,6 +403,38 @@ def simulated(
         threshold=0.2,
         u_max_pairs=2e6,
     )
+
+
+def _template_raw(rec: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unique_id": rec["record_id"],
+            "first_name": rec["given_name"],
+            "surname": rec["family_name"],
+            "dob": rec["date_of_birth"],
+        }
+    )
+
+
+def simulated(
+    data: Path = DATA, records: int = SIMULATED_RECORDS, seed: int = SIMULATED_SEED, cache: Path = SIMULATED_CACHE
+) -> PublicDataset:
+    """ctdata's own simulator (template rows as it writes them), beside the public sets for comparison.
+
+    ctdata gets every template column. There is no Splink example for these data; the plain Splink
+    row uses the settings of Splink's fake_1000 tutorial (names, date of birth) on the simulator's
+    names and date of birth, the person fields every template row can have. `data` is unused (the
+    rows are simulated into `cache`, once per size and seed).
+    """
+    from eval_linkage import ensure_data
+
+    out = ensure_data(records, seed, cache)
+    rec = pd.read_csv(out / "records.csv", dtype=str, keep_default_na=False, na_values=[""])
+    truth = pd.read_csv(out / "truth.csv", dtype=str).rename(columns={"record_id": "record_key"})
+    truth = truth[["record_key", "person_id"]]
+    raw = _template_raw(rec)
+    setup = _names_dob_setup("the simulator's")
+    f = frozenset
     return PublicDataset(
         "simulated",
         rec,
@@ -435,9 +446,34 @@ def simulated(
     )
 
 
+#: Size and seed of the independent generator's row (benchmarks/independent_gen.py; never tuned on).
+INDEPENDENT_PERSONS = 2_000
+INDEPENDENT_SEED = 1
+
+
+def independent(data: Path = DATA, persons: int = INDEPENDENT_PERSONS, seed: int = INDEPENDENT_SEED) -> PublicDataset:
+    """The second generator (benchmarks/independent_gen.py): its own small name tables, native script on
+    one side only, year-only and day/month-swapped dates, no exploitation dates, other nationalities.
+    A check, never tuned on. Splink gets its fake_1000 tutorial settings on names and date of birth."""
+    from independent_gen import generate
+
+    rec, truth = generate(persons, seed)
+    truth = truth.rename(columns={"record_id": "record_key"})
+    return PublicDataset(
+        "independent",
+        rec,
+        truth,
+        _template_raw(rec),
+        _names_dob_setup("the independent generator's"),
+        fields=frozenset({"unique_id", "first_name", "surname", "dob"}),
+        notes=(f"benchmarks/independent_gen.py, {persons:,} persons, seed {seed}",),
+    )
+
+
 DATASETS: dict[str, Callable[..., PublicDataset]] = {
     "fake_1000": fake_1000,
     "febrl3": febrl3,
     "historical_50k": historical_50k,
     "simulated": simulated,
+    "independent": independent,
 }
