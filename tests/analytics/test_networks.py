@@ -55,3 +55,21 @@ def test_networks_from_the_warehouse_name_nobody(store, tmp_path: Path) -> None:
         assert value not in text
     assert list(nets.table["victims"]) == [2, 1]  # R0 and R1 share the recruiter's phone number
     assert nets.table.iloc[0]["identifiers"] >= 1
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_linked_perpetrators_join_their_victims_networks(store, tmp_path: Path) -> None:
+    """After `link perpetrators`, victims who name one recruiter (written two ways, no number) share a network."""
+    from ctdata.linkage.perpetrators import link_store
+    from ctdata.simulate.generator import simulate
+
+    simulate(800, seed=21, out=tmp_path / "sim", progress=False)
+    import_standard(tmp_path / "sim")
+    build(progress=False)
+    before = from_warehouse(connect())
+    out = link_store()
+    assert out["rows"] > 0 and out["perpetrators"] < out["rows"]
+    after = from_warehouse(connect())
+    assert len(after.table) < len(before.table)
+    assert after.table["victims"].max() > before.table["victims"].max()
+    assert after.table["victims"].sum() == before.table["victims"].sum()  # every victim in one network

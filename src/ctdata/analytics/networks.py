@@ -116,7 +116,8 @@ def find_networks(g: nx.Graph, *, central: int = 3) -> Networks:
 def links_from_warehouse(con: Any, perpetrator_of: pd.DataFrame | None = None) -> pd.DataFrame:
     """The links frame of the warehouse: victims by ``individual_id`` when linkage has run, else by
     record key; perpetrators by ``perpetrator_of`` (perpetrator_key -> perpetrator_id, from
-    de-duplication) when given, else each perpetrator row on its own; corridors by region."""
+    de-duplication) when given, else by the warehouse's ``perpetrator_persons`` (`ctdata link
+    perpetrators`) when it has run, else each perpetrator row on its own; corridors by country or region."""
     from ctdata.analytics.tabulate import has_table
 
     victim = "coalesce(i.individual_id, p.record_key)" if has_table(con, "individuals") else "p.record_key"
@@ -128,6 +129,8 @@ def links_from_warehouse(con: Any, perpetrator_of: pd.DataFrame | None = None) -
         "coalesce(c.country_of_exploitation, c.exploitation_region, '?') AS corridor "
         f"FROM perpetrators p JOIN cases c USING (record_key){join}"
     ).df()
+    if perpetrator_of is None and has_table(con, "perpetrator_persons"):  # `ctdata link perpetrators`
+        perpetrator_of = con.execute("SELECT perpetrator_key, perpetrator_id FROM perpetrator_persons").df()
     if perpetrator_of is not None and len(df):
         ids = dict(zip(perpetrator_of["perpetrator_key"], perpetrator_of["perpetrator_id"], strict=True))
         df["perpetrator"] = [ids.get(k, k) for k in df["perpetrator"]]

@@ -67,6 +67,20 @@ def link(
         )
 
 
+@app.command("perpetrators")
+def link_perpetrators(as_json: JsonOpt = False) -> None:
+    """De-duplicate perpetrator rows into persons (linkage engine, then same phone or document number);
+    the network analysis (`ctdata report networks`) links victims through these persons."""
+    from ctdata.linkage.perpetrators import link_store
+
+    res = link_store()
+    if as_json:
+        emit_json(res)
+        return
+    console.print(f"[bold]{res['rows']:,} perpetrator rows -> {res['perpetrators']:,} perpetrators[/bold] "
+                  f"({res['path']})")
+
+
 @app.command("export")
 def export(
     csv_path: Annotated[Path, typer.Option("--csv", help="Where to write record_id,individual_id.")],

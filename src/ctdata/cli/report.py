@@ -76,6 +76,30 @@ def report_perpetrators(as_json: JsonOpt = False) -> None:
     console.print(t)
 
 
+@app.command("networks")
+def report_networks(
+    top: Annotated[int, typer.Option(help="How many of the largest networks to list.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Networks of victims linked through shared perpetrators, phone numbers, documents or addresses
+    (pseudonymous ids only; after `ctdata link perpetrators` perpetrators are de-duplicated persons)."""
+    from ctdata.analytics.networks import from_warehouse
+    from ctdata.warehouse.build import build
+    from ctdata.warehouse.query import connect
+
+    build(progress=False)
+    data = from_warehouse(connect()).to_dict(top=top)
+    if as_json:
+        emit_json(data)
+        return
+    t = Table("network", "victims", "perpetrators", "shared identifiers", "corridors")
+    for r in data["rows"]:
+        t.add_row(r["network"], f"{r['victims']:,}", f"{r['perpetrators']:,}", f"{r['identifiers']:,}",
+                  ", ".join(f"{k} ({v})" for k, v in list(r["corridors"].items())[:3]))
+    console.print(f"[bold]{data['networks']:,} networks[/bold]")
+    console.print(t)
+
+
 @app.command("annual")
 def report_annual(
     year: Annotated[int, typer.Option(help="Report year.")],

@@ -28,7 +28,7 @@ from ctdata.linkage.settings import LinkageSettings
 from ctdata.store.crypto import KeyRing, keyring
 from ctdata.store.persons import identifier_keys
 
-__all__ = ["dedupe", "features", "NUMBER_FIELDS"]
+__all__ = ["dedupe", "features", "link_store", "rows_from_store", "NUMBER_FIELDS", "PERSONS_FILE"]
 
 #: identifiers that name one person: rows sharing one are merged
 NUMBER_FIELDS = ("phone_numbers", "document_numbers")
@@ -137,3 +137,67 @@ def dedupe(rows: pd.DataFrame, settings: LinkageSettings | None = None, keys: Ke
     merged = _union_by_numbers(rows, cluster, keys)
     out = pd.DataFrame({"row_key": list(merged), "perpetrator_id": list(merged.values())})
     return out.sort_values("row_key").reset_index(drop=True)
+
+
+#: the warehouse file of perpetrator persons: perpetrator_key -> perpetrator_id (pseudonyms only)
+PERSONS_FILE = "perpetrator_persons.parquet"
+
+
+def rows_from_store(session: Any, keys: KeyRing | None = None) -> pd.DataFrame:
+    """The store's perpetrator rows as `dedupe` reads them, identifiers decrypted in memory only.
+
+    ``row_key`` is the row's ``perpetrator_key`` (the warehouse's pseudonym of it). Grouped rows (a
+    public release's perpetrators of one victim taken together) describe no one person and are left out.
+    """
+    from sqlalchemy import select
+
+    from ctdata.store.fields import unseal_list
+    from ctdata.store.models import CaseRecord, Perpetrator
+
+    keys = keys or keyring()
+    q = (select(Perpetrator.id, Perpetrator.sex, Perpetrator.citizenship, Perpetrator.names_enc,
+                Perpetrator.phone_numbers_enc, Perpetrator.document_numbers_enc, CaseRecord.country_of_exploitation)
+         .join(CaseRecord, CaseRecord.id == Perpetrator.case_id)
+         .where(Perpetrator.grouped.is_not(True)).order_by(Perpetrator.id))
+    rows = session.execute(q).all()
+    return pd.DataFrame({
+        "row_key": [keys.pseudonym(r[0], purpose="perpetrator") for r in rows],
+        "sex": [r[1] for r in rows],
+        "citizenship": [r[2] for r in rows],
+        "names": [unseal_list(r[3], "perpetrators", "names_enc") for r in rows],
+        "phone_numbers": [unseal_list(r[4], "perpetrators", "phone_numbers_enc") for r in rows],
+        "document_numbers": [unseal_list(r[5], "perpetrators", "document_numbers_enc") for r in rows],
+        "country_of_exploitation": [r[6] for r in rows],
+    }, columns=["row_key", "sex", "citizenship", "names", "phone_numbers", "document_numbers",
+                "country_of_exploitation"])
+
+
+def link_store(actor: str = "cli", settings: LinkageSettings | None = None) -> dict[str, Any]:
+    """De-duplicate the store's perpetrators and write ``perpetrator_persons.parquet`` beside the warehouse
+    (``perpetrator_key`` -> ``perpetrator_id``), which the network analysis reads; one audit entry."""
+    import os
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ctdata.config import settings as app_settings
+    from ctdata.store import audit, db
+
+    keys = keyring()
+    with db.session_scope(db.upgrade()) as s:
+        rows = rows_from_store(s, keys)
+        persons = dedupe(rows, settings, keys)
+        root = Path(app_settings().warehouse_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        path = root / PERSONS_FILE
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        pq.write_table(pa.table({"perpetrator_key": persons["row_key"].astype(str).tolist(),
+                                 "perpetrator_id": persons["perpetrator_id"].astype(str).tolist()}), tmp)
+        os.replace(tmp, path)
+        out = {"rows": len(rows), "perpetrators": int(persons["perpetrator_id"].nunique()) if len(persons) else 0,
+               "path": str(path)}
+        audit.record(s, actor=actor, action="link_perpetrators", entity="linkage", entity_id=None,
+                     details={**out, "digest": audit.digest_ids(
+                         f"{k}:{i}" for k, i in zip(persons["row_key"], persons["perpetrator_id"], strict=True))})
+    return out

@@ -26,6 +26,9 @@ def connect(root: Path | None = None) -> duckdb.DuckDBPyConnection:
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{paths}], union_by_name=true)")
     if (root / "projects.parquet").exists():
         con.execute(f"CREATE VIEW projects AS SELECT * FROM read_parquet('{(root / 'projects.parquet').as_posix()}')")
+    persons = root / "perpetrator_persons.parquet"  # ctdata link perpetrators
+    if persons.exists():
+        con.execute(f"CREATE VIEW perpetrator_persons AS SELECT * FROM read_parquet('{persons.as_posix()}')")
     ind = root / "individuals.parquet"
     if ind.exists():
         con.execute(f"CREATE VIEW individuals AS SELECT * FROM read_parquet('{ind.as_posix()}')")
