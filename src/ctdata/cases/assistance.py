@@ -1,4 +1,8 @@
-"""Assistance given to a person (including reintegration assistance, flagged `reintegration`)."""
+"""Assistance given to a person (including reintegration assistance, flagged `reintegration`).
+
+An item may say what paid for it (a project or a named fund), so the report can count the cases
+assisted through a fund; legal assistance may say its kinds (documents, compensation, ...).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +37,9 @@ def add_assistance(
         date=a.date,
         provider_enc=seal(no_nul(a.provider, "provider"), "assistance", "provider_enc"),
         reintegration=bool(a.reintegration),
+        legal_types=a.legal_types or None,
+        funding_source=a.funding_source,
+        funding_name=no_nul(a.funding_name, "funding_name"),
         created_by=actor.username,
     )
     session.add(row)
@@ -40,7 +47,8 @@ def add_assistance(
     session.flush()
     record_by(
         session, actor, "assistance.create", case.id,
-        {"assistance_id": row.id, "type": row.assistance_type, "reintegration": row.reintegration},
+        {"assistance_id": row.id, "type": row.assistance_type, "reintegration": row.reintegration,
+         "legal_types": row.legal_types or [], "funding_source": row.funding_source},
     )
     return row
 

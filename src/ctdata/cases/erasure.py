@@ -47,6 +47,8 @@ from ctdata.store.models import CaseRecord, LinkLabel, LinkReviewPair, Person, Q
 ERASERS = ("admin", "data_manager")
 #: Template columns that identify a person, per import table (the standard marks them).
 IDENTIFYING = {t: [c.name for c in cols if c.identifying] for t, cols in TABLES.items()}
+#: Free text about the person on their case records.
+CASE_FREE_TEXT = ("closure_note_enc", "consent_sharing_enc", "void_reason_enc", "promised_job_enc")
 #: What erasure nulls on the person's row.
 PERSON_COLUMNS = ("given_name_enc", "family_name_enc", "date_of_birth_enc", "id_document_enc")
 #: Free text about the person in the rows of their cases: relationship of CaseRecord -> columns.
@@ -175,7 +177,7 @@ def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> E
     cases = sorted(person.cases, key=lambda c: c.id)
     ids = [c.id for c in cases]
     for c in cases:
-        _clear([c], ("closure_note_enc", "consent_sharing_enc", "void_reason_enc"), "case_records", cleared)
+        _clear([c], CASE_FREE_TEXT, "case_records", cleared)
         for rel, columns in FREE_TEXT.items():
             _clear(getattr(c, rel), columns, rel, cleared)
         touch(c)

@@ -53,6 +53,12 @@ def open_gates(r: ReturnRecord) -> list[str]:
     return gates
 
 
+#: Fields that may still change once the person has travelled: the plan and the reintegration follow-up.
+AFTER_TRAVEL = frozenset({"reintegration_plan", "follow_up_date", "reintegration_status"})
+#: The follow-up of reintegration, recorded only after the return has travelled.
+FOLLOW_UP = frozenset({"follow_up_date", "reintegration_status"})
+
+
 def _status(r: ReturnRecord) -> str:
     return "approved" if not open_gates(r) else "requested"
 
@@ -110,6 +116,8 @@ def open_return(session: Session, actor: Actor, case_id: int, data: Mapping[str,
         raise Conflict(f"case {case.id} already has a return in progress; update that one")
     if data.get("travel_date"):
         raise ValidationError("the travel date is recorded when the return is marked travelled")
+    if FOLLOW_UP & {k for k, v in data.items() if v not in (None, "")}:
+        raise ValidationError("a reintegration follow-up is recorded once the return has travelled")
     r = ReturnRecord(case_id=case.id, status="requested", created_by=actor.username)
     dob = decrypt_person(case.person)["date_of_birth"]
     r.is_child = child_today(dob, case.child_at_registration)
@@ -131,14 +139,16 @@ def update_return(
     changes: Mapping[str, Any],
     expected_version: int | None,
 ) -> ReturnRecord:
-    """Record gate decisions and plans; after travel only the reintegration plan can change."""
+    """Record gate decisions and plans; after travel only the reintegration plan and follow-up can change."""
     case, _ = load_case(session, actor, case_id, write=True, action="return.update")
     r = _get(session, case, return_id)
     _check(r, expected_version)
     if r.status == "cancelled":
         raise Conflict(f"return {r.id} was cancelled; open a new one")
-    if r.status == "travelled" and set(changes) - {"reintegration_plan"}:
-        raise Conflict(f"return {r.id} has travelled; only its reintegration plan can still change")
+    if r.status == "travelled" and set(changes) - AFTER_TRAVEL:
+        raise Conflict(f"return {r.id} has travelled; only its reintegration plan and follow-up can still change")
+    if r.status != "travelled" and FOLLOW_UP & {k for k, v in changes.items() if v not in (None, "")}:
+        raise ValidationError("a reintegration follow-up is recorded once the return has travelled")
     if "travel_date" in changes and r.status != "travelled":
         raise ValidationError("the travel date is recorded when the return is marked travelled")
     changed = _apply(r, changes)

@@ -53,6 +53,7 @@ def assistance_view(a: Assistance, identifying: bool) -> dict[str, Any]:
     """An assistance entry as the case view, the pages and the API show it."""
     out = {name: getattr(a, name) for name in ASSISTANCE_FIELDS if name != "provider"}
     out["provider"] = unseal(a.provider_enc, "assistance", "provider_enc") if identifying else None  # free text
+    out["legal_types"] = a.legal_types or []
     return out
 
 
@@ -111,6 +112,8 @@ def return_view(r: ReturnRecord, level: Access) -> dict[str, Any]:
         "travel_date": r.travel_date,
         "receiving_office_country": r.receiving_office_country,
         "reintegration_plan": r.reintegration_plan,
+        "follow_up_date": r.follow_up_date,
+        "reintegration_status": r.reintegration_status,
         "open_gates": open_gates(r),
         "created_by": r.created_by,
     }
@@ -213,6 +216,9 @@ def case_view(
                 "sexual_exploitation_types": case.sexual_exploitation_types or [],
                 "means_of_control": case.means_of_control or [],
                 "recruiter_relation": case.recruiter_relation or [],
+                "recruitment_tactics": case.recruitment_tactics or [],
+                "promised_job": text(case.promised_job_enc, "case_records", "promised_job_enc"),
+                "promised_sector": case.promised_sector,
                 "country_of_exploitation": case.country_of_exploitation,
                 "start": case.exploitation_start,
             },

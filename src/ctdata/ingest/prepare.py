@@ -29,6 +29,7 @@ LIST_FIELDS = (
     "sexual_exploitation_types",
     "means_of_control",
     "recruiter_relation",
+    "recruitment_tactics",
 )
 
 
@@ -81,6 +82,7 @@ def text_code_lists(col: list[str | None], memo: dict[str | None, str | None] | 
 
 #: the encryption context of the sharing list (free text: organisation names as the office wrote them)
 SHARING = context("case_records", "consent_sharing_enc")
+PROMISED_JOB = context("case_records", "promised_job_enc")
 
 
 def sharing_texts(col: list[str | None], memo: dict[str | None, str | None] | None = None) -> list[str | None]:
@@ -136,6 +138,8 @@ CASE_COLS = (
     "consent_assistance",
     "consent_research",
     "consent_sharing_enc",
+    "promised_job_enc",
+    "promised_sector",
     "row_hash",
     "version",
     *LIST_FIELDS,
@@ -230,6 +234,8 @@ class Preparer:
             col["consent_assistance"],
             research,
             self.keys.encrypt_many(sharing_texts(col["consent_sharing"], self._texts), SHARING),
+            self.keys.encrypt_many(col["promised_job"], PROMISED_JOB),
+            col["promised_sector"],
             digests,
             Const(1),
             *(code_lists(col[f], self._joined) for f in LIST_FIELDS),

@@ -13,6 +13,7 @@ from typing import Any
 
 from ctdata.errors import CtdataError
 from ctdata.ingest.readers import RawRow
+from ctdata.standard.models import assistance_problem
 from ctdata.standard.template import TABLES, Column
 from ctdata.standard.types import parser_for
 
@@ -53,6 +54,14 @@ class TableValidator:
         self.columns = TABLES[table]
         self.parsers = [(_ColumnParser(c), c.name) for c in self.columns]
         self.required = [c.name for c in self.columns if c.required and c.name not in relax]
+        self.table = table
+
+    def _row_problem(self, get: Callable[[str], Any]) -> str | None:
+        """A rule across fields of one row (the standard's, as the case services apply it)."""
+        if self.table == "assistance":
+            return assistance_problem(get("assistance_type"), get("legal_types"), get("funding_source"),
+                                      get("funding_name"))
+        return None
 
     def row(self, values: dict[str, Any]) -> dict[str, Any]:
         """Validate one row; raises CtdataError whose message lists every bad field."""
@@ -68,6 +77,10 @@ class TableValidator:
             if out.get(name) in (None, "", []):
                 if not any(e.startswith(name + ":") for e in errors):
                     errors.append(f"{name}: required value is empty")
+        if not errors:
+            problem = self._row_problem(out.get)
+            if problem:
+                errors.append(problem)
         if errors:
             raise CtdataError("; ".join(errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else ""))
         return out
@@ -142,6 +155,12 @@ class TableValidator:
                         bad[i] = [f"{name}: required value is empty"]
                     elif not any(e.startswith(prefix) for e in errs):
                         errs.append(f"{name}: required value is empty")
+        if self.table == "assistance":
+            for i in range(n):
+                if i not in bad:
+                    problem = self._row_problem(lambda k, i=i: clean[k][i])
+                    if problem:
+                        bad[i] = [problem]
         reasons: list[str | None] = [None] * n
         for i, errs in bad.items():
             reasons[i] = "; ".join(errs[:5]) + (f"; and {len(errs) - 5} more" if len(errs) > 5 else "")

@@ -59,6 +59,13 @@ class Exploitation(_Model):
     sexual_exploitation_types: codes_of(vocab.SEXUAL_EXPLOITATION_TYPES) = Field(default_factory=list)
     means_of_control: codes_of(vocab.MEANS_OF_CONTROL) = Field(default_factory=list)
     recruiter_relation: codes_of(vocab.RECRUITER_RELATION) = Field(default_factory=list)
+    recruitment_tactics: codes_of(vocab.RECRUITMENT_TACTICS) = Field(
+        default_factory=list, description="How the person was recruited."
+    )
+    promised_job: str | None = Field(
+        None, max_length=500, description="The job promised at recruitment, as the person tells it (encrypted)."
+    )
+    promised_sector: code_of(vocab.PROMISED_SECTORS) = Field(None, description="Sector of the job promised.")
     country_of_exploitation: Country = None
     start: PartialDateStr = None
     end: PartialDateStr = None
@@ -106,10 +113,43 @@ class JourneyLeg(_Model):
 
 
 class Assistance(_Model):
+    """One item of assistance; legal assistance says its kinds, and any item what funded it."""
+
     assistance_type: code_of(vocab.ASSISTANCE_TYPES)
     date: PartialDateStr = None
     provider: str | None = Field(None, max_length=200)
     reintegration: YesNo = False
+    legal_types: codes_of(vocab.LEGAL_ASSISTANCE_TYPES) = Field(
+        default_factory=list, description="Kinds of legal assistance (only on legal assistance)."
+    )
+    funding_source: code_of(vocab.FUNDING_SOURCE) = Field(None, description="What paid for it.")
+    funding_name: str | None = Field(
+        None, max_length=200, description="The project's name (as in the projects file) or the fund's name."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Assistance:
+        problem = assistance_problem(self.assistance_type, self.legal_types, self.funding_source, self.funding_name)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def assistance_problem(
+    assistance_type: str | None, legal_types: list[str] | None, funding_source: str | None, funding_name: str | None
+) -> str | None:
+    """THE rule of an assistance item's related fields (the case services and the importer both ask it).
+
+    Legal sub-types describe legal assistance only; a project or a fund is named, so the report can
+    say which one, and the office's own budget has no name to give.
+    """
+    if legal_types and assistance_type != "legal":
+        return "legal_types: only legal assistance has legal sub-types"
+    if funding_source in ("project", "fund") and not funding_name:
+        return f"funding_name: name the {funding_source} that funded it"
+    if funding_name and funding_source not in ("project", "fund"):
+        return "funding_name: say whether it is a project or a fund (funding_source)"
+    return None
 
 
 class ReturnRecord(_Model):
@@ -126,6 +166,10 @@ class ReturnRecord(_Model):
     travel_date: PartialDateStr = None
     receiving_office_country: Country = None
     reintegration_plan: YesNo = None
+    follow_up_date: PartialDateStr = Field(None, description="Date of the latest reintegration follow-up.")
+    reintegration_status: code_of(vocab.REINTEGRATION_STATUS) = Field(
+        None, description="Where reintegration stood at that follow-up."
+    )
 
 
 class Transfer(_Model):

@@ -73,6 +73,11 @@ RECORD_COLUMNS: tuple[Column, ...] = (
     Column("means_of_control", "codes", "Means of control, ';'-separated.", vocabulary=vocab.MEANS_OF_CONTROL),
     Column("recruiter_relation", "codes", "Relation of the recruiter, ';'-separated.",
            vocabulary=vocab.RECRUITER_RELATION),
+    Column("recruitment_tactics", "codes", "How the person was recruited, ';'-separated.",
+           vocabulary=vocab.RECRUITMENT_TACTICS, hxl="#indicator+recruitment"),
+    Column("promised_job", "text", "The job promised at recruitment, as the person tells it.", identifying=True),
+    Column("promised_sector", "code", "Sector of the job promised at recruitment.",
+           vocabulary=vocab.PROMISED_SECTORS, hxl="#indicator+sector+promised"),
     Column("exploitation_start", "partial_date", "When exploitation began."),
     Column("referral_from_office", "country",
            "Country of the office that referred or transferred this person here, if any."),
@@ -99,6 +104,11 @@ ASSISTANCE_COLUMNS: tuple[Column, ...] = (
     Column("date", "partial_date", "When it was given."),
     Column("provider", "text", "Who provided it."),
     Column("reintegration", "bool", "Part of reintegration after return."),
+    Column("legal_types", "codes", "For legal assistance: its kinds, ';'-separated.",
+           vocabulary=vocab.LEGAL_ASSISTANCE_TYPES),
+    Column("funding_source", "code", "What paid for it: a project, a named fund or the office's own budget.",
+           vocabulary=vocab.FUNDING_SOURCE),
+    Column("funding_name", "text", "The project's name (as in the projects file) or the fund's name."),
 )
 
 RETURN_COLUMNS: tuple[Column, ...] = (
@@ -114,6 +124,9 @@ RETURN_COLUMNS: tuple[Column, ...] = (
     Column("travel_date", "partial_date", "Date of travel home."),
     Column("receiving_office_country", "country", "Office that receives the person in the origin country."),
     Column("reintegration_plan", "bool", "A reintegration plan is agreed."),
+    Column("follow_up_date", "partial_date", "Date of the latest reintegration follow-up."),
+    Column("reintegration_status", "code", "Where reintegration stood at that follow-up.",
+           vocabulary=vocab.REINTEGRATION_STATUS),
 )
 
 PERPETRATOR_COLUMNS: tuple[Column, ...] = (

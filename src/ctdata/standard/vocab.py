@@ -239,6 +239,61 @@ RECRUITER_RELATION = _v(
     unknown="Unknown",
 )
 
+RECRUITMENT_TACTICS = _v(
+    "recruitment_tactic",
+    "How the person was recruited (the annual report's recruitment figures).",
+    job_offer="Offer of a job",
+    study_offer="Offer of study or training",
+    marriage_or_relationship="Promise of marriage or a relationship",
+    travel_offer="Offer to arrange travel or migration",
+    loan="Loan or advance payment",
+    sold_by_family="Sold or handed over by family",
+    abduction="Abduction",
+    online="Approached online",
+    other="Other",
+)
+
+PROMISED_SECTORS = _v(
+    "promised_sector",
+    "Sector of the job promised at recruitment (the labour sectors, plus work the model reports apart).",
+    **{k: v for k, v in LABOUR_SECTORS.terms.items() if k != "not_specified"},
+    entertainment="Entertainment, dancing or modelling",
+    sex_work="Sex work",
+    marriage="Marriage",
+    not_specified="Not specified",
+)
+
+LEGAL_ASSISTANCE_TYPES = _v(
+    "legal_assistance_type",
+    "Kind of legal assistance (the annual report's sub-types of legal assistance).",
+    documents="Identity or travel documents",
+    immigration="Residence or immigration status",
+    restitution="Restitution (recovery of wages or property)",
+    compensation="Compensation claim",
+    representation="Representation in proceedings",
+    advice="Legal advice or counselling",
+    other="Other",
+)
+
+FUNDING_SOURCE = _v(
+    "funding_source",
+    "What paid for an item of assistance: a project (by its name in the projects file) or a named fund.",
+    project="A project",
+    fund="A named fund (emergency or assistance fund)",
+    core="The office's own budget",
+)
+
+REINTEGRATION_STATUS = _v(
+    "reintegration_status",
+    "Where reintegration stands at the latest follow-up after return.",
+    in_progress="In progress",
+    completed="Completed: reintegrated",
+    at_risk="At risk",
+    re_trafficked="Trafficked again",
+    lost_contact="Lost contact",
+    declined="Declined further support",
+)
+
 CROSSING = _v(
     "crossing",
     "How a journey leg crossed (or did not cross) a border.",
@@ -393,13 +448,18 @@ ALL_VOCABULARIES: tuple[Vocabulary, ...] = (
     SEXUAL_EXPLOITATION_TYPES,
     MEANS_OF_CONTROL,
     RECRUITER_RELATION,
+    RECRUITMENT_TACTICS,
+    PROMISED_SECTORS,
     CROSSING,
     TRAVEL_DOCUMENT,
     TRANSPORT_MODE,
     EXPLOITED_ON_LEG,
     ASSISTANCE_TYPES,
+    LEGAL_ASSISTANCE_TYPES,
+    FUNDING_SOURCE,
     RISK_LEVEL,
     RETURN_STATUS,
+    REINTEGRATION_STATUS,
     TRANSFER_STATUS,
     PERPETRATOR_ROLE,
     PERPETRATOR_RELATION,

@@ -24,6 +24,7 @@ ENCRYPTED: dict[tuple[str, str], str] = {
     ("case_records", "closure_note_enc"): "case_records.closure_note",
     ("case_records", "consent_sharing_enc"): "case_records.consent_sharing",
     ("case_records", "void_reason_enc"): "case_records.void_reason",
+    ("case_records", "promised_job_enc"): "case_records.promised_job",
     ("screenings", "notes_enc"): "screening_notes",
     ("screenings", "indicators_enc"): "screenings.indicators",
     ("screenings", "override_reason_enc"): "screenings.override_reason",

@@ -120,6 +120,9 @@ class CaseRecord(Base):
     sexual_exploitation_types: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
     means_of_control: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
     recruiter_relation: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    recruitment_tactics: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    promised_job_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # free text, as the person tells it
+    promised_sector: Mapped[str | None] = mapped_column(String(32))
     exploitation_start: Mapped[str | None] = mapped_column(String(10))
     referral_from_office: Mapped[str | None] = mapped_column(String(2))
     consent_assistance: Mapped[bool | None] = mapped_column(Boolean)
@@ -211,6 +214,9 @@ class Assistance(Base):
     date: Mapped[str | None] = mapped_column(String(10))
     provider_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     reintegration: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_types: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)
+    funding_source: Mapped[str | None] = mapped_column(String(16))  # project | fund | core
+    funding_name: Mapped[str | None] = mapped_column(String(200))  # a project's or a fund's name
     created_by: Mapped[str | None] = mapped_column(String(80))
 
     case: Mapped[CaseRecord] = relationship(back_populates="assistance")
@@ -234,6 +240,8 @@ class ReturnRecord(Base):
     travel_date: Mapped[str | None] = mapped_column(String(10))
     receiving_office_country: Mapped[str | None] = mapped_column(String(2))
     reintegration_plan: Mapped[bool | None] = mapped_column(Boolean)
+    follow_up_date: Mapped[str | None] = mapped_column(String(10))
+    reintegration_status: Mapped[str | None] = mapped_column(String(20))
     cancel_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str | None] = mapped_column(String(80))

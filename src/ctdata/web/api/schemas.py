@@ -173,6 +173,9 @@ class ExploitationOut(_Out):
     sexual_exploitation_types: list[str] = []
     means_of_control: list[str] = []
     recruiter_relation: list[str] = []
+    recruitment_tactics: list[str] = []
+    promised_job: str | None = None
+    promised_sector: str | None = None
     country_of_exploitation: str | None = None
     start: str | None = None
 
@@ -220,6 +223,9 @@ class AssistanceOut(_Out):
     date: str | None
     provider: str | None
     reintegration: bool
+    legal_types: list[str] = []
+    funding_source: str | None = None
+    funding_name: str | None = None
     created_by: str | None
 
 
@@ -259,6 +265,8 @@ class ReturnOut(_Out):
     travel_date: str | None = None
     receiving_office_country: str | None = None
     reintegration_plan: bool | None = None
+    follow_up_date: str | None = None
+    reintegration_status: str | None = None
     open_gates: list[str] = Field(default_factory=list, description="Gates still open, in plain words.")
     created_by: str | None = None
 
