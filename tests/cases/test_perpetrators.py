@@ -110,3 +110,22 @@ def test_remove_a_perpetrator_recorded_in_error(engine, actors) -> None:  # type
         assert perpetrators.list_perpetrators(s, actors["th"], cid) == []
     with pytest.raises(NotFound), transaction(engine) as s:
         perpetrators.remove_perpetrator(s, actors["th"], cid, pid, reason="again")
+
+
+def test_screening_questions_fill_the_perpetrators(engine, actors) -> None:  # type: ignore[no-untyped-def]
+    from ctdata.cases import screening
+
+    with transaction(engine) as s:
+        cid = service.register_case(s, actors["th"], PERSON, CASE).id
+    answers = {"actions": ["recruitment"], "means": ["deception"], "purposes": ["forced_labour"],
+               "perpetrators": [RECRUITER, {"roles": "exploiter", "relation": "stranger_other"}]}
+    with pytest.raises(ValidationError, match="perpetrator 2"), transaction(engine) as s:
+        screening.screen(s, actors["th"], cid, {**answers, "perpetrators": [RECRUITER, {"roles": "boss"}]})
+    with transaction(engine) as s:
+        assert perpetrators.list_perpetrators(s, actors["th"], cid) == []  # nothing of the refused screening
+        got = screening.screen(s, actors["th"], cid, answers)
+    assert got["determination"] == "victim_of_trafficking"
+    with transaction(engine) as s:
+        rows = perpetrators.list_perpetrators(s, actors["th"], cid)
+    assert [r["roles"] for r in rows] == [["recruiter", "broker"], ["exploiter"]]
+    assert rows[0]["names"] == ["Quelvarin Dost"]

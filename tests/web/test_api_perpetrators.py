@@ -33,3 +33,17 @@ def test_perpetrators_over_http(client, headers):  # type: ignore[no-untyped-def
     gone = client.delete(f"{P}/cases/{cid}/perpetrators/{p['id']}?reason=wrong+case", headers=th)
     assert gone.status_code == 204, gone.text
     assert client.get(f"{P}/cases/{cid}/perpetrators", headers=th).json() == []
+
+
+def test_screening_over_http_records_the_perpetrators_named(client, headers):  # type: ignore[no-untyped-def]
+    th = headers["th"]
+    cid = new_case(client, th)["id"]
+    body = {"actions": ["recruitment"], "purposes": ["forced_labour"], "age_at_exploitation": 15,
+            "perpetrators": [{"roles": ["recruiter"], "relation": "family_intimate_partner", "names": ["Aunt Ka"]}]}
+    r = client.post(f"{P}/cases/{cid}/screening", json=body, headers=th)
+    assert r.status_code in (200, 201), r.text
+    got = client.get(f"{P}/cases/{cid}/perpetrators", headers=th).json()
+    assert [(p["roles"], p["relation"], p["names"]) for p in got] == [
+        (["recruiter"], ["family_intimate_partner"], ["Aunt Ka"])]
+    bad = client.post(f"{P}/cases/{cid}/screening", json={**body, "perpetrators": [{"roles": ["boss"]}]}, headers=th)
+    assert bad.status_code == 422

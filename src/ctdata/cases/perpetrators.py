@@ -22,7 +22,7 @@ from ctdata.cases.views import perpetrator_view
 from ctdata.errors import NotFound
 from ctdata.standard import models as std
 from ctdata.store.fields import seal_list
-from ctdata.store.models import Perpetrator
+from ctdata.store.models import CaseRecord, Perpetrator
 
 #: The descriptive (not identifying) fields, stored as they are.
 DESCRIPTIVE = ("roles", "sex", "age_band", "citizenship", "region", "relation", "paid_money", "means_of_control")
@@ -39,6 +39,14 @@ def add_perpetrator(
     """Record a perpetrator on an open case the actor may change (audited)."""
     case = load_open(session, actor, case_id, "perpetrator.create", expected_version)
     p = validate(std.Perpetrator, data, "perpetrator")
+    row = record_perpetrator(session, actor, case, p)
+    touch_added(session, case, expected_version)
+    return row
+
+
+def record_perpetrator(session: Session, actor: Actor, case: CaseRecord, p: std.Perpetrator) -> Perpetrator:
+    """Write one validated perpetrator on a case the caller has opened for writing (and audit it); the
+    caller bumps the case's version (a screening that names perpetrators does so once for all)."""
     row = Perpetrator(case_id=case.id, grouped=bool(p.grouped), created_by=actor.username)
     for name in DESCRIPTIVE:
         setattr(row, name, getattr(p, name))
@@ -46,7 +54,6 @@ def add_perpetrator(
         values = [no_nul(v, name) or "" for v in getattr(p, name)]
         setattr(row, f"{name}_enc", seal_list(values, "perpetrators", f"{name}_enc"))
     session.add(row)
-    touch_added(session, case, expected_version)
     session.flush()
     given = sorted(n for n in p.model_fields_set if getattr(p, n))
     record_by(session, actor, "perpetrator.create", case.id, {"perpetrator_id": row.id, "fields": given})

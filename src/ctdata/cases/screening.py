@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ctdata.cases import service
+from ctdata.cases import perpetrators, service
 from ctdata.cases.access import Actor, known_id
 from ctdata.cases.common import load_open, no_nul, record_by, share_with, touch, validate
 from ctdata.errors import Conflict, NotFound, ValidationError
@@ -33,7 +33,7 @@ from ctdata.store.models import CaseRecord, Screening
 
 ENGINE_KEYS = ("actions", "means", "purposes", "age_at_exploitation", "vulnerabilities")
 #: What a screening may carry besides the engine's input.
-OTHER_KEYS = ("indicators", "notes", "consent", "country_of_exploitation", "expected_version")
+OTHER_KEYS = ("indicators", "notes", "consent", "country_of_exploitation", "perpetrators", "expected_version")
 
 
 def screen(
@@ -48,8 +48,9 @@ def screen(
 
     `data` holds the engine's input (actions, means, purposes, age_at_exploitation,
     vulnerabilities) and optionally `indicators` (list of text), `notes` (encrypted),
-    `consent` ({assistance, research, sharing: [organisation, ...]}) and
-    `country_of_exploitation`. The findings are written into the case (`_write_findings`).
+    `consent` ({assistance, research, sharing: [organisation, ...]}), `country_of_exploitation`
+    and `perpetrators` (standard perpetrators, recorded on the case). The findings are written into
+    the case (`_write_findings`).
     """
     case = load_open(session, actor, case_id, "screening.create", expected_version)
     data = dict(data)
@@ -64,6 +65,10 @@ def screen(
     consent = validate(std.Consent, data.get("consent") or {}, "consent")
     where = validate(std.Exploitation, {"country_of_exploitation": data.get("country_of_exploitation")},
                      "screening").country_of_exploitation
+    named = data.get("perpetrators") or []
+    if not isinstance(named, list):
+        raise ValidationError("perpetrators must be a list")
+    named = [validate(std.Perpetrator, p, f"perpetrator {i}") for i, p in enumerate(named, start=1)]
     det = determine(inp)
     row = Screening(
         case_id=case.id,
@@ -80,6 +85,8 @@ def screen(
     findings = _write_findings(case, inp, consent, where)
     touch(case)
     session.flush()
+    for p in named:  # who recruited, moved or exploited the person, as the screening heard it
+        perpetrators.record_perpetrator(session, actor, case, p)
     record_by(session, actor, "screening.create", case.id, {
         "screening_id": row.id,
         "input": inp.model_dump(),

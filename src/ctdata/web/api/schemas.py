@@ -362,6 +362,8 @@ ScreeningIn = from_standard(
     indicators=(TextList, Field(default_factory=list, max_length=50)),
     consent=(ConsentIn | None, Field(None, description="Consents recorded at screening; written into the case.")),
     country_of_exploitation=(Code | None, Field(None, description="ISO alpha-2; written into the case.")),
+    perpetrators=(list[std.Perpetrator], Field(default_factory=list, max_length=20,
+                                               description="Perpetrators the person names; recorded on the case.")),
     expected_version=(Version | None, None),
     examples=[
         {
