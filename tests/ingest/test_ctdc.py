@@ -193,7 +193,14 @@ def test_full_kanon_row():
     assert rec["sexual_exploitation_types"] == ["pornography"]
     assert rec["means_of_control"] == ["threats", "withholds_documents"]
     assert rec["recruiter_relation"] == ["friend"]
+    assert rec["recruitment_tactics"] == ["abduction"]
+    assert rec["promised_job"] is None and rec["promised_sector"] is None  # CTDC does not record them
     assert rec["given_name"] is None and rec["status"] is None
+
+
+@pytest.mark.parametrize("flag, tactics", [("1", ["abduction"]), ("0", []), ("", None), ("-99", None)])
+def test_abduction_flag_is_the_one_recruitment_tactic_ctdc_records(flag, tactics):
+    assert kmap(isAbduction=flag)["recruitment_tactics"] == tactics
 
 
 def test_every_exploitation_flag_gives_its_own_code():

@@ -11,6 +11,10 @@ amount (USD), year. Attribution, in one place (:func:`_shares`):
 - a region's donors are the donors of the projects in its countries, each
   with the region's part of the project.
 
+Cases assisted through a fund (:func:`assisted_through_funds`) come from the
+assistance items instead, which may say what paid for them (``funding_source``:
+a project, a named fund or the office's own budget).
+
 Only the year range and the regional office of the assisting office
 (``office_regional_office``: the region the projects run in) of the filters
 apply; projects have no agency, data source or country of exploitation.
@@ -27,7 +31,8 @@ from ctdata.analytics.cases import ro_label
 from ctdata.analytics.filters import Filters
 from ctdata.analytics.registry import indicator
 from ctdata.analytics.table import IndicatorTable
-from ctdata.analytics.tabulate import empty_table, has_table
+from ctdata.analytics.tabulate import empty_table, has_table, one_way
+from ctdata.analytics.units import INSTANCES
 from ctdata.standard import countries as country_names
 from ctdata.standard.funding import DonorShare, split_donors
 from ctdata.standard.regions import REGIONAL_OFFICES, regional_office
@@ -248,3 +253,54 @@ def projects_annex(con: duckdb.DuckDBPyConnection, filters: Filters | None = Non
     if office:
         out = out[out["regional_offices"].str.split("; ").map(lambda xs: office in xs)]
     return out.reset_index(drop=True)
+
+
+NOT_THROUGH_FUND = "not_through_fund"
+FUND_NOTE = (
+    "A record counts once under each fund that paid for any of its assistance; records whose assistance "
+    "was paid only by projects or the office's budget are 'not through a fund'; records with assistance "
+    "that does not say what paid for it are unknown."
+)
+
+
+def _fund_label(v: str) -> str:
+    return "Not through a fund (projects or own budget)" if v == NOT_THROUGH_FUND else v
+
+
+@indicator("assisted_through_funds", "funding", INSTANCES)
+def assisted_through_funds(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> IndicatorTable:
+    """Records assisted through a named fund (an emergency or assistance fund), by fund.
+
+    Among the records with any assistance item: each fund that paid for one of its items, or
+    "not through a fund" when every item that says what paid for it names a project or the office's
+    budget; unknown when no item says. Counted in the unit of the records (``units.record_unit``),
+    with individuals beside once linkage has run, as every record table is.
+    """
+    frm = (
+        "cases c JOIN (SELECT record_key, "
+        "list(funding_name) FILTER (WHERE funding_source = 'fund' AND funding_name IS NOT NULL) AS funds, "
+        "count(funding_source) AS said FROM assistance GROUP BY record_key) a USING (record_key)"
+    )
+    value = (
+        f"CASE WHEN len(coalesce(a.funds, [])) > 0 THEN a.funds "
+        f"WHEN a.said > 0 THEN ['{NOT_THROUGH_FUND}'] ELSE CAST([] AS VARCHAR[]) END"
+    )
+    return one_way(
+        con,
+        name="assisted_through_funds",
+        title="Assisted through a fund",
+        filters=filters,
+        value_expr=value,
+        from_sql=frm,
+        multi=True,
+        label=_fund_label,
+        note=FUND_NOTE,
+        needs=("cases", "assistance"),
+    )
+
+
+def fund_total(t: IndicatorTable) -> int:
+    """Records behind a table of `assisted_through_funds` assisted through at least one fund."""
+    if t.empty:
+        return 0
+    return int(t.known) - int(t.data.loc[t.data["value"] == NOT_THROUGH_FUND, "count"].sum())

@@ -295,6 +295,7 @@ def _compile(fmt: str, keys: Mapping[str, Any]) -> _Mapper:
             cols.KANON_SEX,
             cols.KANON_MEANS,
             cols.KANON_RECRUITER,
+            cols.KANON_TACTICS,
         )
     else:
         k_source = k_major = k_major_x = _NO_COLUMN
@@ -304,8 +305,9 @@ def _compile(fmt: str, keys: Mapping[str, Any]) -> _Mapper:
             cols.SYNTHETIC_SEX,
             cols.SYNTHETIC_MEANS,
             cols.SYNTHETIC_RECRUITER,
+            (),  # no tactic in the synthetic release
         )
-    expl, labour, sex, means, recruiter = (_FlagGroup(keys, g).read for g in groups)
+    expl, labour, sex, means, recruiter, tactics = (_FlagGroup(keys, g).read for g in groups)
 
     def map_one(row: Mapping[str, Any], row_number: int, source_id: str) -> dict[str, Any]:
         get = row.get
@@ -328,6 +330,7 @@ def _compile(fmt: str, keys: Mapping[str, Any]) -> _Mapper:
         out["sexual_exploitation_types"] = sex(get)
         out["means_of_control"] = means(get)
         out["recruiter_relation"] = recruiter(get)
+        out["recruitment_tactics"] = tactics(get)
         return out
 
     return map_one

@@ -114,6 +114,11 @@ SYNTHETIC_MEANS = (
 
 SYNTHETIC_RECRUITER = KANON_RECRUITER[:4]
 
+#: The recruitment tactics the global release flags (the standard's ``recruitment_tactics``). CTDC has no
+#: other tactic, nor what was promised (job, sector); its ``meansOfControlFalsePromises`` is a means of
+#: control and stays one. The 2024 synthetic release has no tactic.
+KANON_TACTICS = (("isAbduction", "abduction"),)
+
 #: Other spellings of a column seen in copies of a release: alias -> canonical name.
 ALIASES = {
     "sectorOfLabourAgriculture": "typeOfLabourAgriculture",

@@ -678,13 +678,37 @@ def return_reintegration(ctx: ReportContext) -> Section:
     return s
 
 
+def _funds(ctx: ReportContext, f) -> tuple[str, list[Figure]]:  # type: ignore[no-untyped-def]
+    """The sentence and figure of the records assisted through a fund ('' and none when no item says)."""
+    t = funding.assisted_through_funds(ctx.con, f)
+    if t.empty:
+        return "", []
+    unit = _unit_short(t.unit)
+    n = funding.fund_total(t)
+    named = t.data[t.data["value"] != funding.NOT_THROUGH_FUND]
+    items = "; ".join(f"{escape(str(lab))}: {fmt_n(c)}" for lab, c in zip(named["label"], named["count"], strict=True))
+    text = (
+        f"{fmt_n(n)} {unit} ({fmt_pct(n / t.known if t.known else None)} of the {fmt_n(t.known)} whose assistance "
+        f"says what paid for it; {fmt_n(t.unknown)} do not say) were assisted through a fund"
+        + (f" ({items})." if items else ".")
+    )
+    fig = Figure("through-funds", f"Assisted through a fund ({unit}; a record counts under each fund)", t,
+                 partial(charts.bar, t))
+    return text, [fig]
+
+
 def funding_section(ctx: ReportContext) -> Section:
     f = ctx.year_filters
     s = Section(id="funding", title="Project funding")
     t = funding.funding_by_regional_office(ctx.con, f)
+    funds_text, funds_fig = _funds(ctx, f)
     if t.empty:
-        s.empty_note = (t.note or "No projects.") + " Funding figures need the projects table "
-        s.empty_note += "(`ctdata import projects FILE`: project, countries, donor, amount, year)."
+        note = (t.note or "No projects.") + " Funding figures need the projects table "
+        note += "(`ctdata import projects FILE`: project, countries, donor, amount, year)."
+        if not funds_text:
+            s.empty_note = note
+            return s
+        s.paragraphs, s.figures = [escape(note), funds_text], funds_fig
         return s
     summ = funding.funding_summary(ctx.con, f)
     donors = funding.funding_by_donor(ctx.con, f)
@@ -694,10 +718,12 @@ def funding_section(ctx: ReportContext) -> Section:
         + _money_phrase(t, "regional offices by funding"),
         _money_phrase(donors, "donors"),
         "The list of projects, their countries and donors is in Annex C.",
+        funds_text,
     ]
     s.figures = [Figure("by-regional-office", "Project funding by regional office (USD)", t, partial(charts.bar, t))]
     if not donors.empty:
         s.figures.append(Figure("by-donor", "Project funding by donor (USD)", donors, partial(charts.bar, donors)))
+    s.figures += funds_fig
     s.paragraphs = [p for p in s.paragraphs if p]
     return s
 

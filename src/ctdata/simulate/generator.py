@@ -22,6 +22,7 @@ import numpy as np
 
 from ctdata.errors import CtdataError
 from ctdata.simulate.corridors import calibrate
+from ctdata.simulate.details import add_details
 from ctdata.simulate.journeys import legs_table
 from ctdata.simulate.names import load_namebook
 from ctdata.simulate.offices import expand, padded_ids, record_columns, sample_layout, trim
@@ -138,6 +139,7 @@ def simulate(
         step("assistance and returns")
         assistance = assistance_table(rng, persons, recs, record_id, t)
         returns = returns_table(rng, persons, recs, record_id)
+        add_details(seed, years, persons, recs, columns, assistance, returns)  # its own stream
         truth = {"record_id": record_id, "person_id": padded_ids("P", recs.person + 1)}
         perps, perp_truth = perpetrator_tables(  # its own stream: the tables above stay as they were
             np.random.default_rng([seed, 17]), book, persons.citizenship, persons.exploitation_country,

@@ -86,6 +86,7 @@ def assistance_table(
         "date": iso_dates(r.registered[rec] + delay),
         "provider": provider,
         "reintegration": np.where(reint, "true", "false").astype(object),
+        "record_index": rec,  # not a template column (not written): the row's record, for simulate.details
     }
 
 

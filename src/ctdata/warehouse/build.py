@@ -55,7 +55,8 @@ from ctdata.store.persons import identifier_keys
 
 UNKNOWN_YEAR = "unknown"
 TABLES = ("cases", "journey_legs", "assistance", "returns", "transfers", "perpetrators")
-SCHEMA_VERSION = 3  # 2: no free text (the assistance provider is no longer copied); 3: perpetrators, regions
+SCHEMA_VERSION = 4  # 2: no free text (the assistance provider is no longer copied); 3: perpetrators, regions;
+# 4: what funded assistance (funding_source, funding_name) and the reintegration follow-up of returns
 
 LIST_COLS = ("exploitation_types", "labour_sectors", "sexual_exploitation_types", "means_of_control",
              "recruiter_relation")
@@ -244,10 +245,11 @@ def _arrow_type(t: Any) -> pa.DataType:
 CHILD_TABLES: dict[str, tuple[type, list[str]]] = {
     "journey_legs": (JourneyLeg, ["leg_number", "from_country", "to_country", "departure_date", "crossing",
                                   "travel_document", "transport_mode", "exploited"]),
-    "assistance": (Assistance, ["assistance_type", "date", "reintegration"]),
+    "assistance": (Assistance, ["assistance_type", "date", "reintegration", "funding_source", "funding_name"]),
     "returns": (ReturnRecord, ["status", "requested_date", "consent_written", "risk_level", "is_child",
                                "best_interest_determination", "guardian_willing", "guardian_able", "travel_date",
-                               "receiving_office_country", "reintegration_plan"]),
+                               "receiving_office_country", "reintegration_plan", "follow_up_date",
+                               "reintegration_status"]),
     "transfers": (Transfer, ["from_office_country", "from_agency", "to_office_country", "to_agency", "status"]),
 }
 
