@@ -112,6 +112,9 @@ def test_case_page_and_its_tabs_in_french(app, engine, actors) -> None:  # type:
     assert ">Parcours</a>" in page and "Ajouter une étape du parcours" in page and "Passage non officiel" in page
     assert "Journey" not in page.split('<main')[1] and "Unofficial crossing" not in page
     assert '<td data-label="Passage de frontière">Passage non officiel</td>' in page
+    assert '<td data-label="De">Viêt Nam</td><td data-label="Vers">Thaïlande</td>' in page
+    overview = client.get(f"/cases/{case_id}", headers=fr).text
+    assert "<dd>Viêt Nam</dd>" in overview
     assert "Enregistrer le consentement" in client.get(f"/cases/{case_id}/tabs/consent", headers=fr).text
     ret = client.get(f"/cases/{case_id}/tabs/return", headers={"accept-language": "es"}).text
     assert "Solicitar un retorno" in ret

@@ -313,6 +313,8 @@ class CaseView:
     transfers: list[dict[str, Any]] = field(default_factory=list)
     consents: list[dict[str, Any]] = field(default_factory=list)
     voided: dict[str, Any] | None = None  # by, at, reason (the reason for identifying roles only)
+    citizenship_codes: list[str] = field(default_factory=list)  # the page names them in its language
+    exploitation_country: str | None = None
 
 
 CONSENT_WORDS = {  # the consent tab translates them (ctdata.web.i18n)
@@ -347,6 +349,8 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
             "number": leg["leg_number"],
             "from_text": countries.name(leg.get("from_country")),
             "to_text": countries.name(leg.get("to_country")),
+            "from_code": leg.get("from_country"),  # the page names it in its language
+            "to_code": leg.get("to_country"),
             "date": leg.get("departure_date"),
             "crossing": vocab.CROSSING.label(leg.get("crossing")),
             "document": vocab.TRAVEL_DOCUMENT.label(leg.get("travel_document")),
@@ -428,6 +432,8 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
         ret=return_view(current) if current else None,
         transfers=transfers,
         consents=consents,
+        citizenship_codes=list(citizenship),
+        exploitation_country=ex.get("country_of_exploitation"),
         voided=voided,
     )
 
