@@ -29,10 +29,12 @@ def test_perpetrators_table_loads_with_its_records(store, tmp_path: Path) -> Non
         {"record_id": "R1", "roles": "Recruiter", "sex": "Female;Male", "grouped": "1", "region": "europe"},
         {"record_id": "R2", "roles": "kingpin"},  # not a role: quarantined with its reason
         {"record_id": "R9", "roles": "exploiter"},  # no such record in the import
+        {"record_id": "R2", "sex": "male;female"},  # one person, two sexes: the row must say it is grouped
     ])
     res = import_standard(tmp_path)
     stats = res.tables["perpetrators"]
-    assert (stats["rows_read"], stats["loaded"], stats["quarantined"]) == (4, 2, 2)
+    assert (stats["rows_read"], stats["loaded"], stats["quarantined"]) == (5, 2, 3)
+    assert res.reasons.get("sex") == 1 or any("one person has one value" in r for r in res.reasons)
     assert stats["rows_read"] == stats["loaded"] + stats["quarantined"]
     with db.session_scope() as s:
         rows = {c.source_record_id: p for p, c in s.execute(

@@ -13,7 +13,7 @@ from typing import Any
 
 from ctdata.errors import CtdataError
 from ctdata.ingest.readers import RawRow
-from ctdata.standard.models import assistance_problem
+from ctdata.standard.models import ONE_PER_PERSON, assistance_problem, perpetrator_problem
 from ctdata.standard.template import TABLES, Column
 from ctdata.standard.types import parser_for
 
@@ -61,6 +61,8 @@ class TableValidator:
         if self.table == "assistance":
             return assistance_problem(get("assistance_type"), get("legal_types"), get("funding_source"),
                                       get("funding_name"))
+        if self.table == "perpetrators":
+            return perpetrator_problem(get("grouped"), {n: get(n) for n in ONE_PER_PERSON})
         return None
 
     def row(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +157,7 @@ class TableValidator:
                         bad[i] = [f"{name}: required value is empty"]
                     elif not any(e.startswith(prefix) for e in errs):
                         errs.append(f"{name}: required value is empty")
-        if self.table == "assistance":
+        if self.table in ("assistance", "perpetrators"):  # the tables with a rule across fields
             for i in range(n):
                 if i not in bad:
                     problem = self._row_problem(lambda k, i=i: clean[k][i])

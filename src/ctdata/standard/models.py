@@ -211,15 +211,26 @@ class Perpetrator(_Model):
 
     @model_validator(mode="after")
     def _one_person(self) -> Perpetrator:
-        if not self.grouped:
-            for name in ONE_PER_PERSON:
-                if len(getattr(self, name)) > 1:
-                    raise ValueError(f"{name}: one person has one value (mark the row grouped for several)")
+        problem = perpetrator_problem(self.grouped, {n: getattr(self, n) for n in ONE_PER_PERSON})
+        if problem:
+            raise ValueError(problem)
         return self
 
 
 #: Fields of a perpetrator that a single person (a row not grouped) has at most one value of.
 ONE_PER_PERSON = ("sex", "age_band", "relation", "paid_money")
+
+
+def perpetrator_problem(grouped: bool | None, values: dict[str, Any]) -> str | None:
+    """THE rule of a perpetrator row's fields (the case services and the importer both ask it): a row
+    that is not grouped describes one person, who has one sex, age band, relation and answer to
+    ``paid_money``."""
+    if grouped:
+        return None
+    for name in ONE_PER_PERSON:
+        if len(values.get(name) or []) > 1:
+            return f"{name}: one person has one value (mark the row grouped for several)"
+    return None
 #: Identifying fields of a perpetrator (encrypted in the store, erased with the victim's record).
 PERPETRATOR_IDENTIFYING = ("names", "aliases", "phone_numbers", "document_numbers", "addresses")
 
