@@ -6,7 +6,11 @@ bug in ctdata.
 """
 
 import errno
+import re
 from typing import Any
+
+#: "field_name: problem", as a model's rule across fields words a problem it pins on one field.
+_NAMED = re.compile(r"([a-z][a-z0-9_]*): (.+)", re.S)
 
 
 class CtdataError(Exception):
@@ -76,6 +80,9 @@ class ValidationError(CtdataError):
             msg = str(err.get("msg", "invalid"))
             for prefix in ("Value error, ", "Assertion failed, "):
                 msg = msg.removeprefix(prefix)
+            named = _NAMED.match(msg) if not err.get("loc") else None
+            if named:  # a rule across fields says which field it faults ("funding_name: ..."): put it there
+                where, msg = named.group(1), named.group(2)
             fields.setdefault(where, msg)
         first = next(iter(fields), "value")
         return cls(f"{what} {first}: {fields.get(first, 'invalid')}", fields=fields)

@@ -20,7 +20,8 @@ WEB = ROOT / "src" / "ctdata" / "web"
 #: the vocabularies whose labels the templates show through gettext (option lists of the forms)
 VOCABULARIES = (vocab.SEX, vocab.ACTIONS, vocab.MEANS, vocab.PURPOSES, vocab.VULNERABILITIES, vocab.CASE_STATUS,
                 vocab.CROSSING, vocab.TRAVEL_DOCUMENT, vocab.TRANSPORT_MODE, vocab.EXPLOITED_ON_LEG,
-                vocab.ASSISTANCE_TYPES, vocab.RISK_LEVEL)
+                vocab.ASSISTANCE_TYPES, vocab.RISK_LEVEL, vocab.LEGAL_ASSISTANCE_TYPES, vocab.FUNDING_SOURCE,
+                vocab.REINTEGRATION_STATUS)
 
 
 @pytest.mark.parametrize(

@@ -410,7 +410,8 @@ async def return_gates(request: Request, case_id: int, actor: Actor = Depends(se
         for name in GATE_FIELDS:
             if name in form:
                 changes[name] = yes_no(form, name)
-        for name in ("risk_level", "risk_mitigations", "bid_authority", "receiving_office_country"):
+        for name in ("risk_level", "risk_mitigations", "bid_authority", "receiving_office_country",
+                     "follow_up_date", "reintegration_status"):
             if name in form:
                 changes[name] = text(form, name)
         if "is_child" in form:

@@ -365,6 +365,8 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
             "date": a.get("date"),
             "provider": a.get("provider") if identifying else None,
             "reintegration": a.get("reintegration"),
+            "funding": a.get("funding_name")
+            or (vocab.FUNDING_SOURCE.label(a["funding_source"]) if a.get("funding_source") else None),
         }
         for a in c.get("assistance") or []
     ]
