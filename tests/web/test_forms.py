@@ -124,3 +124,11 @@ def test_a_mistaken_case_is_voided_from_its_page(app, engine, actors) -> None:  
     assert "Void</span>" in th.get("/cases?voided=yes").text
     analyst, a_csrf = signed_in(app, engine, "analyst")
     assert "Void this case" not in analyst.get(f"/cases/{case_id}").text
+
+
+def test_a_signed_in_user_refused_by_role_is_told_why_in_plain_words(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    th, _ = signed_in(app, engine, "th")
+    r = th.get("/indicators")
+    assert r.status_code == 403 and "Not allowed" in r.text
+    assert "This is for admins, analysts, data managers; your role (caseworker) does not give access to it." in r.text
+    assert 'href="/login"' not in r.text and "Sign out" in r.text and "role 'caseworker'" not in r.text

@@ -149,7 +149,9 @@ class Policy:
                 raise exc
             if actor.role not in self.roles:
                 refuse(actor.username, f"role {actor.role} not allowed", actor.role)
-                exc = PermissionDenied(self.why or f"role {actor.role!r} may not use this")
+                roles = ", ".join(r.replace("_", " ") + "s" for r in self.roles)
+                exc = PermissionDenied(self.why or f"this is for {roles}; your role ({actor.role.replace('_', ' ')}) "
+                                       "does not give access to it")
                 exc.actor = actor  # type: ignore[attr-defined]
                 raise exc
             return actor, auth.csrf_token, auth.expires_at
