@@ -37,5 +37,6 @@ def test_network_page_names_nobody(app, engine, actors, tmp_path: Path) -> None:
     # R0, R1 share the phone number, R0 and R2 the address: one network of three; R3 alone
     assert "2 networks; 1 of them link two victims or more" in r.text
     assert "among the regions of their perpetrators" in r.text
+    assert 'href="/networks"' in r.text  # in the navigation
     caseworker, _ = signed_in(app, engine, "th")
     assert caseworker.get("/networks").status_code == 403

@@ -94,6 +94,7 @@ def nav_for(role: str, inbox_count: int | None = None) -> list[NavItem]:
         items.append(NavItem("indicators", N_("Indicators"), "/indicators"))
         items.append(NavItem("releases", N_("Releases"), "/data/releases"))
         items.append(NavItem("estimates", N_("Prevalence estimates"), "/estimates"))
+        items.append(NavItem("networks", N_("Trafficking networks"), "/networks"))
     if role == "admin":
         items.append(NavItem("users", N_("Users"), "/admin/users"))
     return items
