@@ -4,5 +4,5 @@ Indicators and tables of the report: the counting rules as a type (table.py), ta
 tables.
 """
 
-__all__ = ["border", "cases", "compare", "filters", "funding", "indicators", "perpetrators", "registry", "returns",
-           "table", "tabulate"]
+__all__ = ["border", "cases", "compare", "filters", "funding", "indicators", "perpetrators", "recruitment",
+           "registry", "returns", "table", "tabulate"]

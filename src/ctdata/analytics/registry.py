@@ -53,7 +53,7 @@ def indicator(name: str, topic: str, unit: str) -> Callable[[IndicatorFn], Indic
 
 def _load() -> None:
     # importing the modules registers their indicators
-    from ctdata.analytics import border, cases, funding, perpetrators, returns  # noqa: F401
+    from ctdata.analytics import border, cases, funding, perpetrators, recruitment, returns  # noqa: F401
 
 
 def list_indicators() -> list[dict[str, str]]:

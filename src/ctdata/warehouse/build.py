@@ -55,8 +55,9 @@ from ctdata.store.persons import identifier_keys
 
 UNKNOWN_YEAR = "unknown"
 TABLES = ("cases", "journey_legs", "assistance", "returns", "transfers", "perpetrators")
-SCHEMA_VERSION = 4  # 2: no free text (the assistance provider is no longer copied); 3: perpetrators, regions;
-# 4: what funded assistance (funding_source, funding_name) and the reintegration follow-up of returns
+SCHEMA_VERSION = 5  # 2: no free text (the assistance provider is no longer copied); 3: perpetrators, regions;
+# 4: what funded assistance (funding_source, funding_name) and the reintegration follow-up of returns;
+# 5: recruitment tactics and promised sector of cases, legal sub-types of assistance
 
 LIST_COLS = ("exploitation_types", "labour_sectors", "sexual_exploitation_types", "means_of_control",
              "recruiter_relation")
@@ -77,6 +78,7 @@ CASE_SCHEMA = pa.schema([
     ("sexual_exploitation_types", pa.list_(pa.string())), ("means_of_control", pa.list_(pa.string())),
     ("recruiter_relation", pa.list_(pa.string())), ("consent_research", pa.bool_()),
     ("referral_from_office", pa.string()), ("closure_reason", pa.string()), ("erased", pa.bool_()),
+    ("recruitment_tactics", pa.list_(pa.string())), ("promised_sector", pa.string()),
 ])
 
 
@@ -149,7 +151,7 @@ def _case_rows(session: Session, year: str, keys: KeyRing, memo: dict[int, str])
             C.data_source, C.registration_year, C.registration_date, C.status, P.sex, P.citizenship, C.age_band,
             C.age_at_exploitation, C.child_at_registration, C.child_at_exploitation, C.country_of_exploitation,
             *[getattr(C, c) for c in LIST_COLS], C.consent_research, C.referral_from_office, C.closure_reason,
-            P.erased_at, C.origin_region, C.exploitation_region]
+            P.erased_at, C.origin_region, C.exploitation_region, C.recruitment_tactics, C.promised_sector]
     q = (select(*cols).join(P, P.id == C.person_id)
          .where(_year_filter(C.registration_year, year), counted()).order_by(C.id))
     rows = _raw(session, q)
@@ -196,6 +198,8 @@ def _case_rows(session: Session, year: str, keys: KeyRing, memo: dict[int, str])
     # comparable UN regions (the Americas and Oceania as one, as the public release codes them)
     data["origin_region"] = [(regions_of([r] if r else [], cs) or [None])[0] for r, cs in zip(c[27], cits, strict=True)]
     data["exploitation_region"] = [comparable_region(r or un_region(k)) for r, k in zip(c[28], coe, strict=True)]
+    data["recruitment_tactics"] = [_split(v) for v in c[29]]
+    data["promised_sector"] = c[30]
     return pa.table({f.name: pa.array(data[f.name], f.type) for f in CASE_SCHEMA}, schema=CASE_SCHEMA)
 
 
@@ -245,7 +249,8 @@ def _arrow_type(t: Any) -> pa.DataType:
 CHILD_TABLES: dict[str, tuple[type, list[str]]] = {
     "journey_legs": (JourneyLeg, ["leg_number", "from_country", "to_country", "departure_date", "crossing",
                                   "travel_document", "transport_mode", "exploited"]),
-    "assistance": (Assistance, ["assistance_type", "date", "reintegration", "funding_source", "funding_name"]),
+    "assistance": (Assistance, ["assistance_type", "date", "reintegration", "legal_types", "funding_source",
+                                "funding_name"]),
     "returns": (ReturnRecord, ["status", "requested_date", "consent_written", "risk_level", "is_child",
                                "best_interest_determination", "guardian_willing", "guardian_able", "travel_date",
                                "receiving_office_country", "reintegration_plan", "follow_up_date",
