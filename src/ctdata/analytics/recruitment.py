@@ -17,7 +17,6 @@ from ctdata.analytics.tabulate import one_way
 from ctdata.analytics.units import INSTANCES
 from ctdata.standard.vocab import LEGAL_ASSISTANCE_TYPES, PROMISED_SECTORS, RECRUITMENT_TACTICS
 
-
 TACTICS_NOTE = (
     "Shares are of the records with a tactic recorded; a record with none is unknown. A source that flags one "
     "tactic only (CTDC: abduction) has every known record under it: read its count, not its share."
