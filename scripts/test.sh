@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run it.
-# Installs: a virtualenv with ctdata and its test extras, Debian's Chromium (browser
-# tests), axe-core from npm (their accessibility checks) and, if none is running, a local PostgreSQL 15 (store tests run on it too).
+# Installs: a virtualenv with ctdata and its test, bench and spark extras, Debian's Chromium
+# (browser tests), axe-core from npm (their accessibility checks), a Java runtime for Spark
+# (linkage and analytics tests run on Spark local[2] too) and, if none is running, a local
+# PostgreSQL 15 (store tests run on it too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,13 +12,14 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test,bench]"
+.venv/bin/python -m pip install -q -e ".[test,bench,spark]"
 
 SUDO=""
 if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+command -v java >/dev/null || need_apt+=(default-jre-headless)
 if ! command -v pg_ctlcluster >/dev/null && ! command -v pg_isready >/dev/null; then need_apt+=(postgresql); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing with apt: ${need_apt[*]}"

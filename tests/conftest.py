@@ -105,3 +105,21 @@ def sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
     reset_caches()
     yield Store("sqlite", url, data_dir)
     reset_caches()
+
+
+#: The one Spark session of a test run: local[2] with one shuffle partition (the tests' data is small,
+#: and every extra partition is a task's overhead on every query).
+SPARK_TEST_SETTINGS = {"master": "local[2]", "shuffle_partitions": 1, "driver_memory": "1g", "app_name": "ctdata-tests"}
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """The process's Spark session, started once per test run (a JVM start costs several seconds).
+
+    PySpark comes with the `spark` extra that the test extras pull in, and Java with the machine
+    (scripts/test.sh installs it where missing): the Spark tests never skip.
+    """
+    from ctdata import spark_session
+
+    yield spark_session.session(spark_session.SparkSettings(**SPARK_TEST_SETTINGS))
+    spark_session.stop()

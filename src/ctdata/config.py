@@ -46,6 +46,14 @@ class Settings(BaseSettings):
             d.mkdir(parents=True, exist_ok=True)
 
 
+def toml_table(name: str) -> dict:
+    """A table of ctdata.toml (``[spark]``), or an empty one; a value that is not a table is refused."""
+    value = _toml().get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"ctdata.toml: [{name}] must be a table of settings, got {value!r}")
+    return value
+
+
 def _get(toml: dict, key: str, default: str | None = None) -> str | None:
     env = os.environ.get(f"CTDATA_{key.upper()}")
     if env:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pandas as pd
@@ -189,14 +190,11 @@ def test_memory_limit_bounds_duckdb_and_its_spill_directory_goes_with_the_backen
     assert not os.path.exists(spill)
 
 
-def test_spark_backend_without_pyspark_is_a_clear_error():
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        with pytest.raises(BackendUnavailable, match="PySpark"):
-            make_backend("spark")
-    else:
-        assert make_backend("spark").name == "spark"
+def test_spark_backend_without_pyspark_is_a_clear_error(spark, monkeypatch):
+    assert make_backend("spark").name == "spark"
+    monkeypatch.setitem(sys.modules, "splink.backends.spark", None)  # as if PySpark were not installed
+    with pytest.raises(BackendUnavailable, match="PySpark"):
+        make_backend("spark")
 
 
 def test_document_keys_train_the_model_and_link_across_spellings(data):

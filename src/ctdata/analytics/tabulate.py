@@ -17,6 +17,7 @@ from ctdata.analytics.filters import Filters
 from ctdata.analytics.table import INSTANCES, NOT_LINKED, IndicatorTable
 from ctdata.analytics.units import HOTLINE, is_record_unit, record_unit
 from ctdata.standard import countries
+from ctdata.warehouse.query import has_view
 
 Label = Callable[[Any], str]
 
@@ -26,10 +27,8 @@ def country_label(code: Any) -> str:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether a view or table exists (cached on the connection's catalogue per call; cheap)."""
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
-    )
+    """Whether a view or table exists (DuckDB's catalogue, or the Spark warehouse's views)."""
+    return has_view(con, name)
 
 
 def linked(con: duckdb.DuckDBPyConnection) -> bool:
@@ -102,8 +101,8 @@ def one_way(
             f"WHERE ({extra_where}) AND ({fw})"
         )
         exploded = (
-            "SELECT record_key, unnest(vals) AS value, hot FROM base WHERE len(vals) > 0 "
-            "UNION ALL SELECT record_key, NULL, hot FROM base WHERE vals IS NULL OR len(vals) = 0"
+            "SELECT record_key, unnest(vals) AS value, hot FROM base WHERE array_length(vals) > 0 "
+            "UNION ALL SELECT record_key, NULL, hot FROM base WHERE vals IS NULL OR array_length(vals) = 0"
         )
         sql_base = f"WITH base AS ({base}), rows AS ({exploded})"
     else:

@@ -11,11 +11,16 @@ from rich.table import Table
 from ctdata.cli.output import JsonOpt, console, emit_json
 
 app = typer.Typer(no_args_is_help=True, help="Indicators and the annual report.")
+EngineOpt = Annotated[
+    str,
+    typer.Option(help="Run the tables' SQL on duckdb (this machine) or spark (the [spark] settings of ctdata.toml)."),
+]
 
 
 @app.command("indicators")
 def report_indicators(
     as_json: JsonOpt = False,
+    engine: EngineOpt = "duckdb",
     shares: Annotated[
         str, typer.Option(help="Denominator of shares: 'known' (records with a known value) or 'all' (unknowns too).")
     ] = "known",
@@ -25,13 +30,18 @@ def report_indicators(
     from ctdata.analytics.units import ShareBase
     from ctdata.errors import ValidationError
     from ctdata.warehouse.build import build
+    from ctdata.warehouse.query import connect
 
     try:
         base = ShareBase(shares)
     except ValueError:
         raise ValidationError(f"--shares must be 'known' or 'all', not {shares!r}") from None
     build(progress=False)
-    data = headline()
+    con = connect(engine=engine)
+    try:
+        data = headline(con=con)
+    finally:
+        con.close()
     if as_json:
         emit_json(data)
         return
@@ -108,11 +118,12 @@ def report_annual(
         Path | None, typer.Option(help="Folder of Markdown files, one per section (see narrative-template).")
     ] = None,
     as_json: JsonOpt = False,
+    engine: EngineOpt = "duckdb",
 ) -> None:
     """Render the annual report (HTML, PDF, tables as CSV/XLSX) from the warehouse."""
     from ctdata.report.flows import annual_report
 
-    result = annual_report(year, out, progress=not as_json, narrative=narrative)
+    result = annual_report(year, out, progress=not as_json, narrative=narrative, engine=engine)
     if as_json:
         emit_json(result)
         return

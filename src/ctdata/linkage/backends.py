@@ -35,7 +35,7 @@ class Backend:
         arrow = _with_row_ids(_to_arrow(features))
         if self.name == "duckdb":
             return self.db_api.register(arrow, table_name=table_name)
-        sdf = self.db_api.spark.createDataFrame(arrow.to_pandas())
+        sdf = self.db_api.spark.createDataFrame(arrow)  # Arrow batches to the JVM, no pandas round trip
         return self.db_api.register(sdf, table_name=table_name)
 
     def materialise(self, sql: str, name: str) -> str:
@@ -43,7 +43,7 @@ class Backend:
         if self.name == "duckdb":
             self.db_api.duckdb_con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
         else:
-            self.db_api.spark.sql(sql).cache().createOrReplaceTempView(name)
+            self.db_api.spark.sql(sql).persist().createOrReplaceTempView(name)
         return name
 
     def close(self) -> None:
@@ -52,9 +52,22 @@ class Backend:
                 self.db_api.duckdb_con.close()
             except Exception:  # noqa: BLE001 - closing twice is harmless
                 pass
+        elif self.name == "spark":
+            _release_spark_tables(self.db_api.spark)
         if self.owned_spill_dir:
             shutil.rmtree(self.owned_spill_dir, ignore_errors=True)
             self.owned_spill_dir = None
+
+
+def _release_spark_tables(spark: Any) -> None:
+    """Drop this run's temporary views and their cached data; the session itself is shared and stays."""
+    for t in spark.catalog.listTables():
+        if t.isTemporary and (t.name.startswith("__splink") or t.name.startswith("ctdata_")):
+            try:
+                spark.catalog.uncacheTable(t.name)
+            except Exception:  # noqa: BLE001 - a view that was never cached
+                pass
+            spark.catalog.dropTempView(t.name)
 
 
 #: Integer record id the linkage model uses as its unique id (numbered in record_key order).
@@ -130,15 +143,25 @@ def make_backend(
         con.execute("SET preserve_insertion_order = false")
         return Backend("duckdb", DuckDBAPI(connection=con), "duckdb", owned_spill_dir=owned)
     if name == "spark":
+        from ctdata import spark_session
+
         try:
-            from pyspark.sql import SparkSession
-            from splink import SparkAPI
+            from splink.backends.spark import SparkAPI
         except ImportError as exc:
             raise BackendUnavailable(
                 "the spark linkage backend needs PySpark: install ctdata with the 'spark' extra"
             ) from exc
-        spark = SparkSession.builder.appName("ctdata-linkage").getOrCreate()
-        return Backend("spark", SparkAPI(spark_session=spark), "spark")
+        try:
+            spark = spark_session.session()
+        except spark_session.SparkUnavailable as exc:
+            raise BackendUnavailable(f"the spark linkage backend cannot run: {exc}") from exc
+        s = spark_session.active_settings() or spark_session.spark_settings()
+        api = SparkAPI(
+            spark_session=spark,
+            break_lineage_method=s.break_lineage,
+            num_partitions_on_repartition=s.shuffle_partitions,
+        )
+        return Backend("spark", api, "spark")
     raise ConfigError(f"unknown linkage backend {name!r} (choose from duckdb, spark)")
 
 

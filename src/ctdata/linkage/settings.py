@@ -39,6 +39,9 @@ class LinkageSettings(BaseSettings):
     cluster_min_average: two clusters (more than one record between them) merge only if their
         cross pairs average at least this probability; 0 turns it off (on tuning seed 2 at 100k,
         0.05 trades 0.7 points of individuals error for 0.3 points of pairwise F1).
+    u_chunks: Splink's chunks of the random-sampling pairs for u; it stops once every level has been
+        seen 100 times. The chunks are cut by each backend's own hash, so with more than one chunk
+        DuckDB and Spark count different pairs; with 1 they count the same (all of the sample).
     memory_limit: DuckDB's memory for the run (e.g. '4GB'); past it, joins and aggregations spill
         to a temporary directory. Features and clustering in Python come on top (about 3 GB at
         1,000,000 records). Empty leaves DuckDB's default, 80% of the machine's memory.
@@ -54,6 +57,7 @@ class LinkageSettings(BaseSettings):
     backend: str = "duckdb"
     seed: int = 42
     u_max_pairs: float = 2e6
+    u_chunks: int = 10
     em_max_pairs: float = 2e6
     m_floor: float = 0.005
     dob_disagreement_m: float = 0.03
@@ -79,5 +83,7 @@ class LinkageSettings(BaseSettings):
             raise ConfigError(f"unknown linkage backend {self.backend!r} (choose from {', '.join(BACKENDS)})")
         if self.memory_limit and not _MEMORY.fullmatch(self.memory_limit.strip()):
             raise ConfigError(f"memory_limit must be a size such as '4GB' or '512MB', got {self.memory_limit!r}")
+        if self.u_chunks < 1:
+            raise ConfigError(f"u_chunks must be at least 1, got {self.u_chunks}")
         if not 0.0 < self.prior_recall <= 1.0:
             raise ConfigError(f"prior_recall must be in (0, 1], got {self.prior_recall}")

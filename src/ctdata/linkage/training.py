@@ -30,16 +30,19 @@ log = logging.getLogger(__name__)
 _PREFERRED_PASS = {"dob": "l.", "age": "l.", "sex": "l.dob_full", "citizenship": "l.dob_full"}
 
 
-def train(linker: Any, table: str, cols: Iterable[str], settings: LinkageSettings) -> None:
+def train(linker: Any, table: str, cols: Iterable[str], settings: LinkageSettings, dialect: str = "duckdb") -> None:
     """Unsupervised estimation: prior, u by random sampling, m by EM on two passes.
 
-    `table` is the features table the model was built on (its name in the backend).
+    `table` is the features table the model was built on (its name in the backend); `dialect`
+    the SQL dialect of that backend (the comparisons' conditions are written in it).
     """
     cols = list(cols)
     estimate_prior(linker, cols, settings.prior_recall)
-    linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
-    comps = comparisons_for(cols)
-    labelled = labelled_m(linker, table, cols, seed=settings.seed) if settings.self_labelled_m else {}
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=settings.u_max_pairs, seed=settings.seed, num_chunks=settings.u_chunks
+    )
+    comps = comparisons_for(cols, dialect)
+    labelled = labelled_m(linker, table, cols, seed=settings.seed, dialect=dialect) if settings.self_labelled_m else {}
     trained: dict[tuple[str, int], list[tuple[str, float]]] = {}
     em_rules = list(settings.em_blocking_rules) or default_em_rules(cols)
     if labelled and all(c["output_column_name"] in labelled for c in comps):
@@ -65,7 +68,7 @@ def train(linker: Any, table: str, cols: Iterable[str], settings: LinkageSetting
     if "dob" not in labelled:  # m from sure pairs (one document) is no EM confusion: it stands
         cap_dob_disagreement(linker, settings.dob_disagreement_m)
     if settings.namesake_u:
-        namesake_u(linker, table, cols, seed=settings.seed)
+        namesake_u(linker, table, cols, seed=settings.seed, dialect=dialect)
     _default_missing_m(linker)
     floor_m_probabilities(linker, settings.m_floor)
 
@@ -163,7 +166,13 @@ _CONTEXT_COMPARISONS = ("sex", "citizenship", "office", "registration", "exploit
 
 
 def namesake_u(
-    linker: Any, table: str, cols: Iterable[str], seed: int = 42, max_left: int = 50_000, min_pairs: int = 500
+    linker: Any,
+    table: str,
+    cols: Iterable[str],
+    seed: int = 42,
+    max_left: int = 50_000,
+    min_pairs: int = 500,
+    dialect: str = "duckdb",
 ) -> None:
     """Estimate u for sex, citizenship, office and registration among namesakes who are different people.
 
@@ -179,7 +188,7 @@ def namesake_u(
     c = set(cols)
     if not {"name_var", "dob_full", "dob_y"} <= c:
         return
-    comps = {cmp["output_column_name"]: cmp for cmp in comparisons_for(c)}
+    comps = {cmp["output_column_name"]: cmp for cmp in comparisons_for(c, dialect)}
     todo = [n for n in _CONTEXT_COMPARISONS if n in comps]
     if not todo:
         return
@@ -221,7 +230,13 @@ _LABEL_USES = {
 
 
 def labelled_m(
-    linker: Any, table: str, cols: Iterable[str], seed: int = 42, max_pairs: int = 300_000, min_pairs: int = 200
+    linker: Any,
+    table: str,
+    cols: Iterable[str],
+    seed: int = 42,
+    max_pairs: int = 300_000,
+    min_pairs: int = 200,
+    dialect: str = "duckdb",
 ) -> dict[str, dict[int, float]]:
     """m probabilities counted on self-labelled, near-certain matching pairs (see blocking.labelled_rules).
 
@@ -234,7 +249,7 @@ def labelled_m(
     rules = labelled_rules(c)
     if not rules:
         return {}
-    comps = {cmp["output_column_name"]: cmp for cmp in comparisons_for(c)}
+    comps = {cmp["output_column_name"]: cmp for cmp in comparisons_for(c, dialect)}
     counts: dict[str, pd.Series] = {}
     for label, rule in rules.items():
         todo = [n for n in _LABEL_USES[label] if n in comps]

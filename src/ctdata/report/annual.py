@@ -74,11 +74,13 @@ def render_annual(
     pdf: bool = True,
     root: Path | None = None,
     narrative: Path | None = None,
+    engine: str = "duckdb",
 ) -> dict[str, Any]:
     """Render the annual report for registration year ``year`` into ``out``.
 
     ``narrative`` is a folder of Markdown files, one per section (report.narrative), whose text is
     placed in its section.
+    ``engine`` runs the tables' SQL on DuckDB or on Spark (the same tables; see warehouse.spark).
 
     Writes report.html (self-contained), report.pdf, charts/*.svg (and PNG for the map),
     tables/*.csv and tables.xlsx. Returns the paths written and the seconds per phase.
@@ -97,7 +99,7 @@ def render_annual(
 
     t0 = time.perf_counter()
     step("computing tables")
-    con = connect(root)
+    con = connect(root, engine=engine)
     years = []
     if has_table(con, "cases"):
         years = [

@@ -16,6 +16,7 @@ def annual_report(
     pdf: bool = True,
     progress: bool = True,
     narrative: Path | None = None,
+    engine: str = "duckdb",
 ) -> dict[str, Any]:
     """Build the warehouse (incrementally) and render the annual report of ``year`` into ``out``.
 
@@ -29,5 +30,6 @@ def annual_report(
 
     load(narrative)  # refuse a bad folder before building anything
     return render_annual(
-        year, Path(out), filters=Filters.from_dict(filters), progress=progress, pdf=pdf, narrative=narrative
+        year, Path(out), filters=Filters.from_dict(filters), progress=progress, pdf=pdf, narrative=narrative,
+        engine=engine,
     )

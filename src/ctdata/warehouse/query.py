@@ -1,8 +1,9 @@
-"""DuckDB over the warehouse's Parquet files: the one way analytics reads data."""
+"""DuckDB (or Spark) over the warehouse's Parquet files: the one way analytics reads data."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -10,13 +11,24 @@ from ctdata.config import settings
 from ctdata.errors import CtdataError
 
 VIEWS = ("cases", "journey_legs", "assistance", "returns", "transfers", "perpetrators")
+ENGINES = ("duckdb", "spark")
 
 
-def connect(root: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per warehouse table (empty views when absent)."""
+def connect(root: Path | None = None, engine: str = "duckdb") -> Any:
+    """One view per warehouse table (none when absent): in-memory DuckDB, or Spark with `engine='spark'`.
+
+    Both answer the same SQL (DuckDB's; see warehouse.spark), so analytics runs unchanged on either.
+    """
     root = Path(root or settings().warehouse_dir)
+    if engine not in ENGINES:
+        raise CtdataError(f"unknown analytics engine {engine!r} (choose from {', '.join(ENGINES)})")
     if not (root / "manifest.json").exists():
         raise CtdataError(f"no warehouse at {root}: run `ctdata warehouse build` first")
+    if engine == "spark":
+        from ctdata import spark_session
+        from ctdata.warehouse.spark import SparkWarehouse
+
+        return SparkWarehouse(root, VIEWS, spark_session.session())
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     for name in VIEWS:
@@ -35,6 +47,9 @@ def connect(root: Path | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def has_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def has_view(con: Any, name: str) -> bool:
+    """Whether the warehouse connection (DuckDB or Spark) has this table."""
+    if hasattr(con, "has_table"):
+        return bool(con.has_table(name))
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
