@@ -1,0 +1,245 @@
+"""Linkage on Spark local[2] beside DuckDB, in the same run, and what a 10-node cluster would take.
+
+    python benchmarks/bench_spark.py [--records 1000000] [--nodes 10 --cores-per-node 8 --target 20000000]
+    python benchmarks/run.py --only spark            (1,000,000 records; --quick: 20,000)
+
+Both backends link the same simulated records with the same settings (features,
+blocking rules, training, clustering are one definition; only the database that
+runs Splink's SQL differs), each in its own process so that its peak memory is
+its own. The table gives each stage's seconds on Spark beside DuckDB's with the
+ratio, the candidate and scored pair counts, and the F1 of each against the
+truth and against each other. Then `cluster_estimate` (the model of
+docs/spark-scaling.md) turns the measured Spark stage times and pair counts into
+an estimate for `--target` records on `--nodes` nodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+SEED = 11
+HERE = Path(__file__).resolve().parent
+
+SIMULATE = """
+from pathlib import Path
+from ctdata.simulate.generator import simulate
+simulate(records={n}, seed={seed}, out=Path({out!r}), progress=False)
+OUT = {{}}
+"""
+
+LINK = """
+import sys, time, duckdb, pandas as pd
+sys.path.insert(0, {bench!r})
+from eval_linkage import features_from_records
+from ctdata import spark_session
+from ctdata.linkage.blocking import blocked_pairs_sql, default_blocking_rules
+from ctdata.linkage.backends import ROW_ID, _to_arrow, _with_row_ids
+from ctdata.linkage.engine import link_frame
+from ctdata.linkage.evaluate import score_clusters
+from ctdata.linkage.features import build_features
+from ctdata.linkage.settings import LinkageSettings
+backend = {backend!r}
+if backend == "spark":
+    t = time.perf_counter()
+    spark_session.session(spark_session.SparkSettings(master={master!r}, driver_memory={driver_memory!r},
+                                                      shuffle_partitions={partitions}))
+    start = time.perf_counter() - t
+else:
+    start = 0.0
+rec = pd.read_csv({out!r} + "/records.csv", dtype=str, keep_default_na=False, na_values=[""])
+truth = pd.read_csv({out!r} + "/truth.csv", dtype=str).rename(columns={{"record_id": "record_key"}})
+feats = features_from_records(rec)
+t = time.perf_counter()
+res = link_frame(feats, LinkageSettings(backend=backend), threads=2, keep_model=False)
+dt = time.perf_counter() - t
+s = score_clusters(res.clusters, truth)
+res.clusters.to_parquet({out!r} + "/clusters_" + backend + ".parquet")
+# candidate pairs (the blocking rules' output, before scoring): counted outside the timed run
+con = duckdb.connect(); con.execute("SET threads=2")
+f = build_features(feats)
+con.register("f", _with_row_ids(_to_arrow(f)))
+rules = default_blocking_rules([c for c in f.columns if c != "record_key"])
+candidates = con.execute(f"SELECT count(*) FROM ({{blocked_pairs_sql('f', rules)}})").fetchone()[0]
+OUT = {{"seconds": dt, "session_s": start, "records": len(rec), "candidate_pairs": int(candidates),
+        "scored_pairs": len(res.pairs), **res.timings, **s.as_dict()}}
+"""
+
+AGREE = """
+import pandas as pd
+from ctdata.linkage.evaluate import score_clusters
+a = pd.read_parquet({out!r} + "/clusters_spark.parquet")
+b = pd.read_parquet({out!r} + "/clusters_duckdb.parquet").rename(columns={{"individual_id": "person_id"}})
+OUT = score_clusters(a, b).as_dict()
+"""
+
+
+def _child(code: str) -> dict:
+    """Run code in a fresh interpreter; it prints one JSON line; its max RSS (children included) is added."""
+    wrapper = (
+        code
+        + "\nimport resource, json as _j\nprint('@@' + _j.dumps({**OUT, 'rss_mb': max("
+        + "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        + " / 1024}))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", wrapper],
+        capture_output=True,
+        text=True,
+        timeout=4 * 3600,
+        env={**os.environ, "CTDATA_PROGRESS": "0"},
+    )
+    if r.returncode != 0:
+        tail = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "benchmark child failed"
+        raise RuntimeError(tail)
+    line = [x for x in r.stdout.splitlines() if x.startswith("@@")][-1]
+    return json.loads(line[2:])
+
+
+# ----------------------------------------------------------------------------------------------- the model
+@dataclass(frozen=True)
+class ClusterShape:
+    """The cluster the estimate is for (see docs/spark-scaling.md for every assumption)."""
+
+    nodes: int = 10
+    cores_per_node: int = 8
+    #: share of ideal speed-up a Spark join keeps across machines (shuffles over the network)
+    efficiency: float = 0.6
+    #: how candidate pairs grow with records: pairs ~ records ** exponent (1 = the rules' linear design)
+    pair_exponent: float = 1.1
+    #: the driver (features in pandas, clustering in Python) runs on one machine this much faster than
+    #: one core of the benchmark machine, by having the machine to itself
+    driver_speedup: float = 1.0
+
+
+def cluster_estimate(measured: dict, target: int, shape: ClusterShape, local_cores: int = 2) -> dict:
+    """Seconds per stage for `target` records on `shape`, from one measured Spark run on `local_cores`.
+
+    Distributed stages (training's SQL, scoring) scale with their work (pairs) over the cluster's
+    cores at `efficiency`; driver stages (features, clustering, collecting scored pairs) scale with
+    their input on one machine and do not get faster with more nodes. Training samples a fixed
+    number of pairs (u_max_pairs, em_max_pairs), so only its blocking passes grow with the data.
+    """
+    n = measured["records"]
+    scale_records = target / n
+    scale_pairs = scale_records**shape.pair_exponent
+    speedup = shape.nodes * shape.cores_per_node * shape.efficiency / local_cores
+    est = {
+        "features_s": measured["features_s"] * scale_records / shape.driver_speedup,
+        # training: about half fixed (sampled pairs, job overheads), half the EM blocks, which grow with pairs
+        "training_s": measured["training_s"] * (0.5 + 0.5 * scale_pairs / speedup),
+        "predict_s": measured["predict_s"] * scale_pairs / speedup,
+        "cluster_s": measured["cluster_s"] * scale_pairs / shape.driver_speedup,
+    }
+    est["total_s"] = sum(est.values())
+    est["candidate_pairs"] = measured["candidate_pairs"] * scale_pairs
+    est["scored_pairs"] = measured["scored_pairs"] * scale_pairs
+    return {"target_records": target, **asdict(shape), **{k: round(v, 1) for k, v in est.items()}}
+
+
+# ----------------------------------------------------------------------------------------------- the run
+def measure(records: int, master: str = "local[2]", driver_memory: str = "8g", partitions: int = 8) -> dict:
+    """Simulate `records`, link them on DuckDB and on Spark (each in its own process); both results."""
+    bench = str(HERE)
+    with tempfile.TemporaryDirectory() as tmp:
+        _child(SIMULATE.format(n=records, seed=SEED, out=tmp))
+        duck = _child(LINK.format(bench=bench, out=tmp, backend="duckdb", master=master,
+                                  driver_memory=driver_memory, partitions=partitions))
+        spark = _child(LINK.format(bench=bench, out=tmp, backend="spark", master=master,
+                                   driver_memory=driver_memory, partitions=partitions))
+        agree = _child(AGREE.format(out=tmp))
+    return {"duckdb": duck, "spark": spark, "agreement": agree}
+
+
+def _row(measure_: str, value: float | None, unit: str, baseline_value: float | None, goal: str = "",
+         ok: bool | None = None, name: str = "") -> dict:
+    return {
+        "benchmark": name,
+        "measure": measure_,
+        "value": value,
+        "unit": unit,
+        "baseline": "DuckDB, same run" if baseline_value is not None else "",
+        "baseline_value": baseline_value,
+        "ratio": (value / baseline_value) if (baseline_value and value is not None) else None,
+        "goal": goal,
+        "ok": ok,
+    }
+
+
+def rows_of(m: dict) -> list[dict]:
+    s, d, a = m["spark"], m["duckdb"], m["agreement"]
+    name = f"Spark local[2] vs DuckDB, {s['records']:,} records"
+    rows = [_row(f"{k.removesuffix('_s')} time", s[k], "s", d[k], name=name)
+            for k in ("features_s", "training_s", "predict_s", "cluster_s", "total_s")]
+    rows.append(_row("Spark session start", s["session_s"], "s", None, name=name))
+    rows.append(_row("peak memory (driver + JVM)", s["rss_mb"], "MB", d["rss_mb"], name=name))
+    rows.append(_row("candidate pairs", s["candidate_pairs"], "", d["candidate_pairs"], name=name))
+    rows.append(_row("scored pairs kept", s["scored_pairs"], "", d["scored_pairs"], name=name))
+    rows.append(_row("pairwise F1 vs truth", s["pair_f1"], "", d["pair_f1"], "within 0.005 of DuckDB",
+                     abs(s["pair_f1"] - d["pair_f1"]) <= 0.005, name=name))
+    rows.append(_row("pairwise F1 Spark vs DuckDB", a["pair_f1"], "", None, ">= 0.995", a["pair_f1"] >= 0.995,
+                     name=name))
+    return rows
+
+
+def run(quick: bool = False) -> list[dict]:
+    """For benchmarks/run.py: 1,000,000 records (20,000 with --quick), and the 10-node estimate."""
+    m = measure(20_000 if quick else 1_000_000)
+    rows = rows_of(m)
+    est = cluster_estimate(m["spark"], 20_000_000, ClusterShape())
+    rows.append(_row("estimate: 20M records, 10 nodes x 8 cores", est["total_s"], "s", None,
+                     name="model (docs/spark-scaling.md)"))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--driver-memory", default="8g")
+    ap.add_argument("--partitions", type=int, default=8)
+    ap.add_argument("--target", type=int, default=20_000_000, help="records of the cluster estimate")
+    ap.add_argument("--nodes", type=int, default=10)
+    ap.add_argument("--cores-per-node", type=int, default=8)
+    ap.add_argument("--pair-exponent", type=float, default=1.1)
+    ap.add_argument("--json", type=Path, help="also write the measurements and the estimate as JSON")
+    args = ap.parse_args()
+    sys.path.insert(0, str(HERE))
+    from rich.console import Console
+    from rich.table import Table
+    from run import _fmt
+
+    m = measure(args.records, args.master, args.driver_memory, args.partitions)
+    shape = ClusterShape(nodes=args.nodes, cores_per_node=args.cores_per_node, pair_exponent=args.pair_exponent)
+    est = cluster_estimate(m["spark"], args.target, shape)
+    t = Table(title=f"linkage on Spark {args.master} beside DuckDB (2 threads), {args.records:,} records")
+    for c in ("measure", "Spark", "unit", "DuckDB", "ratio", "goal", "ok"):
+        t.add_column(c, justify="right" if c in ("Spark", "DuckDB", "ratio") else "left")
+    for r in rows_of(m):
+        ok = r["ok"]
+        t.add_row(r["measure"], _fmt(r["value"]), r["unit"], _fmt(r["baseline_value"]), _fmt(r["ratio"]), r["goal"],
+                  "" if ok is None else ("yes" if ok else "no"))
+    console = Console(width=160)
+    console.print(t)
+    e = Table(title=f"estimate: {args.target:,} records on {args.nodes} nodes x {args.cores_per_node} cores "
+                    "(model and assumptions: docs/spark-scaling.md)")
+    e.add_column("stage")
+    e.add_column("seconds", justify="right")
+    for k in ("features_s", "training_s", "predict_s", "cluster_s", "total_s"):
+        e.add_row(k.removesuffix("_s"), _fmt(est[k]))
+    e.add_row("candidate pairs", _fmt(est["candidate_pairs"]))
+    console.print(e)
+    console.print(f"total: about {est['total_s'] / 60:.0f} minutes ({math.ceil(est['total_s'] / 3600)} h at most)")
+    if args.json:
+        args.json.write_text(json.dumps({"measured": m, "estimate": est}, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
