@@ -74,6 +74,8 @@ def test_headline_indicators_are_the_same_on_spark(engines) -> None:  # type: ig
 def test_duckdb_sql_is_translated_for_spark() -> None:
     sql = to_spark_sql("SELECT list_contains(c.t, 'x'), count(*) FILTER (WHERE child) FROM cases c WHERE c.y = ?")
     assert "ARRAY_CONTAINS" in sql.upper() and "?" in sql and "LIST_CONTAINS" not in sql.upper()
+    # Spark 4 would read `FROM cases WHERE (TRUE)` as a table aliased WHERE: every table gets an alias
+    assert "FROM cases AS cases WHERE (TRUE)" in to_spark_sql("SELECT count(*) FROM cases WHERE (TRUE)")
 
 
 def test_unknown_engine_is_a_clear_error(linked_warehouse: Path) -> None:

@@ -28,11 +28,19 @@ __all__ = ["SparkResult", "SparkWarehouse", "to_spark_sql"]
 
 
 def to_spark_sql(sql: str) -> str:
-    """A query written in DuckDB SQL, in Spark SQL (positional ``?`` parameters kept)."""
+    """A query written in DuckDB SQL, in Spark SQL (positional ``?`` parameters kept).
+
+    Every table gets an alias (``FROM cases AS cases``): Spark 4 reads ``FROM cases WHERE (x)``
+    as the table aliased ``WHERE`` with a column list, where DuckDB reads a filter.
+    """
     try:
-        return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+        tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:  # our own SQL: a bug, but say which query
         raise CtdataError(f"cannot translate a warehouse query to Spark SQL: {exc}") from exc
+    for table in tree.find_all(sqlglot.exp.Table):
+        if not table.alias and table.name:
+            table.set("alias", sqlglot.exp.TableAlias(this=sqlglot.exp.to_identifier(table.name)))
+    return tree.sql(dialect="spark")
 
 
 class SparkResult:
