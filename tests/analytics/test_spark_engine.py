@@ -76,6 +76,10 @@ def test_duckdb_sql_is_translated_for_spark() -> None:
     assert "ARRAY_CONTAINS" in sql.upper() and "?" in sql and "LIST_CONTAINS" not in sql.upper()
     # Spark 4 would read `FROM cases WHERE (TRUE)` as a table aliased WHERE: every table gets an alias
     assert "FROM cases AS cases WHERE (TRUE)" in to_spark_sql("SELECT count(*) FROM cases WHERE (TRUE)")
+    # len() of a list is Spark's size(); length() of text stays length()
+    assert to_spark_sql("SELECT len(coalesce(c.t, [])), length(c.s), c.len FROM cases c").upper().startswith(
+        "SELECT SIZE(COALESCE(C.T, ARRAY())), LENGTH(C.S), C.LEN"
+    )
 
 
 def test_unknown_engine_is_a_clear_error(linked_warehouse: Path) -> None:

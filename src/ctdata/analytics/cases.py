@@ -27,7 +27,7 @@ EXPLOITATION_GROUPS = {
     "other": "Other",
 }
 EXPLOITATION_GROUP_SQL = """CASE
-    WHEN c.exploitation_types IS NULL OR array_length(c.exploitation_types) = 0 THEN NULL
+    WHEN c.exploitation_types IS NULL OR len(c.exploitation_types) = 0 THEN NULL
     WHEN list_contains(c.exploitation_types, 'sex_and_labour')
       OR (list_contains(c.exploitation_types, 'forced_labour')
           AND list_contains(c.exploitation_types, 'sexual_exploitation')) THEN 'combined'
@@ -170,7 +170,7 @@ def labour_sector(con: duckdb.DuckDBPyConnection, filters: Filters | None = None
     """
     where = (
         "list_contains(c.exploitation_types, 'forced_labour') OR "
-        "list_contains(c.exploitation_types, 'sex_and_labour') OR array_length(c.labour_sectors) > 0"
+        "list_contains(c.exploitation_types, 'sex_and_labour') OR len(c.labour_sectors) > 0"
     )
     return one_way(
         con,

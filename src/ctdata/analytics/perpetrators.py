@@ -50,11 +50,11 @@ VICTIM_SQL = (
     "FROM perpetrators GROUP BY record_key) v USING (record_key)) c"
 )
 _WITHIN = (
-    "CASE WHEN c.origin_region IS NULL OR array_length(c.p_regions) = 0 THEN NULL "
+    "CASE WHEN c.origin_region IS NULL OR len(c.p_regions) = 0 THEN NULL "
     "WHEN list_contains(c.p_regions, c.origin_region) THEN 'within' ELSE 'outside' END"
 )
 _EXACT = (
-    "CASE WHEN c.origin_region IS NULL OR array_length(c.p_regions) = 0 THEN NULL "
+    "CASE WHEN c.origin_region IS NULL OR len(c.p_regions) = 0 THEN NULL "
     "WHEN c.p_regions = [c.origin_region] THEN 'within' ELSE 'outside' END"
 )
 _REGION_LABEL = {"within": "From within the victim's region", "outside": "From outside the victim's region"}
@@ -172,7 +172,7 @@ def victim_frame(con: duckdb.DuckDBPyConnection, filters: Filters | None = None)
     fw, params = f.where("c")
 
     def joined(expr: str) -> str:
-        return f"CASE WHEN array_length({expr}) > 0 THEN array_to_string(list_sort({expr}), ';') END"
+        return f"CASE WHEN len({expr}) > 0 THEN array_to_string(list_sort({expr}), ';') END"
 
     return con.execute(
         "SELECT c.record_key, c.consent_research, c.source_kind, c.erased, c.sex, c.child, c.origin_region, "

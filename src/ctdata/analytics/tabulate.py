@@ -101,8 +101,8 @@ def one_way(
             f"WHERE ({extra_where}) AND ({fw})"
         )
         exploded = (
-            "SELECT record_key, unnest(vals) AS value, hot FROM base WHERE array_length(vals) > 0 "
-            "UNION ALL SELECT record_key, NULL, hot FROM base WHERE vals IS NULL OR array_length(vals) = 0"
+            "SELECT record_key, unnest(vals) AS value, hot FROM base WHERE len(vals) > 0 "
+            "UNION ALL SELECT record_key, NULL, hot FROM base WHERE vals IS NULL OR len(vals) = 0"
         )
         sql_base = f"WITH base AS ({base}), rows AS ({exploded})"
     else:

@@ -15,6 +15,7 @@ chooses the engine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,20 @@ from ctdata.errors import CtdataError
 
 __all__ = ["SparkResult", "SparkWarehouse", "to_spark_sql"]
 
+_LEN = re.compile(r"(?<![\w.])len\(", re.IGNORECASE)
+
 
 def to_spark_sql(sql: str) -> str:
     """A query written in DuckDB SQL, in Spark SQL (positional ``?`` parameters kept).
 
     Every table gets an alias (``FROM cases AS cases``): Spark 4 reads ``FROM cases WHERE (x)``
-    as the table aliased ``WHERE`` with a column list, where DuckDB reads a filter.
+    as the table aliased ``WHERE`` with a column list, where DuckDB reads a filter. DuckDB's
+    ``len`` and ``length`` both parse as one length, which Spark computes for text only; the
+    warehouse's SQL writes ``len`` for lists (``length`` for text), so ``len`` becomes Spark's
+    ``size``.
     """
     try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
+        tree = sqlglot.parse_one(_LEN.sub("array_length(", sql), read="duckdb")
     except sqlglot.errors.ParseError as exc:  # our own SQL: a bug, but say which query
         raise CtdataError(f"cannot translate a warehouse query to Spark SQL: {exc}") from exc
     for table in tree.find_all(sqlglot.exp.Table):
