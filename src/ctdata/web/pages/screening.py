@@ -18,7 +18,8 @@ from starlette.datastructures import FormData
 
 from ctdata.cases import screening
 from ctdata.cases.access import Actor
-from ctdata.errors import CtdataError
+from ctdata.cases.common import validate
+from ctdata.errors import CtdataError, ValidationError
 from ctdata.screening import ScreeningInput, determine
 from ctdata.standard import models as std
 from ctdata.web import security
@@ -53,6 +54,48 @@ FORM_FIELDS = (
     "consent_sharing",
 )
 CHOICE_FIELDS = ("actions", "means", "purposes", "vulnerabilities")
+#: How many perpetrator blocks the form offers (blank ones are ignored); more are recorded on the case page.
+PERPETRATOR_BLOCKS = 2
+#: The perpetrator fields the form ticks (several values); the others are one value each.
+PERPETRATOR_CHOICES = ("roles", "means_of_control")
+
+
+def _block_prefix(i: int) -> str:
+    """The names of block i's fields: "p1-sex" is the first person's sex."""
+    return f"p{i}-"
+
+
+def _block(form: FormData, i: int) -> FormData:
+    """Block i's fields under the standard's names (what `standard_fields` reads)."""
+    prefix = _block_prefix(i)
+    return FormData([(k.removeprefix(prefix), v) for k, v in form.multi_items() if k.startswith(prefix)])
+
+
+def perpetrators_of(form: FormData) -> list[dict[str, Any]]:
+    """The perpetrators the form describes, as the service's `perpetrators` (standard Perpetrator fields).
+
+    A block left blank is no one. Each block is checked by the standard's own model (its one-person
+    rule included, `std.perpetrator_problem`) so a refusal names the block's field ("p2-sex") and the
+    form can say so beside it; the service checks them again before writing anything.
+    """
+    found: list[dict[str, Any]] = []
+    problems: dict[str, str] = {}
+    first: str | None = None
+    for i in range(1, PERPETRATOR_BLOCKS + 1):
+        fields = standard_fields(_block(form, i), std.Perpetrator)
+        if not fields:
+            continue
+        try:
+            validate(std.Perpetrator, fields, f"perpetrator {i}")
+        except ValidationError as exc:
+            first = first or str(exc)
+            for where, problem in (exc.fields or {"value": str(exc)}).items():
+                problems.setdefault(_block_prefix(i) + where, problem)
+            continue
+        found.append(fields)
+    if problems:
+        raise ValidationError(first or "perpetrator: invalid", fields=problems)
+    return found
 
 
 def _form_values(form: FormData | None) -> dict[str, Any]:
@@ -69,6 +112,11 @@ def _form_values(form: FormData | None) -> dict[str, Any]:
             values[k] = many(form, k)
         values["consent_assistance"] = bool(yes_no(form, "consent_assistance"))
         values["consent_research"] = bool(yes_no(form, "consent_research"))
+    blocks = [_block(form, i) if form is not None else FormData() for i in range(1, PERPETRATOR_BLOCKS + 1)]
+    values["perpetrators"] = [
+        {name: many(b, name) if name in PERPETRATOR_CHOICES else text(b, name) for name in std.Perpetrator.model_fields}
+        for b in blocks
+    ]
     return values
 
 
@@ -168,6 +216,7 @@ async def register(request: Request, actor: Actor = Depends(security.requires(*W
                 "research": yes_no(form, "consent_research"),
                 "sharing": sharing_of(text(form, "consent_sharing")),
             },
+            "perpetrators": perpetrators_of(form),
         }
 
         confirmed = bool(yes_no(form, "confirm_blank"))
