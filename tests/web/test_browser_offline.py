@@ -44,7 +44,7 @@ def _storage(page: Page) -> dict:
 def _fill(page: Page, given: str, family: str, age: str, citizenship: str) -> None:
     page.get_by_label("Given name", exact=True).fill(given)
     page.get_by_label("Family name", exact=True).fill(family)
-    page.get_by_label("Citizenship", exact=True).select_option(citizenship)
+    page.locator("#f-citizenship").select_option(citizenship)
     page.get_by_label("Age when the exploitation began", exact=True).fill(age)
     page.locator("#f-actions-recruitment").check()
     page.locator("#f-purposes-forced_labour").check()
