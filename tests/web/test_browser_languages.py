@@ -49,7 +49,8 @@ def test_french_caseworker_screens_and_registers(browser: Browser, live_server: 
     page.get_by_label("Prénom").fill("Awa")
     page.get_by_label("Nom de famille").fill("Diallo")
     page.get_by_label("Date de naissance").fill("13/05/2001")
-    page.get_by_label("Nationalité").select_option(label="Côte d’Ivoire")
+    person = page.get_by_role("group", name="La personne", exact=True)  # not a perpetrator's block
+    person.get_by_label("Nationalité").select_option(label="Côte d’Ivoire")
     page.get_by_label("Recrutement").check()
     page.get_by_label("Tromperie").check()
     page.get_by_label("Travail ou services forcés").check()
