@@ -82,7 +82,10 @@ OUT = score_clusters(a, b).as_dict()
 
 
 def _child(code: str) -> dict:
-    """Run code in a fresh interpreter; it prints one JSON line; its max RSS (children included) is added."""
+    """Run code in a fresh interpreter; it prints one JSON line; its max RSS is added.
+
+    (A Spark JVM still runs when the child measures itself, so its memory is not in the figure.)
+    """
     wrapper = (
         code
         + "\nimport resource, json as _j\nprint('@@' + _j.dumps({**OUT, 'rss_mb': max("
@@ -179,7 +182,7 @@ def rows_of(m: dict) -> list[dict]:
     rows = [_row(f"{k.removesuffix('_s')} time", s[k], "s", d[k], name=name)
             for k in ("features_s", "training_s", "predict_s", "cluster_s", "total_s")]
     rows.append(_row("Spark session start", s["session_s"], "s", None, name=name))
-    rows.append(_row("peak memory (driver + JVM)", s["rss_mb"], "MB", d["rss_mb"], name=name))
+    rows.append(_row("peak memory (Python; Spark's JVM not counted)", s["rss_mb"], "MB", d["rss_mb"], name=name))
     rows.append(_row("candidate pairs", s["candidate_pairs"], "", d["candidate_pairs"], name=name))
     rows.append(_row("scored pairs kept", s["scored_pairs"], "", d["scored_pairs"], name=name))
     rows.append(_row("pairwise F1 vs truth", s["pair_f1"], "", d["pair_f1"], "within 0.005 of DuckDB",
