@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tests.web.browser_conftest import PASSWORD, LiveServer, browser, live_server, login  # noqa: F401
 
-TIMEOUT = 15_000
+TIMEOUT = 30_000  # the pair page rebuilds the explaining model after a re-clustering; CI runs it beside Spark tests
 REVIEWER = "records.manager"
 
 
