@@ -16,6 +16,7 @@ values, so a quarantine entry names the source row as the file gave it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -100,21 +101,9 @@ class CtdcMapper:
     relax: frozenset[str] = frozenset({"office_country", "registration_date"})
 
     def columns(self, batch: ColumnBatch) -> Mapped:
-        n = len(batch)
-        mapped: list[dict[str, Any] | None] = []
-        reasons: list[str | None] = []
-        for i in range(n):
-            try:
-                mapped.append(map_row(self.release, batch.raw(i).values, batch.numbers[i], self.source))
-                reasons.append(None)
-            except CtdataError as exc:
-                mapped.append(None)
-                reasons.append(str(exc))
-        names = [c.name for c in TABLES["records"]]
-        cols: dict[str, list[Any] | None] = {
-            name: [None if m is None else m.get(name) for m in mapped] for name in names
-        }
-        return cols, reasons, False
+        return _records_row_by_row(
+            batch, lambda i: map_row(self.release, batch.raw(i).values, batch.numbers[i], self.source)
+        )
 
     def sources(self, clean: dict[str, list[Any]], n: int) -> list[str]:
         return [self.source] * n
@@ -201,23 +190,28 @@ class FormMapper:
     relax: frozenset[str] = frozenset()
 
     def columns(self, batch: ColumnBatch) -> Mapped:
-        mapped: list[dict[str, Any] | None] = []
-        reasons: list[str | None] = []
-        for i in range(len(batch)):
-            try:
-                mapped.append(map_submission(batch.raw(i).values))
-                reasons.append(None)
-            except CtdataError as exc:
-                mapped.append(None)
-                reasons.append(str(exc))
-        names = [c.name for c in TABLES["records"]]
-        cols: dict[str, list[Any] | None] = {
-            name: [None if m is None else m.get(name) for m in mapped] for name in names
-        }
-        return cols, reasons, False
+        return _records_row_by_row(batch, lambda i: map_submission(batch.raw(i).values))
 
     def sources(self, clean: dict[str, list[Any]], n: int) -> list[str]:
         return [FORM_SOURCE] * n
 
     def identity(self, values: dict[str, Any], number: int) -> tuple[str | None, str | None]:
         return FORM_SOURCE, instance_id(values)
+
+
+def _records_row_by_row(batch: ColumnBatch, map_one: Callable[[int], dict[str, Any]]) -> Mapped:
+    """Map a batch one row at a time onto the records table: a row whose mapping fails becomes an
+    empty row with its reason, so the pipeline quarantines it and the counts still reconcile."""
+    mapped: list[dict[str, Any] | None] = []
+    reasons: list[str | None] = []
+    for i in range(len(batch)):
+        try:
+            mapped.append(map_one(i))
+            reasons.append(None)
+        except CtdataError as exc:
+            mapped.append(None)
+            reasons.append(str(exc))
+    cols: dict[str, list[Any] | None] = {
+        c.name: [None if m is None else m.get(c.name) for m in mapped] for c in TABLES["records"]
+    }
+    return cols, reasons, False
