@@ -109,18 +109,21 @@ OUT = {{"seconds": dt, "records": len(rec), "pairs": len(pairs), **s.as_dict()}}
 """
 
 
-def _child(code: str) -> dict:
-    """Run code in a fresh interpreter; it prints one JSON line; its max RSS is added."""
-    wrapper = (
-        code
-        + "\nimport resource, json as _j\nprint('@@' + _j.dumps({**OUT, 'rss_mb': "
-        + "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
-    )
+def _child(code: str, *, timeout: float = 7200, with_children: bool = False) -> dict:
+    """Run code in a fresh interpreter; it prints one JSON line; its max RSS is added.
+
+    `with_children` takes the larger of the child's and its own children's peak (a Spark JVM still
+    runs when the child measures itself, so its memory is not in the figure either way).
+    """
+    usage = "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss"
+    if with_children:
+        usage = f"max({usage}, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    wrapper = code + f"\nimport resource, json as _j\nprint('@@' + _j.dumps({{**OUT, 'rss_mb': {usage} / 1024}}))\n"
     r = subprocess.run(
         [sys.executable, "-c", wrapper],
         capture_output=True,
         text=True,
-        timeout=7200,
+        timeout=timeout,
         env={**os.environ, "CTDATA_PROGRESS": "0"},
     )
     if r.returncode != 0:

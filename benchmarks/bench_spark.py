@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from bench_linkage import _child as _run_child
 
 SEED = 11
 HERE = Path(__file__).resolve().parent
@@ -82,28 +82,8 @@ OUT = score_clusters(a, b).as_dict()
 
 
 def _child(code: str) -> dict:
-    """Run code in a fresh interpreter; it prints one JSON line; its max RSS is added.
-
-    (A Spark JVM still runs when the child measures itself, so its memory is not in the figure.)
-    """
-    wrapper = (
-        code
-        + "\nimport resource, json as _j\nprint('@@' + _j.dumps({**OUT, 'rss_mb': max("
-        + "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-        + " / 1024}))\n"
-    )
-    r = subprocess.run(
-        [sys.executable, "-c", wrapper],
-        capture_output=True,
-        text=True,
-        timeout=4 * 3600,
-        env={**os.environ, "CTDATA_PROGRESS": "0"},
-    )
-    if r.returncode != 0:
-        tail = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "benchmark child failed"
-        raise RuntimeError(tail)
-    line = [x for x in r.stdout.splitlines() if x.startswith("@@")][-1]
-    return json.loads(line[2:])
+    """Run code in a fresh interpreter (bench_linkage's runner, with Spark's longer limit)."""
+    return _run_child(code, timeout=4 * 3600, with_children=True)
 
 
 # ----------------------------------------------------------------------------------------------- the model
