@@ -73,3 +73,18 @@ def test_linked_perpetrators_join_their_victims_networks(store, tmp_path: Path) 
     assert len(after.table) < len(before.table)
     assert after.table["victims"].max() > before.table["victims"].max()
     assert after.table["victims"].sum() == before.table["victims"].sum()  # every victim in one network
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_an_empty_warehouse_is_a_clear_error_not_a_crash(store) -> None:
+    """`ctdata report perpetrators` / `report networks` on a store with no perpetrators said nothing a
+    user could act on (a DuckDB catalog error and a traceback); they now say what is missing."""
+    from ctdata.analytics.perpetrators import summary
+    from ctdata.errors import CtdataError
+
+    build(progress=False)  # from a store without cases: a warehouse with no tables
+    con = connect()
+    with pytest.raises(CtdataError, match="no perpetrators"):
+        summary(con)
+    with pytest.raises(CtdataError, match="no perpetrators"):
+        from_warehouse(con)

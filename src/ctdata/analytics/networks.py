@@ -139,6 +139,9 @@ def links_from_warehouse(con: Any, perpetrator_of: pd.DataFrame | None = None) -
 
 def from_warehouse(con: Any, perpetrator_of: pd.DataFrame | None = None, *, central: int = 3) -> Networks:
     """The networks of the warehouse's victims and perpetrators (pseudonymous ids only)."""
+    from ctdata.analytics.perpetrators import require_perpetrators
+
+    require_perpetrators(con)
     return find_networks(build_graph(links_from_warehouse(con, perpetrator_of)), central=central)
 
 

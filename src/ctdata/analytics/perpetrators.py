@@ -24,6 +24,7 @@ from ctdata.analytics.filters import Filters
 from ctdata.analytics.registry import indicator
 from ctdata.analytics.table import IndicatorTable
 from ctdata.analytics.tabulate import one_way
+from ctdata.errors import CtdataError
 from ctdata.standard.vocab import (
     EXPLOITATION_TYPES,
     PERPETRATOR_AGE_BAND,
@@ -130,8 +131,21 @@ def victims(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> i
     return int(con.execute(f"SELECT count(*) FROM {VICTIM_SQL} WHERE {fw}", params).fetchone()[0])
 
 
+def require_perpetrators(con: Any) -> None:
+    """Refuse, in words a user can act on, a warehouse without cases or perpetrators (the figures and
+    the networks are read from both; without this a user saw a database catalog error)."""
+    from ctdata.warehouse.query import has_view
+
+    if not (has_view(con, "cases") and has_view(con, "perpetrators")):
+        raise CtdataError(
+            "the warehouse has no perpetrators: record or import them (`ctdata import ctdc FILE` takes the "
+            "victim-perpetrator release), then run `ctdata warehouse build`"
+        )
+
+
 def summary(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> dict[str, Any]:
     """The section's figures as data (what `ctdata report perpetrators --json` prints)."""
+    require_perpetrators(con)
     within = within_region(con, filters)
     exact = within_region(con, filters, exact=True)
     out: dict[str, Any] = {

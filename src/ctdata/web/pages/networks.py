@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from ctdata.analytics import networks, perpetrators
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
-from ctdata.warehouse.query import connect, has_view
+from ctdata.warehouse.query import connect
 from ctdata.web import security
 from ctdata.web.pages.common import csrf_of
 from ctdata.web.pages.render import render
@@ -30,8 +30,6 @@ SHOWN = 50
 
 def _compute() -> dict[str, Any]:
     con = connect()
-    if not has_view(con, "perpetrators"):
-        raise CtdataError("the warehouse has no perpetrators: record or import them, then run `ctdata warehouse build`")
     found = networks.from_warehouse(con)
     table = found.table
     return {
