@@ -56,3 +56,29 @@ def test_reimport_of_a_changed_row_does_not_restore_an_erased_person(engine, act
         person = s.execute(select(CaseRecord).where(CaseRecord.source_record_id == "R0")).scalar_one().person
         assert (person.given_name_enc, person.family_name_enc, person.date_of_birth_enc) == (None, None, None)
         assert person.person_key == erased_key and person.sex == "male"
+
+
+def test_reimport_over_an_erased_person_brings_back_no_free_text_and_no_copies(engine, actors, tmp_path: Path) -> None:
+    """Erasure on request is final: a partner's file met again restores none of the person's free
+    text (the sharing list, providers, risk mitigations), and the erased rows are not added again
+    as new ones (which would also count the assistance twice)."""
+    from ctdata.cases import erasure
+    from ctdata.store.models import Assistance, ReturnRecord
+    from tests.ingest.test_free_text_import import _folder
+
+    import_standard(_folder(tmp_path / "a"))
+    with transaction(engine) as s:
+        case = s.execute(select(CaseRecord)).scalar_one()
+        erasure.erase_person(s, actors["dm"], case.id, "the person's request")
+    again = import_standard(_folder(tmp_path / "b"))
+    assert again.quarantined == 0 and again.loaded == 1
+    for table in ("assistance", "returns"):
+        assert again.tables[table]["inserted"] == 0, (table, again.tables[table])
+    changed = _folder(tmp_path / "c")  # the record itself changed: an update, still without the sharing list
+    write_records(changed / "records.csv", [record(0, consent_sharing="IOM VN;Halvorine-NGO", sex="male")])
+    assert import_standard(changed).updated == 1
+    with transaction(engine) as s:
+        case = s.execute(select(CaseRecord)).scalar_one()
+        assert case.consent_sharing_enc is None
+        assert [a.provider_enc for a in s.execute(select(Assistance)).scalars()] == [None]
+        assert [r.risk_mitigations_enc for r in s.execute(select(ReturnRecord)).scalars()] == [None]

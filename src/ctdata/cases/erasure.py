@@ -65,6 +65,31 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 TOUCHED = ("persons", "case_records", *FREE_TEXT, "quarantine", "link_labels", "link_review_pairs")
 
 
+def erased_columns(table: str) -> frozenset[str]:
+    """Store columns of `table` that erasure clears on a person's rows.
+
+    One list for the erasure and for an import that meets an erased person's record again
+    (`ctdata.ingest.pipeline`): what was erased on request must stay erased, whoever writes next."""
+    if table == "persons":
+        return frozenset(PERSON_COLUMNS)
+    if table == "case_records":
+        return frozenset(CASE_FREE_TEXT)
+    return frozenset(FREE_TEXT.get(table, ()))
+
+
+def erased_case_ids(session: Session, case_ids: list[int]) -> set[int]:
+    """Those of `case_ids` whose person's identifying data was erased on request."""
+    out: set[int] = set()
+    for i in range(0, len(case_ids), 900):
+        q = (
+            select(CaseRecord.id)
+            .join(Person, Person.id == CaseRecord.person_id)
+            .where(CaseRecord.id.in_(case_ids[i : i + 900]), Person.erased_at.is_not(None))
+        )
+        out.update(session.execute(q).scalars())
+    return out
+
+
 @dataclass
 class Erased:
     """What an erasure cleared in the store: the person, their cases and, per field, how many values."""

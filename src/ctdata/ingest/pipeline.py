@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ctdata.cases import erasure
 from ctdata.ingest.classify import CHANGED, CONFLICT, NEW, PRESENT, classify
 from ctdata.ingest.columns import ColumnBatch
 from ctdata.ingest.mappers import Mapper
@@ -135,6 +136,7 @@ class Pipeline:
     _next_id: dict[str, int] = field(default_factory=dict)
     _fresh_sources: dict[str, bool] = field(default_factory=dict)
     _case_sources: dict[int, str] = field(default_factory=dict)
+    _erased: dict[int, bool] = field(default_factory=dict)  # stored case id -> its person was erased
     _occurrences: dict[tuple[int, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -398,8 +400,9 @@ class Pipeline:
                 keep.append(i)
         if not keep:
             return []
-        digests = _digests([pick(clean[c], keep, n) for c in ctx.content])
         cids = [cid_col[i] for i in keep]
+        self._blank_erased(ctx, clean, keep, cids)
+        digests = _digests([pick(clean[c], keep, n) for c in ctx.content])
         keys: list[Any] = []
         for i, cid, d in zip(keep, cids, digests, strict=True):
             if legs:
@@ -438,6 +441,25 @@ class Pipeline:
         if not ins:
             return []
         return self._companion_columns(ctx, clean, ins, ins_cids, n)
+
+    def _blank_erased(self, ctx: _Companion, clean: dict[str, list[Any]], keep: list[int], cids: list[Any]) -> None:
+        """Rows of an erased person's cases lose the free text erasure cleared (`erasure.erased_columns`),
+        before they are compared: the file's row then matches the erased one stored, and nothing erased
+        comes back, neither as an update nor as a second copy of the row."""
+        table = ctx.model.__table__.name  # type: ignore[attr-defined]
+        gone = erasure.erased_columns(table)
+        blank = [c for c in ctx.content if (ctx.sealed[c][0] if c in ctx.sealed else c) in gone]
+        stored = sorted({c for c in cids if c not in self.new_ids})
+        if not blank or not stored or self.fresh:
+            return
+        unknown = [c for c in stored if c not in self._erased]
+        if unknown:
+            found = self.db(lambda: erasure.erased_case_ids(self.session, unknown))  # type: ignore[arg-type]
+            self._erased.update({c: c in found for c in unknown})
+        for i, cid in zip(keep, cids, strict=True):
+            if self._erased.get(cid):
+                for c in blank:
+                    clean[c][i] = None
 
     def _companion_columns(
         self, ctx: _Companion, clean: dict[str, list[Any]], idx: list[int], cids: list[Any], n: int
@@ -515,9 +537,12 @@ def _as_lists(model: type, values: dict[str, Any]) -> dict[str, Any]:
 def _apply_update(session: Session, case_id: int, person: dict[str, Any], case_values: dict[str, Any]) -> None:
     case = session.get(CaseRecord, case_id)
     assert case is not None
+    erased = case.person.erased_at is not None  # erased on request: a partner's file does not bring it back
+    gone = erasure.erased_columns("case_records") if erased else frozenset()
     for k, v in case_values.items():
-        setattr(case, k, v)
-    if case.person.erased_at is not None:  # erased on request: a partner's file does not bring the data back
+        if k not in gone:
+            setattr(case, k, v)
+    if erased:
         person = {k: v for k, v in person.items() if k != "person_key" and k not in ENCRYPTED.values()}
     session.execute(update(Person).where(Person.id == case.person_id).values(**person))
     session.flush()
