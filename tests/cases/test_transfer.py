@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ctdata.cases import assistance, journeys, service, transfer
@@ -131,3 +131,50 @@ def test_names_of_the_receiving_office_are_recognised(name):
 @given(st.text(max_size=30))
 def test_a_name_never_names_two_different_offices(name):
     assert not (_names_office(name, "VN", "IOM") and _names_office(name, "KE", "UNHCR"))
+
+
+def _consent(engine, actors, cid: int, organisation: str, given: bool) -> None:  # type: ignore[no-untyped-def]
+    with transaction(engine) as s:
+        transfer.record_consent(s, actors["th"], cid, {"kind": "sharing", "organisation": organisation, "given": given})
+
+
+def _may_share(engine, cid: int, country: str = "VN", agency: str = "IOM") -> bool:  # type: ignore[no-untyped-def]
+    with transaction(engine) as s:
+        return transfer.has_sharing_consent(s.get(CaseRecord, cid), country, agency)
+
+
+@pytest.mark.parametrize(
+    "granted, withdrawn",
+    [("IOM VN", "IOM VN"), ("IOM VN", "IOM Viet Nam"), ("IOM", "IOM VN"), ("IOM Viet Nam", "IOM")],
+)
+def test_a_withdrawn_sharing_consent_is_honoured(engine, actors, granted: str, withdrawn: str):
+    """The person withdrew their consent to share with the office: a transfer there is refused,
+    whatever words the earlier consent used for it."""
+    cid = setup_case(engine, actors)
+    _consent(engine, actors, cid, granted, True)
+    assert _may_share(engine, cid)
+    _consent(engine, actors, cid, withdrawn, False)
+    assert not _may_share(engine, cid)
+    with pytest.raises(Conflict, match="not consented"):
+        with transaction(engine) as s:
+            transfer.request_transfer(s, actors["th"], cid, {"to_office_country": "VN", "to_agency": "IOM"})
+    _consent(engine, actors, cid, "IOM VN", True)  # consent given again counts again
+    assert _may_share(engine, cid)
+
+
+def test_a_withdrawal_overrides_the_sharing_list_of_registration(engine, actors):
+    cid = setup_case(engine, actors, sharing=["IOM"])
+    _consent(engine, actors, cid, "IOM VN", False)
+    assert not _may_share(engine, cid) and _may_share(engine, cid, "KH")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["IOM VN", "IOM", "IOM Viet Nam", "UNHCR VN"]), st.booleans()), max_size=5))
+def test_the_latest_statement_naming_the_office_decides(engine, actors, statements):
+    """Property: for any sequence of recorded consents and withdrawals, sharing with IOM VN is allowed
+    exactly when the latest statement naming that office gave it (none: not allowed)."""
+    cid = setup_case(engine, actors)
+    for organisation, given_ in statements:
+        _consent(engine, actors, cid, organisation, given_)
+    naming = [g for o, g in statements if o != "UNHCR VN"]
+    assert _may_share(engine, cid) == (naming[-1] if naming else False)

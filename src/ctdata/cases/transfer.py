@@ -56,14 +56,24 @@ def _names_office(organisation: str, country: str, agency: str) -> bool:
 
 
 def has_sharing_consent(case: CaseRecord, country: str, agency: str) -> bool:
-    for c in case.consents:
-        if c.kind != "sharing" or not c.given:
-            continue
+    """Whether the person consents, now, to their case being shared with the office (country, agency).
+
+    The case's sharing list (written by screening, registration or an import) is where it starts;
+    then every recorded sharing consent document that names the office, given or withdrawn, in the
+    order it was recorded: the latest statement decides. So a withdrawal is honoured even when an
+    earlier document, or the list, names the office in other words ("IOM" for every IOM office,
+    "IOM Viet Nam" for "IOM VN"), and a consent given again after a withdrawal counts again."""
+    sharing = unseal_list(case.consent_sharing_enc, "case_records", "consent_sharing_enc")
+    allowed = any(_names_office(org, country, agency) for org in sharing)
+    documents = sorted(
+        (c for c in case.consents if c.kind == "sharing"),
+        key=lambda c: (c.id is None, c.id or 0),  # ids grow in the order of recording; unsaved ones are latest
+    )
+    for c in documents:
         organisation = unseal(c.organisation_enc, "consents", "organisation_enc")
         if organisation and _names_office(organisation, country, agency):
-            return True
-    sharing = unseal_list(case.consent_sharing_enc, "case_records", "consent_sharing_enc")
-    return any(_names_office(org, country, agency) for org in sharing)
+            allowed = bool(c.given)
+    return allowed
 
 
 def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[str, Any]) -> ConsentDocument:
