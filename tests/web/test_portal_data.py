@@ -167,7 +167,7 @@ def test_only_approved_releases_are_public(releases):
 
 
 def test_figures_match_pandas_and_suppress_below_k(releases):
-    from ctdata.publish.portal import indicators, load
+    from ctdata.publish.portal import corridors, indicators, load
     from ctdata.publish.public import PublishedReleases
 
     rel_dir, ids = releases
@@ -177,6 +177,9 @@ def test_figures_match_pandas_and_suppress_below_k(releases):
     ind = indicators(data, {})
     payload = ind.as_json()
     assert payload["total"]["value"] == len(df)
+    # a release may hold hotline reports: its unit is case records, not "instances of assistance"
+    assert payload["unit"].startswith("case records") and "instances of assistance" not in payload["unit"]
+    assert corridors(data, {}).as_json()["unit"] == "case records"
     assert_suppressed(payload)
     sex = payload["tables"]["year_sex"]
     female = [c["code"] for c in sex["columns"]].index("female")

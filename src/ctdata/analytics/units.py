@@ -26,6 +26,8 @@ from enum import StrEnum
 INSTANCES = "instances of assistance"
 HOTLINE_REPORTS = "hotline reports"
 MIXED_RECORDS = "case records (instances of assistance and hotline reports)"
+#: case records whose kind (assistance or hotline report) the counter cannot see, e.g. a release's rows
+CASE_RECORDS = "case records"
 INDIVIDUALS = "individuals"
 RETURNEES = "people assisted to return"
 RETURNS = "travelled returns"

@@ -57,7 +57,7 @@ def link(
         emit_json(res)
         return
     console.print(
-        f"[bold]{res['records']:,} case records (instances of assistance) -> {res['individuals']:,} individuals[/bold]"
+        f"[bold]{res['records']:,} case records -> {res['individuals']:,} individuals[/bold]"
         f" at threshold {res['threshold']} ({res['pairs']:,} scored pairs, {res['seconds']} s)"
     )
     if res["uncertain"]:

@@ -12,8 +12,9 @@ table then goes through ``ctdata.publish.suppression``: cells with 0 < count < k
 are hidden (primary), and where a table shows totals, further cells are hidden so
 that none can be worked out from the rest (complementary). A view's totals agree with
 the wider views' tables: a figure one of them withholds is withheld here too (`_total`),
-so that subtracting the totals of views recovers nothing. Counts are of records,
-i.e. instances of assistance. Figures are memoised per (release, filters): the
+so that subtracting the totals of views recovers nothing. Counts are of case records
+(instances of assistance, or hotline reports where a partner's data has them; one person
+may appear more than once). Figures are memoised per (release, filters): the
 dashboard, the API, the map and the home page share them.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ctdata.analytics import units
 from ctdata.errors import ValidationError
 from ctdata.publish.corridors import FILE as CORRIDORS_FILE
 from ctdata.publish.cube import FILTER_NAMES, Counts, Cube, Filters, Grid, normalise
@@ -343,7 +345,7 @@ class Indicators:
                 "title": self.release.title,
                 "version": self.release.version,
             },
-            "unit": "records (instances of assistance; one person may appear more than once)",
+            "unit": f"{units.CASE_RECORDS} (one person may appear more than once)",
             "k": self.k,
             "suppression": (
                 f"Cells with fewer than {self.k} records are suppressed (value null, suppressed 'below_k'); "
@@ -593,7 +595,7 @@ class Corridors:
         return {
             "release": {"id": self.release.release_id, "kind": self.release.kind, "title": self.release.title},
             "k": self.k,
-            "unit": "records (instances of assistance)",
+            "unit": units.CASE_RECORDS,
             "filters": self.filters.active(),
             "ignored_filters": self.ignored,
             "source": self.source,
