@@ -75,3 +75,28 @@ def test_incremental_rebuild_touches_only_changed_years(store, tmp_path: Path) -
     again = build(progress=False)
     assert again["rewritten"] == ["2010"]
     assert headline()["instances"] == 60
+
+
+def test_headline_closes_the_connection_it_opened_and_leaves_a_callers_open(store, tmp_path, monkeypatch) -> None:
+    """An indicators call that opened the warehouse closes it (the web app calls it on every page view;
+    open connections pile up and keep the Parquet files mapped); a caller's own connection stays usable."""
+    import pytest
+
+    from ctdata.analytics import indicators
+    from ctdata.warehouse.query import connect
+
+    import_standard(write_records(tmp_path / "records.csv", _rows()))
+    build(progress=False)
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    def tracked(root=None):  # type: ignore[no-untyped-def]
+        opened.append(connect(root))
+        return opened[-1]
+
+    monkeypatch.setattr(indicators, "connect", tracked)
+    assert indicators.headline()["instances"] == 60
+    with pytest.raises(duckdb.ConnectionException):
+        opened[0].execute("SELECT 1")
+    mine = connect()
+    assert indicators.headline(con=mine)["instances"] == 60
+    assert mine.execute("SELECT count(*) FROM cases").fetchone() == (60,)

@@ -26,8 +26,15 @@ def _map(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:
 
 def headline(root: Path | None = None, con: duckdb.DuckDBPyConnection | None = None,
              where: str = "TRUE") -> dict[str, Any]:
-    """The indicators of `ctdata report indicators --json`."""
-    con = con or connect(root)
+    """The indicators of `ctdata report indicators --json`.
+
+    A connection opened here is closed here (a caller's connection is the caller's to close)."""
+    if con is None:
+        own = connect(root)
+        try:
+            return headline(root, own, where)
+        finally:
+            own.close()
     if not has_view(con, "cases"):
         return {"instances": 0, "individuals": None, "by_year": {}, "by_sex": {}, "by_citizenship": {},
                 "citizenship_unknown": 0, "by_country_of_exploitation": {}, "country_of_exploitation_unknown": 0,
