@@ -189,3 +189,26 @@ def test_a_near_certain_link_brings_one_record_across_a_birth_date_conflict():
     assert w["dup1"] != w["org"]
     strict = constrained_clusters(f, p, 0.5).set_index("record_key")["cluster"]  # no certain level: as before
     assert strict["dup1"] != strict["org"]
+
+
+def test_the_engine_brings_one_record_across_a_date_conflict_at_even_odds():
+    """FEBRL 3's duplicates with a replaced date of birth score 0.5-0.7 with the same document and
+    names; at the old level (0.9, tied to same_office_min) they stayed apart: 2% too many individuals."""
+    from ctdata.linkage.engine import Linker
+    from ctdata.linkage.settings import LinkageSettings
+
+    df = pd.DataFrame(
+        {
+            "record_key": ["org", "dup0", "dup1"],
+            "given_name": ["ella", "ella", "ella"],
+            "family_name": ["crouch", "crouch", "crou ch"],
+            "date_of_birth": ["1927-11-30", "1927-11-30", "1939-10-03"],
+        }
+    )
+    p = pairs([("org", "dup0", 0.999), ("dup1", "org", 0.53)])
+    linker = Linker(df, LinkageSettings())
+    c = linker.clustering.raw_clusters(p, 0.02).set_index("record_key")["cluster"]
+    assert c["dup1"] == c["org"] == c["dup0"]
+    below = linker.clustering.raw_clusters(p.assign(match_probability=[0.999, 0.45]), 0.02)
+    assert below.set_index("record_key")["cluster"].nunique() == 2  # less likely one person than two: apart
+    linker.close()

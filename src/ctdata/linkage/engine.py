@@ -154,7 +154,7 @@ class ClusteringComponent:
             cannot_link=cannot,
             constrained=s.constrained,
             same_office_min=s.same_office_min,
-            certain_min=s.same_office_min,
+            certain_min=s.dob_conflict_min,
             min_average=s.cluster_min_average,
         )
 

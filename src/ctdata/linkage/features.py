@@ -49,47 +49,75 @@ INPUT_COLUMNS = (
 _PUNCT = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-# Thai and Lao write some vowels before the consonant they follow in speech (แก้ว is k-ae-w), and
-# Unicode keeps that visual order, so a plain transliteration gives 'aekw' where offices write 'Kaew'.
-_PREPOSED = re.compile(r"([\u0e40-\u0e44])([\u0e01-\u0e2e])|([\u0ec0-\u0ec4])([\u0e81-\u0eae])")
-# The Arabic article written joined to a name (الحسيني): Latin spellings drop it or write it apart.
-_ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])\u0627\u0644(?=[\u0600-\u06ff]{2,})")
 _SYLLABIC = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _VOWELS = re.compile(r"[aeiouywv]")  # w and v: the letter waw is written w, v, o or u
 _DOUBLE = re.compile(r"(.)\1+")
-# Romanisation rules, applied in order, that fold the usual spellings of one
-# sound to one form: Lao and Khmer (ph/p, kh/k, ou/u, v/w), Cyrillic (y/i, x/ks)
-# and Arabic (ou/u, ee/i) romanisations alike.
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), r)
-    for p, r in (
-        # Cyrillic as German, Polish and French offices write it (щ, ч, ш, й/я/ю)
-        (r"schtsch|shch|szcz|chtch", "sh"),
-        (r"tsch|tch|cz", "ch"),
-        (r"sch|sz", "sh"),
-        (r"j", "y"),
-        (r"ph", "p"),
-        (r"kh", "k"),
-        (r"th", "t"),
-        (r"dh", "d"),
-        (r"gh", "g"),
-        (r"ck", "k"),
-        (r"q", "k"),
-        (r"c(?!h)", "k"),
-        (r"x", "ks"),
-        (r"w", "v"),
-        (r"ou", "u"),
-        (r"oo", "u"),
-        (r"ee", "i"),
-        (r"ie$", "i"),
-        (r"(?<=[a-z])y", "i"),
-        (r"^y(?=[aeiou])", "i"),
-        (r"ii+", "i"),
-        (r"ij$", "i"),
-        (r"(?<=[aeiou])h$", ""),
-        (r"z", "s"),
-    )
-)
+
+
+@dataclass(frozen=True)
+class RomanisationRules:
+    """Rules for scripts and romanisations, as data (data/romanisation.csv): one row a rule, in order.
+
+    Stages: `script` rewrites text in its own script before transliteration (Thai and Lao
+    preposed vowels, the joined Arabic article); `romanisation` folds the usual spellings of one
+    sound to one form (Lao and Khmer ph/p, kh/k, ou/u, v/w; Cyrillic as German, Polish and French
+    offices write it; Arabic romanisations); `loose` folds further for the loose name key; `article`
+    lists tokens dropped from a name (Arabic al-, el-); `compound` lists tokens joined to the next
+    ('Abd al-Rahman'). A new script or romanisation is a row in the table, not a code path; rows
+    are applied in the table's order, each a regular expression and its replacement.
+    """
+
+    script: tuple[tuple[re.Pattern[str], str], ...]
+    romanisation: tuple[tuple[re.Pattern[str], str], ...]
+    loose: tuple[tuple[re.Pattern[str], str], ...]
+    articles: frozenset[str]
+    compounds: frozenset[str]
+
+    STAGES = ("script", "romanisation", "loose", "article", "compound")
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, str]]) -> RomanisationRules:
+        """Rules from rows with stage, pattern and replacement; a bad row is a ValidationError naming it."""
+        by: dict[str, list[tuple[str, str]]] = {s: [] for s in cls.STAGES}
+        for i, r in enumerate(rows, start=2):  # line 1 is the header
+            stage, pattern, repl = (r.get("stage") or "").strip(), r.get("pattern") or "", r.get("replacement") or ""
+            if stage not in by:
+                raise ValidationError(f"romanisation rules line {i}: unknown stage {stage!r}")
+            if not pattern:
+                raise ValidationError(f"romanisation rules line {i}: empty pattern")
+            by[stage].append((pattern, repl))
+
+        def compiled(stage: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+            out = []
+            for pattern, repl in by[stage]:
+                try:
+                    rx = re.compile(pattern)
+                    rx.sub(repl, "")  # a replacement naming a group the pattern lacks fails here, not later
+                except re.error as exc:
+                    raise ValidationError(f"romanisation rule {pattern!r} -> {repl!r}: {exc}") from None
+                out.append((rx, repl))
+            return tuple(out)
+
+        return cls(
+            compiled("script"),
+            compiled("romanisation"),
+            compiled("loose"),
+            frozenset(p for p, _ in by["article"]),
+            frozenset(p for p, _ in by["compound"]),
+        )
+
+
+def _apply(rules: tuple[tuple[re.Pattern[str], str], ...], text: str) -> str:
+    for pattern, repl in rules:
+        text = pattern.sub(repl, text)
+    return text
+
+
+@lru_cache(maxsize=1)
+def romanisation_rules() -> RomanisationRules:
+    """The package's rules for scripts and romanisations (data/romanisation.csv)."""
+    text = resources.files("ctdata.linkage").joinpath("data/romanisation.csv").read_text(encoding="utf-8")
+    return RomanisationRules.from_rows(list(csv.DictReader(text.splitlines())))
 
 
 def normalise(value: object) -> str | None:
@@ -103,18 +131,13 @@ def normalise(value: object) -> str | None:
     if not text.isascii():
         # anyascii writes Hangul or Han syllables as 'GimMinJun': split those before casefolding
         syllabic = bool(_SYLLABIC.search(text))
-        text = _PREPOSED.sub(lambda m: (m.group(2) or m.group(4)) + (m.group(1) or m.group(3)), text)
-        text = _ARABIC_ARTICLE.sub("", text)
+        text = _apply(romanisation_rules().script, text)
         text = anyascii(text)
         if syllabic:
             text = _CAMEL.sub(" ", text)
     text = text.casefold().replace("-", " ").replace("_", " ")
     text = _SPACES.sub(" ", _PUNCT.sub("", text)).strip()
     return text or None
-
-
-_ARTICLES = frozenset({"al", "el", "ul"})
-_PREFIXES = frozenset({"abd", "bd", "abdel", "abdul", "abdal", "abu", "abou", "bu"})
 
 
 def tokens(normalised: str | None) -> list[str]:
@@ -125,12 +148,13 @@ def tokens(normalised: str | None) -> list[str]:
     """
     if not normalised or not isinstance(normalised, str):
         return []
-    raw = [t for t in normalised.split(" ") if t not in _ARTICLES] or normalised.split(" ")
+    rules = romanisation_rules()
+    raw = [t for t in normalised.split(" ") if t not in rules.articles] or normalised.split(" ")
     out: list[str] = []
     i = 0
     while i < len(raw):
         t = raw[i]
-        if t in _PREFIXES and i + 1 < len(raw):
+        if t in rules.compounds and i + 1 < len(raw):
             out.append(t + raw[i + 1])
             i += 2
             continue
@@ -141,18 +165,14 @@ def tokens(normalised: str | None) -> list[str]:
 
 @lru_cache(maxsize=1 << 20)
 def romanisation_key(token: str) -> str:
-    """Fold romanisation variants of one token (Lao ph/p, kh/k, ou/u, v/w; doubled letters).
+    """Fold romanisation variants of one token (the `romanisation` rows of data/romanisation.csv; doubled letters).
 
     Cached: some thirty substitutions per token, and a register repeats its tokens endlessly.
     """
-    out = token
-    for pattern, repl in _RULES:
-        out = pattern.sub(repl, out)
-    out = _DOUBLE.sub(r"\1", out)
+    out = _DOUBLE.sub(r"\1", _apply(romanisation_rules().romanisation, token))
     return out or token
 
 
-_LOOSE = ((re.compile(r"ks"), "h"), (re.compile(r"ch"), "k"), (re.compile(r"gn"), "n"), (re.compile(r"g"), "h"))
 _LOOSE_DROP = re.compile(r"[aeiouywvh]")
 
 
@@ -171,9 +191,7 @@ def loose_key(tokens_: list[str]) -> str | None:
 
 @lru_cache(maxsize=1 << 20)
 def _loose_token(token: str) -> str:
-    t = romanisation_key(token)
-    for pattern, repl in _LOOSE:
-        t = pattern.sub(repl, t)
+    t = _apply(romanisation_rules().loose, romanisation_key(token))
     return _DOUBLE.sub(r"\1", _LOOSE_DROP.sub("", t))
 
 
