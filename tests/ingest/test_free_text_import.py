@@ -47,3 +47,29 @@ def test_free_text_of_an_import_is_encrypted_and_a_reimport_is_present(store, tm
     assert again.already_present == 1
     for table in ("assistance", "returns"):
         assert again.tables[table]["already_present"] == 1 and again.tables[table]["inserted"] == 0, table
+
+
+def test_a_stored_row_digest_cannot_confirm_a_guessed_name(store, tmp_path: Path) -> None:
+    """The digest a re-import compares (``row_hash``) is of the row as the file gives it, names and
+    date of birth included. Unkeyed, anyone holding the database could confirm a guessed name by
+    hashing the guess: the names are encrypted, the digest would not be. It is keyed (the store's key)."""
+    import csv
+    import hashlib
+
+    from ctdata.store.models import QuarantineRow
+
+    folder = _folder(tmp_path / "a")
+    bad = folder / "records.csv"
+    rows = list(csv.reader(bad.open(encoding="utf-8")))
+    rows.append([*rows[1][:1], *rows[1][1:]])
+    rows[-1][0] = "R9"
+    rows[-1][rows[0].index("sex")] = "blue"  # quarantined: its digest is kept too
+    with bad.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    assert import_standard(folder).quarantined == 1
+    guesses = {hashlib.blake2b("\x1f".join(r).encode(), digest_size=16).hexdigest() for r in rows[1:]}
+    with db.session_scope() as s:
+        stored = {s.execute(select(CaseRecord.row_hash)).scalar_one(),
+                  s.execute(select(QuarantineRow.row_hash)).scalar_one()}
+    assert None not in stored and not stored & guesses
+    assert import_standard(folder).already_present == 1  # still what a re-import compares

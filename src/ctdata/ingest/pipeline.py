@@ -173,7 +173,7 @@ class Pipeline:
                 "status": "open",
                 "source": source,
                 "record_id": record_id,
-                "row_hash": row_hash(raw.values),
+                "row_hash": row_hash(raw.values, self.keys.digest_key),
             }
         )
 
@@ -224,9 +224,10 @@ class Pipeline:
         rids = pick(clean["record_id"], ok, n)
         numbers = pick(b.numbers, ok, n)
         if len(ok) == n:
-            digests = row_hashes(b.raw_fields())
+            digests = row_hashes(b.raw_fields(), self.keys.digest_key)
         else:
-            digests = [row_hash_fields(tuple(col[i] for col in b.values)) for i in ok]
+            key = self.keys.digest_key
+            digests = [row_hash_fields(tuple(col[i] for col in b.values), key) for i in ok]
         verdicts = classify(list(zip(srcs, rids, strict=True)), digests, numbers, self._lookup(srcs, rids), self._seen)
         if verdicts is None:
             self._insert(clean, ok, srcs, digests, n)

@@ -90,21 +90,27 @@ def sharing_texts(col: list[str | None], memo: dict[str | None, str | None] | No
     return [None if t is None else list_text(t.split(";") if t else []) for t in text_code_lists(col, memo)]
 
 
-def row_hash(values: dict[str, Any]) -> str:
-    """Content digest of a row as given (a changed source row is a changed record)."""
+def row_hash(values: dict[str, Any], key: bytes) -> str:
+    """Content digest of a row as given (a changed source row is a changed record), keyed with the
+    store's digest key (`KeyRing.digest_key`: the row holds names, the digest is stored in clear)."""
     text = "\x1f".join("" if v is None else str(v) for v in values.values())
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(text.encode(), digest_size=16, key=key).hexdigest()
 
 
-def row_hash_fields(fields: tuple[str, ...]) -> str:
+def row_hash_fields(fields: tuple[str, ...], key: bytes) -> str:
     """`row_hash` of a row given as its text fields in file order ("" = empty)."""
-    return hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16, key=key).hexdigest()
 
 
-def row_hashes(rows: Iterable[tuple[str, ...]]) -> list[str]:
-    """`row_hash_fields` of many rows."""
-    b2 = hashlib.blake2b
-    return [b2(t.encode(), digest_size=16).hexdigest() for t in map("\x1f".join, rows)]
+def row_hashes(rows: Iterable[tuple[str, ...]], key: bytes) -> list[str]:
+    """`row_hash_fields` of many rows (one keyed state, copied per row)."""
+    base = hashlib.blake2b(digest_size=16, key=key)
+    out = []
+    for t in map("\x1f".join, rows):
+        h = base.copy()
+        h.update(t.encode())
+        out.append(h.hexdigest())
+    return out
 
 
 PERSON_COLS = (

@@ -137,6 +137,19 @@ class KeyRing:
             object.__setattr__(self, "_hmac_cache", states)
         return states
 
+    @property
+    def digest_key(self) -> bytes:
+        """The key of the row digests an import compares (``row_hash``).
+
+        A digest of a row as given holds its names and date of birth: unkeyed, anyone holding the
+        database could confirm a guessed name by hashing the guess, the encryption of the names
+        notwithstanding. Derived from the MAC key, which a rotation of the encryption key keeps."""
+        key = self.__dict__.get("_digest_key")
+        if key is None:
+            key = hmac.new(self.mac_key, b"row-digest", hashlib.sha256).digest()
+            object.__setattr__(self, "_digest_key", key)
+        return key
+
     def record_keys(self, ids: list[int]) -> list[str]:
         """Pseudonyms of many case ids at once (the warehouse build's hot loop)."""
         base = hmac.new(self.mac_key, digestmod=hashlib.sha256)
