@@ -36,7 +36,7 @@ OUT = {{}}
 """
 
 LINK = """
-import sys, time, duckdb, pandas as pd
+import json, sys, time, duckdb, pandas as pd
 sys.path.insert(0, {bench!r})
 from eval_linkage import features_from_records
 from ctdata import spark_session
@@ -54,22 +54,52 @@ if backend == "spark":
     start = time.perf_counter() - t
 else:
     start = 0.0
+def log(**kv):
+    # each stage as it ends, so a run that cannot finish still leaves what it measured
+    if {stages!r}:
+        with open({stages!r}, "a") as fh:
+            fh.write(json.dumps({{"records": {n}, "backend": backend, **kv, "at": time.time()}}) + "\\n")
+log(stage="session_s", seconds=start)
 rec = pd.read_csv({out!r} + "/records.csv", dtype=str, keep_default_na=False, na_values=[""])
 truth = pd.read_csv({out!r} + "/truth.csv", dtype=str).rename(columns={{"record_id": "record_key"}})
 feats = features_from_records(rec)
-t = time.perf_counter()
-res = link_frame(feats, LinkageSettings(backend=backend), threads=2, keep_model=False)
-dt = time.perf_counter() - t
-s = score_clusters(res.clusters, truth)
-res.clusters.to_parquet({out!r} + "/clusters_" + backend + ".parquet")
-# candidate pairs (the blocking rules' output, before scoring): counted outside the timed run
+# candidate pairs (the blocking rules' output, before scoring): counted on DuckDB outside the timed run
 con = duckdb.connect(); con.execute("SET threads=2")
 f = build_features(feats)
 con.register("f", _with_row_ids(_to_arrow(f)))
 rules = default_blocking_rules([c for c in f.columns if c != "record_key"])
 candidates = con.execute(f"SELECT count(*) FROM ({{blocked_pairs_sql('f', rules)}})").fetchone()[0]
+con.close(); del f
+log(stage="candidate_pairs", value=int(candidates))
+t = time.perf_counter()
+res = link_frame(feats, LinkageSettings(backend=backend), threads=2, keep_model=False,
+                 on_stage=lambda k, v: log(stage=k, seconds=v))
+dt = time.perf_counter() - t
+s = score_clusters(res.clusters, truth)
+log(stage="scores", scored_pairs=len(res.pairs), **s.as_dict())
+res.clusters.to_parquet({out!r} + "/clusters_" + backend + ".parquet")
 OUT = {{"seconds": dt, "session_s": start, "records": len(rec), "candidate_pairs": int(candidates),
         "scored_pairs": len(res.pairs), **res.timings, **s.as_dict()}}
+"""
+
+PAIRS = """
+import sys, time, duckdb, pandas as pd
+sys.path.insert(0, {bench!r})
+from eval_linkage import features_from_records
+from ctdata.linkage.blocking import blocked_pairs_sql, default_blocking_rules
+from ctdata.linkage.backends import _to_arrow, _with_row_ids
+from ctdata.linkage.features import build_features
+rec = pd.read_csv({out!r} + "/records.csv", dtype=str, keep_default_na=False, na_values=[""])
+t = time.perf_counter()
+f = build_features(features_from_records(rec))
+features_s = time.perf_counter() - t
+con = duckdb.connect(); con.execute("SET threads=2")
+con.register("f", _with_row_ids(_to_arrow(f)))
+rules = default_blocking_rules([c for c in f.columns if c != "record_key"])
+t = time.perf_counter()
+n = con.execute(f"SELECT count(*) FROM ({{blocked_pairs_sql('f', rules)}})").fetchone()[0]
+OUT = {{"records": len(rec), "candidate_pairs": int(n), "features_s": features_s,
+        "blocking_s": time.perf_counter() - t}}
 """
 
 AGREE = """
@@ -128,17 +158,42 @@ def cluster_estimate(measured: dict, target: int, shape: ClusterShape, local_cor
 
 
 # ----------------------------------------------------------------------------------------------- the run
-def measure(records: int, master: str = "local[2]", driver_memory: str = "8g", partitions: int = 8) -> dict:
-    """Simulate `records`, link them on DuckDB and on Spark (each in its own process); both results."""
+def measure(records: int, master: str = "local[2]", driver_memory: str = "6g", partitions: int = 8,
+            stages: Path | None = None) -> dict:
+    """Simulate `records`, link them on DuckDB and on Spark (each in its own process); both results.
+
+    With `stages`, every stage's seconds (and the pair counts and scores) are appended to that file as
+    JSON lines as they are measured: a run stopped early leaves the stages it finished.
+    """
     bench = str(HERE)
+    log = str(stages) if stages else ""
     with tempfile.TemporaryDirectory() as tmp:
         _child(SIMULATE.format(n=records, seed=SEED, out=tmp))
-        duck = _child(LINK.format(bench=bench, out=tmp, backend="duckdb", master=master,
-                                  driver_memory=driver_memory, partitions=partitions))
-        spark = _child(LINK.format(bench=bench, out=tmp, backend="spark", master=master,
-                                   driver_memory=driver_memory, partitions=partitions))
+        duck = _child(LINK.format(bench=bench, out=tmp, backend="duckdb", master=master, n=records,
+                                  driver_memory=driver_memory, partitions=partitions, stages=log))
+        spark = _child(LINK.format(bench=bench, out=tmp, backend="spark", master=master, n=records,
+                                   driver_memory=driver_memory, partitions=partitions, stages=log))
         agree = _child(AGREE.format(out=tmp))
     return {"duckdb": duck, "spark": spark, "agreement": agree}
+
+
+def pair_growth(sizes: list[int], stages: Path | None = None) -> dict:
+    """Candidate pairs of the blocking rules at each size (DuckDB; features on the driver, as in linkage),
+    and the exponent e of pairs ~ records ** e fitted between the smallest and the largest size: the
+    model's `pair_exponent`, measured instead of assumed."""
+    bench, out = str(HERE), []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            _child(SIMULATE.format(n=n, seed=SEED, out=tmp))
+            row = _child(PAIRS.format(bench=bench, out=tmp))
+        out.append(row)
+        if stages:
+            with open(stages, "a") as fh:
+                fh.write(json.dumps({"pairs_at": n, **row}) + "\n")
+    lo, hi = out[0], out[-1]
+    e = (math.log(hi["candidate_pairs"] / lo["candidate_pairs"]) / math.log(hi["records"] / lo["records"])
+         if len(out) > 1 else None)
+    return {"sizes": out, "pair_exponent": e}
 
 
 def _row(measure_: str, value: float | None, unit: str, baseline_value: float | None, goal: str = "",
@@ -186,20 +241,32 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--master", default="local[2]")
-    ap.add_argument("--driver-memory", default="8g")
+    ap.add_argument("--driver-memory", default="6g", help="Spark driver memory (the machine is shared: 6g)")
     ap.add_argument("--partitions", type=int, default=8)
     ap.add_argument("--target", type=int, default=20_000_000, help="records of the cluster estimate")
     ap.add_argument("--nodes", type=int, default=10)
     ap.add_argument("--cores-per-node", type=int, default=8)
     ap.add_argument("--pair-exponent", type=float, default=1.1)
     ap.add_argument("--json", type=Path, help="also write the measurements and the estimate as JSON")
+    ap.add_argument("--stages", type=Path, help="append each stage's figures to this file as they are measured")
+    ap.add_argument("--pairs-at", type=int, nargs="+", metavar="N",
+                    help="only count candidate pairs at these sizes and fit the pair exponent (no linkage)")
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
+    if args.pairs_at:
+        g = pair_growth(args.pairs_at, args.stages)
+        for r in g["sizes"]:
+            print(f"{r['records']:>10,} records: {r['candidate_pairs']:>12,} candidate pairs "
+                  f"({r['candidate_pairs'] / r['records']:.2f} per record; features {r['features_s']:.0f} s, "
+                  f"blocking {r['blocking_s']:.0f} s)")
+        if g["pair_exponent"] is not None:
+            print(f"pair exponent (pairs ~ records ** e): e = {g['pair_exponent']:.3f}")
+        return
     from rich.console import Console
     from rich.table import Table
     from run import _fmt
 
-    m = measure(args.records, args.master, args.driver_memory, args.partitions)
+    m = measure(args.records, args.master, args.driver_memory, args.partitions, args.stages)
     shape = ClusterShape(nodes=args.nodes, cores_per_node=args.cores_per_node, pair_exponent=args.pair_exponent)
     est = cluster_estimate(m["spark"], args.target, shape)
     t = Table(title=f"linkage on Spark {args.master} beside DuckDB (2 threads), {args.records:,} records")

@@ -20,6 +20,7 @@ import atexit
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 from dataclasses import field
@@ -180,6 +181,11 @@ def _build(s: SparkSettings) -> Any:
     )
     if s.local:
         builder = builder.config("spark.ui.enabled", "false")
+        if not os.environ.get("PYSPARK_PYTHON"):
+            # Python tasks (the warehouse build's shaping) run in this interpreter, which has ctdata and
+            # pyarrow; PySpark's default is whatever `python3` is on PATH, and it reads only the
+            # environment. On a cluster, PYSPARK_PYTHON must name the executors' interpreter with ctdata.
+            os.environ["PYSPARK_PYTHON"] = sys.executable
     for key, value in s.conf.items():
         builder = builder.config(key, value)
     try:

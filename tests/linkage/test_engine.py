@@ -114,6 +114,17 @@ def test_three_records_with_no_sure_pair():
     assert 0.0 < res.model["probability_two_random_records_match"] < 1.0
 
 
+def test_each_stage_is_reported_as_it_ends():
+    """A long benchmark keeps the stages it finished: link_frame tells each stage's seconds as it ends."""
+    df = pd.DataFrame({"record_key": list("abcd"), "given_name": ["Anna", "Anna", "Olga", "Iryna"],
+                       "family_name": ["Koval", "Koval", "Bondar", "Shevchenko"],
+                       "date_of_birth": ["1990-01-02", "1990-01-02", "1985", "1979-03-04"]})
+    told: list[tuple[str, float]] = []
+    res = link_frame(df, LinkageSettings(), threads=1, on_stage=lambda k, v: told.append((k, v)))
+    assert [k for k, _ in told] == ["features_s", "training_s", "predict_s", "cluster_s", "total_s"]
+    assert dict(told) == res.timings and all(v >= 0 for _, v in told)
+
+
 def test_dob_only_and_nothing_to_link_on():
     df = pd.DataFrame({"record_key": ["a", "b", "c"], "date_of_birth": ["1990-01-02", "1990-01-02", "1971"]})
     res = link_frame(df, LinkageSettings())

@@ -14,12 +14,15 @@ app = typer.Typer(no_args_is_help=True, help="The de-identified Parquet warehous
 @app.command("build")
 def warehouse_build(
     full: Annotated[bool, typer.Option("--full", help="Rebuild everything, not just what changed.")] = False,
+    engine: Annotated[str, typer.Option(
+        help="Shape the tables on duckdb (this machine) or spark (the [spark] settings of ctdata.toml)."
+    )] = "duckdb",
     as_json: JsonOpt = False,
 ) -> None:
     """Write the de-identified Parquet snapshot of the store (incremental by default)."""
     from ctdata.warehouse.build import build
 
-    res = build(full=full, progress=not as_json)
+    res = build(full=full, progress=not as_json, engine=engine)
     if as_json:
         emit_json(res)
     else:

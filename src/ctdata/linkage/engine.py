@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,6 +293,19 @@ class LinkResult:
         return int(self.clusters["individual_id"].nunique())
 
 
+class _Timings(dict):
+    """Stage seconds, passed on to a listener as each is recorded."""
+
+    def __init__(self, listener: Callable[[str, float], None] | None):
+        super().__init__()
+        self._listener = listener
+
+    def __setitem__(self, key: str, value: float) -> None:
+        super().__setitem__(key, value)
+        if self._listener is not None:
+            self._listener(key, value)
+
+
 def link_frame(
     df: pd.DataFrame,
     settings: LinkageSettings | None = None,
@@ -301,16 +314,19 @@ def link_frame(
     *,
     threads: int | None = None,
     keep_model: bool = True,
+    on_stage: Callable[[str, float], None] | None = None,
 ) -> LinkResult:
     """Link a features table (record_key plus any person fields) into individuals.
 
     previous: last run's record_key -> individual_id mapping, so unchanged
     clusters keep their ids. labels: reviewers' decisions, which override the model.
+    on_stage(name, seconds) is told each stage's time as the stage ends (a long
+    benchmark keeps the stages it finished even when it cannot finish them all).
     """
     settings = settings or LinkageSettings()
     t0 = time.perf_counter()
     linker = Linker(df, settings, threads=threads)
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = _Timings(on_stage)
     try:
         feats = linker.features.table
         timings["features_s"] = time.perf_counter() - t0

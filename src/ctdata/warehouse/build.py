@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ctdata.config import settings
+from ctdata.errors import CtdataError
 from ctdata.standard.models import PERPETRATOR_IDENTIFYING
 from ctdata.standard.regions import (
     comparable_region,
@@ -145,7 +146,33 @@ def _lookup(fn: Any, values: Iterable[Any]) -> dict[Any, Any]:
     return {v: fn(v) for v in set(values)}
 
 
-def _case_rows(session: Session, year: str, keys: KeyRing, memo: dict[int, str]) -> pa.Table:
+# Each table is built in two steps, so that either engine runs the same rules:
+#   fetch (the driver: the store and the keys) reads one year's rows and does all that needs a key,
+#     the keyed pseudonyms and the decrypted perpetrator identifiers, giving the raw columns as Arrow;
+#   shape (pure: no store, no key) turns raw columns into the warehouse's table: lists, bands,
+#     regions, flags. The DuckDB build shapes on this machine; the Spark build (warehouse.spark_build)
+#     ships the raw columns to its executors and shapes there. No key ever leaves the driver.
+
+def _b(v: Any) -> bool | None:
+    return None if v is None else bool(v)
+
+
+_S, _I32, _I64, _BOOL = pa.string(), pa.int32(), pa.int64(), pa.bool_()
+CASE_RAW_SCHEMA = pa.schema([
+    ("record_key", _S), ("person_key", _S), ("source_kind", _S), ("source", _S), ("agency", _S),
+    ("office_country", _S), ("current_office_country", _S), ("data_source", _S), ("registration_year", _I32),
+    ("registration_date", _S), ("status", _S), ("sex", _S), ("citizenship", _S), ("age_band", _S),
+    ("age_at_exploitation", _I64), ("child_at_registration", _BOOL), ("child_at_exploitation", _BOOL),
+    ("country_of_exploitation", _S), *[(name, _S) for name in LIST_COLS], ("consent_research", _BOOL),
+    ("referral_from_office", _S), ("closure_reason", _S), ("erased", _BOOL), ("origin_region", _S),
+    ("exploitation_region", _S), ("recruitment_tactics", _S), ("promised_sector", _S),
+])
+_CASE_BOOLS = {"child_at_registration", "child_at_exploitation", "consent_research"}
+
+
+def _fetch_cases(session: Session, year: str, keys: KeyRing, memo: dict[int, str]) -> pa.Table:
+    """One year's counted cases, raw (lists still as stored), with the keyed ``record_key``; ``_order`` is the row's
+    place in the year (the build writes rows in store order)."""
     C, P = CaseRecord, Person
     cols = [C.id, P.person_key, C.source_kind, C.source, C.agency, C.office_country, C.current_office_country,
             C.data_source, C.registration_year, C.registration_date, C.status, P.sex, P.citizenship, C.age_band,
@@ -155,56 +182,63 @@ def _case_rows(session: Session, year: str, keys: KeyRing, memo: dict[int, str])
     q = (select(*cols).join(P, P.id == C.person_id)
          .where(_year_filter(C.registration_year, year), counted()).order_by(C.id))
     rows = _raw(session, q)
-    if not rows:
-        return CASE_SCHEMA.empty_table()
-    c = list(zip(*rows, strict=True))
+    c = list(zip(*rows, strict=True)) if rows else [[] for _ in cols]
     ids = list(c[0])
     rkeys = keys.record_keys(ids)
     memo.update(zip(ids, rkeys, strict=True))
-    cits = [_split(v) or [] for v in c[12]]
+    values = [rkeys, *c[1:]]
+    data: dict[str, Any] = {}
+    for f, col in zip(CASE_RAW_SCHEMA, values, strict=True):
+        if f.name == "erased":
+            col = [v is not None for v in col]
+        elif f.name in _CASE_BOOLS:
+            col = [_b(v) for v in col]
+        data[f.name] = pa.array(col, f.type)
+    data["_order"] = pa.array(range(len(ids)), pa.int64())
+    return pa.table(data)
+
+
+def _shape_cases(raw: pa.Table) -> pa.Table:
+    """The warehouse's cases from raw case columns (`_fetch_cases`): the rules of every derived column."""
+    if raw.num_rows == 0:
+        return CASE_SCHEMA.empty_table()
+    r = {name: raw.column(name).to_pylist() for name in CASE_RAW_SCHEMA.names}
+    cits = [_split(v) or [] for v in r["citizenship"]]
     primary = [x[0] if x else None for x in cits]
-    coe = c[17]
-    office = c[5]
+    coe = r["country_of_exploitation"]
+    office = r["office_country"]
     ro = _lookup(regional_office, [*coe, *office])
     reg = _lookup(m49_region, coe)
     sub = _lookup(m49_sub_region, coe)
-    bands = _lookup(age_band, c[14])
-
-    def b(v: Any) -> bool | None:
-        return None if v is None else bool(v)
-
-    child_reg = [b(v) for v in c[15]]
-    child_exp = [b(v) for v in c[16]]
+    bands = _lookup(age_band, r["age_at_exploitation"])
+    child_reg, child_exp = r["child_at_registration"], r["child_at_exploitation"]
     data: dict[str, Any] = {
-        "record_key": rkeys, "person_key": c[1], "source_kind": c[2], "source": c[3], "agency": c[4],
-        "office_country": office, "current_office_country": c[6], "data_source": c[7],
-        "registration_year": c[8],
-        "registration_month": [int(d[5:7]) if d and len(d) >= 7 else None for d in c[9]],
-        "status": c[10], "sex": c[11], "citizenship": primary, "citizenships": cits,
-        "age_band": c[13], "age_at_exploitation_band": [bands[v] for v in c[14]],
-        "child_at_registration": child_reg, "child_at_exploitation": child_exp,
-        "child": [e if e is not None else r for e, r in zip(child_exp, child_reg, strict=True)],
-        "country_of_exploitation": coe,
+        **{k: r[k] for k in ("record_key", "person_key", "source_kind", "source", "agency", "office_country",
+                             "current_office_country", "data_source", "registration_year", "status", "sex",
+                             "age_band", "child_at_registration", "child_at_exploitation",
+                             "country_of_exploitation", "consent_research", "referral_from_office",
+                             "closure_reason", "erased", "promised_sector")},
+        "registration_month": [int(d[5:7]) if d and len(d) >= 7 else None for d in r["registration_date"]],
+        "citizenship": primary, "citizenships": cits,
+        "age_at_exploitation_band": [bands[v] for v in r["age_at_exploitation"]],
+        "child": [e if e is not None else g for e, g in zip(child_exp, child_reg, strict=True)],
         "cross_border": [None if (not cs or k is None) else (k not in cs) for cs, k in zip(cits, coe, strict=True)],
         "regional_office": [ro[v] for v in coe], "office_regional_office": [ro[v] for v in office],
         "region": [reg[v] for v in coe], "sub_region": [sub[v] for v in coe],
     }
-    for i, name in enumerate(LIST_COLS, start=18):
-        data[name] = [_split(v) for v in c[i]]
-    data["consent_research"] = [b(v) for v in c[23]]
-    data["referral_from_office"] = c[24]
-    data["closure_reason"] = c[25]
-    data["erased"] = [v is not None for v in c[26]]
+    for name in (*LIST_COLS, "recruitment_tactics"):
+        data[name] = [_split(v) for v in r[name]]
     # comparable UN regions (the Americas and Oceania as one, as the public release codes them)
-    data["origin_region"] = [(regions_of([r] if r else [], cs) or [None])[0] for r, cs in zip(c[27], cits, strict=True)]
-    data["exploitation_region"] = [comparable_region(r or un_region(k)) for r, k in zip(c[28], coe, strict=True)]
-    data["recruitment_tactics"] = [_split(v) for v in c[29]]
-    data["promised_sector"] = c[30]
+    data["origin_region"] = [(regions_of([g] if g else [], cs) or [None])[0]
+                             for g, cs in zip(r["origin_region"], cits, strict=True)]
+    data["exploitation_region"] = [comparable_region(g or un_region(k))
+                                   for g, k in zip(r["exploitation_region"], coe, strict=True)]
     return pa.table({f.name: pa.array(data[f.name], f.type) for f in CASE_SCHEMA}, schema=CASE_SCHEMA)
 
 
-def _child_rows(session: Session, year: str, keys: KeyRing, model: type, fields: list[str],
-                memo: dict[int, str]) -> pa.Table:
+def _fetch_child(session: Session, year: str, keys: KeyRing, model: type, fields: list[str],
+                 memo: dict[int, str]) -> pa.Table:
+    """One year's rows of a case's child table, typed, with the case's keyed ``record_key``."""
     cols = [CaseRecord.id, *[getattr(model, f) for f in fields]]
     q = (select(*cols).join(CaseRecord, CaseRecord.id == model.case_id)
          .where(_year_filter(CaseRecord.registration_year, year), counted()).order_by(model.id))
@@ -223,7 +257,13 @@ def _child_rows(session: Session, year: str, keys: KeyRing, model: type, fields:
             vals = [_ts(v) for v in vals]
         data[f] = pa.array(vals, t)
     data["registration_year"] = pa.array([None if year == UNKNOWN_YEAR else int(year)] * len(c[0]), pa.int32())
+    data["_order"] = pa.array(range(len(c[0])), pa.int64())
     return pa.table(data)
+
+
+def _shape_child(raw: pa.Table) -> pa.Table:
+    """A child table is copied as fetched (its values are codes, dates and flags already)."""
+    return raw.drop_columns([c for c in raw.column_names if c.startswith("_")])
 
 
 def _ts(v: Any) -> Any:
@@ -267,39 +307,70 @@ PERPETRATOR_SCHEMA = pa.schema([
     *[(name, _LIST) for name in PERPETRATOR_LISTS], ("regions", _LIST), ("grouped", pa.bool_()),
     *[(f"{name}_keys", _LIST) for name in PERPETRATOR_IDENTIFYING],
 ])
+PERPETRATOR_RAW_SCHEMA = pa.schema([
+    ("record_key", _S), ("perpetrator_key", _S), *[(name, _S) for name in PERPETRATOR_LISTS], ("grouped", _BOOL),
+    *[(f"{name}_keys", _LIST) for name in PERPETRATOR_IDENTIFYING],
+])
 
 
-def _perpetrator_rows(session: Session, year: str, keys: KeyRing, memo: dict[int, str]) -> pa.Table:
-    """The perpetrators of one year's cases: codes as lists, identifiers only as keyed pseudonyms
-    (``*_keys``: the same phone number or name gives the same key, and nothing gives the number back),
-    and ``regions``, the comparable regions of the perpetrator (recorded or of their citizenships)."""
+def _fetch_perpetrators(session: Session, year: str, keys: KeyRing, memo: dict[int, str]) -> pa.Table:
+    """One year's perpetrators, raw, with everything keyed done here: the perpetrator's pseudonym and the
+    identifiers' keys (``*_keys``: the same phone number or name gives the same key, and nothing gives the
+    number back), decrypted only for that."""
     T = Perpetrator
     enc = [getattr(T, f"{name}_enc") for name in PERPETRATOR_IDENTIFYING]
     q = (select(CaseRecord.id, T.id, *[getattr(T, n) for n in PERPETRATOR_LISTS], T.grouped, *enc)
          .join(CaseRecord, CaseRecord.id == T.case_id)
          .where(_year_filter(CaseRecord.registration_year, year), counted()).order_by(T.id))
     rows = _raw(session, q)
-    if not rows:
-        return PERPETRATOR_SCHEMA.empty_table()
-    c = list(zip(*rows, strict=True))
+    c = list(zip(*rows, strict=True)) if rows else [[] for _ in range(3 + len(PERPETRATOR_LISTS) + len(enc))]
     missing = [i for i in set(c[0]) if i not in memo]
     if missing:
         memo.update(zip(missing, keys.record_keys(missing), strict=True))
     n = len(PERPETRATOR_LISTS)
-    lists = {name: [_split(v) or [] for v in c[2 + i]] for i, name in enumerate(PERPETRATOR_LISTS)}
     data: dict[str, Any] = {
         "record_key": [memo[i] for i in c[0]],
         "perpetrator_key": [keys.pseudonym(i, purpose="perpetrator") for i in c[1]],
-        **lists,
-        "regions": [regions_of(r, cs) for r, cs in zip(lists["region"], lists["citizenship"], strict=True)],
+        **{name: list(c[2 + i]) for i, name in enumerate(PERPETRATOR_LISTS)},
         "grouped": [bool(v) for v in c[2 + n]],
     }
     for j, name in enumerate(PERPETRATOR_IDENTIFYING):
-        col = c[3 + n + j]
         data[f"{name}_keys"] = [
-            identifier_keys(keys, name, unseal_list(b, "perpetrators", f"{name}_enc")) if b else [] for b in col
+            identifier_keys(keys, name, unseal_list(b, "perpetrators", f"{name}_enc")) if b else []
+            for b in c[3 + n + j]
         ]
+    table = pa.table({f.name: pa.array(data[f.name], f.type) for f in PERPETRATOR_RAW_SCHEMA})
+    return table.append_column("_order", pa.array(range(len(c[0])), pa.int64()))
+
+
+def _shape_perpetrators(raw: pa.Table) -> pa.Table:
+    """The warehouse's perpetrators: codes as lists and ``regions``, the comparable regions of the perpetrator
+    (recorded or of their citizenships)."""
+    lists = {name: [_split(v) or [] for v in raw.column(name).to_pylist()] for name in PERPETRATOR_LISTS}
+    data: dict[str, Any] = {
+        **{name: raw.column(name).to_pylist() for name in ("record_key", "perpetrator_key", "grouped")},
+        **{f"{name}_keys": raw.column(f"{name}_keys").to_pylist() for name in PERPETRATOR_IDENTIFYING},
+        **lists,
+        "regions": [regions_of(r, cs) for r, cs in zip(lists["region"], lists["citizenship"], strict=True)],
+    }
     return pa.table({f.name: pa.array(data[f.name], f.type) for f in PERPETRATOR_SCHEMA}, schema=PERPETRATOR_SCHEMA)
+
+
+def table_steps() -> dict[str, tuple[Any, Any]]:
+    """Every yearly table's (fetch, shape), in build order (cases first: its fetch fills the key memo the others
+    use). fetch(session, year, keys, memo) -> raw Arrow; shape(raw) -> the warehouse's table."""
+    steps: dict[str, tuple[Any, Any]] = {"cases": (_fetch_cases, _shape_cases)}
+    for name, (model, fields) in CHILD_TABLES.items():
+        steps[name] = (_child_fetcher(model, fields), _shape_child)
+    steps["perpetrators"] = (_fetch_perpetrators, _shape_perpetrators)
+    return steps
+
+
+def _child_fetcher(model: type, fields: list[str]) -> Any:
+    def fetch(session: Session, year: str, keys: KeyRing, memo: dict[int, str]) -> pa.Table:
+        return _fetch_child(session, year, keys, model, fields, memo)
+
+    return fetch
 
 
 def _write(table: pa.Table, path: Path) -> None:
@@ -321,9 +392,18 @@ def _projects(session: Session, root: Path) -> None:
     _write(t, root / "projects.parquet")
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def build(*, full: bool = False, progress: bool = True, root: Path | None = None,
-          actor: str = "cli") -> dict[str, Any]:
-    """Bring the warehouse up to date with the store; returns what was rewritten."""
+          actor: str = "cli", engine: str = "duckdb") -> dict[str, Any]:
+    """Bring the warehouse up to date with the store; returns what was rewritten.
+
+    `engine` says where the tables are shaped: ``duckdb`` on this machine, ``spark`` on the Spark
+    cluster of the ``[spark]`` settings (warehouse.spark_build); both write the same files.
+    """
+    if engine not in ENGINES:
+        raise CtdataError(f"unknown warehouse engine {engine!r} (choose from {', '.join(ENGINES)})")
     root = root or warehouse_dir()
     root.mkdir(parents=True, exist_ok=True)
     manifest_path = root / "manifest.json"
@@ -348,12 +428,16 @@ def build(*, full: bool = False, progress: bool = True, root: Path | None = None
             from rich.progress import track
 
             it = track(todo, description="Building warehouse", transient=True)
-        for y in it:
-            memo: dict[int, str] = {}
-            _write(_case_rows(s, y, keys, memo), root / "cases" / f"{y}.parquet")
-            for name, (model, fields) in CHILD_TABLES.items():
-                _write(_child_rows(s, y, keys, model, fields, memo), root / name / f"{y}.parquet")
-            _write(_perpetrator_rows(s, y, keys, memo), root / "perpetrators" / f"{y}.parquet")
+        if engine == "spark":
+            from ctdata.warehouse.spark_build import build_years
+
+            build_years(s, todo, keys, root)
+        else:
+            steps = table_steps()
+            for y in it:
+                memo: dict[int, str] = {}
+                for name, (fetch, shape) in steps.items():
+                    _write(shape(fetch(s, y, keys, memo)), root / name / f"{y}.parquet")
         for y in gone:
             for name in TABLES:
                 (root / name / f"{y}.parquet").unlink(missing_ok=True)
