@@ -80,6 +80,10 @@ class ValidationError(CtdataError):
             msg = str(err.get("msg", "invalid"))
             for prefix in ("Value error, ", "Assertion failed, "):
                 msg = msg.removeprefix(prefix)
+            raised = (err.get("ctx") or {}).get("error")
+            said = raised.args[0] if isinstance(raised, Exception) and raised.args else None
+            if isinstance(said, str) and str(said) == msg:
+                msg = said  # the words as raised (a ctdata.text.Text keeps its message id for a page)
             named = _NAMED.match(msg) if not err.get("loc") else None
             if named:  # a rule across fields says which field it faults ("funding_name: ..."): put it there
                 where, msg = named.group(1), named.group(2)

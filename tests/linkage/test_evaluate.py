@@ -58,3 +58,16 @@ def test_report_files(tmp_path):
     assert "Pairwise F1 | 1.0000" in md
     html = write_report(tmp_path / "r.html", s, curve).read_text()
     assert "<svg" in html and "Cluster F1" in html
+
+
+def test_html_report_chart_has_an_accessible_name(tmp_path):
+    """The threshold curve is announced by what it shows (role="img", labelled by its <title>)."""
+    import re
+
+    truth = frame(list("ab"), [1, 1], "person_id")
+    s = score_clusters(frame(list("ab"), [1, 1], "individual_id"), truth)
+    curve = pd.DataFrame([{"threshold": 0.5, **s.as_dict()}, {"threshold": 0.9, **s.as_dict()}])
+    html = write_report(tmp_path / "r.html", s, curve).read_text()
+    tag = re.search(r"<svg\b[^>]*>", html).group(0)
+    assert 'role="img"' in tag and 'aria-labelledby="threshold-curve-title"' in tag
+    assert '<title id="threshold-curve-title">Linkage quality by threshold' in html

@@ -124,7 +124,7 @@ def test_whole_case_in_the_browser(browser: Browser, live_server: LiveServer) ->
     expect(page.locator("#gates li.open")).to_have_count(0)
     page.get_by_label("Date of travel", exact=True).fill("2025-03-01")
     page.get_by_role("button", name="Mark travelled").click()
-    expect(page.locator("#tab-panel [role=status]")).to_contain_text("Return marked travelled on 2025-03-01")
+    expect(page.locator("#tab-panel [role=status]")).to_contain_text("Return marked travelled on 1 Mar 2025")
     _shot(page, server, "07-return-travelled")
 
     # --- consent to share, transfer --------------------------------------------------------------------

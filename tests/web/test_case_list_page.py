@@ -64,7 +64,8 @@ def test_filters_and_order_survive_in_the_page_links(app, engine, many_th_cases)
     second = client.get(nxt)
     assert _caption(second.text) == f"51–{N // 2} of {N // 2} cases"
     assert 'value="registered" selected' in second.text and 'value="2023"' in second.text
-    dates = re.findall(r'data-label="Registered">([^<]+)<', second.text)
+    # shown as the page's language writes it, with the ISO date in <time datetime>
+    dates = re.findall(r'data-label="Registered"><time datetime="([^"]+)">', second.text)
     assert dates == sorted(dates) and all(d.startswith("2023") for d in dates)
     ranged = client.get("/cases?registered_from=2022-03-01&registered_to=2022-04-30")
     assert _caption(ranged.text) == "1–10 of 10 cases"  # 2022 has the odd months only: March

@@ -21,7 +21,9 @@ WEB = ROOT / "src" / "ctdata" / "web"
 VOCABULARIES = (vocab.SEX, vocab.ACTIONS, vocab.MEANS, vocab.PURPOSES, vocab.VULNERABILITIES, vocab.CASE_STATUS,
                 vocab.CROSSING, vocab.TRAVEL_DOCUMENT, vocab.TRANSPORT_MODE, vocab.EXPLOITED_ON_LEG,
                 vocab.ASSISTANCE_TYPES, vocab.RISK_LEVEL, vocab.LEGAL_ASSISTANCE_TYPES, vocab.FUNDING_SOURCE,
-                vocab.REINTEGRATION_STATUS)
+                vocab.REINTEGRATION_STATUS, vocab.DETERMINATION, vocab.TRANSFER_STATUS, vocab.RETURN_STATUS,
+                vocab.EXPLOITATION_TYPES, vocab.PERPETRATOR_ROLE, vocab.PERPETRATOR_AGE_BAND,
+                vocab.PERPETRATOR_RELATION, vocab.YES_NO, vocab.MEANS_OF_CONTROL, vocab.AGE_BAND)
 
 
 @pytest.mark.parametrize(
@@ -44,10 +46,13 @@ def test_language_is_the_choice_then_the_browser(accept: str | None, chosen: str
 
 def _msgids() -> set[str | tuple[str, str]]:
     found: set[str | tuple[str, str]] = set()
-    method_map = [("src/ctdata/web/**.py", "python"), ("src/ctdata/web/templates/pages/**.html", "jinja2")]
+    method_map = [(f"src/ctdata/{where}", "python") for where in ("text.py", "errors.py", "screening/**.py",
+                                                                  "cases/**.py", "standard/**.py", "web/**.py")]
+    method_map.append(("src/ctdata/web/templates/pages/**.html", "jinja2"))
     options = {"src/ctdata/web/templates/pages/**.html": {"extensions": "jinja2.ext.i18n"}}
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-        str(ROOT), method_map, options, keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+        str(ROOT), method_map, options,
+        keywords={"_": None, "N_": None, "Text": (1,), "gettext": None, "ngettext": (1, 2)},
     ):
         found.add(message if isinstance(message, str) else tuple(message))
     return found
@@ -146,3 +151,99 @@ def test_page_languages_are_the_accounts_languages() -> None:
     from ctdata.cases.users import PAGE_LANGUAGES
 
     assert set(PAGE_LANGUAGES) == set(i18n.LANGUAGES)
+
+
+# --- words made in Python (ctdata.text), dates and numbers, in the page's language ---------------------------
+
+
+def test_words_made_in_python_are_english_strings_that_keep_their_message_id() -> None:
+    """The CLI, the API and the audit see the English sentence; a page sees the message id and parameters."""
+    import pickle
+
+    from ctdata.text import Country, Join, Terms, Text
+
+    t = Text("{agency} office in {country}", agency="IOM", country=Country("TH", "Thailand"))
+    assert t == "IOM office in Thailand" and t.msgid == "{agency} office in {country}"
+    assert i18n.localise(t, "es") == "Oficina de IOM en Tailandia"
+    terms = Terms(["Recruitment", "Transportation"])
+    assert terms == "recruitment and transportation" and i18n.localise(terms, "fr") == "recrutement et transport"
+    assert i18n.localise(Join([Text("Not recorded"), Text("No one")], sep=", "), "fr") == "Non renseigné, Personne"
+    assert pickle.loads(pickle.dumps(t)).msgid == t.msgid  # survives a worker process
+
+
+def test_screening_explanation_in_french(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    client, csrf = signed_in(app, engine, "th")
+    fr = {"accept-language": "fr"}
+    base = {"csrf_token": csrf, "actions": ["recruitment"], "purposes": ["forced_labour"]}
+    page = client.post("/screening/determine", data=base, headers=fr).text
+    explanation = page.split('id="explanation">')[1].split("</p>")[0]
+    assert "Enregistré : une action (recrutement) et une finalité (travail ou services forcés)." in explanation
+    assert "L’âge au moment de l’exploitation est inconnu" in explanation
+    assert ", car une finalité d’exploitation (travail ou services forcés) a été enregistrée" in explanation
+    assert "Recorded" not in page and "So the person" not in page and "Still missing" not in page
+    assert "Une action" not in page and "Un moyen : la personne a-t-elle été menacée" in page  # what is missing
+    child = client.post("/screening/determine", data={**base, "age_at_exploitation": "15"}, headers=fr).text
+    assert "La personne était un enfant (15 ans, moins de 18 ans) au moment de l’exploitation" in child
+    assert "Enfant au moment de l’exploitation, avec une action et une finalité" in child  # the rule
+    ar = client.post("/screening/determine", data=base, headers={"accept-language": "ar"}).text
+    assert "التجنيد" in ar and "Recorded" not in ar
+
+
+def test_error_messages_in_french(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    """A refused date of birth is explained in French at its field, with the banner in French too."""
+    client, csrf = signed_in(app, engine, "th")
+    form = {"csrf_token": csrf, "given_name": "Ana", "actions": ["recruitment"], "purposes": ["forced_labour"]}
+    r = client.post("/screening/register", data={**form, "date_of_birth": "31/02/1994"},
+                    headers={"accept-language": "fr"})
+    assert r.status_code == 422
+    error = r.text.split('id="f-date_of_birth-error">')[1].split("</span></span>")[0]
+    assert "Le 31 février 1994 n’existe pas (« 31/02/1994 » n’est pas une date du calendrier)." in error
+    assert "There is no" not in r.text and "Non enregistré : veuillez vérifier votre saisie" in r.text
+    ambiguous = client.post("/screening/register", data={**form, "date_of_birth": "03/04/1994"},
+                            headers={"accept-language": "es"}).text
+    assert "puede ser el 3 de abril de 1994 o el 4 de marzo de 1994" in ambiguous
+    age = client.post("/screening/determine", data={**form, "age_at_exploitation": "quinze"},
+                      headers={"accept-language": "fr"}).text
+    assert "Veuillez vérifier le formulaire" in age and "doit être un nombre entier, pas « quinze »" in age
+    missing = client.get("/cases/999999", headers={"accept-language": "fr"})
+    assert missing.status_code == 404 and "Cette page n’existe pas" in missing.text
+
+
+def test_case_page_values_dates_and_office_in_the_language(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    from ctdata.cases import journeys, service
+    from ctdata.cases.tx import transaction
+    from tests.web.conftest import CASE, PERSON
+
+    with transaction(engine) as s:
+        case_id = service.register_case(s, actors["th"], PERSON, CASE).id
+        journeys.add_leg(s, actors["th"], case_id, {"from_country": "VN", "to_country": "TH",
+                                                     "departure_date": "2023-11-05"})
+    client, _ = signed_in(app, engine, "th")
+    fr = client.get(f"/cases/{case_id}", headers={"accept-language": "fr"}).text
+    main = fr.split("<main")[1]
+    assert f"<h1>Dossier {case_id}" in main and "Bureau IOM – Thaïlande" in main
+    assert '<time datetime="2024-03-01">1 mars 2024</time> par : Bureau IOM – Thaïlande' in main
+    assert "28 ans à l’enregistrement" in main and "Non renseigné" in main
+    assert "office in" not in main and "at registration" not in main and "Not recorded" not in main
+    journey = client.get(f"/cases/{case_id}/tabs/journey", headers={"accept-language": "es"}).text
+    assert '<time datetime="2023-11-05">5 nov 2023</time>' in journey
+    en = client.get("/cases", headers={"accept-language": "en"}).text
+    assert f">Case {case_id}</a>" in en and '<time datetime="2024-03-01">1 Mar 2024</time>' in en
+    assert "IOM office in Thailand" in en
+
+
+@pytest.mark.parametrize(
+    ("lang", "number", "share", "day"),
+    [
+        ("en", "1,234,567.5", "25.3%", "3 Dec 2026"),
+        ("fr", "1\u202f234\u202f567,5", "25,3\u00a0%", "3 déc. 2026"),
+        ("es", "1.234.567,5", "25,3\u00a0%", "3 dic 2026"),
+        ("ar", "1,234,567.5", "25.3%", "03\u200f/12\u200f/2026"),
+    ],
+)
+def test_numbers_and_dates_follow_the_language(lang: str, number: str, share: str, day: str) -> None:
+    from ctdata.web.pages.render import _env
+
+    out = _env(lang).from_string("{{ n|number }}|{{ p|percent(1) }}|{{ d|day }}").render(
+        n=1234567.5, p=0.2534, d="2026-12-03")
+    assert out == f'{number}|{share}|<time datetime="2026-12-03">{day}</time>'

@@ -292,7 +292,7 @@ def test_return_travel_refused_until_child_gates_met(app, engine, actors, th_cas
         headers=hx,
         data={"csrf_token": csrf, "return_id": rid, "version": str(version), "travel_date": "2024-09-01"},
     )
-    assert r.status_code == 200 and "Return marked travelled on 2024-09-01" in r.text, r.text[:3000]
+    assert r.status_code == 200 and "Return marked travelled on 1 Sept 2024" in r.text, r.text[:3000]
 
 
 def test_transfer_needs_consent_then_origin_office_accepts(app, engine, actors) -> None:  # type: ignore[no-untyped-def]

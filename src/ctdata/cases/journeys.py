@@ -22,8 +22,9 @@ from ctdata.cases.common import load_open, record_by, touch_added, validate
 from ctdata.cases.views import decrypt_person
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard import models as std
-from ctdata.standard.dates import parse_partial_date
+from ctdata.standard.dates import PartialDate, parse_partial_date
 from ctdata.store.models import JourneyLeg
+from ctdata.text import Day, Plain, Text
 
 
 def add_leg(
@@ -89,16 +90,23 @@ def leg_date_problem(
     if d is None:
         return None
     if d.earliest > today:
-        return f"{d} is in the future; a journey step is recorded once it happened"
+        return Text("{date} is in the future; a journey step is recorded once it happened", date=_shown(d))
     birth = parse_partial_date(date_of_birth, field="date_of_birth")
     if birth is not None and d.latest < birth.earliest:
-        return f"{d} is before the person was born ({birth})"
+        return Text("{date} is before the person was born ({birth})", date=_shown(d), birth=_shown(birth))
     for n, other in sorted(others):
         o = parse_partial_date(other, field="departure_date")
         if o is None:
             continue
         if n < number and d.latest < o.earliest:
-            return f"{d} is before step {n} of the journey ({o}); steps are in order, so this one is {o} or later"
+            return Text("{date} is before step {step} of the journey ({other}); steps are in order, so this one is "
+                        "{other} or later", date=_shown(d), step=n, other=_shown(o))
         if n > number and d.earliest > o.latest:
-            return f"{d} is after step {n} of the journey ({o}); steps are in order, so this one is {o} or earlier"
+            return Text("{date} is after step {step} of the journey ({other}); steps are in order, so this one is "
+                        "{other} or earlier", date=_shown(d), step=n, other=_shown(o))
     return None
+
+
+def _shown(d: PartialDate) -> str:
+    """A date in a refusal: a whole day as the reader's language writes it, a year or month as recorded."""
+    return Day(str(d)) if d.day is not None else Plain(str(d))

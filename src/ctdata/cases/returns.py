@@ -23,6 +23,7 @@ from ctdata.standard import models as std
 from ctdata.standard.dates import parse_partial_date
 from ctdata.store.fields import seal, unseal
 from ctdata.store.models import CaseRecord, ReturnRecord
+from ctdata.text import Join, Plain, Text
 
 ACTIVE = ("requested", "approved")
 _FIELDS = tuple(std.ReturnRecord.model_fields)
@@ -34,22 +35,22 @@ def open_gates(r: ReturnRecord) -> list[str]:
     """The gates still open, each in plain words (empty: the return may travel)."""
     gates = []
     if not r.consent_written:
-        gates.append("the person's informed written consent to return has not been recorded")
+        gates.append(Text("the person's informed written consent to return has not been recorded"))
     if not r.risk_level:
-        gates.append("no risk assessment has been recorded")
+        gates.append(Text("no risk assessment has been recorded"))
     if not (unseal(r.risk_mitigations_enc, "returns", "risk_mitigations_enc") or "").strip():
-        gates.append("the risk assessment has no mitigations recorded")
+        gates.append(Text("the risk assessment has no mitigations recorded"))
     if r.is_child is None:
-        gates.append("it is not recorded whether the person is a child (the child gates cannot be judged)")
+        gates.append(Text("it is not recorded whether the person is a child (the child gates cannot be judged)"))
     if r.is_child is not False:
         if not r.best_interest_determination:
-            gates.append(
+            gates.append(Text(
                 "for a child, the best-interest determination by a child protection authority has not been recorded"
-            )
+            ))
         if not r.guardian_willing:
-            gates.append("for a child, the guardian's willingness to receive the child has not been confirmed")
+            gates.append(Text("for a child, the guardian's willingness to receive the child has not been confirmed"))
         if not r.guardian_able:
-            gates.append("for a child, the guardian's means to care for the child have not been confirmed")
+            gates.append(Text("for a child, the guardian's means to care for the child have not been confirmed"))
     return gates
 
 
@@ -180,7 +181,8 @@ def mark_travelled(
         raise Conflict(f"return {r.id} is {r.status}; it cannot be marked travelled")
     gates = open_gates(r)
     if gates:
-        raise Conflict(f"return {r.id} cannot be marked travelled while gates are open: " + "; ".join(gates))
+        raise Conflict(Text("return {number} cannot be marked travelled while gates are open: {gates}",
+                            number=Plain(r.id), gates=Join(gates, sep="; ")))
     d = parse_partial_date(travel_date, field="travel_date")
     r.travel_date = str(d) if d else None
     r.status = "travelled"
@@ -204,7 +206,7 @@ def cancel_return(
     if r.status not in ACTIVE:
         raise Conflict(f"return {r.id} is {r.status}; it cannot be cancelled")
     if not (reason or "").strip():
-        raise ValidationError("say why the return is cancelled")
+        raise ValidationError(Text("say why the return is cancelled"))
     r.status = "cancelled"
     r.cancel_reason_enc = seal(no_nul(reason, "reason"), "returns", "cancel_reason_enc")
     touch(case)

@@ -30,6 +30,7 @@ from ctdata.standard import vocab
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal, seal_list
 from ctdata.store.models import CaseRecord, Screening
+from ctdata.text import Text
 
 ENGINE_KEYS = ("actions", "means", "purposes", "age_at_exploitation", "vulnerabilities")
 #: What a screening may carry besides the engine's input.
@@ -160,9 +161,9 @@ def blank_registration(person: Mapping[str, Any] | std.Person, findings: Mapping
     data = person.model_dump() if isinstance(person, std.Person) else dict(person)
     gaps = []
     if not any(str(data.get(k) or "").strip() for k in NAME_FIELDS):
-        gaps.append("No name is recorded for the person")
+        gaps.append(Text("No name is recorded for the person"))
     if not any(findings.get(k) for k in ENGINE_KEYS):
-        gaps.append("No screening answer is recorded, so the outcome would be “not eligible”")
+        gaps.append(Text("No screening answer is recorded, so the outcome would be “not eligible”"))
     return gaps
 
 

@@ -34,6 +34,7 @@ from ctdata.standard.dates import parse_full_date
 from ctdata.store import audit
 from ctdata.store.fields import seal, unseal, unseal_list
 from ctdata.store.models import CaseRecord, ConsentDocument, Transfer, utcnow
+from ctdata.text import Country, Plain, Text
 
 CONSENT_KINDS = ("assistance", "sharing", "research", "return")
 
@@ -129,14 +130,15 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
         raise ValidationError("to_office_country is required: the country of the receiving office")
     to_agency = require_agency(session, t.to_agency)
     if (to_country, to_agency) == (case.current_office_country, case.current_agency):
-        raise ValidationError("the case is already with that office")
+        raise ValidationError(Text("the case is already with that office"))
     if any(x.status == "pending" for x in case.transfers):
-        raise Conflict(f"case {case.id} already has a transfer awaiting a decision")
+        raise Conflict(Text("case {number} already has a transfer awaiting a decision", number=Plain(case.id)))
     if not has_sharing_consent(case, to_country, to_agency):
-        raise Conflict(
-            f"the person has not consented to share their case with {to_agency} {to_country}: record a "
-            "consent to share (kind 'sharing') naming that office or agency first"
-        )
+        raise Conflict(Text(
+            "the person has not consented to share their case with {agency} {country}: record a "
+            "consent to share (kind 'sharing') naming that office or agency first",
+            agency=to_agency, country=Country(to_country, to_country),
+        ))
     row = Transfer(
         case_id=case.id,
         from_office_country=case.current_office_country or "",
@@ -206,7 +208,7 @@ def reject_transfer(session: Session, actor: Actor, transfer_id: int, reason: st
     """The receiving office declines; the case stays with the sending office."""
     t = _pending_for(session, actor, transfer_id, "transfer.reject")
     if not (reason or "").strip():
-        raise ValidationError("say why the transfer is rejected")
+        raise ValidationError(Text("say why the transfer is rejected"))
     t.status, t.decided_by, t.decided_at = "rejected", actor.username, utcnow()
     t.decision_reason_enc = seal(no_nul(reason, "reason"), "transfers", "decision_reason_enc")
     case = session.get(CaseRecord, t.case_id)

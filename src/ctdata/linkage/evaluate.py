@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ctdata.text import svg_title
+
 
 @dataclass(frozen=True)
 class Scores:
@@ -174,7 +176,9 @@ def write_report(
         try:
             import vl_convert as vlc
 
-            body.append(vlc.vegalite_to_svg(curve_chart(curve).to_json()))
+            svg = vlc.vegalite_to_svg(curve_chart(curve).to_json())
+            name = "Linkage quality by threshold: precision, recall, F1 and individuals error"
+            body.append(svg_title(svg.split("?>", 1)[-1], name, "threshold-curve"))
         except Exception:  # noqa: BLE001 - the table below still carries the numbers
             pass
         body.append(curve.to_html(index=False, float_format=lambda v: f"{v:.4f}"))

@@ -8,9 +8,7 @@ network; the world geometry is embedded as data values, never fetched.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -20,6 +18,7 @@ import pandas as pd
 import vl_convert as vlc
 
 from ctdata.analytics.table import IndicatorTable
+from ctdata.text import svg_title
 
 PALETTE = ["#1f5a96", "#e07b39", "#6a9f3a", "#8e5ea2", "#c9a227", "#3aa3a3", "#b5495b", "#7f7f7f"]
 FONT = "DejaVu Sans, Arial, sans-serif"
@@ -84,14 +83,8 @@ def _title_of(spec: dict[str, Any]) -> str:
 
 
 def accessible_svg(svg: str, name: str, ident: str) -> str:
-    """The SVG with ``role="img"``, ``aria-labelledby`` and a ``<title>`` naming it (first child)."""
-    tag = re.match(r"<svg\b[^>]*>", svg)
-    if tag is None:
-        return svg
-    tid = re.sub(r"[^A-Za-z0-9_-]", "-", f"{ident}-title")
-    opening = re.sub(r'\s(role|aria-labelledby|aria-label|aria-hidden)="[^"]*"', "", tag.group(0))
-    opening = opening[:-1] + f' role="img" aria-labelledby="{tid}">'
-    return opening + f'<title id="{tid}">{html.escape(name)}</title>' + svg[tag.end():]
+    """The SVG with ``role="img"``, ``aria-labelledby`` and a ``<title>`` naming it (`ctdata.text.svg_title`)."""
+    return svg_title(svg, name, ident)
 
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:

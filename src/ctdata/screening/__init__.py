@@ -12,7 +12,7 @@ det.to_dict()   # {"determination", "rule", "missing", "explanation", "criteria"
 from ctdata.screening.ages import ADULT_AGE, age_on, age_range, child_at, date_range, from_dob
 from ctdata.screening.models import ELEMENT_NAMES, Determination, Override, ScreeningInput
 from ctdata.screening.override import apply_override
-from ctdata.screening.protocol import RULES, determine
+from ctdata.screening.protocol import RULES, determine, explain
 
 __all__ = [
     "ADULT_AGE",
@@ -27,5 +27,6 @@ __all__ = [
     "child_at",
     "date_range",
     "determine",
+    "explain",
     "from_dob",
 ]

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ctdata.errors import ValidationError
+from ctdata.text import Day, Month, Plain, Text, words_of
 
 _RE = re.compile(r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?$")
 #: day and month (in either order) before a four-digit year, separated by / . or -
 _DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
 YEARS = (1900, 2100)
-WHOLE_DATE = "write it as day/month/year (31/01/1994) or year-month-day (1994-01-31)"
-HOW_TO_WRITE = WHOLE_DATE.removesuffix(")") + "), year-month (1994-01) or the year alone"
+WHOLE_DATE = Text("write it as day/month/year (31/01/1994) or year-month-day (1994-01-31)")
+HOW_TO_WRITE = Text("write it as day/month/year (31/01/1994), year-month-day (1994-01-31), year-month (1994-01) "
+                    "or the year alone")
 
 
 @dataclass(frozen=True, order=True)
@@ -57,9 +59,9 @@ class PartialDate:
         return date(self.year, self.month, self.day)
 
 
-def _spoken(d: date) -> str:
+def _spoken(d: date) -> Day:
     """'3 April 1994': a date no reader can take the wrong way round."""
-    return f"{d.day} {d.strftime('%B')} {d.year}"
+    return Day(d.isoformat(), spoken=True)
 
 
 def _calendar(y: int, mo: int, d: int) -> date | None:
@@ -75,25 +77,30 @@ def _day_first(m: re.Match[str], text: str) -> PartialDate:
     _check_year(y, text)
     day_first, month_first = _calendar(y, b, a), _calendar(y, a, b)
     if day_first and month_first and day_first != month_first:
-        raise ValueError(
-            f"“{text}” could be {_spoken(day_first)} or {_spoken(month_first)}: which is it? "
-            f"Write {day_first.isoformat()} for {_spoken(day_first)} or {month_first.isoformat()} for "
-            f"{_spoken(month_first)}"
-        )
+        raise ValueError(Text(
+            "“{text}” could be {one} or {other}: which is it? Write {one_iso} for {one} or {other_iso} for {other}",
+            text=text, one=_spoken(day_first), other=_spoken(month_first),
+            one_iso=Plain(day_first.isoformat()), other_iso=Plain(month_first.isoformat()),
+        ))
     found = day_first or month_first
     if found is None:
-        raise ValueError(_no_such_day(y, b, a, text) if 1 <= b <= 12 else f"“{text}” is not a date: {HOW_TO_WRITE}")
+        raise ValueError(_no_such_day(y, b, a, text) if 1 <= b <= 12 else _not_a_date(text))
     return PartialDate(found.year, found.month, found.day)
 
 
 def _no_such_day(y: int, mo: int, d: int, text: str) -> str:
-    month = date(y, mo, 1).strftime("%B")
-    return f"there is no {d} {month} {y} (“{text}” is not a date in the calendar)"
+    return Text("there is no {day} {month} {year} (“{text}” is not a date in the calendar)",
+                day=Plain(d), month=Month(mo), year=Plain(y), text=text)
+
+
+def _not_a_date(text: str) -> Text:
+    return Text("“{text}” is not a date: {how}", text=text, how=HOW_TO_WRITE)
 
 
 def _check_year(y: int, text: str) -> None:
     if not YEARS[0] <= y <= YEARS[1]:
-        raise ValueError(f"the year {y} in “{text}” cannot be right: a date here is between {YEARS[0]} and {YEARS[1]}")
+        raise ValueError(Text("the year {year} in “{text}” cannot be right: a date here is between {first} and {last}",
+                              year=Plain(y), text=text, first=Plain(YEARS[0]), last=Plain(YEARS[1])))
 
 
 def _read(text: str) -> PartialDate:
@@ -103,11 +110,11 @@ def _read(text: str) -> PartialDate:
         return _day_first(m, text)
     m = _RE.match(text)
     if m is None:
-        raise ValueError(f"“{text}” is not a date: {HOW_TO_WRITE}")
+        raise ValueError(_not_a_date(text))
     y, mo, d = int(m.group(1)), m.group(2), m.group(3)
     _check_year(y, text)
     if mo is not None and not 1 <= int(mo) <= 12:
-        raise ValueError(f"“{text}” is not a date: there is no month {int(mo)}")
+        raise ValueError(Text("“{text}” is not a date: there is no month {month}", text=text, month=Plain(int(mo))))
     if d is not None:
         if _calendar(y, int(mo), int(d)) is None:  # type: ignore[arg-type]
             raise ValueError(_no_such_day(y, int(mo), int(d), text))  # type: ignore[arg-type]
@@ -131,7 +138,7 @@ def parse_partial_date(value: object, *, field: str = "date") -> PartialDate | N
     try:
         return _read(text)
     except ValueError as exc:
-        raise ValidationError.at(field, str(exc)) from None
+        raise ValidationError.at(field, words_of(exc)) from None
 
 
 def parse_full_date(value: object, *, field: str = "date") -> date | None:
@@ -140,7 +147,7 @@ def parse_full_date(value: object, *, field: str = "date") -> date | None:
     if d is None:
         return None
     if d.day is None:
-        raise ValidationError.at(field, f"“{d}” needs the day as well: {WHOLE_DATE}")
+        raise ValidationError.at(field, Text("“{date}” needs the day as well: {how}", date=str(d), how=WHOLE_DATE))
     return d.earliest
 
 

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ctdata.cases.access import NotAuthenticated, TooManyAttempts
 from ctdata.errors import ConfigError, Conflict, CtdataError, NotFound, PermissionDenied, ValidationError
+from ctdata.text import words_of
 
 log = logging.getLogger("ctdata.web")
 
@@ -68,7 +69,7 @@ async def ctdata_error(request: Request, exc: Exception) -> Response:
         headers["Retry-After"] = str(getattr(exc, "retry_after", 60))
     if code >= 500:
         log.error("server configuration error on %s: %s", request.url.path, exc)
-    page = _page(request, code, str(exc))
+    page = _page(request, code, words_of(exc))  # a Text stays translatable on the page
     if page is not None:
         return page
     return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)

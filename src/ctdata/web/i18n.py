@@ -17,16 +17,22 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, negotiate_locale
+from babel.dates import format_date, format_time, get_month_names
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
 
 from ctdata.standard import countries
+from ctdata.text import WORDS, Country, Day, Join, Month, Plain, Sentence, Terms, Text, as_sentence, lower_first
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 COOKIE = "ctdata_lang"
@@ -105,3 +111,108 @@ def country_options(lang: str) -> list[tuple[str, str]]:
 def number(value: float | int, lang: str) -> str:
     """A number with the language's grouping (1,234 · 1 234 · 1.234 · ١٬٢٣٤)."""
     return format_decimal(value, locale=lang)
+
+
+def percent(value: float | int, lang: str, digits: int = 0) -> str:
+    """A share (0.25) as the language writes a percentage (25% · 25 % · 25 %), to `digits` decimals."""
+    return format_percent(round(value, digits + 2), locale=lang, decimal_quantization=False)
+
+
+#: the locale whose calendar words a page's dates use ('3 Dec 2026' in English, as the field's offices write it)
+DATE_LOCALE = {"en": "en_GB"}
+
+
+def _as_date(value: Any) -> date | datetime | None:
+    if isinstance(value, (date, datetime)):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def day(value: Any, lang: str) -> str:
+    """A date (or the day of a date-time, or an ISO string) as the language writes it: 3 Dec 2026 · 3 déc. 2026.
+
+    A partial date ('1994-03', '1994') or anything else that is not a whole day is shown as it was recorded.
+    """
+    when = _as_date(value)
+    if when is None:
+        return "" if value is None else str(value)
+    if isinstance(when, datetime):
+        when = when.date()
+    return format_date(when, format="medium", locale=DATE_LOCALE.get(lang, lang))
+
+
+def moment(value: Any, lang: str) -> str:
+    """A date and time to the minute as the language writes it; a bare date as `day`."""
+    when = _as_date(value)
+    if not isinstance(when, datetime):
+        return day(value, lang)
+    where = DATE_LOCALE.get(lang, lang)
+    pattern = str(Locale.parse(where).datetime_formats["medium"])
+    return pattern.replace("{1}", format_date(when, format="medium", locale=where)).replace(
+        "{0}", format_time(when, format="short", locale=where))
+
+
+def localise(value: Any, lang: str) -> Any:
+    """Words made in Python (`ctdata.text`) in the language: the message id looked up in the catalogue,
+    its parameters put in the language in their turn; anything else is returned as it is."""
+    if isinstance(value, Text):
+        tr = translations(lang).gettext(value.msgid)
+        params = {k: localise(v, lang) for k, v in value.params.items()}
+        try:
+            return tr.format(**params) if params else tr
+        except (KeyError, IndexError, ValueError):  # a broken translation must not lose the message
+            return value.msgid.format(**params) if params else value.msgid
+    if isinstance(value, Terms):
+        words = [str(localise(x, lang)) if isinstance(x, WORDS) else translations(lang).gettext(x)
+                 for x in value.labels]
+        if value.lower:
+            words = [lower_first(w) for w in words]
+        return format_list(words, locale=lang) if words else ""
+    if isinstance(value, Join):
+        return value.sep.join(str(localise(p, lang)) for p in value.parts)
+    if isinstance(value, Country):
+        return country_name(value.code, lang)
+    if isinstance(value, Day):
+        if value.spoken:
+            return format_date(date.fromisoformat(value.iso), format="long", locale=DATE_LOCALE.get(lang, lang))
+        return day(value.iso, lang)
+    if isinstance(value, Month):
+        return get_month_names("wide", locale=lang)[value.number]
+    if isinstance(value, Sentence):
+        return as_sentence(str(localise(value.inner, lang)))
+    if isinstance(value, Plain):
+        return str(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and lang != DEFAULT:
+        return number(value, lang)
+    return value
+
+
+def gettext_for(lang: str) -> Any:
+    """The templates' `_`: the catalogue's word for a plain string; a `Text` put in the language
+    (escaped: its parameters may hold what a person typed, and jinja marks gettext's answer safe)."""
+    tr = translations(lang)
+
+    def gettext(message: str) -> str:
+        if isinstance(message, WORDS):
+            return Markup.escape(localise(message, lang))
+        return tr.gettext(message)
+
+    return gettext
+
+
+def finalize_for(lang: str) -> Any:
+    """What every `{{ ... }}` of a page passes through: words made in Python in the page's language."""
+
+    def finalize(value: Any) -> Any:
+        if isinstance(value, WORDS):
+            return localise(value, lang)
+        return value
+
+    return finalize

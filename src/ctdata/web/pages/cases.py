@@ -25,6 +25,7 @@ from ctdata.cases.common import check_version
 from ctdata.errors import CtdataError, NotFound, PermissionDenied, ValidationError
 from ctdata.standard import countries, vocab
 from ctdata.standard import models as std
+from ctdata.text import Country, Day, Join, Text, words_of
 from ctdata.web import security
 from ctdata.web.i18n import N_
 from ctdata.web.pages.common import (
@@ -158,7 +159,7 @@ async def _rows_context(request: Request, actor: Actor, lq: ListQuery) -> tuple[
         listing = await run(request, lambda s: _list(s, actor, lq))
     except (ValidationError, PermissionDenied) as exc:
         listing = {"total": 0, "offset": 0, "items": []}
-        messages.append(Message("info", text=str(exc)))
+        messages.append(Message("info", text=words_of(exc)))
     items, total, first = listing["items"], listing["total"], listing["offset"]
     return {
         "cases": [row_view(c, actor.identifying) for c in items],
@@ -247,13 +248,14 @@ async def case_page(
     try:
         ctx = await run(request, lambda s: _tab_context(s, actor, case_id, tab))
     except CtdataError as exc:
-        return error_page(request, actor, status_for(exc), str(exc))
+        return error_page(request, actor, status_for(exc), words_of(exc))
     if registered:
         ctx["tab_messages"] = [
             Message(
                 "ok",
-                title=f"{ctx['case'].ref} registered",
-                text="The screening outcome is recorded. Add the journey, assistance and consents in the tabs below.",
+                title=Text("{case} registered", case=ctx["case"].ref),
+                text=Text("The screening outcome is recorded. Add the journey, assistance and consents in the tabs "
+                          "below."),
             )
         ]
     return render(request, "pages/case.html", ctx, actor=actor, csrf=csrf_of(request), active="cases")
@@ -267,7 +269,7 @@ async def case_tab(
     try:
         ctx = await run(request, lambda s: _tab_context(s, actor, case_id, tab))
     except CtdataError as exc:
-        return error_page(request, actor, status_for(exc), str(exc))
+        return error_page(request, actor, status_for(exc), words_of(exc))
     return render(request, ctx["tab_template"], ctx, actor=actor, csrf=csrf_of(request))
 
 
@@ -284,7 +286,7 @@ async def _change(
         messages.append(Message("ok", text=done))
     except CtdataError as exc:
         if isinstance(exc, NotFound | PermissionDenied) and "case" in str(exc):
-            return error_page(request, actor, status_for(exc), str(exc))
+            return error_page(request, actor, status_for(exc), words_of(exc))
         messages.append(_refusal(exc))
         status_code = status_for(exc)
         # nothing typed is lost: the form comes back with its values, the faulty fields marked
@@ -292,7 +294,7 @@ async def _change(
     try:
         ctx = await run(request, lambda s: _tab_context(s, actor, case_id, tab))
     except CtdataError as exc:
-        return error_page(request, actor, status_for(exc), str(exc))
+        return error_page(request, actor, status_for(exc), words_of(exc))
     ctx.update(refused)
     ctx["tab_messages"] = messages
     if is_htmx(request):
@@ -311,15 +313,18 @@ async def _change(
 def _refusal(exc: CtdataError) -> Message:
     """Open return gates get a list, one gate a line; other refusals one clear line."""
     msg = str(exc)
+    said = words_of(exc)
     marker = "cannot be marked travelled while gates are open: "
     if marker in msg:
-        gates = [sentence(g.strip()) for g in msg.split(marker, 1)[1].split(";") if g.strip()]
-        return Message("bad", title="Not marked travelled: these checks are still open", items=gates)
+        gates_said = getattr(said, "params", {}).get("gates")
+        parts = gates_said.parts if isinstance(gates_said, Join) else msg.split(marker, 1)[1].split(";")
+        gates = [sentence(g.strip() if not isinstance(g, Text) else g) for g in parts if g.strip()]
+        return Message("bad", title=Text("Not marked travelled: these checks are still open"), items=gates)
     message = error_message(exc)
     if "not consented to share" in msg:
-        message.title = "Not sent: the person has not agreed to share their case with that office"
-        message.text = "Record their consent to share with that office first, then send the transfer again."
-        message.link = ("?tab=consent", "Record a consent to share")
+        message.title = Text("Not sent: the person has not agreed to share their case with that office")
+        message.text = Text("Record their consent to share with that office first, then send the transfer again.")
+        message.link = ("?tab=consent", Text("Record a consent to share"))
     return message
 
 
@@ -332,7 +337,7 @@ async def add_leg(request: Request, case_id: int, actor: Actor = Depends(securit
     def change(s: Session, form: FormData) -> str:
         fields = standard_fields(form, std.JourneyLeg)
         leg = journeys.add_leg(s, actor, case_id, fields, expected_version=version_of(form))
-        return f"Step {leg.leg_number} of the journey added."
+        return Text("Step {number} of the journey added.", number=leg.leg_number)
 
     return await _change(request, actor, case_id, "journey", change)
 
@@ -344,7 +349,7 @@ async def add_assistance(
     def change(s: Session, form: FormData) -> str:
         fields = standard_fields(form, std.Assistance)
         row = assistance.add_assistance(s, actor, case_id, fields, expected_version=version_of(form))
-        return f"{vocab.ASSISTANCE_TYPES.label(row.assistance_type)} assistance recorded."
+        return Text("Assistance recorded: {kind}.", kind=Text(vocab.ASSISTANCE_TYPES.label(row.assistance_type)))
 
     return await _change(request, actor, case_id, "assistance", change)
 
@@ -356,7 +361,7 @@ async def add_perpetrator(
     def change(s: Session, form: FormData) -> str:
         fields = standard_fields(form, std.Perpetrator)
         perpetrators.add_perpetrator(s, actor, case_id, fields, expected_version=version_of(form))
-        return "Perpetrator recorded."
+        return Text("Perpetrator recorded.")
 
     return await _change(request, actor, case_id, "perpetrators", change)
 
@@ -382,13 +387,13 @@ async def request_return(
                 "receiving_office_country": _country(form, "receiving_office_country"),
             },
         )
-        return "Return requested. Record the checks below before travel."
+        return Text("Return requested. Record the checks below before travel.")
 
     return await _change(request, actor, case_id, "return", change)
 
 
 def _return_id(form: FormData) -> int:
-    rid = integer(form, "return_id", "the return")
+    rid = integer(form, "return_id", Text("the return"))
     if rid is None:
         raise ValidationError("the form does not say which return; reload the case and try again")
     return rid
@@ -419,8 +424,10 @@ async def return_gates(request: Request, case_id: int, actor: Actor = Depends(se
         r = returns.update_return(s, actor, case_id, _return_id(form), changes, version_of(form))
         left = returns.open_gates(r)
         if not left:
-            return "Checks saved. All checks are met: the return can be marked travelled."
-        return f"Checks saved. {len(left)} check{'s' if len(left) != 1 else ''} still open."
+            return Text("Checks saved. All checks are met: the return can be marked travelled.")
+        if len(left) == 1:
+            return Text("Checks saved. 1 check still open.")
+        return Text("Checks saved. {count} checks still open.", count=len(left))
 
     return await _change(request, actor, case_id, "return", change)
 
@@ -431,7 +438,9 @@ async def return_travelled(
 ) -> Response:
     def change(s: Session, form: FormData) -> str:
         r = returns.mark_travelled(s, actor, case_id, _return_id(form), text(form, "travel_date"), version_of(form))
-        return f"Return marked travelled{' on ' + r.travel_date if r.travel_date else ''}."
+        if r.travel_date:
+            return Text("Return marked travelled on {day}.", day=Day(r.travel_date))
+        return Text("Return marked travelled.")
 
     return await _change(request, actor, case_id, "return", change)
 
@@ -468,7 +477,7 @@ async def add_consent(request: Request, case_id: int, actor: Actor = Depends(sec
                 "document_ref": text(form, "document_ref"),
             },
         )
-        return "Consent recorded."
+        return Text("Consent recorded.")
 
     return await _change(request, actor, case_id, "consent", change)
 
@@ -489,9 +498,9 @@ async def request_transfer(
                 "reason": text(form, "reason"),
             },
         )
-        return (
-            f"Transfer sent to the {t.to_agency} office in {countries.name(t.to_office_country)}. "
-            "It waits for that office to accept it."
+        return Text(
+            "Transfer sent to the {agency} office in {country}. It waits for that office to accept it.",
+            agency=t.to_agency, country=Country(t.to_office_country, countries.name(t.to_office_country)),
         )
 
     return await _change(request, actor, case_id, "transfers", change)
@@ -503,6 +512,6 @@ async def void_case(
 ) -> Response:
     def change(s: Session, form: FormData) -> str:
         closure.void_case(s, actor, case_id, text(form, "reason") or "", expected_version=version_of(form))
-        return "The case is void: it is left out of lists, figures and reports."
+        return Text("The case is void: it is left out of lists, figures and reports.")
 
     return await _change(request, actor, case_id, "overview", change)

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from ctdata.cases.access import Actor, NotAuthenticated
 from ctdata.cases.tx import transaction
 from ctdata.errors import Conflict, CtdataError, NotFound, PermissionDenied, ValidationError
+from ctdata.text import WORDS, Sentence, Text, as_sentence, words_of
 from ctdata.web.errors import status_of
 from ctdata.web.i18n import N_
 from ctdata.web.pages.render import Message, render
@@ -98,24 +99,26 @@ def standard_fields(form: FormData, model: type[BaseModel]) -> dict[str, Any]:
 
 
 def integer(form: FormData, name: str, what: str) -> int | None:
+    """A whole number typed in a form; `what` names it in the refusal (a `Text`, so a page can translate it)."""
     value = text(form, name)
     if value is None:
         return None
     try:
         return int(value)
     except ValueError:
-        raise ValidationError.at(name, f"{what} must be a whole number, not “{value}”") from None
+        problem = Text("{what} must be a whole number, not “{value}”", what=what, value=value)
+        raise ValidationError.at(name, problem) from None
 
 
 def version_of(form: FormData) -> int | None:
-    return integer(form, "version", "the record version")
+    return integer(form, "version", Text("the record version"))
 
 
 TITLES = {
-    Conflict: "Not saved: the record has changed or a rule stops this",
-    ValidationError: "Not saved: please check what you entered",
-    PermissionDenied: "Not allowed",
-    NotFound: "Not found",
+    Conflict: Text("Not saved: the record has changed or a rule stops this"),
+    ValidationError: Text("Not saved: please check what you entered"),
+    PermissionDenied: Text("Not allowed"),
+    NotFound: Text("Not found"),
 }
 
 
@@ -146,44 +149,47 @@ def error_message(exc: CtdataError) -> Message:
 
     A refusal that names fields says so in the banner; each field's problem is shown beside it.
     """
-    text_ = str(exc)
+    text_ = words_of(exc)
     fields = field_errors(exc)
     if fields:
         n = len(fields)
         return Message(
             "bad",
-            title="Not saved: please check what you entered",
-            text=f"{'One field needs' if n == 1 else f'{n} fields need'} correcting; "
-            f"{'it is' if n == 1 else 'they are'} marked below.",
+            title=Text("Not saved: please check what you entered"),
+            text=Text("One field needs correcting; it is marked below.") if n == 1
+            else Text("{count} fields need correcting; they are marked below.", count=n),
         )
     if isinstance(exc, Conflict) and "changed by someone else" in text_:
         return Message(
             "bad",
-            title="Someone else changed this case while you were editing",
-            text="Your change was not saved. Reload the case to see the latest version, then enter your change again.",
+            title=Text("Someone else changed this case while you were editing"),
+            text=Text("Your change was not saved. Reload the case to see the latest version, then enter your change "
+                      "again."),
         )
     for cls, title in TITLES.items():
         if isinstance(exc, cls):
             return Message("bad", title=title, text=_sentence(text_))
-    return Message("bad", title="Not saved", text=_sentence(text_))
+    return Message("bad", title=Text("Not saved"), text=_sentence(text_))
 
 
 def _sentence(text_: str) -> str:
-    text_ = text_.strip()
-    return (text_[:1].upper() + text_[1:] + ("" if text_.endswith((".", "?", "!")) else ".")) if text_ else ""
+    """Words as a sentence; words made for translation (`ctdata.text`) stay translatable."""
+    if isinstance(text_, WORDS):
+        return Sentence(text_) if text_.strip() else ""
+    return as_sentence(text_)
 
 
 def error_page(request: Request, actor: Actor | None, code: int, detail: str = "") -> HTMLResponse:
     """The HTML page for an error status (404 for anything outside the actor's scope)."""
     titles = {
-        401: (N_("Please sign in"), "Your session has ended or you are not signed in."),
-        403: (N_("Not allowed"), detail or "Your role does not allow this page."),
-        404: (N_("Page not found"), "There is no such page, or it is not open to your office."),
+        401: (N_("Please sign in"), Text("Your session has ended or you are not signed in.")),
+        403: (N_("Not allowed"), detail or Text("Your role does not allow this page.")),
+        404: (N_("Page not found"), Text("There is no such page, or it is not open to your office.")),
         409: (N_("Not saved"), detail),
         422: (N_("Please check what you entered"), detail),
-        429: (N_("Too many attempts"), detail or "Wait a minute and try again."),
+        429: (N_("Too many attempts"), detail or Text("Wait a minute and try again.")),
     }
-    title, body = titles.get(code, (N_("Something went wrong"), "The error has been logged. Please try again."))
+    title, body = titles.get(code, (N_("Something went wrong"), Text("The error has been logged. Please try again.")))
     if is_htmx(request):  # a fragment is being replaced: answer with a message, not a whole page
         return render(
             request,

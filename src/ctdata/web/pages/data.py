@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError, ValidationError
 from ctdata.ingest import quarantine
+from ctdata.text import words_of
 from ctdata.web import security
 from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, status_for, text
 from ctdata.web.pages.render import Message, render
@@ -116,7 +117,7 @@ async def _row_page(request: Request, actor: Actor, qid: int, messages: list[Mes
     try:
         row = await run_in_threadpool(quarantine.show_for, actor, qid)
     except CtdataError as exc:
-        return error_page(request, actor, status_for(exc), str(exc))
+        return error_page(request, actor, status_for(exc), words_of(exc))
     values = {k: ("" if v is None else str(v)) for k, v in row["values"].items()}
     if typed:
         values.update(typed)
@@ -143,7 +144,7 @@ async def quarantine_retry(request: Request, qid: int,
     try:
         before = (await run_in_threadpool(quarantine.show_for, actor, qid))["values"]
     except CtdataError as exc:
-        return error_page(request, actor, status_for(exc), str(exc))
+        return error_page(request, actor, status_for(exc), words_of(exc))
     typed = {k: (text(form, k) or "") for k in before}
     fixes = {k: v for k, v in typed.items() if v != ("" if before[k] is None else str(before[k]))}
     try:

@@ -18,6 +18,7 @@ from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
 from ctdata.publish import flows
 from ctdata.publish.releases import approval_refusal
+from ctdata.text import Text
 from ctdata.web import security
 from ctdata.web.pages.common import csrf_of, error_message, form_of, integer, status_for, text
 from ctdata.web.pages.render import Message, render
@@ -71,7 +72,7 @@ async def create(request: Request, actor: Actor = Depends(security.requires(*REA
     def work() -> str:
         from ctdata.publish.settings import KAnonSettings
 
-        k = integer(form, "k", "k (the smallest group size)")
+        k = integer(form, "k", Text("k (the smallest group size)"))
         entry, _ = flows.create_release(actor, KAnonSettings(k=k) if k is not None else KAnonSettings())
         return (f"Draft {entry.release_id} created ({entry.rows:,} records). Another data manager must approve it "
                 "before it is public.")

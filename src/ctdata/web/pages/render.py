@@ -8,6 +8,7 @@ autoescaped. Doing that here means a view cannot forget it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from ctdata.standard import countries, vocab
+from ctdata.text import Country, Text
 from ctdata.web import i18n
 from ctdata.web.i18n import N_
 
@@ -44,14 +47,32 @@ def _env(lang: str = i18n.DEFAULT) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        finalize=i18n.finalize_for(lang),
     )
-    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    tr = i18n.translations(lang)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext_for(lang), tr.ngettext, newstyle=True, pgettext=tr.pgettext, npgettext=tr.npgettext
+    )
     env.filters["country"] = lambda code: i18n.country_name(code, lang)
-    env.filters["number"] = lambda value: i18n.number(value, lang)
+    env.filters["number"] = lambda value: (
+        i18n.number(value, lang) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    )
+    env.filters["percent"] = lambda value, digits=0: i18n.percent(value, lang, digits) if value is not None else ""
+    env.filters["day"] = lambda value: _time(value, i18n.day(value, lang))
+    env.filters["moment"] = lambda value: _time(value, i18n.moment(value, lang))
+    env.filters["localise"] = lambda value: i18n.localise(value, lang)
     return env
 
 
 ENV = _env()
+
+
+def _time(value: Any, shown: str) -> Markup | str:
+    """A date as the page's language writes it, in a `<time>` that keeps the ISO value for machines."""
+    iso = value.isoformat() if isinstance(value, (date, datetime)) else str(value or "")
+    if not shown or shown == iso or len(iso) < 10:
+        return shown
+    return Markup('<time datetime="{}">{}</time>').format(iso, shown)
 
 
 def language_of(request: Request) -> str:
@@ -121,10 +142,10 @@ def actor_view(actor: Any) -> ActorView:
 def office_label(country: str | None, agency: str | None) -> str:
     """'IOM office in Thailand' style label for an office (country + agency)."""
     if country and agency:
-        return f"{agency} office in {countries.name(country)}"
+        return Text("{agency} office in {country}", agency=agency, country=Country(country, countries.name(country)))
     if country:
-        return f"Office in {countries.name(country)}"
-    return agency or "Unknown office"
+        return Text("Office in {country}", country=Country(country, countries.name(country)))
+    return agency or Text("Unknown office")
 
 
 def options(vocabulary: vocab.Vocabulary, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:

@@ -20,8 +20,9 @@ from ctdata.cases import screening
 from ctdata.cases.access import Actor
 from ctdata.cases.common import validate
 from ctdata.errors import CtdataError, ValidationError
-from ctdata.screening import ScreeningInput, determine
+from ctdata.screening import ScreeningInput, explain
 from ctdata.standard import models as std
+from ctdata.text import Text, words_of
 from ctdata.web import security
 from ctdata.web.pages.common import (
     WORKERS,
@@ -132,7 +133,7 @@ def engine_input(form: FormData) -> ScreeningInput:
             "means": many(form, "means"),
             "purposes": many(form, "purposes"),
             "vulnerabilities": many(form, "vulnerabilities"),
-            "age_at_exploitation": integer(form, "age_at_exploitation", "the age when the exploitation began"),
+            "age_at_exploitation": integer(form, "age_at_exploitation", Text("the age when the exploitation began")),
         }
     )
 
@@ -149,9 +150,9 @@ def _page(
 ) -> HTMLResponse:
     det, problem = None, None
     try:
-        det = determination_view(determine(engine_input(form) if form is not None else ScreeningInput()))
+        det = determination_view(*explain(engine_input(form) if form is not None else ScreeningInput()))
     except CtdataError as exc:
-        problem = str(exc)
+        problem = next(iter(exc.fields.values())) if getattr(exc, "fields", None) else words_of(exc)
     return render(
         request,
         "pages/screening.html",
@@ -183,9 +184,9 @@ async def live_determination(request: Request, actor: Actor = Depends(security.r
     form = await form_of(request)
     det, problem = None, None
     try:
-        det = determination_view(determine(engine_input(form)))
+        det = determination_view(*explain(engine_input(form)))
     except CtdataError as exc:
-        problem = str(exc)
+        problem = next(iter(exc.fields.values())) if getattr(exc, "fields", None) else words_of(exc)
     return render(
         request,
         "pages/_determination.html",
@@ -228,7 +229,8 @@ async def register(request: Request, actor: Actor = Depends(security.requires(*W
 
         case_id = await run(request, work)
     except screening.UnconfirmedBlank as exc:
-        ask = Message("warn", title="Register this case?", text="Nothing was registered yet.", items=exc.gaps)
+        ask = Message("warn", title=Text("Register this case?"), text=Text("Nothing was registered yet."),
+                      items=exc.gaps)
         return _page(request, actor, form, messages=[ask], status_code=409, confirm=exc.gaps)
     except CtdataError as exc:
         return _page(request, actor, form, messages=[error_message(exc)], status_code=422, errors=field_errors(exc))

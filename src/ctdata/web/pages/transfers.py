@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ctdata.cases import transfer
 from ctdata.cases.access import Actor, same_office
 from ctdata.errors import CtdataError
+from ctdata.text import Text
 from ctdata.web import security
 from ctdata.web.pages.common import WORKERS, csrf_of, error_message, form_of, is_htmx, run, status_for, text
 from ctdata.web.pages.render import Message, office_label, render
@@ -73,17 +74,17 @@ async def _decide(request: Request, actor: Actor, transfer_id: int, accept: bool
             messages.append(
                 Message(
                     "ok",
-                    title=f"{ref} accepted",
-                    text="The case is now with your office.",
-                    link=(f"/cases/{t.case_id}", f"Open {ref}"),
+                    title=Text("{case} accepted", case=ref),
+                    text=Text("The case is now with your office."),
+                    link=(f"/cases/{t.case_id}", Text("Open {case}", case=ref)),
                 )
             )
         else:
             messages.append(
                 Message(
                     "ok",
-                    title=f"{ref} rejected",
-                    text="The sending office keeps the case and sees your reason.",
+                    title=Text("{case} rejected", case=ref),
+                    text=Text("The sending office keeps the case and sees your reason."),
                 )
             )
     except CtdataError as exc:

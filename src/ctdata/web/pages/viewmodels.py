@@ -15,6 +15,7 @@ from typing import Any
 from ctdata.screening import RULES, Determination
 from ctdata.standard import countries, vocab
 from ctdata.standard import models as std
+from ctdata.text import Country, Day, Join, Plain, Sentence, Terms, Text
 from ctdata.web.i18n import N_
 from ctdata.web.pages.render import office_label
 
@@ -31,54 +32,59 @@ TRANSFER_KIND = {"pending": "warn", "accepted": "ok", "rejected": "bad"}
 
 #: Plain words for the Protocol elements the engine reports as missing.
 MISSING_WORDS = {
-    "action": "An action: was the person recruited, moved, transferred, harboured or received?",
-    "means": "A means: was the person threatened, forced, deceived, or was their vulnerability abused? "
-    "(Not needed for a child.)",
-    "purpose": "A purpose: what was the person exploited for, or meant to be exploited for?",
-    "age_at_exploitation": "The age when the exploitation began: for a child no means is needed.",
+    "action": Text("An action: was the person recruited, moved, transferred, harboured or received?"),
+    "means": Text("A means: was the person threatened, forced, deceived, or was their vulnerability abused? "
+                  "(Not needed for a child.)"),
+    "purpose": Text("A purpose: what was the person exploited for, or meant to be exploited for?"),
+    "age_at_exploitation": Text("The age when the exploitation began: for a child no means is needed."),
 }
 
 #: Short help beside each Protocol code on the screening form.
 HELP = {
     "actions": {
-        "recruitment": "Someone found, hired or persuaded the person, e.g. with a job offer.",
-        "transportation": "Someone moved the person or arranged their travel.",
-        "transfer": "The person was handed over from one person or group to another.",
-        "harbouring": "The person was housed or kept somewhere, or hidden.",
-        "receipt": "Someone took in or collected the person on arrival.",
+        "recruitment": Text("Someone found, hired or persuaded the person, e.g. with a job offer."),
+        "transportation": Text("Someone moved the person or arranged their travel."),
+        "transfer": Text("The person was handed over from one person or group to another."),
+        "harbouring": Text("The person was housed or kept somewhere, or hidden."),
+        "receipt": Text("Someone took in or collected the person on arrival."),
     },
     "means": {
-        "threat": "Threats against the person or their family.",
-        "use_of_force": "Violence or physical force.",
-        "coercion": "Other pressure that left no real choice.",
-        "abduction": "Taken away against their will.",
-        "fraud": "Tricked with false papers, contracts or promises.",
-        "deception": "Lied to about the work, pay or conditions.",
-        "abuse_of_power": "Someone with power over them used it (employer, official, family head).",
-        "abuse_of_vulnerability": "Their poverty, debt, status or dependence was used against them.",
-        "payments": "Someone was paid to hand over control of the person.",
+        "threat": Text("Threats against the person or their family."),
+        "use_of_force": Text("Violence or physical force."),
+        "coercion": Text("Other pressure that left no real choice."),
+        "abduction": Text("Taken away against their will."),
+        "fraud": Text("Tricked with false papers, contracts or promises."),
+        "deception": Text("Lied to about the work, pay or conditions."),
+        "abuse_of_power": Text("Someone with power over them used it (employer, official, family head)."),
+        "abuse_of_vulnerability": Text("Their poverty, debt, status or dependence was used against them."),
+        "payments": Text("Someone was paid to hand over control of the person."),
     },
     "purposes": {
-        "sexual_exploitation": "Made to sell sex or take part in sexual acts or images.",
-        "forced_labour": "Made to work or serve under threat, without real freedom to leave.",
-        "slavery": "Treated as property, or held in debt bondage.",
-        "servitude": "Made to live and work for someone with no way out.",
-        "organ_removal": "Brought to have an organ removed.",
-        "forced_marriage": "Made to marry against their will.",
-        "forced_begging": "Made to beg for someone else.",
-        "forced_criminality": "Made to commit crimes such as theft or drug selling.",
-        "other": "Another form of exploitation.",
+        "sexual_exploitation": Text("Made to sell sex or take part in sexual acts or images."),
+        "forced_labour": Text("Made to work or serve under threat, without real freedom to leave."),
+        "slavery": Text("Treated as property, or held in debt bondage."),
+        "servitude": Text("Made to live and work for someone with no way out."),
+        "organ_removal": Text("Brought to have an organ removed."),
+        "forced_marriage": Text("Made to marry against their will."),
+        "forced_begging": Text("Made to beg for someone else."),
+        "forced_criminality": Text("Made to commit crimes such as theft or drug selling."),
+        "other": Text("Another form of exploitation."),
     },
 }
 
 GATE_LABELS = {
-    "consent_written": "Written, informed consent to return",
-    "risk_assessment": "Risk assessment with how the risks will be reduced",
-    "child_known": "Whether the person is a child is recorded",
-    "best_interest_determination": "Best-interest determination by a child protection authority",
-    "guardian_willing": "Parent or guardian willing to take the child back",
-    "guardian_able": "Parent or guardian able to care for the child",
+    "consent_written": Text("Written, informed consent to return"),
+    "risk_assessment": Text("Risk assessment with how the risks will be reduced"),
+    "child_known": Text("Whether the person is a child is recorded"),
+    "best_interest_determination": Text("Best-interest determination by a child protection authority"),
+    "guardian_willing": Text("Parent or guardian willing to take the child back"),
+    "guardian_able": Text("Parent or guardian able to care for the child"),
 }
+
+
+def rule_words(rule: str) -> str:
+    """The sentence of a screening rule (`ctdata.screening.RULES`), to be put in the page's language."""
+    return RULES.get(rule, "")
 
 
 def gate_states(r: dict[str, Any]) -> list[tuple[str, bool | None]]:
@@ -106,29 +112,29 @@ def gate_states(r: dict[str, Any]) -> list[tuple[str, bool | None]]:
 
 
 AUDIT_WORDS = {
-    "case.create": "Registered the case",
-    "case.read": "Opened the case",
-    "case.list": "Listed cases",
-    "case.update": "Changed case details",
-    "screening.create": "Recorded a screening",
-    "screening.override": "Overrode the screening outcome",
-    "journey_leg.create": "Added a journey step",
-    "assistance.create": "Recorded assistance",
-    "perpetrator.create": "Recorded a perpetrator",
-    "perpetrator.read": "Read the perpetrators",
-    "perpetrator.delete": "Removed a perpetrator",
-    "exploitation.update": "Changed exploitation details",
-    "return.create": "Requested a return",
-    "return.update": "Recorded return checks",
-    "return.travel": "Marked the return travelled",
-    "return.cancel": "Cancelled the return",
-    "consent.create": "Recorded a consent",
-    "transfer.create": "Asked to transfer the case",
-    "transfer.accept": "Accepted the transfer",
-    "transfer.reject": "Rejected the transfer",
-    "case.close": "Closed the case",
-    "person.erase": "Erased the person's identity on request",
-    "access_denied": "Was refused access",
+    "case.create": Text("Registered the case"),
+    "case.read": Text("Opened the case"),
+    "case.list": Text("Listed cases"),
+    "case.update": Text("Changed case details"),
+    "screening.create": Text("Recorded a screening"),
+    "screening.override": Text("Overrode the screening outcome"),
+    "journey_leg.create": Text("Added a journey step"),
+    "assistance.create": Text("Recorded assistance"),
+    "perpetrator.create": Text("Recorded a perpetrator"),
+    "perpetrator.read": Text("Read the perpetrators"),
+    "perpetrator.delete": Text("Removed a perpetrator"),
+    "exploitation.update": Text("Changed exploitation details"),
+    "return.create": Text("Requested a return"),
+    "return.update": Text("Recorded return checks"),
+    "return.travel": Text("Marked the return travelled"),
+    "return.cancel": Text("Cancelled the return"),
+    "consent.create": Text("Recorded a consent"),
+    "transfer.create": Text("Asked to transfer the case"),
+    "transfer.accept": Text("Accepted the transfer"),
+    "transfer.reject": Text("Rejected the transfer"),
+    "case.close": Text("Closed the case"),
+    "person.erase": Text("Erased the person's identity on request"),
+    "access_denied": Text("Was refused access"),
 }
 
 
@@ -139,11 +145,13 @@ def audit_words(action: str) -> str:
 
 
 def label_list(vocabulary: vocab.Vocabulary, codes: list[str] | None) -> str:
-    return ", ".join(vocabulary.label(c) for c in codes or [])
+    """The labels of codes as a list the page writes in its language ('Forced labour, Sexual exploitation')."""
+    labels = [Text(vocabulary.label(c)) for c in codes or []]
+    return Join(labels, sep=", ") if labels else ""
 
 
 def yes_no(value: bool | None) -> str:
-    return "Not recorded" if value is None else ("Yes" if value else "No")
+    return Text("Not recorded") if value is None else (Text("Yes") if value else Text("No"))
 
 
 def _when(value: Any, seconds: bool = False) -> str:
@@ -158,14 +166,14 @@ def _person_name(person: dict[str, Any] | None) -> str | None:
     if not person:
         return None
     if person.get("erased"):
-        return "(identity erased on request)"
+        return Text("(identity erased on request)")
     parts = [person.get("given_name"), person.get("family_name")]
     text = " ".join(p for p in parts if p)
     return text or None
 
 
 def case_ref(case_id: int) -> str:
-    return f"Case {case_id}"
+    return Text("Case {number}", number=Plain(case_id))
 
 
 @dataclass
@@ -179,14 +187,16 @@ class DeterminationView:
     criteria: list[str]
 
 
-def determination_view(det: Determination | dict[str, Any]) -> DeterminationView:
+def determination_view(det: Determination | dict[str, Any], explanation: Text | None = None) -> DeterminationView:
+    """The outcome as the screening form shows it; `explanation` is the engine's words with their message ids
+    (`ctdata.screening.explain`), which the page puts in its language (a stored explanation is English only)."""
     d = det.to_dict() if isinstance(det, Determination) else det
     return DeterminationView(
         label=vocab.DETERMINATION.label(d["determination"]),
         kind=DETERMINATION_KIND.get(d["determination"], "info"),
         rule=d["rule"],
-        rule_text=RULES.get(d["rule"], ""),
-        explanation=d.get("explanation", ""),
+        rule_text=rule_words(d["rule"]),
+        explanation=explanation if explanation is not None else d.get("explanation", ""),
         missing=[MISSING_WORDS.get(m, m) for m in d.get("missing", [])],
         criteria=[vocab.VULNERABILITIES.label(c) for c in d.get("criteria", [])],
     )
@@ -207,9 +217,9 @@ class RowView:
 
 def _age_text(c: dict[str, Any]) -> str:
     if c.get("age_at_registration") is not None:
-        return f"{c['age_at_registration']} at registration"
+        return Text("{age} at registration", age=c["age_at_registration"])
     band = c.get("age_band")
-    return f"{vocab.AGE_BAND.label(band)} years" if band else "Not known"
+    return Text("{band} years", band=vocab.AGE_BAND.label(band)) if band else Text("Not known")
 
 
 def row_view(c: dict[str, Any], identifying: bool) -> RowView:
@@ -254,7 +264,7 @@ class ReturnView:
 
 
 def sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+    return Sentence(text)
 
 
 def return_view(r: dict[str, Any]) -> ReturnView:
@@ -262,12 +272,12 @@ def return_view(r: dict[str, Any]) -> ReturnView:
     for key, met in gate_states(r):
         detail = ""
         if key == "risk_assessment" and r.get("risk_level"):
-            detail = f"Risk: {vocab.RISK_LEVEL.label(r['risk_level'])}"
+            detail = Text("Risk: {level}", level=Text(vocab.RISK_LEVEL.label(r["risk_level"])))
         if key == "best_interest_determination" and r.get("bid_authority"):
-            detail = f"By {r['bid_authority']}"
+            detail = Text("By {authority}", authority=r["bid_authority"])
         state = "na" if met is None else ("met" if met else "open")
         if state == "na":
-            detail = "Not needed: the person is an adult."
+            detail = Text("Not needed: the person is an adult.")
         gates.append(Gate(key, GATE_LABELS[key], state, detail))
     return ReturnView(
         id=r["id"],
@@ -413,21 +423,21 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
         name=_person_name(person) if identifying else None,
         date_of_birth=person.get("date_of_birth") if identifying else None,
         sex_label=vocab.SEX.label(person.get("sex")),
-        citizenship_text=", ".join(countries.name(x) for x in citizenship) or "Not known",
+        citizenship_text=Join([Country(x, countries.name(x)) for x in citizenship], sep=", ") or Text("Not known"),
         citizenship_code=citizenship[0] if citizenship else None,
         age_text=_age_text(c),
         child=child,
         status_label=vocab.CASE_STATUS.label(c["status"]),
         status_kind=STATUS_KIND.get(c["status"], "info"),
-        status_rule_text=RULES.get(rule or "", ""),
+        status_rule_text=rule_words(rule or ""),
         registration_date=c.get("registration_date"),
         office_text=office_label(c.get("current_office_country"), c.get("current_agency")),
         agency=c.get("current_agency") or c.get("agency") or "",
         exploitation_country_text=countries.name(ex.get("country_of_exploitation")),
-        exploitation_types_text=label_list(vocab.EXPLOITATION_TYPES, ex.get("types")) or "None recorded",
+        exploitation_types_text=label_list(vocab.EXPLOITATION_TYPES, ex.get("types")) or Text("None recorded"),
         consent_assistance_text=yes_no(consent.get("assistance")),
         consent_research_text=yes_no(consent.get("research")),
-        sharing_text=", ".join(consent.get("sharing") or []) or "No one",
+        sharing_text=", ".join(consent.get("sharing") or []) or Text("No one"),
         screening=screening,
         legs=legs,
         assistance=assistance,
@@ -442,12 +452,15 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
 
 def _decision_text(t: dict[str, Any], identifying: bool) -> str:
     if t["status"] == "pending":
-        return "Waiting for the receiving office"
-    text = f"{vocab.TRANSFER_STATUS.label(t['status'])} by {t.get('decided_by') or 'the receiving office'}"
+        return Text("Waiting for the receiving office")
+    status = Text(vocab.TRANSFER_STATUS.label(t["status"]))
+    by = t.get("decided_by") or Text("the receiving office")
     if t.get("decided_at"):
-        text += f" on {_when(t['decided_at'])[:10]}"
+        text = Text("{status} by {who} on {day}", status=status, who=by, day=Day(_when(t["decided_at"])[:10]))
+    else:
+        text = Text("{status} by {who}", status=status, who=by)
     if identifying and t.get("decision_reason"):
-        text += f": {t['decision_reason']}"
+        return Text("{decision}: {reason}", decision=text, reason=t["decision_reason"])
     return text
 
 
@@ -472,9 +485,9 @@ def audit_rows(entries: list[Any], identifying: bool) -> list[AuditRow]:
         details = get("details") or {}
         detail = (get("reason") or "") if identifying else ""
         if action == "access_denied":
-            detail = f"Tried: {audit_words(str(details.get('attempted', '?'))).lower()}"
+            detail = Text("Tried: {what}", what=Terms([audit_words(str(details.get("attempted", "?")))]))
         elif isinstance(details, dict) and details.get("determination"):
-            detail = vocab.DETERMINATION.label(details["determination"])
+            detail = Text(vocab.DETERMINATION.label(details["determination"]))
         row = AuditRow(_when(get("ts"), seconds=True), get("actor") or "", audit_words(action), detail)
         last = rows[-1] if rows else None
         if (
@@ -492,14 +505,14 @@ def perpetrator_rows(perpetrators: list[dict[str, Any]]) -> list[dict[str, str]]
     """The perpetrators of a case as the Perpetrators tab lists them (labels; identifiers as the case
     view gives them, which is empty for a role that may not see them)."""
     def labels(v: vocab.Vocabulary, codes: list[str]) -> str:
-        return ", ".join(v.label(c) for c in codes)
+        return label_list(v, codes)
 
     return [
         {
             "roles": labels(vocab.PERPETRATOR_ROLE, p["roles"]),
             "sex": labels(vocab.SEX, p["sex"]),
             "age_band": labels(vocab.PERPETRATOR_AGE_BAND, p["age_band"]),
-            "citizenship": ", ".join(countries.name(c) for c in p["citizenship"]),
+            "citizenship": Join([Country(c, countries.name(c)) for c in p["citizenship"]], sep=", "),
             "relation": labels(vocab.PERPETRATOR_RELATION, p["relation"]),
             "paid_money": labels(vocab.YES_NO, p["paid_money"]),
             "means_of_control": labels(vocab.MEANS_OF_CONTROL, p["means_of_control"]),

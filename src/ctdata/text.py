@@ -1,0 +1,206 @@
+"""Words made in Python that a page shows in its reader's language, and SVG accessible names.
+
+Why here, at the top of the package (left of every layer, importing nothing of ours): the
+screening engine, the case services and the error types write sentences, but only the web
+layer knows the reader's language. A `Text` is those words twice over: it *is* the English
+string (a `str`, so the CLI, the API, the audit and every f-string keep working unchanged),
+and it keeps its message id and parameters so the web layer can look the id up in its
+gettext catalogue and fill in the parameters in the page's language (`ctdata.web.i18n.localise`).
+Parameters may themselves be `Text`, `Terms` (vocabulary labels, joined as the language joins
+a list), `Join` (sentences side by side) or `Country` (an ISO code named in the language).
+
+`svg_title` is here for the same reason: the report's charts and the linkage evaluation both
+draw SVG, the linkage layer may not import the report's, and an SVG without `role="img"` and a
+`<title>` has no accessible name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+
+class Text(str):
+    """A message id with parameters, whose value as a string is the English sentence."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, /, **params: Any) -> Text:
+        english = msgid.format(**{k: str(v) for k, v in params.items()}) if params else msgid
+        self = super().__new__(cls, english)
+        self.msgid = msgid
+        self.params = params
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (and copies) as what it is
+        return (_rebuild, (type(self), self.msgid, self.params))
+
+
+def _rebuild(cls: type[Text], msgid: str, params: dict[str, Any]) -> Text:
+    return cls(msgid, **params)
+
+
+def english_list(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def lower_first(word: str) -> str:
+    return word[:1].lower() + word[1:]
+
+
+class Terms(str):
+    """Vocabulary labels as a list inside a sentence ('recruitment and transportation').
+
+    `lower` writes each label with a small first letter, as inside an English or French sentence.
+    """
+
+    labels: tuple[str, ...]
+    lower: bool
+
+    def __new__(cls, labels: Iterable[str], /, *, lower: bool = True) -> Terms:
+        labels = tuple(labels)
+        self = super().__new__(cls, english_list([lower_first(x) if lower else x for x in labels]))
+        self.labels = labels
+        self.lower = lower
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_terms, (self.labels, self.lower))
+
+
+def _terms(labels: tuple[str, ...], lower: bool) -> Terms:
+    return Terms(labels, lower=lower)
+
+
+class Join(str):
+    """Sentences (or other parts) side by side, each translated on its own."""
+
+    parts: tuple[str, ...]
+    sep: str
+
+    def __new__(cls, parts: Iterable[str], /, sep: str = " ") -> Join:
+        parts = tuple(p for p in parts if p)
+        self = super().__new__(cls, sep.join(parts))
+        self.parts = parts
+        self.sep = sep
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Join, (self.parts, self.sep))
+
+
+class Country(str):
+    """A country inside a sentence: its English name as a string, its code for naming it in another language."""
+
+    code: str
+
+    def __new__(cls, code: str, name: str) -> Country:
+        self = super().__new__(cls, name)
+        self.code = code
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Country, (self.code, str(self)))
+
+
+class Plain(str):
+    """A number inside a sentence that is a name, not a quantity (a case number): never grouped."""
+
+    def __new__(cls, value: object) -> Plain:
+        return super().__new__(cls, str(value))
+
+
+class Day(str):
+    """A date inside a sentence, for writing as the reader's language does.
+
+    Its string is the ISO date ('1994-04-03'), or with `spoken` the date no reader can take the
+    wrong way round ('3 April 1994'), which is also how the reader's language gets it.
+    """
+
+    iso: str
+    spoken: bool
+
+    def __new__(cls, iso: object, *, spoken: bool = False) -> Day:
+        text = str(iso)
+        if spoken:
+            y, m, d = (int(x) for x in text.split("-"))
+            text = f"{d} {MONTHS[m - 1]} {y}"
+        self = super().__new__(cls, text)
+        self.iso = str(iso)
+        self.spoken = spoken
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_day, (self.iso, self.spoken))
+
+
+def _day(iso: str, spoken: bool) -> Day:
+    return Day(iso, spoken=spoken)
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+class Month(str):
+    """A month's name inside a sentence ('February'), named in the reader's language."""
+
+    number: int
+
+    def __new__(cls, number: int) -> Month:
+        self = super().__new__(cls, MONTHS[number - 1])
+        self.number = number
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Month, (self.number,))
+
+
+class Sentence(str):
+    """Words written as a sentence: a capital first letter and a full stop (after translation too)."""
+
+    inner: str
+
+    def __new__(cls, inner: str) -> Sentence:
+        self = super().__new__(cls, as_sentence(str(inner)))
+        self.inner = inner
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Sentence, (self.inner,))
+
+
+def as_sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!", "؟")) else ".")) if text else ""
+
+
+def words_of(exc: BaseException) -> str:
+    """What an error says: its `Text` (so a page can translate it) when it was raised with one, else its string."""
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, WORDS) else str(exc)
+
+
+#: the types of words made in Python that a page puts in its reader's language
+WORDS: tuple[type[str], ...] = (Text, Terms, Join, Country, Day, Month, Sentence)
+
+
+def svg_title(svg: str, name: str, ident: str = "chart") -> str:
+    """The SVG with ``role="img"``, ``aria-labelledby`` and a ``<title>`` naming it (its first child).
+
+    A role or label the SVG already had is replaced; `ident` makes the title's id unique on a page
+    that inlines several SVGs. Text that is not an SVG comes back as it was.
+    """
+    tag = re.match(r"\s*<svg\b[^>]*>", svg)
+    if tag is None:
+        return svg
+    tid = re.sub(r"[^A-Za-z0-9_-]", "-", f"{ident}-title")
+    opening = re.sub(r'\s(role|aria-labelledby|aria-label|aria-hidden)="[^"]*"', "", tag.group(0).strip())
+    opening = opening[:-1] + f' role="img" aria-labelledby="{tid}">'
+    return opening + f'<title id="{tid}">{escape(name)}</title>' + svg[tag.end():]
