@@ -47,7 +47,8 @@ def test_language_is_the_choice_then_the_browser(accept: str | None, chosen: str
 def _msgids() -> set[str | tuple[str, str]]:
     found: set[str | tuple[str, str]] = set()
     method_map = [(f"src/ctdata/{where}", "python") for where in ("text.py", "errors.py", "screening/**.py",
-                                                                  "cases/**.py", "standard/**.py", "web/**.py")]
+                                                                  "cases/**.py", "standard/**.py",
+                                                                  "prevalence/chart.py", "web/**.py")]
     method_map.append(("src/ctdata/web/templates/pages/**.html", "jinja2"))
     options = {"src/ctdata/web/templates/pages/**.html": {"extensions": "jinja2.ext.i18n"}}
     for _file, _line, message, _comments, _ctx in extract_from_dir(
@@ -247,3 +248,33 @@ def test_numbers_and_dates_follow_the_language(lang: str, number: str, share: st
     out = _env(lang).from_string("{{ n|number }}|{{ p|percent(1) }}|{{ d|day }}").render(
         n=1234567.5, p=0.2534, d="2026-12-03")
     assert out == f'{number}|{share}|<time datetime="2026-12-03">{day}</time>'
+
+
+def test_linkage_estimates_perpetrators_and_script_words_in_the_language(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from ctdata.cases import service
+    from ctdata.cases.tx import transaction
+    from tests.web.conftest import CASE, PERSON
+
+    fr = {"accept-language": "fr"}
+    dm, _ = signed_in(app, engine, "dm")
+    linkage = dm.get("/linkage", headers=fr).text.split("<main")[1]
+    assert "<h1>Revue des rapprochements</h1>" in linkage
+    assert "Les enregistrements n’ont pas encore été rapprochés." in linkage
+    assert "Waiting for review" not in linkage and "En attente d’examen" in linkage
+    analyst, _ = signed_in(app, engine, "analyst")
+    estimates = analyst.get("/estimates", headers={"accept-language": "es"}).text.split("<main")[1]
+    assert "Estimar el total oculto" in estimates and "Población cerrada" in estimates
+    assert "No hay estimación." in estimates and "Closed population" not in estimates
+    with transaction(engine) as s:
+        case_id = service.register_case(s, actors["th"], PERSON, CASE).id
+    th, _ = signed_in(app, engine, "th")
+    perpetrators = th.get(f"/cases/{case_id}/tabs/perpetrators", headers={"accept-language": "ar"}).text
+    assert "<h2>الجناة</h2>" in perpetrators or "الجناة" in perpetrators
+    assert "Means of control" not in perpetrators and "وسائل السيطرة" in perpetrators
+    screening = th.get("/screening", headers=fr).text
+    words = json.loads(screening.split('<script type="application/json" id="js-words">')[1].split("</script>")[0])
+    assert words["went_offline"] == "Pas de connexion : les dépistages sont conservés sur cet appareil, chiffrés."
+    assert words["waiting"][1].startswith("1 dépistage enregistré") and words["waiting"][2].startswith("2 dépistages")
+    assert words["not_registered"].endswith(": {reason}")  # the script puts the server's reason in

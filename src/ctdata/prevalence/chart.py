@@ -8,30 +8,39 @@ import altair as alt
 import pandas as pd
 
 from ctdata.prevalence.estimate import MSEResult
+from ctdata.text import Text
 
 CAVEATS: tuple[tuple[str, str], ...] = (
     (
-        "Closed population",
-        "The method assumes the same people were there to be found by every list during the period. "
-        "People who arrived, left, died or were counted in another period break that assumption, and the "
-        "estimate then mixes different groups.",
+        Text("Closed population"),
+        Text(
+            "The method assumes the same people were there to be found by every list during the period. "
+            "People who arrived, left, died or were counted in another period break that assumption, and the "
+            "estimate then mixes different groups."
+        ),
     ),
     (
-        "Lists are not equal",
-        "Some people are much easier to find than others, and one agency's cases often lead to another's. "
-        "The model allows for some of this through the overlaps it includes, but if a whole group is hidden "
-        "from every list alike, the method cannot see them and the estimate is too low.",
+        Text("Lists are not equal"),
+        Text(
+            "Some people are much easier to find than others, and one agency's cases often lead to another's. "
+            "The model allows for some of this through the overlaps it includes, but if a whole group is hidden "
+            "from every list alike, the method cannot see them and the estimate is too low."
+        ),
     ),
     (
-        "Linkage errors",
-        "Each person must be recognised as the same person across lists. Missed matches make lists look "
-        "less overlapping and push the estimate up; false matches do the opposite. The estimate is only as "
-        "good as the linkage behind it.",
+        Text("Linkage errors"),
+        Text(
+            "Each person must be recognised as the same person across lists. Missed matches make lists look "
+            "less overlapping and push the estimate up; false matches do the opposite. The estimate is only as "
+            "good as the linkage behind it."
+        ),
     ),
     (
-        "Model choice",
-        "Different reasonable models can give quite different estimates, especially when lists rarely "
-        "overlap. Read the interval, not just the point, and compare the methods shown side by side.",
+        Text("Model choice"),
+        Text(
+            "Different reasonable models can give quite different estimates, especially when lists rarely "
+            "overlap. Read the interval, not just the point, and compare the methods shown side by side."
+        ),
     ),
 )
 

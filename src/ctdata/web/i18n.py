@@ -118,6 +118,11 @@ def percent(value: float | int, lang: str, digits: int = 0) -> str:
     return format_percent(round(value, digits + 2), locale=lang, decimal_quantization=False)
 
 
+def chance(p: float, lang: str) -> str:
+    """A probability as a percentage: whole percents, one decimal near 0 and 1 (where 99% and 99.9% differ)."""
+    return percent(p, lang, 0 if 0.01 <= p <= 0.99 else 1)
+
+
 #: the locale whose calendar words a page's dates use ('3 Dec 2026' in English, as the field's offices write it)
 DATE_LOCALE = {"en": "en_GB"}
 

@@ -20,13 +20,15 @@ from ctdata.errors import CtdataError
 from ctdata.prevalence.chart import CAVEATS, methods_chart
 from ctdata.prevalence.estimate import estimate_across_methods
 from ctdata.prevalence.sources import LIST_BY, patterns_from_warehouse
+from ctdata.text import Sentence, Text, words_of
 from ctdata.web import security
 from ctdata.web.pages.common import csrf_of
 from ctdata.web.pages.render import render
 
 router = APIRouter()
 ROLES = ("analyst", "data_manager", "admin")
-LIST_LABELS = {"agency": "Agency", "data_source": "Data source", "office_type": "Office type (destination/origin)"}
+LIST_LABELS = {"agency": Text("Agency"), "data_source": Text("Data source"),
+               "office_type": Text("Office type (destination/origin)")}
 
 
 def _years(frm: str | None, to: str | None) -> tuple[int, int] | None:
@@ -34,7 +36,7 @@ def _years(frm: str | None, to: str | None) -> tuple[int, int] | None:
         a = int(frm) if frm else None
         b = int(to) if to else None
     except ValueError:
-        raise CtdataError("years must be whole numbers, e.g. 2011") from None
+        raise CtdataError(Text("years must be whole numbers, e.g. 2011")) from None
     if a is None and b is None:
         return None
     return (a or b or 0, b or a or 0)
@@ -44,7 +46,7 @@ def _compute(list_by: str, years: tuple[int, int] | None) -> dict[str, Any]:
     table = patterns_from_warehouse(list_by, years)
     results = estimate_across_methods(table)
     if not results:
-        raise CtdataError("no log-linear model could be fitted to these lists")
+        raise CtdataError(Text("no log-linear model could be fitted to these lists"))
     spec = methods_chart(results).to_dict()
     return {
         "observed": int(table.counts.sum()),
@@ -63,7 +65,7 @@ async def estimates(request: Request, lists: str = "agency", year_from: str | No
     try:
         result = await run_in_threadpool(_compute, lists, _years(year_from, year_to))
     except CtdataError as exc:
-        error = str(exc)
+        error = Sentence(words_of(exc))
     return render(request, "pages/estimates.html", {
         "lists": lists, "list_labels": LIST_LABELS, "year_from": year_from or "", "year_to": year_to or "",
         "result": result, "error": error, "caveats": CAVEATS,

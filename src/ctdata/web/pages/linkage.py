@@ -25,12 +25,13 @@ from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError, NotFound
 from ctdata.linkage import flows, review_store
 from ctdata.linkage.store_io import last_run
-from ctdata.standard import countries
+from ctdata.standard import countries, vocab
 from ctdata.store.models import CaseRecord
+from ctdata.text import Country, Day, Join, Terms, Text
 from ctdata.web import security
 from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, run, status_for, text
 from ctdata.web.pages.render import Message, office_label, render
-from ctdata.web.pages.viewmodels import _when, case_ref
+from ctdata.web.pages.viewmodels import case_ref
 
 router = APIRouter()
 REVIEWERS = review_store.REVIEWERS
@@ -43,23 +44,23 @@ WHY = (
 #: Pairs listed at once (the most uncertain first); the rest follow as these are decided.
 SHOWN = 200
 DECISION_LABELS = {
-    "match": "Same person",
-    "not_match": "Different people",
-    "unsure": "Unsure",
+    "match": Text("Same person"),
+    "not_match": Text("Different people"),
+    "unsure": Text("Unsure"),
 }
-STATUS_TABS = [("open", "Waiting for review"), ("decided", "Decided")]
+STATUS_TABS = [("open", Text("Waiting for review")), ("decided", Text("Decided"))]
 FIELDS = [
-    ("given_name", "Given name"),
-    ("family_name", "Family name"),
-    ("date_of_birth", "Date of birth"),
-    ("sex", "Sex"),
-    ("citizenship_text", "Citizenship"),
-    ("age_text", "Age at registration"),
-    ("office_text", "Registered by"),
-    ("registration_date", "Registration date"),
-    ("referral_text", "Referred from"),
-    ("source_record_id", "Partner's record id"),
-    ("document_text", "Identity document"),
+    ("given_name", Text("Given name")),
+    ("family_name", Text("Family name")),
+    ("date_of_birth", Text("Date of birth")),
+    ("sex", Text("Sex")),
+    ("citizenship_text", Text("Citizenship")),
+    ("age_text", Text("Age at registration")),
+    ("office_text", Text("Registered by")),
+    ("registration_date", Text("Registration date")),
+    ("referral_text", Text("Referred from")),
+    ("source_record_id", Text("Partner's record id")),
+    ("document_text", Text("Identity document")),
 ]
 
 
@@ -68,17 +69,13 @@ def _run_view(session: Session) -> dict[str, Any] | None:
     if r is None:
         return None
     return {
-        "at": _when(r.created_at),
+        "at": r.created_at,
         "records": r.records,
         "individuals": r.individuals,
         "threshold": r.threshold,
-        "kind": "re-clustered after a decision" if r.kind == "recluster" else "linked",
+        "kind": r.kind,
         "actor": r.actor,
     }
-
-
-def _percent(p: float) -> str:
-    return f"{p:.0%}" if 0.01 <= p <= 0.99 else f"{p:.1%}"
 
 
 def _side(rec: dict[str, Any]) -> dict[str, Any]:
@@ -88,27 +85,31 @@ def _side(rec: dict[str, Any]) -> dict[str, Any]:
     band = rec.get("age_band")
     out = dict(rec)
     out["case_ref"] = case_ref(rec["case_id"])
-    out["citizenship_text"] = ", ".join(countries.name(c) for c in cit) if cit else None
-    out["age_text"] = f"{age}" if age is not None else (f"{band} (band)" if band else None)
+    out["citizenship_text"] = Join([Country(c, countries.name(c)) for c in cit], sep=", ") if cit else None
+    out["age_text"] = age if age is not None else (Text("{band} (band)", band=Text(band)) if band else None)
     out["office_text"] = office_label(rec.get("office_country"), rec.get("agency"))
-    out["referral_text"] = countries.name(rec["referral_from_office"]) if rec.get("referral_from_office") else None
-    out["document_text"] = "recorded" if rec.get("has_document") else None
-    out["sex"] = (rec.get("sex") or "").replace("_", " ") or None
+    referral = rec.get("referral_from_office")
+    out["referral_text"] = Country(referral, countries.name(referral)) if referral else None
+    out["document_text"] = Text("recorded") if rec.get("has_document") else None
+    out["sex"] = Text(vocab.SEX.label(rec["sex"])) if rec.get("sex") in vocab.SEX else (rec.get("sex") or None)
+    for key in ("registration_date", "date_of_birth"):
+        if isinstance(out.get(key), str) and len(out[key]) == 10:
+            out[key] = Day(out[key])
     return out
 
 
 #: Readable names of the model's comparisons (the waterfall's steps).
 COMPARISONS = {
-    "prior": "Starting point",
-    "name": "Names",
-    "name (name frequency)": "How common the name is",
-    "dob": "Date of birth",
-    "age": "Age at registration",
-    "sex": "Sex",
-    "citizenship": "Citizenship",
-    "office": "Offices",
-    "registration": "Registration dates",
-    "document": "Identity document",
+    "prior": Text("Starting point"),
+    "name": Text("Names"),
+    "name (name frequency)": Text("How common the name is"),
+    "dob": Text("Date of birth"),
+    "age": Text("Age at registration"),
+    "sex": Text("Sex"),
+    "citizenship": Text("Citizenship"),
+    "office": Text("Offices"),
+    "registration": Text("Registration dates"),
+    "document": Text("Identity document"),
 }
 #: Fields that differ between any two records, so marking them would only be noise.
 ALWAYS_DIFFERENT = {"source_record_id"}
@@ -139,7 +140,7 @@ def _waterfall(table: Any) -> list[dict[str, Any]]:
                 "comparison": COMPARISONS.get(str(r.comparison), str(r.comparison).replace("_", " ")),
                 "level": str(r.level),
                 "weight": f"{r.match_weight:+.2f}",
-                "probability": _percent(float(r.probability)),
+                "probability": float(r.probability),
                 "sign": "for" if r.match_weight > 0 else ("against" if r.match_weight < 0 else "none"),
                 "left": round((left - lo) / span * 100, 2),
                 "width": max(round((right - left) / span * 100, 2), 0.6),
@@ -151,8 +152,8 @@ def _waterfall(table: Any) -> list[dict[str, Any]]:
 def _whose(actor: Actor) -> str:
     """Whose pairs the queue shows the actor, in words (the rule is `review_store.list_pairs`'s scope)."""
     if actor.role == "data_manager" and actor.agency:
-        return f"pairs whose two records are both cases of {actor.agency} (your agency)"
-    return "pairs of every agency"
+        return Text("pairs whose two records are both cases of {agency} (your agency)", agency=actor.agency)
+    return Text("pairs of every agency")
 
 
 @router.get("/linkage", response_class=HTMLResponse)
@@ -175,7 +176,7 @@ async def queue(
         for p in pairs:
             p["ref_l"], p["ref_r"] = case_ref(p["case_id_l"]), case_ref(p["case_id_r"])
             p["office_l"], p["office_r"] = where.get(p["case_id_l"], ""), where.get(p["case_id_r"], "")
-            p["percent"] = _percent(p["match_probability"])
+            p["percent"] = p["match_probability"]
             p["decision_text"] = DECISION_LABELS.get(p["decision"] or "", "")
         shown = review_store.count_pairs(s, actor, status)
         return {
@@ -219,12 +220,12 @@ async def _pair_page(
         "left": left,
         "right": right,
         "rows": _rows(left, right),
-        "percent": _percent(d["match_probability"]),
+        "percent": d["match_probability"],
         "steps": steps,
         "explain_note": explain_note,
         "decisions": list(DECISION_LABELS.items()),
         "decision_text": DECISION_LABELS,
-        "labels": [{**lb, "at": _when(lb["at"]), "text": DECISION_LABELS[lb["decision"]]} for lb in d["labels"]],
+        "labels": [{**lb, "text": DECISION_LABELS[lb["decision"]]} for lb in d["labels"]],
         "next_id": data["next_id"],
         "chosen": (form or {}).get("decision") or "",
         "reason": (form or {}).get("reason") or "",
@@ -268,17 +269,19 @@ async def decide(
             request, actor, pair_id, [msg], status_for(exc), {"decision": decision, "reason": reason}
         )
     if res["same_individual"]:
-        outcome = f"The two records are now one individual ({res['individual_l']})."
+        outcome = Text("The two records are now one individual ({one}).", one=res["individual_l"])
     else:
-        outcome = f"The two records are now two individuals ({res['individual_l']} and {res['individual_r']})."
+        outcome = Text("The two records are now two individuals ({one} and {other}).", one=res["individual_l"],
+                       other=res["individual_r"])
     if decision == "unsure":
-        outcome = "Nothing changed in the clusters; the pair leaves the queue. " + outcome
-    title = f"Saved: {DECISION_LABELS[decision].lower()}"
+        outcome = Join([Text("Nothing changed in the clusters; the pair leaves the queue."), outcome])
+    title = Text("Saved: {decision}", decision=Terms([DECISION_LABELS[decision]]))
 
     def next_open(s: Session) -> int | None:
         rest = review_store.list_pairs(s, actor, status="open", limit=1)
         return rest[0]["pair_id"] if rest else None
 
     nxt = await run(request, next_open)
-    link = (f"/linkage/pairs/{nxt}", "Review the next pair") if nxt else ("/linkage", "Back to the review queue")
+    link = (f"/linkage/pairs/{nxt}", Text("Review the next pair")) if nxt else (
+        "/linkage", Text("Back to the review queue"))
     return await _pair_page(request, actor, pair_id, [Message("ok", title=title, text=outcome, link=link)])

@@ -58,6 +58,7 @@ def _env(lang: str = i18n.DEFAULT) -> Environment:
         i18n.number(value, lang) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
     )
     env.filters["percent"] = lambda value, digits=0: i18n.percent(value, lang, digits) if value is not None else ""
+    env.filters["chance"] = lambda value: i18n.chance(value, lang) if value is not None else ""
     env.filters["day"] = lambda value: _time(value, i18n.day(value, lang))
     env.filters["moment"] = lambda value: _time(value, i18n.moment(value, lang))
     env.filters["localise"] = lambda value: i18n.localise(value, lang)

@@ -15,6 +15,22 @@
   const KEYS = "keys";
   const DRAFTS = "drafts";
   const form = document.getElementById("screening-form");
+  // the page's words (pages/_js_words.html, in the page's language); English if the block is missing
+  const WORDS = (() => {
+    const el = document.getElementById("js-words");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function say(key, english, fill) {
+    let text = WORDS[key] || english;
+    Object.entries(fill || {}).forEach(([k, v]) => { text = text.split("{" + k + "}").join(String(v)); });
+    return text;
+  }
+  function counted(key, n, english) {
+    const forms = WORDS[key];
+    if (!Array.isArray(forms) || !forms.length) return english;
+    const last = forms.length - 1; // beyond the forms written out, the last form with the count put in
+    return n <= last ? forms[n] : forms[last].split(String(last)).join(String(n));
+  }
 
   function open() {
     return new Promise((resolve, reject) => {
@@ -88,16 +104,17 @@
     const parts = [];
     if (prefix) parts.push(prefix);
     if (waiting.length) {
-      parts.push(`${waiting.length} screening${waiting.length > 1 ? "s" : ""} saved on this device (encrypted), ` +
-        "to be sent when the connection returns.");
+      parts.push(counted("waiting", waiting.length, `${waiting.length} screening${waiting.length > 1 ? "s" : ""} ` +
+        "saved on this device (encrypted), to be sent when the connection returns."));
     }
     conflicts.forEach((d) => {
       const p = document.createElement("p");
-      p.textContent = `A screening saved offline was not registered: ${d.conflict} `;
+      p.textContent = say("not_registered", "A screening saved offline was not registered: {reason}",
+        { reason: d.conflict }) + " ";
       const b = document.createElement("button");
       b.type = "button";
       b.className = "offline-load";
-      b.textContent = "Load it into the form";
+      b.textContent = say("load_draft", "Load it into the form");
       b.addEventListener("click", () => loadDraft(d));
       p.appendChild(b);
       parts.push(p);
@@ -124,7 +141,7 @@
 
   async function loadDraft(draft) {
     const key = await liveKey();
-    if (!key) { status("The key of this draft has expired: it can no longer be read.", "bad"); return; }
+    if (!key) { status(say("key_expired", "The key of this draft has expired: it can no longer be read."), "bad"); return; }
     const fields = await decrypt(key, draft);
     form.reset();
     form.querySelectorAll("input[type=checkbox]").forEach((c) => { c.checked = false; });
@@ -135,7 +152,7 @@
       });
     }
     await dropDraft(draft.id);
-    await showQueue("The draft is in the form: correct it and register it.");
+    await showQueue(say("draft_loaded", "The draft is in the form: correct it and register it."));
   }
 
   async function queue(event) {
@@ -143,7 +160,8 @@
     event.preventDefault();
     const key = await liveKey();
     if (!key) {
-      status("No connection, and this device holds no valid key for drafts: sign in again while online.", "bad");
+      status(say("no_key", "No connection, and this device holds no valid key for drafts: sign in again while online."),
+        "bad");
       return;
     }
     // the draft's own id: sent twice (an answer lost on the way), it is still one case
@@ -151,7 +169,7 @@
     await putDraft(await encrypt(key, [...fieldsOf(form), ["draft_id", id]]));
     form.reset();
     form.querySelectorAll("input[type=checkbox]").forEach((c) => { c.checked = false; });
-    await showQueue("Saved without a connection.");
+    await showQueue(say("saved_offline", "Saved without a connection."));
   }
 
   let sending = false;
@@ -180,11 +198,13 @@
         } else {
           const page = new DOMParser().parseFromString(await res.text(), "text/html");
           const msg = page.querySelector(".msg-bad, .msg-warn");
-          d.conflict = (msg ? msg.textContent.replace(/\s+/g, " ").trim() : `the server answered ${res.status}`);
+          d.conflict = (msg ? msg.textContent.replace(/\s+/g, " ").trim()
+            : say("server_answered", "the server answered {status}", { status: res.status }));
           await putDraft(d);
         }
       }
-      await showQueue(sent ? `${sent} screening${sent > 1 ? "s" : ""} saved offline ${sent > 1 ? "were" : "was"} registered.` : "");
+      await showQueue(sent ? counted("sent", sent,
+        `${sent} screening${sent > 1 ? "s" : ""} saved offline ${sent > 1 ? "were" : "was"} registered.`) : "");
     } finally {
       sending = false;
     }
@@ -211,9 +231,10 @@
     form.addEventListener("submit", queue);
     document.body.addEventListener("htmx:sendError", () => {
       const det = document.getElementById("determination");
-      if (det) det.textContent = "No connection: the outcome is decided when the screening is sent.";
+      if (det) det.textContent = say("offline_outcome", "No connection: the outcome is decided when the screening is sent.");
     });
-    window.addEventListener("offline", () => showQueue("No connection: screenings are kept on this device, encrypted."));
+    window.addEventListener("offline", () => showQueue(say("went_offline",
+      "No connection: screenings are kept on this device, encrypted.")));
   }
   window.addEventListener("online", send);
   if (navigator.onLine) {

@@ -6,6 +6,12 @@
 (function () {
   "use strict";
 
+  // the page's words for what the script writes (pages/_js_words.html), in the page's language
+  function words() {
+    var el = document.getElementById("js-words");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  }
+
   function selectTab(link) {
     var list = link.closest("[role=tablist]");
     if (!list) return;
@@ -39,7 +45,8 @@
     div.id = "offline-msg";
     div.className = "msg msg-bad";
     div.setAttribute("role", "alert");
-    div.textContent = "The server could not be reached. Check the connection and try again; nothing was saved.";
+    div.textContent = words().server_unreachable ||
+      "The server could not be reached. Check the connection and try again; nothing was saved.";
     main.insertBefore(div, main.firstChild);
   });
 })();
