@@ -23,8 +23,9 @@ from starlette.datastructures import UploadFile
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError, ValidationError
 from ctdata.ingest import quarantine
-from ctdata.text import words_of
+from ctdata.text import Sentence, Text, words_of
 from ctdata.web import security
+from ctdata.web.i18n import N_
 from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, status_for, text
 from ctdata.web.pages.render import Message, render
 
@@ -174,6 +175,18 @@ def _indicators() -> dict[str, Any]:
     return {"data": data, "rows": indicator_rows(data)}
 
 
+#: The words of the indicators table the page shows in its language (`analytics.indicators` writes them in English).
+INDICATOR_WORDS = {
+    "sex": N_("sex"), "age": N_("age"), "journey": N_("journey"), "citizenship": N_("citizenship"),
+    "exploitation country": N_("exploitation country"), "exploitation type": N_("exploitation type"),
+    "regional office": N_("regional office"), "children": N_("children"), "adults": N_("adults"),
+    "cross-border": N_("cross-border"), "internal": N_("internal"), "unknown": N_("unknown"),
+    "instances of assistance": N_("instances of assistance"), "hotline reports": N_("hotline reports"),
+    "case records (instances of assistance and hotline reports)":
+        N_("case records (instances of assistance and hotline reports)"),
+}
+
+
 @router.get("/indicators", response_class=HTMLResponse)
 async def indicators(request: Request,
                      actor: Actor = Depends(security.requires("analyst", "data_manager", "admin"))) -> HTMLResponse:
@@ -182,6 +195,6 @@ async def indicators(request: Request,
     try:
         ctx = await run_in_threadpool(_indicators)
     except CtdataError as exc:
-        messages.append(Message("info", title="No figures yet", text=str(exc)))
+        messages.append(Message("info", title=Text("No figures yet"), text=Sentence(words_of(exc))))
     return render(request, "pages/indicators.html", ctx, actor=actor, csrf=csrf_of(request), active="indicators",
                   messages=messages)

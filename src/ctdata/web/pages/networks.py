@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from ctdata.analytics import networks, perpetrators
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
+from ctdata.text import Sentence, words_of
 from ctdata.warehouse.query import connect
 from ctdata.web import security
 from ctdata.web.pages.common import csrf_of
@@ -47,6 +48,6 @@ async def networks_page(request: Request, actor: Actor = Depends(security.requir
     try:
         result = await run_in_threadpool(_compute)
     except CtdataError as exc:
-        error = str(exc)
+        error = Sentence(words_of(exc))
     return render(request, "pages/networks.html", {"result": result, "error": error},
                   actor=actor, csrf=csrf_of(request), active="networks")
