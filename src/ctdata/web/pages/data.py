@@ -182,6 +182,7 @@ INDICATOR_WORDS = {
     "regional office": N_("regional office"), "children": N_("children"), "adults": N_("adults"),
     "cross-border": N_("cross-border"), "internal": N_("internal"), "unknown": N_("unknown"),
     "instances of assistance": N_("instances of assistance"), "hotline reports": N_("hotline reports"),
+    "case records": N_("case records"),
     "case records (instances of assistance and hotline reports)":
         N_("case records (instances of assistance and hotline reports)"),
 }
