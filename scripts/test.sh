@@ -21,6 +21,7 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 command -v java >/dev/null || need_apt+=(default-jre-headless)
 if ! command -v pg_ctlcluster >/dev/null && ! command -v pg_isready >/dev/null; then need_apt+=(postgresql); fi
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing with apt: ${need_apt[*]}"
   $SUDO apt-get update -qq
@@ -36,6 +37,13 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1" >/dev/null 2>&1; 
   echo "PostgreSQL does not accept user postgres over TCP; set CTDATA_TEST_PG_URL" >&2
   [ -n "${CTDATA_TEST_PG_URL:-}" ] || exit 1
 fi
+# Redis for the test of login rate limits shared through it ([web] shared_state = "redis")
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "starting Redis"
+  redis-server --bind 127.0.0.1 --port 6379 --save "" --daemonize yes >/dev/null
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
 
 # axe-core for the accessibility checks of the browser tests (from npm, never a CDN)
 command -v npm >/dev/null || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null; }

@@ -105,6 +105,18 @@ def record(session: Session, **entry: Any) -> Any:
     return audit.record(session, **entry)
 
 
+def lock_for_update(session: Session) -> None:
+    """Take the store's write lock before a read-modify-write that another process may run at once.
+
+    The lock the audit chain is appended under (in this process on SQLite, then the database's:
+    SQLite's write lock, PostgreSQL's advisory lock), held until the transaction ends, so rows read
+    after it are the latest committed and no other process changes them before this one commits.
+    Several web workers counting one account's failed logins need this (cases.users.authenticate).
+    """
+    _take_lock(session)
+    audit.serialise_appends(session)
+
+
 def queue_denial(session: Session, **entry: Any) -> None:
     """Queue an audit entry for a refused access; it is written whether or not the transaction commits."""
     session.info.setdefault(_DENIALS, []).append(entry)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from ctdata.cases.access import ROLES, Actor, NotAuthenticated, deny, require_role
 from ctdata.cases.agencies import require_agency
 from ctdata.cases.common import record_by
-from ctdata.cases.tx import record
+from ctdata.cases.tx import lock_for_update, record
 from ctdata.config import settings
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
@@ -239,13 +239,17 @@ def _source(client: str | None) -> str:
     return (client or "unknown")[:64]
 
 
-def _lockout(session: Session, user: User, client: str | None) -> LoginLockout | None:
-    return session.execute(
+def _lockout(session: Session, user: User, client: str | None, *, fresh: bool = False) -> LoginLockout | None:
+    """The lockout row of this account and source; `fresh` reloads it from the database (after a lock)."""
+    q = (
         select(LoginLockout)
         .where(LoginLockout.user_id == user.id, LoginLockout.client == _source(client))
         .order_by(LoginLockout.id)
         .limit(1)
-    ).scalar()
+    )
+    if fresh:
+        q = q.execution_options(populate_existing=True)
+    return session.execute(q).scalar()
 
 
 def _clear_lockouts(session: Session, user: User, client: str | None = None) -> None:
@@ -286,6 +290,14 @@ def authenticate(session: Session, username: str, password: str, client: str | N
         raise NotAuthenticated(FAILED)
     if not check_password(user.password_hash, password or ""):
         cfg = settings()
+        # Count under the store's write lock, reading the row afresh: failures arriving at several
+        # workers (or threads) at once each read the count before the others' commits otherwise, and
+        # all but one increment would be lost (a lockout after more attempts than allowed).
+        lock_for_update(session)
+        lock = _lockout(session, user, client, fresh=True)
+        if lock is not None and lock.locked_until is not None and lock.locked_until > now:
+            _failed(session, username, user.id, "account locked for this source", client)
+            raise NotAuthenticated(FAILED)
         if lock is None:
             lock = LoginLockout(user_id=user.id, client=_source(client), failures=0)
             session.add(lock)

@@ -107,6 +107,11 @@ def _serialise_appends(session: Session) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
 
 
+def serialise_appends(session: Session) -> None:
+    """The store's write lock (the one appends are serialised by), for callers that must update under it."""
+    _serialise_appends(session)
+
+
 def store_audit_key(session: Session, facts: dict[str, str] | None = None) -> AuditKey:
     """The audit key of this store, created (and its fingerprint recorded) for a store that has none yet.
 

@@ -140,7 +140,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, *, connections: int = 30) -> Engine:
+    """An engine on the store; on PostgreSQL it opens at most `connections` (a third kept open when idle).
+
+    Each process has its own pool and the server counts them all against its max_connections
+    (100 by default), so N web workers share one budget (`ctdata.web.shared.WebSettings.db_connections`).
+    """
     raw = normalise_url(url or settings().database_url)
     try:
         parsed = make_url(raw)
@@ -152,7 +157,8 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(raw, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(raw, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        kept = max(1, connections // 3)
+        engine = create_engine(raw, pool_size=kept, max_overflow=max(0, connections - kept), pool_pre_ping=True)
     else:
         raise ConfigError(f"unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
     event.listen(engine, "handle_error", _refused_write)

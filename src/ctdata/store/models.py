@@ -434,6 +434,21 @@ class LoginLockout(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class RateEvent(Base):
+    """One counted event of a rate limit shared by the web app's workers (see ctdata.web.shared).
+
+    `key` is a digest of the limit's name and key (no user names or addresses are stored);
+    `expires` is when the event stops counting, in seconds since the epoch. Expired rows are deleted.
+    """
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_key_expires", "key", "expires"), Index("ix_rate_events_expires", "expires"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    expires: Mapped[float] = mapped_column(Float)
+
+
 class AuthSession(Base):
     __tablename__ = "auth_sessions"
 

@@ -26,6 +26,7 @@ from ctdata.web import errors, headers
 from ctdata.web.api import PREFIX
 from ctdata.web.api import router as api_router
 from ctdata.web.security import PUBLIC_PATHS, LoginLimiter, TokenCache
+from ctdata.web.shared import web_settings, window_factory
 
 log = logging.getLogger("ctdata.web")
 STATIC = Path(__file__).with_name("static")
@@ -58,7 +59,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter | None = None) -> FastAPI:
     """Build the app on the store at `database_url` (default: the configured store), upgrading its schema."""
-    eng = db.engine_for(db.normalise_url(database_url)) if database_url else db.engine()
+    web = web_settings()
+    if web.workers > 1:  # one of several workers: its share of the connections (db_connections)
+        eng = db.make_engine(database_url, connections=web.connections_per_worker)
+    else:
+        eng = db.engine_for(db.normalise_url(database_url)) if database_url else db.engine()
     prepare(eng)  # runs db.upgrade() once for this engine
     app = FastAPI(
         title="ctdata",
@@ -71,8 +76,9 @@ def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter |
         lifespan=lifespan,
     )
     app.state.engine = eng
-    app.state.login_limiter = login_limiter or LoginLimiter()
-    app.state.token_cache = TokenCache()
+    app.state.web_settings = web
+    app.state.login_limiter = login_limiter or LoginLimiter(window=window_factory(eng, web))
+    app.state.token_cache = TokenCache(ttl=web.cache_seconds) if web.cache_seconds > 0 else None
     app.state.refusals = RefusalLog(eng)
     errors.install(app)
     headers.install(app, f"{PREFIX}/docs")
@@ -93,3 +99,13 @@ def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter |
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     PUBLIC_PATHS.update({f"{PREFIX}/openapi.json", f"{PREFIX}/docs", "/static"})
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker of `ctdata serve --workers N` (uvicorn's factory; the store from the settings).
+
+    `serve` puts the database URL and CTDATA_WEB_WORKERS in the environment the workers inherit.
+    Also for other process managers: ``gunicorn -k uvicorn_worker.UvicornWorker -w 4
+    'ctdata.web.app:worker_app()'`` with CTDATA_WEB_WORKERS=4 set.
+    """
+    return create_app()

@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -285,7 +285,7 @@ def session_token(request: Request) -> str | None:
 
 
 class SlidingWindow:
-    """At most `limit` events per key within `seconds` (in-process; one instance per app)."""
+    """At most `limit` events per key within `seconds` (in-process: for one worker; see ctdata.web.shared)."""
 
     def __init__(self, limit: int, seconds: float) -> None:
         self.limit, self.seconds = limit, seconds
@@ -315,9 +315,13 @@ class LoginLimiter:
     anyone who knows a user name keep its owner from signing in.
     """
 
-    def __init__(self, per_username: int = 10, per_client: int = 100, seconds: float = 60.0) -> None:
-        self.by_user = SlidingWindow(per_username, seconds)
-        self.by_client = SlidingWindow(per_client, seconds)
+    def __init__(self, per_username: int = 10, per_client: int = 100, seconds: float = 60.0,
+                 window: Callable[[str, int, float], Any] | None = None) -> None:
+        """`window(name, limit, seconds)` makes the counters (default: in this process; the app's
+        workers share theirs through `ctdata.web.shared.window_factory`)."""
+        make = window or (lambda _name, limit, secs: SlidingWindow(limit, secs))
+        self.by_user = make("login-user", per_username, seconds)
+        self.by_client = make("login-client", per_client, seconds)
 
     def check(self, username: str, client: str | None) -> None:
         wait = max(self.by_client.hit(client or "?"), self.by_user.hit(f"{username.casefold()}\n{client or '?'}"))
