@@ -1,7 +1,7 @@
 """login rate limits shared by the web app's workers
 
-Revision ID: 0014_rate_events
-Revises: 0013_recruitment_legal_funding
+Revision ID: 0015_rate_events
+Revises: 0014_keyed_row_digests
 Create Date: 2026-12-03 15:30:00
 
 `ctdata serve --workers N` runs several processes; a rate limit counted in each
@@ -13,8 +13,8 @@ every worker counts the same events (ctdata.web.shared.DatabaseWindow).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_rate_events"
-down_revision = "0013_recruitment_legal_funding"
+revision = "0015_rate_events"
+down_revision = "0014_keyed_row_digests"
 branch_labels = None
 depends_on = None
 
