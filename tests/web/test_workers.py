@@ -160,6 +160,18 @@ def test_several_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
     assert "--workers 2 needs PostgreSQL" in res.stderr and "Traceback" not in res.stderr
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_serve_checks_the_settings_with_its_number_of_workers(database_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """[web] shared_state = "memory" is fine for one worker; serve --workers 2 refuses it before starting."""
+    from ctdata.web.serve import serve
+
+    monkeypatch.setenv("CTDATA_WEB_WORKERS", "1")  # serve sets it; monkeypatch puts it back
+    monkeypatch.setenv("CTDATA_WEB_SHARED_STATE", "memory")
+    assert web_settings().state == "memory"
+    with pytest.raises(ConfigError, match="'memory' is for one worker"):
+        serve(port=_free_port(), workers=2, database_url=database_url)
+
+
 def test_web_settings_are_checked(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     assert WebSettings().state == "memory" and WebSettings(workers=4).state == "database"
     assert WebSettings(workers=4).cache_seconds == 0 and WebSettings().cache_seconds == 5

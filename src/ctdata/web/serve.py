@@ -32,12 +32,12 @@ def serve(
         raise ConfigError(f"port {port} is not a TCP port")
     url = db.normalise_url(database_url or settings().database_url)
     check_workers(workers, url)
+    os.environ["CTDATA_WEB_WORKERS"] = str(workers)  # the app (and the workers, who inherit it) reads it
+    proxies = web_settings().forwarded_allow_ips.strip()  # a wrong [web] table is reported here, once
     # Idle keep-alive connections stay open 30 s, longer than clients keep theirs (httpx: 5 s),
     # so a client never sends on a connection the server is just closing.
-    proxies = web_settings().forwarded_allow_ips.strip()  # a wrong [web] table is reported here, once
     options = dict(host=host, port=port, log_level=log_level, access_log=False, proxy_headers=bool(proxies),
                    forwarded_allow_ips=proxies or None, timeout_keep_alive=30)
-    os.environ["CTDATA_WEB_WORKERS"] = str(workers)  # the app (and the workers, who inherit it) reads it
     if workers == 1:
         from ctdata.web.app import create_app
 
