@@ -2,6 +2,8 @@
 
     python benchmarks/bench_spark.py [--records 1000000] [--nodes 10 --cores-per-node 8 --target 20000000]
     python benchmarks/run.py --only spark            (1,000,000 records; --quick: 20,000)
+    python benchmarks/bench_spark.py --records 50000 --stages stages.jsonl   (each stage written as it ends)
+    python benchmarks/bench_spark.py --pairs-at 20000 200000 1000000        (candidate pairs only: the exponent)
 
 Both backends link the same simulated records with the same settings (features,
 blocking rules, training, clustering are one definition; only the database that
@@ -27,6 +29,7 @@ from bench_linkage import _child as _run_child
 
 SEED = 11
 HERE = Path(__file__).resolve().parent
+STAGES_FILE = Path(tempfile.gettempdir()) / "ctdata-bench-spark-stages.jsonl"
 
 SIMULATE = """
 from pathlib import Path
@@ -228,8 +231,10 @@ def rows_of(m: dict) -> list[dict]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    """For benchmarks/run.py: 1,000,000 records (20,000 with --quick), and the 10-node estimate."""
-    m = measure(20_000 if quick else 1_000_000)
+    """For benchmarks/run.py: 1,000,000 records (20,000 with --quick), and the 10-node estimate.
+
+    Each stage is also appended to STAGES_FILE as it ends, so a run stopped early leaves its stages."""
+    m = measure(20_000 if quick else 1_000_000, stages=STAGES_FILE)
     rows = rows_of(m)
     est = cluster_estimate(m["spark"], 20_000_000, ClusterShape())
     rows.append(_row("estimate: 20M records, 10 nodes x 8 cores", est["total_s"], "s", None,
