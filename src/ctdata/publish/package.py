@@ -272,6 +272,8 @@ def _readme(meta: dict[str, Any], settings: dict[str, Any], report: dict[str, An
                 f"{cmb['fabricated_share']:.2%} |"
             )
         lines.append("")
+    if "generalisation" in report:
+        lines += _generalisation_lines(report)
     if meta.get("tables"):
         lines += ["## Aggregate tables", ""]
         lines += [f"- `{name}`: {what}" for name, what in meta["tables"].items()]
@@ -281,6 +283,50 @@ def _readme(meta: dict[str, Any], settings: dict[str, Any], report: dict[str, An
     lines += [f"| {f} | `{h}` |" for f, h in sorted(files.items())]
     lines += ["", "`manifest.json` lists these and the checksum of this README.", ""]
     return "\n".join(lines)
+
+
+def _generalisation_lines(report: dict[str, Any]) -> list[str]:
+    """Per column: what was generalised and how many records it touched; then the errors over the
+    original (ungeneralised) values and of the derived shares."""
+    g = report["generalisation"]
+    lines = [
+        "## Generalisation per column",
+        "",
+        "A value was lumped when its noisy count was below the threshold (the noise alone could have made "
+        "it up). Group labels name a region or period: 'other countries of' that region, never one kept "
+        "separately. Shares are of records with a known value (computed on the confidential data).",
+        "",
+        "| column | values kept | lumping threshold (noisy count) | groups released | records generalised |",
+        "|---|---|---|---|---|",
+    ]
+    for col, c in g["columns"].items():
+        groups = "; ".join(
+            f"{label}: {m if isinstance(m, str) else ', '.join(str(v) for v in m)}"
+            for label, m in c["released_groups"].items()
+        ) or "none"
+        lines.append(f"| {col} | {c['values_kept']} | {c['threshold_noisy_count']} | {groups} | "
+                     f"{c['records_generalised_share']:.2%} |")
+    lines += [
+        "",
+        f"Records whose country (citizenship or country of exploitation) was generalised: "
+        f"{g['records_country_generalised_share']:.2%}; whose year was: {g['records_year_generalised_share']:.2%}.",
+        "",
+    ]
+    ev = report.get("evaluation_original")
+    if ev:
+        lines += [
+            "Errors over the original values (a generalised label counts as a miss):",
+            "",
+            "| marginals | mean TVD | max TVD |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {k}-way | {v:.4f} | {ev['tvd_max'][k]:.4f} |" for k, v in ev["tvd"].items()]
+        lines.append("")
+    for name, d in report.get("derived_facts", {}).items():
+        lines.append(f"- {name.replace('_', '-')} share: real {d['real']:.3f}, synthetic {d['synthetic']:.3f} "
+                     f"(difference {d['difference']:+.3f})")
+    lines.append("")
+    return lines
 
 
 def write_release(

@@ -86,12 +86,13 @@ class SyntheticSettings(BaseSettings):
     delta: float = 1e-7
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     year_range: tuple[int, int] = (2000, 2030)
-    #: share of rho spent on the noisy one-way counts that decide lumping
-    lump_share: float = 0.1
-    #: a category is lumped when its noisy count is below this many noise standard deviations
+    #: share of rho spent on the noisy one-way counts that decide lumping (they also enter the fit)
+    lump_share: float = 0.25
+    #: a category is lumped when its noisy count is below this many standard deviations of its
+    #: own noise: below that the noise alone could have made it up
     lump_sigmas: float = 3.0
-    #: ... or below this share of the (noisy) total
-    lump_min_share: float = 0.005
+    #: ... or below this share of the (noisy) total (0: the budget alone decides)
+    lump_min_share: float = 0.0
     #: budget weight of a marginal grows as (cells ** weight_power)
     weight_power: float = 0.5
     max_model_mb: float = 64.0

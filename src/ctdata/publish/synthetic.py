@@ -6,13 +6,30 @@ Why this design ("select-measure-fit" on one budget, non-iterative):
    (vocabularies, ISO countries, a declared year range), never from the data,
    so the domain itself reveals nothing.
 2. **Lumping (budget share ``lump_share``).** Noisy one-way counts over the
-   public domains; categories whose noisy count is below a threshold are
-   lumped up their hierarchy (country -> M49 sub-region -> region -> ``*``;
-   year -> 5-year period -> ``*``; codes -> ``*``). Post-processing of DP counts.
+   public domains, each column's budget weighted by its domain size like the
+   marginals below (countries, with 250 possible values, get the most). A
+   category is lumped only when its noisy count is below ``lump_sigmas`` noise
+   standard deviations of *its own* measurement, i.e. when the noise could have
+   made it up: the threshold follows the budget, not a share of the data, so a
+   larger budget or more data keeps more countries. Lumped values go up their
+   hierarchy (country -> other countries of its M49 intermediate region or
+   sub-region -> region -> ``*``; year -> 5-year period -> ``*``; codes ->
+   ``*``). Post-processing of DP counts. These counts are not thrown away: summed
+   per released category they are a second measurement of each one-way marginal
+   and enter the model fit (step 4) with their own noise.
 3. **Measurement (the rest).** All one- and two-way marginals of the lumped
    columns, each through OpenDP's (discrete) Gaussian mechanism, budgets
    weighted towards larger tables, composed under zCDP in one OpenDP adaptive
    composition whose privacy map is the release's accounting.
+3b. **Derived facts stay true.** When both country columns are synthesised, the
+   country of exploitation is measured *relative to* the citizenship: a record
+   exploited in its own country carries the code "same as citizenship" (a
+   row-wise recoding, so the sensitivity is unchanged). An internal record thus
+   stays internal whatever lumping does to either country, and the released
+   ``cross_border`` column (``derived.cross_border``) agrees with the released
+   countries in every row; a lumped pair is never counted cross-border because
+   it looks different. Likewise a synthetic row in an age band under 18 is a
+   child (``derived.child_consistent``).
 4. **Model.** Pairs are ranked by how far their noisy marginal is from
    independence (post-processing); they enter the graphical model greedily
    while its junction tree stays under ``max_model_mb``. Private-PGM (mbi)
@@ -36,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ctdata.errors import ValidationError
+from ctdata.publish import derived
 from ctdata.publish.guard import consented, refuse_identifiers
 from ctdata.publish.hierarchies import STAR, hierarchy_for
 from ctdata.publish.settings import SyntheticSettings
@@ -72,6 +90,11 @@ class SyntheticResult:
     real_projected: pd.DataFrame
     privacy: dict[str, Any]
     report: dict[str, Any]
+    #: the real (consented) rows on the public domains, before lumping (``original_frame``),
+    #: for evaluation over the original domain only; never part of a release
+    original: pd.DataFrame | None = None
+    #: each column's public value -> released label (the lumping; a product of DP counts)
+    mapping: dict[str, dict[Any, Any]] | None = None
 
 
 # ---------------------------------------------------------------------------- domains
@@ -232,9 +255,47 @@ def _marginal_measurements(
 # ---------------------------------------------------------------------------- synthesis
 
 
+def _paired(cols: list[str]) -> bool:
+    return "citizenship" in cols and "country_of_exploitation" in cols
+
+
+def _on_domains(df: pd.DataFrame, settings: SyntheticSettings) -> pd.DataFrame:
+    out = {}
+    for c in settings.columns:
+        v = _normalise(c, df[c])
+        dom = set(public_domain(c, settings))
+        out[c] = v.where(v.isin(dom), None)
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def original_frame(df: pd.DataFrame, settings: SyntheticSettings) -> pd.DataFrame:
+    """The rows on the public domains before any lumping: the *original* domain of evaluation.
+
+    Values outside a column's public domain (a year outside ``year_range``, an
+    unknown code) become missing, and a multi-valued column keeps at most two
+    codes (else ``*``), exactly as the synthesiser reads them; every method
+    compared with it reads the same rows. Types as in a release (text; ``child``
+    boolean; ``cross_border`` added when both country columns are there).
+    """
+    out = _on_domains(df, settings).astype("string")
+    if "child" in out:
+        out["child"] = out["child"].map({"true": True, "false": False}).astype("boolean")
+    if _paired(list(settings.columns)):
+        out["cross_border"] = derived.cross_border(out["citizenship"], out["country_of_exploitation"])
+    return out
+
+
+def _domains(cols: list[str], s: SyntheticSettings) -> dict[str, list[Any]]:
+    domains = {c: public_domain(c, s) for c in cols}
+    if _paired(cols):
+        domains["country_of_exploitation"] = domains["country_of_exploitation"] + [derived.SAME]
+    return domains
+
+
 def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> SyntheticResult:
     """Release a DP synthetic table of ``settings.columns`` from the consented rows of ``df``."""
     import jax
+    import jax.numpy as jnp
     from mbi import Domain, LinearMeasurement, estimation, junction_tree
 
     s = settings or SyntheticSettings()
@@ -259,9 +320,15 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
     space = dp.user_domain("EncodedRecords", lambda x: isinstance(x, np.ndarray)), dp.symmetric_distance()
     comp = dp.c.make_adaptive_composition(*space, dp.zero_concentrated_divergence(), 1, [rho1, rho2])
 
-    # encode on the public domains (missing last; values outside the domain count as missing)
-    norm = {c: _normalise(c, data[c]) for c in cols}
-    domains = {c: public_domain(c, s) for c in cols}
+    # encode on the public domains (missing last; values outside the domain count as missing);
+    # the country of exploitation relative to the citizenship (row-wise: same sensitivity)
+    on_domains = _on_domains(data, s)
+    norm = {c: on_domains[c] for c in cols}
+    if _paired(cols):
+        norm["country_of_exploitation"] = derived.relative_exploitation(
+            norm["citizenship"], norm["country_of_exploitation"]
+        )
+    domains = _domains(cols, s)
     raw_codes = np.empty((n, len(cols)), dtype=np.int64)
     for j, c in enumerate(cols):
         index = {v: i for i, v in enumerate(domains[c])}
@@ -269,17 +336,23 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
     raw_cards = [len(domains[c]) + 1 for c in cols]
     qbl = comp(raw_codes)
 
-    # phase 1: noisy one-way counts on public domains -> lumping
-    m1, std1 = _marginal_measurements(
-        dp, space, raw_cards, [(j,) for j in range(len(cols))], [1.0] * len(cols), rho1
-    )
-    oneway = qbl(m1)
-    noisy_total = float(np.mean([np.clip(np.asarray(o, dtype=float), 0, None).sum() for o in oneway]))
-    threshold = max(s.lump_sigmas * std1[0], s.lump_min_share * noisy_total)
+    # phase 1: noisy one-way counts on public domains, budget by domain size -> lumping
+    w1 = np.asarray([float(k) ** s.weight_power for k in raw_cards])
+    w1 = list(w1 / np.mean(w1))
+    m1, std1 = _marginal_measurements(dp, space, raw_cards, [(j,) for j in range(len(cols))], w1, rho1)
+    oneway = [np.asarray(o, dtype=float) for o in qbl(m1)]
+    noisy_total = float(np.mean([np.clip(o, 0, None).sum() for o in oneway]))
     labels: dict[str, list[Any]] = {}
     code_maps: list[np.ndarray] = []
+    thresholds: dict[str, float] = {}
     for j, c in enumerate(cols):
-        mapping = _lump(c, domains[c], np.asarray(oneway[j], dtype=float), threshold)
+        threshold = max(s.lump_sigmas * std1[j], s.lump_min_share * noisy_total)
+        thresholds[c] = threshold
+        if domains[c][-1] == derived.SAME:  # a public code, never lumped
+            mapping = _lump(c, domains[c][:-1], np.delete(oneway[j], len(domains[c]) - 1), threshold)
+            mapping[derived.SAME] = derived.SAME
+        else:
+            mapping = _lump(c, domains[c], oneway[j], threshold)
         labs: list[Any] = []
         for v in domains[c]:
             if mapping[v] not in labs:
@@ -333,18 +406,42 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
         )
         for i in chosen_idx
     ]
+    # the lumping counts, summed per released category: a second one-way measurement whose
+    # noise grows with the number of values summed (scaled so that one stddev fits all)
+    for j in range(len(cols)):
+        members = np.bincount(code_maps[j], minlength=cards[j]).astype(float)
+        summed = np.bincount(code_maps[j], weights=oneway[j], minlength=cards[j])
+        scale = jnp.asarray(1.0 / np.sqrt(np.maximum(members, 1.0)))
+        measurements.append(
+            LinearMeasurement(
+                summed * np.asarray(scale), (names[j],), stddev=std1[j],
+                query=lambda f, sc=scale: f.datavector() * sc,
+            )
+        )
     model = estimation.mirror_descent(domain, measurements, iters=s.iters)
     rows = int(s.rows or max(1, round(float(model.total))))
     synth = _sample_rounded(model, rows, rng)
     jax.clear_caches()
 
     def decode(codes_: np.ndarray, c: str) -> pd.Series:
-        arr = np.array(labels[c], dtype=object)[codes_]
-        return pd.Series(arr, dtype="string" if c != "child" else object)
+        return pd.Series(np.array(labels[c], dtype=object)[codes_], dtype=object)
 
     out = pd.DataFrame({c: decode(synth[names[j]].to_numpy(), c) for j, c in enumerate(cols)})
     real = pd.DataFrame({c: decode(codes[:, j], c) for j, c in enumerate(cols)})
+    repaired = 0
+    if _paired(cols):
+        repaired = _repair_cross_border(out, rng)
+        for frame in (out, real):
+            rel = frame["country_of_exploitation"]
+            frame["cross_border"] = derived.relative_cross_border(frame["citizenship"], rel)
+            frame["country_of_exploitation"] = derived.absolute_exploitation(frame["citizenship"], rel)
+    if {"age_band", "child"} <= set(cols):
+        for frame in (out, real):
+            frame["child"] = derived.child_consistent(frame["age_band"], frame["child"])
     for frame in (out, real):
+        for c in cols:
+            if c != "child":
+                frame[c] = frame[c].astype("string")
         if "child" in frame:
             frame["child"] = (
                 frame["child"].map({"true": True, "false": False}).astype("boolean")
@@ -362,29 +459,97 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
         "delta": float(delta_spent),
         "spent": {"lumping_one_way": rho1, "marginals": rho2},
         "mechanisms": "OpenDP discrete Gaussian on counts (make_gaussian), adaptive composition",
-        "noise_std_one_way_lumping": std1[0],
+        "noise_std_one_way_lumping": dict(zip(cols, std1, strict=True)),
         "noise_std_marginals": {
             "+".join(cols[j] for j in cl): sd for cl, sd in zip(cliques, stds, strict=True)
         },
         "opendp_version": dp.__version__ if hasattr(dp, "__version__") else _opendp_version(),
     }
+    generalisation = _generalisation(cols, domains, labels, code_maps, raw_codes, thresholds)
     report = {
         "records_in": int(len(df)),
         "excluded_no_consent": int((~ok).sum()),
         "records_used": n,
         "rows_released": len(out),
-        "categories": {c: [x for x in labels[c] if x is not None] for c in cols},
-        "lumped": {
-            c: int(sum(1 for x in labels[c] if x is not None and (x == STAR or x not in domains[c])))
-            for c in cols
-        },
+        "categories": {c: [x for x in labels[c] if x is not None and x != derived.SAME] for c in cols},
+        "lumped": {c: g["released_groups"] for c, g in generalisation["columns"].items()},
+        "generalisation": generalisation,
+        "rows_repaired_cross_border": repaired,
         "model_pairs": ["+".join(cols[j] for j in cl) for cl in chosen if len(cl) == 2],
         "model_size_mb": junction_tree.hypothetical_model_size(
             domain, [tuple(names[j] for j in c) for c in chosen]
         ),
         "seconds": time.perf_counter() - t0,
     }
-    return SyntheticResult(out, s, real, privacy, report)
+    mapping = _mappings(cols, domains, labels, code_maps)
+    return SyntheticResult(out, s, real, privacy, report, original=original_frame(data, s), mapping=mapping)
+
+
+def _mappings(cols, domains, labels, code_maps) -> dict[str, dict[Any, Any]]:
+    """Each column's public value -> released label (missing left out)."""
+    return {
+        c: {v: labels[c][code_maps[j][i]] for i, v in enumerate(domains[c])} for j, c in enumerate(cols)
+    }
+
+
+def _generalisation(cols, domains, labels, code_maps, raw_codes, thresholds) -> dict[str, Any]:
+    """Per column: the lumping threshold, the released groups and their members, and the share of
+    records (with a known value) whose value was generalised. The groups follow from DP counts; the
+    shares are computed on the confidential data and published as aggregate figures only."""
+    out: dict[str, Any] = {"columns": {}}
+    lost_country = np.zeros(raw_codes.shape[0], dtype=bool)
+    lost_year = np.zeros(raw_codes.shape[0], dtype=bool)
+    for j, c in enumerate(cols):
+        dom = domains[c]
+        lab_of = [labels[c][code_maps[j][i]] for i in range(len(dom))]
+        lumped = np.array([lab != v for v, lab in zip(dom, lab_of, strict=True)] + [False])
+        groups: dict[str, list[Any]] = {}
+        for v, lab in zip(dom, lab_of, strict=True):
+            if lab != v:
+                groups.setdefault(str(lab), []).append(v)
+        hit = lumped[raw_codes[:, j]]
+        known = raw_codes[:, j] < len(dom)
+        if c in _COUNTRY_COLUMNS:
+            lost_country |= hit
+        if c == "registration_year":
+            lost_year |= hit
+        out["columns"][c] = {
+            "threshold_noisy_count": round(float(thresholds[c]), 1),
+            "values_kept": int(sum(1 for v, lab in zip(dom, lab_of, strict=True) if lab == v)),
+            "released_groups": {g: (m if g != STAR else f"{len(m)} values") for g, m in groups.items()},
+            "records_generalised_share": float(hit.sum() / max(known.sum(), 1)),
+        }
+    out["records_country_generalised_share"] = float(lost_country.mean()) if len(lost_country) else 0.0
+    out["records_year_generalised_share"] = float(lost_year.mean()) if len(lost_year) else 0.0
+    return out
+
+
+def _repair_cross_border(out: pd.DataFrame, rng: np.random.Generator) -> int:
+    """Rows drawn as cross-border whose two released labels are nevertheless equal (noise can put a
+    little mass there, or two countries lumped into one label) get a country of exploitation
+    redrawn from the cross-border rows of the same citizenship with another label (else from all
+    cross-border rows with another label); the modelled cross-border share is kept. Returns how
+    many rows were redrawn. Post-processing of the synthetic rows only."""
+    cit = out["citizenship"].astype(object)
+    rel = out["country_of_exploitation"].astype(object)
+    cross = cit.notna() & rel.notna() & (rel != derived.SAME)
+    bad = cross & (cit == rel)
+    if not bad.any():
+        return 0
+    good = cross & ~bad
+    pool_all = rel[good].to_numpy()
+    by_cit = {k: g.to_numpy() for k, g in rel[good].groupby(cit[good])}
+    for i in np.flatnonzero(bad.to_numpy()):
+        c = cit.iat[i]
+        pool = by_cit.get(c)
+        pool = pool[pool != c] if pool is not None else None
+        if pool is None or len(pool) == 0:
+            pool = pool_all[pool_all != c]
+        if len(pool):
+            out.iat[i, out.columns.get_loc("country_of_exploitation")] = pool[rng.integers(len(pool))]
+        else:  # nowhere else to go: the row is internal after all
+            out.iat[i, out.columns.get_loc("country_of_exploitation")] = derived.SAME
+    return int(bad.sum())
 
 
 def _sample_rounded(model, total: int, rng: np.random.Generator) -> pd.DataFrame:
