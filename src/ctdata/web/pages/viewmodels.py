@@ -219,7 +219,7 @@ def _age_text(c: dict[str, Any]) -> str:
     if c.get("age_at_registration") is not None:
         return Text("{age} at registration", age=c["age_at_registration"])
     band = c.get("age_band")
-    return Text("{band} years", band=vocab.AGE_BAND.label(band)) if band else Text("Not known")
+    return Text("{band} years", band=Text(vocab.AGE_BAND.label(band))) if band else Text("Not known")
 
 
 def row_view(c: dict[str, Any], identifying: bool) -> RowView:
