@@ -208,6 +208,10 @@ def test_error_messages_in_french(app, engine, actors) -> None:  # type: ignore[
     assert "Veuillez vérifier le formulaire" in age and "doit être un nombre entier, pas « quinze »" in age
     missing = client.get("/cases/999999", headers={"accept-language": "fr"})
     assert missing.status_code == 404 and "Cette page n’existe pas" in missing.text
+    refused = client.get("/admin/users", headers={"accept-language": "fr", "accept": "text/html"})
+    assert refused.status_code == 403
+    said = "Cette page est réservée aux rôles suivants : administrateurs ; votre rôle (agent de suivi des cas)"
+    assert said in refused.text
 
 
 def test_case_page_values_dates_and_office_in_the_language(app, engine, actors) -> None:  # type: ignore[no-untyped-def]

@@ -36,6 +36,7 @@ from ctdata.cases.users import NewSession, on_session_change, session_actor
 from ctdata.config import settings
 from ctdata.errors import PermissionDenied
 from ctdata.store.models import utcnow
+from ctdata.text import Join, Text
 
 COOKIE = "ctdata_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -149,12 +150,20 @@ class Policy:
                 raise exc
             if actor.role not in self.roles:
                 refuse(actor.username, f"role {actor.role} not allowed", actor.role)
-                roles = ", ".join(r.replace("_", " ") + "s" for r in self.roles)
-                exc = PermissionDenied(self.why or f"this is for {roles}; your role ({actor.role.replace('_', ' ')}) "
-                                       "does not give access to it")
+                roles = Join([ROLES_PLURAL.get(r, r.replace("_", " ") + "s") for r in self.roles], sep=", ")
+                role = ROLE_WORDS.get(actor.role, actor.role.replace("_", " "))
+                exc = PermissionDenied(self.why or Text(
+                    "this is for {roles}; your role ({role}) does not give access to it", roles=roles, role=role))
                 exc.actor = actor  # type: ignore[attr-defined]
                 raise exc
             return actor, auth.csrf_token, auth.expires_at
+
+
+#: Roles as a refusal names them (a `Text`, so the refusal page says them in its language).
+ROLES_PLURAL = {"admin": Text("admins"), "data_manager": Text("data managers"), "caseworker": Text("caseworkers"),
+                "analyst": Text("analysts"), "public": Text("the public")}
+ROLE_WORDS = {"admin": Text("admin"), "data_manager": Text("data manager"), "caseworker": Text("caseworker"),
+              "analyst": Text("analyst"), "public": Text("public")}
 
 
 class TokenCache:

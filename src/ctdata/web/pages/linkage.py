@@ -36,7 +36,7 @@ from ctdata.web.pages.viewmodels import case_ref
 router = APIRouter()
 REVIEWERS = review_store.REVIEWERS
 #: Why other roles are turned away (shown on the "Not allowed" page).
-WHY = (
+WHY = Text(
     "Linkage review is for data managers and administrators: it shows two case records side by side, "
     "with the names and dates of birth of the people in them. Analysts work with de-identified figures; "
     "the count of individuals that linkage gives is in the indicators and the estimates."
