@@ -18,6 +18,12 @@ Each is mapped onto ctdata's import template; what ctdata gets
   the data afford (blocking.affordable_nets): ctdata as it was before those nets.
 - ctdata-auto: the default settings but threshold None: the threshold chosen from the run's own
   scored pairs (the cut of highest expected F1 under the model's probabilities).
+- ctdata-labels: ctdata, then the first REVIEWS (100) pairs of its review queue decided as the truth
+  says (a reviewer who is always right), then ctdata again with those decisions as labels (forced and
+  forbidden links), calibration off.
+- ctdata-reviewed: the same, with the probabilities calibrated on the decisions and the threshold
+  chosen from the calibrated probabilities (settings.review_calibration_min; calibration.py): the
+  change reviewed pairs make as labels. The row's `calibration` holds the fit.
 - splink: the settings of Splink's own example for that data set (comparisons, blocking rules,
   prior from deterministic rules and a guessed recall, u by sampling, m by EM, the example's
   threshold), with every comparison and rule that reads a field ctdata does not get left out.
@@ -49,7 +55,10 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-METHODS = ("ctdata-cols", "ctdata", "ctdata-auto", "splink", "ecm")
+METHODS = ("ctdata-cols", "ctdata", "ctdata-auto", "ctdata-labels", "ctdata-reviewed", "splink", "ecm")
+
+#: Review decisions simulated for the 'reviewed' rows: the first REVIEWS pairs of ctdata's review queue.
+REVIEWS = 100
 
 
 def run_ctdata(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
@@ -67,6 +76,52 @@ def run_ctdata(ds, threads: int, overrides: dict | None = None) -> tuple[pd.Data
 def run_ctdata_auto(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
     """ctdata with the threshold chosen from the run's own scored pairs (calibration.expected_f1_threshold)."""
     return run_ctdata(ds, threads, {**(overrides or {}), "threshold": None})
+
+
+def review_labels(ds, res, n: int | None = None) -> pd.DataFrame:
+    """The first `n` pairs of a run's review queue (most uncertain first), decided as a reviewer who
+    knows the truth would decide them."""
+    from ctdata.linkage.review import make_label
+
+    person = ds.truth.assign(record_key=ds.truth["record_key"].astype(str)).set_index("record_key")["person_id"]
+    q = res.review.next(REVIEWS if n is None else n)
+    return pd.DataFrame(
+        [
+            make_label(a, b, "match" if person[str(a)] == person[str(b)] else "not_match", by="truth")
+            for a, b in zip(q["record_key_l"], q["record_key_r"], strict=True)
+        ]
+    )
+
+
+def run_ctdata_reviewed(
+    ds, threads: int, overrides: dict | None = None, calibrate: bool = True
+) -> tuple[pd.DataFrame, dict]:
+    """ctdata, then REVIEWS decisions on its review queue, then ctdata again with them as labels:
+    forced and forbidden links, and (with `calibrate`) probabilities calibrated on them and the
+    threshold chosen from the calibrated probabilities (settings.review_calibration_min)."""
+    from eval_linkage import features_from_records
+
+    from ctdata.linkage.engine import link_frame
+    from ctdata.linkage.settings import LinkageSettings
+
+    settings = LinkageSettings.from_dict({**(overrides or {}), **({} if calibrate else {"review_calibration_min": 0})})
+    feats = features_from_records(ds.records)
+    first = link_frame(feats, settings, threads=threads, keep_model=False)
+    labels = review_labels(ds, first)
+    res = link_frame(feats, settings, labels=labels, threads=threads, keep_model=False)
+    clusters = res.clusters.rename(columns={"individual_id": "cluster"})
+    return clusters, {
+        "threshold": res.threshold,
+        "pairs": len(res.pairs),
+        "reviewed": len(labels),
+        "reviewed_matches": int((labels["decision"] == "match").sum()) if len(labels) else 0,
+        "calibration": res.calibration,
+    }
+
+
+def run_ctdata_labels(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """As ctdata-reviewed, the decisions as forced and forbidden links only (no calibration)."""
+    return run_ctdata_reviewed(ds, threads, overrides, calibrate=False)
 
 
 def run_ctdata_columns(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
@@ -171,6 +226,8 @@ RUNNERS = {
     "ctdata-cols": run_ctdata_columns,
     "ctdata": run_ctdata,
     "ctdata-auto": run_ctdata_auto,
+    "ctdata-labels": run_ctdata_labels,
+    "ctdata-reviewed": run_ctdata_reviewed,
     "splink": run_splink,
     "ecm": run_ecm,
 }
@@ -207,7 +264,7 @@ def child(dataset: str, method: str, threads: int, overrides: dict | None = None
 
 def evaluate(dataset: str, method: str, threads: int, overrides: dict | None = None) -> dict:
     r = subprocess.run(
-        [sys.executable, __file__, "--child", dataset, method, "--threads", str(threads)]
+        [sys.executable, __file__, "--child", dataset, method, "--threads", str(threads), "--reviews", str(REVIEWS)]
         + ["--set", *(f"{k}={json.dumps(v)}" for k, v in (overrides or {}).items())],
         capture_output=True,
         text=True,
@@ -239,17 +296,20 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    global REVIEWS
     from linkage_public import DATASETS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
     ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    ap.add_argument("--reviews", type=int, default=REVIEWS, help="review decisions for the reviewed rows")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
     ap.add_argument("--set", nargs="*", default=[], help="ctdata linkage settings, e.g. threshold=0.5")
     ap.add_argument("--child", nargs=2, metavar=("DATASET", "METHOD"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     overrides = {k: json.loads(v) for k, _, v in (kv.partition("=") for kv in a.set)}
+    REVIEWS = a.reviews
     if a.child:
         print("@@" + json.dumps(child(a.child[0], a.child[1], a.threads, overrides)), flush=True)
         return

@@ -110,3 +110,75 @@ def test_nets_total_stays_within_budget():
     # name_var: 45 pairs, tok_a: 28 pairs; a budget of 2 pairs per record (80) takes both, of 1 (40) the cheaper
     assert blocking.affordable_nets(f, budget=2) == ["l.tok_a = r.tok_a", "l.name_var = r.name_var"]
     assert blocking.affordable_nets(f, budget=1) == ["l.tok_a = r.tok_a"]
+
+
+# -- reviewed pairs as labels -------------------------------------------------------------------------
+
+
+def test_the_fit_recovers_a_known_miscalibration():
+    """Weights whose true log-odds are 0.5 * w + 2 (in nats): the fit finds that map."""
+    rng = np.random.default_rng(3)
+    w = rng.uniform(-12, 12, 20_000)  # bits
+    truth = 1 / (1 + np.exp(-(0.5 * w * math.log(2) + 2.0)))
+    cal = calibration.fit_calibration(w, rng.random(len(w)) < truth)
+    assert abs(cal.slope - 0.5) < 0.05 and abs(cal.intercept - 2.0) < 0.15
+    assert cal.labels == 20_000
+    assert np.allclose(cal.probabilities(w), truth, atol=0.03)
+
+
+@given(
+    st.lists(st.floats(min_value=-15, max_value=15, allow_nan=False), min_size=1, max_size=40),
+    st.booleans(),
+)
+def test_decisions_all_one_way_move_the_probabilities_that_way_and_no_further_than_the_prior_lets(w, match):
+    """A logistic fit alone would run to infinity on decisions all one way; the prior keeps it finite."""
+    cal = calibration.fit_calibration(w, [match] * len(w))
+    assert math.isfinite(cal.slope) and math.isfinite(cal.intercept)
+    model = 1 / (1 + np.exp2(-np.asarray(w)))
+    moved = cal.probabilities(np.asarray(w))
+    mean_model, mean_moved = float(model.mean()), float(moved.mean())
+    assert (mean_moved >= mean_model - 1e-9) if match else (mean_moved <= mean_model + 1e-9)
+
+
+def _scored(n: int) -> pd.DataFrame:
+    w = np.linspace(-6, 6, n)
+    return pd.DataFrame(
+        {
+            "record_key_l": [f"a{i}" for i in range(n)],
+            "record_key_r": [f"b{i}" for i in range(n)],
+            "match_weight": w,
+            "match_probability": 1 / (1 + np.exp2(-w)),
+        }
+    )
+
+
+def test_reviews_calibrate_only_once_there_are_enough_of_them():
+    pairs = _scored(80)
+    labels = pd.DataFrame(
+        {
+            # written the other way round, as a reviewer's page may: the keys are ordered on reading
+            "record_key_l": pairs["record_key_r"],
+            "record_key_r": pairs["record_key_l"],
+            "decision": ["match" if w > 3 else "not_match" for w in pairs["match_weight"]],
+        }
+    )
+    assert len(calibration.reviewed_outcomes(pairs, labels)) == 80
+    assert calibration.from_reviews(pairs, labels.head(49), 50) is None
+    assert calibration.from_reviews(pairs, labels, 0) is None  # 0: calibration off
+    cal = calibration.from_reviews(pairs, labels, 50)
+    assert cal is not None and cal.labels == 80 and cal.matches == int((pairs["match_weight"] > 3).sum())
+    out = calibration.calibrate_pairs(pairs, cal)
+    # the reviewers said pairs under 3 bits are not one person: calibrated, they are less likely than the model said
+    low = pairs["match_weight"].between(0, 2.5)
+    assert (out.loc[low, "match_probability"] < pairs.loc[low, "match_probability"]).all()
+    unsure = labels.assign(decision="unsure")
+    assert calibration.from_reviews(pairs, unsure, 1) is None  # 'unsure' is no outcome
+
+
+def test_a_calibrated_run_chooses_its_threshold_from_the_calibrated_probabilities():
+    s = LinkageSettings()  # threshold fixed at its default
+    p = [0.99] * 10 + [0.3] * 5 + [0.03] * 100
+    assert calibration.threshold_for(s, p) == s.threshold
+    assert calibration.threshold_for(s, p, calibrated=True) == calibration.expected_f1_threshold(p)
+    with pytest.raises(ConfigError):
+        LinkageSettings(review_calibration_min=-1)

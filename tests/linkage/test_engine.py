@@ -247,3 +247,28 @@ def test_birth_date_disagreement_is_learned_from_document_pairs_not_capped(data)
     comps = {c["output_column_name"]: c for c in res.model["comparisons"]}
     other_dates = comps["dob"]["comparison_levels"][-1]
     assert other_dates["m_probability"] > 0.1
+
+
+def test_reviewed_pairs_calibrate_the_next_run_and_choose_its_threshold(data, result):
+    """After 60 decisions on the review queue the next run's probabilities are fitted to them, and
+    its threshold is the expected-F1 cut of those probabilities instead of the fixed default."""
+    from ctdata.linkage import calibration
+
+    features, truth = data
+    person = truth.set_index(truth["record_key"].astype(str))["person_id"]
+    q = result.review.next(60)
+    labels = pd.DataFrame(
+        [
+            make_label(a, b, "match" if person[a] == person[b] else "not_match", by="dm1")
+            for a, b in zip(q["record_key_l"].astype(str), q["record_key_r"].astype(str), strict=True)
+        ]
+    )
+    assert result.calibration == {} and result.threshold == LinkageSettings().threshold
+    again = link_frame(features, LinkageSettings(seed=1), labels=labels, threads=2, keep_model=False)
+    assert again.calibration["labels"] == len(labels)
+    assert again.calibration["matches"] == int((labels["decision"] == "match").sum())
+    assert again.threshold == calibration.expected_f1_threshold(again.pairs["match_probability"])
+    # the decisions hold in the clusters whatever the calibration did
+    ids = again.clusters.set_index("record_key")["individual_id"]
+    for a, b, d in zip(labels["record_key_l"], labels["record_key_r"], labels["decision"], strict=True):
+        assert (ids[a] == ids[b]) == (d == "match")

@@ -17,24 +17,45 @@ scored pairs, m from EM on this data), so the threshold is chosen from them:
   one more piece of 'substantial' evidence (Jeffreys' scale) would flip.
   With a threshold of 0.5 that is [0.2, 0.8).
 
+Reviewed pairs are labels: once reviewers have decided enough pairs
+(settings.review_calibration_min), the model's match weights are mapped onto
+their decisions by a logistic fit (`fit_calibration`: logit p = slope * weight +
+intercept, Platt scaling), and the threshold is the expected-F1 cut of the
+calibrated probabilities. The fit has a weak prior centred on the model's own
+probabilities (slope 1, intercept 0, one standard deviation of 1 on each, in
+natural log-odds): with a handful of decisions, or decisions all one way
+(which alone would drive a logistic fit to infinity), the probabilities move
+only as far as the decisions justify. Reviewed pairs come from the review band,
+chosen by their weight; that is selection on the predictor, which leaves the
+fitted P(match | weight) unbiased.
+
 Pure functions of the probabilities: the same pairs give the same threshold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 
+from ctdata.linkage.review import normalise_labels
 from ctdata.linkage.settings import LinkageSettings
 
 __all__ = [
     "EVEN_ODDS",
+    "PRIOR_SD",
     "REVIEW_FACTOR",
+    "Calibration",
     "band_for",
+    "calibrate_pairs",
     "expected_f1",
     "expected_f1_threshold",
+    "fit_calibration",
+    "from_reviews",
     "review_band",
+    "reviewed_outcomes",
     "threshold_for",
 ]
 
@@ -82,11 +103,119 @@ def review_band(threshold: float, factor: float = REVIEW_FACTOR) -> tuple[float,
     return (lo / (1 + lo), hi / (1 + hi))
 
 
-def threshold_for(settings: LinkageSettings, probabilities: Iterable[float]) -> float:
-    """The settings' threshold if fixed, else the one the scored pairs' probabilities give."""
-    return settings.threshold if settings.threshold is not None else expected_f1_threshold(probabilities)
+def threshold_for(settings: LinkageSettings, probabilities: Iterable[float], calibrated: bool = False) -> float:
+    """The settings' threshold if fixed, else the one the scored pairs' probabilities give.
+
+    calibrated: the probabilities were calibrated on reviewed pairs; then they, not the fixed
+    threshold (chosen before any review), decide.
+    """
+    if settings.threshold is not None and not calibrated:
+        return settings.threshold
+    return expected_f1_threshold(probabilities)
 
 
 def band_for(settings: LinkageSettings, threshold: float) -> tuple[float, float]:
     """The settings' review band if fixed, else the one around `threshold`."""
     return settings.uncertain_band if settings.uncertain_band is not None else review_band(threshold)
+
+
+#: Standard deviation (natural log-odds) of the prior on the calibration's slope and intercept.
+PRIOR_SD = 1.0
+
+_LN2 = float(np.log(2.0))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """logit P(match) = slope * (match weight in nats) + intercept, fitted on `labels` reviewed pairs."""
+
+    slope: float = 1.0
+    intercept: float = 0.0
+    labels: int = 0
+    matches: int = 0
+
+    def weights(self, match_weight: np.ndarray) -> np.ndarray:
+        """Calibrated match weights (bits) for the model's weights (bits)."""
+        w = np.asarray(match_weight, dtype="float64")
+        return self.slope * w + self.intercept / _LN2
+
+    def probabilities(self, match_weight: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp2(-self.weights(match_weight)))
+
+    def as_dict(self) -> dict:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def fit_calibration(match_weight: Iterable[float], outcomes: Iterable[bool], prior_sd: float = PRIOR_SD) -> Calibration:
+    """Maximum a posteriori logistic fit of the outcomes on the weights (Newton's method).
+
+    The prior (slope 1, intercept 0, sd `prior_sd` each) is the model itself; see the module docstring.
+    """
+    x = np.asarray(list(match_weight), dtype="float64") * _LN2
+    y = np.asarray(list(outcomes), dtype="float64")
+    if len(x) != len(y):
+        raise ValueError("one outcome per weight")
+    prior = np.array([1.0, 0.0])
+    precision = 1.0 / prior_sd**2
+    design = np.column_stack([x, np.ones_like(x)])
+
+    def log_posterior(t: np.ndarray) -> float:
+        z = design @ t
+        return float((y * z - np.logaddexp(0.0, z)).sum() - 0.5 * precision * ((t - prior) ** 2).sum())
+
+    theta = prior.copy()
+    value = log_posterior(theta)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ theta, -500, 500)))
+        grad = design.T @ (y - p) - precision * (theta - prior)
+        hess = (design.T * (p * (1 - p))) @ design + precision * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        for _ in range(50):  # Newton's step, halved until the posterior does not fall (it can overshoot)
+            new = log_posterior(theta + step)
+            if new >= value - 1e-12:
+                break
+            step = step / 2
+        theta, value = theta + step, new
+        if np.abs(step).max() < 1e-9:
+            break
+    return Calibration(float(theta[0]), float(theta[1]), int(len(y)), int(y.sum()))
+
+
+def reviewed_outcomes(pairs: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFrame:
+    """The scored pairs reviewers decided (match or not match): match_weight and outcome (True: one person)."""
+    lab = normalise_labels(labels)
+    lab = lab[lab["decision"].isin(("match", "not_match"))]
+    if not len(lab) or not len(pairs):
+        return pd.DataFrame({"match_weight": pd.Series(dtype="float64"), "outcome": pd.Series(dtype=bool)})
+    a = pairs["record_key_l"].astype(str).to_numpy()
+    b = pairs["record_key_r"].astype(str).to_numpy()
+    keyed = pd.DataFrame(
+        {
+            "record_key_l": np.where(a <= b, a, b),
+            "record_key_r": np.where(a <= b, b, a),
+            "match_weight": pairs["match_weight"].to_numpy(dtype="float64"),
+        }
+    )
+    m = lab.merge(keyed, on=["record_key_l", "record_key_r"], how="inner")
+    outcome = (m["decision"] == "match").to_numpy()
+    return pd.DataFrame({"match_weight": m["match_weight"].to_numpy(), "outcome": outcome})
+
+
+def from_reviews(pairs: pd.DataFrame, labels: pd.DataFrame | None, min_labels: int) -> Calibration | None:
+    """The calibration the reviewed pairs among `pairs` give, or None with fewer than `min_labels` of them
+    (or `min_labels` 0: calibration off)."""
+    if min_labels <= 0:
+        return None
+    seen = reviewed_outcomes(pairs, labels)
+    if len(seen) < min_labels:
+        return None
+    return fit_calibration(seen["match_weight"], seen["outcome"])
+
+
+def calibrate_pairs(pairs: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
+    """The pairs with calibrated match weights and probabilities."""
+    out = pairs.copy()
+    w = cal.weights(out["match_weight"].to_numpy(dtype="float64"))
+    out["match_weight"] = w
+    out["match_probability"] = 1.0 / (1.0 + np.exp2(-w))
+    return out

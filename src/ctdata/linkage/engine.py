@@ -106,12 +106,22 @@ class InferenceComponent:
     def __init__(self, linker: Linker):
         self._l = linker
         self.pairs: pd.DataFrame | None = None
+        self.calibration: calibration.Calibration | None = None
 
-    def predict(self, floor: float | None = None) -> pd.DataFrame:
-        """Scored candidate pairs with probability at or above `floor` (default: the settings' floor)."""
+    def predict(self, floor: float | None = None, labels: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Scored candidate pairs with probability at or above `floor` (default: the settings' floor).
+
+        labels: reviewers' decisions; with enough of them among the scored pairs
+        (settings.review_calibration_min) the probabilities are calibrated on them
+        (calibration.from_reviews), and `calibration` holds the fit.
+        """
         if not self._l.training.trained:
             self._l.training.estimate()
         f = self._l.settings.candidate_floor if floor is None else floor
+        self.calibration = None
+        calibrate = None
+        if labels is not None and self._l.settings.review_calibration_min > 0:
+            calibrate = self._calibrate(labels)
         self.pairs = prediction.predict(
             self._l.splink,
             self._l.input_table,
@@ -120,8 +130,20 @@ class InferenceComponent:
             recalibrate=self._l.settings.recalibrate_prior,
             backend=self._l.backend,
             rules=self._l.blocking_rules,
+            calibrate=calibrate,
         )
         return self.pairs
+
+    def _calibrate(self, labels: pd.DataFrame):
+        def apply(pairs: pd.DataFrame) -> pd.DataFrame:
+            cal = calibration.from_reviews(pairs, labels, self._l.settings.review_calibration_min)
+            if cal is None:
+                return pairs
+            self.calibration = cal
+            log.info("match probabilities calibrated on %d reviewed pairs: %s", cal.labels, cal.as_dict())
+            return calibration.calibrate_pairs(pairs, cal)
+
+        return apply
 
 
 class ClusteringComponent:
@@ -252,7 +274,8 @@ class Linker:
 
     def threshold_for(self, pairs: pd.DataFrame) -> float:
         """The match threshold for these scored pairs: the settings' own, else chosen from them."""
-        return calibration.threshold_for(self.settings, pairs["match_probability"])
+        calibrated = self.inference.calibration is not None
+        return calibration.threshold_for(self.settings, pairs["match_probability"], calibrated)
 
     def review_band_for(self, pairs: pd.DataFrame) -> tuple[float, float]:
         """The review band for these scored pairs: the settings' own, else around their threshold."""
@@ -287,6 +310,7 @@ class LinkResult:
     timings: dict = field(default_factory=dict)
     threshold: float = calibration.EVEN_ODDS  # the threshold the clusters were made at (settings' or chosen)
     uncertain_band: tuple[float, float] = field(default_factory=lambda: calibration.review_band(calibration.EVEN_ODDS))
+    calibration: dict = field(default_factory=dict)  # the fit on reviewed pairs, if the probabilities were calibrated
 
     @property
     def individuals(self) -> int:
@@ -353,7 +377,7 @@ def link_frame(
         linker.training.estimate()
         timings["training_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        pairs = linker.inference.predict()
+        pairs = linker.inference.predict(labels=labels)
         timings["predict_s"] = time.perf_counter() - t
         t = time.perf_counter()
         clusters = linker.clustering.cluster(labels=labels, previous=previous)
@@ -371,6 +395,7 @@ def link_frame(
             timings,
             linker.threshold_for(pairs),
             linker.review_band_for(pairs),
+            linker.inference.calibration.as_dict() if linker.inference.calibration is not None else {},
         )
     finally:
         linker.close()

@@ -180,6 +180,8 @@ def link_store(
                 "backend": s.backend,
                 "features": list(result.features_used),
                 "labels": int(len(review.normalise_labels(labels))),
+                # the fit of the probabilities on reviewed pairs, when there were enough of them
+                "calibration": result.calibration,
                 "digest": run.digest,
             },
         )

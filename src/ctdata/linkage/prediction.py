@@ -7,7 +7,7 @@ handed to Splink, which only scores them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ def predict(
     *,
     backend: Backend | None = None,
     rules: Sequence[str] | None = None,
+    calibrate: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Scored candidate pairs at or above `floor` (record_key_l, record_key_r, weight, probability).
 
@@ -49,9 +50,10 @@ def predict(
     and Splink only scores them; otherwise Splink blocks on the rules in its
     settings. With `recalibrate`, the prior (probability that two random
     records match) is re-estimated from the scored candidates themselves
-    before filtering; see `recalibrate_prior`.
+    before filtering; see `recalibrate_prior`. `calibrate` (e.g. on reviewed pairs) maps the
+    scores once more, also before filtering, so that pairs it raises above `floor` are kept.
     """
-    low = min(floor, 1e-4) if recalibrate and n_records else floor
+    low = min(floor, 1e-4) if (recalibrate and n_records) or calibrate is not None else floor
     blocked = register_blocked_pairs(linker, backend, table, rules) if backend is not None and rules else None
     try:
         sdf = linker.inference.predict(threshold_match_probability=low, warning_mode="never")
@@ -67,6 +69,8 @@ def predict(
     sdf.drop_table_from_database_and_remove_from_cache()
     if recalibrate and n_records and len(out):
         out = recalibrate_prior(linker, out, n_records)
+    if calibrate is not None and len(out):
+        out = calibrate(out)
     return out[out["match_probability"] >= floor].reset_index(drop=True)
 
 

@@ -26,6 +26,11 @@ class LinkageSettings(BaseSettings):
         0.05-0.1 are 55% true matches, so the data's cut lands near 0.46 and loses recall. Until
         the probabilities are calibrated the default stays 0.02, chosen on the simulator
         (constrained clustering keeps low-probability links from chaining namesakes).
+    review_calibration_min: with at least this many reviewed pairs (match or not match) among
+        the scored pairs, the match probabilities are calibrated on the reviewers' decisions
+        (calibration.fit_calibration) and the threshold becomes the expected-F1 cut of the
+        calibrated probabilities, whatever `threshold` says; 0 turns it off. Fifty decisions are
+        an hour of a reviewer's work; the fit's prior keeps fewer from moving the model far.
     uncertain_band: pairs with probability in [low, high) go to the review queue. None (the
         default) takes the pairs whose odds are within a Bayes factor of 4 of the threshold's
         (calibration.review_band; [0.2, 0.8) at a threshold of 0.5).
@@ -57,6 +62,7 @@ class LinkageSettings(BaseSettings):
     """
 
     threshold: float | None = 0.02
+    review_calibration_min: int = 50
     uncertain_band: tuple[float, float] | None = None
     blocking_rules: tuple[str, ...] = ()
     em_blocking_rules: tuple[str, ...] = ()
@@ -92,5 +98,7 @@ class LinkageSettings(BaseSettings):
             raise ConfigError(f"memory_limit must be a size such as '4GB' or '512MB', got {self.memory_limit!r}")
         if self.u_chunks < 1:
             raise ConfigError(f"u_chunks must be at least 1, got {self.u_chunks}")
+        if self.review_calibration_min < 0:
+            raise ConfigError(f"review_calibration_min must be 0 or more, got {self.review_calibration_min}")
         if not 0.0 < self.prior_recall <= 1.0:
             raise ConfigError(f"prior_recall must be in (0, 1], got {self.prior_recall}")
