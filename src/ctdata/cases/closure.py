@@ -10,6 +10,7 @@ from ctdata.errors import Conflict, PermissionDenied, ValidationError
 from ctdata.standard import vocab
 from ctdata.store.fields import seal
 from ctdata.store.models import CaseRecord, utcnow
+from ctdata.text import Plain, Text
 
 
 def close_case(
@@ -26,9 +27,11 @@ def close_case(
     if reason not in vocab.CLOSURE_REASON:
         raise ValidationError(f"closure reason must be one of: {', '.join(vocab.CLOSURE_REASON.codes)}")
     if any(t.status == "pending" for t in case.transfers):
-        raise Conflict(f"case {case.id} has a transfer awaiting a decision; it cannot be closed yet")
+        raise Conflict(Text("case {number} has a transfer awaiting a decision; it cannot be closed yet",
+                            number=Plain(case.id)))
     if any(r.status in ("requested", "approved") for r in case.returns):
-        raise Conflict(f"case {case.id} has a return in progress; travel or cancel it before closing")
+        raise Conflict(Text("case {number} has a return in progress; travel or cancel it before closing",
+                            number=Plain(case.id)))
     case.status, case.closure_reason, case.closed_at = "closed", reason, utcnow()
     case.closure_note_enc = seal(no_nul(note, "note"), "case_records", "closure_note_enc")
     touch(case)
@@ -60,10 +63,11 @@ def void_case(
         raise PermissionDenied(f"you may read case {case_id} but not void it")
     check_version(case, expected_version)
     if case.voided_at is not None:
-        raise Conflict(f"case {case.id} is already voided")
+        raise Conflict(Text("case {number} is already voided", number=Plain(case.id)))
     reason = (no_nul(reason, "reason") or "").strip()
     if not reason:
-        raise ValidationError.at("reason", "say why the case is void (for example: registered twice, or by mistake)")
+        raise ValidationError.at(
+            "reason", Text("say why the case is void (for example: registered twice, or by mistake)"))
     case.voided_at, case.voided_by = utcnow(), actor.username
     case.void_reason_enc = seal(reason, "case_records", "void_reason_enc")
     touch(case)

@@ -91,7 +91,7 @@ def _apply(r: ReturnRecord, data: Mapping[str, Any]) -> list[str]:
 def _child_rule(case: CaseRecord, r: ReturnRecord) -> None:
     derived = child_today(decrypt_person(case.person)["date_of_birth"], case.child_at_registration)
     if derived is True and r.is_child is False:
-        raise ValidationError("the recorded age shows a child; the child gates of a return cannot be skipped")
+        raise ValidationError(Text("the recorded age shows a child; the child gates of a return cannot be skipped"))
 
 
 def _get(session: Session, case: CaseRecord, return_id: int) -> ReturnRecord:
@@ -114,11 +114,11 @@ def open_return(session: Session, actor: Actor, case_id: int, data: Mapping[str,
     case, _ = load_case(session, actor, case_id, write=True, action="return.create")
     ensure_open(case)
     if any(r.status in ACTIVE for r in case.returns):
-        raise Conflict(f"case {case.id} already has a return in progress; update that one")
+        raise Conflict(Text("case {number} already has a return in progress; update that one", number=Plain(case.id)))
     if data.get("travel_date"):
-        raise ValidationError("the travel date is recorded when the return is marked travelled")
+        raise ValidationError(Text("the travel date is recorded when the return is marked travelled"))
     if FOLLOW_UP & {k for k, v in data.items() if v not in (None, "")}:
-        raise ValidationError("a reintegration follow-up is recorded once the return has travelled")
+        raise ValidationError(Text("a reintegration follow-up is recorded once the return has travelled"))
     r = ReturnRecord(case_id=case.id, status="requested", created_by=actor.username)
     dob = decrypt_person(case.person)["date_of_birth"]
     r.is_child = child_today(dob, case.child_at_registration)
@@ -145,13 +145,14 @@ def update_return(
     r = _get(session, case, return_id)
     _check(r, expected_version)
     if r.status == "cancelled":
-        raise Conflict(f"return {r.id} was cancelled; open a new one")
+        raise Conflict(Text("return {number} was cancelled; open a new one", number=Plain(r.id)))
     if r.status == "travelled" and set(changes) - AFTER_TRAVEL:
-        raise Conflict(f"return {r.id} has travelled; only its reintegration plan and follow-up can still change")
+        raise Conflict(Text("return {number} has travelled; only its reintegration plan and follow-up can still change",
+                            number=Plain(r.id)))
     if r.status != "travelled" and FOLLOW_UP & {k for k, v in changes.items() if v not in (None, "")}:
-        raise ValidationError("a reintegration follow-up is recorded once the return has travelled")
+        raise ValidationError(Text("a reintegration follow-up is recorded once the return has travelled"))
     if "travel_date" in changes and r.status != "travelled":
-        raise ValidationError("the travel date is recorded when the return is marked travelled")
+        raise ValidationError(Text("the travel date is recorded when the return is marked travelled"))
     changed = _apply(r, changes)
     _child_rule(case, r)
     if r.status != "travelled":

@@ -29,6 +29,7 @@ from ctdata.store import audit, persons
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal_list, unseal_list
 from ctdata.store.models import CaseRecord, Person, Screening, counted
+from ctdata.text import Text
 
 #: Source name of cases registered through the case services (web pages, API).
 SOURCE = "ctdata"
@@ -96,7 +97,7 @@ def register_case(
         )
     require_agency(session, c.agency)
     if c.status == "closed":
-        raise ValidationError("a case cannot be registered as closed")
+        raise ValidationError(Text("a case cannot be registered as closed"))
     pv = p.model_dump()
     record_id = _draft_id(record_id) if record_id is not None else uuid.uuid4().hex
     row = Person(
@@ -410,7 +411,7 @@ def update_case(
     cv = validate(std.CaseRecord, merged, "case")
     if pchanges:
         if person.erased_at is not None and any(pv.get(k) for k in PERSON_FIELDS):
-            raise ValidationError("this person's identifying data was erased on request; it cannot be re-entered")
+            raise ValidationError(Text("this person's identifying data was erased on request; it cannot be re-entered"))
         _encrypt_person(person, pv)
         person.sex, person.citizenship, person.languages = pv["sex"], pv["citizenship"], pv["languages"]
         if person.erased_at is None:

@@ -86,7 +86,7 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
         raise ValidationError(f"consent kind must be one of: {', '.join(CONSENT_KINDS)}")
     organisation = no_nul(data.get("organisation"), "organisation")
     if kind == "sharing" and not (organisation or "").strip():
-        raise ValidationError("a consent to share must name the organisation or office it allows")
+        raise ValidationError(Text("a consent to share must name the organisation or office it allows"))
     given = data.get("given", True)
     if not isinstance(given, bool):
         raise ValidationError("given must be true or false")
@@ -179,7 +179,7 @@ def _pending_for(session: Session, actor: Actor, transfer_id: int, action: str) 
         raise NotFound(f"transfer {transfer_id} not found")
     if actor.role != "admin" and not same_office(actor, t.to_office_country, t.to_agency):
         deny(session, actor, action, "transfer", transfer_id, "only the receiving office decides")
-        raise PermissionDenied("only the receiving office can accept or reject a transfer")
+        raise PermissionDenied(Text("only the receiving office can accept or reject a transfer"))
     if t.status != "pending":
         raise Conflict(f"transfer {t.id} was already {t.status}")
     return t

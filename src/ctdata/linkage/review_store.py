@@ -28,6 +28,7 @@ from ctdata.store import audit, db
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal, unseal
 from ctdata.store.models import CaseRecord, IndividualLink, LinkLabel, LinkReviewPair, Person, utcnow
+from ctdata.text import Text
 
 REVIEWERS = ("admin", "data_manager")
 
@@ -179,7 +180,7 @@ def decide(session: Session, actor: Actor, pair_id: int, decision: str, reason: 
         raise ValidationError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("give a reason for the decision (what in the two records decided it)")
+        raise ValidationError(Text("give a reason for the decision (what in the two records decided it)"))
     p, _, _ = _get_pair(session, actor, pair_id)
     lab = make_label(p.record_key_l, p.record_key_r, decision, actor.username, reason)
     session.add(
@@ -237,7 +238,7 @@ def _explainer(url: str, eng: Engine) -> _Explainer:
     with db.session_scope(eng) as session:
         run = last_run(session)
         if run is None:
-            raise CtdataError("no linkage yet: run `ctdata link` first")
+            raise CtdataError(Text("no linkage yet: run `ctdata link` first"))
         key = (url, run.id)
         hit = _cache.get(url)
         if hit is not None and hit.key == key:
@@ -245,7 +246,7 @@ def _explainer(url: str, eng: Engine) -> _Explainer:
         model = dict(run.model or {})
         recs = read_records(session)
     if not model:
-        raise CtdataError("the last linkage run has no trained model to explain with (too few records)")
+        raise CtdataError(Text("the last linkage run has no trained model to explain with (too few records)"))
     feats = build_features(recs.features[recs.linkable].reset_index(drop=True))
     from splink import Linker as SplinkLinker
 

@@ -27,7 +27,7 @@ from ctdata.linkage import flows, review_store
 from ctdata.linkage.store_io import last_run
 from ctdata.standard import countries, vocab
 from ctdata.store.models import CaseRecord
-from ctdata.text import Country, Day, Join, Terms, Text
+from ctdata.text import Country, Day, Join, Sentence, Terms, Text, words_of
 from ctdata.web import security
 from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, run, status_for, text
 from ctdata.web.pages.render import Message, office_label, render
@@ -206,13 +206,13 @@ async def _pair_page(
     try:
         data = await run(request, work)
     except NotFound as exc:
-        return error_page(request, actor, 404, str(exc))
+        return error_page(request, actor, 404, words_of(exc))
     explain_note = ""
     try:
         table = await run_in_threadpool(review_store.explain_pair, pair_id, actor, eng)
         steps = _waterfall(table)
     except CtdataError as exc:
-        steps, explain_note = [], str(exc)
+        steps, explain_note = [], Sentence(words_of(exc))
     d = data["pair"]
     left, right = _side(d["left"]), _side(d["right"])
     ctx = {
@@ -262,7 +262,7 @@ async def decide(
             partial(flows.decide_pair, actor, pair_id, decision, reason, recluster=True, eng=eng)
         )
     except NotFound as exc:
-        return error_page(request, actor, 404, str(exc))
+        return error_page(request, actor, 404, words_of(exc))
     except CtdataError as exc:
         msg = error_message(exc)
         return await _pair_page(
