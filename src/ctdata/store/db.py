@@ -140,8 +140,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None, *, connections: int = 30) -> Engine:
-    """An engine on the store; on PostgreSQL it opens at most `connections` (a third kept open when idle).
+def make_engine(url: str | None = None, *, connections: int = 30, keep: int | None = None) -> Engine:
+    """An engine on the store; on PostgreSQL it opens at most `connections`, `keep` of them kept open when
+    idle (default a third; the rest are closed after use, and opening one costs the server a process).
 
     Each process has its own pool and the server counts them all against its max_connections
     (100 by default), so N web workers share one budget (`ctdata.web.shared.WebSettings.db_connections`).
@@ -157,7 +158,7 @@ def make_engine(url: str | None = None, *, connections: int = 30) -> Engine:
         engine = create_engine(raw, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":
-        kept = max(1, connections // 3)
+        kept = min(connections, keep) if keep is not None else max(1, connections // 3)
         engine = create_engine(raw, pool_size=kept, max_overflow=max(0, connections - kept), pool_pre_ping=True)
     else:
         raise ConfigError(f"unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")

@@ -60,8 +60,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(database_url: str | None = None, *, login_limiter: LoginLimiter | None = None) -> FastAPI:
     """Build the app on the store at `database_url` (default: the configured store), upgrading its schema."""
     web = web_settings()
-    if web.workers > 1:  # one of several workers: its share of the connections (db_connections)
-        eng = db.make_engine(database_url, connections=web.connections_per_worker)
+    if web.workers > 1:  # one of several workers: its share of the connections (db_connections), all kept
+        share = web.connections_per_worker
+        eng = db.make_engine(database_url, connections=share, keep=share)
     else:
         eng = db.engine_for(db.normalise_url(database_url)) if database_url else db.engine()
     prepare(eng)  # runs db.upgrade() once for this engine
