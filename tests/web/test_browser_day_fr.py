@@ -4,7 +4,8 @@ The browser asks for French and every step is done with the French labels, butto
 with the live outcome -> registration of a child -> a journey step -> assistance -> a return refused while
 its checks are open -> the written consent, risk assessment and best-interest determination recorded ->
 travelled -> a transfer refused for want of a consent to share -> the consent -> the transfer to the
-origin office, whose caseworker (in French too) accepts it and records the reintegration follow-up.
+origin office, whose caseworker (in French too) accepts it and records the reintegration follow-up, then
+changes to Spanish on the tab they are on.
 
 Each step's result is checked where it shows, and again on a fresh load of every tab (it is stored, not
 only swapped into the page). The page chrome (headings, labels, legends, buttons, tabs, table headers) must
@@ -345,5 +346,13 @@ def test_caseworker_day_in_french(browser: Browser, live_server: LiveServer) -> 
     expect(page.get_by_label("Date du dernier suivi", exact=True)).to_have_value("2025-06-15")
     expect(page.get_by_label("Où en est la réintégration", exact=True)).to_have_value("in_progress")
     day.check("follow-up")
+    # another language, chosen on a tab opened in the page: the switch comes back to that tab
+    _tab(page, "Parcours", "Parcours")
+    page.get_by_label("Langue", exact=True).select_option(label="Español")
+    page.get_by_role("button", name="Changer").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page).to_have_url(re.compile(r"\?tab=journey$"))
+    expect(page.locator("#tab-journey")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#legs")).to_contain_text("Laos")
     ctx.close()
     print("\nEnglish still seen in the French day:\n" + day.report())

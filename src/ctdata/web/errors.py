@@ -13,6 +13,7 @@ message, the traceback goes to the server log only.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -51,11 +52,12 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
-def _page(request: Request, code: int, detail: str) -> Response | None:
+async def _page(request: Request, code: int, detail: str) -> Response | None:
     """The HTML error page when the request is a browser's page request and the pages are installed."""
     handler = getattr(request.app.state, "html_error_handler", None)
     if handler is not None and _wants_html(request):
-        return handler(request, code, detail)  # type: ignore[no-any-return]
+        page = handler(request, code, detail)
+        return await page if inspect.isawaitable(page) else page  # type: ignore[no-any-return]
     return None
 
 
@@ -69,7 +71,7 @@ async def ctdata_error(request: Request, exc: Exception) -> Response:
         headers["Retry-After"] = str(getattr(exc, "retry_after", 60))
     if code >= 500:
         log.error("server configuration error on %s: %s", request.url.path, exc)
-    page = _page(request, code, words_of(exc))  # a Text stays translatable on the page
+    page = await _page(request, code, words_of(exc))  # a Text stays translatable on the page
     if page is not None:
         return page
     return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
@@ -88,15 +90,16 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if errors and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
-        return _page(request, 404, "") or JSONResponse({"detail": f"{request.url.path} not found"}, status_code=404)
+        page = await _page(request, 404, "")
+        return page or JSONResponse({"detail": f"{request.url.path} not found"}, status_code=404)
     cleaned = _clean(errors)
     said = "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or 'value'}: {e['msg']}" for e in cleaned)
-    return _page(request, 422, said) or JSONResponse({"detail": jsonable_encoder(cleaned)}, status_code=422)
+    return await _page(request, 422, said) or JSONResponse({"detail": jsonable_encoder(cleaned)}, status_code=422)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    page = _page(request, exc.status_code, str(exc.detail)) if exc.status_code >= 400 else None
+    page = await _page(request, exc.status_code, str(exc.detail)) if exc.status_code >= 400 else None
     if page is not None:
         return page
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
@@ -111,7 +114,7 @@ async def data_error(request: Request, exc: Exception) -> JSONResponse:
 async def unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     try:
-        page = _page(request, 500, "")
+        page = await _page(request, 500, "")
     except Exception:  # the error page itself failed: the plain answer still goes out
         log.exception("the error page failed on %s", request.url.path)
         page = None

@@ -290,6 +290,36 @@ def session_token(request: Request) -> str | None:
     return _bearer(request) or request.cookies.get(COOKIE)
 
 
+async def signed_in(request: Request) -> Actor | None:
+    """Who is signed in, on a page request no policy has checked: an address without a page, or a form's
+    POST address opened as a page. The error page then shows the person their navigation rather than a
+    sign-in link. Only the chrome of an error page uses it, which shows nothing of the store, so nothing
+    is refused or audited here; an unknown or ended session is simply nobody."""
+    actor = getattr(request.state, "actor", None)
+    if actor is not None:
+        return actor  # type: ignore[no-any-return]
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    hit = cache.get(token) if cache is not None else None
+    if hit is None:
+
+        def look(eng: Engine) -> tuple[Actor, str] | None:
+            with transaction(eng) as s:
+                try:
+                    who, auth = session_actor(s, token)
+                except NotAuthenticated:
+                    return None
+                return who, auth.csrf_token
+
+        hit = await run_in_threadpool(look, engine_of(request))
+    if hit is None:
+        return None
+    request.state.actor, request.state.csrf_token = hit
+    return hit[0]
+
+
 # --- login rate limiting ---------------------------------------------------------------------------
 
 

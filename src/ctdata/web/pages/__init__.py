@@ -8,9 +8,12 @@ for 401) instead of JSON; the app installs it as `app.state.html_error_handler`.
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from ctdata.web import security
 from ctdata.web.pages import (
     auth,
     cases,
@@ -25,6 +28,8 @@ from ctdata.web.pages import (
     users,
 )
 from ctdata.web.pages.common import error_page
+
+log = logging.getLogger(__name__)
 
 
 async def _install_error_pages(request: Request) -> None:
@@ -48,11 +53,16 @@ router.include_router(releases.router)
 router.include_router(offline.router)
 
 
-def html_error_handler(request: Request, code: int, detail: str) -> Response:
-    """An error on a page request as a page: 401 goes to sign-in, the rest to a plain error page."""
+async def html_error_handler(request: Request, code: int, detail: str) -> Response:
+    """An error on a page request as a page: 401 goes to sign-in, the rest to a plain error page that
+    knows who is signed in, even where no route's policy ran (an unknown address, a wrong method)."""
     if code == 401:
         return auth.login_redirect(request)
-    actor = getattr(request.state, "actor", None)
+    try:
+        actor = await security.signed_in(request)
+    except Exception:  # the store may be what failed: the error page still goes out, as to a visitor
+        log.warning("could not tell who is signed in for the error page on %s", request.url.path, exc_info=True)
+        actor = None
     return error_page(request, actor, code, detail)
 
 

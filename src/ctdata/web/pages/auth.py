@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 
 from ctdata.cases import users
 from ctdata.cases.access import NotAuthenticated, TooManyAttempts
@@ -31,6 +32,23 @@ def safe_next(value: str | None) -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/cases"
     return value
+
+
+def page_to_return_to(app: object, target: str) -> str:
+    """The nearest page a browser can open for `target`: the page itself (with its query), else the nearest
+    address above it that is one. A refused form is shown at its POST address (/screening/register,
+    /cases/7/journey); going back there with GET would answer "not allowed", so the language switch
+    goes to the form's page (/screening, /cases/7) instead, and to the case list when nothing above is."""
+    path, sep, query = target.partition("?")
+    path = path.rstrip("/")
+    parts = path.split("/")
+    while len(parts) > 1:
+        candidate = "/".join(parts)
+        scope = {"type": "http", "path": candidate, "method": "GET", "root_path": ""}
+        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):  # type: ignore[attr-defined]
+            return candidate + (sep + query if candidate == path else "")
+        parts.pop()
+    return "/cases"
 
 
 def _login_page(
@@ -165,7 +183,7 @@ async def language(request: Request) -> Response:
     """
     form = await form_of(request)
     lang, nxt, csrf = text(form, "lang"), text(form, "next"), text(form, "csrf_token") or ""
-    response = RedirectResponse(safe_next(nxt), status_code=303)
+    response = RedirectResponse(page_to_return_to(request.app, safe_next(nxt)), status_code=303)
     if lang not in i18n.LANGUAGES:
         return response
     token = security.session_token(request)

@@ -189,6 +189,7 @@ def error_page(request: Request, actor: Actor | None, code: int, detail: str = "
         422: (N_("Please check what you entered"), detail),
         429: (N_("Too many attempts"), detail or Text("Wait a minute and try again.")),
     }
+    titles[405] = titles[404]  # a form's address opened as a page: for the person, no such page
     title, body = titles.get(code, (N_("Something went wrong"), Text("The error has been logged. Please try again.")))
     if is_htmx(request):  # a fragment is being replaced: answer with a message, not a whole page
         return render(

@@ -2,7 +2,8 @@
 // - keep the case tabs' aria-selected in step with the loaded panel;
 // - after a tab or form swaps the panel, move focus to it so keyboard and
 //   screen-reader users land on the new content;
-// - show a plain message when the server cannot be reached.
+// - show a plain message when the server cannot be reached;
+// - the language switch comes back to the address shown, which a tab opened in the page has changed.
 (function () {
   "use strict";
 
@@ -36,6 +37,13 @@
       (alert || target).setAttribute("tabindex", "-1");
       (alert || target).focus({ preventScroll: !alert });
     }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("language-switch")) return;
+    var next = form.querySelector("input[name=next]");
+    if (next) next.value = window.location.pathname + window.location.search;
   });
 
   document.addEventListener("htmx:sendError", function () {
