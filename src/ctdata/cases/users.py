@@ -34,12 +34,13 @@ from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
 from ctdata.store.crypto import keyring
 from ctdata.store.models import AuthSession, LoginLockout, User, utcnow
+from ctdata.text import Text
 
 _hasher = PasswordHasher()
 _dummy: dict[int, str] = {}
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,80}$")
 MIN_PASSWORD = 8
-FAILED = "wrong username or password"
+FAILED = Text("wrong username or password")
 
 
 def hash_password(password: str) -> str:
@@ -387,7 +388,7 @@ def session_actor(session: Session, token: str | None) -> tuple[Actor, AuthSessi
     if auth.revoked or auth.expires_at <= utcnow():
         raise NotAuthenticated("the session has expired; log in again")
     if not user.active:
-        raise NotAuthenticated("the account is disabled")
+        raise NotAuthenticated(Text("the account is disabled"))
     return Actor.of(user), auth
 
 

@@ -365,7 +365,8 @@ class LoginLimiter:
     def check(self, username: str, client: str | None) -> None:
         wait = max(self.by_client.hit(client or "?"), self.by_user.hit(f"{username.casefold()}\n{client or '?'}"))
         if wait > 0:
-            exc = TooManyAttempts(f"too many login attempts; try again in {int(wait) + 1} seconds")
+            exc = TooManyAttempts(Text("too many login attempts; try again in {seconds} seconds",
+                                       seconds=int(wait) + 1))
             exc.retry_after = int(wait) + 1  # type: ignore[attr-defined]
             raise exc
 

@@ -19,6 +19,7 @@ from starlette.routing import Match
 
 from ctdata.cases import users
 from ctdata.cases.access import NotAuthenticated, TooManyAttempts
+from ctdata.text import Sentence, Text, words_of
 from ctdata.web import i18n, security
 from ctdata.web.pages.common import error_page, form_of, run, text
 from ctdata.web.pages.render import Message, render
@@ -101,8 +102,8 @@ async def login(request: Request) -> Response:
             status_code=400,
             message=Message(
                 "bad",
-                title="Please try again",
-                text="The sign-in form had expired. Enter your details again.",
+                title=Text("Please try again"),
+                text=Text("The sign-in form had expired. Enter your details again."),
             ),
         )
     try:
@@ -115,7 +116,7 @@ async def login(request: Request) -> Response:
             username=username,
             next_=next_,
             status_code=429,
-            message=Message("bad", title="Too many attempts", text=str(exc).capitalize() + "."),
+            message=Message("bad", title=Text("Too many attempts"), text=Sentence(words_of(exc))),
         )
     except NotAuthenticated as exc:
         return _login_page(
@@ -123,7 +124,7 @@ async def login(request: Request) -> Response:
             username=username,
             next_=next_,
             status_code=401,
-            message=Message("bad", title="Could not sign in", text=str(exc).capitalize() + "."),
+            message=Message("bad", title=Text("Could not sign in"), text=Sentence(words_of(exc))),
         )
     response = RedirectResponse(next_, status_code=303)
     security.set_session_cookie(response, request, new)

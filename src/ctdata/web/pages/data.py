@@ -85,11 +85,13 @@ async def import_file(request: Request, actor: Actor = Depends(security.requires
         if not problems:
             problems = {"file": str(exc)[:1].upper() + str(exc)[1:]}
         return _import_page(request, actor, {"field_errors": problems}, [error_message(exc)], status_for(exc))
-    title = f"{result['file_name']}: {result['rows_read']:,} rows read"
+    title = Text("{file}: {rows} rows read", file=result["file_name"], rows=result["rows_read"])
     kind = "warn" if result["quarantined"] else "ok"
-    text_ = (f"{result['loaded']:,} loaded ({result['inserted']:,} new, {result['updated']:,} changed, "
-             f"{result['already_present']:,} already present); {result['quarantined']:,} quarantined.")
-    link = ("/data/quarantine", "Review the quarantined rows") if result["quarantined"] else None
+    text_ = Text("{loaded} loaded ({new} new, {changed} changed, {present} already present); "
+                 "{quarantined} quarantined.",
+                 loaded=result["loaded"], new=result["inserted"], changed=result["updated"],
+                 present=result["already_present"], quarantined=result["quarantined"])
+    link = ("/data/quarantine", Text("Review the quarantined rows")) if result["quarantined"] else None
     return _import_page(request, actor, {"result": result}, [Message(kind, title=title, text=text_, link=link)])
 
 
@@ -153,12 +155,15 @@ async def quarantine_retry(request: Request, qid: int,
     except CtdataError as exc:
         return await _row_page(request, actor, qid, [error_message(exc)], typed, status_for(exc))
     if out["loaded"] or out["companions_loaded"]:
-        more = f" with {out['companions_loaded']} companion row(s)" if out["companions_loaded"] else ""
-        msg = Message("ok", title="Loaded", text=f"The row passed and is now in the store{more}.",
-                      link=("/data/quarantine", "Back to the quarantine"))
+        passed = (Text("The row passed and is now in the store with {count} companion row(s).",
+                       count=out["companions_loaded"]) if out["companions_loaded"]
+                  else Text("The row passed and is now in the store."))
+        msg = Message("ok", title=Text("Loaded"), text=passed,
+                      link=("/data/quarantine", Text("Back to the quarantine")))
         return await _row_page(request, actor, qid, [msg])
-    reason = out["reasons"][0]["reason"] if out["reasons"] else "it still breaks a rule"
-    msg = Message("bad", title="Still quarantined", text=f"The row does not pass yet: {reason}")
+    reason = out["reasons"][0]["reason"] if out["reasons"] else Text("it still breaks a rule")
+    msg = Message("bad", title=Text("Still quarantined"),
+                  text=Text("The row does not pass yet: {reason}", reason=reason))
     return await _row_page(request, actor, qid, [msg], typed, 422)
 
 

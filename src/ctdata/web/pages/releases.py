@@ -62,7 +62,7 @@ async def _act(request: Request, actor: Actor, work: Callable[[], str]) -> HTMLR
     except CtdataError as exc:
         fields = {k: v[:1].upper() + v[1:] for k, v in getattr(exc, "fields", {}).items()}
         return await _page(request, actor, [error_message(exc)], status_for(exc), {"field_errors": fields})
-    return await _page(request, actor, [Message("ok", title="Done", text=done)])
+    return await _page(request, actor, [Message("ok", title=Text("Done"), text=done)])
 
 
 @router.post("/data/releases", response_class=HTMLResponse)
@@ -85,7 +85,7 @@ async def approve(request: Request, release_id: str,
                   actor: Actor = Depends(security.requires(*flows.APPROVE_ROLES))) -> HTMLResponse:
     def work() -> str:
         entry = flows.approve_release(actor, release_id)
-        return f"{entry.release_id} is approved and public."
+        return Text("{release} is approved and public.", release=entry.release_id)
 
     return await _act(request, actor, work)
 
@@ -97,6 +97,6 @@ async def withdraw(request: Request, release_id: str,
 
     def work() -> str:
         entry = flows.withdraw_release(actor, release_id, text(form, "reason") or "")
-        return f"{entry.release_id} is withdrawn: it is no longer on the public list."
+        return Text("{release} is withdrawn: it is no longer on the public list.", release=entry.release_id)
 
     return await _act(request, actor, work)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ctdata.cases import users
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
+from ctdata.text import Terms, Text
 from ctdata.web import security
 from ctdata.web.pages.common import csrf_of, error_message, form_of, run, status_for
 from ctdata.web.pages.render import ROLE_LABELS, Message, office_label, render
@@ -65,7 +66,7 @@ async def _act(request: Request, actor: Actor, work: Callable[[Session], str]) -
         done = await run(request, work)
     except CtdataError as exc:
         return await _page(request, actor, [error_message(exc)], status_for(exc))
-    return await _page(request, actor, [Message("ok", title="Done", text=done)])
+    return await _page(request, actor, [Message("ok", title=Text("Done"), text=done)])
 
 
 #: an account action: (session, admin, username) -> the line shown when it is done
@@ -76,15 +77,17 @@ def _set_active(active: bool) -> AccountAction:
     def action(s: Session, actor: Actor, username: str) -> str:
         users.set_active(s, actor, username, active)
         if active:
-            return f"{username} is enabled again."
-        return f"{username} is disabled: it cannot sign in, and its sessions have ended."
+            return Text("{user} is enabled again.", user=username)
+        return Text("{user} is disabled: it cannot sign in, and its sessions have ended.", user=username)
 
     return action
 
 
 def _end_sessions(s: Session, actor: Actor, username: str) -> str:
     n = users.end_sessions(s, actor, username)
-    return f"{n} session{'' if n == 1 else 's'} of {username} ended."
+    if n == 1:
+        return Text("1 session of {user} ended.", user=username)
+    return Text("{count} sessions of {user} ended.", count=n, user=username)
 
 
 def _account_route(path: str, action: AccountAction) -> None:
@@ -110,7 +113,8 @@ async def reset_password(request: Request, username: str, actor: Actor = Depends
 
     def work(s: Session) -> str:
         users.reset_password(s, actor, username, password)
-        return f"The password of {username} is reset and its sessions have ended. Give the new password in person."
+        return Text("The password of {user} is reset and its sessions have ended. Give the new password in person.",
+                    user=username)
 
     return await _act(request, actor, work)
 
@@ -130,11 +134,12 @@ async def add_user(request: Request, actor: Actor = Depends(ADMIN)) -> HTMLRespo
             s, actor, value("username") or "", password if isinstance(password, str) else "",
             value("role") or "", value("office_country"), value("agency"),
         )
-        return f"{u.username} is added as {ROLE_LABELS.get(u.role, u.role).lower()}. Give the password in person."
+        return Text("{user} is added as {role}. Give the password in person.", user=u.username,
+                    role=Terms([ROLE_LABELS.get(u.role, u.role)]))
 
     try:
         done = await run(request, work)
     except CtdataError as exc:
         typed = {k: value(k) for k in ("username", "role", "office_country", "agency")}
         return await _page(request, actor, [error_message(exc)], status_for(exc), typed)
-    return await _page(request, actor, [Message("ok", title="Done", text=done)])
+    return await _page(request, actor, [Message("ok", title=Text("Done"), text=done)])
