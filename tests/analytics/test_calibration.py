@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import binom
 
-from ctdata.analytics.calibration import compare, within
+from ctdata.analytics.calibration import compare, compare_trend, trend_shares, within
 from ctdata.simulate.projects import projects_table
 from ctdata.warehouse.query import connect
 from tests.analytics.demo import SEED, copy_with_extras
@@ -32,11 +32,11 @@ def rows(warehouse, tmp_path_factory):
     return compare(connect(wh), 2011, deff=_true_design_effect(sim), deff_legs=_true_design_effect(sim, legs=True))
 
 
-def _true_design_effect(sim, legs: bool = False) -> float:
-    """sum(m^2)/sum(m) over the simulated persons' 2011 records or legs (the warehouse is not linked)."""
+def _true_design_effect(sim, legs: bool = False, year: int = 2011) -> float:
+    """sum(m^2)/sum(m) over the simulated persons' records or legs of a year (the warehouse is not linked)."""
     rec = pd.read_csv(sim / "records.csv", usecols=["record_id", "registration_date"], dtype=str)
     truth = pd.read_csv(sim / "truth.csv", dtype=str).set_index("record_id")["person_id"]
-    ids = rec[rec["registration_date"].str[:4] == "2011"]["record_id"]
+    ids = rec[rec["registration_date"].str[:4] == str(year)]["record_id"]
     if legs:
         leg_ids = pd.read_csv(sim / "journey_legs.csv", usecols=["record_id"], dtype=str)["record_id"]
         ids = leg_ids[leg_ids.isin(set(ids))]
@@ -61,3 +61,30 @@ def test_2011_is_within_sampling_error(rows):
 def test_without_own_documents_is_counted_apart_from_forged(rows):
     by = {r.figure: r for r in rows}
     assert by["without own documents, forged apart"].ok and by["forged documents (official points)"].ok
+
+
+@pytest.fixture(scope="module")
+def trend(warehouse):
+    sim = warehouse.parent.parent / "sim"
+    con = connect(warehouse)
+    return [r for year in (2009, 2010) for r in compare_trend(con, year, deff=_true_design_effect(sim, year=year))]
+
+
+def test_the_published_trend_is_interpolated_from_2008_to_2011():
+    # 2008 and 2011 are the model's own figures; the years between move on the odds by equal steps.
+    assert trend_shares(2011) == pytest.approx({"cross-border": 0.65, "children": 0.36,
+                                                "sexual among labour or sexual": 0.27 / 0.80})
+    s08 = trend_shares(2008)
+    assert s08["cross-border"] == pytest.approx(0.65 / 0.35 * (4066 / 713) / (3531 / 1708)
+                                                / (1 + 0.65 / 0.35 * (4066 / 713) / (3531 / 1708)))
+    for figure in s08:
+        shares = [trend_shares(y)[figure] for y in (2008, 2009, 2010, 2011)]
+        assert shares == sorted(shares) or shares == sorted(shares, reverse=True)
+
+
+def test_2009_and_2010_follow_the_published_trend_within_sampling_error(trend):
+    # Six figures: by chance at most one beyond two standard errors (binomial 99th percentile), none beyond three.
+    assert len(trend) == 6
+    outside = [r for r in trend if not r.ok]
+    assert len(outside) <= int(binom.ppf(0.99, len(trend), 0.05)), [(r.figure, r.expected, r.value) for r in outside]
+    assert all(within(r, 3.0) for r in trend), [(r.figure, r.expected, r.value) for r in trend]

@@ -127,3 +127,20 @@ def test_sections_without_data_say_so(warehouse, tmp_path):
     assert "No journey legs" in html and "No assisted returns" in html
     r2 = render_annual(1999, tmp_path / "none", progress=False, pdf=False, root=wh)
     assert {s["id"] for s in r2["sections"] if s["empty"]} >= {"key-figures", "global", "ro-vienna", "corridors"}
+
+
+def test_recruitment_and_legal_kinds_are_in_the_text_with_their_unit(report, warehouse):
+    html = re.sub(r"\s+", " ", Path(report["paths"]["html"]).read_text())
+    c = pq.read_table(warehouse / "cases").to_pandas()
+    c = c[c["registration_year"] == YEAR]
+    said = int(c["recruitment_tactics"].map(lambda v: v is not None and len(v) > 0).sum())
+    m = re.search(r"Recruitment: of the ([\d,]+) (case records|instances of assistance) that say how", html)
+    assert m and int(m.group(1).replace(",", "")) == said > 0
+    tables = Path(report["out"]) / "tables"
+    for name in ("global__recruitment-tactics.csv", "global__promised-sector.csv", "return__legal-kinds.csv"):
+        assert (tables / name).exists(), name
+    aid = pq.read_table(warehouse / "assistance").to_pandas()
+    legal = aid[(aid["assistance_type"] == "legal") & aid["record_key"].isin(c["record_key"])]
+    kinds = legal.groupby("record_key")["legal_types"].agg(lambda v: any(x for s in v if s for x in s.split(";")))
+    m = re.search(r"Legal assistance: of the ([\d,]+) (case records|instances of assistance) whose legal", html)
+    assert m and int(m.group(1).replace(",", "")) == int(kinds.sum()) > 0

@@ -108,3 +108,16 @@ def test_trends_run_the_published_way(three_years):
     typed = rec["exploitation_types"] != ""
     sexual = (rec["exploitation_types"] == "sexual_exploitation")[typed].groupby(rec["year"]).mean()
     assert sexual["2009"] > sexual["2011"] + 0.03
+
+
+def test_some_cross_border_journeys_begin_inside_the_country_the_report_s_both(legs):
+    # The report's third type of trafficking: a leg inside the country of citizenship, then across a border.
+    kinds = legs.assign(inside=legs["from_country"] == legs["to_country"]).groupby("record_id")["inside"]
+    both = kinds.any() & ~kinds.all()
+    assert 0.01 < both.mean() < 0.10
+    first = legs[legs["leg_number"] == "1"].set_index("record_id")
+    home = first.loc[both[both].index]
+    inside_first = home["from_country"] == home["to_country"]
+    # the inside leg comes first (the rest: a transit country that is also the home or destination)
+    assert inside_first.mean() > 0.9
+    assert (home.loc[inside_first, "crossing"] == "none").all()

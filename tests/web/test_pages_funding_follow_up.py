@@ -69,3 +69,37 @@ def test_follow_up_form_after_travel(app, engine, actors) -> None:  # type: igno
     with transaction(engine) as s:
         ret = service.get_case(s, actors["th"], cid)["returns"][0]
     assert (ret["follow_up_date"], ret["reintegration_status"]) == ("2024-12-01", "completed")
+
+
+def test_recruitment_details_form_on_the_overview(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    cid = _case(engine, actors)
+    client, csrf = signed_in(app, engine, "th")
+    page = client.get(f"/cases/{cid}?tab=overview").text
+    assert 'id="recruitment-form"' in page and 'name="recruitment_tactics" value="job_offer"' in page
+    r = client.post(
+        f"/cases/{cid}/recruitment", headers=HX,
+        data={"csrf_token": csrf, "version": _version(page), "recruitment_tactics": ["job_offer", "online"],
+              "recruiter_relation": ["friend"], "promised_sector": "agriculture",
+              "promised_job": "Fruit picking in the south"},
+    )
+    assert r.status_code == 200 and "Recruitment details saved" in r.text
+    facts = r.text.split('id="recruitment-facts"', 1)[1].split("</dd>", 1)[0]
+    assert "Offer of a job, Approached online" in facts and "Agriculture" in facts and "Fruit picking" in facts
+    with transaction(engine) as s:
+        ex = service.get_case(s, actors["th"], cid)["exploitation"]
+    assert ex["recruitment_tactics"] == ["job_offer", "online"] and ex["recruiter_relation"] == ["friend"]
+    assert ex["promised_sector"] == "agriculture" and ex["promised_job"] == "Fruit picking in the south"
+    # nothing ticked clears the lists; an empty job keeps the words recorded
+    r = client.post(f"/cases/{cid}/recruitment", headers=HX,
+                    data={"csrf_token": csrf, "version": _version(r.text), "promised_sector": ""})
+    assert r.status_code == 200
+    with transaction(engine) as s:
+        ex = service.get_case(s, actors["th"], cid)["exploitation"]
+    assert ex["recruitment_tactics"] == [] and ex["promised_sector"] is None
+    assert ex["promised_job"] == "Fruit picking in the south"
+    # a code outside the vocabulary is refused, nothing saved
+    r = client.post(f"/cases/{cid}/recruitment", headers=HX,
+                    data={"csrf_token": csrf, "version": _version(r.text), "recruitment_tactics": ["bribery"]})
+    assert r.status_code == 422
+    with transaction(engine) as s:
+        assert service.get_case(s, actors["th"], cid)["exploitation"]["recruitment_tactics"] == []

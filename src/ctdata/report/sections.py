@@ -13,7 +13,7 @@ from html import escape
 
 import pandas as pd
 
-from ctdata.analytics import border, cases, funding, returns
+from ctdata.analytics import border, cases, funding, recruitment, returns
 from ctdata.analytics.compare import sentence
 from ctdata.analytics.table import NOT_LINKED, IndicatorTable
 from ctdata.analytics.tabulate import record_counts
@@ -311,6 +311,53 @@ def _profile_figures(ctx: ReportContext, f, *, top_n: int = 10, full: bool = Tru
     return figs
 
 
+def _shares_phrase(t: IndicatorTable, n: int = 4) -> str:
+    """'offer of a job 61% (1,234), ...': the first n values of a table by count, with their shares."""
+    top = t.data.sort_values("count", ascending=False).head(n)
+    return ", ".join(
+        f"{escape(str(lab)).lower()} {fmt_pct(sh)} ({fmt_n(c)})"
+        for lab, c, sh in zip(top["label"], top["count"], top["share"], strict=True)
+    )
+
+
+def _recruitment(ctx: ReportContext, f) -> tuple[list[str], list[Figure]]:  # type: ignore[no-untyped-def]
+    """Sentences and figures of how people were recruited and the job promised (none when no record says)."""
+    tactics = recruitment.recruitment_tactics(ctx.con, f)
+    if tactics.empty:
+        return [], []
+    unit = _unit_short(tactics.unit)
+    text = [
+        f"Recruitment: of the {fmt_n(tactics.known)} {unit} that say how the person was recruited "
+        f"({fmt_n(tactics.unknown)} do not), the tactics were {_shares_phrase(tactics)}. A record may name "
+        "several tactics, so the shares add up to more than 100%."
+    ]
+    figs = [Figure("recruitment-tactics", "Recruitment tactics (a record counts under each tactic it names)", tactics,
+                   partial(charts.bar, tactics))]
+    sector = recruitment.promised_sector(ctx.con, f)
+    if not sector.empty:
+        text.append(
+            f"Of the {fmt_n(sector.known)} {unit} of people offered a job that say which, the job promised was in "
+            f"{_shares_phrase(sector, 3)}."
+        )
+        figs.append(Figure("promised-sector", "Sector of the job promised at recruitment", sector,
+                           partial(charts.bar, sector)))
+    return text, figs
+
+
+def _legal(ctx: ReportContext, f) -> tuple[str, list[Figure]]:  # type: ignore[no-untyped-def]
+    """The sentence and figure of the kinds of legal assistance ('' and none when no item says its kind)."""
+    t = recruitment.legal_assistance_types(ctx.con, f)
+    if t.empty:
+        return "", []
+    text = (
+        f"Legal assistance: of the {fmt_n(t.known)} {_unit_short(t.unit)} whose legal assistance says its kind "
+        f"({fmt_n(t.unknown)} do not), the kinds were {_shares_phrase(t)}. A record may receive several kinds."
+    )
+    fig = Figure("legal-kinds", "Kinds of legal assistance (a record counts under each kind it received)", t,
+                 partial(charts.bar, t))
+    return text, [fig]
+
+
 def global_figures(ctx: ReportContext) -> Section:
     f = ctx.year_filters
     s = Section(id="global", title=f"Global figures {ctx.year}")
@@ -352,8 +399,9 @@ def global_figures(ctx: ReportContext) -> Section:
         text.append(cbp[0].upper() + cbp[1:] + "; the rest were internal trafficking.")
     text.append(_top_phrase(by["nationalities"], "nationalities"))
     text.append(_top_phrase(by["destinations"], "countries of destination/exploitation"))
-    s.paragraphs = [t for t in text if t]
-    s.figures = figs
+    rec_text, rec_figs = _recruitment(ctx, f)
+    s.paragraphs = [t for t in text + rec_text if t]
+    s.figures = figs + rec_figs
     return s
 
 
@@ -611,7 +659,8 @@ def return_reintegration(ctx: ReportContext) -> Section:
     nat = returns.returns_nationality(ctx.con, f)
     agesex = returns.returns_age_sex(ctx.con, f)
     reint = returns.reintegration_types(ctx.con, f)
-    if nat.total == 0 and reint.empty:
+    legal_text, legal_figs = _legal(ctx, f)
+    if nat.total == 0 and reint.empty and not legal_text:
         s.empty_note = (
             f"No assisted returns (status travelled) and no reintegration assistance are recorded for "
             f"cases registered in {ctx.year}."
@@ -653,7 +702,7 @@ def return_reintegration(ctx: ReportContext) -> Section:
         )
     else:
         text.append("No assistance was recorded as part of reintegration.")
-    s.paragraphs = text
+    s.paragraphs = text + ([legal_text] if legal_text else [])
     figs = []
     if nat.total:
         figs += [
@@ -674,7 +723,7 @@ def return_reintegration(ctx: ReportContext) -> Section:
                 partial(charts.bar, reint, sort_by_count=False),
             )
         )
-    s.figures = figs
+    s.figures = figs + legal_figs
     return s
 
 

@@ -119,14 +119,15 @@ def simulate(
     t = targets()
     with _progress(progress, 8) as step:
         step("calibrating")
-        corridors = calibrate(t, expected_records_per_person())
+        spill = years[1] > years[0]
+        rpp = expected_records_per_person(spill)
+        corridors = calibrate(t, rpp)
         book = load_namebook()
-        rpp = expected_records_per_person()
         mean_rpp = min(rpp.values())
         n_candidates = int(records / mean_rpp * 1.1) + 100
         step("sampling persons")
         year, corridor = sample_corridors(rng, corridors, n_candidates, years, trend)
-        layout = trim(sample_layout(rng, corridors.cross[corridor]), records)
+        layout = trim(sample_layout(rng, corridors.cross[corridor], spill), records)
         k = len(layout.returned)
         persons = sample_persons(rng, corridors, book, year[:k], corridor[:k], layout.returned, years, trend)
         step("assigning offices")

@@ -1,7 +1,8 @@
 """Journey legs: border crossings, documents, transport and when exploitation began.
 
 Each person has one journey (cross-border: one to three legs, possibly through
-transit countries; internal: one leg with no border). Records repeat their
+transit countries, a few after a first leg inside the country of citizenship;
+internal: one leg with no border). Records repeat their
 person's journey, as offices each record it, with the odd leg dropped and
 dates written less precisely. The share of crossings through official border
 points is set per (sex, child) cell by least squares on the realised mix of
@@ -26,6 +27,11 @@ from ctdata.simulate.targets import Targets
 
 #: Probability that a record carries the journey, by role, for adults / children crossing a border.
 RECORDS_JOURNEY = {"office": (0.90, 0.25), "origin": (0.50, 0.12), "partner": (0.30, 0.08)}
+#: Share of cross-border journeys that begin with a leg inside the country of citizenship (recruited in
+#: one place, moved to another, then across a border): the report's third type of trafficking, "both".
+#: The published figures give no share for it (the regional chapters name the type); a small one is
+#: assumed so that the type exists in the data and the report's tables show it.
+HOME_LEG = 0.06
 OFFICIAL_DOCS = (["own_genuine", "forged", "held_by_another", "none"], None)
 UNOFFICIAL_DOCS = (["none", "own_genuine", "forged", "held_by_another"], [0.60, 0.15, 0.05, 0.20])
 
@@ -44,12 +50,18 @@ class PersonLegs:
 
 
 def person_journeys(rng: np.random.Generator, p: Persons, exploited_during: float) -> PersonLegs:
+    """Every person's legs: internal persons one leg inside the country, cross-border persons one to three
+    crossing legs, some of them after a first leg inside the country of citizenship (``HOME_LEG``)."""
     n = p.n
-    count = np.where(p.cross, 1 + rng.choice(3, size=n, p=[0.65, 0.28, 0.07]), 1)
+    crossings = np.where(p.cross, 1 + rng.choice(3, size=n, p=[0.65, 0.28, 0.07]), 1)
+    home = p.cross & (rng.random(n) < HOME_LEG)
+    count = crossings + home
     start = np.cumsum(count) - count
     total = int(count.sum())
     person = np.repeat(np.arange(n), count)
     number = np.arange(total) - start[person] + 1
+    # The crossing legs' own numbering (0 = the leg inside the country of citizenship).
+    hop = number - home[person]
 
     # Transit countries: other countries of the destination's region.
     offices = regional_offices()
@@ -58,7 +70,7 @@ def person_journeys(rng: np.random.Generator, p: Persons, exploited_during: floa
         by_region.setdefault(reg, []).append(iso)
     transit = np.full((n, 2), "", dtype=object)
     for reg, members in sorted(by_region.items()):
-        idx = np.flatnonzero((p.region == reg) & (count > 1))
+        idx = np.flatnonzero((p.region == reg) & (crossings > 1))
         cand = np.array(sorted(members), dtype=object)[rng.integers(len(members), size=(len(idx), 4))]
         for j in range(2):
             ok = (cand != p.citizenship[idx, None]) & (cand != p.exploitation_country[idx, None])
@@ -66,10 +78,14 @@ def person_journeys(rng: np.random.Generator, p: Persons, exploited_during: floa
                 ok &= cand != transit[idx, 0][:, None]
             first = np.argmax(ok, axis=1)
             transit[idx, j] = np.where(ok.any(axis=1), cand[np.arange(len(idx)), first], "TR")
-    # Stops: citizenship, transits..., destination.
-    last = number == count[person]
-    from_country = np.where(number == 1, p.citizenship[person], transit[person, np.maximum(number - 2, 0)])
-    to_country = np.where(last, p.exploitation_country[person], transit[person, np.minimum(number - 1, 1)])
+    # Stops: (citizenship,) citizenship, transits..., destination.
+    last = hop == crossings[person]
+    from_country = np.where(hop <= 1, p.citizenship[person], transit[person, np.maximum(hop - 2, 0)])
+    to_country = np.where(
+        hop == 0,
+        p.citizenship[person],
+        np.where(last, p.exploitation_country[person], transit[person, np.clip(hop - 1, 0, 1)]),
+    )
     crosses = from_country != to_country
 
     departure = (

@@ -20,14 +20,15 @@ from ctdata.simulate.names import NameBook, render_record_names
 from ctdata.simulate.population import (
     CONTROL_CODES,
     EXPLOITATION_CODES,
+    MAX_PARTNERS,
     P_DEST_RECORD,
     P_ORIGIN_RECORD,
     P_RETURN,
-    PARTNER_RATE,
     RECRUITER_CODES,
     SECTOR_CODES,
     SEXUAL_CODES,
     Persons,
+    partner_rates,
 )
 from ctdata.standard import countries
 from ctdata.standard.template import MULTI_SEP
@@ -91,14 +92,16 @@ class Layout:
         return Layout(self.returned[:n], self.has_dest[:n], self.has_origin[:n], self.internal[:n], self.partners[:n])
 
 
-def sample_layout(rng: np.random.Generator, cross: np.ndarray) -> Layout:
+def sample_layout(rng: np.random.Generator, cross: np.ndarray, spill: bool = True) -> Layout:
+    """Records of each kind per person (``spill``: the run has several years, see population.IN_YEAR)."""
     n = len(cross)
     returned = cross & (rng.random(n) < P_RETURN)
     has_origin = returned & (rng.random(n) < P_ORIGIN_RECORD)
     has_dest = cross & (rng.random(n) < P_DEST_RECORD)
     has_dest |= cross & ~has_dest & ~has_origin
-    rate = np.where(cross, PARTNER_RATE[True], PARTNER_RATE[False])
-    partners = np.minimum(rng.poisson(rate), 3)
+    rates = partner_rates(spill)
+    rate = np.where(cross, rates[True], rates[False])
+    partners = np.minimum(rng.poisson(rate), MAX_PARTNERS)
     return Layout(returned, has_dest, has_origin, ~cross, partners)
 
 

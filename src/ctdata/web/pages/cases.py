@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ctdata.cases import assistance, closure, journeys, perpetrators, returns, service, transfer
+from ctdata.cases import assistance, closure, exploitation, journeys, perpetrators, returns, service, transfer
 from ctdata.cases.access import AUDIT_READERS, Actor, load_case
 from ctdata.cases.common import check_version
 from ctdata.errors import CtdataError, NotFound, PermissionDenied, ValidationError
@@ -38,6 +38,7 @@ from ctdata.web.pages.common import (
     form_of,
     integer,
     is_htmx,
+    many,
     run,
     standard_fields,
     status_for,
@@ -330,6 +331,29 @@ def _refusal(exc: CtdataError) -> Message:
 
 def _country(form: FormData, name: str) -> str | None:
     return text(form, name)
+
+
+@router.post("/cases/{case_id}/recruitment", response_class=HTMLResponse)
+async def set_recruitment(
+    request: Request, case_id: int, actor: Actor = Depends(security.requires(*WORKERS))
+) -> Response:
+    """How the person was recruited and what was promised (the exploitation service's recruitment fields).
+
+    The lists and the sector are the form's whole answer (nothing ticked clears them); the job promised
+    is changed only when typed, as the form does not show the stored words to roles that may not read them.
+    """
+    def change(s: Session, form: FormData) -> str:
+        fields: dict[str, Any] = {
+            "recruitment_tactics": many(form, "recruitment_tactics"),
+            "recruiter_relation": many(form, "recruiter_relation"),
+            "promised_sector": text(form, "promised_sector"),
+        }
+        if text(form, "promised_job") is not None:
+            fields["promised_job"] = text(form, "promised_job")
+        exploitation.set_exploitation(s, actor, case_id, fields, expected_version=version_of(form))
+        return "Recruitment details saved."
+
+    return await _change(request, actor, case_id, "overview", change)
 
 
 @router.post("/cases/{case_id}/journey", response_class=HTMLResponse)

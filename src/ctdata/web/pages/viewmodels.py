@@ -325,6 +325,10 @@ class CaseView:
     voided: dict[str, Any] | None = None  # by, at, reason (the reason for identifying roles only)
     citizenship_codes: list[str] = field(default_factory=list)  # the page names them in its language
     exploitation_country: str | None = None
+    recruitment_tactics: list[str] = field(default_factory=list)
+    recruiter_relation: list[str] = field(default_factory=list)
+    promised_sector: str | None = None
+    promised_job: str | None = None  # the person's words: identifying roles only
 
 
 CONSENT_WORDS = {  # the consent tab translates them (ctdata.web.i18n)
@@ -447,6 +451,10 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
         citizenship_codes=list(citizenship),
         exploitation_country=ex.get("country_of_exploitation"),
         voided=voided,
+        recruitment_tactics=list(ex.get("recruitment_tactics") or []),
+        recruiter_relation=list(ex.get("recruiter_relation") or []),
+        promised_sector=ex.get("promised_sector"),
+        promised_job=ex.get("promised_job") if identifying else None,
     )
 
 
