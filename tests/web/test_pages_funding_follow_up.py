@@ -32,7 +32,7 @@ def test_legal_assistance_with_its_kinds_and_its_fund(app, engine, actors) -> No
         data={"csrf_token": csrf, "version": _version(page), "assistance_type": "legal",
               "legal_types": ["documents", "compensation"], "funding_source": "fund", "funding_name": "Emergency fund"},
     )
-    assert r.status_code == 200 and "Legal assistance recorded" in r.text
+    assert r.status_code == 200 and "Assistance recorded: Legal." in r.text
     listed = r.text.split('id="assistance-list"', 1)[1].split("</table>", 1)[0]
     assert "Emergency fund" in listed
     with transaction(engine) as s:

@@ -351,7 +351,7 @@ async def set_recruitment(
         if text(form, "promised_job") is not None:
             fields["promised_job"] = text(form, "promised_job")
         exploitation.set_exploitation(s, actor, case_id, fields, expected_version=version_of(form))
-        return "Recruitment details saved."
+        return Text("Recruitment details saved.")
 
     return await _change(request, actor, case_id, "overview", change)
 
