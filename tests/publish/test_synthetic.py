@@ -79,7 +79,9 @@ def test_released_cross_border_agrees_with_released_countries_in_every_row(paire
     counted = cross_border(out["citizenship"], out["country_of_exploitation"])
     assert (counted[both] == out["cross_border"][both]).all()
     assert out["cross_border"][~both].isna().all()
-    assert out.loc[out["age_band"].isin(MINOR_BANDS), "child"].eq(True).all()
+    # child is boolean, or text when the noise lumped one of its values (then "true"/"*")
+    minor_child = out.loc[out["age_band"].isin(MINOR_BANDS), "child"].astype("string").str.lower()
+    assert minor_child.eq("true").all()
     # the real rows: about half internal in make_rows, and so in the release
     real = paired.original["cross_border"].dropna().mean()
     assert abs(out["cross_border"].dropna().mean() - real) < 0.05
