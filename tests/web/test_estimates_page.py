@@ -51,5 +51,8 @@ def test_estimates_page_for_analysts_only(app, engine, actors, tmp_path: Path) -
     assert estimates and estimates[0] >= observed
     assert "Closed population" in r.text and 'id="mse-chart-spec"' in r.text
     assert "Prevalence estimates" in r.text  # in the navigation
+    fr = analyst.get("/estimates?lists=agency&year_from=2011&year_to=2011", headers={"accept-language": "fr"}).text
+    assert "individus ont été trouvés par au moins une des" in fr and "Population fermée" in fr
+    assert "Population estimée par méthode" in fr and "Estimated population by method" not in fr  # the chart too
     caseworker, _ = signed_in(app, engine, "th")
     assert caseworker.get("/estimates").status_code == 403

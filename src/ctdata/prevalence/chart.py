@@ -65,14 +65,19 @@ def estimates_frame(results: Sequence[MSEResult]) -> pd.DataFrame:
     )
 
 
-def methods_chart(results: Sequence[MSEResult], title: str = "Estimated population by method") -> alt.Chart:
+#: The chart's title and axis (`Text`, so a page can write them in its reader's language and pass them in).
+METHODS_TITLE = Text("Estimated population by method")
+METHODS_AXIS = Text("population (observed + estimated unseen)")
+
+
+def methods_chart(results: Sequence[MSEResult], title: str = METHODS_TITLE, axis: str = METHODS_AXIS) -> alt.Chart:
     """Point and error bar per method, with a rule at the observed total."""
     frame = estimates_frame(results)
     base = alt.Chart(frame).encode(y=alt.Y("method:N", title=None, sort=list(frame["method"])))
     # the axis starts near the figures, not at 0: intervals a few percent wide would shrink to a dot
     x_scale = alt.Scale(zero=False, nice=True)
     bars = base.mark_errorbar(ticks=True).encode(
-        x=alt.X("ci_low:Q", title="population (observed + estimated unseen)", scale=x_scale), x2="ci_high:Q"
+        x=alt.X("ci_low:Q", title=str(axis), scale=x_scale), x2="ci_high:Q"
     )
     points = base.mark_point(filled=True, size=70).encode(
         x=alt.X("estimate:Q", scale=x_scale),
@@ -90,7 +95,7 @@ def methods_chart(results: Sequence[MSEResult], title: str = "Estimated populati
         observed = pd.DataFrame({"observed": [int(frame["observed"].iloc[0])]})
         layers.append(alt.Chart(observed).mark_rule(strokeDash=[4, 4]).encode(x=alt.X("observed:Q", scale=x_scale)))
     return alt.layer(*layers).properties(
-        title=title,
+        title=str(title),
         description="Estimated population by method: a point for each estimate, a bar for its interval, "
         "a dashed line at the number observed.",
         width=420,

@@ -17,13 +17,13 @@ from starlette.concurrency import run_in_threadpool
 
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
-from ctdata.prevalence.chart import CAVEATS, methods_chart
+from ctdata.prevalence.chart import CAVEATS, METHODS_AXIS, METHODS_TITLE, methods_chart
 from ctdata.prevalence.estimate import estimate_across_methods
 from ctdata.prevalence.sources import LIST_BY, patterns_from_warehouse
 from ctdata.text import Sentence, Text, words_of
-from ctdata.web import security
+from ctdata.web import i18n, security
 from ctdata.web.pages.common import csrf_of
-from ctdata.web.pages.render import render
+from ctdata.web.pages.render import language_of, render
 
 router = APIRouter()
 ROLES = ("analyst", "data_manager", "admin")
@@ -42,12 +42,13 @@ def _years(frm: str | None, to: str | None) -> tuple[int, int] | None:
     return (a or b or 0, b or a or 0)
 
 
-def _compute(list_by: str, years: tuple[int, int] | None) -> dict[str, Any]:
+def _compute(list_by: str, years: tuple[int, int] | None, lang: str = i18n.DEFAULT) -> dict[str, Any]:
     table = patterns_from_warehouse(list_by, years)
     results = estimate_across_methods(table)
     if not results:
         raise CtdataError(Text("no log-linear model could be fitted to these lists"))
-    spec = methods_chart(results).to_dict()
+    chart = methods_chart(results, title=i18n.localise(METHODS_TITLE, lang), axis=i18n.localise(METHODS_AXIS, lang))
+    spec = chart.to_dict()
     return {
         "observed": int(table.counts.sum()),
         "lists": sorted(table.list_totals().items()),
@@ -63,7 +64,7 @@ async def estimates(request: Request, lists: str = "agency", year_from: str | No
     lists = lists if lists in LIST_BY else "agency"
     error, result = "", None
     try:
-        result = await run_in_threadpool(_compute, lists, _years(year_from, year_to))
+        result = await run_in_threadpool(_compute, lists, _years(year_from, year_to), language_of(request))
     except CtdataError as exc:
         error = Sentence(words_of(exc))
     return render(request, "pages/estimates.html", {
