@@ -68,9 +68,12 @@ def estimates_frame(results: Sequence[MSEResult]) -> pd.DataFrame:
 #: The chart's title and axis (`Text`, so a page can write them in its reader's language and pass them in).
 METHODS_TITLE = Text("Estimated population by method")
 METHODS_AXIS = Text("population (observed + estimated unseen)")
+METHODS_DESCRIPTION = Text("Estimated population by method: a point for each estimate, a bar for its interval, "
+                           "a dashed line at the number observed.")
 
 
-def methods_chart(results: Sequence[MSEResult], title: str = METHODS_TITLE, axis: str = METHODS_AXIS) -> alt.Chart:
+def methods_chart(results: Sequence[MSEResult], title: str = METHODS_TITLE, axis: str = METHODS_AXIS,
+                  description: str = METHODS_DESCRIPTION) -> alt.Chart:
     """Point and error bar per method, with a rule at the observed total."""
     frame = estimates_frame(results)
     base = alt.Chart(frame).encode(y=alt.Y("method:N", title=None, sort=list(frame["method"])))
@@ -96,8 +99,7 @@ def methods_chart(results: Sequence[MSEResult], title: str = METHODS_TITLE, axis
         layers.append(alt.Chart(observed).mark_rule(strokeDash=[4, 4]).encode(x=alt.X("observed:Q", scale=x_scale)))
     return alt.layer(*layers).properties(
         title=str(title),
-        description="Estimated population by method: a point for each estimate, a bar for its interval, "
-        "a dashed line at the number observed.",
+        description=str(description),
         width=420,
         height=40 + 30 * max(1, len(frame)),
     )

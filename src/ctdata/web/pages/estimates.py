@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
-from ctdata.prevalence.chart import CAVEATS, METHODS_AXIS, METHODS_TITLE, methods_chart
+from ctdata.prevalence.chart import CAVEATS, METHODS_AXIS, METHODS_DESCRIPTION, METHODS_TITLE, methods_chart
 from ctdata.prevalence.estimate import estimate_across_methods
 from ctdata.prevalence.sources import LIST_BY, patterns_from_warehouse
 from ctdata.text import Sentence, Text, words_of
@@ -47,14 +47,15 @@ def _compute(list_by: str, years: tuple[int, int] | None, lang: str = i18n.DEFAU
     results = estimate_across_methods(table)
     if not results:
         raise CtdataError(Text("no log-linear model could be fitted to these lists"))
-    chart = methods_chart(results, title=i18n.localise(METHODS_TITLE, lang), axis=i18n.localise(METHODS_AXIS, lang))
+    chart = methods_chart(results, title=i18n.localise(METHODS_TITLE, lang), axis=i18n.localise(METHODS_AXIS, lang),
+                          description=i18n.localise(METHODS_DESCRIPTION, lang))
     spec = chart.to_dict()
     return {
         "observed": int(table.counts.sum()),
         "lists": sorted(table.list_totals().items()),
         "rows": [{"method": r.method, "model": r.model, "estimate": r.estimate, "ci_low": r.ci_low,
                   "ci_high": r.ci_high, "ci_method": r.ci_method} for r in results],
-        "spec": json.dumps(spec),
+        "spec": json.dumps(spec, ensure_ascii=False).replace("</", "<\\/"),  # read by the page in its language
     }
 
 
