@@ -43,6 +43,9 @@ def _setup(server: LiveServer) -> int:
     return case_id
 
 
+#: roles whose pages are the templates other roles see too: swept in English and Arabic only, to keep the
+#: run short (the French and Spanish words of those templates are checked on the other roles' visits)
+SAME_TEMPLATES = ("analyst", "axe.admin")
 PAGES = {
     "dest.cw": ["/cases", "/screening", "/transfers/inbox", "/cases/{case}?tab=overview", "/cases/{case}?tab=journey",
                 "/cases/{case}?tab=assistance", "/cases/{case}?tab=return", "/cases/{case}?tab=transfers",
@@ -74,6 +77,8 @@ def test_every_page_has_no_wcag_violation(
     _audit(page, "/login refused", found)
     anon.close()
     for user, paths in PAGES.items():
+        if user in SAME_TEMPLATES and locale in ("fr", "es"):
+            continue  # their templates are checked in English and Arabic, and in these languages for others
         ctx, page = _login(browser, live_server, user, locale)
         for path in paths:
             page.goto(path.format(case=case_id))
@@ -132,7 +137,7 @@ def _caseworker_errors(ctx: BrowserContext, page: Page, case_id: int, _file: Pat
     expect(page.locator("#tab-panel [role=alert] li").first).to_be_visible()
     _audit(page, "return refused with open checks", found)
     # not found and not allowed
-    for path, status in (("/cases/999999", 404), ("/cases/abc", 404), ("/no/such/page", 404), ("/admin/users", 403)):
+    for path, status in (("/cases/999999", 404), ("/screening/register", 405), ("/admin/users", 403)):
         response = page.goto(path)
         assert response is not None and response.status == status, path
         _audit(page, f"{status} {path}", found)
