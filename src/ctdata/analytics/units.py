@@ -23,15 +23,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-INSTANCES = "instances of assistance"
-HOTLINE_REPORTS = "hotline reports"
-MIXED_RECORDS = "case records (instances of assistance and hotline reports)"
-#: case records whose kind (assistance or hotline report) the counter cannot see, e.g. a release's rows
-CASE_RECORDS = "case records"
-INDIVIDUALS = "individuals"
-RETURNEES = "people assisted to return"
-RETURNS = "travelled returns"
-HOTLINE = "hotline"
+from ctdata.standard.units import (  # noqa: F401 - the unit names, re-exported for analytics' callers
+    CASE_RECORDS,
+    HOTLINE,
+    HOTLINE_REPORTS,
+    INDIVIDUALS,
+    INSTANCES,
+    MIXED_RECORDS,
+    RETURNEES,
+    RETURNS,
+)
 
 
 class ShareBase(StrEnum):

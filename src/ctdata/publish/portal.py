@@ -28,14 +28,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctdata.analytics import units
 from ctdata.errors import ValidationError
 from ctdata.publish.corridors import FILE as CORRIDORS_FILE
 from ctdata.publish.cube import FILTER_NAMES, Counts, Cube, Filters, Grid, normalise
 from ctdata.publish.labels import OTHER, STAR, UNKNOWN, label, region_of, sort_key
 from ctdata.publish.public import PublicRelease, _checked_path
 from ctdata.publish.suppression import suppress_array
-from ctdata.standard import countries
+from ctdata.standard import countries, units
 
 __all__ = [
     "FILTER_NAMES",
