@@ -272,3 +272,16 @@ def test_reviewed_pairs_calibrate_the_next_run_and_choose_its_threshold(data, re
     ids = again.clusters.set_index("record_key")["individual_id"]
     for a, b, d in zip(labels["record_key_l"], labels["record_key_r"], labels["decision"], strict=True):
         assert (ids[a] == ids[b]) == (d == "match")
+
+
+@pytest.mark.parametrize("dobs", [["1990", "1990", "1985"], ["1990-05", "1990-05", "1985"]])
+def test_records_with_no_full_date_of_birth_link_without_error(dobs):
+    """Only years (or years and months) of birth: the date of birth comparison still has the parts it
+    reads (empty where unknown). Before, the empty full-date column was dropped and Splink failed with
+    a binding error on dob_full, so a small store of such records could not be linked at all."""
+    df = pd.DataFrame({"record_key": list("abc"), "given_name": ["Anna", "Anna", "Olga"],
+                       "family_name": ["Koval", "Koval", "Bondar"], "date_of_birth": dobs,
+                       "sex": ["female"] * 3, "citizenship": ["UA"] * 3})
+    res = link_frame(df, LinkageSettings(), threads=1)
+    assert sorted(res.clusters["record_key"]) == ["a", "b", "c"]
+    assert 1 <= res.individuals <= 3

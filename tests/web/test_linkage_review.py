@@ -21,7 +21,7 @@ from tests.web.test_pages import csrf_in, signed_in
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim")
-    simulate(500, 11, out, progress=False)
+    simulate(1000, 11, out, progress=False)  # enough records for uncertain pairs to wait for review
     return out
 
 

@@ -503,9 +503,18 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
     lo_hi = _birth_year_range(df)
     if lo_hi is not None:
         out["by_lo"], out["by_hi"] = lo_hi
-    # Drop feature columns that came out entirely empty (e.g. unparseable dates).
-    empty = [c for c in out.columns if c != "record_key" and out[c].isna().all()]
+    # Drop feature columns that came out entirely empty (e.g. unparseable dates), except the parts
+    # the date of birth comparison reads when a year is known (only years given: no full dates).
+    keep = set(DOB_PARTS) if "dob_y" in out.columns and out["dob_y"].notna().any() else set()
+    for c in keep:
+        if out[c].isna().all():
+            out[c] = pd.array([None] * len(out), dtype="string" if c == "dob_full" else "Int64")
+    empty = [c for c in out.columns if c != "record_key" and c not in keep and out[c].isna().all()]
     return out.drop(columns=empty)
+
+
+#: the columns `comparisons.dob_comparison` reads
+DOB_PARTS = ("dob_full", "dob_y", "dob_m", "dob_d")
 
 
 #: Largest block a capped blocking key may form (at most MAX * (MAX - 1) / 2 pairs per block).
