@@ -16,6 +16,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Time is no test here: CI shares 2 cores with Spark and Chromium, so Hypothesis' per-example deadline
+# and its "too slow" health check measure the machine's load, not the rule under test.
+settings.register_profile("ctdata", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ctdata")
 
 PG_ADMIN = os.environ.get("CTDATA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
