@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 OFFICES = ["TH", "VN", "KH", "MM", "LA", "PH", "ID", "MY", "NP", "BD"]
 GIVEN = "Mai Linh Anh Thu Hoa Lan Minh Nam Tuan Dara Sok Aung Thida Nimal Rina Siti Budi Arjun Maya Ana".split()
@@ -124,21 +125,30 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-async def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def _tail(out: str | bytes | None) -> str:
+    """The last lines a server wrote to its error stream (text or bytes)."""
+    if not out:
+        return ""
+    return (out.decode(errors="replace") if isinstance(out, bytes) else out)[-2000:]
+
+
+async def wait_ready(base: str, proc: subprocess.Popen[Any], timeout: float = 60.0) -> None:
+    """Until the server answers its health check; its error stream if it exits or never answers."""
     import httpx
 
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(base_url=base) as c:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+                raise RuntimeError(f"the server exited: {_tail(proc.stderr.read() if proc.stderr else None)}")
             try:
                 if (await c.get("/api/v1/health")).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.2)
-    raise RuntimeError("server did not become ready")
+    proc.terminate()
+    raise RuntimeError(f"the server did not become ready in {timeout:.0f} s: {_tail(proc.communicate(timeout=60)[1])}")
 
 
 async def _load(
@@ -256,7 +266,7 @@ def run(quick: bool = False, think: float = 1.0) -> list[dict]:
         proc = start_server(data_dir, port)
         try:
             base = f"http://127.0.0.1:{port}"
-            asyncio.run(_wait_ready(base, proc))
+            asyncio.run(wait_ready(base, proc))
             paced = asyncio.run(_load(base, users, ids, seconds, max_requests, think))
             flat_out = asyncio.run(_load(base, users, ids, seconds / 4, max_requests // 4, 0.0, seed=2))
         finally:

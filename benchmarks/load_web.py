@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_web import OFFICES, _pct, write_records  # noqa: E402  (benchmarks/ is not a package)
+from bench_web import OFFICES, _pct, wait_ready, write_records  # noqa: E402  (benchmarks/ is not a package)
 
 PASSWORD = "load-test-password"
 
@@ -122,25 +122,6 @@ def stop_server(proc: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-async def wait_ready(base: str, proc: subprocess.Popen[str], timeout: float = 600.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=base) as c:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited: {proc.stderr.read()[-2000:] if proc.stderr else ''}")
-            try:
-                if (await c.get("/api/v1/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError(f"the server did not become ready in {timeout:.0f} s: "
-                       f"{proc.communicate(timeout=60)[1][-2000:]}")
 
 
 async def load(base: str, users: list[str], ids: dict[str, list[int]], seconds: float, think: float,
@@ -250,7 +231,7 @@ def run_one(workers: int, args: argparse.Namespace) -> dict[str, Any]:
             try:
                 base = f"http://127.0.0.1:{port}"
                 t0 = time.perf_counter()
-                asyncio.run(wait_ready(base, proc))
+                asyncio.run(wait_ready(base, proc, timeout=600.0))
                 _say(f"  server ready in {time.perf_counter() - t0:.0f} s")
                 load_before = os.getloadavg()
                 res = asyncio.run(load(base, users, ids, args.seconds, args.think, tag=f"w{workers}"))

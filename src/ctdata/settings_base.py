@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import types
 import typing
 from collections.abc import Callable
@@ -194,6 +195,27 @@ class BaseSettings:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{cls.__name__}: settings are not valid JSON ({exc})") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_table_and_environment(
+        cls, table: dict[str, Any], prefix: str, readers: dict[str, Callable[[str], Any]]
+    ) -> Self:
+        """Settings from a table of the settings file, then ``{prefix}{NAME}`` environment variables over it.
+
+        ``readers`` names the settings the environment may set and how each is read from text; an
+        empty variable is no setting, and a malformed one is one clear line, never a traceback."""
+        data: dict[str, Any] = dict(table)
+        for key, read in readers.items():
+            var = f"{prefix}{key.upper()}"
+            raw = os.environ.get(var)
+            if raw is None or not raw.strip():
+                continue
+            try:
+                data[key] = read(raw.strip())
+            except ValueError:
+                kind = {int: "a whole number", float: "a number"}.get(read, "valid")  # type: ignore[call-overload]
+                raise ConfigError(f"{var} must be {kind}, got {raw!r}") from None
         return cls.from_dict(data)
 
     def save(self, path: Path) -> None:

@@ -111,16 +111,7 @@ def spark_settings(toml: dict | None = None) -> SparkSettings:
         from ctdata.config import toml_table
 
         toml = toml_table("spark")
-    data: dict[str, Any] = dict(toml)
-    for key, kind in _ENV.items():
-        raw = os.environ.get(f"CTDATA_SPARK_{key.upper()}")
-        if raw is None or not raw.strip():
-            continue
-        try:
-            data[key] = kind(raw.strip())
-        except ValueError:
-            raise ConfigError(f"CTDATA_SPARK_{key.upper()} must be a whole number, got {raw!r}") from None
-    return SparkSettings.from_dict(data)
+    return SparkSettings.from_table_and_environment(toml, "CTDATA_SPARK_", _ENV)
 
 
 _lock = threading.Lock()

@@ -115,16 +115,7 @@ def web_settings(toml: dict | None = None) -> WebSettings:
         from ctdata.config import toml_table
 
         toml = toml_table("web")
-    data: dict[str, Any] = dict(toml)
-    for key, kind in _ENV.items():
-        raw = os.environ.get(f"CTDATA_WEB_{key.upper()}")
-        if raw is None or not raw.strip():
-            continue
-        try:
-            data[key] = kind(raw.strip())
-        except ValueError:
-            raise ConfigError(f"CTDATA_WEB_{key.upper()} must be a number, got {raw!r}") from None
-    return WebSettings.from_dict(data)
+    return WebSettings.from_table_and_environment(toml, "CTDATA_WEB_", _ENV)
 
 
 def check_workers(workers: int, database_url: str) -> None:
