@@ -74,8 +74,8 @@ async def create(request: Request, actor: Actor = Depends(security.requires(*REA
 
         k = integer(form, "k", Text("k (the smallest group size)"))
         entry, _ = flows.create_release(actor, KAnonSettings(k=k) if k is not None else KAnonSettings())
-        return (f"Draft {entry.release_id} created ({entry.rows:,} records). Another data manager must approve it "
-                "before it is public.")
+        return Text("Draft {release} created ({rows} records). Another data manager must approve it before it "
+                    "is public.", release=entry.release_id, rows=entry.rows)
 
     return await _act(request, actor, work)
 

@@ -30,7 +30,7 @@ def _rows(session: Session, actor: Actor) -> list[dict[str, Any]]:
     return [
         {
             "username": u["username"],
-            "role_label": ROLE_LABELS.get(u["role"], u["role"]),
+            "role_label": Text(ROLE_LABELS.get(u["role"], u["role"])),  # in the page's language
             "office_text": office_label(u["office_country"], u["agency"]) if u["agency"] else "",
             "active": u["active"],
             "locked_text": _when(u["locked_until"]) if u["locked_until"] else "",
@@ -48,7 +48,7 @@ async def _page(
         request,
         "pages/users.html",
         {"users": rows, "user_messages": messages, "values": typed or {},
-         "role_options": [(k, v) for k, v in ROLE_LABELS.items()]},
+         "role_options": [(k, Text(v)) for k, v in ROLE_LABELS.items()]},
         actor=actor,
         csrf=csrf_of(request),
         active="users",
