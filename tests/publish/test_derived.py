@@ -67,3 +67,16 @@ def test_minor_age_band_is_a_child(rows):
     labels = pd.Series(["true" if c else "false" for _, c in rows], dtype=object)
     assert all(v == "true" for v, (a, _) in zip(derived.child_consistent(age, labels), rows, strict=True)
                if a in derived.MINOR_BANDS)
+
+
+def test_shares_of_derived_facts_read_any_spelling_and_leave_lumped_values_out() -> None:
+    """A synthetic yes/no column may be text with a lumped '*' (the noise merged a rare value): the share
+    is of the yes/no values, not an error (it stopped the release of a synthetic file)."""
+    import pandas as pd
+
+    from ctdata.publish.api import derived_fact_errors
+
+    real = pd.DataFrame({"child": [True, False, False, None]})
+    synthetic = pd.DataFrame({"child": ["false", "true", "*", None, "true", "false"]})
+    got = derived_fact_errors(real, synthetic)["child"]
+    assert got["real"] == 1 / 3 and got["synthetic"] == 0.5

@@ -98,13 +98,22 @@ def release_synthetic(
     return entry, report
 
 
+_FLAG = {True: 1.0, False: 0.0, "true": 1.0, "false": 0.0, "True": 1.0, "False": 0.0, "1": 1.0, "0": 0.0}
+
+
+def _flags(col: pd.Series) -> pd.Series:
+    """A yes/no column as 1.0/0.0 however the rows spell it (a bool, 'true', '1'); unknown values and a
+    value the synthesiser lumped ('*') are no value, left out of the share."""
+    return col.map(lambda v: _FLAG.get(v) if isinstance(v, (bool, str, int)) or hasattr(v, "item") else None,
+                   na_action="ignore").dropna().astype(float)
+
+
 def derived_fact_errors(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, Any]:
     """Shares researchers compute from the rows (cross-border, child), of known values, real against synthetic."""
     out: dict[str, Any] = {}
     for col in ("cross_border", "child"):
         if col in real and col in synthetic:
-            r = pd.to_numeric(real[col].astype("boolean"), errors="coerce").dropna()
-            s = pd.to_numeric(synthetic[col].astype("boolean"), errors="coerce").dropna()
+            r, s = _flags(real[col]), _flags(synthetic[col])
             if len(r) and len(s):
                 out[col] = {"real": float(r.mean()), "synthetic": float(s.mean()),
                             "difference": float(s.mean() - r.mean())}
