@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from ctdata.cases.access import Actor
@@ -52,21 +53,39 @@ async def _page(request: Request, actor: Actor, messages: list[Message], status_
 
 
 @router.get("/data/releases", response_class=HTMLResponse)
-async def releases(request: Request, actor: Actor = Depends(security.requires(*READERS))) -> HTMLResponse:
-    return await _page(request, actor, [])
+async def releases(request: Request, actor: Actor = Depends(security.requires(*READERS)),
+                   created: str | None = None) -> HTMLResponse:
+    messages: list[Message] = []
+    if created:  # after "Create draft" (post, then redirect here: a reload does not make a second draft)
+        mine = [e for e in await run_in_threadpool(_entries, actor)
+                if e["release_id"] == created and e["created_by"] == actor.username]
+        if mine:
+            messages.append(Message("ok", title=Text("Done"), text=_created(mine[0]["release_id"], mine[0]["rows"])))
+    return await _page(request, actor, messages)
 
 
-async def _act(request: Request, actor: Actor, work: Callable[[], str]) -> HTMLResponse:
+def _created(release_id: str, rows: int) -> str:
+    return Text("Draft {release} created ({rows} records). Another data manager must approve it before it "
+                "is public.", release=release_id, rows=rows)
+
+
+async def _act(request: Request, actor: Actor, work: Callable[[], str],
+               then: Callable[[str], RedirectResponse] | None = None) -> HTMLResponse | RedirectResponse:
+    """Run a decision: a refusal is shown on the page with what was typed; done, the page says so, or
+    `then` sends the browser to a page of its own (post, then redirect: a reload posts nothing again)."""
     try:
         done = await run_in_threadpool(work)
     except CtdataError as exc:
         fields = {k: v[:1].upper() + v[1:] for k, v in getattr(exc, "fields", {}).items()}
         return await _page(request, actor, [error_message(exc)], status_for(exc), {"field_errors": fields})
+    if then is not None:
+        return then(done)
     return await _page(request, actor, [Message("ok", title=Text("Done"), text=done)])
 
 
-@router.post("/data/releases", response_class=HTMLResponse)
-async def create(request: Request, actor: Actor = Depends(security.requires(*READERS))) -> HTMLResponse:
+@router.post("/data/releases", response_class=HTMLResponse, response_model=None)
+async def create(request: Request,
+                 actor: Actor = Depends(security.requires(*READERS))) -> HTMLResponse | RedirectResponse:
     form = await form_of(request)
 
     def work() -> str:
@@ -74,15 +93,15 @@ async def create(request: Request, actor: Actor = Depends(security.requires(*REA
 
         k = integer(form, "k", Text("k (the smallest group size)"))
         entry, _ = flows.create_release(actor, KAnonSettings(k=k) if k is not None else KAnonSettings())
-        return Text("Draft {release} created ({rows} records). Another data manager must approve it before it "
-                    "is public.", release=entry.release_id, rows=entry.rows)
+        return entry.release_id
 
-    return await _act(request, actor, work)
+    return await _act(request, actor, work,
+                      then=lambda rid: RedirectResponse(f"/data/releases?created={quote(rid)}", status_code=303))
 
 
-@router.post("/data/releases/{release_id}/approve", response_class=HTMLResponse)
+@router.post("/data/releases/{release_id}/approve", response_class=HTMLResponse, response_model=None)
 async def approve(request: Request, release_id: str,
-                  actor: Actor = Depends(security.requires(*flows.APPROVE_ROLES))) -> HTMLResponse:
+                  actor: Actor = Depends(security.requires(*flows.APPROVE_ROLES))) -> HTMLResponse | RedirectResponse:
     def work() -> str:
         entry = flows.approve_release(actor, release_id)
         return Text("{release} is approved and public.", release=entry.release_id)
@@ -90,9 +109,9 @@ async def approve(request: Request, release_id: str,
     return await _act(request, actor, work)
 
 
-@router.post("/data/releases/{release_id}/withdraw", response_class=HTMLResponse)
+@router.post("/data/releases/{release_id}/withdraw", response_class=HTMLResponse, response_model=None)
 async def withdraw(request: Request, release_id: str,
-                   actor: Actor = Depends(security.requires(*flows.WITHDRAW_ROLES))) -> HTMLResponse:
+                   actor: Actor = Depends(security.requires(*flows.WITHDRAW_ROLES))) -> HTMLResponse | RedirectResponse:
     form = await form_of(request)
 
     def work() -> str:
