@@ -54,3 +54,27 @@ def test_pseudonyms_are_keyed_and_normalised(tmp_path: Path) -> None:
     assert a.pseudonym("Olena", "SHEVCHENKO") == a.pseudonym(" olena ", "shevchenko")
     assert a.pseudonym("Olena") != b.pseudonym("Olena")
     assert a.pseudonym(1, purpose="record") != a.pseudonym(1, purpose="person")
+
+
+def test_processes_creating_the_key_file_at_once_all_read_the_one_key(tmp_path) -> None:
+    """Two processes opening a new store both create its key file: the second must never read a file
+    the first has created but not yet written (it failed with 'not a ctdata key file'), and every
+    process ends with the same key."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\nfrom pathlib import Path\nfrom ctdata.store.crypto import load_keyring\n"
+        "go = Path(sys.argv[2])\nprint('ready', flush=True)\nwhile not go.exists(): time.sleep(0.001)\n"
+        "print(load_keyring(Path(sys.argv[1])).key_id, flush=True)\n"
+    )
+    for round_ in range(3):
+        key, go = tmp_path / f"r{round_}" / "ctdata.key", tmp_path / f"go{round_}"
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(key), str(go)], text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        go.touch()
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), [err[-300:] for _, err in outs]
+        assert len({out.strip() for out, _ in outs}) == 1

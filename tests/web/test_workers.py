@@ -262,3 +262,21 @@ def test_serve_with_two_workers_keeps_every_write_one_chain_and_ends_sessions_ev
     res = json.loads(verify.stdout)
     assert res["ok"] and res["problems"] == [], res["problems"][:5]
     assert res["entries"] >= 6 * 8 * 2
+
+
+def test_the_shared_rate_limit_stores_no_digest_anyone_could_reverse(database_url: str, engine) -> None:  # type: ignore[no-untyped-def]
+    """The store's rate events are keyed by a digest of the limit's name and its key (a user name, a client
+    address). Unkeyed, hashing every IPv4 address would name the clients; it is keyed with the store's key."""
+    import hashlib
+
+    from ctdata.store.models import RateEvent
+    from ctdata.web.shared import DatabaseWindow
+
+    window = DatabaseWindow(engine, "login-client", limit=2, seconds=60)
+    assert window.hit("10.1.2.3") == 0.0 and window.hit("10.1.2.3") == 0.0
+    assert window.hit("10.1.2.3") > 0  # the third within the minute waits: one key, counted twice
+    with transaction(engine) as s:
+        keys = set(s.execute(select(RateEvent.key)).scalars())
+    assert len(keys) == 1
+    unkeyed = {hashlib.sha256(f"login-client\n{ip}".encode()).hexdigest() for ip in ("10.1.2.3",)}
+    assert not keys & unkeyed and "10.1.2.3" not in next(iter(keys))

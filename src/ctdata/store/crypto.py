@@ -175,9 +175,18 @@ def _create(path: Path) -> None:
         "enc_key": base64.b64encode(AESGCM.generate_key(bit_length=256)).decode(),
         "mac_key": base64.b64encode(os.urandom(32)).decode(),
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh)
+    # Written whole under another name, then linked into place: link refuses an existing file (the first
+    # process's key wins) and no process ever reads a key file created but not yet written.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_keyring(path: Path | None = None) -> KeyRing:

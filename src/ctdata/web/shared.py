@@ -27,7 +27,6 @@ Settings: the ``[web]`` table of ctdata.toml, then ``CTDATA_WEB_*`` variables
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -140,8 +139,12 @@ class Window(Protocol):
 
 
 def _digest(name: str, key: str) -> str:
-    """The stored key: a digest, so the table holds no user names or addresses."""
-    return hashlib.sha256(f"{name}\n{key}".encode()).hexdigest()
+    """The stored key: a keyed digest (the store's MAC key), so the table (or Redis) holds no user names
+    or addresses. An unkeyed one would not do: every IPv4 address, or a list of likely user names, can be
+    hashed in minutes and matched against it."""
+    from ctdata.store.crypto import keyring
+
+    return keyring().pseudonym(name, key, purpose="rate-limit")
 
 
 class DatabaseWindow:
