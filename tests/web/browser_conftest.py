@@ -96,6 +96,23 @@ def login(chrome: Any, server: LiveServer, username: str, timeout: int = 10_000,
     return ctx, page
 
 
+def wait_until(page: Any, predicate: str, timeout: int = 15_000) -> Any:
+    """Evaluate the JavaScript `predicate` (which may be async) until it is truthy; its value.
+
+    Playwright's `wait_for_function` does not await a predicate's promise: a promise is truthy, so it
+    returns after one evaluation whatever the promise resolves to. Storage checks (IndexedDB, caches,
+    the service worker) are all asynchronous, so they are polled here through `evaluate`, which awaits.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(predicate)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} ms: {predicate}")
+        time.sleep(0.1)
+
+
 def _create_users(db_url: str, data_dir: Path) -> None:
     """Create the accounts with the server's own data directory, so they are keyed with its keys."""
     with server_environment(data_dir, db_url):

@@ -13,7 +13,14 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.ingest.helpers import record, write_records
 from tests.web.axe_check import describe, violations
-from tests.web.browser_conftest import PASSWORD, LiveServer, browser, live_server, server_environment  # noqa: F401
+from tests.web.browser_conftest import (  # noqa: F401
+    PASSWORD,
+    LiveServer,
+    browser,
+    live_server,
+    server_environment,
+    wait_until,
+)
 
 TIMEOUT = 15_000
 LANGUAGES = ["en-GB", "fr", "es", "ar"]
@@ -143,8 +150,8 @@ def _caseworker_errors(ctx: BrowserContext, page: Page, case_id: int, _file: Pat
         _audit(page, f"{status} {path}", found)
     # the offline screening: a draft kept on the device, refused by the server when the connection returns
     page.goto("/screening")
-    page.wait_for_function("async () => !!(await navigator.serviceWorker.ready).active && "
-                           "!!(await caches.match('/screening'))")
+    wait_until(page, "async () => !!(await navigator.serviceWorker.ready).active && "
+               "!!(await caches.match('/screening'))")
     ctx.set_offline(True)
     page.reload()
     page.locator("#f-given_name").fill("Kanya")

@@ -8,7 +8,7 @@ import base64
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.browser_conftest import LiveServer, browser, live_server, login  # noqa: F401
+from tests.web.browser_conftest import LiveServer, browser, live_server, login, wait_until  # noqa: F401
 
 TIMEOUT = 15_000
 PEOPLE = [("Anong", "Offlinechild", "14", "LA"), ("Somchai", "Offlineadult", "30", "MM")]
@@ -55,14 +55,11 @@ def test_screenings_queued_offline_are_sent_when_the_connection_returns(
 ) -> None:
     ctx, page = login(browser, live_server, "dest.cw", TIMEOUT)
     page.goto("/screening")
-    page.wait_for_function("""async () => {
+    wait_until(page, """async () => {
         const reg = await navigator.serviceWorker.ready;
         return !!reg.active && !!(await caches.match('/screening'));
     }""")
-    page.wait_for_function("""async () => (await indexedDB.databases()).some((d) => d.name === 'ctdata-offline')""")
-    page.wait_for_function("""() => new Promise((ok) => { const r = indexedDB.open('ctdata-offline');
-        r.onsuccess = () => { const db = r.result; const g = db.transaction('keys').objectStore('keys').get('draft');
-                              g.onsuccess = () => { ok(!!g.result); db.close(); }; }; })""")
+    wait_until(page, "async () => { const s = await (" + _STORAGE + ")(); return !!s.key; }")
     key = _storage(page)["key"]
     assert key["extractable"] is False and key["type"] == "secret"
 
@@ -129,8 +126,8 @@ def test_screenings_queued_offline_are_sent_when_the_connection_returns(
     assert left["conflict"] and "Offlineleft" not in base64.b64decode(left["data"]).decode("latin-1")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login*")
-    page.wait_for_function("async () => !(await indexedDB.databases()).some((d) => d.name === 'ctdata-offline')",
-                           timeout=5_000)
+    wait_until(page, "async () => !(await indexedDB.databases()).some((d) => d.name === 'ctdata-offline')",
+               timeout=5_000)
     after = _storage(page)
     assert "ctdata-offline" not in after["databases"] and after["caches"] == [] and after["drafts"] == []
     ctx.close()
