@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctdata.cases import assistance, journeys, service, transfer
+from ctdata.cases import assistance, journeys, screening, service, transfer
 from ctdata.cases.transfer import _names_office
 from ctdata.cases.tx import transaction
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -166,6 +166,20 @@ def test_a_withdrawal_overrides_the_sharing_list_of_registration(engine, actors)
     cid = setup_case(engine, actors, sharing=["IOM"])
     _consent(engine, actors, cid, "IOM VN", False)
     assert not _may_share(engine, cid) and _may_share(engine, cid, "KH")
+
+
+def test_consent_given_again_at_a_screening_counts_after_a_withdrawal(engine, actors):
+    """A screening's consent to share is a statement like the Consents tab's: given after a
+    withdrawal, it is the latest and lets the transfer go (it used to write the list only, which
+    the withdrawal document outranked)."""
+    cid = setup_case(engine, actors)
+    _consent(engine, actors, cid, "IOM VN", False)
+    with transaction(engine) as s:
+        screening.screen(s, actors["th"], cid, {"consent": {"sharing": ["IOM Viet Nam"]}})
+    assert _may_share(engine, cid)
+    with transaction(engine) as s:
+        kinds = [(c.kind, c.given, c.recorded_by) for c in s.get(CaseRecord, cid).consents]
+    assert kinds[-1] == ("sharing", True, actors["th"].username)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

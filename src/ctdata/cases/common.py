@@ -16,8 +16,8 @@ from ctdata.cases.tx import record
 from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.ages import DERIVED, derive_values
 from ctdata.standard.dates import age_on, age_range, parse_partial_date
-from ctdata.store.fields import seal_list, unseal_list
-from ctdata.store.models import CaseRecord, utcnow
+from ctdata.store.fields import seal, seal_list, unseal_list
+from ctdata.store.models import CaseRecord, ConsentDocument, utcnow
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -108,6 +108,42 @@ def touch_added(session: Session, case: CaseRecord, expected_version: int | None
         .execution_options(synchronize_session=False)
     )
     session.expire(case, ["version", "updated_at"])
+
+
+def state_consent(
+    case: CaseRecord,
+    kind: str,
+    given: bool,
+    recorded_by: str,
+    *,
+    organisation: str | None = None,
+    when: date | None = None,
+    document_ref: str | None = None,
+) -> ConsentDocument:
+    """Record one consent statement on the case, and show it on the case's own fields.
+
+    Every statement, from the Consents tab, the API or a screening, goes through here, so the
+    rule that reads them (`transfer.has_sharing_consent`: the latest statement naming an office
+    decides) sees each one in the order it was made. A statement made at a screening is a
+    document with no reference.
+    """
+    row = ConsentDocument(
+        case_id=case.id,
+        kind=kind,
+        organisation_enc=seal(organisation, "consents", "organisation_enc"),
+        given=given,
+        date=when,
+        document_ref_enc=seal(document_ref, "consents", "document_ref_enc"),
+        recorded_by=recorded_by,
+    )
+    case.consents.append(row)
+    if kind == "research":
+        case.consent_research = given
+    elif kind == "assistance":
+        case.consent_assistance = given
+    elif kind == "sharing":
+        share_with(case, [organisation or ""], given=given)  # the case's sharing list shows it
+    return row
 
 
 def share_with(case: CaseRecord, organisations: list[str], *, given: bool = True) -> None:

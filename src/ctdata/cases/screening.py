@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases import perpetrators, service
 from ctdata.cases.access import Actor, known_id
-from ctdata.cases.common import load_open, no_nul, record_by, share_with, touch, validate
+from ctdata.cases.common import load_open, no_nul, record_by, state_consent, touch, validate
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.screening import Determination, ScreeningInput, apply_override, determine
 from ctdata.standard import models as std
 from ctdata.standard import vocab
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal, seal_list
-from ctdata.store.models import CaseRecord, Screening
+from ctdata.store.models import CaseRecord, Screening, utcnow
 from ctdata.text import Text
 
 ENGINE_KEYS = ("actions", "means", "purposes", "age_at_exploitation", "vulnerabilities")
@@ -83,7 +83,7 @@ def screen(
     )
     session.add(row)
     case.status, case.status_rule = det.determination, det.rule
-    findings = _write_findings(case, inp, consent, where)
+    findings = _write_findings(case, inp, consent, where, actor.username)
     touch(case)
     session.flush()
     for p in named:  # who recruited, moved or exploited the person, as the screening heard it
@@ -105,7 +105,11 @@ def screen(
 
 
 def _write_findings(
-    case: CaseRecord, inp: ScreeningInput, consent: std.Consent, country_of_exploitation: str | None
+    case: CaseRecord,
+    inp: ScreeningInput,
+    consent: std.Consent,
+    country_of_exploitation: str | None,
+    recorded_by: str,
 ) -> dict[str, Any]:
     """Write what the screening found into the case record; returns the fields written (for the audit).
 
@@ -113,7 +117,9 @@ def _write_findings(
     (`vocab.SCREENED_EXPLOITATION_TYPES`); they replace the ones screening owns already
     on the case (the latest screening is the case's answer), and types no purpose makes
     (forced military service) stay. A screening without a purpose leaves the types alone.
-    Consents: a yes or no given replaces the case's; organisations to share with are added.
+    Consents: each answer given is a consent statement (`common.state_consent`, as on the Consents
+    tab): a yes or no replaces the case's; organisations to share with are added, and a consent
+    given again after a withdrawal counts again.
     """
     written: dict[str, Any] = {}
     if inp.purposes:
@@ -128,13 +134,16 @@ def _write_findings(
     if country_of_exploitation:
         case.country_of_exploitation = country_of_exploitation
         written["country_of_exploitation"] = country_of_exploitation
-    if consent.assistance is not None:
-        case.consent_assistance = written["consent_assistance"] = consent.assistance
-    if consent.research is not None:
-        case.consent_research = written["consent_research"] = consent.research
-    if consent.sharing:
-        share_with(case, list(consent.sharing))
-        written["consent_sharing"] = "changed"  # free text: the audit names the field, never the organisations
+    today = utcnow().date()
+    for kind in ("assistance", "research"):
+        given = getattr(consent, kind)
+        if given is not None:
+            state_consent(case, kind, given, recorded_by, when=today)
+            written[f"consent_{kind}"] = given
+    for organisation in consent.sharing or []:
+        if organisation.strip():
+            state_consent(case, "sharing", True, recorded_by, organisation=organisation, when=today)
+            written["consent_sharing"] = "changed"  # free text: the audit names the field, never the organisations
     return written
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ctdata.cases.access import Actor, deny, known_id, load_case, require_role, same_office
 from ctdata.cases.agencies import require_agency
-from ctdata.cases.common import ensure_open, no_nul, record_by, share_with, touch, validate
+from ctdata.cases.common import ensure_open, no_nul, record_by, state_consent, touch, validate
 from ctdata.cases.views import transfer_view
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard import models as std
@@ -93,22 +93,15 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
     when = data.get("date")
     if when is not None and not isinstance(when, date):
         when = parse_full_date(when, field="date")
-    row = ConsentDocument(
-        case_id=case.id,
-        kind=kind,
-        organisation_enc=seal(organisation, "consents", "organisation_enc"),
-        given=given,
-        date=when,
-        document_ref_enc=seal(no_nul(data.get("document_ref"), "document_ref"), "consents", "document_ref_enc"),
-        recorded_by=actor.username,
+    row = state_consent(
+        case,
+        kind,
+        given,
+        actor.username,
+        organisation=organisation,
+        when=when,
+        document_ref=no_nul(data.get("document_ref"), "document_ref"),
     )
-    case.consents.append(row)
-    if kind == "research":
-        case.consent_research = given
-    elif kind == "assistance":
-        case.consent_assistance = given
-    elif kind == "sharing":
-        share_with(case, [organisation or ""], given=given)  # the case's sharing list shows it
     touch(case)
     session.flush()
     record_by(session, actor, "consent.create", case.id, {
