@@ -7,7 +7,8 @@ string (a `str`, so the CLI, the API, the audit and every f-string keep working 
 and it keeps its message id and parameters so the web layer can look the id up in its
 gettext catalogue and fill in the parameters in the page's language (`ctdata.web.i18n.localise`).
 Parameters may themselves be `Text`, `Terms` (vocabulary labels, joined as the language joins
-a list), `Join` (sentences side by side) or `Country` (an ISO code named in the language).
+a list), `Join` (sentences side by side), `Country` (an ISO code named in the language) or `Region`
+(a region's or regional office's English name, named in the language).
 
 `svg_title` is here for the same reason: the report's charts and the linkage evaluation both
 draw SVG, the linkage layer may not import the report's, and an SVG without `role="img"` and a
@@ -109,6 +110,18 @@ class Country(str):
         return (Country, (self.code, str(self)))
 
 
+class Region(str):
+    """An area inside a sentence or a table: a UN M49 region or sub-region ('Western Africa'), a regional
+    office ('Cairo') or an office's region ('Asia & the Pacific'); its string is the English name, and a
+    page names it in its reader's language (`ctdata.web.i18n.region_name`)."""
+
+    def __new__(cls, name: str) -> Region:
+        return super().__new__(cls, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Region, (str(self),))
+
+
 class Plain(str):
     """A number inside a sentence that is a name, not a quantity (a case number): never grouped."""
 
@@ -188,7 +201,7 @@ def words_of(exc: BaseException) -> str:
 
 
 #: the types of words made in Python that a page puts in its reader's language
-WORDS: tuple[type[str], ...] = (Text, Terms, Join, Country, Day, Month, Sentence)
+WORDS: tuple[type[str], ...] = (Text, Terms, Join, Country, Region, Day, Month, Sentence)
 
 
 def svg_title(svg: str, name: str, ident: str = "chart") -> str:

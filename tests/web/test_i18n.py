@@ -48,8 +48,8 @@ def _msgids() -> set[str | tuple[str, str]]:
     found: set[str | tuple[str, str]] = set()
     method_map = [(f"src/ctdata/{where}", "python") for where in ("text.py", "errors.py", "screening/**.py",
                                                                   "cases/**.py", "standard/**.py",
-                                                                  "linkage/review_store.py", "prevalence/chart.py",
-                                                                  "web/**.py")]
+                                                                  "linkage/review_store.py", "prevalence/**.py",
+                                                                  "analytics/**.py", "web/**.py")]
     method_map.append(("src/ctdata/web/templates/pages/**.html", "jinja2"))
     options = {"src/ctdata/web/templates/pages/**.html": {"extensions": "jinja2.ext.i18n"}}
     for _file, _line, message, _comments, _ctx in extract_from_dir(

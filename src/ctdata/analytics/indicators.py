@@ -106,6 +106,7 @@ def indicator_rows(data: dict[str, Any], base: ShareBase = ShareBase.KNOWN, top:
     """
     from ctdata.standard import countries
     from ctdata.standard.vocab import EXPLOITATION_TYPES, SEX
+    from ctdata.text import Region
 
     n = int(data["instances"])
     sex = {k: v for k, v in data["by_sex"].items() if k in ("female", "male", "transgender_nonconforming")}
@@ -121,7 +122,7 @@ def indicator_rows(data: dict[str, Any], base: ShareBase = ShareBase.KNOWN, top:
         ("exploitation country", data["by_country_of_exploitation"], data["country_of_exploitation_unknown"],
          countries.name),
         ("exploitation type", data["by_exploitation_type"], data["exploitation_unknown"], EXPLOITATION_TYPES.label),
-        ("regional office", ro, data["regional_office_unknown"], str),
+        ("regional office", ro, data["regional_office_unknown"], Region),
     ]
     out: list[dict[str, Any]] = []
     for name, values, unknown, label in groups:

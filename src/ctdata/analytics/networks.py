@@ -28,6 +28,9 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from ctdata.standard import countries, vocab
+from ctdata.text import Country, Region, Text
+
 __all__ = ["Networks", "build_graph", "find_networks", "from_warehouse", "score_networks"]
 
 VICTIM, PERPETRATOR, IDENTIFIER = "victim", "perpetrator", "identifier"
@@ -113,6 +116,28 @@ def find_networks(g: nx.Graph, *, central: int = 3) -> Networks:
     return Networks(pd.DataFrame(rows, columns=cols), pd.DataFrame(member, columns=["victim", "network"]))
 
 
+#: How a corridor is written in the networks table ('LA -> TH', 'asia -> TH', '? -> TH'): the CLI and
+#: JSON keep it so; `corridor_words` names its ends for a page.
+CORRIDOR_SEP = " -> "
+UNKNOWN_END = "?"
+
+
+def corridor_words(corridor: str) -> Text:
+    """A corridor of the networks table as words a page writes in its reader's language: each end a
+    country (by its name) or a UN region, an unknown end 'unknown', the arrow pointing the way the
+    language reads (the catalogue turns it round for Arabic)."""
+    origin, _, destination = corridor.partition(CORRIDOR_SEP)
+    return Text("{origin} → {destination}", origin=_end(origin), destination=_end(destination))
+
+
+def _end(value: str) -> str:
+    if value in ("", UNKNOWN_END):
+        return Text("unknown")
+    if len(value) == 2 and value.isupper():
+        return Country(value, countries.name(value))
+    return Region(vocab.UN_REGION.label(value) if value in vocab.UN_REGION else value)
+
+
 def links_from_warehouse(con: Any, perpetrator_of: pd.DataFrame | None = None) -> pd.DataFrame:
     """The links frame of the warehouse: victims by ``individual_id`` when linkage has run, else by
     record key; perpetrators by ``perpetrator_of`` (perpetrator_key -> perpetrator_id, from
@@ -125,8 +150,8 @@ def links_from_warehouse(con: Any, perpetrator_of: pd.DataFrame | None = None) -
     df = con.execute(
         f"SELECT {victim} AS victim, p.perpetrator_key AS perpetrator, p.phone_numbers_keys, "
         "p.document_numbers_keys, p.addresses_keys, "
-        "coalesce(c.citizenship, c.origin_region, '?') || ' -> ' || "
-        "coalesce(c.country_of_exploitation, c.exploitation_region, '?') AS corridor "
+        f"coalesce(c.citizenship, c.origin_region, '{UNKNOWN_END}') || '{CORRIDOR_SEP}' || "
+        f"coalesce(c.country_of_exploitation, c.exploitation_region, '{UNKNOWN_END}') AS corridor "
         f"FROM perpetrators p JOIN cases c USING (record_key){join}"
     ).df()
     if perpetrator_of is None and has_table(con, "perpetrator_persons"):  # `ctdata link perpetrators`

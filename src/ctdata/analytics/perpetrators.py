@@ -32,10 +32,11 @@ from ctdata.standard.vocab import (
     PERPETRATOR_ROLE,
     SEX,
 )
+from ctdata.text import Text
 
 VICTIMS = "victims (case records with a perpetrator recorded)"
 NEEDS = ("cases", "perpetrators")
-WITHIN_REGION_DEFINITION = (
+WITHIN_REGION_DEFINITION = Text(
     "Share of victims whose region of origin is among the regions of their perpetrators "
     "(citizenship regions; UN M49 regions with the Americas and Oceania as one, as the public release "
     "codes them), of the victims with a known region of origin and at least one perpetrator of known "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import altair as alt
 import pandas as pd
 
 from ctdata.prevalence.estimate import MSEResult
-from ctdata.text import Text
+from ctdata.prevalence.sources import list_name
+from ctdata.text import Join, Text
 
 CAVEATS: tuple[tuple[str, str], ...] = (
     (
@@ -65,6 +66,43 @@ def estimates_frame(results: Sequence[MSEResult]) -> pd.DataFrame:
     )
 
 
+#: The model-choice methods and interval methods as a page names them (`Text`: English here, the reader's
+#: language on a page); the CLI, the JSON and the report keep the codes (``stepwise``, ``profile``).
+METHOD_NAMES: dict[str, Text] = {
+    "main": Text("main effects only"),
+    "stepwise": Text("stepwise"),
+    "aic": Text("lowest AIC"),
+    "bic": Text("lowest BIC"),
+    "model": Text("named model"),
+}
+INTERVAL_METHODS: dict[str, Text] = {
+    "profile": Text("profile likelihood"),
+    "bootstrap": Text("bootstrap"),
+    "wald": Text("Wald"),
+}
+MAIN_EFFECTS = "main effects"
+
+
+def method_name(code: str) -> str:
+    """A model-choice method's name for a page (the code when it has none)."""
+    return METHOD_NAMES.get(code, code)
+
+
+def interval_name(code: str) -> str:
+    """An interval method's name for a page (the code when it has none)."""
+    return INTERVAL_METHODS.get(code, code)
+
+
+def model_words(model: str, names: Callable[[str], str] = str) -> str:
+    """A model ('main effects + A:B') for a page: 'main effects' in the reader's language, each
+    interaction's lists as `names` writes them."""
+    head, *terms = model.split(" + ")
+    if head != MAIN_EFFECTS:
+        return model
+    return Join([Text("main effects"), *(Join([names(x) for x in t.split(":")], sep=":") for t in terms)],
+                sep=" + ")
+
+
 #: The chart's title and axis (`Text`, so a page can write them in its reader's language and pass them in).
 METHODS_TITLE = Text("Estimated population by method")
 METHODS_AXIS = Text("population (observed + estimated unseen)")
@@ -73,9 +111,18 @@ METHODS_DESCRIPTION = Text("Estimated population by method: a point for each est
 
 
 def methods_chart(results: Sequence[MSEResult], title: str = METHODS_TITLE, axis: str = METHODS_AXIS,
-                  description: str = METHODS_DESCRIPTION) -> alt.Chart:
-    """Point and error bar per method, with a rule at the observed total."""
+                  description: str = METHODS_DESCRIPTION, words: Callable[[str], str] | None = None) -> alt.Chart:
+    """Point and error bar per method, with a rule at the observed total.
+
+    `words` puts words made here in the reader's language (a page passes its `localise`): the methods,
+    models and intervals are then named (`method_name`, `model_words`, `interval_name`); the report and
+    the CLI keep the codes.
+    """
     frame = estimates_frame(results)
+    if words is not None:
+        frame["method"] = [words(method_name(r.method)) for r in results]
+        frame["model"] = [words(model_words(r.model, list_name)) for r in results]
+        frame["interval"] = [f"{r.ci_level:.0%} {words(interval_name(r.ci_method))}" for r in results]
     base = alt.Chart(frame).encode(y=alt.Y("method:N", title=None, sort=list(frame["method"])))
     # the axis starts near the figures, not at 0: intervals a few percent wide would shrink to a dot
     x_scale = alt.Scale(zero=False, nice=True)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ctdata.errors import CtdataError
 from ctdata.prevalence.patterns import PatternTable, patterns_from_links
+from ctdata.text import Text
 from ctdata.warehouse.query import connect, has_view
 
 LIST_BY = {
@@ -23,6 +24,19 @@ LIST_BY = {
                     "WHEN office_country = country_of_exploitation THEN 'destination_office' "
                     "WHEN list_contains(citizenships, office_country) THEN 'origin_office' ELSE 'other_office' END"),
 }
+
+#: The lists made by office type, as a page names them (`Text`); agencies and data sources keep their names.
+LIST_NAMES: dict[str, Text] = {
+    "destination_office": Text("destination office"),
+    "origin_office": Text("origin office"),
+    "other_office": Text("other office"),
+    "unknown": Text("unknown"),
+}
+
+
+def list_name(name: str) -> str:
+    """A list's name for a page: an office type in the reader's language, an agency or source as it is."""
+    return LIST_NAMES.get(name, name)
 
 
 def patterns_from_warehouse(list_by: str = "agency", years: tuple[int, int] | None = None,

@@ -18,6 +18,21 @@ REGIONAL_OFFICES: tuple[str, ...] = (
 )
 
 
+#: The UN M49 code of every region, sub-region and intermediate region the M49 table names (Antarctica:
+#: its ISO code), so that a page can name an area in its reader's language from CLDR's territory names
+#: (002 Afrique, 011 África Occidental) instead of a hand-written list of translations.
+M49_AREA_CODES: dict[str, str] = {
+    "Africa": "002", "Americas": "019", "Antarctica": "AQ", "Asia": "142", "Australia and New Zealand": "053",
+    "Caribbean": "029", "Central America": "013", "Central Asia": "143", "Eastern Africa": "014",
+    "Eastern Asia": "030", "Eastern Europe": "151", "Europe": "150", "Latin America and the Caribbean": "419",
+    "Melanesia": "054", "Micronesia": "057", "Middle Africa": "017", "Northern Africa": "015",
+    "Northern America": "021", "Northern Europe": "154", "Oceania": "009", "Polynesia": "061",
+    "South America": "005", "South-eastern Asia": "035", "Southern Africa": "018", "Southern Asia": "034",
+    "Southern Europe": "039", "Sub-Saharan Africa": "202", "Western Africa": "011", "Western Asia": "145",
+    "Western Europe": "155",
+}
+
+
 @dataclass(frozen=True)
 class RegionalOffice:
     iso2: str

@@ -31,8 +31,21 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from markupsafe import Markup
 
-from ctdata.standard import countries
-from ctdata.text import WORDS, Country, Day, Join, Month, Plain, Sentence, Terms, Text, as_sentence, lower_first
+from ctdata.standard import countries, regions
+from ctdata.text import (
+    WORDS,
+    Country,
+    Day,
+    Join,
+    Month,
+    Plain,
+    Region,
+    Sentence,
+    Terms,
+    Text,
+    as_sentence,
+    lower_first,
+)
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 COOKIE = "ctdata_lang"
@@ -99,6 +112,22 @@ def country_name(code: str | None, lang: str) -> str:
     if not code or lang == DEFAULT:
         return countries.name(code)
     return Locale.parse(lang).territories.get(code) or countries.name(code)
+
+
+def region_name(name: str | None, lang: str) -> str:
+    """An area's name in the language: a UN M49 region or sub-region from CLDR (through its M49 code),
+    a regional office or an office's region from the catalogue, a country code as `country_name`;
+    a name known to neither is shown as it is (English)."""
+    if not name or lang == DEFAULT:
+        return name or ""
+    if len(name) == 2 and name.isupper():
+        return country_name(name, lang)
+    code = regions.M49_AREA_CODES.get(name)
+    if code is not None:
+        found = Locale.parse(lang).territories.get(code)
+        if found:
+            return str(found)
+    return translations(lang).gettext(name)
 
 
 @cache
@@ -182,6 +211,8 @@ def localise(value: Any, lang: str) -> Any:
         return value.sep.join(str(localise(p, lang)) for p in value.parts)
     if isinstance(value, Country):
         return country_name(value.code, lang)
+    if isinstance(value, Region):
+        return region_name(str(value), lang)
     if isinstance(value, Day):
         if value.spoken:
             return format_date(date.fromisoformat(value.iso), format="long", locale=DATE_LOCALE.get(lang, lang))

@@ -17,9 +17,18 @@ from starlette.concurrency import run_in_threadpool
 
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
-from ctdata.prevalence.chart import CAVEATS, METHODS_AXIS, METHODS_DESCRIPTION, METHODS_TITLE, methods_chart
+from ctdata.prevalence.chart import (
+    CAVEATS,
+    METHODS_AXIS,
+    METHODS_DESCRIPTION,
+    METHODS_TITLE,
+    interval_name,
+    method_name,
+    methods_chart,
+    model_words,
+)
 from ctdata.prevalence.estimate import estimate_across_methods
-from ctdata.prevalence.sources import LIST_BY, patterns_from_warehouse
+from ctdata.prevalence.sources import LIST_BY, list_name, patterns_from_warehouse
 from ctdata.text import Sentence, Text, words_of
 from ctdata.web import i18n, security
 from ctdata.web.pages.common import csrf_of
@@ -48,13 +57,15 @@ def _compute(list_by: str, years: tuple[int, int] | None, lang: str = i18n.DEFAU
     if not results:
         raise CtdataError(Text("no log-linear model could be fitted to these lists"))
     chart = methods_chart(results, title=i18n.localise(METHODS_TITLE, lang), axis=i18n.localise(METHODS_AXIS, lang),
-                          description=i18n.localise(METHODS_DESCRIPTION, lang))
+                          description=i18n.localise(METHODS_DESCRIPTION, lang),
+                          words=lambda text: str(i18n.localise(text, lang)))
     spec = chart.to_dict()
     return {
         "observed": int(table.counts.sum()),
-        "lists": sorted(table.list_totals().items()),
-        "rows": [{"method": r.method, "model": r.model, "estimate": r.estimate, "ci_low": r.ci_low,
-                  "ci_high": r.ci_high, "ci_method": r.ci_method} for r in results],
+        "lists": [(list_name(name), n) for name, n in sorted(table.list_totals().items())],
+        "rows": [{"method": method_name(r.method), "model": model_words(r.model, list_name), "estimate": r.estimate,
+                  "ci_low": r.ci_low, "ci_high": r.ci_high, "ci_method": interval_name(r.ci_method)}
+                 for r in results],
         "spec": json.dumps(spec, ensure_ascii=False).replace("</", "<\\/"),  # read by the page in its language
     }
 

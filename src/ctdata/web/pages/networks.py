@@ -37,7 +37,8 @@ def _compute() -> dict[str, Any]:
         "summary": perpetrators.summary(con),
         "networks": len(table),
         "linked": int((table["victims"] > 1).sum()) if len(table) else 0,
-        "rows": [r for r in table.head(SHOWN).to_dict(orient="records")],
+        "rows": [r | {"corridors": {networks.corridor_words(c): n for c, n in r["corridors"].items()}}
+                 for r in table.head(SHOWN).to_dict(orient="records")],
         "shown": min(SHOWN, len(table)),
     }
 
