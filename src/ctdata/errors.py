@@ -7,7 +7,10 @@ bug in ctdata.
 
 import errno
 import re
+from collections.abc import Mapping
 from typing import Any
+
+from ctdata.text import Text
 
 #: "field_name: problem", as a model's rule across fields words a problem it pins on one field.
 _NAMED = re.compile(r"([a-z][a-z0-9_]*): (.+)", re.S)
@@ -72,24 +75,62 @@ class ValidationError(CtdataError):
 
     @classmethod
     def of_pydantic(cls, exc: Any, what: str) -> "ValidationError":
-        """A model's validation errors: every field's problem in `fields` (pydantic's developer prefix
-        such as 'Value error, ' removed), the first in the message as 'what name: problem'."""
+        """A model's validation errors: every field's problem in `fields` in plain words (`pydantic_problem`),
+        the first in the message as 'what name: problem'."""
         fields: dict[str, str] = {}
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ())) or "value"
-            msg = str(err.get("msg", "invalid"))
-            for prefix in ("Value error, ", "Assertion failed, "):
-                msg = msg.removeprefix(prefix)
-            raised = (err.get("ctx") or {}).get("error")
-            said = raised.args[0] if isinstance(raised, Exception) and raised.args else None
-            if isinstance(said, str) and str(said) == msg:
-                msg = said  # the words as raised (a ctdata.text.Text keeps its message id for a page)
+            msg = pydantic_problem(err)
             named = _NAMED.match(msg) if not err.get("loc") else None
             if named:  # a rule across fields says which field it faults ("funding_name: ..."): put it there
                 where, msg = named.group(1), named.group(2)
             fields.setdefault(where, msg)
         first = next(iter(fields), "value")
         return cls(f"{what} {first}: {fields.get(first, 'invalid')}", fields=fields)
+
+
+def pydantic_problem(err: Mapping[str, Any]) -> str:
+    """One of pydantic's errors in plain words for the person who typed the value (a `Text`, so a page
+    says it in its language), instead of pydantic's developer wording ('Input should be a valid integer').
+
+    Why one place: the forms (`ValidationError.of_pydantic`) and the importer's row reasons
+    (`ingest.result.reason_of`) say the same thing about the same value. A problem our own
+    validators raised keeps their words (and their message id when raised as a `Text`).
+    """
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    msg = str(err.get("msg", "invalid"))
+    if kind in ("value_error", "assertion_error"):
+        for prefix in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(prefix)
+        raised = ctx.get("error")
+        said = raised.args[0] if isinstance(raised, Exception) and raised.args else None
+        return said if isinstance(said, str) and str(said) == msg else msg  # a Text keeps its message id
+    limit = next((ctx[k] for k in ("max_length", "min_length", "ge", "gt", "le", "lt") if k in ctx), None)
+    plain = {
+        "missing": Text("a value is needed here"),
+        "extra_forbidden": Text("this is not a field of the standard: remove it or check its name"),
+        "string_too_long": Text("too long: at most {count} characters", count=limit),
+        "string_too_short": Text("too short: at least {count} characters", count=limit),
+        "too_long": Text("too many values: at most {count}", count=limit),
+        "too_short": Text("too few values: at least {count}", count=limit),
+        "greater_than_equal": Text("must be {limit} or more", limit=limit),
+        "greater_than": Text("must be more than {limit}", limit=limit),
+        "less_than_equal": Text("must be {limit} or less", limit=limit),
+        "less_than": Text("must be less than {limit}", limit=limit),
+        "literal_error": Text("this is not one of the values the standard allows ({expected})",
+                              expected=ctx.get("expected", "")),
+        "int_parsing": Text("must be a whole number"),
+        "int_type": Text("must be a whole number"),
+        "int_from_float": Text("must be a whole number"),
+        "float_parsing": Text("must be a number"),
+        "float_type": Text("must be a number"),
+        "bool_parsing": Text("must be yes or no"),
+        "bool_type": Text("must be yes or no"),
+        "string_type": Text("must be text"),
+        "list_type": Text("must be a list of values"),
+    }
+    return plain.get(kind) or Text("this value is not accepted ({detail})", detail=msg)
 
 
 class NotFound(CtdataError):

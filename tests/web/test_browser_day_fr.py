@@ -157,7 +157,7 @@ def test_caseworker_day_in_french(browser: Browser, live_server: LiveServer) -> 
     page.get_by_label("Pays de départ", exact=True).select_option(label="Laos")
     page.get_by_label("Pays d’arrivée", exact=True).select_option(label="Thaïlande")
     page.get_by_label("Date de départ", exact=True).fill("2024-06-01")
-    page.get_by_label("Comment la frontière a-t-elle été franchie ?", exact=True).select_option(
+    page.get_by_label("Comment la frontière a-t-elle été franchie ?", exact=True).select_option(
         label="Passage non officiel")
     page.get_by_role("button", name="Ajouter l’étape").click()
     expect(panel.locator("[role=status]")).to_contain_text("1")
@@ -198,14 +198,14 @@ def test_caseworker_day_in_french(browser: Browser, live_server: LiveServer) -> 
     def answer(question: str, choice: str) -> None:
         panel.get_by_role("group", name=question, exact=True).get_by_label(choice, exact=True).check()
 
-    answer("La personne a-t-elle donné par écrit son consentement éclairé au retour ?", "Oui")
+    answer("La personne a-t-elle donné par écrit son consentement éclairé au retour ?", "Oui")
     page.get_by_label("Risque du retour (évaluation des risques)", exact=True).select_option(label="Moyen")
     page.get_by_label("Comment les risques seront réduits", exact=True).fill("Visite de la famille d’abord.")
     answer("Une autorité de protection de l’enfance a-t-elle décidé que le retour est dans l’intérêt supérieur "
-           "de l’enfant ?", "Oui")
-    page.get_by_label("Quelle autorité a pris cette décision ?", exact=True).fill("Département de l’enfance")
-    answer("Le parent ou tuteur est-il disposé à reprendre l’enfant ?", "Oui")
-    answer("Le parent ou tuteur est-il en mesure de s’occuper de l’enfant ?", "Oui")
+           "de l’enfant ?", "Oui")
+    page.get_by_label("Quelle autorité a pris cette décision ?", exact=True).fill("Département de l’enfance")
+    answer("Le parent ou tuteur est-il disposé à reprendre l’enfant ?", "Oui")
+    answer("Le parent ou tuteur est-il en mesure de s’occuper de l’enfant ?", "Oui")
     page.get_by_role("button", name="Enregistrer les vérifications").click()
     expect(panel.locator("[role=status]")).to_be_visible()
     expect(gates.locator("li.open")).to_have_count(0)
@@ -223,10 +223,10 @@ def test_caseworker_day_in_french(browser: Browser, live_server: LiveServer) -> 
     panel = _tab(page, "Transferts", "Transferts")
     reason = "Rentrée au pays ; réintégration au Laos."
     page.get_by_label("Pays du bureau destinataire", exact=True).select_option(label="Laos")
-    page.get_by_label("Pourquoi transférer le dossier ?", exact=True).fill(reason)
+    page.get_by_label("Pourquoi transférer le dossier ?", exact=True).fill(reason)
     page.get_by_role("button", name="Envoyer la demande de transfert").click()
     expect(panel.locator("[role=alert]")).to_be_visible()
-    expect(page.get_by_label("Pourquoi transférer le dossier ?", exact=True)).to_have_value(reason)  # kept
+    expect(page.get_by_label("Pourquoi transférer le dossier ?", exact=True)).to_have_value(reason)  # kept
     expect(page.get_by_label("Pays du bureau destinataire", exact=True)).to_have_value("LA")
     expect(page.locator("#transfer-list")).to_have_count(0)
     _check_french(page, "transfer refused")
@@ -244,7 +244,7 @@ def test_caseworker_day_in_french(browser: Browser, live_server: LiveServer) -> 
     _check_french(page, "consent")
     panel = _tab(page, "Transferts", "Transferts")
     page.get_by_label("Pays du bureau destinataire", exact=True).select_option(label="Laos")
-    page.get_by_label("Pourquoi transférer le dossier ?", exact=True).fill(reason)
+    page.get_by_label("Pourquoi transférer le dossier ?", exact=True).fill(reason)
     page.get_by_role("button", name="Envoyer la demande de transfert").click()
     expect(panel.locator("[role=status]")).to_contain_text("Laos")
     expect(page.locator("#transfer-list")).to_contain_text(reason)

@@ -49,7 +49,8 @@ def _msgids() -> set[str | tuple[str, str]]:
     method_map = [(f"src/ctdata/{where}", "python") for where in ("text.py", "errors.py", "screening/**.py",
                                                                   "cases/**.py", "standard/**.py",
                                                                   "linkage/review_store.py", "prevalence/**.py",
-                                                                  "analytics/**.py", "web/**.py")]
+                                                                  "analytics/**.py", "ingest/**.py",
+                                                                  "publish/flows.py", "publish/releases.py", "web/**.py")]
     method_map.append(("src/ctdata/web/templates/pages/**.html", "jinja2"))
     options = {"src/ctdata/web/templates/pages/**.html": {"extensions": "jinja2.ext.i18n"}}
     for _file, _line, message, _comments, _ctx in extract_from_dir(
@@ -179,11 +180,11 @@ def test_screening_explanation_in_french(app, engine, actors) -> None:  # type: 
     base = {"csrf_token": csrf, "actions": ["recruitment"], "purposes": ["forced_labour"]}
     page = client.post("/screening/determine", data=base, headers=fr).text
     explanation = page.split('id="explanation">')[1].split("</p>")[0]
-    assert "Enregistré : une action (recrutement) et une finalité (travail ou services forcés)." in explanation
+    assert "Enregistré : une action (recrutement) et une finalité (travail ou services forcés)." in explanation
     assert "L’âge au moment de l’exploitation est inconnu" in explanation
     assert ", car une finalité d’exploitation (travail ou services forcés) a été enregistrée" in explanation
     assert "Recorded" not in page and "So the person" not in page and "Still missing" not in page
-    assert "Une action" not in page and "Un moyen : la personne a-t-elle été menacée" in page  # what is missing
+    assert "Une action" not in page and "Un moyen : la personne a-t-elle été menacée" in page  # what is missing
     child = client.post("/screening/determine", data={**base, "age_at_exploitation": "15"}, headers=fr).text
     assert "La personne était un enfant (15 ans, moins de 18 ans) au moment de l’exploitation" in child
     assert "Enfant au moment de l’exploitation, avec une action et une finalité" in child  # the rule
@@ -199,19 +200,19 @@ def test_error_messages_in_french(app, engine, actors) -> None:  # type: ignore[
                     headers={"accept-language": "fr"})
     assert r.status_code == 422
     error = r.text.split('id="f-date_of_birth-error">')[1].split("</span></span>")[0]
-    assert "Le 31 février 1994 n’existe pas (« 31/02/1994 » n’est pas une date du calendrier)." in error
-    assert "There is no" not in r.text and "Non enregistré : veuillez vérifier votre saisie" in r.text
+    assert "Le 31 février 1994 n’existe pas (« 31/02/1994 » n’est pas une date du calendrier)." in error
+    assert "There is no" not in r.text and "Non enregistré : veuillez vérifier votre saisie" in r.text
     ambiguous = client.post("/screening/register", data={**form, "date_of_birth": "03/04/1994"},
                             headers={"accept-language": "es"}).text
     assert "puede ser el 3 de abril de 1994 o el 4 de marzo de 1994" in ambiguous
     age = client.post("/screening/determine", data={**form, "age_at_exploitation": "quinze"},
                       headers={"accept-language": "fr"}).text
-    assert "Veuillez vérifier le formulaire" in age and "doit être un nombre entier, pas « quinze »" in age
+    assert "Veuillez vérifier le formulaire" in age and "doit être un nombre entier, pas « quinze »" in age
     missing = client.get("/cases/999999", headers={"accept-language": "fr"})
     assert missing.status_code == 404 and "Cette page n’existe pas" in missing.text
     refused = client.get("/admin/users", headers={"accept-language": "fr", "accept": "text/html"})
     assert refused.status_code == 403
-    said = "Cette page est réservée aux rôles suivants : administrateurs ; votre rôle (agent de suivi des cas)"
+    said = "Cette page est réservée aux rôles suivants : administrateurs ; votre rôle (agent de suivi des cas)"
     assert said in refused.text
 
 
@@ -228,7 +229,7 @@ def test_case_page_values_dates_and_office_in_the_language(app, engine, actors) 
     fr = client.get(f"/cases/{case_id}", headers={"accept-language": "fr"}).text
     main = fr.split("<main")[1]
     assert f"<h1>Dossier {case_id}" in main and "Bureau IOM – Thaïlande" in main
-    assert '<time datetime="2024-03-01">1 mars 2024</time> par : Bureau IOM – Thaïlande' in main
+    assert '<time datetime="2024-03-01">1 mars 2024</time> par : Bureau IOM – Thaïlande' in main
     assert "28 ans à l’enregistrement" in main and "Non renseigné" in main
     assert "office in" not in main and "at registration" not in main and "Not recorded" not in main
     journey = client.get(f"/cases/{case_id}/tabs/journey", headers={"accept-language": "es"}).text
@@ -280,6 +281,40 @@ def test_linkage_estimates_perpetrators_and_script_words_in_the_language(app, en
     assert "Means of control" not in perpetrators and "وسائل السيطرة" in perpetrators
     screening = th.get("/screening", headers=fr).text
     words = json.loads(screening.split('<script type="application/json" id="js-words">')[1].split("</script>")[0])
-    assert words["went_offline"] == "Pas de connexion : les dépistages sont conservés sur cet appareil, chiffrés."
+    assert words["went_offline"] == "Pas de connexion : les dépistages sont conservés sur cet appareil, chiffrés."
     assert words["waiting"][1].startswith("1 dépistage enregistré") and words["waiting"][2].startswith("2 dépistages")
     assert words["not_registered"].endswith(": {reason}")  # the script puts the server's reason in
+
+
+def test_french_puts_a_no_break_space_before_a_colon_and_release_dates_are_localised(  # type: ignore[no-untyped-def]
+    app, engine, actors, tmp_path
+) -> None:
+    """'Dossier 2 : Mai Tran' (the space is in the catalogue, which writes French's spaces everywhere), and the
+    releases page writes when a release was made as the language does, not as ISO."""
+    import io
+
+    from ctdata.cases import service
+    from ctdata.cases.tx import transaction
+    from tests.ingest.helpers import record, write_records
+    from tests.web.conftest import CASE, PERSON
+
+    with transaction(engine) as s:
+        case_id = service.register_case(s, actors["th"], PERSON, CASE).id
+    client, _ = signed_in(app, engine, "th")
+    fr = client.get(f"/cases/{case_id}", headers={"accept-language": "fr"}).text
+    assert f"<h1>Dossier {case_id}\u00a0: Mai Tran</h1>" in fr
+    assert f"<h1>Case {case_id}: Mai Tran</h1>" in client.get(f"/cases/{case_id}").text
+    with (i18n.LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="fr")
+    plain_space = [m.id for m in catalog if m.id and re.search(r" [:;?!»]|« ", str(m.string))]
+    assert not plain_space, plain_space[:5]
+    rows = [record(i, sex="female", citizenship="UA", date_of_birth="1990-01-01") for i in range(40)]
+    dm, csrf = signed_in(app, engine, "dm")
+    data = write_records(tmp_path / "records.csv", rows).read_bytes()
+    dm.post("/data/import", data={"csrf_token": csrf}, files={"file": ("p.csv", io.BytesIO(data), "text/csv")})
+    dm.post("/data/releases", data={"csrf_token": csrf, "k": "5"})
+    page = dm.get("/data/releases", headers={"accept-language": "fr"}).text
+    made = re.search(r'<span class="hint"><time datetime="([^"]+)">([^<]+)</time></span>', page)
+    assert made is not None and "T" in made[1] and "T" not in made[2] and re.search(r"\d{4}", made[2])
+    assert any(month in made[2] for month in ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
+                                              "sept.", "oct.", "nov.", "déc."))

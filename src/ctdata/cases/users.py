@@ -34,7 +34,7 @@ from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
 from ctdata.store.crypto import keyring
 from ctdata.store.models import AuthSession, LoginLockout, User, utcnow
-from ctdata.text import Text
+from ctdata.text import Plain, Text
 
 _hasher = PasswordHasher()
 _dummy: dict[int, str] = {}
@@ -74,20 +74,20 @@ def create_user(
     """Create an account; caseworkers need an office (country and agency)."""
     require_role(session, actor, ("admin",), "user.create")
     if not USERNAME.match(username or ""):
-        raise ValidationError("a username is 2 to 80 letters, digits or . _ @ -")
+        raise ValidationError(Text("a username is 2 to 80 letters, digits or . _ @ -"))
     if role not in ROLES:
-        raise ValidationError(f"role must be one of: {', '.join(ROLES)}")
+        raise ValidationError(Text("role must be one of: {roles}", roles=Plain(", ".join(ROLES))))
     _check_new_password(password)
     if office_country:
         try:
             office_country = to_alpha2(office_country)
         except UnknownCountry as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(exc.args[0] if exc.args else str(exc)) from None
     agency = require_agency(session, agency) if agency is not None and str(agency).strip() else None
     if role == "caseworker" and not (office_country and agency):
-        raise ValidationError("a caseworker needs an office: give --office (country) and --agency")
+        raise ValidationError(Text("a caseworker needs an office: give its country and agency (--office and --agency)"))
     if session.execute(select(User.id).where(User.username == username)).scalar() is not None:
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict(Text("user “{user}” already exists", user=username))
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -109,7 +109,7 @@ def create_user(
 
 def _check_new_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD or len(password) > 1024 or "\x00" in password:
-        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise ValidationError(Text("a password needs at least {count} characters", count=MIN_PASSWORD))
 
 
 def user_dict(u: User, locked: datetime | None = None) -> dict[str, Any]:
@@ -137,7 +137,7 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
     require_role(session, actor, ("admin",), "user.update")
     user = _user(session, username)
     if not active and user.username == actor.username:
-        raise Conflict("you cannot disable your own account; ask another admin")
+        raise Conflict(Text("you cannot disable your own account; ask another admin"))
     user.active = active
     ended = 0 if active else _revoke_all(session, user)
     if active:
@@ -174,7 +174,8 @@ PAGE_LANGUAGES = ("en", "fr", "es", "ar")
 def set_language(session: Session, actor: Actor, language: str | None) -> User:
     """The language the actor's own account reads the pages in (None: as the browser asks). Audited."""
     if language is not None and language not in PAGE_LANGUAGES:
-        raise ValidationError.at("language", f"choose one of {', '.join(PAGE_LANGUAGES)}")
+        raise ValidationError.at("language",
+                                 Text("choose one of {languages}", languages=Plain(", ".join(PAGE_LANGUAGES))))
     user = _user(session, actor.username)
     user.language = language
     record_by(session, actor, "user.language", user.id, {"language": language}, entity="user")
@@ -232,7 +233,7 @@ def require_account(
 def _user(session: Session, username: str) -> User:
     user = session.execute(select(User).where(User.username == username)).scalar()
     if user is None:
-        raise NotFound(f"user {username!r} not found")
+        raise NotFound(Text("user “{user}” not found", user=username))
     return user
 
 
@@ -376,17 +377,17 @@ def start_session(session: Session, user: User, minutes: int | None = None) -> N
 def session_actor(session: Session, token: str | None) -> tuple[Actor, AuthSession]:
     """The actor of a live session token; NotAuthenticated when unknown, expired, revoked or disabled."""
     if not token or len(token) > 200:
-        raise NotAuthenticated("log in first")
+        raise NotAuthenticated(Text("log in first"))
     row = session.execute(
         select(AuthSession, User)
         .join(User, User.id == AuthSession.user_id)
         .where(AuthSession.token_hash == token_hash(token))
     ).first()
     if row is None:
-        raise NotAuthenticated("the session is not valid; log in again")
+        raise NotAuthenticated(Text("the session is not valid; log in again"))
     auth, user = row
     if auth.revoked or auth.expires_at <= utcnow():
-        raise NotAuthenticated("the session has expired; log in again")
+        raise NotAuthenticated(Text("the session has expired; log in again"))
     if not user.active:
         raise NotAuthenticated(Text("the account is disabled"))
     return Actor.of(user), auth

@@ -62,13 +62,14 @@ from ctdata.store.models import (
     utcnow,
 )
 from ctdata.store.persons import ENCRYPTED
+from ctdata.text import Plain, Text
 
 T = TypeVar("T")
 ProgressFn = Callable[[int], None]
 COMPANIONS: dict[str, type] = {
     "journey_legs": JourneyLeg, "assistance": Assistance, "returns": ReturnRecord, "perpetrators": Perpetrator,
 }
-PARENT_QUARANTINED = "parent quarantined"
+PARENT_QUARANTINED = Text("parent quarantined")
 
 
 def _now(fn: Callable[[], T]) -> T:
@@ -236,7 +237,8 @@ class Pipeline:
         for k, (verdict, ref) in enumerate(verdicts):
             i = ok[k]
             if verdict == CONFLICT:
-                reason = f"record_id: {rids[k]!r} appears twice in this file (first at row {ref})"
+                said = Text("“{value}” appears twice in this file (first at row {row})", value=rids[k], row=Plain(ref))
+                reason = f"record_id: {said}"
                 self._reject_record(b.raw(i), reason, parent_out=False)
             elif verdict == NEW:
                 ins.append(k)
@@ -348,8 +350,11 @@ class Pipeline:
     def _orphan_reason(self, rid: Any) -> tuple[str, str | None]:
         out = self._out.get(rid)
         if out is not None:
-            return f"{PARENT_QUARANTINED}: record_id {rid!r} (row {out[1]} of the records table)", out[0]
-        return f"record_id: no case record {rid!r} in this import", None
+            said = Text("its record “{record}” was quarantined (row {row} of the records table)", record=rid,
+                        row=Plain(out[1]))
+            return f"{PARENT_QUARANTINED}: {said}", out[0]
+        said = Text("no case record “{record}” in this import", record=rid)
+        return f"record_id: {said}", None
 
     def _source_of(self, cid: int) -> str | None:
         if cid not in self._case_sources and self.session is not None:
@@ -421,7 +426,9 @@ class Pipeline:
             verdict, ref = verdicts[k] if verdicts is not None else (NEW, None)
             if verdict == CONFLICT:
                 leg = clean["leg_number"][i]
-                reason = f"leg_number: leg {leg} of {rid_col[i]!r} appears twice (first at row {ref})"
+                said = Text("leg {leg} of “{record}” appears twice (first at row {row})", leg=Plain(leg),
+                            record=rid_col[i], row=Plain(ref))
+                reason = f"leg_number: {said}"
                 self._reject_companion(ctx, b.raw(i), reason, self._source_of(cids[k]))  # type: ignore[arg-type]
                 continue
             stats["loaded"] += 1

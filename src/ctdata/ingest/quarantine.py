@@ -33,6 +33,7 @@ from ctdata.standard.types import agency_code
 from ctdata.store import audit, db
 from ctdata.store.crypto import KeyRing, keyring
 from ctdata.store.models import CaseRecord, ImportBatch, QuarantineRow, utcnow
+from ctdata.text import Text
 
 
 def list_rows(status: str = "open", limit: int = 50) -> list[dict[str, Any]]:
@@ -106,7 +107,8 @@ def _retry_companion(s: Session, keys: KeyRing, r: QuarantineRow, batch: ImportB
         q = q.where(CaseRecord.source == r.source)
     parents = s.execute(q.where(CaseRecord.source_kind == "case")).scalars().all()
     if len(parents) != 1:
-        return r.reason if r.reason.startswith(PARENT_QUARANTINED) else f"record_id: no case record {r.record_id!r}"
+        said = Text("no case record “{record}”", record=r.record_id)
+        return r.reason if r.reason.startswith(PARENT_QUARANTINED) else f"record_id: {said}"
     sink = DirectSink(s)
     pipe = Pipeline(s, keys, batch.id, TemplateMapper(r.table_name), ImportResult(kind=r.kind, path=batch.path), sink)
     pipe.case_ids[r.record_id] = parents[0]  # type: ignore[index]

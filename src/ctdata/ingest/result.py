@@ -9,10 +9,11 @@ import pydantic
 from sqlalchemy.orm import Session
 
 from ctdata.cases.agencies import register_imported
-from ctdata.errors import CtdataError, FileFormatError
+from ctdata.errors import CtdataError, FileFormatError, pydantic_problem
 from ctdata.ingest.readers import Table
 from ctdata.store import audit
 from ctdata.store.models import ImportBatch, utcnow
+from ctdata.text import Text
 
 #: the categories every row falls in (companion tables too): loaded = new + changed + present
 CATEGORIES = ("inserted", "updated", "already_present", "quarantined")
@@ -81,10 +82,9 @@ def reason_of(exc: Exception) -> str:
         parts = []
         for err in exc.errors()[:5]:
             loc = ".".join(str(p) for p in err.get("loc", ())) or "row"
-            msg = str(err.get("msg", "")).removeprefix("Value error, ")
-            parts.append(f"{loc}: {msg}")
+            parts.append(f"{loc}: {pydantic_problem(err)}")
         more = len(exc.errors()) - 5
-        return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+        return "; ".join(parts + ([Text("and {count} more", count=more)] if more > 0 else []))
     return str(exc)
 
 

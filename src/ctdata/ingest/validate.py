@@ -16,8 +16,17 @@ from ctdata.ingest.readers import RawRow
 from ctdata.standard.models import ONE_PER_PERSON, assistance_problem, perpetrator_problem
 from ctdata.standard.template import TABLES, Column
 from ctdata.standard.types import parser_for
+from ctdata.text import Text
 
 _CACHE_LIMIT = 200_000
+#: the problem of a required column left empty
+REQUIRED = Text("required value is empty")
+
+
+def _joined(errors: list[str]) -> str:
+    """A row's reason: its first five problems, and how many more ('; and 2 more')."""
+    shown = errors[:5] + ([Text("and {count} more", count=len(errors) - 5)] if len(errors) > 5 else [])
+    return "; ".join(shown)
 _NO_CACHE = {"text"}
 
 
@@ -78,13 +87,13 @@ class TableValidator:
         for name in self.required:
             if out.get(name) in (None, "", []):
                 if not any(e.startswith(name + ":") for e in errors):
-                    errors.append(f"{name}: required value is empty")
+                    errors.append(f"{name}: {REQUIRED}")
         if not errors:
             problem = self._row_problem(out.get)
             if problem:
                 errors.append(problem)
         if errors:
-            raise CtdataError("; ".join(errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else ""))
+            raise CtdataError(_joined(errors))
         return out
 
     def raw_row(self, raw: RawRow) -> dict[str, Any]:
@@ -154,9 +163,9 @@ class TableValidator:
                 if v is None or v == "" or v == []:
                     errs = bad.get(i)
                     if errs is None:
-                        bad[i] = [f"{name}: required value is empty"]
+                        bad[i] = [f"{name}: {REQUIRED}"]
                     elif not any(e.startswith(prefix) for e in errs):
-                        errs.append(f"{name}: required value is empty")
+                        errs.append(f"{name}: {REQUIRED}")
         if self.table in ("assistance", "perpetrators"):  # the tables with a rule across fields
             for i in range(n):
                 if i not in bad:
@@ -165,5 +174,5 @@ class TableValidator:
                         bad[i] = [problem]
         reasons: list[str | None] = [None] * n
         for i, errs in bad.items():
-            reasons[i] = "; ".join(errs[:5]) + (f"; and {len(errs) - 5} more" if len(errs) > 5 else "")
+            reasons[i] = _joined(errs)
         return clean, reasons

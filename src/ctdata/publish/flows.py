@@ -28,6 +28,7 @@ from ctdata.errors import PermissionDenied, ValidationError
 from ctdata.publish.kanon import KAnonSettings
 from ctdata.publish.releases import ReleaseEntry, ReleaseRegistry
 from ctdata.publish.synthetic import SyntheticSettings
+from ctdata.text import Text
 
 CREATE_ROLES = ("admin", "data_manager", "analyst")
 APPROVE_ROLES = ("admin", "data_manager")
@@ -113,7 +114,7 @@ def withdraw_release(
 ) -> ReleaseEntry:
     """Take a release off the public list (its files stay, for the record)."""
     if not (reason or "").strip():
-        raise ValidationError("say why the release is withdrawn (--reason)")
+        raise ValidationError(Text("say why the release is withdrawn"))
     _require_account(actor, WITHDRAW_ROLES, "release_withdraw", release_id)
     entry = _registry(registry).withdraw(release_id, actor.username, reason)
     _audit("release_withdraw", entry, actor, {"reason": reason})

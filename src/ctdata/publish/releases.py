@@ -23,6 +23,7 @@ import pandas as pd
 
 from ctdata.errors import Conflict, NotFound, PermissionDenied
 from ctdata.publish.package import verify_release, write_release
+from ctdata.text import Text
 
 INDEX = "releases.json"
 
@@ -51,9 +52,12 @@ def approval_refusal(entry: ReleaseEntry, by: str) -> Conflict | PermissionDenie
     The registry's `approve` raises it; a page asks it to offer approval only where it would succeed.
     """
     if entry.state != "draft":
-        return Conflict(f"release {entry.release_id} is {entry.state}; only a draft can be approved")
+        state = Text("approved") if entry.state == "approved" else Text("withdrawn") if entry.state == "withdrawn" \
+            else entry.state
+        return Conflict(Text("release {release} is {state}; only a draft can be approved", release=entry.release_id,
+                             state=state))
     if by == entry.created_by:
-        return PermissionDenied("a release must be approved by someone other than its creator")
+        return PermissionDenied(Text("a release must be approved by someone other than its creator (four eyes)"))
     return None
 
 
@@ -93,7 +97,7 @@ class ReleaseRegistry:
         for e in self._load():
             if e.release_id == release_id:
                 return e
-        raise NotFound(f"no release {release_id!r}")
+        raise NotFound(Text("there is no release {release}", release=release_id))
 
     def path(self, release_id: str) -> Path:
         self.get(release_id)
@@ -151,7 +155,7 @@ class ReleaseRegistry:
                 entries[i] = change(e)
                 self._save(entries)
                 return entries[i]
-        raise NotFound(f"no release {release_id!r}")
+        raise NotFound(Text("there is no release {release}", release=release_id))
 
     def approve(self, release_id: str, by: str) -> ReleaseEntry:
         def change(e: ReleaseEntry) -> ReleaseEntry:
@@ -160,7 +164,8 @@ class ReleaseRegistry:
                 raise refusal
             bad = verify_release(self.root / release_id)
             if bad:
-                raise Conflict(f"release {release_id} no longer matches its manifest: {', '.join(bad)}")
+                raise Conflict(Text("release {release} no longer matches its manifest ({files}): make a new one",
+                                    release=release_id, files=", ".join(bad)))
             e.state, e.approved_by, e.approved_at = "approved", by, _now()
             return e
 
@@ -169,7 +174,7 @@ class ReleaseRegistry:
     def withdraw(self, release_id: str, by: str, reason: str) -> ReleaseEntry:
         def change(e: ReleaseEntry) -> ReleaseEntry:
             if e.state == "withdrawn":
-                raise Conflict(f"release {release_id} is already withdrawn")
+                raise Conflict(Text("release {release} is already withdrawn", release=release_id))
             e.state, e.withdrawn_by, e.withdrawn_at, e.withdrawn_reason = "withdrawn", by, _now(), reason
             return e
 

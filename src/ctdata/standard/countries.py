@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import pycountry
 
+from ctdata.text import Text
+
 #: Codes that releases use for "unknown country".
 UNKNOWN_CODES = frozenset({"", "00", "ZZ", "XX", "-99", "UNK", "XXX", "UNKNOWN", "N/A"})
 
@@ -55,7 +57,7 @@ def to_alpha2(value: str | None) -> str | None:
     if len(up) == 2:
         if up in _EXTRA_ALPHA2 or pycountry.countries.get(alpha_2=up) is not None:
             return up
-        raise UnknownCountry(f"unknown country code {text!r}")
+        raise UnknownCountry(Text("“{value}” is not a country code we know", value=text))
     if len(up) == 3 and up.isalpha():
         if up in _EXTRA_ALPHA3:
             return _EXTRA_ALPHA3[up]
@@ -75,7 +77,7 @@ def to_alpha2(value: str | None) -> str | None:
         matches = []
     if len(matches) == 1:
         return matches[0].alpha_2
-    raise UnknownCountry(f"unknown country {text!r}")
+    raise UnknownCountry(Text("“{value}” is not a country we know (give its name or its ISO code)", value=text))
 
 
 def collation_key(text: str) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from ctdata.standard.types import (
     code_of,
     codes_of,
 )
+from ctdata.text import Text
 
 
 class _Model(BaseModel):
@@ -87,7 +88,7 @@ class CaseRecord(_Model):
     @classmethod
     def _office_known(cls, v: str | None) -> str:
         if not v:
-            raise ValueError("the office country is required")
+            raise ValueError(Text("the office country is required"))
         return v
 
 
@@ -144,11 +145,15 @@ def assistance_problem(
     say which one, and the office's own budget has no name to give.
     """
     if legal_types and assistance_type != "legal":
-        return "legal_types: only legal assistance has legal sub-types"
+        said = Text("only legal assistance has legal sub-types")
+        return f"legal_types: {said}"
     if funding_source in ("project", "fund") and not funding_name:
-        return f"funding_name: name the {funding_source} that funded it"
+        said = Text("name the project that funded it") if funding_source == "project" else Text(
+            "name the fund that funded it")
+        return f"funding_name: {said}"
     if funding_name and funding_source not in ("project", "fund"):
-        return "funding_name: say whether it is a project or a fund (funding_source)"
+        said = Text("say whether it is a project or a fund (funding_source)")
+        return f"funding_name: {said}"
     return None
 
 
@@ -229,7 +234,8 @@ def perpetrator_problem(grouped: bool | None, values: dict[str, Any]) -> str | N
         return None
     for name in ONE_PER_PERSON:
         if len(values.get(name) or []) > 1:
-            return f"{name}: one person has one value (mark the row grouped for several)"
+            said = Text("one person has one value (mark the row grouped for several)")
+            return f"{name}: {said}"
     return None
 #: Identifying fields of a perpetrator (encrypted in the store, erased with the victim's record).
 PERPETRATOR_IDENTIFYING = ("names", "aliases", "phone_numbers", "document_numbers", "addresses")

@@ -16,6 +16,7 @@ from ctdata.errors import ValidationError as CtdataValidationError
 from ctdata.standard.countries import UnknownCountry, to_alpha2
 from ctdata.standard.dates import parse_partial_date
 from ctdata.standard.vocab import Vocabulary
+from ctdata.text import Plain, Text
 
 _TRUE = {"1", "true", "yes", "y", "t", "oui", "si", "sí"}
 _FALSE = {"0", "false", "no", "n", "f", "non"}
@@ -36,7 +37,7 @@ def _country(v: Any) -> str | None:
     try:
         return to_alpha2(str(v))
     except UnknownCountry as exc:
-        raise ValueError(str(exc).removeprefix("date: ")) from None  # the column names the field
+        raise ValueError(exc.args[0] if exc.args else str(exc)) from None  # its words (a Text) as raised
 
 
 def _countries(v: Any) -> list[str]:
@@ -57,7 +58,7 @@ def _bool(v: Any) -> bool | None:
     if isinstance(v, int | float) and not (isinstance(v, float) and v != v):
         if v in (0, 1):
             return bool(v)
-        raise ValueError(f"{v!r} is not a yes/no value")
+        raise ValueError(Text("“{value}” is not a yes/no value (use 1/0, yes/no or true/false)", value=v))
     s = str(v).strip().lower()
     if s in _TRUE:
         return True
@@ -65,7 +66,7 @@ def _bool(v: Any) -> bool | None:
         return False
     if s in _EMPTY:
         return None
-    raise ValueError(f"{v!r} is not a yes/no value (use 1/0, yes/no or true/false)")
+    raise ValueError(Text("“{value}” is not a yes/no value (use 1/0, yes/no or true/false)", value=str(v).strip()))
 
 
 def _partial_date(v: Any) -> str | None:
@@ -82,7 +83,7 @@ def _int(v: Any) -> int | None:
     if v is None:
         return None
     if isinstance(v, bool):
-        raise ValueError("expected a whole number")
+        raise ValueError(Text("must be a whole number"))
     if isinstance(v, int):
         return v
     s = str(v).strip()
@@ -91,9 +92,9 @@ def _int(v: Any) -> int | None:
     try:
         f = float(s)
     except ValueError:
-        raise ValueError(f"{s!r} is not a number") from None
+        raise ValueError(Text("“{value}” is not a number", value=s)) from None
     if f != int(f):
-        raise ValueError(f"{s!r} is not a whole number")
+        raise ValueError(Text("“{value}” is not a whole number", value=s))
     return int(f)
 
 
@@ -123,7 +124,8 @@ def code_of(vocabulary: Vocabulary) -> Any:
             return key
         if s.lower() in by_label:
             return by_label[s.lower()]
-        raise ValueError(f"{s!r} is not a {vocabulary.name} code (expected one of: {', '.join(vocabulary.codes)})")
+        raise ValueError(Text("“{value}” is not one of the values allowed here (use one of: {codes})",
+                              value=s, codes=Plain(", ".join(vocabulary.codes))))
 
     return Annotated[code_literal(vocabulary) | None, BeforeValidator(check)]
 
@@ -206,14 +208,14 @@ def _agency(v: Any) -> str | None:
     if not code:
         return None
     if len(code) > AGENCY_MAX or "\x00" in code:
-        raise ValueError(f"an agency code has at most {AGENCY_MAX} characters and no NUL")
+        raise ValueError(Text("an agency code has at most {count} characters and no NUL", count=AGENCY_MAX))
     return code
 
 
 def _required_agency(v: Any) -> str:
     code = _agency(v)
     if code is None:
-        raise ValueError("an agency code is required")
+        raise ValueError(Text("an agency code is required"))
     return code
 
 

@@ -16,9 +16,10 @@ are marked with `N_` so extraction finds them.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from markupsafe import Markup
 
 from ctdata.standard import countries, regions
 from ctdata.text import (
+    MONTHS,
     WORDS,
     Country,
     Day,
@@ -228,6 +230,124 @@ def localise(value: Any, lang: str) -> Any:
     if isinstance(value, (int, float)) and lang != DEFAULT:
         return number(value, lang)
     return value
+
+
+_PARAM = re.compile(r"\{(\w+)\}")
+_SPOKEN_DAY = re.compile(r"(\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4})")
+
+
+@cache
+def _catalogue_ids() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], str], ...]]:
+    """The message ids of the catalogues: those without parameters, and those with, each as a pattern of
+    the English sentence it makes (the most specific first: the longest fixed text)."""
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="fr")
+    plain: set[str] = set()
+    patterns: list[tuple[int, re.Pattern[str], str]] = []
+    for m in catalog:
+        mid = m.id
+        if not isinstance(mid, str) or not mid or "%(" in mid:
+            continue
+        parts = _PARAM.split(mid)  # fixed text, name, fixed text, name, ...
+        fixed = "".join(parts[0::2])
+        if len(parts) == 1:
+            if "{" not in mid:
+                plain.add(mid)
+            continue
+        if "{" in fixed or "}" in fixed or sum(c.isalpha() for c in fixed) < 4:
+            continue  # a format this reading does not undo, or too little fixed text to tell sentences apart
+        regex, seen = "", set()
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                regex += re.escape(part)
+            elif part in seen:
+                regex += f"(?P={part})"
+            else:
+                seen.add(part)
+                regex += f"(?P<{part}>.+?)"
+        patterns.append((len(fixed), re.compile(regex + r"\Z", re.S), mid))
+    patterns.sort(key=lambda t: -t[0])
+    return frozenset(plain), tuple((p, mid) for _, p, mid in patterns)
+
+
+def _param(value: str) -> str:
+    """A parameter read back from an English sentence: a date or a month named in words, or a sentence of
+    the catalogue, stays translatable; anything else (what a person typed, a code) is shown as it is."""
+    day_ = _SPOKEN_DAY.fullmatch(value)
+    if day_:
+        iso = f"{day_[3]}-{MONTHS.index(day_[2]) + 1:02d}-{int(day_[1]):02d}"
+        try:
+            return Day(date.fromisoformat(iso).isoformat(), spoken=True)
+        except ValueError:
+            return value
+    if value in MONTHS:
+        return Month(MONTHS.index(value) + 1)
+    return _sentence_of(value) or value
+
+
+def _sentence_of(english: str) -> Text | None:
+    """The `Text` whose English is exactly this sentence, or None."""
+    plain, patterns = _catalogue_ids()
+    if english in plain:
+        return Text(english)
+    for pattern, mid in patterns:
+        m = pattern.match(english)
+        if m is None:
+            continue
+        made = Text(mid, **{k: _param(v) for k, v in m.groupdict().items()})
+        if str(made) == english:
+            return made
+    return None
+
+
+def _part(english: str) -> str | None:
+    """One problem of a reason: a sentence of the catalogue, or 'column: sentence'."""
+    whole = _sentence_of(english)
+    if whole is not None:
+        return whole
+    head, sep, problem = english.partition(": ")
+    said = _sentence_of(problem) if sep and head and len(head) <= 80 else None
+    if said is None:
+        return None
+    named = Text(head) if " " in head and head in _catalogue_ids()[0] else head  # a column's name stays as it is
+    return Text("{column}: {problem}", column=named, problem=said)
+
+
+@lru_cache(maxsize=8192)
+def _reread(english: str) -> str:
+    pieces = english.split("; ")
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        for j in range(i + 1, len(pieces) + 1):  # the fewest pieces: a parameter does not swallow the next problem
+            got = _part("; ".join(pieces[i:j]))
+            if got is not None:
+                out.append(got)
+                i = j
+                break
+        else:
+            out.append(pieces[i])
+            i += 1
+    if not any(isinstance(p, WORDS) for p in out):
+        return english
+    joined = out[-1]
+    for part in reversed(out[:-1]):  # 'a; b; c' as the language writes a list of problems
+        joined = Text("{one}; {other}", one=part, other=joined)
+    return joined
+
+
+def reread(english: Any) -> Any:
+    """English words made in Python that lost their message id (kept as text: a quarantine row's reason in the
+    store, a problem a rule across fields put in an f-string), read back into words a page translates.
+
+    Why: a reason is stored in English, as the CLI and the audit show it; a page shows it in its reader's
+    language. Each '; '-separated problem, alone or after its column ('sex: ...'), is matched against the
+    catalogue's sentences, and its parameters put back (dates and months in words become dates again).
+    What matches nothing is shown as it was. Words that are already translatable are returned as they are.
+    """
+    if not isinstance(english, str) or isinstance(english, WORDS) or not english:
+        return english
+    return _reread(str(english))
 
 
 def gettext_for(lang: str) -> Any:

@@ -145,7 +145,7 @@ class Policy:
                 raise
             if bearer is None and method in UNSAFE and not hmac.compare_digest(csrf or "", auth.csrf_token):
                 refuse(actor.username, "missing or wrong CSRF token", actor.role)
-                exc = PermissionDenied("missing or wrong CSRF token; reload the page and try again")
+                exc = PermissionDenied(EXPIRED_FORM)
                 exc.actor = actor  # type: ignore[attr-defined]
                 raise exc
             if actor.role not in self.roles:
@@ -158,6 +158,10 @@ class Policy:
                 raise exc
             return actor, auth.csrf_token, auth.expires_at
 
+
+#: A change whose form carries no session token, or another session's (the form was opened before the person
+#: last signed in, or came from another site): the API's client reads the technical part, a page its language.
+EXPIRED_FORM = Text("this form has expired (missing or wrong CSRF token); reload the page and try again")
 
 #: Roles as a refusal names them (a `Text`, so the refusal page says them in its language).
 ROLES_PLURAL = {"admin": Text("admins"), "data_manager": Text("data managers"), "caseworker": Text("caseworkers"),

@@ -82,8 +82,14 @@ def _login_page(
 
 
 @router.get("/login", dependencies=[Depends(security.public_route())], response_class=HTMLResponse)
-async def login_form(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
-    return _login_page(request, next_=safe_next(next))
+async def login_form(request: Request, next: str | None = None,  # noqa: A002
+                     ended: str | None = None) -> HTMLResponse:
+    message = None
+    if ended:  # sent here by a page whose session had ended (`login_redirect`)
+        message = Message("info", title=Text("Your session has ended"),
+                          text=Text("For the safety of the case records, sessions end after a while. Sign in again "
+                                    "to go back to the page you were on."))
+    return _login_page(request, next_=safe_next(next), message=message)
 
 
 @router.post("/login", dependencies=[Depends(security.public_route())], response_class=HTMLResponse)
@@ -155,7 +161,7 @@ async def logout(request: Request) -> Response:
             return True
 
         if not await run(request, work):
-            return error_page(request, None, 403, "The sign-out form had expired; reload the page and try again.")
+            return error_page(request, None, 403, Text("The sign-out form had expired; reload the page and try again."))
     response = RedirectResponse("/login", status_code=303)
     security.clear_session_cookie(response)
     # offline drafts, their key and the cached pages go with the session (see pages/offline.py)
@@ -169,6 +175,8 @@ def login_redirect(request: Request) -> Response:
     if request.method != "GET" or request.headers.get("hx-request") == "true":
         target = "/cases"
     location = f"/login?next={quote(target, safe='/')}"
+    if request.cookies.get(security.COOKIE):  # the browser had a session, which has ended: say so at sign-in
+        location += "&ended=1"
     if request.headers.get("hx-request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": location})  # type: ignore[return-value]
     return RedirectResponse(location, status_code=303)

@@ -22,7 +22,7 @@ from ctdata.cases.tx import transaction
 from ctdata.errors import Conflict, CtdataError, NotFound, PermissionDenied, ValidationError
 from ctdata.text import WORDS, Sentence, Text, as_sentence, words_of
 from ctdata.web.errors import status_of
-from ctdata.web.i18n import N_
+from ctdata.web.i18n import N_, reread
 from ctdata.web.pages.render import Message, render
 from ctdata.web.security import engine_of
 
@@ -129,7 +129,7 @@ def field_errors(exc: CtdataError) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     for where, problem in getattr(exc, "fields", {}).items():
-        out.setdefault(where.split(".")[0], _sentence(problem))
+        out.setdefault(where.split(".")[0], sentence(problem))
     return out
 
 
@@ -168,12 +168,14 @@ def error_message(exc: CtdataError) -> Message:
         )
     for cls, title in TITLES.items():
         if isinstance(exc, cls):
-            return Message("bad", title=title, text=_sentence(text_))
-    return Message("bad", title=Text("Not saved"), text=_sentence(text_))
+            return Message("bad", title=title, text=sentence(text_))
+    return Message("bad", title=Text("Not saved"), text=sentence(text_))
 
 
-def _sentence(text_: str) -> str:
-    """Words as a sentence; words made for translation (`ctdata.text`) stay translatable."""
+def sentence(text_: str) -> str:
+    """Words as a sentence; words made for translation (`ctdata.text`) stay translatable, and English words
+    that lost their message id on the way (an f-string, a stored reason) are read back (`i18n.reread`)."""
+    text_ = reread(text_)
     if isinstance(text_, WORDS):
         return Sentence(text_) if text_.strip() else ""
     return as_sentence(text_)
@@ -199,12 +201,12 @@ def error_page(request: Request, actor: Actor | None, code: int, detail: str = "
             actor=actor,
             csrf=csrf_of(request),
             status_code=code,
-            messages=[Message("bad", title=title, text=_sentence(body))],
+            messages=[Message("bad", title=title, text=sentence(body))],
         )
     return render(
         request,
         "pages/error.html",
-        {"title": title, "text": _sentence(body)},
+        {"title": title, "text": sentence(body)},
         actor=actor,
         csrf=csrf_of(request),
         status_code=code,

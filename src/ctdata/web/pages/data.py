@@ -25,14 +25,17 @@ from ctdata.errors import CtdataError, ValidationError
 from ctdata.ingest import quarantine
 from ctdata.text import Sentence, Text, words_of
 from ctdata.web import security
-from ctdata.web.i18n import N_
-from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, status_for, text
+from ctdata.web.i18n import N_, reread
+from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, sentence, status_for, text
 from ctdata.web.pages.render import Message, render
 
 router = APIRouter()
 MANAGERS = quarantine.REVIEWERS  # data managers and admins
 #: The file kinds the import page takes, by file name ending.
 IMPORTABLE = (".csv", ".xlsx")
+#: The tables of the standard template, as the quarantine pages name them (in the page's language).
+TABLE_NAMES = {"records": Text("case records"), "journey_legs": Text("journey steps"),
+               "assistance": Text("assistance"), "returns": Text("returns"), "perpetrators": Text("perpetrators")}
 COLUMN_REASON = re.compile(r"^(?:\w+ field )?([a-z_]+)(?:\.\d+)?: (.+)$", re.S)
 
 
@@ -81,9 +84,9 @@ async def import_file(request: Request, actor: Actor = Depends(security.requires
     try:
         result = await run_in_threadpool(_run_import, upload, actor)
     except CtdataError as exc:
-        problems = {k: v[:1].upper() + v[1:] for k, v in getattr(exc, "fields", {}).items()}
+        problems = {k: sentence(v) for k, v in getattr(exc, "fields", {}).items()}
         if not problems:
-            problems = {"file": str(exc)[:1].upper() + str(exc)[1:]}
+            problems = {"file": sentence(words_of(exc))}
         return _import_page(request, actor, {"field_errors": problems}, [error_message(exc)], status_for(exc))
     title = Text("{file}: {rows} rows read", file=result["file_name"], rows=result["rows_read"])
     kind = "warn" if result["quarantined"] else "ok"
@@ -100,8 +103,9 @@ async def import_file(request: Request, actor: Actor = Depends(security.requires
 
 @router.get("/data/quarantine", response_class=HTMLResponse)
 async def quarantine_list(request: Request, actor: Actor = Depends(security.requires(*MANAGERS))) -> HTMLResponse:
-    rows = await run_in_threadpool(quarantine.rows_for, actor, "open")
-    return render(request, "pages/quarantine.html", {"rows": rows}, actor=actor, csrf=csrf_of(request),
+    rows = [{**r, "reason": reread(r["reason"])} for r in await run_in_threadpool(quarantine.rows_for, actor, "open")]
+    return render(request, "pages/quarantine.html", {"rows": rows, "table_names": TABLE_NAMES}, actor=actor,
+                  csrf=csrf_of(request),
                   active="quarantine")
 
 
@@ -111,7 +115,7 @@ def _reason_fields(reason: str, columns: list[str]) -> dict[str, str]:
     for part in reason.split("; "):
         m = COLUMN_REASON.match(part.strip())
         if m and m.group(1) in columns:
-            out.setdefault(m.group(1), m.group(2)[:1].upper() + m.group(2)[1:])
+            out.setdefault(m.group(1), sentence(m.group(2)))
     return out
 
 
@@ -128,7 +132,8 @@ async def _row_page(request: Request, actor: Actor, qid: int, messages: list[Mes
     return render(
         request,
         "pages/quarantine_row.html",
-        {"row": row, "columns": columns, "values": values,
+        {"row": {**row, "reason": reread(row["reason"])}, "columns": columns, "values": values,
+         "table_names": TABLE_NAMES,
          "field_errors": _reason_fields(row["reason"], columns) if row["status"] == "open" else {}},
         actor=actor, csrf=csrf_of(request), active="quarantine", messages=messages, status_code=status_code,
     )
@@ -163,7 +168,7 @@ async def quarantine_retry(request: Request, qid: int,
         return await _row_page(request, actor, qid, [msg])
     reason = out["reasons"][0]["reason"] if out["reasons"] else Text("it still breaks a rule")
     msg = Message("bad", title=Text("Still quarantined"),
-                  text=Text("The row does not pass yet: {reason}", reason=reason))
+                  text=Text("The row does not pass yet: {reason}", reason=reread(reason)))
     return await _row_page(request, actor, qid, [msg], typed, 422)
 
 

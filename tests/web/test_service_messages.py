@@ -1,0 +1,127 @@
+"""Service messages in plain words and in the page's language (issue 19): a value outside a code list,
+pydantic's own refusals, the quarantine's row reasons, the four-eyes and release refusals, an expired form
+(CSRF) and an ended session. The CLI, the API and the audit keep the English sentence."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ctdata.cases import users
+from ctdata.cases.tx import transaction
+from ctdata.ingest.validate import TableValidator
+from ctdata.store.models import User
+from ctdata.web import i18n
+from ctdata.web.security import COOKIE
+from tests.ingest.helpers import record, write_records
+from tests.web.conftest import make_user
+from tests.web.test_pages import signed_in
+
+FR = {"accept-language": "fr"}
+#: pydantic's and the validators' developer wording, which no page may show
+DEVELOPER = re.compile(r"Input should|String should|Value error|Field required|Extra inputs|is not a \w+ code|"
+                       r"expected one of|CSRF|required value is empty|appears twice in this file")
+
+
+def _error_of(page: str, field: str) -> str:
+    return page.split(f'id="f-{field}-error">')[1].split("</span></span>")[0]
+
+
+def test_a_value_outside_a_code_list_and_pydantic_refusals_are_plain_and_french(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    client, csrf = signed_in(app, engine, "th")
+    form = {"csrf_token": csrf, "given_name": "Ana", "actions": ["recruitment"], "purposes": ["forced_labour"]}
+    r = client.post("/screening/register", data={**form, "sex": "robot", "family_name": "x" * 201}, headers=FR)
+    assert r.status_code == 422
+    assert "«\u00a0robot\u00a0» ne fait pas partie des valeurs admises ici (utilisez l’une de celles-ci\u00a0: female" \
+        in _error_of(r.text, "sex")
+    assert "Trop long\u00a0: 200 caractères au plus." in _error_of(r.text, "family_name")
+    assert "2 champs doivent être corrigés" in r.text and not DEVELOPER.search(r.text.split("<main")[1])
+    es = client.post("/screening/register", data={**form, "sex": "robot"}, headers={"accept-language": "es"}).text
+    assert "«robot» no es uno de los valores admitidos aquí" in es
+    ar = client.post("/screening/register", data={**form, "sex": "robot"}, headers={"accept-language": "ar"}).text
+    assert "«robot» ليست من القيم المقبولة هنا" in ar
+    en = client.post("/screening/register", data={**form, "sex": "robot"}).text
+    assert "“robot” is not one of the values allowed here (use one of: female, male" in en
+
+
+def test_row_reasons_are_read_back_from_english_into_every_language() -> None:
+    """A quarantine reason is stored in English (the CLI shows it); a page reads it back into its language."""
+    validator = TableValidator("records")
+    row = {**{k: str(v) for k, v in record(1).items()}, "sex": "robot", "date_of_birth": "31/02/1994",
+           "citizenship": "Atlantis", "registration_date": ""}
+    with pytest.raises(Exception) as exc:
+        validator.row(row)
+    reason = str(exc.value)
+    assert "sex: “robot” is not one of the values allowed here" in reason and "registration_date" in reason
+    again = i18n.reread(reason)
+    assert str(again) == reason  # the same English for the CLI and the audit
+    fr = str(i18n.localise(again, "fr"))
+    assert "sex\u00a0: «\u00a0robot\u00a0» ne fait pas partie des valeurs admises ici" in fr
+    assert "le 31 février 1994 n’existe pas" in fr and "«\u00a0Atlantis\u00a0» n’est pas un pays connu" in fr
+    assert "registration_date\u00a0: valeur obligatoire vide" in fr and not DEVELOPER.search(fr)
+    assert "calendrier)\u202f; sex\u00a0:" in fr  # French writes its own list of problems
+    assert "no es uno de los valores admitidos" in str(i18n.localise(again, "es"))
+    assert i18n.reread("something no catalogue says") == "something no catalogue says"
+
+
+def test_quarantine_pages_show_row_reasons_in_french(app, engine, actors, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows = [record(0, agency="IOM"), record(1, agency="IOM", sex="robot", date_of_birth="31/02/1994"),
+            record(2, agency="IOM"), {**record(3, agency="IOM"), "record_id": record(2)["record_id"]}]
+    dm, csrf = signed_in(app, engine, "dm")
+    data = write_records(tmp_path / "records.csv", rows).read_bytes()
+    dm.post("/data/import", data={"csrf_token": csrf}, files={"file": ("partner.csv", io.BytesIO(data), "text/csv")},
+            headers=FR)
+    listing = dm.get("/data/quarantine", headers=FR).text
+    main = listing.split("<main")[1]
+    assert "«\u00a0robot\u00a0» ne fait pas partie des valeurs admises ici" in main
+    assert "figure deux fois dans ce fichier (d’abord à la ligne" in main
+    assert "Lignes en attente d’une correction" in main and ">dossiers</td>" in main and not DEVELOPER.search(main)
+    qid = int(re.search(r'href="/data/quarantine/(\d+)"', listing)[1])
+    page = dm.get(f"/data/quarantine/{qid}", headers=FR).text.split("<main")[1]
+    assert f"<h1>Ligne en quarantaine n°\u00a0{qid}</h1>" in page and "de la table «\u00a0dossiers\u00a0»" in page
+    assert "sex\u00a0: «\u00a0robot\u00a0» ne fait pas partie" in page.split('id="q-reason">')[1]
+    assert "Le 31 février 1994 n’existe pas" in page and not DEVELOPER.search(page)
+
+
+def test_release_refusals_in_french(app, engine, actors, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows = [record(i, sex="female", citizenship="UA", date_of_birth="1990-01-01") for i in range(40)]
+    dm, csrf = signed_in(app, engine, "dm")
+    data = write_records(tmp_path / "records.csv", rows).read_bytes()
+    dm.post("/data/import", data={"csrf_token": csrf}, files={"file": ("p.csv", io.BytesIO(data), "text/csv")})
+    created = dm.post("/data/releases", data={"csrf_token": csrf, "k": "5"})
+    rid = created.headers["location"].split("created=")[1]
+    own = dm.post(f"/data/releases/{rid}/approve", data={"csrf_token": csrf}, headers=FR)
+    assert own.status_code == 403
+    assert "une autre personne que celle qui l’a créée (principe des quatre yeux)" in own.text
+    make_user(engine, "dm2", "data_manager", None, "IOM")
+    dm2, csrf2 = signed_in(app, engine, "dm2")
+    assert dm2.post(f"/data/releases/{rid}/approve", data={"csrf_token": csrf2}).status_code in (200, 303)
+    again = dm2.post(f"/data/releases/{rid}/approve", data={"csrf_token": csrf2}, headers=FR)
+    assert again.status_code == 409 and f"La version {rid} est approuvée\u202f; seul un brouillon" in again.text
+    empty = dm.post(f"/data/releases/{rid}/withdraw", data={"csrf_token": csrf, "reason": ""}, headers=FR)
+    assert empty.status_code == 422 and "Indiquez pourquoi la version est retirée." in empty.text
+    assert "--reason" not in empty.text and "four eyes" not in own.text
+
+
+def test_an_expired_form_and_an_ended_session_are_said_in_french(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    client, _ = signed_in(app, engine, "th")
+    stale = client.post("/screening/register", data={"csrf_token": "from-an-earlier-session"}, headers=FR)
+    assert stale.status_code == 403 and "Ce formulaire a expiré\u202f; rechargez la page et réessayez." in stale.text
+    assert "CSRF" not in stale.text
+    api = client.post("/screening/register", data={"csrf_token": "x"}, headers={"accept": "application/json"})
+    assert "missing or wrong CSRF token" in api.json()["detail"]  # the API client reads what is wrong
+    with transaction(engine) as s:
+        user = s.execute(select(User).where(User.username == "th")).scalar_one()
+        old = users.start_session(s, user, minutes=-1)
+    client.cookies.set(COOKIE, old.token)
+    r = client.get("/cases?page=2", headers=FR)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/cases") and "ended=1" in r.headers[
+        "location"]
+    login = client.get(r.headers["location"], headers=FR).text
+    assert "Votre session a pris fin" in login and "Reconnectez-vous pour revenir à la page" in login
+    fresh = client.get("/login", headers=FR).text  # a first visit says nothing of a session
+    assert "Votre session a pris fin" not in fresh
