@@ -144,3 +144,69 @@ def test_recruitment_and_legal_kinds_are_in_the_text_with_their_unit(report, war
     kinds = legal.groupby("record_key")["legal_types"].agg(lambda v: any(x for s in v if s for x in s.split(";")))
     m = re.search(r"Legal assistance: of the ([\d,]+) (case records|instances of assistance) whose legal", html)
     assert m and int(m.group(1).replace(",", "")) == int(kinds.sum()) > 0
+
+
+#: what a caption may say it counts (analytics.units and the other tables' units)
+UNITS = (
+    "instances of assistance",
+    "hotline reports",
+    "case records (instances of assistance and hotline reports)",
+    "people assisted to return",
+    "individuals",
+    "journey legs",
+    "USD",
+    "victims",
+)
+_FIGURE = re.compile(
+    r'<div class="figure" id="([^"]+)">\s*<h3>(.*?)</h3>\s*(?:<div class="chart">(.*?)</div>\s*'
+    r'<div class="caption">(.*?)</div>|<p class="empty">)',
+    re.S,
+)
+
+
+def _figures(html: str) -> list[tuple[str, str, str, str]]:
+    """(id, title, svg, caption) of every figure of the report with a chart."""
+    return [m.groups() for m in _FIGURE.finditer(html) if m.group(3) is not None]
+
+
+def _svg_texts(svg: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", t).strip() for t in re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S)]
+
+
+def test_every_chart_is_captioned_with_its_counting_unit(report):
+    figures = _figures(Path(report["paths"]["html"]).read_text())
+    assert len(figures) == report["charts"]
+    for fid, _title, _svg, caption in figures:
+        assert caption.startswith("Counted: "), fid
+        said = caption.removeprefix("Counted: ")
+        assert any(said.startswith(u) for u in UNITS), (fid, caption[:90])
+
+
+def test_a_chart_titled_assistance_counts_no_hotline_report(report):
+    """Hotline reports are not assistance: a chart that counts them says 'case records' (CTDC 2019: 91% hotline)."""
+    figures = _figures(Path(report["paths"]["html"]).read_text())
+    for fid, title, _svg, caption in figures:
+        if title.startswith("Assistance by"):
+            assert caption.startswith("Counted: instances of assistance."), fid
+        if "hotline reports" in caption.split(".")[0]:
+            assert not title.startswith("Assistance"), (fid, title)
+    titles = [t for _f, t, _s, _c in figures]
+    assert "Case records by country of the registering office" in titles  # the demo has hotline reports
+
+
+def test_share_axes_stop_at_100_and_no_label_is_cut(report):
+    """No axis of shares runs past 100%, and no label is shortened with an ellipsis (long ones wrap)."""
+    for fid, _title, svg, _caption in _figures(Path(report["paths"]["html"]).read_text()):
+        texts = _svg_texts(svg)
+        ticks = [int(t[:-1]) for t in texts if re.fullmatch(r"\d+%", t)]
+        assert all(v <= 100 for v in ticks), (fid, ticks)
+        assert not [t for t in texts if "…" in t or t.endswith("...")], fid
+        assert "(0%)" not in svg and ": 0% (" not in svg, fid  # a small share is '<1%', as in the text
+
+
+def test_captions_read_as_english(report):
+    html = Path(report["paths"]["html"]).read_text()
+    assert "the 0 with an unknown value" not in html
+    assert not re.search(r"\b1 countries\b", html)
+    assert "by group -" not in html
+    assert "Assisted cases and hotline reports registered in 2011" in html  # the demo has hotline reports

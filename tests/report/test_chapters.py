@@ -86,7 +86,7 @@ def test_chapter_has_the_models_figures(report):
     children = pd.read_csv(Path(report["out"]) / "tables" / "ro-vienna__children.csv")
     assert "Unknown" in set(children["label"]) and children["share"].sum() == pytest.approx(1.0)
     text = _text(_section(report["html_text"], "ro-vienna"))
-    assert re.search(r"Age: \d+% Children \(under 18\), \d+% Adults \(18 and over\), \d+% unknown", text)
+    assert re.search(r"Age: \d+% children \(under 18\), \d+% adults \(18 and over\), \d+% unknown", text)
     assert "Primary donors: Netherlands" in text
 
 

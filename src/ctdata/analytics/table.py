@@ -16,7 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from ctdata.analytics.units import INDIVIDUALS, INSTANCES, ShareBase, share, shares_phrase
+from ctdata.analytics.units import (
+    HOTLINE_REPORTS,
+    INDIVIDUALS,
+    INSTANCES,
+    MIXED_RECORDS,
+    RETURNEES,
+    ShareBase,
+    share,
+    shares_phrase,
+)
 from ctdata.standard.cells import safe_frame
 
 __all__ = ["INDIVIDUALS", "INSTANCES", "NOT_LINKED", "SOURCE_NOTE", "IndicatorTable"]
@@ -25,6 +34,24 @@ SOURCE_NOTE = (
     "Source: ctdata warehouse (assisted cases only; an individual assisted by two offices is "
     "counted twice as instances of assistance)."
 )
+#: SOURCE_NOTE for a count that includes hotline reports, which are not assisted cases
+SOURCE_NOTE_RECORDS = (
+    "Source: ctdata warehouse (assisted cases and hotline reports; a person recorded by two offices is counted twice)."
+)
+#: SOURCE_NOTE for a count of people assisted to return, which is not a count of instances
+SOURCE_NOTE_RETURNEES = (
+    "Source: ctdata warehouse (assisted cases only; one per return that took place, so a person returned "
+    "twice counts twice until linkage has run)."
+)
+
+
+def source_note(unit: str) -> str:
+    """The default source note for a count in ``unit``: it never calls hotline reports or returns assistance."""
+    if unit in (HOTLINE_REPORTS, MIXED_RECORDS):
+        return SOURCE_NOTE_RECORDS
+    if unit == RETURNEES:
+        return SOURCE_NOTE_RETURNEES
+    return SOURCE_NOTE
 
 
 @dataclass
@@ -53,6 +80,11 @@ class IndicatorTable:
     @property
     def total(self) -> float:
         return self.known + self.unknown
+
+    @property
+    def source_text(self) -> str:
+        """The source note as a caption prints it: the default note follows the unit (``source_note``)."""
+        return source_note(self.unit) if self.source == SOURCE_NOTE else self.source
 
     @property
     def empty(self) -> bool:

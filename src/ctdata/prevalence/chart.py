@@ -126,8 +126,11 @@ def methods_chart(results: Sequence[MSEResult], title: str = METHODS_TITLE, axis
     base = alt.Chart(frame).encode(y=alt.Y("method:N", title=None, sort=list(frame["method"])))
     # the axis starts near the figures, not at 0: intervals a few percent wide would shrink to a dot
     x_scale = alt.Scale(zero=False, nice=True)
+    # five ticks at most: at Vega's default count the end labels (set flush with the axis ends) ran into
+    # their neighbours ('3,6003,800')
+    x_axis = alt.Axis(tickCount=5, format=",.0f", labelOverlap=True)
     bars = base.mark_errorbar(ticks=True).encode(
-        x=alt.X("ci_low:Q", title=str(axis), scale=x_scale), x2="ci_high:Q"
+        x=alt.X("ci_low:Q", title=str(axis), scale=x_scale, axis=x_axis), x2="ci_high:Q"
     )
     points = base.mark_point(filled=True, size=70).encode(
         x=alt.X("estimate:Q", scale=x_scale),
@@ -144,8 +147,9 @@ def methods_chart(results: Sequence[MSEResult], title: str = METHODS_TITLE, axis
     if len(frame):
         observed = pd.DataFrame({"observed": [int(frame["observed"].iloc[0])]})
         layers.append(alt.Chart(observed).mark_rule(strokeDash=[4, 4]).encode(x=alt.X("observed:Q", scale=x_scale)))
+    props = {"title": str(title)} if str(title) else {}  # the report's figure heading is its title
     return alt.layer(*layers).properties(
-        title=str(title),
+        **props,
         description=str(description),
         width=420,
         height=40 + 30 * max(1, len(frame)),

@@ -9,6 +9,7 @@ network; the world geometry is embedded as data values, never fetched.
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 import vl_convert as vlc
 
 from ctdata.analytics.table import IndicatorTable
+from ctdata.report.model import fmt_pct
 from ctdata.text import svg_title
 
 PALETTE = ["#1f5a96", "#e07b39", "#6a9f3a", "#8e5ea2", "#c9a227", "#3aa3a3", "#b5495b", "#7f7f7f"]
@@ -101,26 +103,46 @@ def _fmt_count(v: float, unit: str) -> str:
     return f"{v:,.0f}"
 
 
+def _axis_format(unit: str) -> str:
+    """The count axis's tick format: '$1.2M' for money (full amounts crowd the axis), '1,200' otherwise."""
+    return "$.2~s" if unit == "USD" else ",.0f"
+
+
 #: Category labels longer than this wrap onto several lines (never cut: a regional office's region
 #: name runs to 60 characters).
 WRAP = 36
+#: A last line this short is not left alone ('under|18'): the label gets this much more room instead.
+ORPHAN = 8
 _LINES = "split(datum.label, '|')"
 
 
 def _wrap(label: object) -> str:
-    """The label with '|' where a line breaks (the axis splits on it)."""
+    """The label with '|' where a line breaks (the axis splits on it), never leaving a word or two alone.
+
+    A label up to ``WRAP + ORPHAN`` characters whose last line would hold fewer than ``ORPHAN``
+    characters stays on one line ('Transgender or non-conforming, under 18' read as '... under' above
+    a lone '18', beside the next bar's figure).
+    """
     import textwrap
 
-    return "|".join(textwrap.wrap(str(label), WRAP, break_long_words=False)) or str(label)
+    text = str(label)
+    lines = textwrap.wrap(text, WRAP, break_long_words=False)
+    if len(lines) > 1 and len(lines[-1]) < ORPHAN:
+        lines = textwrap.wrap(text, WRAP + ORPHAN, break_long_words=False)
+    return "|".join(lines) or text
+
+
+def _figure(count: float, share: float | None, unit: str) -> str:
+    """'1,234 (12%)', the share written as the text writes it (a small share is '<1%', never '0%')."""
+    if share is None or pd.isna(share):
+        return _fmt_count(count, unit)
+    return f"{_fmt_count(count, unit)}  ({fmt_pct(share)})"
 
 
 def _bar_frame(t: IndicatorTable) -> pd.DataFrame:
     d = t.data[["label", "count", "share"]].copy()
     d["label"] = [_wrap(v) for v in d["label"]]
-    d["text"] = [
-        f"{_fmt_count(c, t.unit)}  ({s:.0%})" if pd.notna(s) else _fmt_count(c, t.unit)
-        for c, s in zip(d["count"], d["share"], strict=True)
-    ]
+    d["text"] = [_figure(c, s, t.unit) for c, s in zip(d["count"], d["share"], strict=True)]
     d["order"] = range(len(d))
     return d
 
@@ -131,7 +153,7 @@ def bar(t: IndicatorTable, *, sort_by_count: bool = True, width: int = WIDTH) ->
     sort = "-x" if sort_by_count else alt.SortField("order")
     unit = t.unit[0].upper() + t.unit[1:]
     maxv = float(d["count"].max()) if len(d) else 1.0
-    fmt = "$,.0f" if t.unit == "USD" else ",.0f"
+    fmt = _axis_format(t.unit)
     lines = max((str(v).count("|") + 1 for v in d["label"]), default=1)
     base = alt.Chart(d).encode(
         y=alt.Y("label:N", sort=sort, title=None, axis=alt.Axis(labelExpr=_LINES, labelLimit=0)),
@@ -159,9 +181,11 @@ def share_bar(t: IndicatorTable, *, title: str, width: int = 420) -> alt.TopLeve
     d["label"] = [_wrap(v) for v in d["label"]]
     if "known" in t.data:
         d["known"] = t.data["known"]
-        d["text"] = [f"{s:.0%}  ({c:,} of {k:,})" for s, c, k in zip(d["share"], d["count"], d["known"], strict=True)]
+        d["text"] = [
+            f"{fmt_pct(s)}  ({c:,} of {k:,})" for s, c, k in zip(d["share"], d["count"], d["known"], strict=True)
+        ]
     else:
-        d["text"] = [f"{s:.0%}  ({c:,})" for s, c in zip(d["share"], d["count"], strict=True)]
+        d["text"] = [f"{fmt_pct(s)}  ({c:,})" for s, c in zip(d["share"], d["count"], strict=True)]
     d["inside"] = d["share"] >= INSIDE
     base = alt.Chart(d).encode(
         y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelExpr=_LINES, labelLimit=0)),
@@ -180,7 +204,7 @@ INSIDE = 0.55
 def donut(t: IndicatorTable, *, width: int = 200) -> alt.TopLevelMixin:
     """Donut of the shares of known values; the legend carries the label, share and count."""
     d = t.data[["label", "count", "share"]].copy()
-    d["legend"] = [f"{lab}: {s:.0%} ({c:,})" for lab, s, c in zip(d["label"], d["share"], d["count"], strict=True)]
+    d["legend"] = [f"{lab}: {fmt_pct(s)} ({c:,})" for lab, s, c in zip(d["label"], d["share"], d["count"], strict=True)]
     d["order"] = range(len(d))
     colors = PALETTE[: max(len(d), 1)]
     chart = (
@@ -203,8 +227,16 @@ def donut(t: IndicatorTable, *, width: int = 200) -> alt.TopLevelMixin:
     return _config(chart)
 
 
+_SHORT_BAND = "replace(replace(datum.label, ' to ', '\u2013'), ' and over', '+')"
+
+
 def stacked_age_sex(t: IndicatorTable, *, width: int = WIDTH) -> alt.TopLevelMixin:
-    """Stacked bars of age band by sex (counts)."""
+    """Stacked bars of age band by sex (counts).
+
+    The vertical axis is titled with the short unit ('Case records'): the full one (60 characters)
+    ran past the chart's height; the caption under every chart names the unit in full. The legend
+    sits above the bars so they get the page's width and the band labels do not touch.
+    """
     d = t.data.copy()
     order = list(dict.fromkeys(d["label"]))
     chart = (
@@ -215,10 +247,16 @@ def stacked_age_sex(t: IndicatorTable, *, width: int = WIDTH) -> alt.TopLevelMix
                 "label:N",
                 sort=order,
                 title="Age band (at exploitation when known, else at registration)",
-                axis=alt.Axis(labelAngle=0),
+                # '39–47', '48+': nine bands of '39 to 47', '48 and over' touched each other at the page's width
+                axis=alt.Axis(labelAngle=0, labelExpr=_SHORT_BAND),
             ),
-            y=alt.Y("count:Q", title=t.unit[0].upper() + t.unit[1:]),
-            color=alt.Color("sex_label:N", title="Sex", scale=alt.Scale(range=PALETTE)),
+            y=alt.Y("count:Q", title=_short_unit(t.unit).capitalize(), axis=alt.Axis(format=",.0f")),
+            color=alt.Color(
+                "sex_label:N",
+                title=None,
+                scale=alt.Scale(range=PALETTE),
+                legend=alt.Legend(orient="top", direction="horizontal"),
+            ),
             tooltip=["label", "sex_label", "count", alt.Tooltip("share:Q", format=".1%")],
         )
         .properties(width=width, height=220)
@@ -261,6 +299,20 @@ def trend(frame: pd.DataFrame, *, width: int = WIDTH, unit: str = "instances of 
     )
     layers = [bars, labels, lines] if len(d) <= 8 else [bars, lines]  # value labels collide beyond 8 years
     return _config(alt.layer(*layers).properties(width=width, height=240))
+
+
+def nice_steps(top: float, n: int = 4) -> list[int]:
+    """Up to ``n`` round values from one step to ``top`` (the size legend's circles: never a circle for 0).
+
+    The area of a circle stays proportional to its count (the scale starts at 0); only the legend's
+    examples are chosen, e.g. 1,000 -> [250, 500, 750, 1000].
+    """
+    if top <= 0:
+        return []
+    raw = top / n
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = max(1.0, next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw))
+    return sorted({int(step * i) for i in range(1, n + 1) if step * i <= top}) or [math.ceil(top)]
 
 
 @lru_cache(maxsize=1)
@@ -338,6 +390,7 @@ def corridor_map(t: IndicatorTable, *, top: int = 20, width: int = 760) -> alt.T
                 "count:Q",
                 title=["Red circle area:", f"{unit} of the drawn", "corridors ending there"],
                 scale=alt.Scale(range=[20, 400]),
+                legend=alt.Legend(values=nice_steps(float(dest["count"].max()) if len(dest) else 0.0)),
             ),
             tooltip=["destination", "count"],
         )
@@ -345,4 +398,3 @@ def corridor_map(t: IndicatorTable, *, top: int = 20, width: int = 760) -> alt.T
     )
     chart = alt.layer(base, rules, origins, dests).properties(width=width, height=int(width * 0.5))
     return _config(chart).configure_legend(orient="bottom", direction="vertical", titleLimit=0, labelLimit=0)
-

@@ -66,10 +66,10 @@ class Figure:
             return t.note or "No data."
         parts = [f"Counted: {t.unit}."]
         if t.unit not in ("USD",) and str(t.share_base) == "all":
-            parts.append(
-                f"Shares are of all {fmt_n(t.total)}, the {fmt_n(t.unknown)} with an unknown value included "
-                "(the published report's convention)."
+            with_unknown = (
+                f"the {fmt_n(t.unknown)} with an unknown value included" if t.unknown else "none with an unknown value"
             )
+            parts.append(f"Shares are of all {fmt_n(t.total)}, {with_unknown} (the published report's convention).")
         elif t.unit not in ("USD",):
             parts.append(f"Shares are of {fmt_n(t.known)} with a known value; unknown: {fmt_n(t.unknown)}.")
         else:
@@ -80,7 +80,7 @@ class Figure:
             parts.append(f"Individuals: {t.individuals}.")
         if t.note:
             parts.append(t.note)
-        parts.append(t.source)
+        parts.append(t.source_text)
         return " ".join(parts)
 
 

@@ -95,12 +95,41 @@ def _has_text(markdown: str) -> bool:
     return bool(_HEADING.sub("", _COMMENT.sub("", markdown)).strip())
 
 
+def _drop_empty_headings(markdown: str) -> str:
+    """The text without headings that have nothing under them before the next heading or the end.
+
+    A template filled in part keeps the headings of the parts not written; printed, they would
+    stand as empty sections ('Activities', then 'Good practices' with nothing between).
+    """
+
+    def level(line: str) -> int:
+        return len(line.strip()) - len(line.strip().lstrip("#")) if _HEADING.fullmatch(line) else 0
+
+    lines = markdown.splitlines()
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        if level(line):
+            body = []
+            for nxt in lines[i + 1 :]:
+                if 0 < level(nxt) <= level(line):  # a subheading with text under it keeps its heading
+                    break
+                if not level(nxt):
+                    body.append(nxt)
+            if not "".join(body).strip():
+                continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def render_markdown(markdown: str) -> str:
-    """HTML of a narrative text, comments dropped, raw HTML not allowed; empty when it holds no text."""
+    """HTML of a narrative text, comments dropped, raw HTML not allowed; empty when it holds no text.
+
+    Headings with no text under them are left out (`_drop_empty_headings`).
+    """
     if not _has_text(markdown):
         return ""
     md = MarkdownIt("commonmark", {"html": False}).disable("image")
-    html = md.render(_COMMENT.sub("", markdown))
+    html = md.render(_drop_empty_headings(_COMMENT.sub("", markdown)))
     # the report's own headings are h2 (sections) and h3 (figures): narrative headings go below them
     return re.sub(r"<(/?)h[1-3]>", r"<\1h4>", html)
 

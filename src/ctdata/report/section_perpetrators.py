@@ -13,6 +13,7 @@ from functools import partial
 from ctdata.analytics import perpetrators
 from ctdata.report import charts
 from ctdata.report.model import Figure, ReportContext, Section, fmt_n, fmt_pct, register_section
+from ctdata.text import lower_first
 from ctdata.warehouse.query import has_view
 
 TITLE = "Victims and perpetrators"
@@ -32,14 +33,21 @@ def perpetrators_section(ctx: ReportContext) -> Section:
         text.append(
             f"{fmt_pct(within.share_of('within'))} of the {fmt_n(within.known)} victims whose region and their "
             f"perpetrators' regions are known were trafficked by perpetrators from their own region "
-            f"({fmt_pct(exact.share_of('within'))} by perpetrators all from it; {fmt_n(within.unknown)} victims "
-            f"with a region unknown are not counted). " + perpetrators.WITHIN_REGION_DEFINITION
+            f"({fmt_pct(exact.share_of('within'))} by perpetrators all from it, the 'exact' share; "
+            f"{fmt_n(within.unknown)} victims with a region unknown are not counted). Definition: "
+            + lower_first(perpetrators.WITHIN_REGION_DEFINITION)
         )
+    text.append(
+        "A victim of several perpetrators counts once under each relation, sex and age band among them, so "
+        "the shares of a figure below may add up to more than 100%."
+    )
     sec.paragraphs = text
     tables = [
-        ("relation", "Relation of the perpetrators to the victim", perpetrators.relation(ctx.con, f)),
-        ("sex", "Sex of the perpetrators", perpetrators.perpetrator_sex(ctx.con, f)),
-        ("age", "Age of the perpetrators", perpetrators.perpetrator_age(ctx.con, f)),
+        ("relation", "Relation of the perpetrators to the victim (a victim counts under each relation)",
+         perpetrators.relation(ctx.con, f)),
+        ("sex", "Sex of the perpetrators (a victim counts under each sex)", perpetrators.perpetrator_sex(ctx.con, f)),
+        ("age", "Age of the perpetrators (a victim counts under each age band)",
+         perpetrators.perpetrator_age(ctx.con, f)),
     ]
     sec.figures = [Figure(i, title, t, partial(charts.bar, t, sort_by_count=False))
                    for i, title, t in tables if not t.empty]

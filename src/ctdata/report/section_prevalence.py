@@ -94,7 +94,7 @@ def prevalence_section(ctx: ReportContext) -> Section:
                 individuals=observed,
                 note="Lists are agencies; counts are individuals.",
             ),
-            chart=lambda: methods_chart(results),
+            chart=lambda: methods_chart(results, title=""),
             caption_text=(
                 "Counted: individuals (linked persons), lists = agencies. Points are estimates, bars "
                 "are intervals, the line is the observed total. Source: ctdata warehouse and linkage."

@@ -17,7 +17,7 @@ from ctdata.analytics import border, cases, funding, recruitment, returns
 from ctdata.analytics.compare import sentence
 from ctdata.analytics.table import NOT_LINKED, IndicatorTable
 from ctdata.analytics.tabulate import record_counts
-from ctdata.analytics.units import INSTANCES, ShareBase
+from ctdata.analytics.units import HOTLINE_REPORTS, INSTANCES, ShareBase, shares_phrase
 from ctdata.report import charts
 from ctdata.report.model import Figure, ReportContext, Section, fmt_n, fmt_pct
 from ctdata.report.narrative import regional_section_id
@@ -114,6 +114,32 @@ def _records_phrase(k: dict) -> str:
 def _unit_short(unit: str) -> str:
     """'instances of assistance', 'hotline reports' or 'case records' for running text."""
     return "case records" if unit.startswith("case records") else unit
+
+
+def _lower(label: str) -> str:
+    """A category label as running text writes it: 'Children (under 18)' -> 'children (under 18)' ('EU' stays)."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _shares_all(t: IndicatorTable) -> str:
+    """'23% children (under 18), 75% adults (18 and over), 3% unknown': the model's convention, unknown last."""
+    items = [(_lower(str(lab)), float(c)) for lab, c in zip(t.data["label"], t.data["count"], strict=True)]
+    return shares_phrase(items, t.known, t.unknown, ShareBase.ALL)
+
+
+def _what_records(t: IndicatorTable, what: str = "Assistance") -> str:
+    """What a count of case records is titled: 'Assistance' only when none is a hotline report.
+
+    A chart of records that include hotline reports is not a chart of assistance (CTDC 2019: 19,365 of
+    21,312 records are hotline reports), so it is titled by what it counts.
+    """
+    if t.unit == INSTANCES:
+        return what
+    return "Hotline reports" if t.unit == HOTLINE_REPORTS else "Case records"
+
+
+def _countries(n: int) -> str:
+    return f"{fmt_n(n)} {'country' if n == 1 else 'countries'}"
 
 
 def _individuals_text(v: int | str | None) -> str:
@@ -260,7 +286,7 @@ def global_trends(ctx: ReportContext) -> Section:
             partial(charts.trend, frame, unit=unit),
             wide=True,
             caption_text=f"Counted: {unit} per registration year (bars) and, of them, children, "
-            "labour and sexual exploitation, cross-border and internal cases (lines). " + tbl.source,
+            "labour and sexual exploitation, cross-border and internal cases (lines). " + tbl.source_text,
         )
     )
     return s
@@ -274,7 +300,9 @@ def _profile_figures(ctx: ReportContext, f, *, top_n: int = 10, full: bool = Tru
     figs.append(
         Figure(
             "assistance-by-country",
-            "Assistance by country of the assisting office",
+            f"{_what_records(by_country)} by country of the "
+            + ("assisting" if by_country.unit == INSTANCES else "registering")
+            + " office",
             by_country,
             partial(charts.bar, by_country),
         )
@@ -320,16 +348,29 @@ def _shares_phrase(t: IndicatorTable, n: int = 4) -> str:
     )
 
 
+def _adds_past_100(t: IndicatorTable) -> bool:
+    """Whether the shares of a table where a record counts under each of its values add up past 100%.
+
+    Said only when true: CTDC flags one tactic only, so its shares add up to exactly 100%.
+    """
+    return float(t.data["share"].sum()) > 1.0005
+
+
 def _recruitment(ctx: ReportContext, f) -> tuple[list[str], list[Figure]]:  # type: ignore[no-untyped-def]
     """Sentences and figures of how people were recruited and the job promised (none when no record says)."""
     tactics = recruitment.recruitment_tactics(ctx.con, f)
     if tactics.empty:
         return [], []
     unit = _unit_short(tactics.unit)
+    several = (
+        " A record may name several tactics, so the shares add up to more than 100%."
+        if _adds_past_100(tactics)
+        else ""
+    )
+    what = "tactics were" if len(tactics.data) > 1 else "tactic was"
     text = [
         f"Recruitment: of the {fmt_n(tactics.known)} {unit} that say how the person was recruited "
-        f"({fmt_n(tactics.unknown)} do not), the tactics were {_shares_phrase(tactics)}. A record may name "
-        "several tactics, so the shares add up to more than 100%."
+        f"({fmt_n(tactics.unknown)} do not), the {what} {_shares_phrase(tactics)}.{several}"
     ]
     figs = [Figure("recruitment-tactics", "Recruitment tactics (a record counts under each tactic it names)", tactics,
                    partial(charts.bar, tactics))]
@@ -351,7 +392,8 @@ def _legal(ctx: ReportContext, f) -> tuple[str, list[Figure]]:  # type: ignore[n
         return "", []
     text = (
         f"Legal assistance: of the {fmt_n(t.known)} {_unit_short(t.unit)} whose legal assistance says its kind "
-        f"({fmt_n(t.unknown)} do not), the kinds were {_shares_phrase(t)}. A record may receive several kinds."
+        f"({fmt_n(t.unknown)} do not), the kinds were {_shares_phrase(t)}."
+        + (" A record may receive several kinds." if _adds_past_100(t) else "")
     )
     fig = Figure("legal-kinds", "Kinds of legal assistance (a record counts under each kind it received)", t,
                  partial(charts.bar, t))
@@ -369,7 +411,8 @@ def global_figures(ctx: ReportContext) -> Section:
     figs.append(
         Figure(
             "assistance-by-regional-office",
-            "Assistance by regional office (where the assistance was given)",
+            f"{_what_records(given)} by regional office ("
+            + ("where the assistance was given)" if given.unit == INSTANCES else "of the office that registered them)"),
             given,
             partial(charts.bar, given, sort_by_count=False),
         )
@@ -428,7 +471,7 @@ def _regional_funding(ctx: ReportContext, f) -> tuple[str, list[Figure]]:
         return "No projects are recorded in the region for the year.", []
     donors = funding.funding_by_donor(ctx.con, f)
     text = (
-        f"{fmt_n(summ['projects'])} projects ran in {fmt_n(summ['countries'])} countries of the region, with "
+        f"{fmt_n(summ['projects'])} projects ran in {_countries(summ['countries'])} of the region, with "
         f"${fmt_n(summ['amount'])} of external funding attributed to the region."
     )
     if not donors.empty:
@@ -491,17 +534,17 @@ def regional_sections(ctx: ReportContext) -> list[Section]:
         r_agesex = returns.returns_age_sex(con, f)
         share = k["instances"] / total if total else None
         text = [
-            f"{_records_phrase(k)} {where} {fmt_n(len(by_country.data))} countries of the region "
+            f"{_records_phrase(k)} {where} {_countries(len(by_country.data))} of the region "
             f"({fmt_pct(share)} of the global total; {_individuals_text(k['individuals'])})."
         ]
         if not age.empty:
-            text.append(f"Age: {age.shares_phrase(ShareBase.ALL)}.")
+            text.append(f"Age: {_shares_all(age)}.")
         if not sex.empty:
-            text.append(f"Sex: {sex.shares_phrase(ShareBase.ALL)}.")
+            text.append(f"Sex: {_shares_all(sex)}.")
         if not expl.empty:
-            text.append(f"Type of exploitation: {expl.shares_phrase(ShareBase.ALL)}.")
+            text.append(f"Type of exploitation: {_shares_all(expl)}.")
         if not ttype.empty:
-            text.append(f"Type of trafficking: {ttype.shares_phrase(ShareBase.ALL)}.")
+            text.append(f"Type of trafficking: {_shares_all(ttype)}.")
         text.append(_top_phrase(nat, "nationalities"))
         if r_nat.total:
             text.append(
@@ -509,7 +552,7 @@ def regional_sections(ctx: ReportContext) -> list[Section]:
                 + _top_phrase(r_nat, "nationalities of those returning")
             )
         else:
-            text.append("No assisted return took place from offices of the region.")
+            text.append("No assisted return (one that took place) is recorded from offices of the region.")
         text.append(fund_text)
         if by_destination:
             text.insert(
@@ -521,7 +564,8 @@ def regional_sections(ctx: ReportContext) -> list[Section]:
         s.figures = [
             Figure("assistance-by-country",
                    "Country of exploitation in the region" if by_destination
-                   else "Assistance by country of the region", by_country, partial(charts.bar, by_country)),
+                   else f"{_what_records(by_country)} by country of the region", by_country,
+                   partial(charts.bar, by_country)),
             Figure("children", "Children and adults (unknown included)", age.with_unknown(),
                    partial(charts.donut, age.with_unknown())),
             Figure("sex", "Sex (unknown included)", sex.with_unknown(), partial(charts.donut, sex.with_unknown())),
@@ -559,13 +603,13 @@ def border_points(ctx: ReportContext) -> Section:
         f"went through an official border point ({fmt_n(off.unknown)} legs with the crossing unknown)."
     ]
     parts = [
-        f"{lab.lower()}: {fmt_pct(sh)}" for lab, sh in zip(by_sex.data["label"], by_sex.data["share"], strict=True)
+        f"{lab.lower()} {fmt_pct(sh)}" for lab, sh in zip(by_sex.data["label"], by_sex.data["share"], strict=True)
     ]
     parts += [
-        f"{lab.lower()}: {fmt_pct(sh)}" for lab, sh in zip(by_age.data["label"], by_age.data["share"], strict=True)
+        f"{lab.lower()} {fmt_pct(sh)}" for lab, sh in zip(by_age.data["label"], by_age.data["share"], strict=True)
     ]
     if parts:
-        text.append("Share through official border points by group - " + "; ".join(parts) + ".")
+        text.append("Share through official border points by group: " + "; ".join(parts) + ".")
     if not docs.empty:
         forged = docs.share_of("forged") or 0.0
         without = border.without_own_documents(docs)
@@ -623,34 +667,40 @@ def corridors(ctx: ReportContext) -> Section:
     s.paragraphs = [
         f"Flows from the country of nationality to the country of exploitation, for "
         f"{fmt_n(t.known)} cross-border {_unit_short(t.unit)} with both countries known "
-        f"({fmt_n(t.unknown)} with one of them unknown). " + _top_phrase(t, "corridors")
+        f"({fmt_n(t.unknown)} with either country unknown). " + _top_phrase(t, "corridors")
     ]
-    top10 = IndicatorTable(
-        name="corridors_top",
-        title="Top 15 corridors",
-        data=t.data.head(15),
+    on_map, top15 = _corridors_top(t, 20), _corridors_top(t, 15)
+    s.figures = [
+        Figure(
+            "map",
+            "Top 20 corridors on the map",
+            on_map,
+            partial(charts.corridor_map, on_map, top=20),
+            wide=True,
+            png=True,
+        ),
+        Figure("top", "Top 15 corridors", top15, partial(charts.bar, top15)),
+    ]
+    return s
+
+
+def _corridors_top(t: IndicatorTable, n: int) -> IndicatorTable:
+    """The first ``n`` corridors of ``t``, with a note saying so (a figure's caption names what it draws)."""
+    return IndicatorTable(
+        name=f"corridors_top{n}",
+        title=f"Top {n} corridors",
+        data=t.data.head(n),
         unit=t.unit,
         known=t.known,
         unknown=t.unknown,
         individuals=t.individuals,
         source=t.source,
-        note="Top 15 corridors; shares are of all cross-border instances with both countries known.",
+        note=f"Top {min(n, len(t.data))} corridors; shares are of all cross-border {_unit_short(t.unit)} with "
+        "both countries known.",
         sql=t.sql,
         params=t.params,
         filters=t.filters,
     )
-    s.figures = [
-        Figure(
-            "map",
-            "Top 20 corridors on the map",
-            t,
-            partial(charts.corridor_map, t, top=20),
-            wide=True,
-            png=True,
-        ),
-        Figure("top", "Top 15 corridors", top10, partial(charts.bar, top10)),
-    ]
-    return s
 
 
 def return_reintegration(ctx: ReportContext) -> Section:
@@ -689,7 +739,7 @@ def return_reintegration(ctx: ReportContext) -> Section:
         else:
             text.append(f"Re-trafficking (assisted again after a return): {again.note}")
     else:
-        text.append(f"No assisted return took place for cases registered in {ctx.year}.")
+        text.append(f"No assisted return (one that took place) is recorded for cases registered in {ctx.year}.")
     if not reint.empty:
         six = [
             f"{lab.lower()} {fmt_pct(reint.share_of(v))}"
@@ -718,7 +768,7 @@ def return_reintegration(ctx: ReportContext) -> Section:
         figs.append(
             Figure(
                 "reintegration",
-                "Types of reintegration assistance (share of those reintegrated)",
+                "Types of reintegration assistance (a record counts under each type it received)",
                 reint,
                 partial(charts.bar, reint, sort_by_count=False),
             )
@@ -762,7 +812,7 @@ def funding_section(ctx: ReportContext) -> Section:
     summ = funding.funding_summary(ctx.con, f)
     donors = funding.funding_by_donor(ctx.con, f)
     s.paragraphs = [
-        f"{fmt_n(summ['projects'])} projects in {fmt_n(summ['countries'])} countries received "
+        f"{fmt_n(summ['projects'])} projects in {_countries(summ['countries'])} received "
         f"${fmt_n(summ['amount'])} of external funding in {ctx.year}. "
         + _money_phrase(t, "regional offices by funding"),
         _money_phrase(donors, "donors"),
