@@ -101,6 +101,18 @@ def test_headline_rows_carry_the_unknowns(warehouse, frames):
     assert data["sex_unknown"] == sex_unknown
     with_unknown = indicator_rows(data, ShareBase.ALL)
     assert any(r["label"] == "unknown" and r["count"] == sex_unknown for r in with_unknown)
+    # a share above 0 never reads '0%' (CTDC: 64 transgender of 89,612 read '0%')
+    assert all(r["share_text"] != "0%" for r in rows + with_unknown if r["count"])
+
+
+def test_a_small_share_reads_below_one_percent():
+    tiny = {"instances": 100_000, "by_sex": {"female": 99_936, "transgender_nonconforming": 64}, "children": 0,
+            "adults": 0, "age_unknown": 100_000, "cross_border": 0, "internal": 0, "journey_unknown": 100_000,
+            "by_citizenship": {}, "citizenship_unknown": 100_000, "by_country_of_exploitation": {},
+            "country_of_exploitation_unknown": 100_000, "by_exploitation_type": {}, "exploitation_unknown": 100_000,
+            "by_regional_office": {}, "regional_office_unknown": 100_000}
+    texts = {r["value"]: r["share_text"] for r in indicator_rows(tiny)}
+    assert texts["transgender_nonconforming"] == "<1%" and texts["female"] == "100%"
 
 
 def test_territories_map_to_an_office():

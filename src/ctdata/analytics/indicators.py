@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from ctdata.analytics.units import HOTLINE, ShareBase, record_unit, share
+from ctdata.analytics.units import HOTLINE, ShareBase, percent, record_unit, share
 from ctdata.standard.regions import TERRITORIES
 from ctdata.warehouse.query import connect, has_view
 
@@ -133,10 +133,10 @@ def indicator_rows(data: dict[str, Any], base: ShareBase = ShareBase.KNOWN, top:
         for i, (k, v) in enumerate(items[:top]):
             s = share(v, known, unknown, base)
             out.append({"indicator": name if i == 0 else "", "value": k, "label": label(k), "count": int(v),
-                        "share": s, "share_text": "" if s is None else f"{s:.0%}", "unknown": int(unknown),
+                        "share": s, "share_text": "" if s is None else percent(s), "unknown": int(unknown),
                         "total": n})
         if base is ShareBase.ALL and unknown:
             s = share(unknown, known, unknown, base)
             out.append({"indicator": "", "value": None, "label": "unknown", "count": int(unknown), "share": s,
-                        "share_text": f"{s:.0%}", "unknown": int(unknown), "total": n})
+                        "share_text": percent(s), "unknown": int(unknown), "total": n})
     return out

@@ -62,12 +62,16 @@ def share(count: float, known: float, unknown: float, base: ShareBase = ShareBas
     return count / denominator if denominator else None
 
 
-def _pct(v: float | None) -> str:
+def percent(v: float | None) -> str:
+    """A share as a whole percentage; a share above 0 that rounds to 0 reads '<1%', never '0%'."""
     if v is None:
         return "n/a"
     if 0 < v < 0.005:
         return "<1%"
     return f"{v * 100:.0f}%"
+
+
+_pct = percent
 
 
 def shares_phrase(
