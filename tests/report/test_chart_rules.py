@@ -115,3 +115,9 @@ def test_shares_said_to_add_past_100_only_when_they_do() -> None:
     several = _table(["Offer of a job", "Marriage"], [90, 30])
     several.data["share"] = [0.9, 0.3]
     assert not _adds_past_100(one) and _adds_past_100(several)
+
+
+def test_percentages_read_as_the_text_writes_them() -> None:
+    from ctdata.report.model import fmt_pct
+
+    assert [fmt_pct(v) for v in (0.0005, 0.002, 0.0099, 0.0095, 0.12)] == ["<1%", "0.2%", "1%", "1%", "12%"]

@@ -28,7 +28,7 @@ def fmt_n(v: float | int | None) -> str:
 def fmt_pct(v: float | None, decimals: int = 0) -> str:
     if v is None or v != v:  # NaN
         return "n/a"
-    if 0 < abs(v) < 0.01 and decimals == 0:
+    if 0 < abs(v) < 0.0095 and decimals == 0:  # from 0.95% it reads '1%', not '1.0%'
         return "<1%" if abs(v) < 0.001 else f"{v * 100:.1f}%"
     return f"{v * 100:.{decimals}f}%"
 
