@@ -200,6 +200,61 @@ def words_of(exc: BaseException) -> str:
     return first if isinstance(first, WORDS) else str(exc)
 
 
+def to_data(value: Any) -> Any:
+    """Words made in Python (and lists, dicts and plain values holding them) as JSON data that `from_data`
+    turns back into the same words: a page's message can then go through a redirect and still be put in
+    its reader's language on the page the browser is sent to."""
+    if isinstance(value, Text):
+        return {"__words__": "Text", "id": value.msgid, "params": {k: to_data(v) for k, v in value.params.items()}}
+    if isinstance(value, Terms):
+        return {"__words__": "Terms", "labels": list(value.labels), "lower": value.lower}
+    if isinstance(value, Join):
+        return {"__words__": "Join", "parts": [to_data(p) for p in value.parts], "sep": value.sep}
+    if isinstance(value, Country):
+        return {"__words__": "Country", "code": value.code, "name": str(value)}
+    if isinstance(value, Day):
+        return {"__words__": "Day", "iso": value.iso, "spoken": value.spoken}
+    if isinstance(value, Month):
+        return {"__words__": "Month", "number": value.number}
+    if isinstance(value, Sentence):
+        return {"__words__": "Sentence", "inner": to_data(value.inner)}
+    if isinstance(value, (Region, Plain)):
+        return {"__words__": type(value).__name__, "value": str(value)}
+    if isinstance(value, dict):
+        return {str(k): to_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_data(v) for v in value]
+    return value
+
+
+def from_data(data: Any) -> Any:
+    """The words `to_data` wrote (anything else comes back as it is)."""
+    if isinstance(data, list):
+        return [from_data(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    kind = data.get("__words__")
+    if kind is None:
+        return {k: from_data(v) for k, v in data.items()}
+    if kind == "Text":
+        return Text(str(data["id"]), **{k: from_data(v) for k, v in data["params"].items()})
+    if kind == "Terms":
+        return Terms(data["labels"], lower=bool(data["lower"]))
+    if kind == "Join":
+        return Join([from_data(p) for p in data["parts"]], sep=str(data["sep"]))
+    if kind == "Country":
+        return Country(str(data["code"]), str(data["name"]))
+    if kind == "Day":
+        return Day(str(data["iso"]), spoken=bool(data["spoken"]))
+    if kind == "Month":
+        return Month(int(data["number"]))
+    if kind == "Sentence":
+        return Sentence(from_data(data["inner"]))
+    if kind in ("Region", "Plain"):
+        return (Region if kind == "Region" else Plain)(str(data["value"]))
+    raise ValueError(f"unknown words {kind!r}")
+
+
 #: the types of words made in Python that a page puts in its reader's language
 WORDS: tuple[type[str], ...] = (Text, Terms, Join, Country, Region, Day, Month, Sentence)
 

@@ -13,7 +13,7 @@ from ctdata.cases import service
 from ctdata.cases.tx import transaction
 from tests.ingest.helpers import record, write_records
 from tests.web.conftest import make_user
-from tests.web.test_pages import signed_in
+from tests.web.test_pages import followed, signed_in
 
 
 def _file(tmp_path: Path, rows: list[dict]) -> bytes:
@@ -33,7 +33,7 @@ def _count(engine, actor) -> int:  # type: ignore[no-untyped-def]
 def test_import_a_file_then_fix_its_bad_row(app, engine, actors, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rows = [record(i, agency="IOM") for i in range(3)] + [record(3, agency="IOM", date_of_birth="31/02/1994")]
     dm, csrf = signed_in(app, engine, "dm")
-    r = _import(dm, csrf, _file(tmp_path, rows))
+    r = followed(dm, _import(dm, csrf, _file(tmp_path, rows)))
     assert r.status_code == 200 and "4 rows read" in r.text and "3 loaded" in r.text and "1 quarantined" in r.text
     assert 'href="/data/quarantine"' in r.text and _count(engine, actors["admin"]) == 3
     listing = dm.get("/data/quarantine").text
@@ -47,6 +47,7 @@ def test_import_a_file_then_fix_its_bad_row(app, engine, actors, tmp_path: Path)
     r = dm.post(f"/data/quarantine/{qid}/retry", data={**form, "csrf_token": csrf})
     assert r.status_code == 422 and "Still quarantined" in r.text
     r = dm.post(f"/data/quarantine/{qid}/retry", data={**form, "date_of_birth": "28/02/1994", "csrf_token": csrf})
+    r = followed(dm, r)
     assert r.status_code == 200 and "Loaded" in r.text
     assert _count(engine, actors["admin"]) == 4
     assert "No rows are waiting" in dm.get("/data/quarantine").text
@@ -85,9 +86,7 @@ def test_release_needs_a_second_data_manager(app, engine, actors, tmp_path: Path
     rows = [record(i, sex="female", citizenship="UA", date_of_birth="1990-01-01") for i in range(40)]
     dm, csrf = signed_in(app, engine, "dm")
     _import(dm, csrf, _file(tmp_path, rows))
-    r = dm.post("/data/releases", data={"csrf_token": csrf, "k": "5"})
-    assert r.status_code == 303, r.text[-2000:]  # post, then redirect: a reload makes no second draft
-    r = dm.get(r.headers["location"])
+    r = followed(dm, dm.post("/data/releases", data={"csrf_token": csrf, "k": "5"}))  # a reload makes no 2nd draft
     assert r.status_code == 200 and "Draft" in r.text and "created (40 records)" in r.text, r.text[-2000:]
     rid = re.search(r'<tr id="release-([^"]+)"', r.text)[1]
     assert "Your draft: another data manager approves it" in r.text and f"/data/releases/{rid}/approve" not in r.text
@@ -95,11 +94,11 @@ def test_release_needs_a_second_data_manager(app, engine, actors, tmp_path: Path
     make_user(engine, "dm2", "data_manager", None, "IOM")
     dm2, csrf2 = signed_in(app, engine, "dm2")
     assert f"/data/releases/{rid}/approve" in dm2.get("/data/releases").text
-    r = dm2.post(f"/data/releases/{rid}/approve", data={"csrf_token": csrf2})
+    r = followed(dm2, dm2.post(f"/data/releases/{rid}/approve", data={"csrf_token": csrf2}))
     assert r.status_code == 200 and "approved and public" in r.text and "Approved by dm2" in r.text
     r = dm.post(f"/data/releases/{rid}/withdraw", data={"csrf_token": csrf, "reason": ""})
     assert r.status_code == 422
-    r = dm.post(f"/data/releases/{rid}/withdraw", data={"csrf_token": csrf, "reason": "wrong year"})
+    r = followed(dm, dm.post(f"/data/releases/{rid}/withdraw", data={"csrf_token": csrf, "reason": "wrong year"}))
     assert r.status_code == 200 and "Withdrawn by dm: wrong year" in r.text
 
 
@@ -109,5 +108,51 @@ def test_admin_adds_a_user(app, engine, actors) -> None:  # type: ignore[no-unty
            "password": "short"}
     r = admin.post("/admin/users", data=bad)
     assert r.status_code == 422 and "at least" in r.text and 'value="kim"' in r.text
-    r = admin.post("/admin/users", data={**bad, "password": "a-long-enough-password"})
+    r = followed(admin, admin.post("/admin/users", data={**bad, "password": "a-long-enough-password"}))
     assert r.status_code == 200 and 'id="user-kim"' in r.text and "kim is added as caseworker" in r.text
+
+
+def test_forms_answer_with_a_redirect_so_a_reload_repeats_nothing(app, engine, actors, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Post, then redirect (issue 19): import, quarantine retry, account actions. The result is shown once on
+    the page the browser is sent to, in the page's language; a reload (a GET) does nothing again and shows
+    no stale message; the message is this session's only."""
+    from sqlalchemy import func, select
+
+    from ctdata.store.models import ImportBatch
+    from ctdata.web.pages.common import DONE_COOKIE
+
+    dm, csrf = signed_in(app, engine, "dm")
+    posted = _import(dm, csrf, _file(tmp_path, [record(0, agency="IOM"), record(1, agency="IOM", sex="robot")]))
+    assert posted.status_code == 303 and posted.headers["location"] == "/data/import"
+    page = dm.get("/data/import", headers={"accept-language": "fr"})
+    assert "2 lignes lues" in page.text and 'id="import-result"' in page.text
+    again = dm.get("/data/import")  # the reload
+    assert "rows read" not in again.text and 'id="import-result"' not in again.text
+    with transaction(engine) as s:
+        assert s.execute(select(func.count()).select_from(ImportBatch)).scalar_one() == 1
+    # the message is signed with the session's secret: another session, or a changed cookie, shows nothing
+    posted = _import(dm, csrf, _file(tmp_path, [record(0, agency="IOM")]))
+    cookie = posted.cookies[DONE_COOKIE]
+    other, _ = signed_in(app, engine, "dm")
+    other.cookies.set(DONE_COOKIE, cookie)
+    assert "rows read" not in other.get("/data/import").text
+    dm.cookies.delete(DONE_COOKIE)
+    dm.cookies.set(DONE_COOKIE, cookie[:-3] + ("000" if not cookie.endswith("000") else "111"))
+    assert "rows read" not in dm.get("/data/import").text
+
+    qid = int(re.search(r'href="/data/quarantine/(\d+)"', dm.get("/data/quarantine").text)[1])
+    page = dm.get(f"/data/quarantine/{qid}").text
+    form = {k: v for k, v in re.findall(r'<input[^>]*name="([a-z_]+)" value="([^"]*)"', page) if k != "csrf_token"}
+    retried = dm.post(f"/data/quarantine/{qid}/retry", data={**form, "sex": "female", "csrf_token": csrf})
+    assert retried.status_code == 303 and retried.headers["location"] == f"/data/quarantine/{qid}"
+    assert "Loaded" in dm.get(retried.headers["location"]).text
+    assert "Loaded" not in dm.get(f"/data/quarantine/{qid}").text
+
+    admin, acsrf = signed_in(app, engine, "admin")
+    new = {"csrf_token": acsrf, "username": "kim", "role": "analyst", "password": "a-long-enough-password"}
+    added = admin.post("/admin/users", data=new)
+    assert added.status_code == 303 and added.headers["location"] == "/admin/users"
+    assert "kim est ajouté" in admin.get("/admin/users", headers={"accept-language": "fr"}).text
+    assert "kim is added" not in admin.get("/admin/users").text
+    disabled = admin.post("/admin/users/kim/disable", data={"csrf_token": acsrf})
+    assert disabled.status_code == 303 and "kim is disabled" in admin.get("/admin/users").text

@@ -50,7 +50,8 @@ def _msgids() -> set[str | tuple[str, str]]:
                                                                   "cases/**.py", "standard/**.py",
                                                                   "linkage/review_store.py", "prevalence/**.py",
                                                                   "analytics/**.py", "ingest/**.py",
-                                                                  "publish/flows.py", "publish/releases.py", "web/**.py")]
+                                                                  "publish/flows.py", "publish/releases.py",
+                                                                  "web/**.py")]
     method_map.append(("src/ctdata/web/templates/pages/**.html", "jinja2"))
     options = {"src/ctdata/web/templates/pages/**.html": {"extensions": "jinja2.ext.i18n"}}
     for _file, _line, message, _comments, _ctx in extract_from_dir(

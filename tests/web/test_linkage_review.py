@@ -15,7 +15,7 @@ from ctdata.simulate.generator import simulate
 from ctdata.store.crypto import keyring
 from ctdata.store.models import AuditEntry, CaseRecord, IndividualLink, LinkLabel, LinkReviewPair, LinkRun
 from tests.web.conftest import make_user
-from tests.web.test_pages import csrf_in, signed_in
+from tests.web.test_pages import csrf_in, followed, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +107,7 @@ def test_review_a_pair_and_the_clusters_change(app, engine, actors, linked) -> N
         f"/linkage/pairs/{first.id}/decide",
         data={"decision": decision, "reason": "compared birth dates", "csrf_token": token},
     )
+    r = followed(dm, r)
     assert r.status_code == 200 and "Saved:" in r.text
     after = (_iid(engine, first.case_id_l), _iid(engine, first.case_id_r))
     assert (after[0] == after[1]) is (decision == "match")

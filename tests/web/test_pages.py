@@ -37,6 +37,12 @@ def signed_in(app, engine, username: str) -> tuple[TestClient, str]:  # type: ig
     return client, new.csrf_token
 
 
+def followed(client: TestClient, r):  # type: ignore[no-untyped-def]
+    """A form's answer when it did something: a redirect (post, then redirect), and the page it leads to."""
+    assert r.status_code == 303, (r.status_code, r.text[-1500:])
+    return client.get(r.headers["location"])
+
+
 def csrf_in(html: str) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert m, "no CSRF field in the form"

@@ -92,8 +92,8 @@ def test_release_refusals_in_french(app, engine, actors, tmp_path: Path) -> None
     dm, csrf = signed_in(app, engine, "dm")
     data = write_records(tmp_path / "records.csv", rows).read_bytes()
     dm.post("/data/import", data={"csrf_token": csrf}, files={"file": ("p.csv", io.BytesIO(data), "text/csv")})
-    created = dm.post("/data/releases", data={"csrf_token": csrf, "k": "5"})
-    rid = created.headers["location"].split("created=")[1]
+    created = dm.get(dm.post("/data/releases", data={"csrf_token": csrf, "k": "5"}).headers["location"])
+    rid = re.search(r'<tr id="release-([^"]+)"', created.text)[1]
     own = dm.post(f"/data/releases/{rid}/approve", data={"csrf_token": csrf}, headers=FR)
     assert own.status_code == 403
     assert "une autre personne que celle qui l’a créée (principe des quatre yeux)" in own.text

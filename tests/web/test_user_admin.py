@@ -18,7 +18,7 @@ from ctdata.cli.user import user_admin_command
 from ctdata.errors import Conflict, PermissionDenied
 from ctdata.store.models import AuditEntry
 from tests.web.conftest import PASSWORD, bearer
-from tests.web.test_pages import csrf_in, signed_in
+from tests.web.test_pages import csrf_in, followed, signed_in
 
 P = "/api/v1"
 NEW = "a-brand-new-secret"
@@ -91,20 +91,20 @@ def test_admin_page(app, engine, actors, client):  # type: ignore[no-untyped-def
 
     assert browser.post("/admin/users/th/disable", data={}).status_code == 403  # no CSRF token
     assert client.get(f"{P}/auth/me", headers=th_token).status_code == 200
-    r = browser.post("/admin/users/th/disable", data={"csrf_token": csrf})
+    r = followed(browser, browser.post("/admin/users/th/disable", data={"csrf_token": csrf}))
     assert r.status_code == 200 and "th is disabled" in r.text
     assert client.get(f"{P}/auth/me", headers=th_token).status_code == 401
     assert _login(client, "th", PASSWORD) == 401
-    r = browser.post("/admin/users/th/enable", data={"csrf_token": csrf})
+    r = followed(browser, browser.post("/admin/users/th/enable", data={"csrf_token": csrf}))
     assert r.status_code == 200 and _login(client, "th", PASSWORD) == 200
 
     r = browser.post("/admin/users/th/reset-password", data={"csrf_token": csrf, "password": "short"})
     assert r.status_code == 422 and "at least 8 characters" in r.text
-    r = browser.post("/admin/users/th/reset-password", data={"csrf_token": csrf, "password": NEW})
+    r = followed(browser, browser.post("/admin/users/th/reset-password", data={"csrf_token": csrf, "password": NEW}))
     assert r.status_code == 200 and _login(client, "th", NEW) == 200
 
     th_token = bearer(engine, "th")
-    r = browser.post("/admin/users/th/end-sessions", data={"csrf_token": csrf})
+    r = followed(browser, browser.post("/admin/users/th/end-sessions", data={"csrf_token": csrf}))
     assert r.status_code == 200 and "ended" in r.text
     assert client.get(f"{P}/auth/me", headers=th_token).status_code == 401
     r = browser.post("/admin/users/nobody/disable", data={"csrf_token": csrf})

@@ -7,11 +7,15 @@ The database work runs in a worker thread (the services are synchronous).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar, get_origin
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +24,7 @@ from starlette.datastructures import FormData
 from ctdata.cases.access import Actor, NotAuthenticated
 from ctdata.cases.tx import transaction
 from ctdata.errors import Conflict, CtdataError, NotFound, PermissionDenied, ValidationError
-from ctdata.text import WORDS, Sentence, Text, as_sentence, words_of
+from ctdata.text import WORDS, Sentence, Text, as_sentence, from_data, to_data, words_of
 from ctdata.web.errors import status_of
 from ctdata.web.i18n import N_, reread
 from ctdata.web.pages.render import Message, render
@@ -54,6 +58,58 @@ async def run(request: Request, work: Callable[[Session], T]) -> T:
 
 async def form_of(request: Request) -> FormData:
     return await request.form()
+
+
+#: The cookie that carries what a posted form did to the page the browser is sent to next (`see_other`).
+DONE_COOKIE = "ctdata_done"
+
+
+def _signature(request: Request, payload: bytes) -> str:
+    return hmac.new(csrf_of(request).encode(), payload, hashlib.sha256).hexdigest()
+
+
+def see_other(request: Request, url: str, message: Message, **context: Any) -> RedirectResponse:
+    """Post, then redirect: a change done by a form is answered with a redirect to the page that shows it,
+    so that a reload (or the browser's 'send again') repeats nothing.
+
+    What was done (`message`, and any `context` the page shows, such as an import's counts) goes with the
+    redirect in a cookie of a minute, signed with the session's CSRF secret: only this session's next page
+    shows it (`done_of`), once (`shown`), in its reader's language (the words travel with their message ids).
+    """
+    data = {"message": {"kind": message.kind, "text": to_data(message.text), "title": to_data(message.title),
+                        "items": to_data(message.items), "link": to_data(list(message.link)) if message.link else None},
+            "context": to_data(context)}
+    payload = json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(DONE_COOKIE, base64.urlsafe_b64encode(payload).decode() + "." + _signature(request, payload),
+                        max_age=60, httponly=True, samesite="lax", secure=request.url.scheme == "https")
+    return response
+
+
+def done_of(request: Request) -> tuple[list[Message], dict[str, Any]]:
+    """What the form posted just before this page did (see `see_other`): its message and context, or nothing
+    (no cookie, another session's, or one tampered with)."""
+    raw = request.cookies.get(DONE_COOKIE) or ""
+    encoded, _, signature = raw.rpartition(".")
+    try:
+        payload = base64.urlsafe_b64decode(encoded.encode())
+    except ValueError:
+        return [], {}
+    if not encoded or not csrf_of(request) or not hmac.compare_digest(signature, _signature(request, payload)):
+        return [], {}
+    data = json.loads(payload)
+    m = data["message"]
+    link = from_data(m["link"])
+    message = Message(m["kind"], text=from_data(m["text"]), title=from_data(m["title"]), items=from_data(m["items"]),
+                      link=(link[0], link[1]) if link else None)
+    return [message], from_data(data["context"])
+
+
+def shown(request: Request, response: Response) -> Response:
+    """The page that showed what was done forgets it (a reload shows the page as it is)."""
+    if DONE_COOKIE in request.cookies:
+        response.delete_cookie(DONE_COOKIE)
+    return response
 
 
 def text(form: FormData, name: str) -> str | None:

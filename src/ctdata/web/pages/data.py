@@ -26,7 +26,18 @@ from ctdata.ingest import quarantine
 from ctdata.text import Sentence, Text, words_of
 from ctdata.web import security
 from ctdata.web.i18n import N_, reread
-from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, sentence, status_for, text
+from ctdata.web.pages.common import (
+    csrf_of,
+    done_of,
+    error_message,
+    error_page,
+    form_of,
+    see_other,
+    sentence,
+    shown,
+    status_for,
+    text,
+)
 from ctdata.web.pages.render import Message, render
 
 router = APIRouter()
@@ -36,6 +47,8 @@ IMPORTABLE = (".csv", ".xlsx")
 #: The tables of the standard template, as the quarantine pages name them (in the page's language).
 TABLE_NAMES = {"records": Text("case records"), "journey_legs": Text("journey steps"),
                "assistance": Text("assistance"), "returns": Text("returns"), "perpetrators": Text("perpetrators")}
+#: What the import page shows of an import's result (it goes through the redirect in a small cookie).
+SHOWN_RESULT = ("rows_read", "loaded", "inserted", "updated", "already_present", "quarantined", "top_reasons")
 COLUMN_REASON = re.compile(r"^(?:\w+ field )?([a-z_]+)(?:\.\d+)?: (.+)$", re.S)
 
 
@@ -49,8 +62,9 @@ def _import_page(request: Request, actor: Actor, ctx: dict[str, Any], messages: 
 
 
 @router.get("/data/import", response_class=HTMLResponse)
-async def import_form(request: Request, actor: Actor = Depends(security.requires(*MANAGERS))) -> HTMLResponse:
-    return _import_page(request, actor, {}, [])
+async def import_form(request: Request, actor: Actor = Depends(security.requires(*MANAGERS))) -> Response:
+    messages, done = done_of(request)  # after an import (post, then redirect): its result
+    return shown(request, _import_page(request, actor, {"result": done.get("result")}, messages))
 
 
 def _run_import(upload: UploadFile, actor: Actor) -> dict[str, Any]:
@@ -68,13 +82,14 @@ def _run_import(upload: UploadFile, actor: Actor) -> dict[str, Any]:
         result = import_standard(path, actor=actor.username)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    out = result.to_dict()
+    out = {k: v for k, v in result.to_dict().items() if k in SHOWN_RESULT}
     out["file_name"] = name
     return out
 
 
-@router.post("/data/import", response_class=HTMLResponse)
-async def import_file(request: Request, actor: Actor = Depends(security.requires(*MANAGERS))) -> HTMLResponse:
+@router.post("/data/import", response_class=HTMLResponse, response_model=None)
+async def import_file(request: Request, actor: Actor = Depends(security.requires(*MANAGERS))) -> Response:
+    """Import the file; the result is shown after a redirect (a reload does not import the file again)."""
     form = await form_of(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -95,7 +110,7 @@ async def import_file(request: Request, actor: Actor = Depends(security.requires
                  loaded=result["loaded"], new=result["inserted"], changed=result["updated"],
                  present=result["already_present"], quarantined=result["quarantined"])
     link = ("/data/quarantine", Text("Review the quarantined rows")) if result["quarantined"] else None
-    return _import_page(request, actor, {"result": result}, [Message(kind, title=title, text=text_, link=link)])
+    return see_other(request, "/data/import", Message(kind, title=title, text=text_, link=link), result=result)
 
 
 # --- quarantine -----------------------------------------------------------------------------------------
@@ -142,7 +157,8 @@ async def _row_page(request: Request, actor: Actor, qid: int, messages: list[Mes
 @router.get("/data/quarantine/{qid}", response_class=HTMLResponse)
 async def quarantine_row(request: Request, qid: int,
                          actor: Actor = Depends(security.requires(*MANAGERS))) -> Response:
-    return await _row_page(request, actor, qid, [])
+    messages, _ = done_of(request)  # after a retry that loaded the row (post, then redirect)
+    return shown(request, await _row_page(request, actor, qid, messages))
 
 
 @router.post("/data/quarantine/{qid}/retry", response_class=HTMLResponse)
@@ -165,7 +181,7 @@ async def quarantine_retry(request: Request, qid: int,
                   else Text("The row passed and is now in the store."))
         msg = Message("ok", title=Text("Loaded"), text=passed,
                       link=("/data/quarantine", Text("Back to the quarantine")))
-        return await _row_page(request, actor, qid, [msg])
+        return see_other(request, f"/data/quarantine/{qid}", msg)
     reason = out["reasons"][0]["reason"] if out["reasons"] else Text("it still breaks a rule")
     msg = Message("bad", title=Text("Still quarantined"),
                   text=Text("The row does not pass yet: {reason}", reason=reread(reason)))

@@ -29,7 +29,18 @@ from ctdata.standard import countries, vocab
 from ctdata.store.models import CaseRecord
 from ctdata.text import Country, Day, Join, Sentence, Terms, Text, words_of
 from ctdata.web import security
-from ctdata.web.pages.common import csrf_of, error_message, error_page, form_of, run, status_for, text
+from ctdata.web.pages.common import (
+    csrf_of,
+    done_of,
+    error_message,
+    error_page,
+    form_of,
+    run,
+    see_other,
+    shown,
+    status_for,
+    text,
+)
 from ctdata.web.pages.render import Message, office_label, render
 from ctdata.web.pages.viewmodels import case_ref
 
@@ -246,7 +257,8 @@ async def _pair_page(
 async def pair(
     request: Request, pair_id: int, actor: Actor = Depends(security.requires(*REVIEWERS, why=WHY))
 ) -> Response:
-    return await _pair_page(request, actor, pair_id, [])
+    messages, _ = done_of(request)  # after a decision (post, then redirect: a reload decides nothing again)
+    return shown(request, await _pair_page(request, actor, pair_id, messages))
 
 
 @router.post("/linkage/pairs/{pair_id}/decide", response_class=HTMLResponse)
@@ -284,4 +296,4 @@ async def decide(
     nxt = await run(request, next_open)
     link = (f"/linkage/pairs/{nxt}", Text("Review the next pair")) if nxt else (
         "/linkage", Text("Back to the review queue"))
-    return await _pair_page(request, actor, pair_id, [Message("ok", title=title, text=outcome, link=link)])
+    return see_other(request, f"/linkage/pairs/{pair_id}", Message("ok", title=title, text=outcome, link=link))

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ctdata.cases.access import Actor
@@ -21,7 +20,17 @@ from ctdata.publish import flows
 from ctdata.publish.releases import approval_refusal
 from ctdata.text import Text
 from ctdata.web import security
-from ctdata.web.pages.common import csrf_of, error_message, form_of, integer, status_for, text
+from ctdata.web.pages.common import (
+    csrf_of,
+    done_of,
+    error_message,
+    form_of,
+    integer,
+    see_other,
+    shown,
+    status_for,
+    text,
+)
 from ctdata.web.pages.render import Message, render
 
 router = APIRouter()
@@ -53,39 +62,25 @@ async def _page(request: Request, actor: Actor, messages: list[Message], status_
 
 
 @router.get("/data/releases", response_class=HTMLResponse)
-async def releases(request: Request, actor: Actor = Depends(security.requires(*READERS)),
-                   created: str | None = None) -> HTMLResponse:
-    messages: list[Message] = []
-    if created:  # after "Create draft" (post, then redirect here: a reload does not make a second draft)
-        mine = [e for e in await run_in_threadpool(_entries, actor)
-                if e["release_id"] == created and e["created_by"] == actor.username]
-        if mine:
-            messages.append(Message("ok", title=Text("Done"), text=_created(mine[0]["release_id"], mine[0]["rows"])))
-    return await _page(request, actor, messages)
+async def releases(request: Request, actor: Actor = Depends(security.requires(*READERS))) -> Response:
+    messages, _ = done_of(request)  # after a decision (post, then redirect: a reload does not repeat it)
+    return shown(request, await _page(request, actor, messages))
 
 
-def _created(release_id: str, rows: int) -> str:
-    return Text("Draft {release} created ({rows} records). Another data manager must approve it before it "
-                "is public.", release=release_id, rows=rows)
-
-
-async def _act(request: Request, actor: Actor, work: Callable[[], str],
-               then: Callable[[str], RedirectResponse] | None = None) -> HTMLResponse | RedirectResponse:
-    """Run a decision: a refusal is shown on the page with what was typed; done, the page says so, or
-    `then` sends the browser to a page of its own (post, then redirect: a reload posts nothing again)."""
+async def _act(request: Request, actor: Actor, work: Callable[[], str]) -> Response:
+    """Run a decision: a refusal is shown on the page with what was typed; done, the browser is sent back
+    to the list with what was done (post, then redirect: a reload posts nothing again)."""
     try:
         done = await run_in_threadpool(work)
     except CtdataError as exc:
         fields = {k: v[:1].upper() + v[1:] for k, v in getattr(exc, "fields", {}).items()}
         return await _page(request, actor, [error_message(exc)], status_for(exc), {"field_errors": fields})
-    if then is not None:
-        return then(done)
-    return await _page(request, actor, [Message("ok", title=Text("Done"), text=done)])
+    return see_other(request, "/data/releases", Message("ok", title=Text("Done"), text=done))
 
 
 @router.post("/data/releases", response_class=HTMLResponse, response_model=None)
 async def create(request: Request,
-                 actor: Actor = Depends(security.requires(*READERS))) -> HTMLResponse | RedirectResponse:
+                 actor: Actor = Depends(security.requires(*READERS))) -> Response:
     form = await form_of(request)
 
     def work() -> str:
@@ -93,15 +88,15 @@ async def create(request: Request,
 
         k = integer(form, "k", Text("k (the smallest group size)"))
         entry, _ = flows.create_release(actor, KAnonSettings(k=k) if k is not None else KAnonSettings())
-        return entry.release_id
+        return Text("Draft {release} created ({rows} records). Another data manager must approve it before it "
+                    "is public.", release=entry.release_id, rows=entry.rows)
 
-    return await _act(request, actor, work,
-                      then=lambda rid: RedirectResponse(f"/data/releases?created={quote(rid)}", status_code=303))
+    return await _act(request, actor, work)
 
 
 @router.post("/data/releases/{release_id}/approve", response_class=HTMLResponse, response_model=None)
 async def approve(request: Request, release_id: str,
-                  actor: Actor = Depends(security.requires(*flows.APPROVE_ROLES))) -> HTMLResponse | RedirectResponse:
+                  actor: Actor = Depends(security.requires(*flows.APPROVE_ROLES))) -> Response:
     def work() -> str:
         entry = flows.approve_release(actor, release_id)
         return Text("{release} is approved and public.", release=entry.release_id)
@@ -111,7 +106,7 @@ async def approve(request: Request, release_id: str,
 
 @router.post("/data/releases/{release_id}/withdraw", response_class=HTMLResponse, response_model=None)
 async def withdraw(request: Request, release_id: str,
-                   actor: Actor = Depends(security.requires(*flows.WITHDRAW_ROLES))) -> HTMLResponse | RedirectResponse:
+                   actor: Actor = Depends(security.requires(*flows.WITHDRAW_ROLES))) -> Response:
     form = await form_of(request)
 
     def work() -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from ctdata.cases import users
@@ -18,7 +18,7 @@ from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError
 from ctdata.text import Terms, Text
 from ctdata.web import security
-from ctdata.web.pages.common import csrf_of, error_message, form_of, run, status_for
+from ctdata.web.pages.common import csrf_of, done_of, error_message, form_of, run, see_other, shown, status_for
 from ctdata.web.pages.render import ROLE_LABELS, Message, office_label, render
 from ctdata.web.pages.viewmodels import _when
 
@@ -57,16 +57,19 @@ async def _page(
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-async def user_list(request: Request, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
-    return await _page(request, actor, [])
+async def user_list(request: Request, actor: Actor = Depends(ADMIN)) -> Response:
+    messages, _ = done_of(request)  # after an account action (post, then redirect)
+    return shown(request, await _page(request, actor, messages))
 
 
-async def _act(request: Request, actor: Actor, work: Callable[[Session], str]) -> HTMLResponse:
+async def _act(request: Request, actor: Actor, work: Callable[[Session], str]) -> Response:
+    """Run an account action: refused, the page says why; done, the browser is sent back to the list with
+    what was done (post, then redirect: a reload does not repeat it)."""
     try:
         done = await run(request, work)
     except CtdataError as exc:
         return await _page(request, actor, [error_message(exc)], status_for(exc))
-    return await _page(request, actor, [Message("ok", title=Text("Done"), text=done)])
+    return see_other(request, "/admin/users", Message("ok", title=Text("Done"), text=done))
 
 
 #: an account action: (session, admin, username) -> the line shown when it is done
@@ -93,11 +96,11 @@ def _end_sessions(s: Session, actor: Actor, username: str) -> str:
 def _account_route(path: str, action: AccountAction) -> None:
     """POST /admin/users/{username}/<path>: run ``action`` for an admin and show the page with its outcome."""
 
-    async def endpoint(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+    async def endpoint(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> Response:
         return await _act(request, actor, lambda s: action(s, actor, username))
 
     endpoint.__name__ = path.replace("-", "_")
-    router.post(f"/admin/users/{{username}}/{path}", response_class=HTMLResponse)(endpoint)
+    router.post(f"/admin/users/{{username}}/{path}", response_class=HTMLResponse, response_model=None)(endpoint)
 
 
 _account_route("disable", _set_active(False))
@@ -105,8 +108,8 @@ _account_route("enable", _set_active(True))
 _account_route("end-sessions", _end_sessions)
 
 
-@router.post("/admin/users/{username}/reset-password", response_class=HTMLResponse)
-async def reset_password(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+@router.post("/admin/users/{username}/reset-password", response_class=HTMLResponse, response_model=None)
+async def reset_password(request: Request, username: str, actor: Actor = Depends(ADMIN)) -> Response:
     form = await form_of(request)
     password = form.get("password")
     password = password if isinstance(password, str) else ""
@@ -119,8 +122,8 @@ async def reset_password(request: Request, username: str, actor: Actor = Depends
     return await _act(request, actor, work)
 
 
-@router.post("/admin/users", response_class=HTMLResponse)
-async def add_user(request: Request, actor: Actor = Depends(ADMIN)) -> HTMLResponse:
+@router.post("/admin/users", response_class=HTMLResponse, response_model=None)
+async def add_user(request: Request, actor: Actor = Depends(ADMIN)) -> Response:
     """Add an account (cases.users.create_user checks the role, the name, the password and the office)."""
     form = await form_of(request)
 
@@ -142,4 +145,4 @@ async def add_user(request: Request, actor: Actor = Depends(ADMIN)) -> HTMLRespo
     except CtdataError as exc:
         typed = {k: value(k) for k in ("username", "role", "office_country", "agency")}
         return await _page(request, actor, [error_message(exc)], status_for(exc), typed)
-    return await _page(request, actor, [Message("ok", title=Text("Done"), text=done)])
+    return see_other(request, "/admin/users", Message("ok", title=Text("Done"), text=done))
