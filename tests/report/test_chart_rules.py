@@ -82,6 +82,21 @@ def test_age_sex_axis_title_fits_the_chart() -> None:
 
 
 def test_map_size_legend_has_no_circle_for_zero() -> None:
+    d = pd.DataFrame(
+        {
+            "value": ["UA>RU", "LA>TH"],
+            "label": ["Ukraine → Russia", "Laos → Thailand"],
+            "origin": ["UA", "LA"],
+            "destination": ["RU", "TH"],
+            "count": [647, 464],
+            "share": [0.6, 0.4],
+        }
+    )
+    t = IndicatorTable(name="m", title="m", data=d, unit=MIXED_RECORDS, known=1111, unknown=0)
+    layers = charts._spec(charts.corridor_map(t))["layer"]
+    size = next(x["encoding"]["size"] for x in layers if "size" in x.get("encoding", {}))
+    assert size["legend"]["values"] == [200, 400, 600]  # the drawn flows end in 647 at most; no circle of 0
+    assert size["legend"]["symbolFillColor"] == charts.DESTINATION  # red, as the map's circles
     assert charts.nice_steps(1000) == [250, 500, 750, 1000]
     assert charts.nice_steps(647) == [200, 400, 600]
     assert 0 not in charts.nice_steps(1) and charts.nice_steps(0) == []

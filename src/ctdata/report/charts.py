@@ -24,6 +24,8 @@ from ctdata.text import svg_title
 
 PALETTE = ["#1f5a96", "#e07b39", "#6a9f3a", "#8e5ea2", "#c9a227", "#3aa3a3", "#b5495b", "#7f7f7f"]
 FONT = "DejaVu Sans, Arial, sans-serif"
+#: the colour of a country of exploitation on the corridor map (its circles and their legend)
+DESTINATION = "#b5495b"
 WIDTH = 520
 
 
@@ -337,7 +339,7 @@ def corridor_map(t: IndicatorTable, *, top: int = 20, width: int = 760) -> alt.T
     """
     unit = _short_unit(t.unit)
     kinds = {"origin": "Country of nationality", "destination": "Country of exploitation"}
-    kind_scale = alt.Scale(domain=list(kinds.values()), range=[PALETTE[0], "#b5495b"])
+    kind_scale = alt.Scale(domain=list(kinds.values()), range=[PALETTE[0], DESTINATION])
     cen = centroids()
     d = t.data.head(top).copy()
     d = d[d["origin"].isin(cen) & d["destination"].isin(cen)]
@@ -390,7 +392,12 @@ def corridor_map(t: IndicatorTable, *, top: int = 20, width: int = 760) -> alt.T
                 "count:Q",
                 title=["Red circle area:", f"{unit} of the drawn", "corridors ending there"],
                 scale=alt.Scale(range=[20, 400]),
-                legend=alt.Legend(values=nice_steps(float(dest["count"].max()) if len(dest) else 0.0)),
+                legend=alt.Legend(
+                    values=nice_steps(float(dest["count"].max()) if len(dest) else 0.0),
+                    symbolFillColor=DESTINATION,  # the legend's circles are the map's red ones, not grey
+                    symbolStrokeColor=DESTINATION,
+                    symbolOpacity=0.8,
+                ),
             ),
             tooltip=["destination", "count"],
         )
