@@ -165,7 +165,7 @@ def get_case(session: Session, actor: Actor, case_id: int, *, reason: str | None
     """Read one case (audited); NotFound when it does not exist or is outside the actor's scope."""
     case, level = load_case(session, actor, case_id)
     case = session.execute(_with_children(case_id)).scalar_one()
-    out = view(session, actor, case, level)  # built first: the audit append takes the store's write lock
+    out = view(session, actor, case, level)
     record_by(session, actor, "case.read", case_id, {"access": level.value}, reason=reason)
     return out
 

@@ -5,13 +5,14 @@ Why not just `store.db.session_scope`: two things case work needs on top of it.
 - A refused access must be audited even though the request fails and its
   transaction rolls back, so refusals are queued on the session (`queue_denial`)
   and written in a fresh transaction after the rollback.
-- Every case read writes an audit entry, and the audit chain reads the last hash
-  before appending. On SQLite (one writer at a time) two concurrent transactions
-  would both read the same last hash, so on a SQLite store a transaction takes an
-  in-process lock at its first write or audit-log read and holds it until it ends.
+- Every case read records an audit entry; the entries join the chain when the
+  transaction commits (`ctdata.store.audit.append_recorded`), under the store's
+  write lock. On SQLite (one writer at a time) a transaction also takes an
+  in-process lock at its first write, or at the append, and holds it until it
+  ends, so threads of one process queue here instead of in SQLite's busy loop.
   Reads before that run in parallel (the driver begins SQLite's transaction only at
-  the first write, so no stale snapshot is held). PostgreSQL serialises audit
-  appends with an advisory lock.
+  the first write, so no stale snapshot is held). PostgreSQL serialises appends
+  with an advisory lock.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ctdata.errors import Conflict
 from ctdata.store import audit, db
-from ctdata.store.models import AuditEntry
 
 _DENIALS = "ctdata_denials"
 _upgrade_lock = threading.Lock()
@@ -74,15 +74,14 @@ def _take_lock(session: Session, *_: Any) -> None:
 
 
 def _take_lock_on_execute(state: ORMExecuteState) -> None:
-    if state.session.info.get(_HELD):
-        return
-    if not state.is_select or any(m.class_ is AuditEntry for m in state.all_mappers):
+    if not state.is_select and not state.session.info.get(_HELD):
         _take_lock(state.session)
 
 
 def _open(state: _State) -> Session:
     session = state.maker()
     session.info[_LOCK] = state.lock
+    session.info[audit.LOCK_FIRST] = _take_lock  # before the database's write lock, never after
     return session
 
 
@@ -96,12 +95,7 @@ def _state(eng: Engine) -> _State:
 
 
 def record(session: Session, **entry: Any) -> Any:
-    """Append an audit entry (ctdata.store.audit.record) inside a case transaction.
-
-    Use this, not audit.record, inside `transaction()`: on SQLite it takes the store's
-    in-process write lock first, always in the same order as the audit module's own lock.
-    """
-    _take_lock(session)
+    """Record an audit entry (ctdata.store.audit.record) in a case transaction; it joins the chain at commit."""
     return audit.record(session, **entry)
 
 
@@ -113,7 +107,6 @@ def lock_for_update(session: Session) -> None:
     after it are the latest committed and no other process changes them before this one commits.
     Several web workers counting one account's failed logins need this (cases.users.authenticate).
     """
-    _take_lock(session)
     audit.serialise_appends(session)
 
 

@@ -17,8 +17,11 @@ can replace that file with an older copy of it can hide a truncation back to
 that copy; keep backups of the checkpoint with the keys, and pass a head
 recorded elsewhere with `expect_head`.)
 
-Appends are serialised by the database (`_serialise_appends`), so the server
-and CLI processes writing at once still make one chain. The database also
+Entries are recorded in the caller's transaction and appended to the chain when it
+commits (`append_recorded`, from a before-commit hook), so the lock appends take
+is held for the append alone, not for the request's work. Appends are serialised
+by the database (`_serialise_appends`), so the server and CLI processes writing
+at once still make one chain. The database also
 refuses UPDATE and DELETE on the table (triggers in the initial migration); the
 chain catches what bypasses them. Bulk operations write one entry with counts
 and a digest of the affected ids.
@@ -40,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ctdata.errors import ConfigError
 from ctdata.store import meta
@@ -55,6 +58,10 @@ CHAIN_LOCK = 7042011
 #: the chain version new entries are written with (see AuditEntry.chain)
 CHAIN_VERSION = 2
 _APPENDED = "ctdata_audit_appended"
+#: session.info key: the entries recorded in the session's transaction, appended when it commits
+_PENDING = "ctdata_audit_pending"
+#: session.info key: a callable(session) taking a lock that must come before the store's write lock
+LOCK_FIRST = "ctdata_lock_first"
 
 
 def _canonical(ts: datetime, actor: str, action: str, entity: str, entity_id: str | None,
@@ -96,7 +103,12 @@ def _serialise_appends(session: Session) -> None:
     written yet is begun with BEGIN IMMEDIATE (the write lock; waits up to busy_timeout); one that
     has written already holds that lock. PostgreSQL: a transaction-scoped advisory lock, after which
     the head is read with a fresh snapshot (READ COMMITTED). Both are released at commit or rollback.
+    A lock the session names under `LOCK_FIRST` (cases.tx: its in-process lock on SQLite) is taken
+    before, always in this order, so two threads never each hold the lock the other waits for.
     """
+    first = session.info.get(LOCK_FIRST)
+    if first is not None:
+        first(session)
     session.flush()  # pending writes first: they may begin the transaction themselves
     conn = session.connection()
     if conn.dialect.name == "sqlite":
@@ -136,8 +148,35 @@ def store_audit_key(session: Session, facts: dict[str, str] | None = None) -> Au
 
 def record(session: Session, *, actor: str, action: str, entity: str, entity_id: object = None,
            reason: str | None = None, details: dict[str, Any] | None = None) -> AuditEntry:
-    """Append one entry inside the caller's transaction (it commits or rolls back with the change)."""
-    details = json.loads(json.dumps(details or {}, default=str))
+    """Add one entry to the caller's transaction: it joins the chain when the transaction commits.
+
+    Why not append it now: appending holds the store's write lock from reading the head until the
+    transaction ends (no other entry may come between). Every request records an entry (reads are
+    audited), so a lock taken at the first entry made requests wait for each other's whole work;
+    taken at commit (`append_recorded`, run by the session's before-commit hook) it is held for
+    the append alone. The entry and the change still commit or roll back together: both are in
+    the same transaction. The entry's id, time and hash are set when it is appended.
+    """
+    details = json.loads(json.dumps(details or {}, default=str))  # as it is now, and as JSON will store it
+    entry = AuditEntry(actor=actor, action=action, entity=entity,
+                       entity_id=None if entity_id is None else str(entity_id),
+                       reason=reason, details=details, chain=CHAIN_VERSION)
+    session.info.setdefault(_PENDING, []).append(entry)
+    return entry
+
+
+def append_recorded(session: Session) -> None:
+    """Append the entries recorded in this transaction to the chain: the one place the chain grows.
+
+    Under the store's write lock (`_serialise_appends`) the head is read afresh and each entry gets
+    the next id (counted here, not drawn from a sequence: a rolled-back append must leave no gap,
+    which `verify` would report as a deletion), one time, and its keyed hash over the previous
+    one. Runs before every commit; a caller that needs an entry's id or hash before committing
+    calls it itself. The lock is released when the transaction ends.
+    """
+    pending: list[AuditEntry] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
     _serialise_appends(session)
     facts = meta.get_all(session, current=True)
     key = store_audit_key(session, facts)
@@ -145,17 +184,29 @@ def record(session: Session, *, actor: str, action: str, entity: str, entity_id:
     if store_id is None:  # a store emptied by hand: a new id (entries keyed under an old one stop verifying)
         store_id = uuid.uuid4().hex
         meta.put(session, meta.STORE_ID, store_id)
-    last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-    prev = last or GENESIS
+    head = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+    last_id, prev = (head[0], head[1]) if head is not None else (0, GENESIS)
     ts = utcnow()
-    eid = None if entity_id is None else str(entity_id)
-    h = keyed_hash(key, store_id, prev, ts, actor, action, entity, eid, reason, details)
-    entry = AuditEntry(ts=ts, actor=actor, action=action, entity=entity, entity_id=eid,
-                       reason=reason, details=details, prev_hash=prev, hash=h, chain=CHAIN_VERSION)
-    session.add(entry)
+    for entry in pending:
+        last_id += 1
+        entry.id, entry.ts, entry.prev_hash = last_id, ts, prev
+        entry.hash = prev = keyed_hash(key, store_id, prev, ts, entry.actor, entry.action, entry.entity,
+                                       entry.entity_id, entry.reason, entry.details)
+    session.add_all(pending)
     session.flush()
-    session.info[_APPENDED] = (store_id, entry.id, h, key)
-    return entry
+    session.info[_APPENDED] = (store_id, last_id, prev, key)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_before_commit(session: Session) -> None:
+    append_recorded(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unappended(session: Session, transaction: SessionTransaction) -> None:
+    """Entries of a transaction that ended without committing are dropped with its changes."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 # --------------------------------------------------------------------------- checkpoints

@@ -294,6 +294,7 @@ def restore(eng: Engine, src: Path, *, actor: str = "system") -> RestoreResult:
         entry = audit.record(s, actor=actor, action="store.restore", entity="store",
                              details={"backup": str(src), "made": manifest["created"],
                                       "backup_head": manifest["audit_head"], "previous_head": previous})
+        audit.append_recorded(s)  # now: its id and hash go into the checkpoint below
         key = audit.store_audit_key(s)
         store_id, entry_id, head = manifest["store_id"], entry.id, entry.hash
     audit.write_checkpoint(key, store_id, entry_id, head, force=True)
