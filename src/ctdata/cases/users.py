@@ -22,8 +22,8 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ctdata.cases.access import ROLES, Actor, NotAuthenticated, deny, require_role
 from ctdata.cases.agencies import require_agency
@@ -184,7 +184,7 @@ def set_language(session: Session, actor: Actor, language: str | None) -> User:
 
 def _account_changed(session: Session, actor: Actor, action: str, user: User, ended: int) -> None:
     """Caches forget accounts and sessions; the change is audited with how many sessions it ended."""
-    _notify(None)
+    _notify(session, None)
     record_by(session, actor, action, user.id, {"username": user.username, "sessions_ended": ended}, entity="user")
 
 
@@ -350,9 +350,31 @@ def on_session_change(listener: Callable[[str | None], None]) -> None:
     _session_listeners.append(listener)
 
 
-def _notify(token: str | None) -> None:
+_ENDED = "ctdata_sessions_ended"
+
+
+def _notify(session: Session, token: str | None) -> None:
+    """Caches forget now, and again when the change commits.
+
+    Now: no request of this process is let through on a cached session from here on. At commit: a
+    request that read the session before the change committed may have cached it meanwhile.
+    """
     for listener in _session_listeners:
         listener(token)
+    session.info.setdefault(_ENDED, []).append(token)
+
+
+@event.listens_for(Session, "after_commit")
+def _notify_after_commit(session: Session) -> None:
+    for token in session.info.pop(_ENDED, []):
+        for listener in _session_listeners:
+            listener(token)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_notices(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ENDED, None)
 
 
 @dataclass(frozen=True)
@@ -414,7 +436,7 @@ def end_session(session: Session, token: str | None) -> None:
     if not token:
         return
     auth = session.execute(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).scalar()
-    _notify(token)
+    _notify(session, token)
     if auth is not None and not auth.revoked:
         auth.revoked = True
         record(session, actor=str(auth.user_id), action="logout", entity="user", entity_id=auth.user_id)

@@ -88,6 +88,7 @@ class Policy:
             if csrf_ok and actor.role in self.roles:
                 request.state.actor, request.state.csrf_token = actor, csrf_token
                 return actor
+        checked = cache.generation() if cache is not None else None
         try:
             actor, csrf_token, expires = await run_in_threadpool(
                 self._resolve,
@@ -103,6 +104,8 @@ class Policy:
         except PermissionDenied as exc:  # signed in but refused: the error page knows who is asking
             request.state.actor = getattr(exc, "actor", None)
             raise
+        if cache is not None and checked is not None and token:
+            cache.put(token, actor, csrf_token, expires, checked)
         request.state.actor = actor
         request.state.csrf_token = csrf_token
         return actor
@@ -117,7 +120,7 @@ class Policy:
         where: str,
         client: str | None,
         refusals: RefusalLog | None = None,
-    ) -> tuple[Actor, str]:
+    ) -> tuple[Actor, str, datetime]:
         with transaction(eng) as s:
             token = bearer or cookie
 
@@ -173,36 +176,51 @@ ROLE_WORDS = {"admin": Text("admin"), "data_manager": Text("data manager"), "cas
 class TokenCache:
     """Sessions checked in the last few seconds, so a busy client does not cost a lookup per request.
 
-    Only successful checks are cached, never longer than `ttl` seconds nor past the
-    session's expiry; a logout through this app evicts at once. Disabling an account
-    takes effect within `ttl` seconds.
+    Only successful checks are cached (`requires` puts them), never longer than `ttl` seconds
+    after the check began nor past the session's expiry. A logout or an account change through
+    this process evicts at once, and again when it commits (users.on_session_change); a check
+    that began before an eviction is not cached (`generation`), so it cannot put back a session
+    read before the change. A change made by another process (a CLI command) takes effect within
+    `ttl` seconds. One worker only: another worker's evictions never reach this cache
+    (`WebSettings.cache_seconds` is 0 with several).
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
         self.ttl, self.size = ttl, size
         self._items: dict[str, tuple[float, datetime, Actor, str]] = {}
         self._lock = threading.Lock()
+        self._generation = 0
         _caches.add(self)
 
     def get(self, token: str) -> tuple[Actor, str] | None:
         item = self._items.get(token)
         if item is None:
             return None
-        cached_at, expires, actor, csrf = item
-        if time.monotonic() - cached_at > self.ttl or expires <= utcnow():
+        checked_at, expires, actor, csrf = item
+        if time.monotonic() - checked_at > self.ttl or expires <= utcnow():
             self.evict(token)
             return None
         return actor, csrf
 
-    def put(self, token: str, actor: Actor, csrf: str, expires: datetime) -> None:
+    def generation(self) -> tuple[int, float]:
+        """Take before checking a session; pass to `put` (which refuses it if an eviction came between)."""
         with self._lock:
+            return self._generation, time.monotonic()
+
+    def put(self, token: str, actor: Actor, csrf: str, expires: datetime, checked: tuple[int, float]) -> None:
+        """Cache a session found live by a check that began at `checked` (from `generation`)."""
+        generation, checked_at = checked
+        with self._lock:
+            if generation != self._generation:
+                return  # a session ended or an account changed while it was checked
             if len(self._items) >= self.size:
                 self._items.clear()
-            self._items[token] = (time.monotonic(), expires, actor, csrf)
+            self._items[token] = (checked_at, expires, actor, csrf)
 
     def evict(self, token: str | None) -> None:
         """Forget one session, or every session when token is None."""
         with self._lock:
+            self._generation += 1
             if token is None:
                 self._items.clear()
             else:
