@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ctdata.analytics.table import IndicatorTable
-from ctdata.analytics.units import MIXED_RECORDS
+from ctdata.analytics.units import MIXED_RECORDS, RETURNEES
 from ctdata.report import charts
 from ctdata.report.model import Figure
 from ctdata.report.narrative import render_markdown
@@ -112,6 +112,11 @@ def test_caption_with_no_unknown_reads_as_english() -> None:
 def test_caption_source_never_calls_hotline_reports_assistance() -> None:
     cap = Figure("f", "f", _table(["UA"], [5], unit=MIXED_RECORDS)).caption
     assert "assisted cases only" not in cap and "hotline reports" in cap.split("Source:")[1]
+    # a return chart counts returns: a person returned twice counts twice even after linkage (1,336 returns of
+    # 1,335 people in the 2011 demo), and the caption says so instead of 'until linkage has run'
+    ret = Figure("f", "f", _table(["UA"], [5], unit=RETURNEES)).caption
+    assert "Counted: people assisted to return." in ret and "one per return that took place" in ret
+    assert "until linkage" not in ret and "instances of assistance" not in ret
 
 
 def test_narrative_headings_without_text_are_left_out() -> None:

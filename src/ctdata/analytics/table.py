@@ -41,7 +41,7 @@ SOURCE_NOTE_RECORDS = (
 #: SOURCE_NOTE for a count of people assisted to return, which is not a count of instances
 SOURCE_NOTE_RETURNEES = (
     "Source: ctdata warehouse (assisted cases only; one per return that took place, so a person returned "
-    "twice counts twice until linkage has run)."
+    "twice counts twice here; the distinct individuals are given beside)."
 )
 
 
