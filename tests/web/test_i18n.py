@@ -51,9 +51,11 @@ def _msgids() -> set[str | tuple[str, str]]:
                                                                   "linkage/review_store.py", "prevalence/**.py",
                                                                   "analytics/**.py", "ingest/**.py",
                                                                   "publish/flows.py", "publish/releases.py",
-                                                                  "web/**.py")]
-    method_map.append(("src/ctdata/web/templates/pages/**.html", "jinja2"))
-    options = {"src/ctdata/web/templates/pages/**.html": {"extensions": "jinja2.ext.i18n"}}
+                                                                  "publish/labels.py", "publish/portal.py",
+                                                                  "publish/public.py", "web/**.py")]
+    method_map += [("src/ctdata/web/templates/pages/**.html", "jinja2"),
+                   ("src/ctdata/web/templates/portal/**.html", "jinja2")]
+    options = {f"src/ctdata/web/templates/{d}/**.html": {"extensions": "jinja2.ext.i18n"} for d in ("pages", "portal")}
     for _file, _line, message, _comments, _ctx in extract_from_dir(
         str(ROOT), method_map, options,
         keywords={"_": None, "N_": None, "Text": (1,), "gettext": None, "ngettext": (1, 2)},

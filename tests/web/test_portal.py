@@ -54,7 +54,7 @@ def test_pages_render_with_landmarks_and_security_headers(portal):
         assert r.status_code == 200, url
         html = r.text
         assert '<a class="skip-link" href="#main">' in html and '<main id="main"' in html
-        assert "<header" in html and "<nav" in html and "<footer" in html and '<html lang="en">' in html
+        assert "<header" in html and "<nav" in html and "<footer" in html and '<html lang="en" dir="ltr">' in html
         csp = r.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         # nothing loads from another host: every src/href is local (or a fragment / data: URL)
@@ -228,6 +228,8 @@ def test_portal_imports_nothing_that_reaches_the_store():
         "ctdata.errors",
         "ctdata.web.security",
         "ctdata.web.portal",
+        "ctdata.text",  # words made in Python, left of every layer
+        "ctdata.web.i18n",  # the languages (Babel and the catalogues; it imports ctdata.standard and ctdata.text)
     )
     publish = PORTAL_PACKAGE.parents[1] / "publish"
     files = sorted(PORTAL_PACKAGE.glob("*.py")) + [publish / f"{m}.py" for m in PORTAL_FIGURES]

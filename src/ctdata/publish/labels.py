@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctdata.standard import countries, regions, vocab
+from ctdata.text import Country, Plain, Region, Text
 
 UNKNOWN = "Unknown"
 STAR = "*"
@@ -45,28 +46,45 @@ def region_of(value: str) -> str:
 
 
 def label(dim: str, value: str) -> str:
-    """How a released value reads on the page."""
+    """How a released value reads on the page: words made in Python (`ctdata.text`), English as strings
+    (the JSON and the files) and in the reader's language on a page."""
     if value == STAR:
-        return "Any (withheld)"
+        return Text("Any (withheld)")
     if value == UNKNOWN:
-        return "Unknown"
+        return Text("Unknown")
     if dim == "sex":
-        return "Transgender / non-conforming" if value == "transgender_nonconforming" else vocab.SEX.label(value)
+        return (
+            Text("Transgender / non-conforming") if value == "transgender_nonconforming" else _vocab(vocab.SEX, value)
+        )
     if dim in ("citizenship", "coe"):
         if value == OTHER:
-            return "Other countries"
-        return countries.name(value) if len(value) == 2 else f"{value} (region)"
+            return Text("Other countries")
+        return (
+            Country(value, countries.name(value))
+            if len(value) == 2
+            else Text("{region} (region)", region=Region(value))
+        )
+    if dim == "region":
+        return Region(value)
     if dim == "child":
-        return {"child": "Child (under 18)", "adult": "Adult"}.get(value, value)
+        return {"child": Text("Child (under 18)"), "adult": Text("Adult")}.get(value, value)
     if dim == "age_band":
         if value == "minor":
-            return "Under 18 (band withheld)"
+            return Text("Under 18 (band withheld)")
         if value == "adult":
-            return "18 or over (band withheld)"
-        return vocab.AGE_BAND.label(value) if value in vocab.AGE_BAND else value.replace("-", " to ")
+            return Text("18 or over (band withheld)")
+        if value in vocab.AGE_BAND:
+            return _vocab(vocab.AGE_BAND, value)
+        low, _, high = value.partition("-")
+        return Text("{low} to {high}", low=Plain(low), high=Plain(high)) if high else value
     if dim == "types":
-        return vocab.EXPLOITATION_TYPES.label(value) if value in vocab.EXPLOITATION_TYPES else value
+        return _vocab(vocab.EXPLOITATION_TYPES, value) if value in vocab.EXPLOITATION_TYPES else value
     return value
+
+
+def _vocab(vocabulary: vocab.Vocabulary, code: str) -> str:
+    """A vocabulary's label, as words a page translates (the catalogue holds every vocabulary label)."""
+    return Text(vocabulary.label(code))
 
 
 #: The row that sums the countries below the most frequent ones.

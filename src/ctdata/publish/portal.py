@@ -35,6 +35,7 @@ from ctdata.publish.labels import OTHER, STAR, UNKNOWN, label, region_of, sort_k
 from ctdata.publish.public import PublicRelease, _checked_path
 from ctdata.publish.suppression import suppress_array
 from ctdata.standard import countries, units
+from ctdata.text import Country, Plain, Text
 
 __all__ = [
     "FILTER_NAMES",
@@ -100,7 +101,11 @@ def _options(norm: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
     found = {t for v in set(norm["types"]) for t in v.split(";") if t != UNKNOWN}
     types = sorted(found, key=lambda v: sort_key("types", v))
     age = [(c, label("child", c)) for c in ("child", "adult") if c in set(norm["child"])]
-    age += [(f"band:{b}", f"Age band {label('age_band', b)}") for b in values("age_band") if b not in (UNKNOWN, STAR)]
+    age += [
+        (f"band:{b}", Text("Age band {band}", band=label("age_band", b)))
+        for b in values("age_band")
+        if b not in (UNKNOWN, STAR)
+    ]
     return {
         "year": [(v, label("year", v)) for v in values("year") if v != UNKNOWN],
         "region": [(v, label("region", v)) for v in values("region") if v != UNKNOWN],
@@ -160,6 +165,9 @@ class Cell:
         return {"value": self.value, "suppressed": self.suppressed or None}
 
 
+TOTAL = Text("Total")
+
+
 @dataclass
 class Table:
     """A suppressed table ready to show: rows and columns as (code, label), cells with margins."""
@@ -173,7 +181,7 @@ class Table:
     row_totals: list[Cell] | None
     col_totals: list[Cell] | None
     total: Cell | None
-    total_row_label: str = "Total"
+    total_row_label: str = TOTAL
     note: str = ""
 
     @property
@@ -255,7 +263,7 @@ def _table(
     row_dim: str,
     col_dim: str | None,
     additive_rows: bool = True,
-    total_row_label: str = "Total",
+    total_row_label: str = TOTAL,
     note: str = "",
     hide_total: bool = False,
     hide_cols: frozenset[str] = frozenset(),
@@ -365,18 +373,22 @@ def _generalised(c: Counts) -> list[str]:
     notes = []
     years = c.values("year_sex", 0)
     if any("-" in y for y in years):
-        notes.append("Some years are shown as periods (for example 2015-2019): the exact year was withheld.")
+        notes.append(Text("Some years are shown as periods (for example 2015-2019): the exact year was withheld."))
     countries_ = c.values("pairs", 0) | c.values("pairs", 1)
     if any(len(v) > 2 and v not in (UNKNOWN, STAR) for v in countries_):
         notes.append(
-            "Some countries are shown as the region they belong to (for example 'Western Africa'): "
-            "the country was withheld because too few records shared it."
+            Text(
+                "Some countries are shown as the region they belong to (for example 'Western Africa'): "
+                "the country was withheld because too few records shared it."
+            )
         )
     bands = c.values("age_sex", 0)
     if bands & {"minor", "adult", "0-17", "18-23", "24-29", "30-47"}:
-        notes.append("Some ages are shown in wider bands or only as child/adult.")
+        notes.append(Text("Some ages are shown in wider bands or only as child/adult."))
     if STAR in years | c.values("year_sex", 1) | bands | countries_:
-        notes.append("'Any (withheld)' means the value was removed entirely from those records to protect people.")
+        notes.append(
+            Text("'Any (withheld)' means the value was removed entirely from those records to protect people.")
+        )
     return notes
 
 
@@ -489,14 +501,14 @@ def _indicators(data: ReleaseData, f: Filters) -> Indicators:
     shown: list[str] = []
     if c.total:
         sex_tables = {
-            "year_sex": dict(key="year_sex", title="Records by year of registration and sex", row_title="Year",
-                             row_dim="year"),
-            "child_sex": dict(key="child_sex", title="Records of children and adults, by sex", row_title="Age group",
-                              row_dim="child"),
-            "age_sex": dict(key="age_sex", title="Records by age band and sex", row_title="Age band",
+            "year_sex": dict(key="year_sex", title=Text("Records by year of registration and sex"),
+                             row_title=Text("Year"), row_dim="year"),
+            "child_sex": dict(key="child_sex", title=Text("Records of children and adults, by sex"),
+                              row_title=Text("Age group"), row_dim="child"),
+            "age_sex": dict(key="age_sex", title=Text("Records by age band and sex"), row_title=Text("Age band"),
                             row_dim="age_band"),
-            "region_sex": dict(key="region_sex", title="Records by region of exploitation (UN M49) and sex",
-                               row_title="Region of exploitation", row_dim="region"),
+            "region_sex": dict(key="region_sex", title=Text("Records by region of exploitation (UN M49) and sex"),
+                               row_title=Text("Region of exploitation"), row_dim="region"),
         }  # fmt: skip
         hidden_sexes: frozenset[str] = frozenset()
         while True:
@@ -515,22 +527,38 @@ def _indicators(data: ReleaseData, f: Filters) -> Indicators:
             c["type_sex"],
             k,
             key="type_sex",
-            title="Records by type of exploitation and sex",
-            row_title="Type of exploitation",
+            title=Text("Records by type of exploitation and sex"),
+            row_title=Text("Type of exploitation"),
             row_dim="types",
             additive_rows=False,
-            total_row_label="All mentions",
-            note="A record can have several types of exploitation, so the rows add up to more than the "
-            "number of records.",
+            total_row_label=Text("All mentions"),
+            note=Text(
+                "A record can have several types of exploitation, so the rows add up to more than the "
+                "number of records."
+            ),
         )
         shown = ["year_sex", "child_sex"]
         if c.values("age_sex", 0) - {UNKNOWN, STAR}:
             shown.append("age_sex")
         shown += ["type_sex", "region_sex"]
         pairs = c["pairs"]
-        for dim, key, what, totals, values in (
-            ("citizenship", "citizenship", "citizenship", pairs.row_totals, pairs.rows),
-            ("coe", "country_of_exploitation", "country of exploitation", pairs.col_totals, pairs.cols),
+        for dim, key, title, row_title, totals, values in (
+            (
+                "citizenship",
+                "citizenship",
+                Text("Records by citizenship (the {n} most frequent)", n=Plain(TOP_COUNTRIES)),
+                Text("Citizenship"),
+                pairs.row_totals,
+                pairs.rows,
+            ),
+            (
+                "coe",
+                "country_of_exploitation",
+                Text("Records by country of exploitation (the {n} most frequent)", n=Plain(TOP_COUNTRIES)),
+                Text("Country of exploitation"),
+                pairs.col_totals,
+                pairs.cols,
+            ),
         ):
             counts, names = _top(totals, values)
             tables[key] = _table(
@@ -539,8 +567,8 @@ def _indicators(data: ReleaseData, f: Filters) -> Indicators:
                 None,
                 k,
                 key=key,
-                title=f"Records by {what} (the {TOP_COUNTRIES} most frequent)",
-                row_title=what[0].upper() + what[1:],
+                title=title,
+                row_title=row_title,
                 row_dim=dim,
                 col_dim=None,
                 hide_total=hide_total,
@@ -621,7 +649,9 @@ def _corridors(data: ReleaseData, f: Filters) -> Corridors:
     for i, j in zip(*np.nonzero(pairs.counts >= k), strict=True):
         o, d = pairs.rows[i], pairs.cols[j]
         if len(o) == 2 and len(d) == 2 and o != d:  # country-level and cross-border
-            flows.append(Flow(o, countries.name(o), d, countries.name(d), int(pairs.counts[i, j])))
+            flows.append(
+                Flow(o, Country(o, countries.name(o)), d, Country(d, countries.name(d)), int(pairs.counts[i, j]))
+            )
     flows.sort(key=lambda fl: (-fl.records, fl.origin, fl.destination))
     return Corridors(data.release, k, f, ignored, flows, FROM_RECORDS, has_table)
 
@@ -640,6 +670,6 @@ def _corridor_table(release: PublicRelease) -> list[Flow] | None:
     for o, d, n in table[["citizenship", "country_of_exploitation", "records"]].itertuples(index=False):
         records = int(n) if str(n).isdigit() else 0
         if len(o) == 2 and len(d) == 2 and o.isalpha() and d.isalpha() and o != d and records >= release.k:
-            flows.append(Flow(o, countries.name(o), d, countries.name(d), records))
+            flows.append(Flow(o, Country(o, countries.name(o)), d, Country(d, countries.name(d)), records))
     flows.sort(key=lambda fl: (-fl.records, fl.origin, fl.destination))
     return flows

@@ -22,6 +22,7 @@ from ctdata.errors import Conflict, NotFound
 from ctdata.publish.package import sha256_file
 from ctdata.publish.releases import INDEX, ReleaseEntry, ReleaseRegistry
 from ctdata.publish.settings import K
+from ctdata.text import Text
 
 MEDIA_TYPES = {
     ".csv": "text/csv; charset=utf-8",
@@ -30,22 +31,25 @@ MEDIA_TYPES = {
     ".json": "application/json",
     ".md": "text/markdown; charset=utf-8",
 }
-FILE_DESCRIPTIONS = {
-    "records.csv": "Records as CSV (UTF-8; row 2 holds the HXL hashtags)",
-    "records.parquet": "Records as Parquet",
-    "records.xlsx": "Records as an Excel workbook",
-    "corridors.csv": "Corridor counts: citizenship to country of exploitation, pairs with at least k records (CSV)",
-    "codebook.csv": "Codebook: every column's values, labels and counts (CSV)",
-    "codebook.md": "Codebook (Markdown)",
-    "datapackage.json": "Frictionless Data Package descriptor",
-    "README.md": "Method, parameters, disclosure checks, caveats and checksums",
-    "settings.json": "Settings to reproduce the release",
-    "report.json": "Disclosure-check and utility report",
-    "manifest.json": "SHA-256 checksum of every file",
+#: what each file is and the kinds of release (`Text`: English in the JSON, the reader's language on a page)
+FILE_DESCRIPTIONS: dict[str, str] = {
+    "records.csv": Text("Records as CSV (UTF-8; row 2 holds the HXL hashtags)"),
+    "records.parquet": Text("Records as Parquet"),
+    "records.xlsx": Text("Records as an Excel workbook"),
+    "corridors.csv": Text(
+        "Corridor counts: citizenship to country of exploitation, pairs with at least k records (CSV)"
+    ),
+    "codebook.csv": Text("Codebook: every column's values, labels and counts (CSV)"),
+    "codebook.md": Text("Codebook (Markdown)"),
+    "datapackage.json": Text("Frictionless Data Package descriptor"),
+    "README.md": Text("Method, parameters, disclosure checks, caveats and checksums"),
+    "settings.json": Text("Settings to reproduce the release"),
+    "report.json": Text("Disclosure-check and utility report"),
+    "manifest.json": Text("SHA-256 checksum of every file"),
 }
-KIND_LABELS = {
-    "kanon": "k-anonymised records",
-    "synthetic": "Differentially private synthetic records",
+KIND_LABELS: dict[str, str] = {
+    "kanon": Text("k-anonymised records"),
+    "synthetic": Text("Differentially private synthetic records"),
 }
 
 

@@ -42,6 +42,8 @@ def page_to_return_to(app: object, target: str) -> str:
     goes to the form's page (/screening, /cases/7) instead, and to the case list when nothing above is."""
     path, sep, query = target.partition("?")
     path = path.rstrip("/")
+    if not path:  # the portal's home page
+        return "/" + sep + query
     parts = path.split("/")
     while len(parts) > 1:
         candidate = "/".join(parts)

@@ -13,7 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import ctdata.web.i18n as i18n
 from ctdata.publish.portal import Flow, Table
+from ctdata.text import Text
 
 WORLD = "/static/vendor/countries-110m.json"
 CENTROIDS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "country_centroids.json"
@@ -48,20 +50,27 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def bar_chart(table: Table, *, vertical: bool = False) -> dict[str, Any]:
-    """Bars of a table's published cells (stacked by column when it has several)."""
-    values = table.published()
-    order = [lab for _, lab in table.rows]
+def _words(lang: str) -> Any:
+    """Words made in Python in the chart's language, as plain strings (a spec is JSON)."""
+    return lambda value: str(i18n.localise(value, lang))
+
+
+def bar_chart(table: Table, *, vertical: bool = False, lang: str = i18n.DEFAULT) -> dict[str, Any]:
+    """Bars of a table's published cells (stacked by column when it has several), in the page's language."""
+    w = _words(lang)
+    values = [v | {"row": w(v["row"]), "col": w(v["col"])} for v in table.published()]
+    order = [w(lab) for _, lab in table.rows]
     stacked = len(table.cols) > 1
-    cat = {"field": "row", "type": "nominal", "sort": order, "title": table.row_title}
-    num = {"field": "n", "type": "quantitative", "title": "Records", "stack": "zero" if stacked else None}
+    records, sex = w(Text("Records")), w(Text("Sex"))
+    cat = {"field": "row", "type": "nominal", "sort": order, "title": w(table.row_title)}
+    num = {"field": "n", "type": "quantitative", "title": records, "stack": "zero" if stacked else None}
     enc: dict[str, Any] = {"x": cat, "y": num} if vertical else {"y": cat, "x": num}
     if vertical:
         enc["x"] = {**cat, "axis": {"labelAngle": -90 if len(order) > 6 else -40}}
     enc["tooltip"] = [
-        {"field": "row", "title": table.row_title},
-        *([{"field": "col", "title": "Sex"}] if stacked else []),
-        {"field": "n", "title": "Records", "format": ","},
+        {"field": "row", "title": w(table.row_title)},
+        *([{"field": "col", "title": sex}] if stacked else []),
+        {"field": "n", "title": records, "format": ","},
     ]
     if stacked:
         spare = iter(PALETTE[::-1])
@@ -69,13 +78,22 @@ def bar_chart(table: Table, *, vertical: bool = False) -> dict[str, Any]:
         enc["color"] = {
             "field": "col",
             "type": "nominal",
-            "title": "Sex",
-            "sort": [lab for _, lab in table.cols],
-            "scale": {"domain": [lab for _, lab in table.cols], "range": colours},
+            "title": sex,
+            "sort": [w(lab) for _, lab in table.cols],
+            "scale": {"domain": [w(lab) for _, lab in table.cols], "range": colours},
         }
     hidden = table.suppressed_count()
-    desc = f"{table.title}. Bar chart of {len(values)} published values"
-    desc += f"; {hidden} suppressed cells are not drawn." if hidden else "."
+    if hidden:
+        desc = w(
+            Text(
+                "{title}. Bar chart of {n} published values; {hidden} suppressed cells are not drawn.",
+                title=table.title,
+                n=len(values),
+                hidden=hidden,
+            )
+        )
+    else:
+        desc = w(Text("{title}. Bar chart of {n} published values.", title=table.title, n=len(values)))
     return {
         "description": desc,
         "width": "container",
@@ -109,8 +127,20 @@ def _arc(a: tuple[float, float], b: tuple[float, float], steps: int = 16) -> lis
     return pts
 
 
-def corridor_map(flows: list[Flow], k: int) -> tuple[dict[str, Any], list[Flow]]:
-    """The world map with one curve per flow; returns the spec and the flows that could not be placed."""
+def corridor_name(flow: Flow, lang: str = i18n.DEFAULT) -> str:
+    """'Laos to Thailand' in the page's language."""
+    return str(
+        i18n.localise(
+            Text("{origin} to {destination}", origin=flow.origin_name, destination=flow.destination_name), lang
+        )
+    )
+
+
+def corridor_map(flows: list[Flow], k: int, lang: str = i18n.DEFAULT) -> tuple[dict[str, Any], list[Flow]]:
+    """The world map with one curve per flow, in the page's language; returns the spec and the flows that
+    could not be placed."""
+    w = _words(lang)
+    origin_role, destination_role = w(Text("Citizenship (origin)")), w(Text("Country of exploitation"))
     cent = centroids()
     lines, points, unplaced = [], {}, []
     for i, f in enumerate(flows):
@@ -118,21 +148,25 @@ def corridor_map(flows: list[Flow], k: int) -> tuple[dict[str, Any], list[Flow]]
         if a is None or b is None:
             unplaced.append(f)
             continue
-        name = f"{f.origin_name} to {f.destination_name}"
+        name = corridor_name(f, lang)
         for j, (lon, lat) in enumerate(_arc(a, b)):
             lines.append({"flow": i, "i": j, "lon": lon, "lat": lat, "corridor": name, "records": f.records})
         for code, nm, role, (lon, lat) in (
-            (f.origin, f.origin_name, "Citizenship (origin)", a),
-            (f.destination, f.destination_name, "Country of exploitation", b),
+            (f.origin, w(f.origin_name), origin_role, a),
+            (f.destination, w(f.destination_name), destination_role, b),
         ):
             key = (code, role)
             p = points.setdefault(key, {"name": nm, "role": role, "lon": lon, "lat": lat, "records": 0})
             p["records"] += f.records
-    desc = (
-        f"World map of {len(flows) - len(unplaced)} trafficking corridors from the country of citizenship to "
-        f"the country of exploitation, each with at least {k} records; the table below lists them."
+    desc = w(
+        Text(
+            "World map of {n} trafficking corridors from the country of citizenship to the country of "
+            "exploitation, each with at least {k} records; the table below lists them.",
+            n=len(flows) - len(unplaced),
+            k=k,
+        )
     )
-    roles = ["Citizenship (origin)", "Country of exploitation"]
+    roles = [origin_role, destination_role]
     spec = {
         "description": desc,
         "width": "container",
@@ -155,13 +189,13 @@ def corridor_map(flows: list[Flow], k: int) -> tuple[dict[str, Any], list[Flow]]
                     "strokeWidth": {
                         "field": "records",
                         "type": "quantitative",
-                        "title": "Records in the corridor",
+                        "title": w(Text("Records in the corridor")),
                         "scale": {"range": [1.5, 9]},
                         "legend": None,
                     },
                     "tooltip": [
-                        {"field": "corridor", "title": "Corridor"},
-                        {"field": "records", "title": "Records", "format": ","},
+                        {"field": "corridor", "title": w(Text("Corridor"))},
+                        {"field": "records", "title": w(Text("Records")), "format": ","},
                     ],
                 },
             },
@@ -175,14 +209,14 @@ def corridor_map(flows: list[Flow], k: int) -> tuple[dict[str, Any], list[Flow]]
                     "color": {
                         "field": "role",
                         "type": "nominal",
-                        "title": "Country",
+                        "title": w(Text("Country")),
                         "scale": {"domain": roles, "range": [ORIGIN_COLOUR, DESTINATION_COLOUR]},
                         "legend": None,
                     },
                     "tooltip": [
-                        {"field": "name", "title": "Country"},
-                        {"field": "role", "title": "As"},
-                        {"field": "records", "title": "Records in shown corridors", "format": ","},
+                        {"field": "name", "title": w(Text("Country"))},
+                        {"field": "role", "title": w(Text("As"))},
+                        {"field": "records", "title": w(Text("Records in shown corridors")), "format": ","},
                     ],
                 },
             },

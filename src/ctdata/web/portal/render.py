@@ -13,9 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+import ctdata.web.i18n as i18n
+from ctdata.text import Text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -63,30 +67,33 @@ def markdown(text: str) -> Markup:
     return Markup(_MD.render(text))  # noqa: S704 - markdown-it escapes everything with html=False
 
 
-def _human_bytes(n: int) -> str:
+def _human_bytes(n: int, lang: str = "en") -> str:
     size = float(n)
     for unit in ("bytes", "kB", "MB", "GB"):
         if size < 1000 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            if unit == "bytes":
+                return i18n.localise(Text("{n} bytes", n=int(size)), lang)
+            return f"{format_decimal(round(size, 1), format='#,##0.0', locale=lang)} {unit}"
         size /= 1000
-    return f"{n} bytes"
+    return i18n.localise(Text("{n} bytes", n=n), lang)
 
 
 @lru_cache(maxsize=8192)
-def _cell_html(value: int | None, suppressed: str, k: int, tag: str) -> Markup:
+def _cell_html(value: int | None, suppressed: str, k: int, tag: str, lang: str = "en") -> Markup:
     if suppressed == "below_k":
-        return Markup(  # noqa: S704 - only integers and fixed text
-            f'<{tag} class="num sup"><abbr title="fewer than {int(k)} records: suppressed">&lt;{int(k)}</abbr></{tag}>'
+        title = escape(i18n.localise(Text("fewer than {k} records: suppressed", k=int(k)), lang))
+        return Markup(  # noqa: S704 - an integer and escaped words of the catalogue
+            f'<{tag} class="num sup"><abbr title="{title}">&lt;{i18n.number(int(k), lang)}</abbr></{tag}>'
         )
     if suppressed:
-        return Markup(  # noqa: S704 - fixed text
-            f'<{tag} class="num sup"><abbr title="suppressed so that a small count cannot be worked out from the '
-            f'totals">x</abbr></{tag}>'
+        title = escape(
+            i18n.localise(Text("suppressed so that a small count cannot be worked out from the totals"), lang)
         )
-    return Markup(f'<{tag} class="num">{int(value or 0):,}</{tag}>')  # noqa: S704 - an integer
+        return Markup(f'<{tag} class="num sup"><abbr title="{title}">x</abbr></{tag}>')  # noqa: S704 - escaped
+    return Markup(f'<{tag} class="num">{i18n.number(int(value or 0), lang)}</{tag}>')  # noqa: S704 - a number
 
 
-def cell_html(cell: Any, k: int, tag: str = "td") -> Markup:
+def cell_html(cell: Any, k: int, tag: str = "td", lang: str = "en") -> Markup:
     """A table cell as HTML: the count, or the mark of a suppressed cell (what every table of the portal repeats).
 
     Python rather than a Jinja macro: a dashboard has a hundred or more cells, and a macro call costs
@@ -94,29 +101,54 @@ def cell_html(cell: Any, k: int, tag: str = "td") -> Markup:
     """
     if tag not in ("td", "span"):
         raise ValueError(f"cell tag {tag!r}")
-    return _cell_html(cell.value, cell.suppressed, k, tag)
+    return _cell_html(cell.value, cell.suppressed, k, tag, lang)
 
 
-def _env() -> Environment:
+@lru_cache(maxsize=len(i18n.LANGUAGES))
+def _env(lang: str = i18n.DEFAULT) -> Environment:
+    """The portal's templates in one language: its catalogue, numbers, dates and country names in it."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"], default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+        finalize=i18n.finalize_for(lang),
     )
-    env.filters["bytes"] = _human_bytes
-    env.filters["thousands"] = lambda n: f"{int(n):,}"
+    tr = i18n.translations(lang)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext_for(lang), tr.ngettext, newstyle=True, pgettext=tr.pgettext, npgettext=tr.npgettext
+    )
+    env.filters["bytes"] = lambda n: _human_bytes(n, lang)
+    env.filters["thousands"] = lambda n: i18n.number(int(n), lang)
+    env.filters["day"] = lambda value: i18n.day(value, lang)
+    env.filters["localise"] = lambda value: i18n.localise(value, lang)
+    # a release's title in the language when it is one of the catalogue's (the default titles), else as the
+    # data manager wrote it; unlike `_`, the answer is not marked safe, so a title is always escaped
+    env.filters["tr"] = lambda value: i18n.translations(lang).gettext(str(value)) if value else ""
     env.globals["zip"] = zip
-    env.globals["cell_html"] = cell_html
+    env.globals["cell_html"] = lambda cell, k, tag="td": cell_html(cell, k, tag, lang)
+    env.globals["lang"] = lang
+    env.globals["dir"] = i18n.LANGUAGES[lang].direction
+    env.globals["languages"] = list(i18n.LANGUAGES.values())
+    env.globals["format_locale"] = format_locale(lang)
     return env
 
 
-ENV = _env()
+def format_locale(lang: str) -> dict[str, Any]:
+    """The numbers of the charts (Vega's d3-format locale) as the language writes them: its decimal
+    sign and its grouping (1,234 · 1 234 · 1.234)."""
+    return {
+        "decimal": get_decimal_symbol(lang),
+        "thousands": get_group_symbol(lang),
+        "grouping": [3],
+        "currency": ["", ""],
+    }
 
 
-def render_html(template: str, context: dict[str, Any]) -> bytes:
-    return ENV.get_template(template).render(context).encode("utf-8")
+def render_html(template: str, context: dict[str, Any], lang: str = i18n.DEFAULT) -> bytes:
+    return _env(lang).get_template(template).render(context).encode("utf-8")
 
 
 def etag(body: bytes) -> str:

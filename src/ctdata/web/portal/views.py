@@ -16,10 +16,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+import ctdata.web.i18n as i18n
 from ctdata.errors import Conflict, CtdataError, NotFound
 from ctdata.publish.portal import FILTER_NAMES, Filters, ReleaseData, corridors, indicators, is_loaded, load
 from ctdata.publish.public import PublicRelease, PublishedReleases
 from ctdata.publish.settings import K
+from ctdata.text import Text, words_of
+from ctdata.web.i18n import N_
 from ctdata.web.portal import charts
 from ctdata.web.portal.render import CACHE_CONTROL, SECURITY_HEADERS, ResponseCache, markdown, render_html
 from ctdata.web.security import public_route
@@ -28,18 +31,21 @@ PUBLIC = [Depends(public_route())]
 router = APIRouter()
 CACHE = ResponseCache()
 NAV = [
-    ("home", "Home", "/"),
-    ("dashboard", "Dashboard", "/portal/dashboard"),
-    ("map", "Corridor map", "/portal/map"),
-    ("releases", "Data releases", "/portal/releases"),
+    ("home", N_("Home"), "/"),
+    ("dashboard", N_("Dashboard"), "/portal/dashboard"),
+    ("map", N_("Corridor map"), "/portal/map"),
+    ("releases", N_("Data releases"), "/portal/releases"),
 ]
 FILTER_LABELS = {
-    "year": "Year of registration",
-    "region": "Region of exploitation",
-    "sex": "Sex",
-    "age": "Age",
-    "type": "Type of exploitation",
+    "year": N_("Year of registration"),
+    "region": N_("Region of exploitation"),
+    "sex": N_("Sex"),
+    "age": N_("Age"),
+    "type": N_("Type of exploitation"),
 }
+#: what a page's body depends on besides the release and filters: the reader's language (and so the
+#: `Vary` of every page), chosen as on the case pages (the language switch's cookie, else the browser's)
+VARY = "Accept-Language, Cookie"
 QUERY_KEYS = ("release", *FILTER_NAMES)
 
 
@@ -48,11 +54,22 @@ def _query(request: Request) -> dict[str, str]:
     return {k: request.query_params.get(k, "")[:120] for k in QUERY_KEYS if request.query_params.get(k)}
 
 
-def _headers(etag_value: str, cache: bool = True) -> dict[str, str]:
+def _headers(etag_value: str, cache: bool = True, lang: str | None = None) -> dict[str, str]:
     h = dict(SECURITY_HEADERS)
     h["Cache-Control"] = CACHE_CONTROL if cache else "no-store"
     h["ETag"] = etag_value
+    if lang is not None:
+        h["Vary"] = VARY
+        h["Content-Language"] = lang
     return h
+
+
+def language_of(request: Request) -> str:
+    """The page's language: the language switch's choice in this browser, else the browser's best match.
+
+    The portal has no accounts, so no account's choice; the cookie is the one `/language` sets.
+    """
+    return i18n.choose(request.headers.get("accept-language"), request.cookies.get(i18n.COOKIE))
 
 
 def _wants_json(request: Request) -> bool:
@@ -62,46 +79,58 @@ def _wants_json(request: Request) -> bool:
 
 def _error(request: Request, exc: CtdataError, *, api: bool = False) -> Response:
     code = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, Conflict) else 400
-    message = str(exc) if code != 503 else "this release cannot be served at the moment (its files fail their check)"
+    message = words_of(exc) if code != 503 else UNAVAILABLE
     if api or _wants_json(request):
         return Response(
-            json.dumps({"detail": message}), status_code=code, media_type="application/json", headers=SECURITY_HEADERS
+            json.dumps({"detail": str(message)}),
+            status_code=code,
+            media_type="application/json",
+            headers=SECURITY_HEADERS,
         )
-    body = render_html(
-        "portal/error.html",
-        _base("", title="Not found" if code == 404 else "Unavailable")
-        | {
-            "code": code,
-            "message": message,
-        },
-    )
-    return Response(body, status_code=code, media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
+    lang = language_of(request)
+    title = N_("Not found") if code == 404 else N_("Unavailable")
+    body = render_html("portal/error.html", _base("", title=title, here="/") | {"code": code, "message": message}, lang)
+    headers = SECURITY_HEADERS | {"Vary": VARY, "Content-Language": lang}
+    return Response(body, status_code=code, media_type="text/html; charset=utf-8", headers=headers)
 
 
-def _base(active: str, *, title: str) -> dict[str, Any]:
-    return {"nav": NAV, "active": active, "title": title}
+UNAVAILABLE = Text("this release cannot be served at the moment (its files fail their check)")
+
+
+def _base(active: str, *, title: str, here: str) -> dict[str, Any]:
+    """What every page has: the navigation, its title, and the address the language switch comes back to."""
+    return {"nav": NAV, "active": active, "title": title, "here": here}
+
+
+def _here(path: str, release: PublicRelease | None, f: Filters | None) -> str:
+    """A page's address with its release and filters (where the language switch returns)."""
+    query = {"release": release.release_id} if release is not None else {}
+    query |= f.active() if f is not None else {}
+    return path + ("?" + urlencode(query) if query else "")
 
 
 async def _cached(
-    request: Request, page: str, build: Callable[[PublishedReleases, dict[str, str]], bytes], media_type: str
+    request: Request, page: str, build: Callable[[PublishedReleases, dict[str, str], str], bytes], media_type: str
 ) -> Response:
     pub = PublishedReleases()
     q = _query(request)
-    key = (page, str(pub.root), pub.stamp(), _cache_key(pub, page, q))
+    # the JSON answers are English whatever the browser asks (codes and labels for programs)
+    lang = language_of(request) if media_type == HTML else None
+    key = (page, str(pub.root), pub.stamp(), lang, _cache_key(pub, page, q))
     hit = CACHE.get(key)
     if hit is None:
         try:
             if page in INLINE_PAGES and _in_memory(pub, q):
-                body = build(pub, q)  # a millisecond or two: cheaper than a hop to a worker thread
+                body = build(pub, q, lang or i18n.DEFAULT)  # a millisecond or two: cheaper than a worker thread
             else:
-                body = await run_in_threadpool(build, pub, q)
+                body = await run_in_threadpool(build, pub, q, lang or i18n.DEFAULT)
         except CtdataError as exc:
             return _error(request, exc, api=media_type == "application/json")
         hit = CACHE.put(key, body)
     body, tag = hit
     if request.headers.get("if-none-match") == tag:
-        return Response(status_code=304, headers=_headers(tag))
-    return Response(body, media_type=media_type, headers=_headers(tag))
+        return Response(status_code=304, headers=_headers(tag, lang=lang))
+    return Response(body, media_type=media_type, headers=_headers(tag, lang=lang))
 
 
 #: Pages computed from a release in memory only (no file reads, no Markdown): built on the event loop.
@@ -150,7 +179,7 @@ def _filter_form(data: ReleaseData, f: Filters, releases: list[PublicRelease]) -
             {"name": name, "label": FILTER_LABELS[name], "options": data.options[name], "value": getattr(f, name)}
             for name in FILTER_NAMES
         ],
-        "releases": [(r.release_id, f"{r.title} ({r.release_id})") for r in releases],
+        "releases": [(r.release_id, r.title) for r in releases],
         "release": data.release.release_id,
     }
 
@@ -166,10 +195,10 @@ def _active_summary(data: ReleaseData, f: Filters) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------------------------------------ pages
 
 
-def _home(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+def _home(pub: PublishedReleases, q: dict[str, str], lang: str) -> bytes:
     releases = pub.list()
     release = pub.default()
-    ctx = _base("home", title="Counter-trafficking data portal") | {
+    ctx = _base("home", title=N_("Counter-trafficking data portal"), here="/") | {
         "release": release,
         "latest": pub.newest_by_kind(),
         "count": len(releases),
@@ -189,7 +218,7 @@ def _home(pub: PublishedReleases, q: dict[str, str]) -> bytes:
             "top_corridor": cor.flows[0] if cor.flows else None,
             "years": _year_range([v for v, _ in data.options["year"]]),
         }
-    return render_html("portal/home.html", ctx)
+    return render_html("portal/home.html", ctx, lang)
 
 
 def _year_range(values: list[str]) -> str:
@@ -210,17 +239,18 @@ def _row_total(table: Any, code: str) -> Any:
     return None
 
 
-def _dashboard(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+def _dashboard(pub: PublishedReleases, q: dict[str, str], lang: str) -> bytes:
     release = _pick(pub, q)
-    ctx = _base("dashboard", title="Dashboard")
+    ctx = _base("dashboard", title=N_("Dashboard"), here="/portal/dashboard")
     if release is None:
-        return render_html("portal/empty.html", ctx)
+        return render_html("portal/empty.html", ctx, lang)
     data = load(release)
     ind = indicators(data, q)
+    ctx["here"] = _here("/portal/dashboard", release, ind.filters)
     figures = []
     for t in ind.tables:
         drawable = not t.empty and bool(t.published())
-        spec = charts.bar_chart(t, vertical=t.key == "year_sex") if drawable else None
+        spec = charts.bar_chart(t, vertical=t.key == "year_sex", lang=lang) if drawable else None
         figures.append({"table": t, "spec": spec, "id": f"chart-{t.key}"})
     ctx |= {
         "release": release,
@@ -232,18 +262,20 @@ def _dashboard(pub: PublishedReleases, q: dict[str, str]) -> bytes:
         "action": "/portal/dashboard",
         "api_url": "/portal/api/indicators?" + urlencode({"release": release.release_id, **ind.filters.active()}),
     }
-    return render_html("portal/dashboard.html", ctx)
+    return render_html("portal/dashboard.html", ctx, lang)
 
 
-def _map(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+def _map(pub: PublishedReleases, q: dict[str, str], lang: str) -> bytes:
     release = _pick(pub, q)
-    ctx = _base("map", title="Corridor map")
+    ctx = _base("map", title=N_("Corridor map"), here="/portal/map")
     if release is None:
-        return render_html("portal/empty.html", ctx)
+        return render_html("portal/empty.html", ctx, lang)
     data = load(release)
     cor = corridors(data, q)
-    spec, unplaced = charts.corridor_map(cor.flows, cor.k)
+    spec, unplaced = charts.corridor_map(cor.flows, cor.k, lang=lang)
     ctx |= {
+        "here": _here("/portal/map", release, cor.filters),
+        "unplaced_names": [charts.corridor_name(f, lang) for f in unplaced],
         "release": release,
         "cor": cor,
         "spec": spec,
@@ -253,10 +285,10 @@ def _map(pub: PublishedReleases, q: dict[str, str]) -> bytes:
         "ignored": [FILTER_LABELS[n] for n in cor.ignored],
         "action": "/portal/map",
     }
-    return render_html("portal/map.html", ctx)
+    return render_html("portal/map.html", ctx, lang)
 
 
-def _releases(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+def _releases(pub: PublishedReleases, q: dict[str, str], lang: str) -> bytes:
     items = []
     for r in pub.list():
         item: dict[str, Any] = {"release": r, "files": r.files(), "k": r.k, "broken": False}
@@ -266,11 +298,11 @@ def _releases(pub: PublishedReleases, q: dict[str, str]) -> bytes:
         except Conflict:
             item["readme"], item["codebook"], item["broken"] = None, None, True
         items.append(item)
-    ctx = _base("releases", title="Data releases") | {"items": items}
-    return render_html("portal/releases.html", ctx)
+    ctx = _base("releases", title=N_("Data releases"), here="/portal/releases") | {"items": items}
+    return render_html("portal/releases.html", ctx, lang)
 
 
-def _api_indicators(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+def _api_indicators(pub: PublishedReleases, q: dict[str, str], lang: str) -> bytes:
     release = _pick(pub, q)
     if release is None:
         payload: dict[str, Any] = {"release": None, "detail": "no release has been published yet"}
@@ -283,7 +315,7 @@ def _api_indicators(pub: PublishedReleases, q: dict[str, str]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _api_releases(pub: PublishedReleases, q: dict[str, str]) -> bytes:
+def _api_releases(pub: PublishedReleases, q: dict[str, str], lang: str) -> bytes:
     out = [
         {
             "id": r.release_id,

@@ -7,7 +7,10 @@
     if (!src || typeof window.vegaEmbed !== "function") { return; }
     var spec;
     try { spec = JSON.parse(src.textContent); } catch (e) { return; }
-    window.vegaEmbed(el, spec, { mode: "vega-lite", actions: false, renderer: "svg", tooltip: true })
+    var options = { mode: "vega-lite", actions: false, renderer: "svg", tooltip: true };
+    var locale = document.getElementById("format-locale");  /* the page language's decimal sign and grouping */
+    if (locale) { try { options.formatLocale = JSON.parse(locale.textContent); } catch (e) { /* English */ } }
+    window.vegaEmbed(el, spec, options)
       .then(function (result) {
         el.classList.add("drawn");
         el.setAttribute("data-rendered", "true");
@@ -16,7 +19,7 @@
       })
       .catch(function (err) {
         el.classList.add("failed");
-        el.textContent = "The chart could not be drawn; the table gives the same numbers.";
+        el.textContent = el.getAttribute("data-failed") || "The chart could not be drawn; the table gives the same numbers.";
         if (window.console) { console.error(err); }
       });
   }
