@@ -292,7 +292,7 @@ def _table(
     grid = _cells(values, primary, secondary)
     rows = [(r, label(row_dim, r)) for r in row_values]
     if col_dim is None or col_values is None:
-        cols = [("records", "Records")]
+        cols = [("records", Text("Records"))]
         cells = [[row[0]] for row in grid[:-1]]
         row_totals = None
         col_totals = [grid[-1][0]]

@@ -127,6 +127,10 @@ def _env(lang: str = i18n.DEFAULT) -> Environment:
     # a release's title in the language when it is one of the catalogue's (the default titles), else as the
     # data manager wrote it; unlike `_`, the answer is not marked safe, so a title is always escaped
     env.filters["tr"] = lambda value: i18n.translations(lang).gettext(str(value)) if value else ""
+    # and in a <bdi>: a title in Latin letters keeps its own direction on an Arabic page
+    env.filters["title"] = lambda value: Markup('<bdi class="release-title">{}</bdi>').format(
+        i18n.translations(lang).gettext(str(value)) if value else ""
+    )
     env.globals["zip"] = zip
     env.globals["cell_html"] = lambda cell, k, tag="td": cell_html(cell, k, tag, lang)
     env.globals["lang"] = lang
