@@ -47,7 +47,7 @@ def _english(page: Page, lang: str) -> list[str]:
     return english
 
 
-def _shoot_first_chart(page: Page, portal: Portal, lang: str) -> None:
+def _shoot_first_chart(page: Page, portal: Portal, lang: str) -> None:  # noqa: F811
     """The dashboard from its first chart down (a chart, its legend and its table), where the words are."""
     page.evaluate(
         "() => window.scrollTo(0, document.querySelector('.panel').getBoundingClientRect().top + window.scrollY - 8)"
