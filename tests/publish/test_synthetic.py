@@ -30,6 +30,8 @@ def test_schema_and_categories(result):
 def test_budget_accounting(result):
     p = result.privacy
     assert p["epsilon"] <= 1.0 + 1e-9
+    # the whole budget is spent: the release's epsilon is the one asked for, not a bound above it
+    assert p["epsilon"] == pytest.approx(1.0, rel=1e-6)
     assert p["delta"] == pytest.approx(1e-7)
     assert p["rho"] == pytest.approx(sum(p["spent"].values()), rel=1e-6)
     assert p["rho"] == pytest.approx(rho_for(1.0, 1e-7), rel=1e-6)
