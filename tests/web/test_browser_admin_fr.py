@@ -1,6 +1,8 @@
-"""In a real browser, in French: a data manager imports partner data and makes a release draft that
-only a second data manager may approve (four eyes), then withdraws it; an admin adds an account,
-disables it and resets a password. Every page is French, none of its lines English (issue 19)."""
+"""In a real browser, in French: a data manager imports partner data with a bad row, fixes the row in the
+quarantine and retries it, and makes a release draft that only a second data manager may approve (four
+eyes), then withdraws it; an admin adds an account, disables it and resets a password, which ends the data
+manager's session (the sign-in page says so). Every page is French, none of its lines English, the row
+reasons and service messages included; a reload after a form repeats nothing (issue 19)."""
 
 from __future__ import annotations
 
@@ -37,12 +39,16 @@ def _accounts(server: LiveServer) -> None:
         eng.dispose()
 
 
-def _check_french(page: Page, step: str) -> None:
+def _check_french(page: Page, step: str, signed_in: bool = True) -> None:
     """As the French day's check (lang, sign-out button, no English line in the main part), where the
-    lines that are user names (an account called "analyst") are data, not words of the page."""
+    lines that are user names (an account called "analyst") and the template's column names (the file's
+    headers, which label the quarantined row's fields) are data, not words of the page."""
+    from ctdata.standard.template import TABLES
+
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
-    names = set(USERS) | {"second.manager", "fr.admin", "kim.fr"}
+    if signed_in:
+        expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    names = set(USERS) | {"second.manager", "fr.admin", "kim.fr"} | {c.name for t in TABLES.values() for c in t}
     english = [line for line in _lines(page.locator("main")) if _is_english(line) and line not in names]
     assert not english, f"{step}: English on the French page: {english}"
 
@@ -57,6 +63,7 @@ def test_release_four_eyes_and_user_administration_in_french(
 ) -> None:
     _accounts(live_server)
     rows = [record(i, agency="IOM", sex="female", citizenship="UA", date_of_birth="1990-01-01") for i in range(40)]
+    rows.append(record(40, agency="IOM", sex="robot", citizenship="UA", date_of_birth="31/02/1994"))
     path = write_records(tmp_path / "partner.csv", rows)
     contexts: list[BrowserContext] = []
     try:
@@ -65,8 +72,33 @@ def test_release_four_eyes_and_user_administration_in_french(
         _go(page, _fr("Import"), _fr("Import a file"))
         page.locator("#f-file").set_input_files(str(path))
         page.locator("#import").click()
-        expect(page.get_by_role("status")).to_contain_text("40", timeout=60_000)
+        expect(page.locator("main [role=alert]")).to_contain_text("41", timeout=60_000)  # one row quarantined
+        expect(page.locator("#import-result")).to_be_visible()
         _check_french(page, "import")
+        page.reload()  # posted, then shown after a redirect: a reload imports nothing again, nor says it did
+        expect(page.locator("#import-result")).to_have_count(0)
+        _check_french(page, "import reloaded")
+
+        _go(page, _fr("Quarantine"), _fr("Quarantine"))
+        expect(page.locator("#quarantine")).to_contain_text("robot")
+        expect(page.locator("#quarantine")).to_contain_text("31 février 1994")
+        _check_french(page, "quarantine")
+        page.locator("#quarantine a.button").first.click()
+        expect(page.locator("#q-sex")).to_have_attribute("aria-invalid", "true")
+        _check_french(page, "quarantined row")
+        page.locator("#q-sex").fill("licorne")
+        page.locator("#retry").click()
+        expect(page.locator("main [role=alert]")).to_contain_text(_fr("Still quarantined"))
+        expect(page.locator("#q-sex")).to_have_value("licorne")  # what was typed is kept
+        _check_french(page, "retry refused")
+        page.locator("#q-sex").fill("female")
+        page.locator("#q-date_of_birth").fill("28/02/1994")
+        page.locator("#retry").click()
+        expect(page.get_by_role("status")).to_contain_text(_fr("Loaded"))
+        _check_french(page, "row loaded")
+        page.reload()  # the retry is not posted again, and its message is not shown again
+        expect(page.get_by_role("status")).to_have_count(0)
+        expect(page.locator("#retry-form")).to_have_count(0)
 
         _go(page, _fr("Releases"), _fr("Releases"))
         page.locator("#f-k").fill("5")
@@ -112,6 +144,14 @@ def test_release_four_eyes_and_user_administration_in_french(
         admin.locator("#user-data\\.manager form[action$='/reset-password'] button").click()
         expect(admin.get_by_role("status")).to_be_visible()
         _check_french(admin, "password reset")
+        admin.reload()  # the reset is not posted again
+        expect(admin.get_by_role("status")).to_have_count(0)
+
+        # the reset ended the data manager's session: the next page is the sign-in, which says why, in French
+        page.goto("/data/releases")
+        expect(page.get_by_role("heading", level=1)).to_have_text(_fr("Sign in"))
+        expect(page.get_by_role("status")).to_contain_text(_fr("Your session has ended"))
+        _check_french(page, "session ended", signed_in=False)
     finally:
         for c in contexts:
             c.close()

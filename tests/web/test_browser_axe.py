@@ -82,6 +82,11 @@ def test_every_page_has_no_wcag_violation(
     page.locator("form.stack button[type=submit]").click()
     expect(page.locator("main [role=alert]")).to_be_visible()
     _audit(page, "/login refused", found)
+    # a page opened after the session ended: the sign-in page says so
+    anon.add_cookies([{"name": "ctdata_session", "value": "an-ended-session", "url": live_server.url}])
+    page.goto("/cases")
+    expect(page.locator("main [role=status]")).to_be_visible()
+    _audit(page, "/login after the session ended", found)
     anon.close()
     for user, paths in PAGES.items():
         if user in SAME_TEMPLATES and locale in ("fr", "es"):
@@ -179,6 +184,19 @@ def _data_manager_errors(_ctx: BrowserContext, page: Page, _case: int, file: Pat
     page.locator("#quarantine a.button").first.click()
     expect(page.locator("[aria-invalid=true]").first).to_be_visible()
     _audit(page, "quarantined row refused at its field", found)
+    page.locator("#retry").click()  # retried as it is: still quarantined, said in the page's language
+    expect(page.locator("main [role=alert]")).to_be_visible()
+    _audit(page, "quarantined row retried and refused", found)
+    page.locator("#q-date_of_birth").fill("28/02/1994")
+    page.locator("#retry").click()
+    expect(page.locator("main [role=status]")).to_be_visible()
+    _audit(page, "quarantined row loaded (after the redirect)", found)
+    # a form opened in an earlier session (its CSRF token no longer the session's): the page says so
+    page.goto("/data/releases")
+    page.locator("#release-create input[name=csrf_token]").evaluate("e => e.value = 'from-an-earlier-session'")
+    page.locator("#create-release").click()
+    expect(page.locator("main h1")).to_be_visible()
+    _audit(page, "expired form", found)
 
 
 DATA_ERRORS = {"dest.cw": _caseworker_errors, "data.manager": _data_manager_errors}

@@ -141,7 +141,8 @@ def test_caseworker_day_in_french(browser: Browser, live_server: LiveServer) -> 
     page.get_by_role("button", name="Enregistrer le dossier").click()
     page.wait_for_url(re.compile(r"/cases/\d+\?registered=1"))
     case_id = int(page.url.split("?")[0].rsplit("/", 1)[1])
-    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{GIVEN} {FAMILY}")
+    # French puts a no-break space before a colon: "Dossier 2 : Aminata Kouyaté"
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Dossier {case_id}\u00a0: {GIVEN} {FAMILY}")
     lede = page.locator(".lede")
     expect(lede).to_contain_text("Victime de la traite")
     expect(lede).to_contain_text("Enfant")
@@ -296,6 +297,25 @@ def test_caseworker_day_in_french(browser: Browser, live_server: LiveServer) -> 
     expect(page.get_by_label("Date du dernier suivi", exact=True)).to_have_value("2025-06-15")
     expect(page.get_by_label("Où en est la réintégration", exact=True)).to_have_value("in_progress")
     _check_french(page, "follow-up")
+    # a form opened before the session's token changed (another sign-in): refused in plain French
+    page.goto("/screening")
+    page.locator("#screening-form input[name=csrf_token]").evaluate("e => e.value = 'from-an-earlier-session'")
+    page.locator("#f-given_name").fill("Nga")
+    page.get_by_role("button", name="Enregistrer le dossier").click()
+    expect(page.locator("main")).to_contain_text("Ce formulaire a expiré\u202f; rechargez la page et réessayez.")
+    _check_french(page, "expired form")
+    # the session ends (here: its cookie names no live session): the sign-in page says why, and leads back
+    page.goto(f"/cases/{case_id}?tab=return")
+    ctx.add_cookies([{"name": "ctdata_session", "value": "an-ended-session", "url": server.url}])
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Se connecter")
+    expect(page.get_by_role("status")).to_contain_text("Votre session a pris fin")
+    english = [line for line in _lines(page.locator("main")) if _is_english(line)]
+    assert not english, f"session ended: English on the French page: {english}"
+    page.get_by_label("Nom d’utilisateur").fill("origin.cw")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(rf"/cases/{case_id}"))
     # another language, chosen on a tab opened in the page: the switch comes back to that tab
     _tab(page, "Parcours", "Parcours")
     page.get_by_label("Langue", exact=True).select_option(label="Español")
