@@ -3,7 +3,8 @@
 Used by the tests and handy after a run (`measure(out)`). Counting rules
 (DESIGN.md section 5): child = under 18 at exploitation when known, else at
 registration; cross-border = country of exploitation not among the
-citizenships (both known); regional office by country of exploitation; shares
+citizenships (both known); regional office by country of exploitation (children
+by regional office: by the country of the office, as the report counts them); shares
 are of records with a known value.
 
 Tolerance of a share p measured on n records:
@@ -101,6 +102,7 @@ def measure(out: Path, t: Targets | None = None) -> dict[str, Measurement]:
     rec["cit"] = _alpha2(rec["citizenship"].str.split(";").str[0])
     rec["coe"] = _alpha2(rec["country_of_exploitation"])
     rec["region"] = rec["coe"].map(regional_offices()).fillna("")
+    rec["office_region"] = _alpha2(rec["office_country"]).map(regional_offices()).fillna("")
     rec["child"] = child_flags(rec)
     results: dict[str, Measurement] = {}
 
@@ -123,7 +125,8 @@ def measure(out: Path, t: Targets | None = None) -> dict[str, Measurement]:
     known_child = rec["child"].notna()
     share("children", known_child, rec["child"] == 1.0, t.child)
     for reg, target in t.child_by_region.items():
-        share(f"children {reg}", known_child & (rec["region"] == reg), rec["child"] == 1.0, target)
+        # the report's frame: the records of the region's offices (assistance given in the region)
+        share(f"children {reg}", known_child & (rec["office_region"] == reg), rec["child"] == 1.0, target)
     cits = rec["citizenship"].str.split(";")
     both = known_cit & known_coe
     cross = pd.Series(False, index=rec.index)

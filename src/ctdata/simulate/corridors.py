@@ -155,6 +155,32 @@ OTHER_MIXES: dict[str, dict[str, float]] = {
 }
 
 
+@dataclass(frozen=True)
+class RecordSides:
+    """Expected records per person in the calibrated year, by the side of the journey the office is on.
+
+    The report counts assistance by the regional office of the office that gave it: a cross-border
+    person's destination-side records (the office in the country of exploitation, partners there) fall
+    in the region of exploitation, the origin-side ones (the office that received the returnee, partners
+    at home) in the region of citizenship. ``spill_in``: records of the previous year's persons that fall
+    into the year, per record of the year's own persons, by side (population.SPILL_IN; none in a one-year
+    run). Built by population.record_sides(), which knows the offices' layout.
+    """
+
+    destination: dict[bool, float]  # by cross-border: records per person at destination-side offices
+    origin: dict[bool, float]  # by cross-border: records per person at origin-side offices
+    spill_in: dict[str, float]  # "destination" | "origin": previous year's records per own record
+
+    def per_person(self, cross: np.ndarray) -> np.ndarray:
+        """The person's own records (the layout's expectation, without spill-over)."""
+        return np.where(cross, self.destination[True] + self.origin[True], self.destination[False])
+
+    def in_year(self, cross: np.ndarray, side: str) -> np.ndarray:
+        """Records per person at offices on ``side``, with the previous year's spill-over."""
+        per = self.destination if side == "destination" else self.origin
+        return np.where(cross, per[True], per[False]) * (1 + self.spill_in[side])
+
+
 @dataclass
 class Corridors:
     """Calibrated corridor table: one row per corridor, arrays aligned."""
@@ -274,7 +300,56 @@ def _rake(probs: np.ndarray, w: np.ndarray, target: np.ndarray, iterations: int 
     return p
 
 
-def calibrate(targets: Targets, records_per_person: dict[bool, float]) -> Corridors:
+def office_weights(
+    share: np.ndarray, cross: np.ndarray, dest_region: np.ndarray, cit_region: np.ndarray, sides: RecordSides
+) -> dict[str, np.ndarray]:
+    """Records of each corridor at the offices of each regional office, in the calibrated year.
+
+    ``share``: the corridors' fitted record shares (persons are share / records per person).
+    """
+    persons = share / sides.per_person(cross)
+    dest = persons * sides.in_year(cross, "destination")
+    origin = persons * sides.in_year(cross, "origin")
+    return {
+        r: np.where(dest_region == r, dest, 0.0) + np.where(cit_region == r, origin, 0.0)
+        for r in sorted(set(dest_region) | set(cit_region))
+        if r
+    }
+
+
+def _child_by_office(
+    base: np.ndarray, dest_region: np.ndarray, weights: dict[str, np.ndarray], share: np.ndarray, overall: float,
+    by_region: dict[str, float], rounds: int = 30,
+) -> np.ndarray:
+    """Children's probabilities per corridor so that the records of each listed regional office's offices
+    (``by_region``, ``weights``) and all the year's own records (``overall``, ``share``) hold the published
+    children shares.
+
+    A regional office's records include the origin-side records of its own nationals exploited in other
+    regions (a Nigerian adult returned from Italy, at an office in Nigeria), whose probabilities the
+    other regions set: the corridors exploited in the region are shifted to make up for them, and the
+    corridors of the remaining regions absorb what the overall share still needs; repeated until
+    these agree (a few rounds). The overall share is held on the corridors' record shares without the
+    previous year's spill-over: the year trends' children factors (population.YearTrend) were measured so.
+    """
+    child = base.copy()
+    total = share
+    own = {r: dest_region == r for r in by_region if (dest_region == r).any()}
+    adjusted = np.zeros(len(base), dtype=bool)
+    for m in own.values():
+        adjusted |= m
+    rest = ~adjusted
+    for _ in range(rounds):
+        for r, m in own.items():
+            w = weights[r]
+            need = (by_region[r] * w.sum() - np.sum(w[~m] * child[~m])) / w[m].sum()
+            child[m] = _shift_to(base[m], w[m], need)
+        need = (overall * total.sum() - np.sum(total[adjusted] * child[adjusted])) / total[rest].sum()
+        child[rest] = _shift_to(base[rest], total[rest], need)
+    return child
+
+
+def calibrate(targets: Targets, sides: RecordSides) -> Corridors:
     """Fit corridor record shares and attribute probabilities to the published figures."""
     rows = _read_table()
     regions = regional_offices()
@@ -285,23 +360,16 @@ def calibrate(targets: Targets, records_per_person: dict[bool, float]) -> Corrid
     if unknown:
         raise ValueError(f"corridors.csv: unknown profiles {unknown}")
     region = np.array([regions.get(d, "") for d in dest])
+    cit_region = np.array([regions.get(c, "") for c in cit])
     cross = cit != dest
     w0 = np.array([float(r["instances"]) for r in rows])
     share = _fit_shares(w0, cit, dest, region, cross, targets)
 
     prof = [PROFILES[p] for p in profile]
     female = _shift_to(np.array([p.female for p in prof]), share, targets.female)
-    child = np.array([p.child for p in prof])
-    adjusted = np.zeros(len(rows), dtype=bool)
-    for reg, t in targets.child_by_region.items():
-        m = region == reg
-        if m.any():
-            child[m] = _shift_to(child[m], share[m], t)
-            adjusted |= m
-    rest = ~adjusted
-    # The remaining regions absorb whatever the overall share still needs.
-    need = (targets.child * share.sum() - np.sum(share[adjusted] * child[adjusted])) / share[rest].sum()
-    child[rest] = _shift_to(child[rest], share[rest], need)
+    weights = office_weights(share, cross, region, cit_region, sides)
+    child = _child_by_office(np.array([p.child for p in prof]), region, weights, share, targets.child,
+                             targets.child_by_region)
 
     ef = np.array([p.exploit_female for p in prof], dtype=float)
     em = np.array([p.exploit_male for p in prof], dtype=float)
@@ -310,7 +378,6 @@ def calibrate(targets: Targets, records_per_person: dict[bool, float]) -> Corrid
     t = np.array([targets.exploitation["labour"], targets.exploitation["sexual"], targets.exploitation["other"]])
     raked = _rake(cells, cell_w, t)
     n = len(rows)
-    del records_per_person  # record shares are fitted directly; persons are weighted at sampling time
     return Corridors(cit, dest, profile, region, cross, share, female, child, raked[:n], raked[n:])
 
 

@@ -30,6 +30,7 @@ from ctdata.simulate.perpetrators import perpetrator_tables
 from ctdata.simulate.population import (
     YearTrend,
     expected_records_per_person,
+    record_sides,
     sample_corridors,
     sample_persons,
 )
@@ -121,7 +122,7 @@ def simulate(
         step("calibrating")
         spill = years[1] > years[0]
         rpp = expected_records_per_person(spill)
-        corridors = calibrate(t, rpp)
+        corridors = calibrate(t, record_sides(spill))
         book = load_namebook()
         mean_rpp = min(rpp.values())
         n_candidates = int(records / mean_rpp * 1.1) + 100

@@ -23,6 +23,7 @@ from ctdata.simulate.population import (
     MAX_PARTNERS,
     P_DEST_RECORD,
     P_ORIGIN_RECORD,
+    P_PARTNER_AT_ORIGIN,
     P_RETURN,
     RECRUITER_CODES,
     SECTOR_CODES,
@@ -164,7 +165,7 @@ def expand(rng: np.random.Generator, p: Persons, layout: Layout, years: tuple[in
     i = layout.internal
     parts.append((idx[i], ROLE_INTERNAL, p.exploitation_country[i], p.first_contact[i], np.full(i.sum(), "")))
     pp = np.repeat(idx, layout.partners)
-    at_origin = layout.returned[pp] & (rng.random(len(pp)) < 0.5)
+    at_origin = layout.returned[pp] & (rng.random(len(pp)) < P_PARTNER_AT_ORIGIN)
     office = np.where(at_origin, p.citizenship[pp], p.exploitation_country[pp])
     base = np.where(at_origin, p.first_contact[pp] + gap[pp], p.first_contact[pp])
     pdate = np.clip(base + rng.normal(30, 90, size=len(pp)).astype(np.int64), start, end)

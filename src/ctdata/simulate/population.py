@@ -15,7 +15,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from ctdata.simulate.corridors import OTHER_MIXES, PROFILES, SECTOR_MIXES, Corridors, person_probabilities
+from ctdata.simulate.corridors import (
+    OTHER_MIXES,
+    PROFILES,
+    SECTOR_MIXES,
+    Corridors,
+    RecordSides,
+    person_probabilities,
+)
 from ctdata.simulate.names import NameBook, PersonNames, sample_person_names
 from ctdata.simulate.targets import targets
 from ctdata.standard import vocab
@@ -52,6 +59,9 @@ RECRUITER_WEIGHTS = {"intimate_partner": 0.10, "friend": 0.30, "family": 0.15, "
 P_DEST_RECORD = 0.85
 P_RETURN = 0.78
 P_ORIGIN_RECORD = 0.90
+#: A returned person's partner record is made at home (origin side) this often, else in the country of
+#: exploitation.
+P_PARTNER_AT_ORIGIN = 0.5
 #: Partner agencies' records per person, cross-border and internal, before scaling: internal cases
 #: are more often also known to an NGO or the national referral mechanism.
 PARTNER_MIX = {True: 0.30, False: 0.55}
@@ -62,6 +72,15 @@ MAX_PARTNERS = 3
 #: year alone, one record per person. Measured on the ground truth (20,000 records over 2009-2011,
 #: seeds 3, 5, 7 and 13: 0.897-0.904); a one-year run has no spill-over (factor 1).
 IN_YEAR = 0.90
+#: In a run of several years, records of the previous year's persons that fall into the last year, per
+#: record of the last year's own persons, by the side of the journey of the office (corridors.RecordSides).
+#: An origin-side record comes a month to a year after the first contact (offices.expand), so about a
+#: third of a year's origin-side records fall into the next year, from a previous year with 7.5% more
+#: persons (YearTrend.previous_year_volume) and more of them cross-border; destination-side records spill
+#: only through partners' later registrations. The last year keeps its own (offices.expand shifts them
+#: back into the range). Measured on the ground truth (20,000 records over 2009-2011, seeds 102-107:
+#: 0.108 and 0.439); a one-year run has none.
+SPILL_IN = {"destination": 0.11, "origin": 0.44}
 
 
 def _capped_poisson_mean(rate: float, cap: int = MAX_PARTNERS) -> float:
@@ -106,6 +125,21 @@ def partner_rates(spill: bool = True) -> dict[bool, float]:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if mean(mid) < goal else (lo, mid)
     return {k: v * (lo + hi) / 2 for k, v in PARTNER_MIX.items()}
+
+
+def record_sides(spill: bool = True) -> RecordSides:
+    """Records per person by the side of the journey of the office, matching offices.sample_layout and expand."""
+    partner = {k: _capped_poisson_mean(v) for k, v in partner_rates(spill).items()}
+    origin = P_RETURN * P_ORIGIN_RECORD
+    at_home = P_RETURN * P_PARTNER_AT_ORIGIN
+    return RecordSides(
+        destination={
+            True: 1 - (1 - P_DEST_RECORD) * origin + partner[True] * (1 - at_home),
+            False: 1.0 + partner[False],
+        },
+        origin={True: origin + partner[True] * at_home, False: 0.0},
+        spill_in=dict(SPILL_IN) if spill else {"destination": 0.0, "origin": 0.0},
+    )
 
 
 def expected_records_per_person(spill: bool = True) -> dict[bool, float]:

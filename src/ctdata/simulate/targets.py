@@ -9,9 +9,16 @@ Interpretation choices (stated once, used by the generator and its tests):
   assistance (5,498): the share of records with that value among known values.
 - Regional office shares sum to 0.98 in the report; they are normalised to 1
   (shares of records with a known country of exploitation).
-- cross_border_share 0.65, female_share 0.62 and children_share 0.36 are used
-  as published (the count fields beside them imply 0.67, 0.63 and 0.37 of
-  known values; the published share is the headline, so it is the target).
+- female_share 0.62 and children_share 0.36 are used as published (the count
+  fields beside them imply 0.63 and 0.37 of known values; the published share
+  is the headline, so it is the target).
+- Cross-border: the headline 65% and the counts beside it (3,531 cross-border,
+  1,708 internal: 67.4% of known) disagree by more than the others, and the
+  report holds all three (benchmarks/calibration.py: the share within 3 points,
+  each count within 10% of its share of the 5,498 instances). The target is
+  halfway, 66.2%: at the headline the internal count runs 10% over (1,708 is
+  31.1% of all instances, 35% of the ~97% with both countries known is 34%),
+  at the counts' share the headline is 2.4 points off.
 - Exploitation types: `labour` = records listing forced_labour, `sexual` =
   records listing sexual_exploitation, among records with any type recorded.
 - "Without own documents" (23%) is counted apart from forged documents (9%),
@@ -37,9 +44,6 @@ import yaml
 
 #: Factors on the published regional-office shares the generator fits (see the module docstring).
 OFFICE_FRAME = {"Cairo": 1.30, "Brussels": 1.60, "Pretoria": 0.40}
-#: Points added to a regional office's published children share before the generator fits it: Dakar's
-#: offices also register adult returnees exploited in other regions (48-55% children without it).
-OFFICE_FRAME_CHILDREN = {"Dakar": 0.10}
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ def targets() -> Targets:
     n = ar["instances_of_assistance"]
     fitted = {k: v * OFFICE_FRAME.get(k, 1.0) for k, v in ar["share_by_regional_office"].items()}
     region_total = sum(fitted.values())
+    cb = ar["cross_border_instances"]
     labour = ar["exploitation_type"]["labour"]
     sexual = ar["exploitation_type"]["sexual"]
     return Targets(
@@ -86,11 +91,9 @@ def targets() -> Targets:
         region={k: v / region_total for k, v in fitted.items()},
         female=ar["female_share"],
         child=ar["children_share"],
-        cross_border=ar["cross_border_share"],
+        cross_border=(ar["cross_border_share"] + cb / (cb + ar["internal_instances"])) / 2,
         exploitation={"labour": labour, "sexual": sexual, "other": 1 - labour - sexual},
-        child_by_region={
-            k: v + OFFICE_FRAME_CHILDREN.get(k, 0.0) for k, v in ar["children_share_by_regional_office"].items()
-        },
+        child_by_region=dict(ar["children_share_by_regional_office"]),
         reintegration=dict(ar["reintegration_assistance_share"]),
         official_overall=bp["legs_through_official_border_points"],
         official_women=bp["official_share_women"],
