@@ -164,12 +164,16 @@ class RecordSides:
     in the region of exploitation, the origin-side ones (the office that received the returnee, partners
     at home) in the region of citizenship. ``spill_in``: records of the previous year's persons that fall
     into the year, per record of the year's own persons, by side (population.SPILL_IN; none in a one-year
-    run). Built by population.record_sides(), which knows the offices' layout.
+    run). ``internal_tilt``: the last year of a run of several years tilts its persons towards internal
+    corridors to make up for that spill-over (population.YearTrend.last_year_internal_odds), which also
+    moves the mix of a region's records. Built by population.record_sides(), which knows the offices'
+    layout.
     """
 
     destination: dict[bool, float]  # by cross-border: records per person at destination-side offices
     origin: dict[bool, float]  # by cross-border: records per person at origin-side offices
     spill_in: dict[str, float]  # "destination" | "origin": previous year's records per own record
+    internal_tilt: float = 1.0  # the year's persons' internal odds beside the fitted shares (YearTrend)
 
     def per_person(self, cross: np.ndarray) -> np.ndarray:
         """The person's own records (the layout's expectation, without spill-over)."""
@@ -307,7 +311,7 @@ def office_weights(
 
     ``share``: the corridors' fitted record shares (persons are share / records per person).
     """
-    persons = share / sides.per_person(cross)
+    persons = share / sides.per_person(cross) * np.where(cross, 1.0, sides.internal_tilt)
     dest = persons * sides.in_year(cross, "destination")
     origin = persons * sides.in_year(cross, "origin")
     return {
