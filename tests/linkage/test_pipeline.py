@@ -248,7 +248,7 @@ def test_cli_verbs(sqlite_store, sim: Path, tmp_path: Path) -> None:  # type: ig
 def _open_pair() -> int:
     with db.session_scope() as s:
         pairs = review_store.list_pairs(s, SYSTEM, status="open", limit=1)
-    assert pairs, "300 simulated records always leave some pairs in the uncertain band"
+    assert pairs, "600 simulated records leave some pairs in the uncertain band"
     return int(pairs[0]["pair_id"])
 
 
@@ -272,7 +272,7 @@ def test_review_decisions_need_an_authenticated_reviewer_account(sqlite_store, s
     app.add_typer(link_app, name="link")
     runner = CliRunner()
     small = tmp_path / "records.csv"
-    pd.read_csv(sim / "records.csv", dtype=str, keep_default_na=False).head(300).to_csv(small, index=False)
+    pd.read_csv(sim / "records.csv", dtype=str, keep_default_na=False).head(600).to_csv(small, index=False)
     import_standard(small)
     pipeline.link_store(progress=False)
     pair = _open_pair()

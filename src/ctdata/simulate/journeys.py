@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ctdata.simulate.balanced import balanced_choice
 from ctdata.simulate.corridors import regional_offices
 from ctdata.simulate.offices import ROLE_ORIGIN, ROLE_PARTNER, Records, int_strings, iso_dates
 from ctdata.simulate.population import Persons
@@ -194,8 +195,9 @@ def legs_table(
         "none",
         np.where(official, np.array(["official_air", "official_land", "official_sea"])[kind], "unofficial"),
     ).astype(object)
+    # balanced by year among official crossings: the press release's documents shares hold at a demo's size
     doc_official = np.array(["own_genuine", "forged", "held_by_another", "none"])[
-        rng.choice(4, size=total, p=_official_doc_probs(t))
+        balanced_choice(rng, np.array(_official_doc_probs(t)), p.year[legs.person] * 2 + official)
     ]
     doc_unofficial = np.array(UNOFFICIAL_DOCS[0])[rng.choice(4, size=total, p=UNOFFICIAL_DOCS[1])]
     document = np.where(~legs.crosses, "", np.where(official, doc_official, doc_unofficial)).astype(object)

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ctdata.simulate.balanced import balanced_bernoulli, balanced_counts
 from ctdata.simulate.corridors import (
     OTHER_MIXES,
     PROFILES,
@@ -236,16 +237,6 @@ def year_weights(years: tuple[int, int], trend: YearTrend) -> np.ndarray:
     return arr / arr.sum()
 
 
-def balanced_counts(rng: np.random.Generator, n: int, p: np.ndarray) -> np.ndarray:
-    """How many of n draws fall in each category of p: n p_k rounded down or up (systematic sampling).
-
-    Each count has the multinomial's expectation n p_k, but not its noise: the counts of a data set
-    follow the calibrated shares within one unit instead of within sqrt(n p_k).
-    """
-    cut = np.floor(rng.random() + n * np.concatenate([[0.0], np.cumsum(p) / np.sum(p)]))
-    return np.diff(cut).astype(np.int64)
-
-
 def _corridor_probabilities(corridors: Corridors, year: int, years: tuple[int, int], trend: YearTrend) -> np.ndarray:
     rpp = expected_records_per_person(spill=years[1] > years[0])
     return person_probabilities(corridors, rpp, trend.internal ** (years[1] - year) * _edge(year, years, trend))
@@ -297,20 +288,6 @@ def _edge(year: int, years: tuple[int, int], trend: YearTrend) -> float:
         return 1.0
     return trend.first_year_internal_odds if year == years[0] else trend.last_year_internal_odds if (
         year == years[1]) else 1.0
-
-
-def balanced_bernoulli(rng: np.random.Generator, p: np.ndarray, strata: np.ndarray) -> np.ndarray:
-    """Draw unit i with probability p_i, so that every stratum draws sum(p) of its units, rounded.
-
-    Systematic sampling: the units in random order within strata, one uniform start, a unit drawn when
-    an integer falls in its stretch of the running sum of p. Each unit keeps its own probability; only
-    the count of a stratum (and of any run of strata) loses its binomial noise.
-    """
-    order = np.lexsort((rng.random(len(p)), strata))
-    edges = np.floor(rng.random() + np.concatenate([[0.0], np.cumsum(np.asarray(p, dtype=float)[order])]))
-    out = np.zeros(len(p), dtype=bool)
-    out[order] = np.diff(edges) > 0
-    return out
 
 
 def _odds(p: np.ndarray, factor: np.ndarray) -> np.ndarray:
