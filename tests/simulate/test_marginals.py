@@ -9,9 +9,11 @@ records of person i among them (records of one person are one observation),
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ctdata.simulate.check import Measurement, measure, report_lines
+from ctdata.simulate.targets import targets
 from tests.simulate.conftest import read
 
 
@@ -60,3 +62,22 @@ def test_top_lists_are_the_published_top_lists(target_year):
     # The 9th and 10th published destinations are close to the next ones: allow two places of slack.
     top12 = set(dest.value_counts().head(12).index)
     assert {"RU", "HT", "YE", "TH", "KZ", "AF", "ID", "PL", "EG", "TR"} <= top12
+
+
+def test_children_by_regional_office_are_fitted_in_the_reports_frame():
+    # The report counts a regional office's children among the records of its offices, returnees' origin-side
+    # records and (in the last year of a run) the previous year's spill-over included: in expectation the fit
+    # holds the published shares there exactly, and the overall share on the year's own records.
+    from ctdata.simulate.corridors import calibrate, office_weights, regional_offices
+    from ctdata.simulate.population import record_sides
+
+    t = targets()
+    for spill in (False, True):
+        sides = record_sides(spill)
+        c = calibrate(t, sides)
+        cit_region = np.array([regional_offices().get(x, "") for x in c.citizenship])
+        w = office_weights(c.record_share, c.cross, c.region, cit_region, sides)
+        assert set(t.child_by_region) == {"San Jose", "Dakar"}
+        for region, published in t.child_by_region.items():
+            assert np.sum(w[region] * c.child) / np.sum(w[region]) == pytest.approx(published, abs=1e-4)
+        assert np.sum(c.record_share * c.child) / np.sum(c.record_share) == pytest.approx(t.child, abs=1e-4)
