@@ -1,5 +1,6 @@
 """The main pages in each language, in a real browser: `lang`/`dir` as chosen, and a screenshot of each
-(written to $CTDATA_SCREENSHOTS when set; `docs/screens` holds the ones looked at)."""
+(written to $CTDATA_SCREENSHOTS when set; `docs/screens` holds the ones looked at). The portal's home page
+and dashboard are photographed by test_browser_portal_languages.py into the same folder."""
 
 from __future__ import annotations
 
@@ -56,4 +57,18 @@ def test_main_pages_in_each_language(browser: Browser, live_server: LiveServer, 
         page.goto(path)
         expect(html).to_have_attribute("lang", lang)
         page.screenshot(path=str(live_server.shots / f"{lang}-{name}.png"), full_page=name != "screening")
+    ctx.close()
+    # an analyst's indicators: the analytics labels in the language
+    ctx = browser.new_context(base_url=live_server.url, locale=lang, viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(TIMEOUT)
+    page = ctx.new_page()
+    page.goto("/login")
+    page.locator("#f-username").fill("analyst")
+    page.locator("#f-password").fill(PASSWORD)
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/cases"))
+    page.goto("/indicators")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator("#indicators")).to_be_visible()
+    page.screenshot(path=str(live_server.shots / f"{lang}-indicators.png"), full_page=True)
     ctx.close()

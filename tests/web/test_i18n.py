@@ -321,3 +321,12 @@ def test_french_puts_a_no_break_space_before_a_colon_and_release_dates_are_local
     assert made is not None and "T" in made[1] and "T" not in made[2] and re.search(r"\d{4}", made[2])
     assert any(month in made[2] for month in ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
                                               "sept.", "oct.", "nov.", "déc."))
+
+
+def test_the_case_lists_orders_are_in_the_language(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    """The order select of the case list was English on every page (seen on the French and Arabic screenshots)."""
+    client, _ = signed_in(app, engine, "th")
+    fr = client.get("/cases", headers={"accept-language": "fr"}).text
+    assert "Numéro de dossier, le plus récent d’abord" in fr and "newest first" not in fr
+    ar = client.get("/cases", headers={"accept-language": "ar"}).text
+    assert "رقم الحالة، الأحدث أولًا" in ar and "newest first" not in ar

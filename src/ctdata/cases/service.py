@@ -208,14 +208,14 @@ def _name_matches(tokens: list[str], given: str | None, family: str | None) -> b
 #: The orders a case list may be read in: key -> (label, columns). The case number breaks ties,
 #: and cases without a registration date come last in both directions.
 SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
-    "-number": ("Case number, newest first", (CaseRecord.id.desc(),)),
-    "number": ("Case number, oldest first", (CaseRecord.id.asc(),)),
+    "-number": (Text("Case number, newest first"), (CaseRecord.id.desc(),)),
+    "number": (Text("Case number, oldest first"), (CaseRecord.id.asc(),)),
     "-registered": (
-        "Registration date, newest first",
+        Text("Registration date, newest first"),
         (CaseRecord.registration_date.is_(None), CaseRecord.registration_date.desc(), CaseRecord.id.desc()),
     ),
     "registered": (
-        "Registration date, oldest first",
+        Text("Registration date, oldest first"),
         (CaseRecord.registration_date.is_(None), CaseRecord.registration_date.asc(), CaseRecord.id.asc()),
     ),
 }
