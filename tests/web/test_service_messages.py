@@ -125,3 +125,23 @@ def test_an_expired_form_and_an_ended_session_are_said_in_french(app, engine, ac
     assert "Votre session a pris fin" in login and "Reconnectez-vous pour revenir à la page" in login
     fresh = client.get("/login", headers=FR).text  # a first visit says nothing of a session
     assert "Votre session a pris fin" not in fresh
+
+
+def test_case_refusals_and_a_bad_address_are_plain_and_french(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    """A page address with a number that is not one, and a change to a voided case: each refused in the
+    page's language, none in developer words."""
+    from ctdata.cases import closure, service
+    from tests.web.conftest import CASE, PERSON
+
+    client, csrf = signed_in(app, engine, "th")
+    with transaction(engine) as s:
+        case_id = service.register_case(s, actors["th"], PERSON, CASE).id
+    page = client.get(f"/cases/{case_id}?registered=oui", headers=FR)
+    main = page.text.split("<main")[1]
+    assert page.status_code == 422 and "Registered\u00a0: doit être un nombre entier." in main
+    assert not DEVELOPER.search(main)
+    with transaction(engine) as s:
+        closure.void_case(s, actors["th"], case_id, "registered twice")
+    r = client.post(f"/cases/{case_id}/journey", data={"csrf_token": csrf, "to_country": "TH"}, headers=FR)
+    assert r.status_code == 409
+    assert f"Le dossier {case_id} a été annulé (enregistré par erreur)\u202f; il ne peut plus être modifié" in r.text

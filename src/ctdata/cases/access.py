@@ -55,6 +55,7 @@ from ctdata.cases.tx import queue_denial
 from ctdata.errors import CtdataError, NotFound, PermissionDenied
 from ctdata.standard.types import agency_code
 from ctdata.store.models import CaseRecord, Transfer, User
+from ctdata.text import Plain, Text
 
 ROLES = ("admin", "data_manager", "caseworker", "analyst", "public")
 #: Roles that may see identifying fields (names, date of birth, document number, free text).
@@ -270,7 +271,7 @@ def load_case(
         raise NotFound(f"case {case_id} not found")
     if write and level is not Access.WRITE:
         deny(session, actor, action, "case", case_id, f"read-only access ({level.value})")
-        raise PermissionDenied(f"you may read case {case_id} but not change it")
+        raise PermissionDenied(Text("you may read case {number} but not change it", number=Plain(case_id)))
     return case, level
 
 

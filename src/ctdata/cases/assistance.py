@@ -17,6 +17,7 @@ from ctdata.errors import ValidationError
 from ctdata.standard import models as std
 from ctdata.store.fields import seal
 from ctdata.store.models import Assistance
+from ctdata.text import Text
 
 
 def add_assistance(
@@ -30,7 +31,7 @@ def add_assistance(
     case = load_open(session, actor, case_id, "assistance.create", expected_version)
     a = validate(std.Assistance, data, "assistance")
     if not a.assistance_type:
-        raise ValidationError("assistance_type is required")
+        raise ValidationError.at("assistance_type", Text("choose the kind of assistance"))
     row = Assistance(
         case_id=case.id,
         assistance_type=a.assistance_type,

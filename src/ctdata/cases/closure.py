@@ -8,6 +8,7 @@ from ctdata.cases.access import Access, Actor, deny, load_case
 from ctdata.cases.common import check_version, load_open, no_nul, record_by, touch
 from ctdata.errors import Conflict, PermissionDenied, ValidationError
 from ctdata.standard import vocab
+from ctdata.standard.types import not_allowed
 from ctdata.store.fields import seal
 from ctdata.store.models import CaseRecord, utcnow
 from ctdata.text import Plain, Text
@@ -25,7 +26,7 @@ def close_case(
     """Close the case; refused while a return is in progress or a transfer awaits a decision."""
     case = load_open(session, actor, case_id, "case.close", expected_version)
     if reason not in vocab.CLOSURE_REASON:
-        raise ValidationError(f"closure reason must be one of: {', '.join(vocab.CLOSURE_REASON.codes)}")
+        raise ValidationError.at("reason", not_allowed(reason, vocab.CLOSURE_REASON.codes))
     if any(t.status == "pending" for t in case.transfers):
         raise Conflict(Text("case {number} has a transfer awaiting a decision; it cannot be closed yet",
                             number=Plain(case.id)))
@@ -60,7 +61,7 @@ def void_case(
     case, level = load_case(session, actor, case_id, action="case.void")
     if level is not Access.WRITE and actor.role not in VOIDERS:
         deny(session, actor, "case.void", "case", case_id, f"read-only access ({level.value})")
-        raise PermissionDenied(f"you may read case {case_id} but not void it")
+        raise PermissionDenied(Text("you may read case {number} but not void it", number=Plain(case_id)))
     check_version(case, expected_version)
     if case.voided_at is not None:
         raise Conflict(Text("case {number} is already voided", number=Plain(case.id)))

@@ -18,6 +18,7 @@ from ctdata.standard.ages import DERIVED, derive_values
 from ctdata.standard.dates import age_on, age_range, parse_partial_date
 from ctdata.store.fields import seal, seal_list, unseal_list
 from ctdata.store.models import CaseRecord, ConsentDocument, utcnow
+from ctdata.text import Day, Plain, Text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -54,9 +55,11 @@ def check_version(case: CaseRecord, expected: int | None) -> None:
 
 def ensure_open(case: CaseRecord) -> None:
     if case.voided_at is not None:
-        raise Conflict(f"case {case.id} was voided (registered by mistake); it can no longer be changed")
+        raise Conflict(Text("case {number} was voided (registered by mistake); it can no longer be changed",
+                            number=Plain(case.id)))
     if case.status == "closed":
-        raise Conflict(f"case {case.id} is closed ({case.closure_reason}); it can no longer be changed")
+        raise Conflict(Text("case {number} is closed ({reason}); it can no longer be changed", number=Plain(case.id),
+                            reason=case.closure_reason or ""))
 
 
 def load_open(
@@ -173,7 +176,10 @@ def derived_ages(date_of_birth: str | None, registration_date: str | None) -> di
     dob = parse_partial_date(date_of_birth, field="date_of_birth")
     bounds = age_range(dob, reg)
     if bounds is not None and bounds[1] < 0:
-        raise ValidationError(f"the date of birth {date_of_birth} is after the registration date {registration_date}")
+        raise ValidationError.at("date_of_birth", Text(
+            "the date of birth ({birth}) is after the registration date ({registration})",
+            birth=Day(str(date_of_birth)) if len(str(date_of_birth)) == 10 else str(date_of_birth),
+            registration=Day(str(registration_date)) if len(str(registration_date)) == 10 else str(registration_date)))
     got = derive_values(registration_date, date_of_birth, None, None, None, None, None)
     return dict(zip(DERIVED[:4], got[:4], strict=True))
 

@@ -39,7 +39,7 @@ def add_leg(
     case = load_open(session, actor, case_id, "journey_leg.create", expected_version)
     leg = validate(std.JourneyLeg, data, "journey leg")
     if leg.crossing == "none" and leg.from_country and leg.to_country and leg.from_country != leg.to_country:
-        raise ValidationError("a leg between two countries cannot have crossing 'none' (internal)")
+        raise ValidationError.at("crossing", Text("a step between two countries crosses a border: choose how"))
     last = session.execute(select(func.max(JourneyLeg.leg_number)).where(JourneyLeg.case_id == case.id)).scalar()
     number = leg.leg_number or (last or 0) + 1
     others = session.execute(
@@ -53,7 +53,8 @@ def add_leg(
         select(JourneyLeg.id).where(JourneyLeg.case_id == case.id, JourneyLeg.leg_number == number)
     ).scalar()
     if taken is not None:
-        raise Conflict(f"case {case.id} already has a journey leg number {number}")
+        raise Conflict(Text("case {case} already has a journey step number {number}", case=Plain(case.id),
+                            number=Plain(number)))
     row = JourneyLeg(
         case_id=case.id,
         leg_number=number,

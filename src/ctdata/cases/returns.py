@@ -25,6 +25,9 @@ from ctdata.store.fields import seal, unseal
 from ctdata.store.models import CaseRecord, ReturnRecord
 from ctdata.text import Join, Plain, Text
 
+#: a return's states that end it, as a sentence says them
+RETURN_STATES = {"travelled": Text("travelled"), "cancelled": Text("cancelled")}
+
 ACTIVE = ("requested", "approved")
 _FIELDS = tuple(std.ReturnRecord.model_fields)
 #: free-text fields of a return, stored encrypted (field -> column)
@@ -205,7 +208,8 @@ def cancel_return(
     r = _get(session, case, return_id)
     _check(r, expected_version)
     if r.status not in ACTIVE:
-        raise Conflict(f"return {r.id} is {r.status}; it cannot be cancelled")
+        raise Conflict(Text("return {number} is {status}; it cannot be cancelled", number=Plain(r.id),
+                            status=RETURN_STATES.get(r.status, r.status)))
     if not (reason or "").strip():
         raise ValidationError(Text("say why the return is cancelled"))
     r.status = "cancelled"

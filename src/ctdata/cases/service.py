@@ -25,6 +25,7 @@ from ctdata.errors import Conflict, PermissionDenied, ValidationError
 from ctdata.standard import models as std
 from ctdata.standard import vocab
 from ctdata.standard.dates import parse_full_date
+from ctdata.standard.types import not_allowed
 from ctdata.store import audit, persons
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal_list, unseal_list
@@ -69,7 +70,7 @@ def registered_draft(session: Session, actor: Actor, draft_id: str) -> CaseRecor
         select(CaseRecord).where(CaseRecord.source == SOURCE, CaseRecord.source_record_id == rid)
     ).scalar_one_or_none()
     if rec is not None and rec.created_by != actor.username:
-        raise Conflict("this draft was registered by another account")
+        raise Conflict(Text("this draft was registered by another account"))
     return rec
 
 
@@ -275,13 +276,11 @@ def list_cases(
     """
     require_role(session, actor, ("admin", "data_manager", "caseworker", "analyst"), "case.list")
     if sort not in SORTS:
-        raise ValidationError(f"sort: {sort!r} is not one of " + ", ".join(SORTS))
+        raise ValidationError.at("sort", not_allowed(sort, SORTS))
     if status and status not in vocab.CASE_STATUS:
-        raise ValidationError(f"status: {status!r} is not one of " + ", ".join(vocab.CASE_STATUS.codes))
+        raise ValidationError.at("status", not_allowed(status, vocab.CASE_STATUS.codes))
     if determination and determination not in vocab.DETERMINATION:
-        raise ValidationError(
-            f"determination: {determination!r} is not one of " + ", ".join(vocab.DETERMINATION.codes)
-        )
+        raise ValidationError.at("determination", not_allowed(determination, vocab.DETERMINATION.codes))
     registered_from = _iso_date(registered_from, "registered_from")
     registered_to = _iso_date(registered_to, "registered_to")
     limit = max(1, min(limit, MAX_PAGE))

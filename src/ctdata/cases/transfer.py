@@ -31,10 +31,14 @@ from ctdata.standard import models as std
 from ctdata.standard import vocab
 from ctdata.standard.countries import UnknownCountry, to_alpha2
 from ctdata.standard.dates import parse_full_date
+from ctdata.standard.types import not_allowed
 from ctdata.store import audit
 from ctdata.store.fields import seal, unseal, unseal_list
 from ctdata.store.models import CaseRecord, ConsentDocument, Transfer, utcnow
 from ctdata.text import Country, Plain, Text
+
+#: a transfer's decided states, as a sentence says them
+TRANSFER_STATES = {"accepted": Text("accepted"), "rejected": Text("rejected"), "cancelled": Text("cancelled")}
 
 CONSENT_KINDS = ("assistance", "sharing", "research", "return")
 
@@ -83,7 +87,7 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
     ensure_open(case)
     kind = data.get("kind")
     if kind not in CONSENT_KINDS:
-        raise ValidationError(f"consent kind must be one of: {', '.join(CONSENT_KINDS)}")
+        raise ValidationError.at("kind", not_allowed(kind, CONSENT_KINDS))
     organisation = no_nul(data.get("organisation"), "organisation")
     if kind == "sharing" and not (organisation or "").strip():
         raise ValidationError(Text("a consent to share must name the organisation or office it allows"))
@@ -120,7 +124,7 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
     t = validate(std.Transfer, data, "transfer")
     to_country = t.to_office_country or ""
     if not to_country:
-        raise ValidationError("to_office_country is required: the country of the receiving office")
+        raise ValidationError.at("to_office_country", Text("choose the country of the receiving office"))
     to_agency = require_agency(session, t.to_agency)
     if (to_country, to_agency) == (case.current_office_country, case.current_agency):
         raise ValidationError(Text("the case is already with that office"))
@@ -174,7 +178,8 @@ def _pending_for(session: Session, actor: Actor, transfer_id: int, action: str) 
         deny(session, actor, action, "transfer", transfer_id, "only the receiving office decides")
         raise PermissionDenied(Text("only the receiving office can accept or reject a transfer"))
     if t.status != "pending":
-        raise Conflict(f"transfer {t.id} was already {t.status}")
+        raise Conflict(Text("transfer {number} was already {status}", number=Plain(t.id),
+                            status=TRANSFER_STATES.get(t.status, t.status)))
     return t
 
 
@@ -218,7 +223,7 @@ def list_transfers(
     """Transfers to and from the actor's office (all for an admin), newest first."""
     require_role(session, actor, ("admin", "caseworker"), "transfer.list")
     if status is not None and status not in vocab.TRANSFER_STATUS:
-        raise ValidationError(f"status must be one of: {', '.join(vocab.TRANSFER_STATUS.codes)}")
+        raise ValidationError.at("status", not_allowed(status, vocab.TRANSFER_STATUS.codes))
     q = select(Transfer)
     if actor.role != "admin":
         q = q.where(

@@ -30,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ctdata.errors import Conflict
 from ctdata.store import audit, db
+from ctdata.text import Text
 
 _DENIALS = "ctdata_denials"
 _upgrade_lock = threading.Lock()
@@ -139,7 +140,7 @@ def transaction(eng: Engine | None = None) -> Iterator[Session]:
         session.rollback()
         _release(session)
         _after_rollback(eng, session)
-        raise Conflict("a concurrent change collided with this one; reload and try again") from None
+        raise Conflict(Text("a concurrent change collided with this one; reload and try again")) from None
     except BaseException:
         session.rollback()
         _release(session)

@@ -8,6 +8,7 @@ happens once at the edge and every later layer can trust the values.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -98,6 +99,12 @@ def _int(v: Any) -> int | None:
     return int(f)
 
 
+def not_allowed(value: object, codes: Iterable[str]) -> Text:
+    """THE words for a value outside a list of codes (a vocabulary, a sort order, a role), at its field."""
+    return Text("“{value}” is not one of the values allowed here (use one of: {codes})", value=str(value),
+                codes=Plain(", ".join(codes)))
+
+
 def code_literal(vocabulary: Vocabulary) -> Any:
     """The vocabulary's codes as a ``Literal`` type, so JSON schemas (OpenAPI) list them as an ``enum``."""
     return Literal[tuple(vocabulary.codes)]
@@ -124,8 +131,7 @@ def code_of(vocabulary: Vocabulary) -> Any:
             return key
         if s.lower() in by_label:
             return by_label[s.lower()]
-        raise ValueError(Text("“{value}” is not one of the values allowed here (use one of: {codes})",
-                              value=s, codes=Plain(", ".join(vocabulary.codes))))
+        raise ValueError(not_allowed(s, vocabulary.codes))
 
     return Annotated[code_literal(vocabulary) | None, BeforeValidator(check)]
 

@@ -25,8 +25,16 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ctdata.cases.access import NotAuthenticated, TooManyAttempts
-from ctdata.errors import ConfigError, Conflict, CtdataError, NotFound, PermissionDenied, ValidationError
-from ctdata.text import words_of
+from ctdata.errors import (
+    ConfigError,
+    Conflict,
+    CtdataError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    pydantic_problem,
+)
+from ctdata.text import Join, Text, words_of
 
 log = logging.getLogger("ctdata.web")
 
@@ -93,7 +101,8 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         page = await _page(request, 404, "")
         return page or JSONResponse({"detail": f"{request.url.path} not found"}, status_code=404)
     cleaned = _clean(errors)
-    said = "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or 'value'}: {e['msg']}" for e in cleaned)
+    said = Join([Text("{column}: {problem}", column=".".join(str(x) for x in e.get("loc", ())[1:]) or "value",
+                      problem=pydantic_problem(e)) for e in errors], sep="; ")  # plain words, for a page
     return await _page(request, 422, said) or JSONResponse({"detail": jsonable_encoder(cleaned)}, status_code=422)
 
 
