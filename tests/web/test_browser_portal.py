@@ -211,7 +211,7 @@ def test_portal_in_the_browser(browser: Browser, portal: Portal) -> None:
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert f"sex={chosen}" in page.url and f"age={age}" in page.url
-    expect(page.get_by_role("status")).to_contain_text("Showing records where")
+    expect(page.get_by_role("status")).to_contain_text("Showing the records with:")
     expect(page.locator("#f-sex")).to_have_value(chosen)
     _charts_drawn(page)
     cells = page.locator("table.data td.num:not(.na)").all_inner_texts()
