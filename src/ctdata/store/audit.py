@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ctdata.errors import ConfigError
@@ -172,29 +172,36 @@ def append_recorded(session: Session) -> None:
     the next id (counted here, not drawn from a sequence: a rolled-back append must leave no gap,
     which `verify` would report as a deletion), one time, and its keyed hash over the previous
     one. Runs before every commit; a caller that needs an entry's id or hash before committing
-    calls it itself. The lock is released when the transaction ends.
+    calls it itself. The lock is released when the transaction ends. The entries stay outside the
+    session (written with one INSERT); the objects `record` returned carry their id and hash.
     """
     pending: list[AuditEntry] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    _serialise_appends(session)
+    # Read before the lock, to hold it for as few round trips as can be: a store's id and audit key,
+    # once recorded, do not change (store_audit_key refuses another key; a missing id is set below).
     facts = meta.get_all(session, current=True)
     key = store_audit_key(session, facts)
-    store_id = facts.get(meta.STORE_ID)
+    _serialise_appends(session)
+    store_id = facts.get(meta.STORE_ID) or meta.get(session, meta.STORE_ID)
     if store_id is None:  # a store emptied by hand: a new id (entries keyed under an old one stop verifying)
         store_id = uuid.uuid4().hex
         meta.put(session, meta.STORE_ID, store_id)
     head = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
     last_id, prev = (head[0], head[1]) if head is not None else (0, GENESIS)
     ts = utcnow()
+    rows = []
     for entry in pending:
         last_id += 1
         entry.id, entry.ts, entry.prev_hash = last_id, ts, prev
         entry.hash = prev = keyed_hash(key, store_id, prev, ts, entry.actor, entry.action, entry.entity,
                                        entry.entity_id, entry.reason, entry.details)
-    session.add_all(pending)
-    session.flush()
+        rows.append({c: getattr(entry, c) for c in _COLUMNS})
+    session.execute(insert(AuditEntry), rows)  # one statement, no unit of work: the lock is held meanwhile
     session.info[_APPENDED] = (store_id, last_id, prev, key)
+
+
+_COLUMNS = ("id", "ts", "actor", "action", "entity", "entity_id", "reason", "details", "prev_hash", "hash", "chain")
 
 
 @event.listens_for(Session, "before_commit")
