@@ -31,6 +31,9 @@ Interpretation choices (stated once, used by the generator and its tests):
   published shares before the generator fits them, so that the shares by
   assisting office land on the published ones; measured with
   benchmarks/calibration.py (20,000 records, seeds 2011, 7 and 11).
+  Children by regional office are fitted in the report's frame directly, as
+  published (corridors.office_weights: each corridor's records at the offices
+  of each region, the previous year's spill-over included), with no factor.
 
 """
 
