@@ -62,7 +62,8 @@ def _prepare_child(kind: str, out: str, records: int, seed: int) -> None:
     if kind == "ctdc":
         subprocess.run(
             [sys.executable, "-m", "ctdata.cli", "import", "ctdc", str(CTDC), "--json"],
-            check=True, stdout=subprocess.DEVNULL,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         df = records_from_warehouse(one_per_individual=True)
     else:
@@ -87,7 +88,9 @@ def frame(kind: str, work: Path, records: int, seed: int) -> pd.DataFrame:
             )
             subprocess.run(
                 [sys.executable, "-c", code, str(ROOT / "benchmarks"), kind, str(path), str(records), str(seed)],
-                check=True, env=env, cwd=d,
+                check=True,
+                env=env,
+                cwd=d,
             )
     return pd.read_parquet(path)
 
@@ -109,8 +112,13 @@ def run_ctdata(df: pd.DataFrame, settings_json: str) -> dict[str, Any]:
     res = synthesise(df, s)
     secs = time.perf_counter() - t0
     return {
-        "synthetic": res.data, "projected": res.real_projected, "original": res.original,
-        "mapping": res.mapping, "seconds": secs, "peak_mb": _peak_mb(), "report": res.report,
+        "synthetic": res.data,
+        "projected": res.real_projected,
+        "original": res.original,
+        "mapping": res.mapping,
+        "seconds": secs,
+        "peak_mb": _peak_mb(),
+        "report": res.report,
         "privacy": res.privacy,
     }
 
@@ -185,15 +193,30 @@ def measure(original: pd.DataFrame, projected: pd.DataFrame, synthetic: pd.DataF
     real_cb = cross_border(original["citizenship"], original["country_of_exploitation"]).dropna().mean()
     syn_cb = cross_border(synthetic["citizenship"], synthetic["country_of_exploitation"]).dropna().mean()
     return {
-        "tvd": ev["tvd"], "tvd_max": ev["tvd_max"],
+        "tvd": ev["tvd"],
+        "tvd_max": ev["tvd_max"],
         "country_generalised": float(country.mean()),
         "year_generalised": float(lost("registration_year").mean()) if "registration_year" in cols else 0.0,
-        "cross_border_real": float(real_cb), "cross_border_synthetic": float(syn_cb),
+        "cross_border_real": float(real_cb),
+        "cross_border_synthetic": float(syn_cb),
         "cross_border_error": float(syn_cb - real_cb),
     }
 
 
-def evaluate_dataset(label: str, df: pd.DataFrame, epsilon: float, methods: list[str], seed: int) -> list[dict]:
+def _done(row: dict, log: Path | None) -> None:
+    """Print a method's table line as soon as it is measured, and append the row to ``log`` (JSON
+    lines): on a busy machine AIM may not finish, and the methods measured before it must not be lost
+    with it (a run at load 17-24 took 526 s for ctdata, 319 s for MST and had not finished AIM 55
+    minutes later)."""
+    print(table([row]).splitlines()[-1], flush=True)
+    if log is not None:
+        with log.open("a") as fh:
+            fh.write(json.dumps(row, default=str) + "\n")
+
+
+def evaluate_dataset(
+    label: str, df: pd.DataFrame, epsilon: float, methods: list[str], seed: int, log: Path | None = None
+) -> list[dict]:
     from ctdata.publish.settings import SyntheticSettings
 
     s = SyntheticSettings(epsilon=epsilon, seed=seed, include_unknown_consent=True)
@@ -202,23 +225,46 @@ def evaluate_dataset(label: str, df: pd.DataFrame, epsilon: float, methods: list
     load = os.getloadavg()[0]
     r = _in_child(run_ctdata, df, s.to_json())
     original, mapping = r["original"], r["mapping"]
-    rows.append({"data": label, "method": "ctdata", "seconds": r["seconds"], "peak_mb": r["peak_mb"],
-                 "load": load, **measure(original, r["projected"], r["synthetic"], cols)})
-    print(f"  {label} ctdata: {r['seconds']:.0f} s (load {load:.1f}); lumped groups "
-          + json.dumps({c: list(g) for c, g in r["report"]["lumped"].items() if g}), flush=True)
+    rows.append(
+        {
+            "data": label,
+            "method": "ctdata",
+            "seconds": r["seconds"],
+            "peak_mb": r["peak_mb"],
+            "load": load,
+            **measure(original, r["projected"], r["synthetic"], cols),
+        }
+    )
+    print(
+        f"  {label} ctdata: {r['seconds']:.0f} s (load {load:.1f}); lumped groups "
+        + json.dumps({c: list(g) for c, g in r["report"]["lumped"].items() if g}),
+        flush=True,
+    )
+    _done(rows[-1], log)
     lumped = peer_input(original, mapping, cols)
     for name in methods:
         load = os.getloadavg()[0]
         p = _in_child(run_peer, name, lumped, s.epsilon, s.delta, seed)
-        rows.append({"data": label, "method": f"{name} (smartnoise-synth)", "seconds": p["seconds"],
-                     "peak_mb": p["peak_mb"], "load": load, **measure(original, lumped, p["synthetic"], cols)})
+        rows.append(
+            {
+                "data": label,
+                "method": f"{name} (smartnoise-synth)",
+                "seconds": p["seconds"],
+                "peak_mb": p["peak_mb"],
+                "load": load,
+                **measure(original, lumped, p["synthetic"], cols),
+            }
+        )
         print(f"  {label} {name}: {p['seconds']:.0f} s (load {load:.1f})", flush=True)
+        _done(rows[-1], log)
     return rows
 
 
 def table(rows: list[dict]) -> str:
-    head = ("| data | method | TVD 1-way mean/max | 2-way mean/max | 3-way mean/max | country generalised | "
-            "year generalised | cross-border synth - real | time (load) | peak MB |")
+    head = (
+        "| data | method | TVD 1-way mean/max | 2-way mean/max | 3-way mean/max | country generalised | "
+        "year generalised | cross-border synth - real | time (load) | peak MB |"
+    )
     out = [head, "|" + "---|" * 10]
     for r in rows:
         t, m = r["tvd"], r["tvd_max"]
@@ -241,6 +287,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ctdata-eval-synthetic")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--rows-log", type=Path, help="append each method's row here (JSON lines) as it is measured")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     methods = [] if a.skip_peers else (["MST"] if a.skip_aim else ["MST", "AIM"])
@@ -252,7 +299,7 @@ def main() -> None:
         df = frame(kind, a.work, a.sim_records, a.seed)
         label = "CTDC 2021" if kind == "ctdc" else f"simulated {a.sim_records:,}"
         print(f"{label}: {len(df):,} records, epsilon {a.epsilon}", flush=True)
-        rows += evaluate_dataset(label, df, a.epsilon, methods, a.seed)
+        rows += evaluate_dataset(label, df, a.epsilon, methods, a.seed, a.rows_log)
     print()
     print(table(rows))
     print(f"\n{os.cpu_count()} cores; load = 1-minute load average when the method started.")
