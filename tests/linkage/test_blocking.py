@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -128,3 +129,122 @@ def test_rules_by_purpose_on_full_features():
         "l.name_skel = r.name_skel",
     ]
     assert blocking.default_blocking_rules({"dob_full", "dob_y"}) == ["l.dob_full = r.dob_full"]
+
+
+# ------------------------------------------------------------------------------------------- block caps
+def _blocked(frame: pd.DataFrame, rules: list[str], backend_name: str = "duckdb") -> set[tuple[str, str]]:
+    """The candidate pairs of `rules` on `frame` (record keys), computed by a backend."""
+    b = make_backend(backend_name, threads=1)
+    try:
+        name = b.register(frame, "ctdata_test_blocks").physical_name
+        table = b.materialise(blocking.blocked_pairs_sql(name, rules), "ctdata_test_pairs")
+        sql = (
+            f"SELECT l.record_key AS a, r.record_key AS b FROM {table} p"
+            f" JOIN {name} l ON l.{ROW_ID} = p.join_key_l JOIN {name} r ON r.{ROW_ID} = p.join_key_r"
+        )
+        if backend_name == "duckdb":
+            rows = b.db_api.duckdb_con.execute(sql).fetchall()
+        else:
+            rows = [tuple(r) for r in b.db_api.spark.sql(sql).collect()]
+    finally:
+        b.close()
+    return {(str(a), str(c)) for a, c in rows}
+
+
+def _one_big_block(n: int = 100) -> pd.DataFrame:
+    """n records in one block of `a`, half of them female; ten small blocks of two beside it."""
+    return pd.DataFrame(
+        {
+            "record_key": [f"k{i:04d}" for i in range(n + 20)],
+            "a": ["big"] * n + [f"s{i // 2}" for i in range(20)],
+            "sex": (["female", "male"] * n)[:n] + ["female"] * 20,
+        }
+    )
+
+
+def test_a_block_too_big_for_its_rule_is_split_by_the_next_column_not_lost():
+    f = _one_big_block()
+    # budget: 10 small blocks of one pair fit, the block of 100 (4,950 pairs) does not; its halves do
+    sql, keys, report = blocking.cap_rule(f, "l.a = r.a", budget=2 * 1225 + 10, name="0")
+    assert report.capped and sql == "l.blk_0 = r.blk_0"
+    assert report.refined_blocks == 1 and report.dropped_blocks == 0 and report.dropped_pairs == 0
+    assert report.pairs_before == 4950 + 10 and report.pairs_after == 2 * 1225 + 10
+    pairs = _blocked(pd.concat([f, keys], axis=1), [sql])
+    assert len(pairs) == 2 * 1225 + 10
+    sex = dict(zip(f["record_key"], f["sex"], strict=True))
+    assert all(sex[a] == sex[b] for a, b in pairs)  # split by sex: every pair kept agrees on it
+    assert pairs <= _blocked(f, ["l.a = r.a"])  # the capped rule only ever removes pairs
+
+
+def test_a_block_that_cannot_be_split_is_dropped_and_counted():
+    f = _one_big_block().assign(sex="female")  # nothing splits the big block
+    sql, keys, report = blocking.cap_rule(f, "l.a = r.a", budget=100, name="0")
+    assert report.dropped_blocks == 1 and report.dropped_pairs == 4950
+    assert report.pairs_after == 10
+    assert len(_blocked(pd.concat([f, keys], axis=1), [sql])) == 10
+    plan = blocking.plan_blocking(f, LinkageSettings(blocking_rules=("l.a = r.a",), block_pairs_per_record=0.5))
+    assert plan.summary()["pairs_dropped"] == 4950 and plan.rules == [sql]
+
+
+def test_rules_that_fit_their_budget_are_left_as_written():
+    f = _one_big_block()
+    plan = blocking.plan_blocking(f, LinkageSettings(blocking_rules=("l.a = r.a",), block_pairs_per_record=100))
+    assert plan.rules == ["l.a = r.a"] and plan.keys.empty
+    assert plan.table(f) is f
+
+
+def test_a_cross_rule_and_its_other_conditions_keep_their_meaning_when_capped():
+    rng = np.random.default_rng(3)
+    n = 400
+    f = pd.DataFrame(
+        {
+            "record_key": [f"k{i:04d}" for i in range(n)],
+            "a": rng.choice(["p", "q", "s"], n),
+            "b": rng.choice(["p", "q", "s", None], n),
+            "sex": rng.choice(["female", "male", None], n),
+            "dob_y": pd.array(rng.choice([1990, 1991, None], n), dtype="Int64"),
+        }
+    )
+    rules = ["l.a = r.b AND l.dob_y IS NULL", "l.a = r.a AND abs(l.dob_y - r.dob_y) <= 1"]
+    plan = blocking.plan_blocking(f, LinkageSettings(blocking_rules=tuple(rules), block_pairs_per_record=5))
+    assert all(b.capped for b in plan.blocks)
+    capped = _blocked(plan.table(f), plan.rules)
+    full = _blocked(f, rules)
+    assert capped < full
+    lost = len(full) - len(capped)
+    assert lost <= sum(b.pairs_before - b.pairs_after for b in plan.blocks)  # every lost pair is counted
+
+
+def _pool_features(n: int, seed: int = 5) -> pd.DataFrame:
+    """n records drawn from small pools (30 names, 5 birth years), as the simulator's name book is for
+    some nationalities: the blocks of a name and a year grow with n, so their pairs with n squared."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "record_key": [f"k{i:06d}" for i in range(n)],
+            "name_var": rng.choice([f"n{i}" for i in range(30)], n),
+            "dob_y": pd.array(rng.choice([1990, 1991, 1992, 1993, 1994], n), dtype="Int64"),
+            "sex": rng.choice(["female", "male"], n),
+            "citizenship": rng.choice(["UA", "SY", "NG", "VN"], n),
+            "exp_y": pd.array(rng.choice(np.arange(2010, 2020), n), dtype="Int64"),
+        }
+    )
+
+
+def _growth(sizes: tuple[int, int], budget: float) -> tuple[float, list[int]]:
+    rules = ("l.name_var = r.name_var AND l.dob_y = r.dob_y", "l.name_var = r.name_var AND l.sex = r.sex")
+    counts = []
+    for n in sizes:
+        f = _pool_features(n)
+        plan = blocking.plan_blocking(f, LinkageSettings(blocking_rules=rules, block_pairs_per_record=budget))
+        counts.append(len(_blocked(plan.table(f), plan.rules)))
+        assert not budget or counts[-1] <= budget * len(rules) * n  # every rule within its budget
+    return float(np.log(counts[1] / counts[0]) / np.log(sizes[1] / sizes[0])), counts
+
+
+def test_candidate_pairs_grow_about_linearly_with_the_records():
+    """Uncapped, blocks of a name and a year make pairs like n squared; capped, about like n."""
+    uncapped, _ = _growth((1000, 4000), 0)
+    capped, counts = _growth((1000, 4000), 3)
+    assert uncapped > 1.8
+    assert capped < 1.15, counts

@@ -150,3 +150,17 @@ def test_cli_links_the_store_on_spark(spark, sqlite_store, tmp_path: Path) -> No
     on_duckdb = pq.read_table(settings().warehouse_dir / "individuals.parquet").to_pandas()
     agree = score_clusters(individuals, _as_truth(on_duckdb))
     assert agree.pair_f1 >= 0.98, agree
+
+
+def test_spark_and_duckdb_join_the_same_capped_blocks(spark) -> None:  # type: ignore[no-untyped-def]
+    """One plan decides the blocks (blocking.plan_blocking); both backends make the same pairs from it."""
+    from ctdata.linkage import blocking
+    from tests.linkage.test_blocking import _blocked, _pool_features
+
+    f = _pool_features(600)
+    rules = ("l.name_var = r.name_var AND l.dob_y = r.dob_y", "l.name_var = r.name_var AND abs(l.dob_y - r.dob_y) <= 1")
+    plan = blocking.plan_blocking(f, LinkageSettings(blocking_rules=rules, block_pairs_per_record=1))
+    assert all(b.capped for b in plan.blocks) and plan.summary()["blocks_refined"] > 0
+    table = plan.table(f)
+    on_duckdb = _blocked(table, plan.rules, "duckdb")
+    assert on_duckdb and _blocked(table, plan.rules, "spark") == on_duckdb

@@ -93,6 +93,8 @@ def _to_arrow(df: pd.DataFrame) -> pa.Table:
             fields.append(pa.field(c, pa.list_(pa.string())))
         elif c in ("dob_y", "dob_m", "dob_d", "reg_days", "by_lo", "by_hi", "exp_y"):
             fields.append(pa.field(c, pa.int32()))
+        elif pd.api.types.is_integer_dtype(df[c].dtype):  # block keys (blocking.BLOCK_KEY)
+            fields.append(pa.field(c, pa.int64()))
         else:
             fields.append(pa.field(c, pa.string()))
     cols = []
@@ -103,7 +105,7 @@ def _to_arrow(df: pd.DataFrame) -> pa.Table:
                 pa.array(
                     pd.array(s, dtype="Int64").to_numpy(dtype="float64", na_value=float("nan")),
                     from_pandas=True,
-                ).cast(pa.int32())
+                ).cast(f.type)
             )
         elif pa.types.is_list(f.type):
             cols.append(

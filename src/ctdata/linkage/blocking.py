@@ -17,13 +17,24 @@ Purposes:
 - `sure`: near-certain matches, named, whose pairs train m probabilities
   (see training.labelled_m).
 Rows with the same `choice` are alternatives: only the first that applies is used.
+
+Block caps: a rule's pairs grow like the square of its blocks, and a rule keyed
+on k distinct values makes about n^2/k pairs once k stops growing with n. So
+`plan_blocking` gives every candidate-pair rule a budget of pairs per record
+(settings.block_pairs_per_record) and splits the blocks that do not fit it (see
+`cap_rule`): the pairs of the plan grow about linearly with the records. The
+plan is computed once, on the driver, from the features table, and handed to
+the backend as columns of that table, so DuckDB and Spark join the same blocks.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ctdata.linkage.backends import ROW_ID
@@ -33,14 +44,20 @@ __all__ = [
     "NETS",
     "NET_PAIRS_PER_RECORD",
     "RULES",
+    "BLOCK_KEY",
+    "REFINE_BY",
+    "BlockingPlan",
     "BlockingRule",
+    "RuleBlocks",
     "affordable_nets",
     "blocked_pairs_sql",
+    "cap_rule",
     "default_blocking_rules",
     "default_em_rules",
     "deterministic_rules",
     "labelled_rules",
     "net_pairs",
+    "plan_blocking",
     "prediction_rules",
     "rules_for",
 ]
@@ -94,7 +111,7 @@ def _r(condition: str, *requires: str, **kw: object) -> BlockingRule:
 
 
 _NAMES = "name_var"  # features.py makes every whole-name key (sounds, skeletons, tokens) with name_var
-_SKEL1 = "split_part(l.name_skel, ' ', 1) = split_part(r.name_skel, ' ', 1)"
+_SKEL1 = "l.skel_1 = r.skel_1"  # the first of the sorted consonant skeletons (features.py)
 _NO_DOB = ("l", "r")  # one-sided rules: the side without a date of birth
 
 #: Every blocking rule of the model, in the order Splink receives them (a pair's match_key is the first
@@ -428,3 +445,258 @@ def blocked_pairs_sql(table: str, rules: Sequence[str]) -> str:
         for i, rule in enumerate(rules)
     )
     return f"SELECT min(mk) AS match_key, a AS join_key_l, b AS join_key_r FROM ({joins}) AS u GROUP BY a, b"
+
+
+# ------------------------------------------------------------------------------------------- block caps
+#: Prefix of the block key columns a plan adds to the features table (integers; null: in no block).
+BLOCK_KEY = "blk_"
+
+#: Columns that split a block too large for its rule, tried in this order (a column the rule already
+#: joins on, or tests for a missing value, is skipped). Each is a fact that one person's records
+#: rarely disagree on and that namesakes often do: the sex, the birth year, the citizenship, the year
+#: exploitation began. A missing value is a value of its own here, so records without a birth year
+#: stay together in their own part of the block instead of leaving it.
+REFINE_BY = ("sex", "dob_y", "citizenship", "exp_y")
+
+_EQ = re.compile(r"l\.([a-z_][a-z0-9_]*) = r\.([a-z_][a-z0-9_]*)")
+_NULL = re.compile(r"[lr]\.([a-z_][a-z0-9_]*) IS NULL")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleBlocks:
+    """What the cap did to one rule's blocks.
+
+    Pairs are counted per block (c(c-1)/2 records' pairs, or left x right records where the rule
+    joins two different columns), before the rule's other conditions (a window on dates, a missing
+    value on one side): an upper bound of the pairs the rule makes, which is what the budget holds.
+    """
+
+    rule: str  # the rule as written
+    sql: str  # the rule as run (its equality conditions replaced by the block key where capped)
+    cap: float  # the largest block (in pairs) the rule keeps in the end; inf: no block had to be split
+    pairs_before: int
+    pairs_after: int
+    refined_blocks: int  # blocks split by a REFINE_BY column
+    dropped_blocks: int  # blocks still over the cap when no column was left: the rule skips them
+    dropped_pairs: int  # the pairs of those blocks (counted, logged and reported, never silent)
+
+    @property
+    def capped(self) -> bool:
+        return self.sql != self.rule
+
+
+@dataclass(frozen=True)
+class BlockingPlan:
+    """The candidate-pair rules as run, the block key columns they join on, and what the caps did."""
+
+    rules: list[str]
+    keys: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per features row, BLOCK_KEY columns
+    blocks: list[RuleBlocks] = field(default_factory=list)
+
+    def table(self, features: pd.DataFrame) -> pd.DataFrame:
+        """The features with the block key columns the capped rules join on."""
+        if self.keys.empty:
+            return features
+        return pd.concat([features.reset_index(drop=True), self.keys.reset_index(drop=True)], axis=1)
+
+    @property
+    def dropped_pairs(self) -> int:
+        return sum(b.dropped_pairs for b in self.blocks)
+
+    def summary(self) -> dict:
+        """Totals for a run's record: rules capped, pairs before and after, blocks and pairs dropped."""
+        return {
+            "rules": len(self.rules),
+            "rules_capped": sum(b.capped for b in self.blocks),
+            "block_pairs_before": sum(b.pairs_before for b in self.blocks),
+            "block_pairs_after": sum(b.pairs_after for b in self.blocks),
+            "blocks_refined": sum(b.refined_blocks for b in self.blocks),
+            "blocks_dropped": sum(b.dropped_blocks for b in self.blocks),
+            "pairs_dropped": self.dropped_pairs,
+        }
+
+
+def _conjuncts(rule: str) -> list[str] | None:
+    """The rule's AND-ed conditions, or None where it has an OR (not split into blocks)."""
+    if re.search(r"\bOR\b", rule, re.IGNORECASE):
+        return None
+    return [c.strip() for c in re.split(r"\bAND\b", rule, flags=re.IGNORECASE)]
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column; a missing value is a code of its own (-1)."""
+    return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
+
+
+def _block_pairs(ids: np.ndarray, n: int, cross: bool, null_rows: np.ndarray | None) -> np.ndarray:
+    """Pairs per block id (see RuleBlocks). `ids` has n rows (2n for a cross rule: left keys, then right)."""
+    size = int(ids.max()) + 1 if len(ids) and ids.max() >= 0 else 0
+    if cross:
+        nl = np.bincount(ids[:n][ids[:n] >= 0], minlength=size).astype(np.float64)
+        nr = np.bincount(ids[n:][ids[n:] >= 0], minlength=size).astype(np.float64)
+        return nl * nr
+    c = np.bincount(ids[ids >= 0], minlength=size).astype(np.float64)
+    pairs = c * (c - 1) / 2
+    if null_rows is not None:  # one side must lack a value: pairs with at least one such record
+        k = np.bincount(ids[(ids >= 0) & null_rows], minlength=size).astype(np.float64)
+        rest = c - k
+        pairs = pairs - rest * (rest - 1) / 2
+    return pairs
+
+
+def _budget_cap(pairs: np.ndarray, budget: float) -> float:
+    """The largest block (in pairs) such that all blocks up to it, together, fit the budget."""
+    p = np.sort(pairs[pairs > 0])
+    if p.sum() <= budget:
+        return math.inf
+    values, last = np.unique(p, return_index=False, return_counts=True)
+    cum = np.cumsum(values * last)
+    ok = cum <= budget
+    return float(values[ok].max()) if ok.any() else 0.0
+
+
+def _key_array(ids: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(np.where(ids >= 0, ids, 0), ids < 0)
+
+
+def cap_rule(features: pd.DataFrame, rule: str, budget: float, name: str) -> tuple[str, pd.DataFrame, RuleBlocks]:
+    """Split the blocks of one rule that do not fit its budget of pairs; the rule as run and its key columns.
+
+    The rule's blocks are the records that agree on its equality conditions (`l.x = r.y`). The cap is
+    the largest block (in pairs) such that every block up to it fits in `budget` pairs together. A
+    block over the cap is split by the next column of REFINE_BY (its records then pair only with
+    those that also agree on that column), and the cap is found again on the new blocks, until every
+    block is within it (each round splits or drops every block over the cap, and a block can be split
+    only once per column, so this ends). A block still over the cap when no column is left is dropped from this rule
+    (other rules may still find its pairs); its pairs are counted in `dropped_pairs`. So the rule
+    makes at most about `budget` pairs, and pairs grow linearly with the records when the budget does.
+
+    Returns the rule unchanged (and no columns) when every block fits, or when the rule has no
+    equality condition or has an OR (reported with cap inf).
+    """
+    conds = _conjuncts(rule)
+    eq = [m.groups() for c in conds or [] if (m := _EQ.fullmatch(c))]
+    cols = set(features.columns)
+    if not eq or any(a not in cols or b not in cols for a, b in eq):
+        return (
+            rule,
+            pd.DataFrame(index=features.index),
+            RuleBlocks(
+                rule=rule,
+                sql=rule,
+                cap=math.inf,
+                pairs_before=0,
+                pairs_after=0,
+                refined_blocks=0,
+                dropped_blocks=0,
+                dropped_pairs=0,
+            ),
+        )
+    n = len(features)
+    left = [a for a, _ in eq]
+    right = [b for _, b in eq]
+    cross = left != right
+    nulls = {m.group(1) for c in conds or [] if (m := _NULL.fullmatch(c))}
+    null_rows = None
+    if nulls and not cross and nulls <= cols:
+        null_rows = np.zeros(n, dtype=bool)
+        for c in nulls:
+            null_rows |= features[c].isna().to_numpy()
+    key_names = [f"k{i}" for i in range(len(eq))]
+    stack = pd.DataFrame(dict(zip(key_names, (features[c].to_numpy() for c in left), strict=True)))
+    if cross:
+        other = pd.DataFrame(dict(zip(key_names, (features[c].to_numpy() for c in right), strict=True)))
+        stack = pd.concat([stack, other], ignore_index=True)
+    grouped = stack.groupby(key_names, dropna=True, sort=False).ngroup()
+    ids = grouped.fillna(-1).to_numpy(dtype=np.int64)
+    refine = [c for c in REFINE_BY if c in cols and c not in set(left) | set(right) | nulls]
+    codes = [_codes(features[c]) for c in refine]
+    if cross:
+        codes = [np.concatenate([c, c]) for c in codes]
+    level = np.zeros(len(ids), dtype=np.int64)
+    pairs = _block_pairs(ids, n, cross, null_rows)
+    before = float(pairs.sum())
+    refined = dropped = 0
+    dropped_pairs = 0.0
+    cap = _budget_cap(pairs, budget)
+    if math.isinf(cap):
+        return (
+            rule,
+            pd.DataFrame(index=features.index),
+            RuleBlocks(
+                rule=rule,
+                sql=rule,
+                cap=cap,
+                pairs_before=int(before),
+                pairs_after=int(before),
+                refined_blocks=0,
+                dropped_blocks=0,
+                dropped_pairs=0,
+            ),
+        )
+    while True:
+        over = np.flatnonzero(pairs > cap)
+        if not len(over):
+            break
+        rows = (ids >= 0) & np.isin(ids, over)
+        out_of_columns = rows & (level >= len(refine))
+        if out_of_columns.any():
+            gone = np.unique(ids[out_of_columns])
+            dropped += len(gone)
+            dropped_pairs += float(pairs[gone].sum())
+            ids[out_of_columns] = -1
+        split = rows & ~out_of_columns
+        if split.any():
+            refined += len(np.unique(ids[split]))
+            for lv in np.unique(level[split]):
+                m = split & (level == lv)
+                sub = pd.DataFrame({"b": ids[m], "v": codes[lv][m]}).groupby(["b", "v"], sort=False).ngroup()
+                ids[m] = sub.to_numpy(dtype=np.int64) + int(ids.max()) + 1
+            level[split] += 1
+        ids = np.where(ids >= 0, pd.factorize(ids)[0], -1).astype(np.int64)
+        pairs = _block_pairs(ids, n, cross, null_rows)
+        cap = _budget_cap(pairs, budget)
+    after = float(pairs.sum())
+    key = f"{BLOCK_KEY}{name}"
+    if cross:
+        kl, kr = f"{key}_l", f"{key}_r"
+        keys = pd.DataFrame({kl: _key_array(ids[:n]), kr: _key_array(ids[n:])})
+    else:
+        kl = kr = key
+        keys = pd.DataFrame({key: _key_array(ids)})
+    rest = [c for c in conds or [] if not _EQ.fullmatch(c)]
+    sql = " AND ".join([f"l.{kl} = r.{kr}", *rest])
+    report = RuleBlocks(
+        rule=rule,
+        sql=sql,
+        cap=cap,
+        pairs_before=int(before),
+        pairs_after=int(after),
+        refined_blocks=refined,
+        dropped_blocks=dropped,
+        dropped_pairs=int(dropped_pairs),
+    )
+    return sql, keys, report
+
+
+def plan_blocking(features: pd.DataFrame, settings: LinkageSettings) -> BlockingPlan:
+    """The candidate-pair rules of a run (prediction_rules), each capped to the settings' budget.
+
+    Every rule may make settings.block_pairs_per_record pairs per record of `features` (cap_rule);
+    0 turns the caps off. One function on the driver decides the blocks for every backend: the
+    backends receive the rules as run and the block keys as columns of the features table.
+    """
+    cols = [c for c in features.columns if c != "record_key"]
+    rules = prediction_rules(cols, settings, features)
+    if settings.block_pairs_per_record <= 0 or len(features) < 2:
+        return BlockingPlan(rules)
+    budget = settings.block_pairs_per_record * len(features)
+    out, keys, blocks = [], [], []
+    for i, rule in enumerate(rules):
+        sql, k, report = cap_rule(features, rule, budget, str(i))
+        out.append(sql)
+        blocks.append(report)
+        if not k.empty and len(k.columns):
+            keys.append(k)
+    key_frame = pd.concat(keys, axis=1) if keys else pd.DataFrame()
+    return BlockingPlan(out, key_frame, blocks)

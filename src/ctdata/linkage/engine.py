@@ -25,7 +25,7 @@ import pandas as pd
 from ctdata.errors import ValidationError
 from ctdata.linkage import calibration, cluster, evaluate, explain, prediction, review, training
 from ctdata.linkage.backends import ROW_ID, Backend, make_backend
-from ctdata.linkage.blocking import prediction_rules
+from ctdata.linkage.blocking import BlockingPlan, plan_blocking, prediction_rules
 from ctdata.linkage.comparisons import comparisons_for
 from ctdata.linkage.features import VariantDictionary, build_features
 from ctdata.linkage.settings import LinkageSettings
@@ -235,7 +235,7 @@ class Linker:
         self._threads = threads
         self._splink: Any = None
         self._input_table = ""
-        self._blocking_rules: list[str] | None = None
+        self._blocking: BlockingPlan | None = None
         self.training = TrainingComponent(self)
         self.inference = InferenceComponent(self)
         self.clustering = ClusteringComponent(self)
@@ -253,17 +253,38 @@ class Linker:
     def splink(self) -> Any:
         """The underlying Splink linker (built on first use)."""
         if self._splink is None:
+            plan = self.blocking
             self._splink, self._input_table = build_linker(
-                self.backend, self.features.table, self.settings, self.blocking_rules
+                self.backend, plan.table(self.features.table), self.settings, plan.rules
             )
         return self._splink
 
     @property
+    def blocking(self) -> BlockingPlan:
+        """The candidate-pair rules of this run (the columns' defaults and the nets the data afford), each
+        capped to the settings' budget of pairs per record, with the block keys they join on."""
+        if self._blocking is None:
+            self._blocking = plan_blocking(self.features.table, self.settings)
+            s = self._blocking.summary()
+            if s["rules_capped"]:
+                log.info(
+                    "blocking: %d of %d rules capped at %s pairs per record; block pairs %d -> %d, "
+                    "%d blocks refined, %d dropped (%d pairs)",
+                    s["rules_capped"],
+                    s["rules"],
+                    self.settings.block_pairs_per_record,
+                    s["block_pairs_before"],
+                    s["block_pairs_after"],
+                    s["blocks_refined"],
+                    s["blocks_dropped"],
+                    s["pairs_dropped"],
+                )
+        return self._blocking
+
+    @property
     def blocking_rules(self) -> list[str]:
-        """The candidate-pair rules of this run: the columns' defaults and the nets the data afford."""
-        if self._blocking_rules is None:
-            self._blocking_rules = prediction_rules(self.features.columns, self.settings, self.features.table)
-        return self._blocking_rules
+        """The candidate-pair rules as run (see `blocking`)."""
+        return self.blocking.rules
 
     @property
     def input_table(self) -> str:
@@ -311,6 +332,7 @@ class LinkResult:
     threshold: float = calibration.EVEN_ODDS  # the threshold the clusters were made at (settings' or chosen)
     uncertain_band: tuple[float, float] = field(default_factory=lambda: calibration.review_band(calibration.EVEN_ODDS))
     calibration: dict = field(default_factory=dict)  # the fit on reviewed pairs, if the probabilities were calibrated
+    blocking: dict = field(default_factory=dict)  # what the block caps did (BlockingPlan.summary)
 
     @property
     def individuals(self) -> int:
@@ -374,6 +396,9 @@ def link_frame(
                 band,
             )
         t = time.perf_counter()
+        plan = linker.blocking
+        timings["blocking_s"] = time.perf_counter() - t
+        t = time.perf_counter()
         linker.training.estimate()
         timings["training_s"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -396,6 +421,7 @@ def link_frame(
             linker.threshold_for(pairs),
             linker.review_band_for(pairs),
             linker.inference.calibration.as_dict() if linker.inference.calibration is not None else {},
+            plan.summary(),
         )
     finally:
         linker.close()

@@ -408,6 +408,7 @@ def _name_parts(given: str | None, family: str | None, key: Callable[[str], str]
         svar[0][:3],
         svar[-1][:3],
         loose_key(alltok),
+        name_skel.split(" ")[0],
     )
 
 
@@ -429,6 +430,7 @@ NAME_FEATURES = (
     "tok_a3",  # the first three letters of tok_a and tok_b: blocking keys that survive a typo later on
     "tok_b3",
     "name_loose",  # see loose_key
+    "skel_1",  # the first of the sorted consonant skeletons: a blocking key (blocking._SKEL1)
 )
 
 
