@@ -43,7 +43,7 @@ import json, sys, time, duckdb, pandas as pd
 sys.path.insert(0, {bench!r})
 from eval_linkage import features_from_records
 from ctdata import spark_session
-from ctdata.linkage.blocking import blocked_pairs_sql, default_blocking_rules
+from ctdata.linkage.blocking import blocked_pairs_sql, plan_blocking
 from ctdata.linkage.backends import ROW_ID, _to_arrow, _with_row_ids
 from ctdata.linkage.engine import link_frame
 from ctdata.linkage.evaluate import score_clusters
@@ -69,11 +69,11 @@ feats = features_from_records(rec)
 # candidate pairs (the blocking rules' output, before scoring): counted on DuckDB outside the timed run
 con = duckdb.connect(); con.execute("SET threads=2")
 f = build_features(feats)
-con.register("f", _with_row_ids(_to_arrow(f)))
-rules = default_blocking_rules([c for c in f.columns if c != "record_key"])
-candidates = con.execute(f"SELECT count(*) FROM ({{blocked_pairs_sql('f', rules)}})").fetchone()[0]
+plan = plan_blocking(f, LinkageSettings())
+con.register("f", _with_row_ids(_to_arrow(plan.table(f))))
+candidates = con.execute(f"SELECT count(*) FROM ({{blocked_pairs_sql('f', plan.rules)}})").fetchone()[0]
 con.close(); del f
-log(stage="candidate_pairs", value=int(candidates))
+log(stage="candidate_pairs", value=int(candidates), **plan.summary())
 t = time.perf_counter()
 res = link_frame(feats, LinkageSettings(backend=backend), threads=2, keep_model=False,
                  on_stage=lambda k, v: log(stage=k, seconds=v))
@@ -82,27 +82,30 @@ s = score_clusters(res.clusters, truth)
 log(stage="scores", scored_pairs=len(res.pairs), **s.as_dict())
 res.clusters.to_parquet({out!r} + "/clusters_" + backend + ".parquet")
 OUT = {{"seconds": dt, "session_s": start, "records": len(rec), "candidate_pairs": int(candidates),
-        "scored_pairs": len(res.pairs), **res.timings, **s.as_dict()}}
+        "scored_pairs": len(res.pairs), **res.timings, **s.as_dict(), "blocking": res.blocking}}
 """
 
 PAIRS = """
 import sys, time, duckdb, pandas as pd
 sys.path.insert(0, {bench!r})
 from eval_linkage import features_from_records
-from ctdata.linkage.blocking import blocked_pairs_sql, default_blocking_rules
+from ctdata.linkage.blocking import blocked_pairs_sql, plan_blocking
 from ctdata.linkage.backends import _to_arrow, _with_row_ids
 from ctdata.linkage.features import build_features
+from ctdata.linkage.settings import LinkageSettings
 rec = pd.read_csv({out!r} + "/records.csv", dtype=str, keep_default_na=False, na_values=[""])
 t = time.perf_counter()
 f = build_features(features_from_records(rec))
 features_s = time.perf_counter() - t
-con = duckdb.connect(); con.execute("SET threads=2")
-con.register("f", _with_row_ids(_to_arrow(f)))
-rules = default_blocking_rules([c for c in f.columns if c != "record_key"])
 t = time.perf_counter()
-n = con.execute(f"SELECT count(*) FROM ({{blocked_pairs_sql('f', rules)}})").fetchone()[0]
-OUT = {{"records": len(rec), "candidate_pairs": int(n), "features_s": features_s,
-        "blocking_s": time.perf_counter() - t}}
+plan = plan_blocking(f, LinkageSettings(block_pairs_per_record={budget}))
+plan_s = time.perf_counter() - t
+con = duckdb.connect(); con.execute("SET threads=2")
+con.register("f", _with_row_ids(_to_arrow(plan.table(f))))
+t = time.perf_counter()
+n = con.execute(f"SELECT count(*) FROM ({{blocked_pairs_sql('f', plan.rules)}})").fetchone()[0]
+OUT = {{"records": len(rec), "candidate_pairs": int(n), "features_s": features_s, "plan_s": plan_s,
+        "blocking_s": time.perf_counter() - t, "budget": {budget}, **plan.summary()}}
 """
 
 AGREE = """
@@ -150,6 +153,8 @@ def cluster_estimate(measured: dict, target: int, shape: ClusterShape, local_cor
     speedup = shape.nodes * shape.cores_per_node * shape.efficiency / local_cores
     est = {
         "features_s": measured["features_s"] * scale_records / shape.driver_speedup,
+        # the block plan: group-bys of the features on the driver (pandas), linear in the records
+        "blocking_s": measured.get("blocking_s", 0.0) * scale_records / shape.driver_speedup,
         # training: about half fixed (sampled pairs, job overheads), half the EM blocks, which grow with pairs
         "training_s": measured["training_s"] * (0.5 + 0.5 * scale_pairs / speedup),
         "predict_s": measured["predict_s"] * scale_pairs / speedup,
@@ -163,16 +168,20 @@ def cluster_estimate(measured: dict, target: int, shape: ClusterShape, local_cor
 
 # ----------------------------------------------------------------------------------------------- the run
 def measure(records: int, master: str = "local[2]", driver_memory: str = "6g", partitions: int = 8,
-            stages: Path | None = None) -> dict:
+            stages: Path | None = None, data: Path | None = None) -> dict:
     """Simulate `records`, link them on DuckDB and on Spark (each in its own process); both results.
 
     With `stages`, every stage's seconds (and the pair counts and scores) are appended to that file as
-    JSON lines as they are measured: a run stopped early leaves the stages it finished.
+    JSON lines as they are measured: a run stopped early leaves the stages it finished. With `data`, the
+    simulated records are kept in (or, when there, read from) that folder: records.csv and truth.csv
+    of `records` records, seed SEED.
     """
     bench = str(HERE)
     log = str(stages) if stages else ""
-    with tempfile.TemporaryDirectory() as tmp:
-        _child(SIMULATE.format(n=records, seed=SEED, out=tmp))
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = str(data) if data else scratch
+        if not (Path(tmp) / "truth.csv").exists():
+            _child(SIMULATE.format(n=records, seed=SEED, out=tmp))
         duck = _child(LINK.format(bench=bench, out=tmp, backend="duckdb", master=master, n=records,
                                   driver_memory=driver_memory, partitions=partitions, stages=log))
         spark = _child(LINK.format(bench=bench, out=tmp, backend="spark", master=master, n=records,
@@ -181,15 +190,23 @@ def measure(records: int, master: str = "local[2]", driver_memory: str = "6g", p
     return {"duckdb": duck, "spark": spark, "agreement": agree}
 
 
-def pair_growth(sizes: list[int], stages: Path | None = None) -> dict:
+def pair_growth(sizes: list[int], stages: Path | None = None, budget: float | None = None,
+                data: Path | None = None) -> dict:
     """Candidate pairs of the blocking rules at each size (DuckDB; features on the driver, as in linkage),
     and the exponent e of pairs ~ records ** e fitted between the smallest and the largest size: the
-    model's `pair_exponent`, measured instead of assumed."""
+    model's `pair_exponent`, measured instead of assumed. `budget`: the rules' pairs per record
+    (settings.block_pairs_per_record; default the settings' own, 0 without caps). With `data`, each
+    size's records are kept in (or read from) data/nN."""
+    from ctdata.linkage.settings import LinkageSettings
+
+    budget = LinkageSettings().block_pairs_per_record if budget is None else budget
     bench, out = str(HERE), []
     for n in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            _child(SIMULATE.format(n=n, seed=SEED, out=tmp))
-            row = _child(PAIRS.format(bench=bench, out=tmp))
+        with tempfile.TemporaryDirectory() as scratch:
+            tmp = str(data / f"n{n}") if data else scratch
+            if not (Path(tmp) / "records.csv").exists():
+                _child(SIMULATE.format(n=n, seed=SEED, out=tmp))
+            row = _child(PAIRS.format(bench=bench, out=tmp, budget=budget))
         out.append(row)
         if stages:
             with open(stages, "a") as fh:
@@ -219,7 +236,7 @@ def rows_of(m: dict) -> list[dict]:
     s, d, a = m["spark"], m["duckdb"], m["agreement"]
     name = f"Spark local[2] vs DuckDB, {s['records']:,} records"
     rows = [_row(f"{k.removesuffix('_s')} time", s[k], "s", d[k], name=name)
-            for k in ("features_s", "training_s", "predict_s", "cluster_s", "total_s")]
+            for k in ("features_s", "blocking_s", "training_s", "predict_s", "cluster_s", "total_s")]
     rows.append(_row("Spark session start", s["session_s"], "s", None, name=name))
     rows.append(_row("peak memory (Python; Spark's JVM not counted)", s["rss_mb"], "MB", d["rss_mb"], name=name))
     rows.append(_row("candidate pairs", s["candidate_pairs"], "", d["candidate_pairs"], name=name))
@@ -257,10 +274,12 @@ def main() -> None:
     ap.add_argument("--stages", type=Path, help="append each stage's figures to this file as they are measured")
     ap.add_argument("--pairs-at", type=int, nargs="+", metavar="N",
                     help="only count candidate pairs at these sizes and fit the pair exponent (no linkage)")
+    ap.add_argument("--budget", type=float, help="with --pairs-at: block_pairs_per_record (0: no caps)")
+    ap.add_argument("--data", type=Path, help="keep the simulated records in this folder and reuse them")
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
     if args.pairs_at:
-        g = pair_growth(args.pairs_at, args.stages)
+        g = pair_growth(args.pairs_at, args.stages, args.budget, args.data)
         for r in g["sizes"]:
             print(f"{r['records']:>10,} records: {r['candidate_pairs']:>12,} candidate pairs "
                   f"({r['candidate_pairs'] / r['records']:.2f} per record; features {r['features_s']:.0f} s, "
@@ -272,7 +291,7 @@ def main() -> None:
     from rich.table import Table
     from run import _fmt
 
-    m = measure(args.records, args.master, args.driver_memory, args.partitions, args.stages)
+    m = measure(args.records, args.master, args.driver_memory, args.partitions, args.stages, args.data)
     shape = ClusterShape(nodes=args.nodes, cores_per_node=args.cores_per_node, pair_exponent=args.pair_exponent)
     est = cluster_estimate(m["spark"], args.target, shape)
     t = Table(title=f"linkage on Spark {args.master} beside DuckDB (2 threads), {args.records:,} records")
@@ -288,7 +307,7 @@ def main() -> None:
                     "(model and assumptions: docs/spark-scaling.md)")
     e.add_column("stage")
     e.add_column("seconds", justify="right")
-    for k in ("features_s", "training_s", "predict_s", "cluster_s", "total_s"):
+    for k in ("features_s", "blocking_s", "training_s", "predict_s", "cluster_s", "total_s"):
         e.add_row(k.removesuffix("_s"), _fmt(est[k]))
     e.add_row("candidate pairs", _fmt(est["candidate_pairs"]))
     console.print(e)
