@@ -90,7 +90,8 @@ res = link_frame(feats, settings, threads={threads}, keep_model=False)
 dt = time.perf_counter() - t
 s = score_clusters(res.clusters, truth)
 out = {{"seconds": round(dt, 1), "pairs": len(res.pairs), **{{k: round(v, 1) for k, v in res.timings.items()}},
-       **s.as_dict(), "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}
+       **s.as_dict(), "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+       "blocking": res.blocking}}
 if {dump!r}:
     res.clusters.to_parquet({dump!r} + "/clusters.parquet")
     res.pairs.to_parquet({dump!r} + "/pairs.parquet")
