@@ -30,7 +30,9 @@ from tests.linkage.synthetic import generate, to_features
 
 #: u from the whole random sample in one chunk: Splink cuts chunks with each backend's own hash
 #: function, so with several chunks (and its early stop) the two backends count different pairs.
-SETTINGS = LinkageSettings(seed=1, u_chunks=1)
+#: A budget of pairs per record low enough that the block caps bind on 300 persons (22 of 29 rules
+#: capped), so that both backends link on capped blocks, as at a million records.
+SETTINGS = LinkageSettings(seed=1, u_chunks=1, block_pairs_per_record=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +79,7 @@ def test_spark_and_duckdb_give_the_same_clusters(data, duckdb_result, spark_run)
     on_duckdb = score_clusters(duckdb_result.clusters, truth)
     assert abs(on_spark.pair_f1 - on_duckdb.pair_f1) <= 0.005, (on_spark, on_duckdb)
     assert on_spark.pair_f1 > 0.8, on_spark  # a real linkage, not two equally empty answers
+    assert duckdb_result.blocking["rules_capped"] > 0 and spark_result.blocking == duckdb_result.blocking
 
 
 def test_spark_trains_the_same_model(duckdb_result, spark_run) -> None:  # type: ignore[no-untyped-def]

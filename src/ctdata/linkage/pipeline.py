@@ -182,6 +182,8 @@ def link_store(
                 "labels": int(len(review.normalise_labels(labels))),
                 # the fit of the probabilities on reviewed pairs, when there were enough of them
                 "calibration": result.calibration,
+                # what the block caps did: rules capped, block pairs before and after, pairs dropped
+                "blocking": result.blocking,
                 "digest": run.digest,
             },
         )
