@@ -121,7 +121,7 @@ def test_each_stage_is_reported_as_it_ends():
                        "date_of_birth": ["1990-01-02", "1990-01-02", "1985", "1979-03-04"]})
     told: list[tuple[str, float]] = []
     res = link_frame(df, LinkageSettings(), threads=1, on_stage=lambda k, v: told.append((k, v)))
-    assert [k for k, _ in told] == ["features_s", "training_s", "predict_s", "cluster_s", "total_s"]
+    assert [k for k, _ in told] == ["features_s", "blocking_s", "training_s", "predict_s", "cluster_s", "total_s"]
     assert dict(told) == res.timings and all(v >= 0 for _, v in told)
 
 
