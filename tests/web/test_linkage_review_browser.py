@@ -25,7 +25,7 @@ REVIEWER = "records.manager"
 
 @pytest.fixture(scope="module")
 def linked_server(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:  # noqa: F811
-    """The live server's store with 500 simulated records, linked, and a data manager of all agencies."""
+    """The live server's store with 800 simulated records, linked, and a data manager of all agencies."""
     from ctdata.cases import users
     from ctdata.cases.access import SYSTEM
     from ctdata.cases.tx import store_engine, transaction
@@ -35,7 +35,7 @@ def linked_server(live_server: LiveServer, tmp_path_factory: pytest.TempPathFact
     from tests.conftest import reset_caches
 
     sim = tmp_path_factory.mktemp("sim")
-    simulate(500, 11, sim, progress=False)
+    simulate(800, 11, sim, progress=False)  # 500 of the recalibrated simulator leave no pair in the review band
     db_url = f"sqlite:///{live_server.data_dir / 'ctdata.db'}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CTDATA_DATA_DIR", str(live_server.data_dir))
