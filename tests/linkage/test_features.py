@@ -238,3 +238,17 @@ def test_features_carry_capped_blocks_only_with_their_parts():
     assert f.loc[0, "jm_a"] == f.loc[1, "jm_a"] is not None
     assert f.loc[2, "jm_a"] is None
     assert "jm_a" not in build_features(df.drop(columns=["citizenship"])).columns
+
+
+def test_map_unique_takes_values_pandas_holds_equal() -> None:
+    """Name pairs with a missing part written as None in one record and NaN in another are two
+    dict keys but one pandas index value: `ctdata link` failed with InvalidIndexError on 200
+    simulated records (found by scripts/security_check.py item 6)."""
+    import numpy as np
+    import pandas as pd
+
+    from ctdata.linkage.features import _map_unique
+
+    s = pd.Series([(None, None), (None, np.nan), ("a", "b"), None], dtype=object)
+    out = _map_unique(s, lambda v: "missing" if v is None else str(v[0]))
+    assert out.tolist() == ["None", "None", "a", "missing"]

@@ -366,10 +366,13 @@ def _map_unique(s: pd.Series, fn) -> pd.Series:
     """``fn`` of each value, computed once per distinct value; a missing value (None or NaN) gives
     ``fn(None)``. NaN never equals itself, so a dict look-up would leave it NaN, and a float where
     text is expected breaks the name code downstream."""
-    s = s.astype(object).where(s.notna(), None)
-    uniq = pd.unique(s)
-    table = {u: fn(u) for u in uniq}
-    return s.map(table).astype(object)
+    codes, uniq = pd.factorize(s.astype(object), use_na_sentinel=True)
+    # missing values get code -1, which indexes the last entry: fn(None). (A dict passed to
+    # Series.map becomes an index, which refuses keys that pandas holds equal, such as None and NaN.)
+    values = np.empty(len(uniq) + 1, dtype=object)
+    values[:-1] = [fn(u) for u in uniq]
+    values[-1] = fn(None) if (codes < 0).any() else None
+    return pd.Series(values[codes], index=s.index, dtype=object)
 
 
 def _name_parts(given: str | None, family: str | None, key: Callable[[str], str]) -> tuple:
