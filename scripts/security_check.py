@@ -311,7 +311,8 @@ def run_checks(base: str, admin: str, admin_password: str, inst: Instance | None
         after = c.get(f"{P}/auth/me", headers=victim).status_code
         relogin = login(c, names["victim"], PASSWORD).status_code
         browser.post(f"/admin/users/{names['victim']}/enable", data={"csrf_token": m.group(1) if m else ""})
-        ok = (before, forged, r.status_code, after, relogin) == (200, 403, 303, 401, 401)  # the form posts, then redirects
+        # the users page posts, then redirects (303)
+        ok = (before, forged, r.status_code, after, relogin) == (200, 403, 303, 401, 401)
         return ok, (
             f"token before {before}, disable without CSRF {forged}, disable {r.status_code}, "
             f"token after {after}, sign-in after {relogin}"
