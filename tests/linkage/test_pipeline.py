@@ -213,19 +213,19 @@ def test_cli_verbs(sqlite_store, sim: Path, tmp_path: Path) -> None:  # type: ig
     app.add_typer(link_app, name="link")
     runner = CliRunner()
     small = tmp_path / "records.csv"
-    pd.read_csv(sim / "records.csv", dtype=str, keep_default_na=False).head(300).to_csv(small, index=False)
+    pd.read_csv(sim / "records.csv", dtype=str, keep_default_na=False).head(600).to_csv(small, index=False)
     import_standard(small)
     r = runner.invoke(app, ["link", "--threshold", "0.5", "--json"])
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
-    assert res["records"] == 300 and res["threshold"] == 0.5
+    assert res["records"] == 600 and res["threshold"] == 0.5
     r = runner.invoke(app, ["link", "review", "list", "--json", "--status", "all"])
     assert r.exit_code == 0 and isinstance(json.loads(r.stdout), list)
     r = runner.invoke(app, ["link", "export", "--csv", str(tmp_path / "e.csv"), "--json"])
-    assert json.loads(r.stdout)["rows"] == 300
+    assert json.loads(r.stdout)["rows"] == 600
     with db.session_scope() as s:
         pairs = review_store.list_pairs(s, status="all")
-    assert pairs, "300 simulated records always leave some pairs in the uncertain band"
+    assert pairs, "600 simulated records always leave some pairs in the uncertain band"
     r = runner.invoke(app, ["link", "explain", str(pairs[0]["pair_id"]), "--json"])
     steps = json.loads(r.stdout)["steps"]
     assert steps[0]["comparison"] == "prior"
