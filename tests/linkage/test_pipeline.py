@@ -29,6 +29,7 @@ from ctdata.store.crypto import load_keyring
 from ctdata.store.fields import unseal
 from ctdata.store.models import AuditEntry, IndividualLink, LinkLabel, LinkReviewPair, Person
 from tests.cases.conftest import ensure_agency
+from tests.linkage.review_settings import REVIEWED
 
 RECORDS = 900
 PASSWORD = "correct horse battery"
@@ -64,7 +65,7 @@ def _ids_of(pair_id: int) -> tuple[str, str]:
 
 def test_link_review_export_evaluate(store, sim: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import_standard(sim / "records.csv")
-    res = pipeline.link_store(progress=False, actor="tester")
+    res = pipeline.link_store(progress=False, actor="tester", settings=REVIEWED)
     assert set(res) >= {"records", "individuals", "pairs", "uncertain", "seconds"}
     assert res["records"] == RECORDS
     truth = pd.read_csv(sim / "truth.csv")
@@ -84,7 +85,7 @@ def test_link_review_export_evaluate(store, sim: Path, tmp_path: Path) -> None: 
         assert len(entry.details["digest"]) == 64
 
     # a re-run on unchanged data keeps every individual id
-    again = pipeline.link_store(progress=False)
+    again = pipeline.link_store(progress=False, settings=REVIEWED)
     assert again["individuals"] == res["individuals"]
     assert _mapping().equals(first)
 
@@ -127,7 +128,7 @@ def test_link_review_export_evaluate(store, sim: Path, tmp_path: Path) -> None: 
         assert actions.count("link_review_decide") == 2 and "link_recluster" in actions
 
     # labels survive a full re-run: they override the model
-    pipeline.link_store(progress=False)
+    pipeline.link_store(progress=False, settings=REVIEWED)
     a, b = _ids_of(apart)
     assert a != b
     a, b = _ids_of(together)
@@ -219,13 +220,14 @@ def test_cli_verbs(sqlite_store, sim: Path, tmp_path: Path) -> None:  # type: ig
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     assert res["records"] == 600 and res["threshold"] == 0.5
+    pipeline.link_store(progress=False, settings=REVIEWED)  # a queue to list and explain
     r = runner.invoke(app, ["link", "review", "list", "--json", "--status", "all"])
     assert r.exit_code == 0 and isinstance(json.loads(r.stdout), list)
     r = runner.invoke(app, ["link", "export", "--csv", str(tmp_path / "e.csv"), "--json"])
     assert json.loads(r.stdout)["rows"] == 600
     with db.session_scope() as s:
         pairs = review_store.list_pairs(s, status="all")
-    assert pairs, "600 simulated records always leave some pairs in the uncertain band"
+    assert pairs, "600 simulated records leave pairs in the wide review band"
     r = runner.invoke(app, ["link", "explain", str(pairs[0]["pair_id"]), "--json"])
     steps = json.loads(r.stdout)["steps"]
     assert steps[0]["comparison"] == "prior"
@@ -248,7 +250,7 @@ def test_cli_verbs(sqlite_store, sim: Path, tmp_path: Path) -> None:  # type: ig
 def _open_pair() -> int:
     with db.session_scope() as s:
         pairs = review_store.list_pairs(s, SYSTEM, status="open", limit=1)
-    assert pairs, "600 simulated records leave some pairs in the uncertain band"
+    assert pairs, "600 simulated records leave pairs in the wide review band"
     return int(pairs[0]["pair_id"])
 
 
@@ -274,7 +276,7 @@ def test_review_decisions_need_an_authenticated_reviewer_account(sqlite_store, s
     small = tmp_path / "records.csv"
     pd.read_csv(sim / "records.csv", dtype=str, keep_default_na=False).head(600).to_csv(small, index=False)
     import_standard(small)
-    pipeline.link_store(progress=False)
+    pipeline.link_store(progress=False, settings=REVIEWED)
     pair = _open_pair()
     decide = ["link", "review", "decide", str(pair), "not_match", "--reason", "different mothers", "--no-recluster"]
 

@@ -14,6 +14,7 @@ from ctdata.linkage.pipeline import link_store
 from ctdata.simulate.generator import simulate
 from ctdata.store.crypto import keyring
 from ctdata.store.models import AuditEntry, CaseRecord, IndividualLink, LinkLabel, LinkReviewPair, LinkRun
+from tests.linkage.review_settings import REVIEWED
 from tests.web.conftest import make_user
 from tests.web.test_pages import csrf_in, followed, signed_in
 
@@ -28,7 +29,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def linked(engine, actors, sim: Path) -> dict:  # type: ignore[no-untyped-def]
     import_standard(sim / "records.csv")
-    return link_store(progress=False)
+    return link_store(progress=False, settings=REVIEWED)
 
 
 def _pairs(engine) -> list[LinkReviewPair]:  # type: ignore[no-untyped-def]

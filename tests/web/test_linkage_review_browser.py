@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
+from tests.linkage.review_settings import REVIEWED
 from tests.web.browser_conftest import PASSWORD, LiveServer, browser, live_server, login  # noqa: F401
 
 TIMEOUT = 30_000  # the pair page rebuilds the explaining model after a re-clustering; CI runs it beside Spark tests
@@ -46,7 +47,7 @@ def linked_server(live_server: LiveServer, tmp_path_factory: pytest.TempPathFact
         with transaction(eng) as s:
             users.create_user(s, SYSTEM, REVIEWER, PASSWORD, "data_manager", None, None)
         import_standard(sim / "records.csv")
-        link_store(progress=False)
+        link_store(progress=False, settings=REVIEWED)
         eng.dispose()
         yield live_server
     reset_caches()
