@@ -182,16 +182,15 @@ def test_features_decrypt_in_memory_and_skip_erased(sqlite_store, tmp_path: Path
     assert list(recs.features.columns) == store_io.FEATURE_COLUMNS
     assert f.loc["A1", "given_name"] == "Nguyen" and f.loc["A1", "citizenship"] == "VN;KH"
     assert f.loc["A1", "id_document_key"] == f.loc["A2", "id_document_key"] is not None  # spacing, dash, case
-    assert f.loc["A3", ["given_name", "family_name", "date_of_birth", "id_document_key"]].isna().all()
-    assert f.loc["A3", "office_country"] == "TH"  # not identifying: kept
+    assert "A3" not in f.index  # an erased person's record is not linked at all (linkage.outputs)
     key = load_keyring(sqlite_store.data_dir / "keys" / "ctdata.key")
     assert recs.features["record_key"].tolist() == key.record_keys(recs.meta["case_id"].tolist())
 
     # too few records to train: each record is its own individual, still written and exportable
     res = pipeline.link_store(progress=False)
-    assert res["records"] == 3
+    assert res["records"] == 2
     exp = pipeline.export_csv(tmp_path / "x.csv")
-    assert exp["rows"] == 3
+    assert exp["rows"] == 2 and exp["not_linked"] == 1
 
 
 def test_clear_errors_before_linking(sqlite_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

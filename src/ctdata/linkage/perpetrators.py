@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ctdata.linkage.engine import link_frame
+from ctdata.linkage.outputs import PERSONS_FILE, forget_erased
 from ctdata.linkage.settings import LinkageSettings
 from ctdata.store.crypto import KeyRing, keyring
 from ctdata.store.persons import identifier_keys
@@ -139,26 +140,25 @@ def dedupe(rows: pd.DataFrame, settings: LinkageSettings | None = None, keys: Ke
     return out.sort_values("row_key").reset_index(drop=True)
 
 
-#: the warehouse file of perpetrator persons: perpetrator_key -> perpetrator_id (pseudonyms only)
-PERSONS_FILE = "perpetrator_persons.parquet"
 
 
 def rows_from_store(session: Any, keys: KeyRing | None = None) -> pd.DataFrame:
     """The store's perpetrator rows as `dedupe` reads them, identifiers decrypted in memory only.
 
     ``row_key`` is the row's ``perpetrator_key`` (the warehouse's pseudonym of it). Grouped rows (a
-    public release's perpetrators of one victim taken together) describe no one person and are left out.
+    public release's perpetrators of one victim taken together) describe no one person and are left out, and
+    so are the perpetrators on an erased person's records (`ctdata.linkage.outputs`).
     """
     from sqlalchemy import select
 
     from ctdata.store.fields import unseal_list
-    from ctdata.store.models import CaseRecord, Perpetrator
+    from ctdata.store.models import CaseRecord, Perpetrator, Person
 
     keys = keys or keyring()
     q = (select(Perpetrator.id, Perpetrator.sex, Perpetrator.citizenship, Perpetrator.names_enc,
                 Perpetrator.phone_numbers_enc, Perpetrator.document_numbers_enc, CaseRecord.country_of_exploitation)
-         .join(CaseRecord, CaseRecord.id == Perpetrator.case_id)
-         .where(Perpetrator.grouped.is_not(True)).order_by(Perpetrator.id))
+         .join(CaseRecord, CaseRecord.id == Perpetrator.case_id).join(Person, Person.id == CaseRecord.person_id)
+         .where(Perpetrator.grouped.is_not(True), Person.erased_at.is_(None)).order_by(Perpetrator.id))
     rows = session.execute(q).all()
     return pd.DataFrame({
         "row_key": [keys.pseudonym(r[0], purpose="perpetrator") for r in rows],
@@ -200,4 +200,6 @@ def link_store(actor: str = "cli", settings: LinkageSettings | None = None) -> d
         audit.record(s, actor=actor, action="link_perpetrators", entity="linkage", entity_id=None,
                      details={**out, "digest": audit.digest_ids(
                          f"{k}:{i}" for k, i in zip(persons["row_key"], persons["perpetrator_id"], strict=True))})
+    with db.session_scope(db.upgrade()) as s:
+        forget_erased(s)  # a person erased while this ran
     return out

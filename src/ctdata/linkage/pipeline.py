@@ -33,6 +33,7 @@ from ctdata.config import settings as app_settings
 from ctdata.errors import CtdataError, FileFormatError
 from ctdata.linkage import cluster, evaluate, review
 from ctdata.linkage.engine import Linker, link_frame
+from ctdata.linkage.outputs import INDIVIDUALS_FILE, forget_erased
 from ctdata.linkage.settings import LinkageSettings
 from ctdata.linkage.store_io import (
     StoreRecords,
@@ -49,7 +50,6 @@ from ctdata.standard import cells
 from ctdata.store import audit, db
 from ctdata.store.models import CaseRecord, IndividualLink, LinkReviewPair, LinkRun
 
-INDIVIDUALS_FILE = "individuals.parquet"
 CURVE_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
@@ -188,6 +188,8 @@ def link_store(
             },
         )
     _write_individuals(mapping)
+    with db.session_scope(eng) as session:
+        forget_erased(session)  # a person erased while this ran
     return out
 
 
@@ -273,6 +275,8 @@ def recluster_store(actor: str = "cli", progress: bool = False, eng: Engine | No
             },
         )
     _write_individuals(mapping)
+    with db.session_scope(eng) as session:
+        forget_erased(session)  # a person erased while this ran
     return out
 
 

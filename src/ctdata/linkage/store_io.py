@@ -72,7 +72,10 @@ def document_key(number: str | None, keys: KeyRing) -> str | None:
 
 
 def read_records(session: Session) -> StoreRecords:
-    """Every case record with its person's fields; identifiers decrypted in memory, erased ones left out."""
+    """Every case record with its person's fields, identifiers decrypted in memory.
+
+    The records of an erased person are left out: what linkage would say of them (that they are the same
+    person as another record) is what the erasure took away (`ctdata.linkage.outputs`)."""
     keys = keyring()
     C, P = CaseRecord, Person
     q = (
@@ -98,6 +101,7 @@ def read_records(session: Session) -> StoreRecords:
             C.exploitation_start,
         )
         .join(P, P.id == C.person_id)
+        .where(P.erased_at.is_(None))
         .order_by(C.id)
     )
     rows = session.execute(q).all()
