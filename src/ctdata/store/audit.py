@@ -204,9 +204,54 @@ def append_recorded(session: Session) -> None:
 _COLUMNS = ("id", "ts", "actor", "action", "entity", "entity_id", "reason", "details", "prev_hash", "hash", "chain")
 
 
+#: session.info key: per open savepoint (by id of its SessionTransaction), what a rollback to it restores
+_SAVEPOINTS = "ctdata_audit_savepoints"
+
+
+# Savepoints (`session.begin_nested()`): an entry belongs to the savepoint it was recorded in, and
+# goes where that savepoint's changes go. SQLAlchemy fires before_commit and after_commit when a
+# savepoint is released too, not only at the real commit; appending there would take the chain's
+# lock until the transaction ends, put the entries under a savepoint that an enclosing one may still
+# roll back (losing entries recorded before it), and sign a checkpoint of entries not yet committed.
+# So the chain grows and the checkpoint is written only at the outermost commit, and a rollback to a
+# savepoint puts back what was recorded and appended when it began (`_savepoint_begun`,
+# `_savepoint_rolled_back`): the entries recorded inside it are dropped with its changes, and entries
+# of the enclosing transaction that were appended inside it (their INSERT undone) wait again.
+
+
+def _in_savepoint(session: Session) -> bool:
+    """Whether the commit now running is a savepoint's release, not the transaction's commit.
+
+    `Session.commit()` releases the open savepoints one by one before the outermost commit runs, so
+    at the outermost commit none is open (a savepoint left open under a root committed directly is
+    the one case this cannot tell apart; ctdata's transactions commit through the session)."""
+    return session.in_nested_transaction()
+
+
 @event.listens_for(Session, "before_commit")
 def _append_before_commit(session: Session) -> None:
-    append_recorded(session)
+    if not _in_savepoint(session):
+        append_recorded(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_begun(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINTS, {})[id(transaction)] = (
+            list(session.info.get(_PENDING, [])), session.info.get(_APPENDED))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _savepoint_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rollback to a savepoint: the entries and the appended head go back to what they were at its start."""
+    if not previous_transaction.nested:
+        return
+    pending, appended = session.info.get(_SAVEPOINTS, {}).pop(id(previous_transaction), ([], None))
+    session.info[_PENDING] = pending
+    if appended is None:
+        session.info.pop(_APPENDED, None)
+    else:
+        session.info[_APPENDED] = appended
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -214,6 +259,7 @@ def _forget_unappended(session: Session, transaction: SessionTransaction) -> Non
     """Entries of a transaction that ended without committing are dropped with its changes."""
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_SAVEPOINTS, None)
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -300,6 +346,11 @@ def _write_checkpoint_file(path: Path, key: AuditKey, store_id: str, entry_id: i
 
 @event.listens_for(Session, "after_commit")
 def _checkpoint_after_commit(session: Session) -> None:
+    if _in_savepoint(session):  # released, not committed: the entries may still roll back
+        return
+    if session.info.get(_PENDING):
+        log.error("audit entries recorded but not appended at commit (a savepoint left open?): %d lost",
+                  len(session.info[_PENDING]))
     appended = session.info.pop(_APPENDED, None)
     if appended is None:
         return
@@ -312,7 +363,7 @@ def _checkpoint_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_APPENDED, None)
+    session.info.pop(_APPENDED, None)  # a savepoint's rollback puts it back (`_savepoint_rolled_back`)
 
 
 # --------------------------------------------------------------------------- verification
