@@ -97,17 +97,26 @@ class Join(str):
 
 
 class Country(str):
-    """A country inside a sentence: its English name as a string, its code for naming it in another language."""
+    """A country inside a sentence: its English name as a string, its code for naming it in another language.
+
+    `sentence` says the English string is the name as running text writes it ('the Philippines',
+    `ctdata.standard.countries.in_sentence`), which an English page then shows as it is."""
 
     code: str
+    sentence: bool
 
-    def __new__(cls, code: str, name: str) -> Country:
+    def __new__(cls, code: str, name: str, *, sentence: bool = False) -> Country:
         self = super().__new__(cls, name)
         self.code = code
+        self.sentence = sentence
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Country, (self.code, str(self)))
+        return (_country, (self.code, str(self), self.sentence))
+
+
+def _country(code: str, name: str, sentence: bool) -> Country:
+    return Country(code, name, sentence=sentence)
 
 
 class Region(str):
@@ -211,7 +220,7 @@ def to_data(value: Any) -> Any:
     if isinstance(value, Join):
         return {"__words__": "Join", "parts": [to_data(p) for p in value.parts], "sep": value.sep}
     if isinstance(value, Country):
-        return {"__words__": "Country", "code": value.code, "name": str(value)}
+        return {"__words__": "Country", "code": value.code, "name": str(value), "sentence": value.sentence}
     if isinstance(value, Day):
         return {"__words__": "Day", "iso": value.iso, "spoken": value.spoken}
     if isinstance(value, Month):
@@ -243,7 +252,7 @@ def from_data(data: Any) -> Any:
     if kind == "Join":
         return Join([from_data(p) for p in data["parts"]], sep=str(data["sep"]))
     if kind == "Country":
-        return Country(str(data["code"]), str(data["name"]))
+        return Country(str(data["code"]), str(data["name"]), sentence=bool(data.get("sentence")))
     if kind == "Day":
         return Day(str(data["iso"]), spoken=bool(data["spoken"]))
     if kind == "Month":

@@ -109,3 +109,31 @@ def test_the_language_switch_and_the_json_stay_english(portal: TestClient) -> No
     assert "Records by year of registration and sex" in titles
     assert {c["label"] for t in tables for c in t["columns"]} >= {"Female"}
     assert api["corridors"] and all(re.fullmatch(r"[A-Za-z ,.'()-]+", c["origin_name"]) for c in api["corridors"])
+
+
+def test_the_home_pages_largest_corridor_names_its_countries_as_a_sentence_does(portal: TestClient) -> None:
+    """'citizens of the Philippines exploited in the United States' in English (the names that need 'the' are
+    a table: standard/data/country_names_in_sentences.csv); other languages name them as CLDR does."""
+    from ctdata.standard import countries
+
+    portal.cookies.clear()  # a language chosen by an earlier test would beat the browser's
+    top = portal.get("/portal/api/indicators").json()["corridors"][0]
+    html = _get(portal, "/", "en")
+    origin, destination = (countries.name_in_sentence(top[k]) for k in ("origin", "destination"))
+    assert (f"citizens of <strong>{origin}</strong> exploited in <strong>{destination}</strong>") in html
+    fr = _get(portal, "/", "fr")
+    assert f"<strong>{i18n.country_name(top['origin'], 'fr')}</strong>" in fr
+
+
+def test_the_names_in_sentences_are_the_ones_the_home_page_would_show() -> None:
+    """The corridor's words through the page's `localise`: English with the article, French by CLDR."""
+    from ctdata.publish.portal import Flow
+    from ctdata.standard import countries
+    from ctdata.text import Country
+
+    flow = Flow("PH", Country("PH", "Philippines"), "US", Country("US", "United States"), 40)
+    assert i18n.localise(flow.origin_in_sentence, "en") == "the Philippines"
+    assert i18n.localise(flow.destination_in_sentence, "en") == "the United States"
+    assert i18n.localise(flow.origin_name, "en") == "Philippines"  # the map's table cell keeps the bare name
+    assert i18n.localise(flow.destination_in_sentence, "es") == i18n.country_name("US", "es")
+    assert countries.name_in_sentence("TH") == "Thailand"

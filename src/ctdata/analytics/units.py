@@ -32,6 +32,8 @@ from ctdata.standard.units import (  # noqa: F401 - the unit names, re-exported 
     MIXED_RECORDS,
     RETURNEES,
     RETURNS,
+    counted,
+    unit_of,
 )
 
 

@@ -18,6 +18,7 @@ from rich.panel import Panel
 
 from ctdata.cli.output import console as stdout_console
 from ctdata.config import settings
+from ctdata.standard.units import counted
 
 if TYPE_CHECKING:
     from ctdata.cases.access import Actor
@@ -110,7 +111,8 @@ def run_demo(records: int, seed: int, out: Path, console: Console) -> dict[str, 
     ind = headline()
     console.rule("Headline figures")
     indiv = ind.get("individuals")
-    console.print(f"[bold]{ind['instances']:,} {ind['count_unit']}[/bold]; individuals: "
+    n = ind["instances"]
+    console.print(f"[bold]{counted(n, ind['count_unit'], f'{n:,}')}[/bold]; individuals: "
                   f"{f'{indiv:,}' if indiv else 'not yet linked'}")
     known_sex = ind["by_sex"].get("female", 0) + ind["by_sex"].get("male", 0) + ind["by_sex"].get(
         "transgender_nonconforming", 0)

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ctdata.cli.output import JsonOpt, console, emit_json
+from ctdata.standard.units import counted
 
 app = typer.Typer(no_args_is_help=True, help="Indicators and the annual report.")
 EngineOpt = Annotated[
@@ -45,9 +46,9 @@ def report_indicators(
     if as_json:
         emit_json(data)
         return
-    unit = data["count_unit"]
+    n = data["instances"]
     hot = f"; {data['hotline_reports']:,} of them hotline reports" if data.get("hotline_reports") else ""
-    console.print(f"[bold]{data['instances']:,} {unit}[/bold]{hot} "
+    console.print(f"[bold]{counted(n, data['count_unit'], f'{n:,}')}[/bold]{hot} "
                   f"(individuals: {data.get('individuals') or 'not yet linked'})")
     t = Table("indicator", "value", "count", f"share of {'known' if base is ShareBase.KNOWN else 'all'}",
               "unknown (of all records)")
@@ -55,7 +56,7 @@ def report_indicators(
         t.add_row(r["indicator"], r["label"], f"{r['count']:,}", r["share_text"],
                   f"{r['unknown']:,} of {r['total']:,}")
     console.print(t)
-    console.print(f"Counts are {unit}: one person assisted by two offices counts twice. "
+    console.print(f"Counts are {data['count_unit']}: one person assisted by two offices counts twice. "
                   + ("Shares are of records with a known value; the last column says how many are unknown."
                      if base is ShareBase.KNOWN else
                      "Shares are of all records, unknowns included (the published report's convention)."))

@@ -600,6 +600,16 @@ class Flow:
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def origin_in_sentence(self) -> Country:
+        """The origin as running text names it ('citizens of the Philippines')."""
+        return countries.in_sentence(self.origin)
+
+    @property
+    def destination_in_sentence(self) -> Country:
+        """The destination as running text names it ('exploited in the United States')."""
+        return countries.in_sentence(self.destination)
+
 
 #: Where a map's corridors come from.
 FROM_TABLE = "corridor_table"

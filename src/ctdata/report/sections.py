@@ -17,7 +17,7 @@ from ctdata.analytics import border, cases, funding, recruitment, returns
 from ctdata.analytics.compare import sentence
 from ctdata.analytics.table import NOT_LINKED, IndicatorTable
 from ctdata.analytics.tabulate import record_counts
-from ctdata.analytics.units import HOTLINE_REPORTS, INSTANCES, ShareBase, shares_phrase
+from ctdata.analytics.units import CASE_RECORDS, HOTLINE_REPORTS, INSTANCES, ShareBase, counted, shares_phrase
 from ctdata.report import charts
 from ctdata.report.model import Figure, ReportContext, Section, fmt_n, fmt_pct
 from ctdata.report.narrative import regional_section_id
@@ -99,15 +99,17 @@ def _top_phrase(t: IndicatorTable, what: str, n: int = 3) -> str:
 
 def _records_phrase(k: dict) -> str:
     """'1,234 instances of assistance', or '21,312 case records (1,947 instances of assistance and 19,365
-    hotline reports)': hotline reports are never called assistance (units.record_unit)."""
+    hotline reports)': hotline reports are never called assistance (units.record_unit); each count agrees
+    with its unit ('1 instance of assistance', `units.counted`)."""
     n, hot = k["instances"], k.get("hotline_reports", 0)
     if not hot:
-        return f"<strong>{fmt_n(n)}</strong> {INSTANCES}"
+        return counted(n, INSTANCES, f"<strong>{fmt_n(n)}</strong>")
     if hot == n:
-        return f"<strong>{fmt_n(n)}</strong> hotline reports (no instance of assistance)"
+        return counted(n, HOTLINE_REPORTS, f"<strong>{fmt_n(n)}</strong>") + " (no instance of assistance)"
     return (
-        f"<strong>{fmt_n(n)}</strong> case records ({fmt_n(k['assistance'])} {INSTANCES} and "
-        f"{fmt_n(hot)} hotline reports)"
+        f"{counted(n, CASE_RECORDS, f'<strong>{fmt_n(n)}</strong>')} "
+        f"({counted(k['assistance'], INSTANCES, fmt_n(k['assistance']))} and "
+        f"{counted(hot, HOTLINE_REPORTS, fmt_n(hot))})"
     )
 
 
@@ -139,7 +141,7 @@ def _what_records(t: IndicatorTable, what: str = "Assistance") -> str:
 
 
 def _countries(n: int) -> str:
-    return f"{fmt_n(n)} {'country' if n == 1 else 'countries'}"
+    return counted(n, "countries", fmt_n(n))
 
 
 def _individuals_text(v: int | str | None) -> str:
@@ -184,7 +186,8 @@ def cover(ctx: ReportContext) -> Section:
             fmt_n(k["instances"]),
             "registered in the year"
             + (
-                f": {fmt_n(k['assistance'])} instances of assistance, {fmt_n(k['hotline_reports'])} hotline reports"
+                f": {counted(k['assistance'], INSTANCES, fmt_n(k['assistance']))}, "
+                f"{counted(k['hotline_reports'], HOTLINE_REPORTS, fmt_n(k['hotline_reports']))}"
                 if k.get("hotline_reports")
                 else ""
             ),
@@ -369,7 +372,8 @@ def _recruitment(ctx: ReportContext, f) -> tuple[list[str], list[Figure]]:  # ty
     )
     what = "tactics were" if len(tactics.data) > 1 else "tactic was"
     text = [
-        f"Recruitment: of the {fmt_n(tactics.known)} {unit} that say how the person was recruited "
+        f"Recruitment: of the {counted(tactics.known, unit, fmt_n(tactics.known))} that say how the person was "
+        "recruited "
         f"({fmt_n(tactics.unknown)} do not), the {what} {_shares_phrase(tactics)}.{several}"
     ]
     figs = [Figure("recruitment-tactics", "Recruitment tactics (a record counts under each tactic it names)", tactics,
@@ -377,7 +381,8 @@ def _recruitment(ctx: ReportContext, f) -> tuple[list[str], list[Figure]]:  # ty
     sector = recruitment.promised_sector(ctx.con, f)
     if not sector.empty:
         text.append(
-            f"Of the {fmt_n(sector.known)} {unit} of people offered a job that say which, the job promised was in "
+            f"Of the {counted(sector.known, unit, fmt_n(sector.known))} of people offered a job that say which, the "
+            "job promised was in "
             f"{_shares_phrase(sector, 3)}."
         )
         figs.append(Figure("promised-sector", "Sector of the job promised at recruitment", sector,
@@ -391,7 +396,8 @@ def _legal(ctx: ReportContext, f) -> tuple[str, list[Figure]]:  # type: ignore[n
     if t.empty:
         return "", []
     text = (
-        f"Legal assistance: of the {fmt_n(t.known)} {_unit_short(t.unit)} whose legal assistance says its kind "
+        f"Legal assistance: of the {counted(t.known, _unit_short(t.unit), fmt_n(t.known))} whose legal "
+        "assistance says its kind "
         f"({fmt_n(t.unknown)} do not), the kinds were {_shares_phrase(t)}."
         + (" A record may receive several kinds." if _adds_past_100(t) else "")
     )
@@ -787,7 +793,8 @@ def _funds(ctx: ReportContext, f) -> tuple[str, list[Figure]]:  # type: ignore[n
     named = t.data[t.data["value"] != funding.NOT_THROUGH_FUND]
     items = "; ".join(f"{escape(str(lab))}: {fmt_n(c)}" for lab, c in zip(named["label"], named["count"], strict=True))
     text = (
-        f"{fmt_n(n)} {unit} ({fmt_pct(n / t.known if t.known else None)} of the {fmt_n(t.known)} whose assistance "
+        f"{counted(n, unit, fmt_n(n))} ({fmt_pct(n / t.known if t.known else None)} of the {fmt_n(t.known)} "
+        "whose assistance "
         f"says what paid for it; {fmt_n(t.unknown)} do not say) were assisted through a fund"
         + (f" ({items})." if items else ".")
     )

@@ -7,12 +7,15 @@ the edge, so the rest of ctdata only ever sees two-letter codes.
 
 from __future__ import annotations
 
+import csv
+import io
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 
 import pycountry
 
-from ctdata.text import Text
+from ctdata.text import Country, Text
 
 #: Codes that releases use for "unknown country".
 UNKNOWN_CODES = frozenset({"", "00", "ZZ", "XX", "-99", "UNK", "XXX", "UNKNOWN", "N/A"})
@@ -131,3 +134,26 @@ def alpha3(alpha2: str | None) -> str | None:
 
 def all_alpha2() -> list[str]:
     return sorted([c.alpha_2 for c in pycountry.countries] + list(_EXTRA_ALPHA2))
+
+
+@cache
+def _in_sentences() -> dict[str, str]:
+    """The table of names English writes with 'the' inside a sentence (data/country_names_in_sentences.csv)."""
+    text = resources.files("ctdata.standard").joinpath("data", "country_names_in_sentences.csv").read_text("utf-8")
+    return {r["alpha2"]: r["in_a_sentence"] for r in csv.DictReader(io.StringIO(text))}
+
+
+def name_in_sentence(alpha2: str | None) -> str:
+    """A country's English name as a sentence writes it: 'citizens of the Philippines', 'an office in the
+    United States', but 'citizens of Thailand'.
+
+    Why a table: which names take 'the' is a fact of English usage (plural names, unions, republics and
+    kingdoms named as such), not something to work out from the words; the table is the one list, and a
+    name missing from it is written as `name` writes it. A table cell or a list item keeps `name`."""
+    return _in_sentences().get(alpha2 or "", name(alpha2))
+
+
+def in_sentence(alpha2: str) -> Country:
+    """A country named inside a sentence: English writes `name_in_sentence`, a page in another language
+    names it in that language (`ctdata.web.i18n.localise`)."""
+    return Country(alpha2, name_in_sentence(alpha2), sentence=True)

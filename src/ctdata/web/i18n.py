@@ -212,6 +212,8 @@ def localise(value: Any, lang: str) -> Any:
     if isinstance(value, Join):
         return value.sep.join(str(localise(p, lang)) for p in value.parts)
     if isinstance(value, Country):
+        if value.sentence and lang == DEFAULT:
+            return str(value)  # 'the Philippines' inside an English sentence
         return country_name(value.code, lang)
     if isinstance(value, Region):
         return region_name(str(value), lang)

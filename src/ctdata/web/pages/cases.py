@@ -25,7 +25,7 @@ from ctdata.cases.common import check_version
 from ctdata.errors import CtdataError, NotFound, PermissionDenied, ValidationError
 from ctdata.standard import countries, vocab
 from ctdata.standard import models as std
-from ctdata.text import Country, Day, Join, Text, words_of
+from ctdata.text import Day, Join, Text, words_of
 from ctdata.web import security
 from ctdata.web.i18n import N_
 from ctdata.web.pages.common import (
@@ -524,7 +524,7 @@ async def request_transfer(
         )
         return Text(
             "Transfer sent to the {agency} office in {country}. It waits for that office to accept it.",
-            agency=t.to_agency, country=Country(t.to_office_country, countries.name(t.to_office_country)),
+            agency=t.to_agency, country=countries.in_sentence(t.to_office_country),
         )
 
     return await _change(request, actor, case_id, "transfers", change)

@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile
 from ctdata.cases.access import Actor
 from ctdata.errors import CtdataError, ValidationError
 from ctdata.ingest import quarantine
+from ctdata.standard.units import unit_of
 from ctdata.text import Sentence, Text, words_of
 from ctdata.web import security
 from ctdata.web.i18n import N_, reread
@@ -198,7 +199,8 @@ def _indicators() -> dict[str, Any]:
 
     build(progress=False)
     data = headline()
-    return {"data": data, "rows": indicator_rows(data)}
+    # the unit agrees with the count ('1 instance of assistance'), the page translating the English words
+    return {"data": data, "rows": indicator_rows(data), "unit": unit_of(data["instances"], data["count_unit"])}
 
 
 #: The words of the indicators table the page shows in its language (`analytics.indicators` writes them in English).
@@ -209,6 +211,8 @@ INDICATOR_WORDS = {
     "cross-border": N_("cross-border"), "internal": N_("internal"), "unknown": N_("unknown"),
     "instances of assistance": N_("instances of assistance"), "hotline reports": N_("hotline reports"),
     "case records": N_("case records"),
+    "instance of assistance": N_("instance of assistance"), "hotline report": N_("hotline report"),
+    "case record": N_("case record"),
     "case records (instances of assistance and hotline reports)":
         N_("case records (instances of assistance and hotline reports)"),
 }

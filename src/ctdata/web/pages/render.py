@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from ctdata.standard import countries, vocab
-from ctdata.text import Country, Text
+from ctdata.text import Text
 from ctdata.web import i18n
 from ctdata.web.i18n import N_
 
@@ -143,9 +143,9 @@ def actor_view(actor: Any) -> ActorView:
 def office_label(country: str | None, agency: str | None) -> str:
     """'IOM office in Thailand' style label for an office (country + agency)."""
     if country and agency:
-        return Text("{agency} office in {country}", agency=agency, country=Country(country, countries.name(country)))
+        return Text("{agency} office in {country}", agency=agency, country=countries.in_sentence(country))
     if country:
-        return Text("Office in {country}", country=Country(country, countries.name(country)))
+        return Text("Office in {country}", country=countries.in_sentence(country))
     return agency or Text("Unknown office")
 
 
