@@ -107,6 +107,9 @@ def lock_for_update(session: Session) -> None:
     SQLite's write lock, PostgreSQL's advisory lock), held until the transaction ends, so rows read
     after it are the latest committed and no other process changes them before this one commits.
     Several web workers counting one account's failed logins need this (cases.users.authenticate).
+    Rows written under it must be written under it by every writer, the lock taken before the first
+    write: a transaction that locks such a row first and this lock at its commit deadlocks with one
+    that holds this lock and waits for the row (cases.users._clear_lockouts).
     """
     audit.serialise_appends(session)
 

@@ -255,7 +255,14 @@ def _lockout(session: Session, user: User, client: str | None, *, fresh: bool = 
 
 
 def _clear_lockouts(session: Session, user: User, client: str | None = None) -> None:
-    """Forget failed logins of this account (from one source, or from all when client is None)."""
+    """Forget failed logins of this account (from one source, or from all when client is None).
+
+    Under the store's write lock, taken first, as a failed login counts (`authenticate`): on PostgreSQL
+    that lock is the audit chain's, which every transaction takes at its commit. A delete that locked
+    the lockout row before it would wait at commit for a failed login holding the chain's lock while
+    that login waits for the row: a deadlock, one of the two refused. One order for every writer of
+    lockout rows: the chain's lock, then the row."""
+    lock_for_update(session)
     q = delete(LoginLockout).where(LoginLockout.user_id == user.id)
     if client is not None:
         q = q.where(LoginLockout.client == _source(client))
