@@ -285,3 +285,22 @@ def test_records_with_no_full_date_of_birth_link_without_error(dobs):
     res = link_frame(df, LinkageSettings(), threads=1)
     assert sorted(res.clusters["record_key"]) == ["a", "b", "c"]
     assert 1 <= res.individuals <= 3
+
+
+def test_a_disagreement_is_never_evidence_for_a_match(data):
+    # A register of one sex but for a few records (slips): random pairs differ in sex far less often
+    # than the floor on m says one person's records do, so the level 'all other comparisons' had m > u
+    # and a recorded sex that differs counted for a match (as among namesakes, who share a sex).
+    features, _ = data
+    rng = np.random.default_rng(3)
+    sub = features.iloc[:2000].copy()
+    sub["sex"] = np.where(rng.random(len(sub)) < 0.001, "male", "female")
+    res = link_frame(sub, LinkageSettings(seed=1), threads=2)
+    comps = {c["output_column_name"]: c for c in res.model["comparisons"]}
+    assert "sex" in comps
+    for name, comp in comps.items():
+        last = comp["comparison_levels"][-1]
+        assert last["label_for_charts"] == "All other comparisons"
+        assert last["m_probability"] <= last["u_probability"] * (1 + 1e-9), name
+        us = [lv["u_probability"] for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        assert sum(us) == pytest.approx(1.0)
