@@ -220,15 +220,26 @@ def _dob(rng: np.random.Generator, born: date) -> str | None:
 
 def generate(persons: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(template records, truth record_id -> person_id)."""
+    records, truth, _ = generate_with_names(persons, seed)
+    return records, truth
+
+
+def generate_with_names(persons: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(template records, truth, persons): the same rows as `generate`, and each person's true name
+    (person_id, sex, nationality, index of the given and of the family name in its pool), which no
+    record spells out (scripts, romanisations and typos vary) and which the oracle references use."""
     rng = np.random.default_rng(seed)
     nats = list(NATIONALITIES)
-    rows, truth = [], []
+    rows, truth, people = [], [], []
     for p in range(persons):
         nat = nats[int(rng.integers(len(nats)))]
         male, female, fam = NATIONALITIES[nat]
         sex = "male" if rng.random() < 0.45 else "female"
         pool = male if sex == "male" else female
-        given, family = pool[_pick(rng, len(pool))], fam[_pick(rng, len(fam))]
+        gi = _pick(rng, len(pool))
+        fi = _pick(rng, len(fam))
+        given, family = pool[gi], fam[fi]
+        people.append({"person_id": f"P{p:06d}", "sex": sex, "nationality": nat, "given": gi, "family": fi})
         born = date(1965, 1, 1) + timedelta(days=int(rng.integers(0, 365 * 40)))
         n = int(rng.choice([1, 2, 3, 4, 5], p=[0.35, 0.3, 0.2, 0.1, 0.05]))
         first_reg = date(2015, 1, 1) + timedelta(days=int(rng.integers(0, 365 * 5)))
@@ -253,7 +264,47 @@ def generate(persons: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
                 }
             )
             truth.append({"record_id": rid, "person_id": f"P{p:06d}"})
-    return pd.DataFrame(rows), pd.DataFrame(truth)
+    return pd.DataFrame(rows), pd.DataFrame(truth), pd.DataFrame(people)
+
+
+#: Days between one person's successive registrations are drawn from 0 to this (see generate_with_names).
+REGISTRATION_GAP_DAYS = 400
+
+
+def oracle_clusters(records: pd.DataFrame, truth: pd.DataFrame, people: pd.DataFrame, how: str) -> pd.DataFrame:
+    """Clusters of an oracle that knows every person but for the records nothing can place: a record without
+    a date of birth whose person shares the true name, sex and nationality with another person. Every
+    other record is put with its person. The ambiguous ones are left alone (`how` 'alone': no false link,
+    the pairwise F1 of a method that never guesses) or put with the namesake person (its own included)
+    that has a record registered nearest in time, if within REGISTRATION_GAP_DAYS (`how` 'nearest': the
+    registration date is all the evidence left). A reference for what the data allow, not a method.
+    Returns record_key, cluster."""
+    if how not in ("alone", "nearest"):
+        raise ValueError(f"unknown oracle {how!r}")
+    key = people.set_index("person_id")[["sex", "nationality", "given", "family"]].apply(tuple, axis=1)
+    rec = pd.DataFrame(
+        {
+            "record_key": records["record_id"].astype(str).to_numpy(),
+            "person": truth["person_id"].to_numpy(),
+            "reg": pd.to_datetime(records["registration_date"]).to_numpy(),
+            "no_dob": records["date_of_birth"].isna().to_numpy(),
+        }
+    )
+    rec["key"] = rec["person"].map(key)
+    rec["shared"] = rec["key"].map(key.value_counts()) > 1
+    ambiguous = rec["no_dob"] & rec["shared"]
+    cluster = rec["person"].astype(object).copy()
+    placed = rec[~ambiguous]
+    for i in np.flatnonzero(ambiguous.to_numpy()):
+        cluster.iat[i] = "alone:" + rec["record_key"].iat[i]
+        if how == "nearest":
+            cand = placed[placed["key"] == rec["key"].iat[i]]
+            if len(cand):
+                gap = (cand["reg"] - rec["reg"].iat[i]).abs().dt.days
+                j = gap.idxmin()
+                if gap[j] <= REGISTRATION_GAP_DAYS:
+                    cluster.iat[i] = cand.at[j, "person"]
+    return pd.DataFrame({"record_key": rec["record_key"], "cluster": cluster.astype(str)})
 
 
 def main(argv: list[str] | None = None) -> None:

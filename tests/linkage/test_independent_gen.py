@@ -73,3 +73,25 @@ def test_small_name_pools_make_namesakes(data):
     persons = truth.set_index("record_id").loc[latin["record_id"], "person_id"].to_numpy()
     per_name = latin.assign(p=persons).groupby(["given_name", "family_name"])["p"].nunique()
     assert per_name.max() >= 3  # the same full name, three or more people
+
+
+def test_oracle_references_place_all_but_the_records_nothing_can_place(gen, data):
+    rec, truth = data
+    rec2, truth2, people = gen.generate_with_names(persons=400, seed=3)
+    assert rec2.equals(rec) and truth2.equals(truth)  # the names ride along; the rows are the same
+    assert len(people) == 400 and set(people["person_id"]) == set(truth["person_id"])
+    alone = gen.oracle_clusters(rec, truth, people, "alone")
+    nearest = gen.oracle_clusters(rec, truth, people, "nearest")
+    person = truth["person_id"].to_numpy()
+    key = people.set_index("person_id")[["sex", "nationality", "given", "family"]].apply(tuple, axis=1)
+    shared = truth["person_id"].map(key).map(key.value_counts()).to_numpy() > 1
+    ambiguous = rec["date_of_birth"].isna().to_numpy() & shared
+    assert ambiguous.any() and not ambiguous.all()
+    # every other record is with its person; the ambiguous ones are alone, or with a namesake
+    assert (alone["cluster"].to_numpy()[~ambiguous] == person[~ambiguous]).all()
+    assert alone["cluster"].to_numpy()[ambiguous].tolist() == ("alone:" + rec["record_id"][ambiguous]).tolist()
+    placed = nearest["cluster"].to_numpy()[ambiguous]
+    namesake = [c.startswith("alone:") or key[c] == key[p] for c, p in zip(placed, person[ambiguous], strict=True)]
+    assert all(namesake)
+    with pytest.raises(ValueError):
+        gen.oracle_clusters(rec, truth, people, "guess")
