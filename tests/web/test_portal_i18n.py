@@ -137,3 +137,17 @@ def test_the_names_in_sentences_are_the_ones_the_home_page_would_show() -> None:
     assert i18n.localise(flow.origin_name, "en") == "Philippines"  # the map's table cell keeps the bare name
     assert i18n.localise(flow.destination_in_sentence, "es") == i18n.country_name("US", "es")
     assert countries.name_in_sentence("TH") == "Thailand"
+
+
+@pytest.mark.parametrize(("lang", "said"), [("fr", "aucune version publiée «\u00a0nope\u00a0»"),
+                                            ("es", "no hay ninguna publicación «nope»"),
+                                            ("ar", "لا يوجد إصدار منشور «nope»")])
+def test_the_not_found_reason_is_in_the_language(portal: TestClient, lang: str, said: str) -> None:
+    """A release nobody published: the page says why in its language; the JSON keeps the English sentence."""
+    portal.cookies.clear()
+    for path in ("/portal/dashboard?release=nope", "/portal/map?release=nope"):
+        r = portal.get(path, headers={"accept": "text/html", "accept-language": lang})
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
+        assert said in r.text and "no published release" not in r.text, path
+    api = portal.get("/portal/api/indicators?release=nope", headers={"accept-language": lang})
+    assert api.status_code == 404 and api.json()["detail"] == "no published release “nope”"

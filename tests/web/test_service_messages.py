@@ -145,3 +145,70 @@ def test_case_refusals_and_a_bad_address_are_plain_and_french(app, engine, actor
     r = client.post(f"/cases/{case_id}/journey", data={"csrf_token": csrf, "to_country": "TH"}, headers=FR)
     assert r.status_code == 409
     assert f"Le dossier {case_id} a été annulé (enregistré par erreur)\u202f; il ne peut plus être modifié" in r.text
+
+
+#: English sentences of the admin-level refusals below, which a French page must not show
+ADMIN_ENGLISH = re.compile(r"unknown agency|agency registry|needs an active|is not one|already erased|say why the data|"
+                           r"names the person|may not |no published release|search by case number|choose the file")
+
+
+def test_admin_refusals_are_said_in_french(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    """An account for an agency nobody registered (the users page), the publish account check, the erasure's
+    refusals and the role refusal of a service: each in the page's language; the CLI and audit keep English."""
+    from ctdata.cases import agencies, erasure, service
+    from ctdata.cases.access import Actor, require_role
+    from ctdata.errors import Conflict, PermissionDenied, ValidationError
+    from ctdata.publish.flows import APPROVE_ROLES
+    from tests.web.conftest import CASE, PERSON
+
+    admin, csrf = signed_in(app, engine, "admin")
+    form = {"csrf_token": csrf, "username": "kim", "role": "caseworker", "office_country": "TH", "agency": "IMO",
+            "password": "a-long-enough-password"}
+    r = admin.post("/admin/users", data=form, headers=FR)
+    main = r.text.split("<main")[1]
+    assert r.status_code == 422 and "Agence inconnue «\u00a0IMO\u00a0»" in main
+    assert not ADMIN_ENGLISH.search(main)
+    english = admin.post("/admin/users", data=form).text
+    assert "nknown agency &#39;IMO&#39;: not in the agency registry" in english
+
+    def french(exc: BaseException) -> str:
+        return str(i18n.localise(exc.args[0], "fr"))
+
+    with transaction(engine) as s:
+        case_id = service.register_case(s, actors["th"], PERSON, CASE).id
+        with pytest.raises(PermissionDenied) as denied:
+            users.require_account(s, actors["analyst"], APPROVE_ROLES, "release_approve", "release", "r1")
+        with pytest.raises(ValidationError) as no_reason:
+            erasure.erase_person(s, actors["admin"], case_id, "  ")
+        with pytest.raises(ValidationError) as named:
+            erasure.erase_person(s, actors["admin"], case_id, "Mai asked on 2024-05-01")
+        with pytest.raises(PermissionDenied) as role:
+            require_role(s, actors["th"], agencies.REGISTRARS, "agency.create")
+        with pytest.raises(Conflict) as twice:
+            agencies.register_agency(s, actors["admin"], "iom")
+    assert str(denied.value) == ("release approve needs an active admin or data-manager account; 'analyst' is not one "
+                                 "(role analyst may not release approve)")
+    assert french(denied.value).startswith("pour approuver une version, il faut un compte actif (")
+    assert "gestionnaire de données" in french(denied.value)
+    assert french(no_reason.value).startswith("indiquez pourquoi les données sont effacées")
+    assert "le motif nomme la personne (prénom)" in french(named.value)
+    assert french(role.value).startswith("le rôle «\u00a0") and french(role.value).endswith(
+        "\u00a0» n’autorise pas à enregistrer une agence")
+    assert french(twice.value) == "l’agence «\u00a0IOM\u00a0» est déjà enregistrée"
+    for exc in (denied, no_reason, named, role, twice):
+        assert not ADMIN_ENGLISH.search(french(exc.value)), french(exc.value)
+        assert not ADMIN_ENGLISH.search(str(i18n.localise(exc.value.args[0], "es"))), exc.value
+    assert isinstance(actors["th"], Actor)
+
+
+def test_page_refusals_from_the_services_are_said_in_french(app, engine, actors) -> None:  # type: ignore[no-untyped-def]
+    """A name search by a role that sees no names, an import posted without its file."""
+    analyst, _ = signed_in(app, engine, "analyst")
+    r = analyst.get("/cases?q=Mai", headers=FR)
+    main = r.text.split("<main")[1]
+    assert "Votre rôle permet de chercher par numéro de dossier seulement" in main
+    dm, csrf = signed_in(app, engine, "dm")
+    r = dm.post("/data/import", data={"csrf_token": csrf}, files={"file": ("", b"", "text/csv")}, headers=FR)
+    main = r.text.split("<main")[1]
+    assert r.status_code == 422 and "Choisissez le fichier à importer." in main
+    assert not ADMIN_ENGLISH.search(main) and not DEVELOPER.search(main)

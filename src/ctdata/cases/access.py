@@ -279,4 +279,18 @@ def require_role(session: Session, actor: Actor, roles: tuple[str, ...], action:
     """Refuse (and audit) an action the actor's role does not allow."""
     if actor.role not in roles:
         deny(session, actor, action, "service", action, f"role {actor.role} may not {action}")
-        raise PermissionDenied(f"role {actor.role!r} may not {action.replace('.', ' ')}")
+        raise PermissionDenied(Text("role '{role}' may not {action}", role=ROLE_NAMES.get(actor.role, actor.role),
+                                    action=SERVICE_ACTIONS.get(action) or action.replace(".", " ")))
+
+
+#: roles as a refusal of the case services names them (a `Text`: a page says it in its language)
+ROLE_NAMES: dict[str, Text] = {"admin": Text("admin"), "data_manager": Text("data manager"),
+                               "caseworker": Text("caseworker"), "analyst": Text("analyst"), "public": Text("public")}
+#: the actions `require_role` guards, as its refusal names them
+SERVICE_ACTIONS: dict[str, Text] = {
+    "agency.create": Text("agency create"), "audit.read": Text("audit read"), "case.create": Text("case create"),
+    "case.list": Text("case list"), "case.search_by_name": Text("case search_by_name"),
+    "person.erase": Text("person erase"), "transfer.list": Text("transfer list"), "user.create": Text("user create"),
+    "user.end_sessions": Text("user end_sessions"), "user.list": Text("user list"),
+    "user.reset_password": Text("user reset_password"), "user.update": Text("user update"),
+}

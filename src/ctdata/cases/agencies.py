@@ -25,6 +25,7 @@ from ctdata.errors import Conflict, ValidationError
 from ctdata.standard.types import parser_for
 from ctdata.store.inserts import insert_new
 from ctdata.store.models import Agency, utcnow
+from ctdata.text import Plain, Text, words_of
 
 #: roles that may register an agency
 REGISTRARS = ("admin", "data_manager")
@@ -35,9 +36,9 @@ def _code(code: Any) -> str:
     try:
         out = parser_for("agency")(code)
     except ValueError as exc:
-        raise ValidationError(f"agency: {exc}") from None
+        raise ValidationError(Text("{column}: {problem}", column="agency", problem=words_of(exc))) from None
     if out is None:
-        raise ValidationError("agency: an agency code is required")
+        raise ValidationError(Text("{column}: {problem}", column="agency", problem=Text("an agency code is required")))
     return out
 
 
@@ -49,10 +50,11 @@ def require_agency(session: Session, code: Any) -> str:
     """The canonical code of a registered agency; ValidationError naming the code and how to register it."""
     canonical = _code(code)
     if session.get(Agency, canonical) is None:
-        raise ValidationError(
-            f"unknown agency {canonical!r}: not in the agency registry (see `ctdata agency list`); "
-            f"an admin or data manager registers a new agency with `{_add_hint(canonical)}`"
-        )
+        raise ValidationError(Text(
+            "unknown agency '{agency}': not in the agency registry (see `ctdata agency list`); "
+            "an admin or data manager registers a new agency with `{command}`",
+            agency=canonical, command=Plain(_add_hint(canonical)),
+        ))
     return canonical
 
 
@@ -62,9 +64,9 @@ def register_agency(session: Session, actor: Actor, code: Any, name: str | None 
     canonical = _code(code)
     display = " ".join(str(name or "").split()) or canonical
     if len(display) > NAME_MAX or "\x00" in display:
-        raise ValidationError(f"agency name: at most {NAME_MAX} characters and no NUL")
+        raise ValidationError(Text("agency name: at most {count} characters and no NUL", count=NAME_MAX))
     if session.get(Agency, canonical) is not None:
-        raise Conflict(f"agency {canonical!r} is already registered")
+        raise Conflict(Text("agency '{agency}' is already registered", agency=canonical))
     row = Agency(code=canonical, name=display, created_by=actor.username)
     session.add(row)
     session.flush()

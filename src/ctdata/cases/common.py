@@ -40,7 +40,7 @@ def validate(model: type[M], data: Mapping[str, Any] | BaseModel, what: str) -> 
 def no_nul(value: str | None, field: str) -> str | None:
     """Refuse NUL characters (PostgreSQL text cannot hold them)."""
     if value is not None and "\x00" in value:
-        raise ValidationError(f"{field} contains a NUL character")
+        raise ValidationError(Text("{field} contains a NUL character", field=field))
     return value
 
 

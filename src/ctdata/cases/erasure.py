@@ -43,6 +43,7 @@ from ctdata.standard.template import TABLES
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal
 from ctdata.store.models import CaseRecord, LinkLabel, LinkReviewPair, Person, QuarantineRow, utcnow
+from ctdata.text import Plain, Text
 
 ERASERS = ("admin", "data_manager")
 #: Template columns that identify a person, per import table (the standard marks them).
@@ -50,6 +51,9 @@ IDENTIFYING = {t: [c.name for c in cols if c.identifying] for t, cols in TABLES.
 #: Free text about the person on their case records.
 CASE_FREE_TEXT = ("closure_note_enc", "consent_sharing_enc", "void_reason_enc", "promised_job_enc")
 #: What erasure nulls on the person's row.
+#: the identifying fields as a refusal names them (the page's language)
+IDENTIFIER_WORDS = {"given_name": Text("given name"), "family_name": Text("family name"),
+                    "id_document": Text("id document")}
 PERSON_COLUMNS = ("given_name_enc", "family_name_enc", "date_of_birth_enc", "id_document_enc")
 #: Free text about the person in the rows of their cases: relationship of CaseRecord -> columns.
 FREE_TEXT: dict[str, tuple[str, ...]] = {
@@ -177,10 +181,11 @@ def _refuse_identifiers_in(reason: str, person: Person) -> None:
         tokens = [t for t in re.findall(r"\w+", value.casefold()) if len(t) >= 2]
         whole = re.search(rf"(?<!\w){re.escape(value.casefold())}(?!\w)", said)
         if whole or any(t in words for t in tokens):
-            raise ValidationError(
-                f"the reason names the person ({name.replace('_', ' ')}); it is kept after the erasure, so say "
-                "why without naming them (for example: the person's request of 2024-05-01)"
-            )
+            raise ValidationError(Text(
+                "the reason names the person ({field}); it is kept after the erasure, so say "
+                "why without naming them (for example: the person's request of 2024-05-01)",
+                field=IDENTIFIER_WORDS.get(name, name.replace("_", " ")),
+            ))
 
 
 def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> Erased:
@@ -189,10 +194,11 @@ def erase_person(session: Session, actor: Actor, case_id: int, reason: str) -> E
     case, _ = load_case(session, actor, case_id, action="person.erase")
     reason = (no_nul(reason, "reason") or "").strip()
     if not reason:
-        raise ValidationError("say why the data is erased (for example: the person's request of 2024-05-01)")
+        raise ValidationError(Text("say why the data is erased (for example: the person's request of 2024-05-01)"))
     person = case.person
     if person.erased_at is not None:
-        raise Conflict(f"the identifying data of the person of case {case.id} was already erased")
+        raise Conflict(Text("the identifying data of the person of case {number} was already erased",
+                            number=Plain(case.id)))
     _refuse_identifiers_in(reason, person)
     cleared: dict[str, int] = {}
     _clear([person], PERSON_COLUMNS, "persons", cleared)

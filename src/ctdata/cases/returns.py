@@ -20,10 +20,11 @@ from ctdata.cases.common import child_today, ensure_open, no_nul, record_by, tou
 from ctdata.cases.views import decrypt_person, return_view
 from ctdata.errors import Conflict, NotFound, ValidationError
 from ctdata.standard import models as std
+from ctdata.standard import vocab
 from ctdata.standard.dates import parse_partial_date
 from ctdata.store.fields import seal, unseal
 from ctdata.store.models import CaseRecord, ReturnRecord
-from ctdata.text import Join, Plain, Text
+from ctdata.text import Join, Plain, Terms, Text
 
 #: a return's states that end it, as a sentence says them
 RETURN_STATES = {"travelled": Text("travelled"), "cancelled": Text("cancelled")}
@@ -182,7 +183,8 @@ def mark_travelled(
     r = _get(session, case, return_id)
     _check(r, expected_version)
     if r.status not in ACTIVE:
-        raise Conflict(f"return {r.id} is {r.status}; it cannot be marked travelled")
+        raise Conflict(Text("return {number} is {status}; it cannot be marked travelled", number=Plain(r.id),
+                            status=Terms([vocab.RETURN_STATUS.terms.get(r.status, r.status)])))
     gates = open_gates(r)
     if gates:
         raise Conflict(Text("return {number} cannot be marked travelled while gates are open: {gates}",

@@ -137,7 +137,7 @@ def transaction(eng: Engine | None = None) -> Iterator[Session]:
         session.rollback()
         _release(session)
         _after_rollback(eng, session)
-        raise Conflict("the case was changed by someone else meanwhile; reload it and try again") from None
+        raise Conflict(Text("the case was changed by someone else meanwhile; reload it and try again")) from None
     except IntegrityError:
         # a uniqueness check passed before a concurrent change committed (e.g. two legs numbered alike)
         session.rollback()

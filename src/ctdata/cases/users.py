@@ -215,19 +215,41 @@ def require_account(
     approval, linkage decisions) call this first.
     """
     user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    doing = ACTION_WORDS.get(action) or action.replace("_", " ")
+    why: str
     if user is None or user.username != actor.username:
-        why = "no such account"
+        why = Text("no such account")
     elif not user.active:
-        why = "account disabled"
+        why = Text("account disabled")
     elif user.role not in roles:
-        why = f"role {user.role} may not {action.replace('_', ' ')}"
+        why = Text("role {role} may not {action}", role=user.role, action=doing)
     else:
         return user
-    deny(session, actor, action, entity, entity_id, why)
-    names = " or ".join(r.replace("_", "-") for r in roles)
-    raise PermissionDenied(
-        f"{action.replace('_', ' ')} needs an active {names} account; {actor.username!r} is not one ({why})"
-    )
+    deny(session, actor, action, entity, entity_id, str(why))
+    raise PermissionDenied(Text("{action} needs an active {roles} account; '{user}' is not one ({why})",
+                                action=doing, roles=_either(roles), user=actor.username, why=why))
+
+
+#: the actions `require_account` guards, as its refusal names them (a `Text`: a page says it in its language)
+ACTION_WORDS: dict[str, Text] = {
+    "release_create": Text("release create"), "release_approve": Text("release approve"),
+    "release_withdraw": Text("release withdraw"), "export_ctdc": Text("export ctdc"),
+    "link_review_decide": Text("link review decide"),
+}
+#: roles as `require_account`'s refusal names them ('an active admin or data-manager account')
+ACCOUNT_ROLE_WORDS: dict[str, Text] = {
+    "admin": Text("admin"), "data_manager": Text("data-manager"), "analyst": Text("analyst"),
+    "caseworker": Text("caseworker"), "public": Text("public"),
+}
+
+
+def _either(roles: tuple[str, ...]) -> str:
+    """'admin or data-manager', 'analyst or data-manager or admin', each role in the page's language."""
+    words = [ACCOUNT_ROLE_WORDS.get(r) or r.replace("_", "-") for r in roles]
+    said = words[-1]
+    for word in reversed(words[:-1]):
+        said = Text("{one} or {other}", one=word, other=said)
+    return said
 
 
 def _user(session: Session, username: str) -> User:

@@ -203,7 +203,7 @@ def visible_to(actor: Actor, values: dict[str, Any]) -> bool:
 
 def _require(actor: Actor) -> None:
     if actor.role not in REVIEWERS:
-        raise PermissionDenied(f"role {actor.role!r} may not review the quarantine")
+        raise PermissionDenied(Text("role '{role}' may not review the quarantine", role=actor.role))
 
 
 def rows_for(actor: Actor, status: str = "open", limit: int = 200) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ REVIEWERS = ("admin", "data_manager")
 
 def _check_role(actor: Actor) -> None:
     if actor.role not in REVIEWERS:
-        raise PermissionDenied(f"role {actor.role!r} may not review linkage")
+        raise PermissionDenied(Text("role '{role}' may not review linkage", role=actor.role))
 
 
 def _scope(session: Session, actor: Actor) -> Scope:

@@ -139,7 +139,7 @@ def _checked_path(release: PublicRelease, name: str) -> Path:
     # look the name up among the manifest's keys, and build the path from the key, never from the request
     key = next((k for k in files if k == name), None)
     if key is None or "/" in key or "\\" in key or key.startswith("."):
-        raise NotFound(f"release {release.release_id} has no file {name!r}")
+        raise NotFound(Text("release {release} has no file “{name}”", release=release.release_id, name=name))
     path = release.path / key
     want = str(files[key]["sha256"])
     with _verified_lock:
@@ -188,7 +188,7 @@ class PublishedReleases:
         for r in self.list():
             if r.release_id == release_id:
                 return r
-        raise NotFound(f"no published release {release_id!r}")
+        raise NotFound(Text("no published release “{release}”", release=release_id))
 
     def default(self) -> PublicRelease | None:
         """The release the dashboards show unless the visitor picks another: the newest k-anonymised one."""

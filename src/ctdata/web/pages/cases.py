@@ -120,7 +120,7 @@ def _year(text: str | None) -> int | None:
     if text is None:
         return None
     if not text.isdigit():
-        raise ValidationError(f"year: {text!r} is not a year")
+        raise ValidationError(Text("year: “{text}” is not a year", text=text))
     return int(text)
 
 
@@ -135,7 +135,7 @@ def _list(session: Session, actor: Actor, lq: ListQuery) -> dict[str, Any]:
         items = [one] if lq.status in (None, one["status"]) else []
         return {"total": len(items), "offset": 0, "items": items}
     if lq.q and not actor.identifying:
-        raise PermissionDenied("Your role can search by case number only; names are not shown to you.")
+        raise PermissionDenied(Text("Your role can search by case number only; names are not shown to you."))
     return service.list_cases(
         session,
         actor,
@@ -419,7 +419,7 @@ async def request_return(
 def _return_id(form: FormData) -> int:
     rid = integer(form, "return_id", Text("the return"))
     if rid is None:
-        raise ValidationError("the form does not say which return; reload the case and try again")
+        raise ValidationError(Text("the form does not say which return; reload the case and try again"))
     return rid
 
 

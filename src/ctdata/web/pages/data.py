@@ -74,7 +74,8 @@ def _run_import(upload: UploadFile, actor: Actor) -> dict[str, Any]:
 
     name = Path(upload.filename or "").name
     if not name.lower().endswith(IMPORTABLE):
-        raise ValidationError.at("file", "choose a records file in the standard template: a .csv or an .xlsx workbook")
+        raise ValidationError.at("file", Text("choose a records file in the standard template: a .csv or an .xlsx "
+                                             "workbook"))
     folder = Path(tempfile.mkdtemp(prefix="ctdata-import-"))
     try:
         path = folder / ("records.xlsx" if name.lower().endswith(".xlsx") else "records.csv")
@@ -94,8 +95,8 @@ async def import_file(request: Request, actor: Actor = Depends(security.requires
     form = await form_of(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        err = ValidationError.at("file", "choose the file to import")
-        return _import_page(request, actor, {"field_errors": {"file": "Choose the file to import."}},
+        err = ValidationError.at("file", Text("choose the file to import"))
+        return _import_page(request, actor, {"field_errors": {"file": Sentence(Text("choose the file to import"))}},
                             [error_message(err)], 422)
     try:
         result = await run_in_threadpool(_run_import, upload, actor)
