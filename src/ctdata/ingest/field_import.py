@@ -276,7 +276,7 @@ def import_form(
             result.resolved = settle(session, kind=kind, batch_id=batch.id, tables=tables, log=log,
                                      loaded=pipe.watched_loaded(), watched_in=pipe.watched_in)
             quarantine_notices(result, log)
-            finish_batch(session, batch, result, actor, sorted(pipe.new_ids))
+            finish_batch(session, batch, result, actor, sorted(pipe.new_ids | pipe.updated_ids))
     return result
 
 

@@ -129,6 +129,8 @@ class Pipeline:
     #: record_id -> case id of every record of this import (companion rows hang off these)
     case_ids: dict[str, int] = field(default_factory=dict)
     new_ids: set[int] = field(default_factory=set)
+    #: case ids of stored records this import changed (with new_ids, what the import's audit entry digests)
+    updated_ids: set[int] = field(default_factory=set)
     #: watched record ids met in each companion table
     watched_in: dict[str, set[str]] = field(default_factory=dict)
     _out: dict[str, tuple[str | None, int]] = field(default_factory=dict)
@@ -251,6 +253,7 @@ class Pipeline:
                 else:
                     assert verdict == CHANGED
                     self._update_record(ref, clean, i, srcs[k], digests[k])
+                    self.updated_ids.add(ref)
                     res.updated += 1
         if ins:
             self._insert(clean, [ok[k] for k in ins], [srcs[k] for k in ins], [digests[k] for k in ins], n)

@@ -135,7 +135,8 @@ def _load(
                     pipe.companion(name, batches(open_companion(name, cpath, encoding, csheet)))
             finally:
                 writer.close()
-            new_ids, loaded, watched_in = sorted(pipe.new_ids), pipe.watched_loaded(), pipe.watched_in
+            new_ids = sorted(pipe.new_ids | pipe.updated_ids)
+            loaded, watched_in = pipe.watched_loaded(), pipe.watched_in
     result.resolved = settle(
         session, kind="standard", batch_id=batch.id, tables=["records", *companions], log=log, loaded=loaded,
         watched_in=watched_in,
