@@ -80,3 +80,21 @@ def test_the_standard_template_updates_a_corrected_record_alike(store, tmp_path:
     fixed = import_standard(write_records(tmp_path / "records.csv", [record(0), record(1, sex="male"), record(2)]))
     assert (fixed.inserted, fixed.updated, fixed.already_present) == (0, 1, 2)
     assert [r[1] for r in _records()] == ["female", "male", "female"]
+
+
+def test_a_corrected_victim_perpetrator_release_updates_the_grouped_perpetrator_row(store, tmp_path: Path) -> None:
+    """One grouped perpetrator row per victim: a corrected one replaces the victim's row, not adds a second."""
+    from ctdata.store.models import Perpetrator
+
+    from .test_ctdc_vp_import import vp_row, write_vp
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    import_ctdc(write_vp(tmp_path / "a" / "ctdc_vp.csv.gz", [vp_row(), vp_row(IP_Gender="Male")]))
+    fixed = import_ctdc(write_vp(tmp_path / "b" / "ctdc_vp.csv.gz", [vp_row(), vp_row(IP_Gender="Female")]))
+    assert (fixed.inserted, fixed.updated, fixed.already_present) == (0, 1, 1)
+    per = fixed.tables["perpetrators"]
+    assert (per["inserted"], per["updated"], per["already_present"]) == (0, 1, 1)
+    with db.session_scope() as s:
+        sexes = s.execute(select(Perpetrator.sex).order_by(Perpetrator.case_id)).scalars().all()
+    assert sexes == [["female", "male"], ["female"]]

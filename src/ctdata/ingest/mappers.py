@@ -36,6 +36,9 @@ class Mapper(Protocol):
     source_kind: str
     #: template columns a source may leave empty though the template requires them
     relax: frozenset[str]
+    #: companion tables of which a source gives one row per record: such a row's identity is its record
+    #: (a corrected row updates the stored one); other companion rows are known by their content
+    one_per_record: frozenset[str]
 
     def columns(self, batch: ColumnBatch) -> Mapped:
         """Template columns of the batch's readable rows, each row's mapping error or None, and whether
@@ -75,6 +78,7 @@ class TemplateMapper:
     kind: str = "standard"
     source_kind: str = "case"
     relax: frozenset[str] = frozenset()
+    one_per_record: frozenset[str] = frozenset()
 
     def columns(self, batch: ColumnBatch) -> Mapped:
         return {c.name: batch.column(c.name) for c in TABLES[self.table]}, [None] * len(batch), True
@@ -99,6 +103,8 @@ class CtdcMapper:
     kind: str = "ctdc"
     source_kind: str = "public_release"
     relax: frozenset[str] = frozenset({"office_country", "registration_date"})
+    #: the victim-perpetrator release describes a victim's perpetrators together, in one grouped row
+    one_per_record: frozenset[str] = frozenset({"perpetrators"})
 
     def columns(self, batch: ColumnBatch) -> Mapped:
         return _records_row_by_row(
@@ -188,6 +194,7 @@ class FormMapper:
     kind: str = "odk"
     source_kind: str = "case"
     relax: frozenset[str] = frozenset()
+    one_per_record: frozenset[str] = frozenset()
 
     def columns(self, batch: ColumnBatch) -> Mapped:
         return _records_row_by_row(batch, lambda i: map_submission(batch.raw(i).values))

@@ -336,7 +336,8 @@ class Pipeline:
             if k in table.columns and k not in content
         }
         names = ["case_id", *(sealed[c][0] if c in sealed else c for c in content), *defaults]
-        ctx = _Companion(name, model, validator, template, content, names, defaults, stats, sealed)
+        ctx = _Companion(name, model, validator, template, content, names, defaults, stats, sealed,
+                         per_record=name in self.mapper.one_per_record)
         for b in batches:
             columns = self._companion_batch(ctx, b)
             if columns:
@@ -416,6 +417,8 @@ class Pipeline:
         for i, cid, d in zip(keep, cids, digests, strict=True):
             if legs:
                 keys.append((ctx.name, cid, clean["leg_number"][i]))
+            elif ctx.per_record:
+                keys.append((ctx.name, cid))
             else:
                 k = self._occurrences.get((cid, d), 0)  # type: ignore[arg-type]
                 self._occurrences[(cid, d)] = k + 1  # type: ignore[index]
@@ -428,6 +431,9 @@ class Pipeline:
         for k, i in enumerate(keep):
             verdict, ref = verdicts[k] if verdicts is not None else (NEW, None)
             if verdict == CONFLICT:
+                # only legs can meet twice: other rows are counted by occurrence, and a source giving one
+                # row per record gives each record once (its records' ids are unique, checked before)
+                assert legs, ctx.name
                 leg = clean["leg_number"][i]
                 said = Text("leg {leg} of “{record}” appears twice (first at row {row})", leg=Plain(leg),
                             record=rid_col[i], row=Plain(ref))
@@ -447,6 +453,7 @@ class Pipeline:
                     ctx.sealed[c][0] if c in ctx.sealed else c: self._sealed(ctx, c, [clean[c][i]])[0]
                     for c in ctx.content
                 }
+                values = _as_lists(ctx.model, values)  # a code list's stored text is no list to bind
                 q = update(ctx.model).where(ctx.model.id == ref).values(**values)  # type: ignore[attr-defined]
                 self.db(lambda q=q: self.session.execute(q))  # type: ignore[union-attr]
         if not ins:
@@ -509,6 +516,10 @@ class Pipeline:
                 for rid, cid, leg, d in zip(ids, case_ids, legs, digests, strict=True):
                     out[(ctx.name, cid, leg)] = (rid, d)
                 continue
+            if ctx.per_record:
+                for rid, cid, d in zip(ids, case_ids, digests, strict=True):
+                    out[(ctx.name, cid)] = (rid, d)
+                continue
             for rid, cid, d in zip(ids, case_ids, digests, strict=True):
                 k = counts.get((cid, d), 0)
                 counts[(cid, d)] = k + 1
@@ -533,6 +544,8 @@ class _Companion:
     defaults: dict[str, Any]
     stats: dict[str, int]
     sealed: dict[str, tuple[str, str]]  # content field stored encrypted -> (its column, context)
+    #: one row per record in this source (`Mapper.one_per_record`): the row's identity is its record
+    per_record: bool = False
 
 
 def _as_lists(model: type, values: dict[str, Any]) -> dict[str, Any]:
