@@ -1,8 +1,8 @@
 """The public portal in a real browser in each language: axe-core finds no WCAG 2.1 A/AA violation on its
-pages in English and Arabic (right to left), no line of its pages in French or Arabic is English, the charts
-are drawn with their words and numbers in the language, the language switch works, and a screenshot of the
-home page and the dashboard is taken in each language ($CTDATA_SCREENSHOTS; `docs/screens` holds the ones
-looked at)."""
+pages and its not-found pages in English, French, Spanish and Arabic (right to left), no line of its pages in
+French or Arabic is English, the charts are drawn with their words and numbers in the language, the language
+switch works, and a screenshot of the home page and the dashboard is taken in each language
+($CTDATA_SCREENSHOTS; `docs/screens` holds the ones looked at)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _open(page: Page, path: str, lang: str) -> None:
         _charts_drawn(page)
 
 
-@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("lang", ["en", "fr", "es", "ar"])
 def test_portal_pages_have_no_wcag_violation(browser: Browser, portal: Portal, lang: str) -> None:  # noqa: F811
     # axe is injected as an inline script, which the portal's Content-Security-Policy rightly refuses
     ctx = browser.new_context(
@@ -79,6 +79,10 @@ def test_portal_pages_have_no_wcag_violation(browser: Browser, portal: Portal, l
     page.goto("/portal/releases/nope/files/x.csv")  # the portal's own not-found page
     if v := violations(page):
         found["not found"] = describe(v)
+    response = page.goto("/portal/dashboard?release=nope")  # not found, with its reason in the language
+    assert response is not None and response.status == 404
+    if v := violations(page):
+        found["dashboard of no release"] = describe(v)
     ctx.close()
     assert not found, found
 
