@@ -69,3 +69,18 @@ def test_a_country_in_a_sentence_is_english_with_its_article_and_named_in_other_
     assert i18n.localise(from_data(to_data(sentence)), "en") == "citizens of the Philippines exploited in Thailand"
     assert i18n.localise(office_label("US", "IOM"), "en") == "IOM office in the United States"
     assert i18n.localise(office_label("TH", None), "en") == "Office in Thailand"
+
+
+@pytest.mark.parametrize(("unknown", "said"), [
+    (1, "No known value: the 1 instance of assistance counted here has this item unrecorded (unknown)."),
+    (3, "No known value: all 3 instances of assistance counted here have this item unrecorded (unknown)."),
+])
+def test_a_report_caption_of_only_unknown_values_agrees_with_its_count(unknown: int, said: str) -> None:
+    import pandas as pd
+
+    from ctdata.analytics.table import IndicatorTable
+    from ctdata.report.model import Figure
+
+    empty = pd.DataFrame({"value": [], "label": [], "count": [], "share": []})
+    table = IndicatorTable("sex", "Sex", empty, units.INSTANCES, known=0, unknown=unknown)
+    assert Figure("sex", "Sex", table).caption == said

@@ -17,6 +17,7 @@ import duckdb
 
 from ctdata.analytics.filters import Filters
 from ctdata.analytics.table import IndicatorTable
+from ctdata.analytics.units import counted
 
 
 def fmt_n(v: float | int | None) -> str:
@@ -60,8 +61,10 @@ class Figure:
             return ""
         if t.empty:
             if t.total:
+                one = t.total == 1
                 return (
-                    f"No known value: all {fmt_n(t.total)} {t.unit} counted here have this item unrecorded (unknown)."
+                    f"No known value: {'the' if one else 'all'} {counted(t.total, t.unit, fmt_n(t.total))} counted "
+                    f"here {'has' if one else 'have'} this item unrecorded (unknown)."
                 )
             return t.note or "No data."
         parts = [f"Counted: {t.unit}."]
