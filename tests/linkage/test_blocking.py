@@ -165,7 +165,7 @@ def _one_big_block(n: int = 100) -> pd.DataFrame:
 def test_a_block_too_big_for_its_rule_is_split_by_the_next_column_not_lost():
     f = _one_big_block()
     # budget: 10 small blocks of one pair fit, the block of 100 (4,950 pairs) does not; its halves do
-    sql, keys, report = blocking.cap_rule(f, "l.a = r.a", budget=2 * 1225 + 10, name="0")
+    sql, keys, report = blocking.cap_rule(f, "l.a = r.a", budget=2 * 1225 + 10)
     assert report.capped and sql == "l.blk_0 = r.blk_0"
     assert report.refined_blocks == 1 and report.dropped_blocks == 0 and report.dropped_pairs == 0
     assert report.pairs_before == 4950 + 10 and report.pairs_after == 2 * 1225 + 10
@@ -178,7 +178,7 @@ def test_a_block_too_big_for_its_rule_is_split_by_the_next_column_not_lost():
 
 def test_a_block_that_cannot_be_split_is_dropped_and_counted():
     f = _one_big_block().assign(sex="female")  # nothing splits the big block
-    sql, keys, report = blocking.cap_rule(f, "l.a = r.a", budget=100, name="0")
+    sql, keys, report = blocking.cap_rule(f, "l.a = r.a", budget=100)
     assert report.dropped_blocks == 1 and report.dropped_pairs == 4950
     assert report.pairs_after == 10
     assert len(_blocked(pd.concat([f, keys], axis=1), [sql])) == 10
@@ -238,7 +238,7 @@ def _growth(sizes: tuple[int, int], budget: float) -> tuple[float, list[int]]:
         f = _pool_features(n)
         plan = blocking.plan_blocking(f, LinkageSettings(blocking_rules=rules, block_pairs_per_record=budget))
         counts.append(len(_blocked(plan.table(f), plan.rules)))
-        assert not budget or counts[-1] <= budget * len(rules) * n  # every rule within its budget
+        assert not budget or counts[-1] <= budget * n  # all rules together within the one budget
     return float(np.log(counts[1] / counts[0]) / np.log(sizes[1] / sizes[0])), counts
 
 
@@ -248,3 +248,125 @@ def test_candidate_pairs_grow_about_linearly_with_the_records():
     capped, counts = _growth((1000, 4000), 3)
     assert uncapped > 1.8
     assert capped < 1.15, counts
+
+
+# The rules of the plan's property test: a plain key, a window, birth years exactly one apart, one side
+# lacking a value (with a window), two different columns joined (a cross rule), two windows.
+_PLAN_RULES = (
+    "l.a = r.a",
+    "l.a = r.a AND abs(l.dob_y - r.dob_y) <= 1",
+    "l.b = r.b AND abs(l.dob_y - r.dob_y) = 1",
+    "l.b = r.b AND abs(l.dob_y - r.dob_y) <= 1 AND l.dob_y IS NULL",
+    "l.a = r.b",
+    "l.a = r.a AND l.sex = r.sex AND abs(l.dob_y - r.dob_y) <= 2 AND abs(l.reg - r.reg) <= 30",
+)
+
+
+@st.composite
+def _block_sizes(draw) -> pd.DataFrame:
+    """Records in blocks of arbitrary sizes (a few large, many small, or anything between) for two keys,
+    with sex, birth year (some missing) and registration day drawn for each record."""
+    sizes = draw(st.lists(st.integers(1, 60), min_size=1, max_size=12))
+    n = sum(sizes)
+    a = [f"a{i}" for i, size in enumerate(sizes) for _ in range(size)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    b = rng.permutation(a) if draw(st.booleans()) else rng.choice(["p", "q", None], n)
+    years = rng.choice([1990, 1991, 1992, 1993, None], n)
+    return pd.DataFrame(
+        {
+            "record_key": [f"k{i:04d}" for i in range(n)],
+            "a": a,
+            "b": b,
+            "sex": rng.choice(["female", "male", None], n),
+            "citizenship": rng.choice(["UA", "SY"], n),
+            "dob_y": pd.array(years, dtype="Int64"),
+            "reg": pd.array(rng.integers(0, 120, n), dtype="Int64"),
+        }
+    )
+
+
+def _each_rules_pairs(frame: pd.DataFrame, rules: list[str]) -> list[int]:
+    """Each rule's own pairs (l before r in ROW_ID order, as the candidate pairs are made), on DuckDB."""
+    b = make_backend("duckdb", threads=1)
+    try:
+        name = b.register(frame, "ctdata_test_rule_pairs").physical_name
+        con = b.db_api.duckdb_con
+        return [
+            con.execute(
+                f"SELECT count(*) FROM {name} l JOIN {name} r ON ({rule}) WHERE l.{ROW_ID} < r.{ROW_ID}"
+            ).fetchone()[0]
+            for rule in rules
+        ]
+    finally:
+        b.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(frame=_block_sizes(), per_record=st.floats(0.0, 8.0))
+def test_all_rules_together_make_at_most_the_budget_of_pairs(frame, per_record):
+    """One budget for all rules: the pairs the plan counts are within it whatever the block sizes, and
+    each rule's pairs, counted on DuckDB, are within the plan's count for it (the count is an upper bound)."""
+    budget = per_record * len(frame)
+    plan = blocking.cap_rules(frame, _PLAN_RULES, budget)
+    assert sum(b.pairs_after for b in plan.blocks) <= budget
+    made = _each_rules_pairs(plan.table(frame), plan.rules)
+    for rule, got in zip(plan.blocks, made, strict=True):
+        assert got <= rule.pairs_after, rule
+    assert sum(made) <= budget
+    uncapped = _each_rules_pairs(frame, list(_PLAN_RULES))
+    for rule, got in zip(plan.blocks, uncapped, strict=True):
+        assert rule.pairs_before >= got  # counted before the budget: an upper bound as well
+        assert rule.pairs_after <= rule.pairs_before
+
+
+def test_a_window_is_counted_exactly():
+    """A rule with one window (and one with a missing value on one side) is counted pair for pair, so
+    the budget holds the pairs the rule makes rather than its blocks' (before: the block's c(c-1)/2)."""
+    rng = np.random.default_rng(7)
+    n = 300
+    f = pd.DataFrame(
+        {
+            "record_key": [f"k{i:04d}" for i in range(n)],
+            "a": rng.choice(["p", "q", "s"], n),
+            "dob_y": pd.array(rng.choice([*range(1960, 2000), None], n), dtype="Int64"),
+        }
+    )
+    rules = ["l.a = r.a AND abs(l.dob_y - r.dob_y) <= 1", "l.a = r.a AND abs(l.dob_y - r.dob_y) = 1"]
+    plan = blocking.cap_rules(f, rules, float("inf"))
+    assert [b.pairs_before for b in plan.blocks] == _each_rules_pairs(f, rules)
+    either = ["l.a = r.a OR l.dob_y = r.dob_y"]  # an OR: the plan cannot count it, so it runs as written
+    plan = blocking.cap_rules(f, either, 0.0)
+    assert plan.rules == either and plan.blocks[0].pairs_before == 0
+
+
+def test_the_budget_goes_to_the_smallest_blocks_whichever_rule():
+    """A selective rule (blocks of two) keeps all its pairs; the rule of large blocks is cut to what is left."""
+    f = _one_big_block()
+    f["pair"] = [f"p{i // 2}" for i in range(len(f))]
+    selective, wide = "l.pair = r.pair", "l.a = r.a"
+    plan = blocking.cap_rules(f, [selective, wide], budget=2 * 1225 + 10 + 60)
+    small, big = plan.blocks
+    assert not small.capped and small.pairs_after == 60
+    assert big.capped and big.refined_blocks == 1 and big.pairs_after == 2 * 1225 + 10
+    assert sum(b.pairs_after for b in plan.blocks) <= 2 * 1225 + 10 + 60
+
+
+def test_a_rule_on_birth_years_one_apart_is_not_split_by_the_birth_year():
+    """Splitting 'birth years one apart' by the birth year would leave it no pair at all (it did so
+    before: REFINE_BY skipped only the columns a rule joins on); it is split by the next column instead."""
+    n = 200
+    f = pd.DataFrame(
+        {
+            "record_key": [f"k{i:04d}" for i in range(n)],
+            "a": ["same"] * n,
+            "sex": ["female"] * n,  # nothing to split by before the birth year
+            "dob_y": pd.array([1990 + i % 4 for i in range(n)], dtype="Int64"),
+            "citizenship": ["UA", "UA", "SY", "SY", "NG", "NG", "VN", "VN"] * (n // 8),
+        }
+    )
+    rule = "l.a = r.a AND abs(l.dob_y - r.dob_y) = 1"
+    full = _each_rules_pairs(f, [rule])[0]
+    sql, keys, report = blocking.cap_rule(f, rule, budget=full * 0.6)
+    assert report.capped and report.dropped_blocks == 0
+    kept = _each_rules_pairs(pd.concat([f, keys], axis=1), [sql])[0]
+    assert 0 < kept <= full * 0.6

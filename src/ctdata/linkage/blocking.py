@@ -20,11 +20,12 @@ Rows with the same `choice` are alternatives: only the first that applies is use
 
 Block caps: a rule's pairs grow like the square of its blocks, and a rule keyed
 on k distinct values makes about n^2/k pairs once k stops growing with n. So
-`plan_blocking` gives every candidate-pair rule a budget of pairs per record
-(settings.block_pairs_per_record) and splits the blocks that do not fit it (see
-`cap_rule`): the pairs of the plan grow about linearly with the records. The
-plan is computed once, on the driver, from the features table, and handed to
-the backend as columns of that table, so DuckDB and Spark join the same blocks.
+`plan_blocking` gives all candidate-pair rules together one budget of pairs
+(settings.block_pairs_per_record x records) and splits the blocks that do not
+fit it, the largest first whichever rule they belong to (see `cap_rules`): the
+pairs of the plan grow linearly with the records. The plan is computed once, on
+the driver, from the features table, and handed to the backend as columns of
+that table, so DuckDB and Spark join the same blocks.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ __all__ = [
     "affordable_nets",
     "blocked_pairs_sql",
     "cap_rule",
+    "cap_rules",
     "default_blocking_rules",
     "default_em_rules",
     "deterministic_rules",
@@ -451,29 +453,34 @@ def blocked_pairs_sql(table: str, rules: Sequence[str]) -> str:
 #: Prefix of the block key columns a plan adds to the features table (integers; null: in no block).
 BLOCK_KEY = "blk_"
 
-#: Columns that split a block too large for its rule, tried in this order (a column the rule already
-#: joins on, or tests for a missing value, is skipped). Each is a fact that one person's records
-#: rarely disagree on and that namesakes often do: the sex, the birth year, the citizenship, the year
-#: exploitation began. A missing value is a value of its own here, so records without a birth year
+#: Columns that split a block too large for the budget, tried in this order (a column the rule already
+#: joins on, tests for a missing value, or compares within a window, is skipped: splitting a rule
+#: "birth years one apart" by the birth year would leave it no pair). Each is a fact that one person's
+#: records rarely disagree on and that namesakes often do: the sex, the birth year, the citizenship, the
+#: year exploitation began. A missing value is a value of its own here, so records without a birth year
 #: stay together in their own part of the block instead of leaving it.
 REFINE_BY = ("sex", "dob_y", "citizenship", "exp_y")
 
 _EQ = re.compile(r"l\.([a-z_][a-z0-9_]*) = r\.([a-z_][a-z0-9_]*)")
 _NULL = re.compile(r"[lr]\.([a-z_][a-z0-9_]*) IS NULL")
+_WINDOW = re.compile(r"abs\(l\.([a-z_][a-z0-9_]*) - r\.\1\) (<=|=) (\d+)")
 
 
 @dataclass(frozen=True, kw_only=True)
 class RuleBlocks:
-    """What the cap did to one rule's blocks.
+    """What the budget did to one rule's blocks.
 
-    Pairs are counted per block (c(c-1)/2 records' pairs, or left x right records where the rule
-    joins two different columns), before the rule's other conditions (a window on dates, a missing
-    value on one side): an upper bound of the pairs the rule makes, which is what the budget holds.
+    Pairs are counted per block: c(c-1)/2 records' pairs (left x right records where the rule joins
+    two different columns), less those the rule's other conditions rule out where the plan can count
+    them: a missing value on one side (pairs with at least one such record), a window on one column
+    (`abs(l.x - r.x) <= k` or `= k`: pairs within it, both present; with several windows, the fewest).
+    What is left uncounted (a second window, a test of one side's value, which side of a pair lacks
+    the value) makes the count an upper bound of the rule's pairs, which is what the budget holds.
     """
 
     rule: str  # the rule as written
     sql: str  # the rule as run (its equality conditions replaced by the block key where capped)
-    cap: float  # the largest block (in pairs) the rule keeps in the end; inf: no block had to be split
+    cap: float  # the plan's cap (the largest block, in pairs, any rule keeps); inf: the budget did not bind
     pairs_before: int
     pairs_after: int
     refined_blocks: int  # blocks split by a REFINE_BY column
@@ -487,11 +494,12 @@ class RuleBlocks:
 
 @dataclass(frozen=True)
 class BlockingPlan:
-    """The candidate-pair rules as run, the block key columns they join on, and what the caps did."""
+    """The candidate-pair rules as run, the block key columns they join on, and what the budget did."""
 
     rules: list[str]
     keys: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per features row, BLOCK_KEY columns
     blocks: list[RuleBlocks] = field(default_factory=list)
+    budget: float = math.inf  # pairs all rules together may make (block_pairs_per_record x records)
 
     def table(self, features: pd.DataFrame) -> pd.DataFrame:
         """The features with the block key columns the capped rules join on."""
@@ -504,9 +512,10 @@ class BlockingPlan:
         return sum(b.dropped_pairs for b in self.blocks)
 
     def summary(self) -> dict:
-        """Totals for a run's record: rules capped, pairs before and after, blocks and pairs dropped."""
+        """Totals for a run's record: the budget, rules capped, pairs before and after, blocks and pairs dropped."""
         return {
             "rules": len(self.rules),
+            "budget": None if math.isinf(self.budget) else round(self.budget),
             "rules_capped": sum(b.capped for b in self.blocks),
             "block_pairs_before": sum(b.pairs_before for b in self.blocks),
             "block_pairs_after": sum(b.pairs_after for b in self.blocks),
@@ -528,30 +537,146 @@ def _codes(values: pd.Series) -> np.ndarray:
     return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
 
 
-def _block_pairs(ids: np.ndarray, n: int, cross: bool, null_rows: np.ndarray | None) -> np.ndarray:
-    """Pairs per block id (see RuleBlocks). `ids` has n rows (2n for a cross rule: left keys, then right)."""
-    size = int(ids.max()) + 1 if len(ids) and ids.max() >= 0 else 0
-    if cross:
-        nl = np.bincount(ids[:n][ids[:n] >= 0], minlength=size).astype(np.float64)
-        nr = np.bincount(ids[n:][ids[n:] >= 0], minlength=size).astype(np.float64)
-        return nl * nr
-    c = np.bincount(ids[ids >= 0], minlength=size).astype(np.float64)
-    pairs = c * (c - 1) / 2
-    if null_rows is not None:  # one side must lack a value: pairs with at least one such record
-        k = np.bincount(ids[(ids >= 0) & null_rows], minlength=size).astype(np.float64)
-        rest = c - k
-        pairs = pairs - rest * (rest - 1) / 2
-    return pairs
+def _numbers(values: pd.Series) -> np.ndarray:
+    """A column as floats, a missing value as NaN (the values a window compares)."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _pairs_within(ids: np.ndarray, values: np.ndarray, width: float, rows: np.ndarray, size: int) -> np.ndarray:
+    """Pairs per block among `rows` whose values differ by at most `width` (both present).
+
+    Rows are sorted by (block, value) and encoded as block * span + value, so one searchsorted finds,
+    for every row, how many later rows of its block are within the width.
+    """
+    ok = rows & (ids >= 0) & ~np.isnan(values)
+    b, v = ids[ok], values[ok]
+    if not len(b):
+        return np.zeros(size)
+    v = v - v.min()
+    span = float(v.max()) + width + 1.0
+    order = np.lexsort((v, b))
+    b, key = b[order], b[order] * span + v[order]
+    later = np.searchsorted(key, key + width, side="right") - np.arange(len(key)) - 1
+    return np.bincount(b, weights=later, minlength=size)
+
+
+@dataclass(eq=False)
+class _RuleState:
+    """One rule's blocks while the plan splits them (working state of `cap_rules`, never returned)."""
+
+    rule: str
+    name: str
+    conds: list[str]
+    left: list[str]
+    right: list[str]
+    ids: np.ndarray  # block id per row (2n rows for a cross rule: left keys, then right); -1: in no block
+    refine: list[np.ndarray]  # codes of the REFINE_BY columns this rule may be split by
+    null_rows: np.ndarray | None  # rows lacking a value the rule tests for IS NULL
+    windows: list[tuple[np.ndarray, float, bool]]  # (values, width, exactly the width)
+    level: np.ndarray = field(init=False)
+    pairs: np.ndarray = field(init=False)
+    before: float = 0.0
+    refined: int = 0
+    dropped: int = 0
+    dropped_pairs: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.level = np.zeros(len(self.ids), dtype=np.int8)
+        self.pairs = self.count()
+        self.before = float(self.pairs.sum())
+
+    @property
+    def cross(self) -> bool:
+        return self.left != self.right
+
+    def count(self) -> np.ndarray:
+        """Pairs per block (see RuleBlocks)."""
+        ids = self.ids
+        size = int(ids.max()) + 1 if len(ids) and ids.max() >= 0 else 0
+        if self.cross:
+            n = len(ids) // 2
+            nl = np.bincount(ids[:n][ids[:n] >= 0], minlength=size).astype(np.float64)
+            nr = np.bincount(ids[n:][ids[n:] >= 0], minlength=size).astype(np.float64)
+            return nl * nr
+        counts = self._counts_among(np.ones(len(ids), dtype=bool), size)
+        if self.null_rows is not None:  # one side must lack a value: pairs with at least one such record
+            without = self._counts_among(~self.null_rows, size)
+            counts = [a - b for a, b in zip(counts, without, strict=True)]
+        return np.minimum.reduce(counts)
+
+    def _counts_among(self, rows: np.ndarray, size: int) -> list[np.ndarray]:
+        """Pairs per block among `rows`: all of them, then those within each window."""
+        ids = self.ids
+        c = np.bincount(ids[(ids >= 0) & rows], minlength=size).astype(np.float64)
+        counts = [c * (c - 1) / 2]
+        for values, width, exact in self.windows:
+            within = _pairs_within(ids, values, width, rows, size)
+            if exact and width >= 1:  # exactly the width: within it, less within one less
+                within = within - _pairs_within(ids, values, width - 1, rows, size)
+            counts.append(within)
+        return counts
+
+    def split(self, cap: float) -> bool:
+        """Split every block over `cap` by its next REFINE_BY column, or drop it when none is left."""
+        over = np.flatnonzero(self.pairs > cap)
+        if not len(over):
+            return False
+        ids = self.ids
+        rows = (ids >= 0) & np.isin(ids, over)
+        out_of_columns = rows & (self.level >= len(self.refine))
+        if out_of_columns.any():
+            gone = np.unique(ids[out_of_columns])
+            self.dropped += len(gone)
+            self.dropped_pairs += float(self.pairs[gone].sum())
+            ids[out_of_columns] = -1
+        split = rows & ~out_of_columns
+        if split.any():
+            self.refined += len(np.unique(ids[split]))
+            for lv in np.unique(self.level[split]):
+                m = split & (self.level == lv)
+                sub = pd.DataFrame({"b": ids[m], "v": self.refine[lv][m]}).groupby(["b", "v"], sort=False).ngroup()
+                ids[m] = sub.to_numpy(dtype=np.int64) + int(ids.max()) + 1
+            self.level[split] += 1
+        self.ids = np.where(ids >= 0, pd.factorize(ids)[0], -1).astype(np.int64)
+        self.pairs = self.count()
+        return True
+
+    def result(self, cap: float) -> tuple[str, pd.DataFrame, RuleBlocks]:
+        """The rule as run, its block key columns (none where no block was touched), and its report."""
+        after = float(self.pairs.sum())
+        touched = bool(self.refined or self.dropped)
+        keys = pd.DataFrame()
+        sql = self.rule
+        if touched:
+            key = f"{BLOCK_KEY}{self.name}"
+            n = len(self.ids) // 2 if self.cross else len(self.ids)
+            if self.cross:
+                kl, kr = f"{key}_l", f"{key}_r"
+                keys = pd.DataFrame({kl: _key_array(self.ids[:n]), kr: _key_array(self.ids[n:])})
+            else:
+                kl = kr = key
+                keys = pd.DataFrame({key: _key_array(self.ids)})
+            sql = " AND ".join([f"l.{kl} = r.{kr}", *(c for c in self.conds if not _EQ.fullmatch(c))])
+        report = RuleBlocks(
+            rule=self.rule,
+            sql=sql,
+            cap=cap,
+            pairs_before=int(self.before),
+            pairs_after=int(after),
+            refined_blocks=self.refined,
+            dropped_blocks=self.dropped,
+            dropped_pairs=int(self.dropped_pairs),
+        )
+        return sql, keys, report
 
 
 def _budget_cap(pairs: np.ndarray, budget: float) -> float:
     """The largest block (in pairs) such that all blocks up to it, together, fit the budget."""
-    p = np.sort(pairs[pairs > 0])
+    p = pairs[pairs > 0]
     if p.sum() <= budget:
         return math.inf
-    values, last = np.unique(p, return_index=False, return_counts=True)
-    cum = np.cumsum(values * last)
-    ok = cum <= budget
+    values, counts = np.unique(p, return_counts=True)
+    ok = np.cumsum(values * counts) <= budget
     return float(values[ok].max()) if ok.any() else 0.0
 
 
@@ -559,144 +684,116 @@ def _key_array(ids: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(ids >= 0, ids, 0), ids < 0)
 
 
-def cap_rule(features: pd.DataFrame, rule: str, budget: float, name: str) -> tuple[str, pd.DataFrame, RuleBlocks]:
-    """Split the blocks of one rule that do not fit its budget of pairs; the rule as run and its key columns.
-
-    The rule's blocks are the records that agree on its equality conditions (`l.x = r.y`). The cap is
-    the largest block (in pairs) such that every block up to it fits in `budget` pairs together. A
-    block over the cap is split by the next column of REFINE_BY (its records then pair only with
-    those that also agree on that column), and the cap is found again on the new blocks, until every
-    block is within it (each round splits or drops every block over the cap, and a block can be split
-    only once per column, so this ends). A block still over the cap when no column is left is dropped from this rule
-    (other rules may still find its pairs); its pairs are counted in `dropped_pairs`. So the rule
-    makes at most about `budget` pairs, and pairs grow linearly with the records when the budget does.
-
-    Returns the rule unchanged (and no columns) when every block fits, or when the rule has no
-    equality condition or has an OR (reported with cap inf).
-    """
+def _rule_state(features: pd.DataFrame, rule: str, name: str, columns: dict) -> _RuleState | None:
+    """A rule's blocks on `features`, or None where the plan cannot count them (no equality condition,
+    an OR, or a column missing): such a rule is run as written and its pairs are not in the budget."""
     conds = _conjuncts(rule)
     eq = [m.groups() for c in conds or [] if (m := _EQ.fullmatch(c))]
     cols = set(features.columns)
-    if not eq or any(a not in cols or b not in cols for a, b in eq):
-        return (
-            rule,
-            pd.DataFrame(index=features.index),
-            RuleBlocks(
-                rule=rule,
-                sql=rule,
-                cap=math.inf,
-                pairs_before=0,
-                pairs_after=0,
-                refined_blocks=0,
-                dropped_blocks=0,
-                dropped_pairs=0,
-            ),
-        )
-    n = len(features)
-    left = [a for a, _ in eq]
-    right = [b for _, b in eq]
+    if conds is None or not eq or any(a not in cols or b not in cols for a, b in eq):
+        return None
+    left, right = [a for a, _ in eq], [b for _, b in eq]
     cross = left != right
-    nulls = {m.group(1) for c in conds or [] if (m := _NULL.fullmatch(c))}
+    nulls = {m.group(1) for c in conds if (m := _NULL.fullmatch(c))}
+    windows = [(m.group(1), float(m.group(3)), m.group(2) == "=") for c in conds if (m := _WINDOW.fullmatch(c))]
+    windows = [w for w in windows if w[0] in cols]
     null_rows = None
     if nulls and not cross and nulls <= cols:
-        null_rows = np.zeros(n, dtype=bool)
+        null_rows = np.zeros(len(features), dtype=bool)
         for c in nulls:
             null_rows |= features[c].isna().to_numpy()
-    key_names = [f"k{i}" for i in range(len(eq))]
-    stack = pd.DataFrame(dict(zip(key_names, (features[c].to_numpy() for c in left), strict=True)))
+
+    def column(kind: str, c: str) -> np.ndarray:  # each column's codes or numbers, made once for all rules
+        if (kind, c) not in columns:
+            columns[kind, c] = _codes(features[c]) if kind == "codes" else _numbers(features[c])
+        return columns[kind, c]
+
+    names = [f"k{i}" for i in range(len(eq))]
+    stack = pd.DataFrame(dict(zip(names, (features[c].to_numpy() for c in left), strict=True)))
     if cross:
-        other = pd.DataFrame(dict(zip(key_names, (features[c].to_numpy() for c in right), strict=True)))
+        other = pd.DataFrame(dict(zip(names, (features[c].to_numpy() for c in right), strict=True)))
         stack = pd.concat([stack, other], ignore_index=True)
-    grouped = stack.groupby(key_names, dropna=True, sort=False).ngroup()
-    ids = grouped.fillna(-1).to_numpy(dtype=np.int64)
-    refine = [c for c in REFINE_BY if c in cols and c not in set(left) | set(right) | nulls]
-    codes = [_codes(features[c]) for c in refine]
+    ids = stack.groupby(names, dropna=True, sort=False).ngroup().fillna(-1).to_numpy(dtype=np.int64)
+    skip = set(left) | set(right) | nulls | {w[0] for w in windows}
+    refine = [column("codes", c) for c in REFINE_BY if c in cols and c not in skip]
     if cross:
-        codes = [np.concatenate([c, c]) for c in codes]
-    level = np.zeros(len(ids), dtype=np.int64)
-    pairs = _block_pairs(ids, n, cross, null_rows)
-    before = float(pairs.sum())
-    refined = dropped = 0
-    dropped_pairs = 0.0
-    cap = _budget_cap(pairs, budget)
-    if math.isinf(cap):
-        return (
-            rule,
-            pd.DataFrame(index=features.index),
-            RuleBlocks(
-                rule=rule,
-                sql=rule,
-                cap=cap,
-                pairs_before=int(before),
-                pairs_after=int(before),
-                refined_blocks=0,
-                dropped_blocks=0,
-                dropped_pairs=0,
-            ),
-        )
-    while True:
-        over = np.flatnonzero(pairs > cap)
-        if not len(over):
-            break
-        rows = (ids >= 0) & np.isin(ids, over)
-        out_of_columns = rows & (level >= len(refine))
-        if out_of_columns.any():
-            gone = np.unique(ids[out_of_columns])
-            dropped += len(gone)
-            dropped_pairs += float(pairs[gone].sum())
-            ids[out_of_columns] = -1
-        split = rows & ~out_of_columns
-        if split.any():
-            refined += len(np.unique(ids[split]))
-            for lv in np.unique(level[split]):
-                m = split & (level == lv)
-                sub = pd.DataFrame({"b": ids[m], "v": codes[lv][m]}).groupby(["b", "v"], sort=False).ngroup()
-                ids[m] = sub.to_numpy(dtype=np.int64) + int(ids.max()) + 1
-            level[split] += 1
-        ids = np.where(ids >= 0, pd.factorize(ids)[0], -1).astype(np.int64)
-        pairs = _block_pairs(ids, n, cross, null_rows)
-        cap = _budget_cap(pairs, budget)
-    after = float(pairs.sum())
-    key = f"{BLOCK_KEY}{name}"
-    if cross:
-        kl, kr = f"{key}_l", f"{key}_r"
-        keys = pd.DataFrame({kl: _key_array(ids[:n]), kr: _key_array(ids[n:])})
-    else:
-        kl = kr = key
-        keys = pd.DataFrame({key: _key_array(ids)})
-    rest = [c for c in conds or [] if not _EQ.fullmatch(c)]
-    sql = " AND ".join([f"l.{kl} = r.{kr}", *rest])
-    report = RuleBlocks(
+        refine = [np.concatenate([c, c]) for c in refine]
+    return _RuleState(
         rule=rule,
-        sql=sql,
-        cap=cap,
-        pairs_before=int(before),
-        pairs_after=int(after),
-        refined_blocks=refined,
-        dropped_blocks=dropped,
-        dropped_pairs=int(dropped_pairs),
+        name=name,
+        conds=conds,
+        left=left,
+        right=right,
+        ids=ids,
+        refine=refine,
+        null_rows=null_rows,
+        windows=[] if cross else [(column("numbers", c), w, exact) for c, w, exact in windows],
     )
-    return sql, keys, report
+
+
+def cap_rules(features: pd.DataFrame, rules: Sequence[str], budget: float) -> BlockingPlan:
+    """Fit the blocks of all `rules` together into one budget of pairs; the rules as run and their keys.
+
+    Every rule's blocks are the records that agree on its equality conditions (`l.x = r.y`), each
+    counted in pairs as RuleBlocks says. The cap is the largest block (in pairs) such that every block
+    of every rule up to it fits in `budget` pairs together: the budget is spent on the smallest blocks
+    first, whichever rule they belong to, because a pair from a small block (a rare name with a birth
+    year) is likelier one person than a pair from a large one (a common name), and a rule whose blocks
+    are all small (the most selective) is never cut. A block over the cap is split by the next column
+    of REFINE_BY (its records then pair only with those that also agree on that column), and the cap is
+    found again on the new blocks of all rules, until every block is within it; a block still over the
+    cap when no column is left is dropped from its rule (other rules may still find its pairs) and its
+    pairs are counted in `dropped_pairs`. Each round splits or drops every block over the cap and a
+    block can be split only once per column, so this ends, with the counted pairs of all rules at most
+    `budget`. A pair two rules find is counted by both (telling them apart is the join the plan is
+    there to bound), so the distinct candidate pairs are fewer than the counted ones.
+
+    Rules the plan cannot count (see `_rule_state`) run as written, outside the budget.
+    """
+    columns: dict = {}
+    states = [_rule_state(features, rule, str(i), columns) for i, rule in enumerate(rules)]
+    counted = [s for s in states if s is not None]
+    cap = math.inf  # the last cap that split or dropped a block (inf: the budget did not bind)
+    while counted:
+        this = _budget_cap(np.concatenate([s.pairs for s in counted]), budget)
+        if not any([s.split(this) for s in counted]):  # a list: every rule splits in this round
+            break
+        cap = this
+    out, keys, blocks = [], [], []
+    for rule, state in zip(rules, states, strict=True):
+        if state is None:
+            sql, k = rule, pd.DataFrame()
+            report = RuleBlocks(rule=rule, sql=rule, cap=math.inf, pairs_before=0, pairs_after=0,
+                                refined_blocks=0, dropped_blocks=0, dropped_pairs=0)  # fmt: skip
+        else:
+            sql, k, report = state.result(cap)
+        out.append(sql)
+        blocks.append(report)
+        if len(k.columns):
+            keys.append(k)
+    return BlockingPlan(out, pd.concat(keys, axis=1) if keys else pd.DataFrame(), blocks, budget)
+
+
+def cap_rule(features: pd.DataFrame, rule: str, budget: float) -> tuple[str, pd.DataFrame, RuleBlocks]:
+    """One rule alone in a budget (cap_rules with one rule): the rule as run, its key columns, its report.
+
+    The rule comes back as written, with no key columns, when every block fits or when the plan cannot
+    count it (reported with cap inf and no pairs).
+    """
+    plan = cap_rules(features, [rule], budget)
+    keys = plan.keys if len(plan.keys.columns) else pd.DataFrame(index=features.index)
+    return plan.rules[0], keys, plan.blocks[0]
 
 
 def plan_blocking(features: pd.DataFrame, settings: LinkageSettings) -> BlockingPlan:
-    """The candidate-pair rules of a run (prediction_rules), each capped to the settings' budget.
+    """The candidate-pair rules of a run (prediction_rules), fitted together into one budget of pairs.
 
-    Every rule may make settings.block_pairs_per_record pairs per record of `features` (cap_rule);
-    0 turns the caps off. One function on the driver decides the blocks for every backend: the
-    backends receive the rules as run and the block keys as columns of the features table.
+    All rules together may make settings.block_pairs_per_record pairs per record of `features`
+    (cap_rules); 0 turns the budget off. One function on the driver decides the blocks for every
+    backend: the backends receive the rules as run and the block keys as columns of the features table.
     """
     cols = [c for c in features.columns if c != "record_key"]
     rules = prediction_rules(cols, settings, features)
     if settings.block_pairs_per_record <= 0 or len(features) < 2:
         return BlockingPlan(rules)
-    budget = settings.block_pairs_per_record * len(features)
-    out, keys, blocks = [], [], []
-    for i, rule in enumerate(rules):
-        sql, k, report = cap_rule(features, rule, budget, str(i))
-        out.append(sql)
-        blocks.append(report)
-        if not k.empty and len(k.columns):
-            keys.append(k)
-    key_frame = pd.concat(keys, axis=1) if keys else pd.DataFrame()
-    return BlockingPlan(out, key_frame, blocks)
+    return cap_rules(features, rules, settings.block_pairs_per_record * len(features))

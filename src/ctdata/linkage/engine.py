@@ -261,14 +261,14 @@ class Linker:
 
     @property
     def blocking(self) -> BlockingPlan:
-        """The candidate-pair rules of this run (the columns' defaults and the nets the data afford), each
-        capped to the settings' budget of pairs per record, with the block keys they join on."""
+        """The candidate-pair rules of this run (the columns' defaults and the nets the data afford), all
+        fitted together into the settings' budget of pairs per record, with the block keys they join on."""
         if self._blocking is None:
             self._blocking = plan_blocking(self.features.table, self.settings)
             s = self._blocking.summary()
             if s["rules_capped"]:
                 log.info(
-                    "blocking: %d of %d rules capped at %s pairs per record; block pairs %d -> %d, "
+                    "blocking: %d of %d rules capped to a budget of %s pairs per record; counted pairs %d -> %d, "
                     "%d blocks refined, %d dropped (%d pairs)",
                     s["rules_capped"],
                     s["rules"],
