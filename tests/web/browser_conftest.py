@@ -25,6 +25,9 @@ import httpx
 import pytest
 
 PASSWORD = "correct horse battery"
+#: How long a served app may take to answer its login page: CI runs the browser tests beside Spark tests
+#: at a load of 15 on 2 cores, where 30 s was not always enough (stop 23).
+STARTUP_SECONDS = 120
 USERS = {
     # username: (role, office country, agency)
     "dest.cw": ("caseworker", "TH", "IOM"),
@@ -164,7 +167,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + STARTUP_SECONDS
     while True:
         if proc.poll() is not None:
             out = proc.stdout.read() if proc.stdout else ""
@@ -176,7 +179,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             pass
         if time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError("the server did not start within 30 s")
+            raise RuntimeError(f"the server did not start within {STARTUP_SECONDS} s")
         time.sleep(0.2)
     try:
         yield LiveServer(url, data_dir, shots)
