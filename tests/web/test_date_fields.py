@@ -16,7 +16,7 @@ DATE_FIELDS = [("/screening", "f-registration_date"), ("/cases", "f-registered_f
                ("/cases/{case}?tab=journey", "leg-date"), ("/cases/{case}?tab=assistance", "as-date"),
                ("/cases/{case}?tab=consent", "co-date"), ("/cases/{case}?tab=return", "ret-requested")]
 HINT = {"en": "dd/mm/yyyy or yyyy-mm-dd", "fr": "jj/mm/aaaa ou aaaa-mm-jj", "es": "dd/mm/aaaa o aaaa-mm-dd",
-        "ar": "يوم/شهر/سنة (مثل 31/01/2025) أو 2025-01-31"}
+        "ar": "يوم/شهر/سنة: \u206631/01/2025\u2069"}  # the example isolated left to right (LRI ... PDI)
 
 
 def _field(html: str, fid: str) -> str:
