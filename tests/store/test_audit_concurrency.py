@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -22,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import reset_caches
+from tests.serving import wait_until_serving
 
 PASSWORD = "correct horse battery"
 
@@ -60,19 +60,8 @@ def _serve(store) -> tuple[subprocess.Popen[str], str]:  # type: ignore[no-untyp
     proc = subprocess.Popen([sys.executable, "-m", "ctdata.cli", "serve", "--port", str(port)], env=_env(store),
                             text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited early: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the server did not start within 60 s")
-        time.sleep(0.2)
+    wait_until_serving(proc, f"{url}/api/v1/health")
+    return proc, url
 
 
 def test_server_and_cli_processes_keep_one_chain(store, tmp_path: Path) -> None:

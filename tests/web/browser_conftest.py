@@ -21,13 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.serving import wait_until_serving
+
 PASSWORD = "correct horse battery"
-#: How long a served app may take to answer its login page: CI runs the browser tests beside Spark tests
-#: at a load of 15 on 2 cores, where 30 s was not always enough (stop 23).
-STARTUP_SECONDS = 120
 USERS = {
     # username: (role, office country, agency)
     "dest.cw": ("caseworker", "TH", "IOM"),
@@ -167,20 +165,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        if proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            raise RuntimeError(f"the server exited early:\n{out}")
-        try:
-            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"the server did not start within {STARTUP_SECONDS} s")
-        time.sleep(0.2)
+    wait_until_serving(proc, f"{url}/login")
     try:
         yield LiveServer(url, data_dir, shots)
     finally:

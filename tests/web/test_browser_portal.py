@@ -18,16 +18,15 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.serving import wait_until_serving
 from tests.web.test_portal_data import make_releases
 
 pytestmark = pytest.mark.browser
@@ -105,19 +104,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     cmd += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited early:\n{proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{url}/portal/releases", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start within 30 s")
-            time.sleep(0.2)
+        wait_until_serving(proc, f"{url}/portal/releases")
         yield Portal(url, ids, root / "releases", shots)
     finally:
         proc.terminate()

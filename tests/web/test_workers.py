@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from ctdata.errors import ConfigError
 from ctdata.store.models import AuditEntry
 from ctdata.web.shared import WebSettings, check_workers, web_settings
 from tests.cases.conftest import CASE, PASSWORD, PERSON, make_user
+from tests.serving import wait_until_serving
 
 # One worker's part, run in its own process: wait for the go file, then hit at once from threads.
 _RATE = """
@@ -217,16 +217,7 @@ def test_serve_with_two_workers_keeps_every_write_one_chain_and_ends_sessions_ev
                               env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/api/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.3)
+        wait_until_serving(server, f"{url}/health")
         token = httpx.post(f"{url}/auth/login", json={"username": "cw", "password": PASSWORD}, timeout=60)
         h = {"Authorization": f"Bearer {token.json()['access_token']}"}
         made = httpx.post(f"{url}/cases", json={"person": PERSON, **CASE}, headers=h, timeout=60)
