@@ -371,7 +371,8 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
     m2, stds = _marginal_measurements(dp, space, cards, cliques, weights, rho2, recode=code_maps)
     noisy = qbl(m2)
 
-    # model selection (post-processing): rank pairs by distance from independence
+    # model selection (post-processing): pairs whose noisy marginal departs from independence by
+    # more than the noise explains, strongest first, while the junction tree stays small enough
     names = [f"c{j}" for j in range(len(cols))]
     domain = Domain(names, cards)
     one = {
@@ -381,25 +382,20 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
     }
     total = float(np.mean([v.sum() for v in one.values()]))
     std_one = [stds[i] for i, cl in enumerate(cliques) if len(cl) == 1]
-    scores = []
-    for i, cl in enumerate(cliques):
-        if len(cl) != 2:
-            continue
-        a, b = cl
-        pa, pb = one[a] / max(one[a].sum(), 1), one[b] / max(one[b].sum(), 1)
-        expected = np.outer(pa, pb).ravel() * total
-        obs = np.asarray(noisy[i], dtype=float)
-        # excess over what noise alone would give
-        score = np.abs(obs - expected).sum() - np.sqrt(2 / np.pi) * stds[i] * obs.size
-        scores.append((score, i, cl))
-    scores.sort(reverse=True)
-    chosen: list[tuple[int, ...]] = [cl for cl in cliques if len(cl) == 1]
-    chosen_idx = [i for i, cl in enumerate(cliques) if len(cl) == 1]
-    for _score, i, cl in scores:
-        trial = [tuple(names[j] for j in c) for c in chosen + [cl]]
-        if junction_tree.hypothetical_model_size(domain, trial) <= s.max_model_mb:
-            chosen.append(cl)
-            chosen_idx.append(i)
+    excess = {
+        i: independence_excess(np.asarray(noisy[i], dtype=float), one[cl[0]], one[cl[1]], total, stds[i])
+        for i, cl in enumerate(cliques)
+        if len(cl) == 2
+    }
+    chosen_idx = [i for i, cl in enumerate(cliques) if len(cl) == 1] + select_pairs(
+        excess,
+        lambda idx: junction_tree.hypothetical_model_size(
+            domain, [tuple(names[j] for j in cliques[i]) for i in range(len(cols))]
+            + [tuple(names[j] for j in cliques[i]) for i in idx]
+        ),
+        s.max_model_mb,
+    )
+    chosen = [cliques[i] for i in chosen_idx]
 
     measurements = [
         LinearMeasurement(
@@ -485,6 +481,31 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
     }
     mapping = _mappings(cols, domains, labels, code_maps)
     return SyntheticResult(out, s, real, privacy, report, original=original_frame(data, s), mapping=mapping)
+
+
+def independence_excess(
+    observed: np.ndarray, one_a: np.ndarray, one_b: np.ndarray, total: float, std: float
+) -> float:
+    """How far a noisy two-way table is from the product of its noisy one-way tables, beyond what
+    its noise alone would give: L1 distance minus the expected L1 norm of the noise
+    (sqrt(2/pi) std per cell). Positive: the pair carries structure the noise does not explain."""
+    pa = one_a / max(float(one_a.sum()), 1.0)
+    pb = one_b / max(float(one_b.sum()), 1.0)
+    expected = np.outer(pa, pb).ravel() * total
+    return float(np.abs(observed - expected).sum() - np.sqrt(2 / np.pi) * std * observed.size)
+
+
+def select_pairs(excess: dict[int, float], model_mb, max_mb: float) -> list[int]:
+    """Pairs for the model, most excess first: only those with positive excess (a pair the noise
+    explains adds its noise, spread over all its cells, and nothing else: near independence the
+    one-way tables already give it), each only while ``model_mb(chosen)`` stays within ``max_mb``."""
+    chosen: list[int] = []
+    for i in sorted(excess, key=lambda k: (-excess[k], k)):
+        if excess[i] <= 0:
+            break
+        if model_mb(chosen + [i]) <= max_mb:
+            chosen.append(i)
+    return chosen
 
 
 def _independent_start(domain, names, one2, std2, one1, std1, code_maps):
