@@ -145,6 +145,13 @@ def run_peer(name: str, lumped: pd.DataFrame, epsilon: float, delta: float, seed
     return {"synthetic": out, "seconds": secs, "peak_mb": _peak_mb()}
 
 
+def peers_available() -> bool:
+    """Whether smartnoise-synth (AIM, MST) can be imported: it is not a dependency of the project."""
+    import importlib.util
+
+    return importlib.util.find_spec("snsynth") is not None
+
+
 def _in_child(fn, *args):
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as ex:
         return ex.submit(fn, *args).result()
@@ -291,6 +298,14 @@ def main() -> None:
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     methods = [] if a.skip_peers else (["MST"] if a.skip_aim else ["MST", "AIM"])
+    if methods and not peers_available():
+        print(
+            "AIM and MST left out: smartnoise-synth is not importable. Install it apart from the project "
+            "(pip install --no-deps --target DIR smartnoise-synth==1.0.8 smartnoise-sql==1.0.10) and run "
+            "with PYTHONPATH=src:DIR",
+            file=sys.stderr,
+        )
+        methods = []
     rows: list[dict] = []
     for kind in [k.strip() for k in a.data.split(",") if k.strip()]:
         if kind == "ctdc" and not CTDC.exists():
