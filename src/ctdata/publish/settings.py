@@ -93,8 +93,16 @@ class SyntheticSettings(BaseSettings):
     lump_sigmas: float = 3.0
     #: ... or below this share of the (noisy) total (0: the budget alone decides)
     lump_min_share: float = 0.0
-    #: budget weight of a marginal grows as (cells ** weight_power)
-    weight_power: float = 0.5
+    #: budget weight of a measured marginal grows as (cells ** weight_power): noise std ~ 1/weight, so a
+    #: table's expected L1 noise ~ cells / weight, and the sum over tables at a fixed rho is least at
+    #: the power 1/3 (Lagrange: cells / w**2 ~ w). It also keeps the noise scales of small and large
+    #: tables closer, which the model fit (a least-squares loss weighted by 1/std**2) converges on
+    #: faster. Measured on simulated data (20,000 records, epsilon 1): mean 2-way TVD 0.084 at 0.5,
+    #: 0.071 at 1/3
+    weight_power: float = 1 / 3
+    #: the same for the one-way counts that decide lumping: 0.5 gives the country columns (250
+    #: values) more of that budget, so fewer countries are lumped
+    lump_weight_power: float = 0.5
     max_model_mb: float = 64.0
     iters: int = 600
     rows: int | None = None

@@ -6,8 +6,8 @@ Why this design ("select-measure-fit" on one budget, non-iterative):
    (vocabularies, ISO countries, a declared year range), never from the data,
    so the domain itself reveals nothing.
 2. **Lumping (budget share ``lump_share``).** Noisy one-way counts over the
-   public domains, each column's budget weighted by its domain size like the
-   marginals below (countries, with 250 possible values, get the most). A
+   public domains, each column's budget weighted by its domain size
+   (``lump_weight_power``; countries, with 250 possible values, get the most). A
    category is lumped only when its noisy count is below ``lump_sigmas`` noise
    standard deviations of *its own* measurement, i.e. when the noise could have
    made it up: the threshold follows the budget, not a share of the data, so a
@@ -19,7 +19,8 @@ Why this design ("select-measure-fit" on one budget, non-iterative):
    and enter the model fit (step 4) with their own noise.
 3. **Measurement (the rest).** All one- and two-way marginals of the lumped
    columns, each through OpenDP's (discrete) Gaussian mechanism, budgets
-   weighted towards larger tables, composed under zCDP in one OpenDP adaptive
+   weighted towards larger tables as cells ** (1/3) (``weight_power``: the
+   power that minimises the summed expected L1 noise of the tables), composed under zCDP in one OpenDP adaptive
    composition whose privacy map is the release's accounting.
 3b. **Derived facts stay true.** When both country columns are synthesised, the
    country of exploitation is measured *relative to* the citizenship: a record
@@ -31,8 +32,10 @@ Why this design ("select-measure-fit" on one budget, non-iterative):
    it looks different. Likewise a synthetic row in an age band under 18 is a
    child (``derived.child_consistent``).
 4. **Model.** Pairs are ranked by how far their noisy marginal is from
-   independence (post-processing); they enter the graphical model greedily
-   while its junction tree stays under ``max_model_mb``. Private-PGM (mbi)
+   independence beyond what its noise explains (post-processing,
+   ``independence_excess``); those with a positive excess enter the graphical
+   model greedily while its junction tree stays under ``max_model_mb``
+   (``select_pairs``): a pair the noise explains would add only noise. Private-PGM (mbi)
    fits a consistent Markov random field to the one-way and chosen two-way
    measurements by mirror descent, and synthetic rows are drawn by randomised
    rounding, which adds far less sampling error than i.i.d. sampling.
@@ -337,7 +340,7 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
     qbl = comp(raw_codes)
 
     # phase 1: noisy one-way counts on public domains, budget by domain size -> lumping
-    w1 = np.asarray([float(k) ** s.weight_power for k in raw_cards])
+    w1 = np.asarray([float(k) ** s.lump_weight_power for k in raw_cards])
     w1 = list(w1 / np.mean(w1))
     m1, std1 = _marginal_measurements(dp, space, raw_cards, [(j,) for j in range(len(cols))], w1, rho1)
     oneway = [np.asarray(o, dtype=float) for o in qbl(m1)]
