@@ -12,6 +12,7 @@ import pytest
 
 from ctdata.analytics import border, cases, funding, returns
 from ctdata.analytics.filters import Filters
+from ctdata.analytics.indicators import headline
 from ctdata.analytics.registry import list_indicators, run
 from ctdata.analytics.table import NOT_LINKED
 from ctdata.warehouse.query import connect
@@ -283,6 +284,36 @@ def test_individuals_when_linked(warehouse, frames, tmp_path):
     fem = c[c["sex"] == "female"]
     assert t.data.set_index("value").loc["female", "individuals"] == fem["person_key"].nunique()
     assert t.individuals == c["person_key"].nunique()
+
+
+def test_records_linkage_has_not_seen_count_as_individuals_of_their_own(warehouse, frames, tmp_path):
+    """Records imported since the last `ctdata link` have no individual yet: each counts as one of its own
+    (an inner join dropped them from every individuals figure, the MSE lists and releases of one row per
+    individual)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+
+    wh = copy_with_extras(warehouse, tmp_path / "wh", individuals=True)
+    ind = pq.read_table(wh / "individuals.parquet").to_pandas()
+    seen = ind.iloc[::2]  # linkage ran before every other record was imported
+    pq.write_table(pa.Table.from_pandas(seen, preserve_index=False), wh / "individuals.parquet")
+    con = connect(wh)
+    c = _year(frames["cases"])
+    linked = c["record_key"].isin(seen["record_key"])
+    expected = c.loc[linked, "person_key"].nunique() + int((~linked).sum())
+    assert 0 < int(linked.sum()) < len(c)
+    assert cases.key_figures(con, F)["individuals"] == expected
+    t = cases.sex(con, F)
+    assert t.individuals == expected
+    fem = c[c["sex"] == "female"]
+    fem_linked = fem["record_key"].isin(seen["record_key"])
+    assert t.data.set_index("value").loc["female", "individuals"] == (
+        fem.loc[fem_linked, "person_key"].nunique() + int((~fem_linked).sum()))
+    every = frames["cases"]
+    every_linked = every["record_key"].isin(seen["record_key"])
+    assert headline(con=con)["individuals"] == every.loc[every_linked, "person_key"].nunique() + int(
+        (~every_linked).sum())
 
 
 # ------------------------------------------------------------------ registry and result shape

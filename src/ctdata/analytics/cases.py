@@ -18,6 +18,7 @@ from ctdata.analytics.table import INSTANCES, NOT_LINKED, IndicatorTable
 from ctdata.analytics.tabulate import country_label, empty_table, has_table, linked, one_way, record_counts
 from ctdata.standard.regions import REGIONAL_OFFICES, regional_office_region
 from ctdata.standard.vocab import AGE_BAND, DATA_SOURCE, EXPLOITATION_TYPES, LABOUR_SECTORS, SEX
+from ctdata.warehouse.query import INDIVIDUALS_JOIN, individual_of
 
 #: Report groups of exploitation type (DESIGN: labour, sexual, combined, other).
 EXPLOITATION_GROUPS = {
@@ -345,7 +346,7 @@ def _individuals(con: duckdb.DuckDBPyConnection, filters: Filters) -> int | str:
     fw, params = filters.where("c")
     return int(
         con.execute(
-            f"SELECT count(DISTINCT i.individual_id) FROM cases c JOIN individuals i USING (record_key) WHERE {fw}",
+            f"SELECT count(DISTINCT {individual_of()}) FROM cases c {INDIVIDUALS_JOIN} WHERE {fw}",
             params,
         ).fetchone()[0]
     )
@@ -398,8 +399,8 @@ def trend_frame(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) 
     if not has_table(con, "cases"):
         return pd.DataFrame(columns=cols)
     fw, params = filters.where("c")
-    ind = "count(DISTINCT i.individual_id)" if linked(con) else "NULL::BIGINT"
-    join = "LEFT JOIN individuals i USING (record_key)" if linked(con) else ""
+    ind = f"count(DISTINCT {individual_of()})" if linked(con) else "NULL::BIGINT"
+    join = INDIVIDUALS_JOIN if linked(con) else ""
     sql = f"""SELECT c.registration_year AS year, count(*) AS instances, {ind} AS individuals,
         count(*) FILTER (WHERE c.child) AS children, count(*) FILTER (WHERE NOT c.child) AS adults,
         count(*) FILTER (WHERE g = 'labour') AS labour, count(*) FILTER (WHERE g = 'sexual') AS sexual,

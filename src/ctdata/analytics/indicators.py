@@ -17,7 +17,7 @@ import duckdb
 
 from ctdata.analytics.units import HOTLINE, ShareBase, percent, record_unit, share
 from ctdata.standard.regions import TERRITORIES
-from ctdata.warehouse.query import connect, has_view
+from ctdata.warehouse.query import INDIVIDUALS_JOIN, connect, has_view, individual_of
 
 
 def _map(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:
@@ -63,7 +63,7 @@ def headline(root: Path | None = None, con: duckdb.DuckDBPyConnection | None = N
     individuals = None
     if has_view(con, "individuals"):
         individuals = int(con.execute(
-            f"SELECT count(DISTINCT i.individual_id) FROM cases c JOIN individuals i USING (record_key) {w}"
+            f"SELECT count(DISTINCT {individual_of()}) FROM cases c {INDIVIDUALS_JOIN} {w}"
         ).fetchone()[0])
     return {
         "count_unit": record_unit(n, hot),

@@ -20,6 +20,7 @@ from ctdata.analytics.table import INSTANCES, IndicatorTable
 from ctdata.analytics.tabulate import country_label, empty_table, has_table, linked, one_way
 from ctdata.analytics.units import RETURNEES
 from ctdata.standard.vocab import ASSISTANCE_TYPES, RETURN_STATUS, SEX
+from ctdata.warehouse.query import INDIVIDUALS_JOIN, individual_of
 
 RETURNED = "c.record_key IN (SELECT record_key FROM returns WHERE status = 'travelled')"
 NEEDS = ("cases", "returns")
@@ -179,10 +180,10 @@ def retrafficking(con: duckdb.DuckDBPyConnection, filters: Filters | None = None
     fw, params = (filters or Filters()).where("c")
     sql = f"""
         WITH ret AS (
-            SELECT i.individual_id, r.receiving_office_country AS recv,
+            SELECT {individual_of()} AS individual_id, r.receiving_office_country AS recv,
                    min(CAST(substr(r.travel_date, 1, 4) AS INTEGER) * 12
                        + CAST(substr(r.travel_date, 6, 2) AS INTEGER)) AS t
-            FROM returns r JOIN cases c USING (record_key) JOIN individuals i USING (record_key)
+            FROM returns r JOIN cases c USING (record_key) {INDIVIDUALS_JOIN}
             WHERE r.status = 'travelled' AND length(r.travel_date) >= 7 AND ({fw})
             GROUP BY 1, 2),
         again AS (

@@ -17,7 +17,7 @@ from ctdata.analytics.filters import Filters
 from ctdata.analytics.table import INSTANCES, NOT_LINKED, IndicatorTable
 from ctdata.analytics.units import HOTLINE, is_record_unit, record_unit
 from ctdata.standard import countries
-from ctdata.warehouse.query import has_view
+from ctdata.warehouse.query import INDIVIDUALS_JOIN, has_view, individual_of
 
 Label = Callable[[Any], str]
 
@@ -110,8 +110,8 @@ def one_way(
             f"WITH rows AS (SELECT {key} AS record_key, {value_expr} AS value, {hot} AS hot FROM {from_sql} "
             f"WHERE ({extra_where}) AND ({fw}))"
         )
-    ind = ", count(DISTINCT i.individual_id) AS individuals" if is_linked else ""
-    join = " LEFT JOIN individuals i USING (record_key)" if is_linked else ""
+    ind = f", count(DISTINCT {individual_of('r.record_key')}) AS individuals" if is_linked else ""
+    join = f" {INDIVIDUALS_JOIN}" if is_linked else ""
     rec = ", count(DISTINCT r.record_key) AS records" if multi else ""
     hot_n = "count(DISTINCT r.record_key) FILTER (WHERE hot)" if multi else "count(*) FILTER (WHERE hot)"
     sql = (

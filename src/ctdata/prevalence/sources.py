@@ -15,7 +15,7 @@ import pandas as pd
 from ctdata.errors import CtdataError
 from ctdata.prevalence.patterns import PatternTable, patterns_from_links
 from ctdata.text import Text
-from ctdata.warehouse.query import connect, has_view
+from ctdata.warehouse.query import INDIVIDUALS_JOIN, connect, has_view, individual_of
 
 LIST_BY = {
     "agency": "agency",
@@ -50,8 +50,8 @@ def patterns_from_warehouse(list_by: str = "agency", years: tuple[int, int] | No
     if years:
         where, params = "registration_year BETWEEN ? AND ?", [int(years[0]), int(years[1])]
     df: pd.DataFrame = con.execute(
-        f"SELECT DISTINCT i.individual_id, {LIST_BY[list_by]} AS list FROM cases c "
-        f"JOIN individuals i USING (record_key) WHERE {where}", params).df()
+        f"SELECT DISTINCT {individual_of()} AS individual_id, {LIST_BY[list_by]} AS list FROM cases c "
+        f"{INDIVIDUALS_JOIN} WHERE {where}", params).df()
     if df.empty:
         raise CtdataError("no linked records in the chosen years")
     sizes = df.groupby("list").size()

@@ -18,7 +18,7 @@ from ctdata.config import settings
 from ctdata.errors import CtdataError
 from ctdata.publish.releases import ReleaseEntry, ReleaseRegistry
 from ctdata.warehouse.build import build
-from ctdata.warehouse.query import connect, has_view
+from ctdata.warehouse.query import INDIVIDUALS_JOIN, connect, has_view, individual_of
 
 
 def records_from_warehouse(one_per_individual: bool = False, refresh: bool = True) -> pd.DataFrame:
@@ -29,13 +29,13 @@ def records_from_warehouse(one_per_individual: bool = False, refresh: bool = Tru
         raise CtdataError("the warehouse has no case records to publish")
     dedupe = one_per_individual and has_view(con, "individuals")
     sql = f"""
-        SELECT {"i.individual_id," if dedupe else ""}
+        SELECT {f"{individual_of()} AS individual_id," if dedupe else ""}
                registration_year, data_source, sex, age_band, child, citizenship, country_of_exploitation,
                array_to_string(exploitation_types, ';') AS exploitation_types,
                array_to_string(labour_sectors, ';') AS labour_sectors,
                array_to_string(means_of_control, ';') AS means_of_control,
                consent_research, source_kind
-        FROM cases c {"JOIN individuals i USING (record_key)" if dedupe else ""}
+        FROM cases c {INDIVIDUALS_JOIN if dedupe else ""}
         WHERE NOT erased OR erased IS NULL
     """
     df = con.execute(sql).df()

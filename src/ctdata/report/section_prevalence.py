@@ -18,14 +18,14 @@ from ctdata.prevalence.chart import CAVEATS, methods_chart
 from ctdata.prevalence.estimate import estimate_across_methods
 from ctdata.prevalence.patterns import patterns_from_links
 from ctdata.report.model import Figure, ReportContext, Section, fmt_n, register_section
-from ctdata.warehouse.query import has_view
+from ctdata.warehouse.query import INDIVIDUALS_JOIN, has_view, individual_of
 
 TITLE = "Estimating the hidden total"
 
 
 def _links(ctx: ReportContext) -> pd.DataFrame:
     return ctx.con.execute(
-        "SELECT DISTINCT i.individual_id, c.agency AS list FROM cases c JOIN individuals i USING (record_key) "
+        f"SELECT DISTINCT {individual_of()} AS individual_id, c.agency AS list FROM cases c {INDIVIDUALS_JOIN} "
         "WHERE c.registration_year = ?",
         [ctx.year],
     ).df()

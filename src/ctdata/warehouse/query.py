@@ -47,6 +47,22 @@ def connect(root: Path | None = None, engine: str = "duckdb") -> Any:
     return con
 
 
+#: Joins a query's records (alias ``c``) to their linked individuals (alias ``i``); pair it with `individual_of`.
+INDIVIDUALS_JOIN = "LEFT JOIN individuals i USING (record_key)"
+
+
+def individual_of(record_key: str = "c.record_key", ind: str = "i") -> str:
+    """The SQL naming who a record is: its linked individual, else the record itself.
+
+    A record imported since linkage last ran (or one linkage could not read) has no row in
+    `individuals`; counted by an inner join it would vanish from every individuals figure, every
+    list of a capture-recapture estimate and every release of one row per individual. Until
+    linkage says otherwise, it is one individual of its own. Used with a LEFT JOIN of the
+    individuals view (`INDIVIDUALS_JOIN`) by every count of individuals.
+    """
+    return f"coalesce({ind}.individual_id, 'record:' || {record_key})"
+
+
 def has_view(con: Any, name: str) -> bool:
     """Whether the warehouse connection (DuckDB or Spark) has this table."""
     if hasattr(con, "has_table"):
