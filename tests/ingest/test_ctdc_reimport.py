@@ -59,7 +59,8 @@ def test_a_corrected_release_updates_its_records(store, tmp_path: Path) -> None:
 
     shorter = import_ctdc(write_ctdc(tmp_path / "ctdc_global_kanon.csv", rows[:3] + [ctdc_row(gender="Blue")]))
     assert (shorter.inserted, shorter.already_present, shorter.quarantined) == (0, 3, 1)
-    assert any("2 record(s) of this release imported before were not loaded" in n for n in shorter.notices)
+    assert shorter.not_in_file == 2
+    assert any("2 row(s) of this release imported before are not in this file" in n for n in shorter.notices)
     assert len(_records()) == 5  # kept, not lost
 
     other = import_ctdc(write_ctdc(tmp_path / "ctdc_synthetic_2024.csv", _rows()))  # another release
@@ -98,3 +99,107 @@ def test_a_corrected_victim_perpetrator_release_updates_the_grouped_perpetrator_
     with db.session_scope() as s:
         sexes = s.execute(select(Perpetrator.sex).order_by(Perpetrator.case_id)).scalars().all()
     assert sexes == [["female", "male"], ["female"]]
+
+
+# --- row identity by alignment: a corrected file that inserts or deletes rows shifts no record -------------
+
+
+def _by_source(source: str) -> list[tuple[str, str, int, str | None]]:
+    """(record id, sex, version, country of exploitation) of a release's records, by record id."""
+    with db.session_scope() as s:
+        q = select(CaseRecord.source_record_id, Person.sex, CaseRecord.version, CaseRecord.country_of_exploitation)
+        q = q.join(Person, Person.id == CaseRecord.person_id).where(CaseRecord.source == source)
+        return sorted(tuple(r) for r in s.execute(q))  # type: ignore[misc]
+
+
+def _two_files(tmp_path: Path, old: list[dict[str, str]], new: list[dict[str, str]], name: str = "ctdc_global.csv"):
+    (tmp_path / "a").mkdir(exist_ok=True)
+    (tmp_path / "b").mkdir(exist_ok=True)
+    first = import_ctdc(write_ctdc(tmp_path / "a" / name, old))
+    source = _records()[-1][2]
+    before = _by_source(source)
+    second = import_ctdc(write_ctdc(tmp_path / "b" / name, new))
+    return first, second, source, before
+
+
+def _reconciles(res) -> bool:
+    return res.rows_read == res.inserted + res.updated + res.already_present + res.quarantined
+
+
+def test_a_row_inserted_at_the_top_updates_no_record(store, tmp_path: Path) -> None:
+    rows = _rows()
+    _, fixed, source, before = _two_files(tmp_path, rows, [ctdc_row(citizenship="NG", gender="Male"), *rows])
+    assert (fixed.inserted, fixed.updated, fixed.already_present, fixed.quarantined) == (1, 0, 5, 0)
+    assert _reconciles(fixed) and fixed.not_in_file == 0
+    after = _by_source(source)
+    assert [r for r in after if r in before] == before  # every record as it was, version 1
+    assert len(after) == 6 and [r[1] for r in after if r not in before] == ["male"]
+    again = import_ctdc(tmp_path / "b" / "ctdc_global.csv")  # the corrected file again: nothing changes
+    assert (again.inserted, again.updated, again.already_present) == (0, 0, 6)
+
+
+def test_a_row_deleted_is_kept_and_said(store, tmp_path: Path) -> None:
+    rows = _rows()
+    _, fixed, source, before = _two_files(tmp_path, rows, rows[:1] + rows[2:])
+    assert (fixed.inserted, fixed.updated, fixed.already_present, fixed.quarantined) == (0, 0, 4, 0)
+    assert _reconciles(fixed) and fixed.not_in_file == 1
+    assert any("1 row(s) of this release imported before are not in this file" in n for n in fixed.notices)
+    assert _by_source(source) == before  # nothing deleted, nothing rewritten
+    with db.session_scope() as s:
+        q = select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.id.desc())
+        entry = s.scalars(q).first()
+        assert entry is not None and entry.details["not_in_file"] == 1 and entry.details["updated"] == 0
+
+
+def test_a_changed_row_among_shifted_ones_is_the_only_update(store, tmp_path: Path) -> None:
+    """A row inserted at the top and one deleted lower down shift nothing; the row changed in place is updated."""
+    rows = _rows()
+    new = [ctdc_row(citizenship="NG"), rows[0], {**rows[1], "CountryOfExploitation": "TH"}, rows[2], rows[4]]
+    _, fixed, source, before = _two_files(tmp_path, rows, new)
+    assert (fixed.inserted, fixed.updated, fixed.already_present, fixed.not_in_file) == (1, 1, 3, 1)
+    after = {r[0]: r for r in _by_source(source)}
+    changed = before[1][0]  # the second row's record (rows 1..5 have ids :1..:5)
+    assert after[changed][2:] == (2, "TH")
+    assert {rid: r for rid, r in after.items() if rid != changed and r in before} == {
+        r[0]: r for r in before if r[0] != changed}
+
+
+def test_a_changed_row_beside_an_inserted_one_is_not_guessed(store, tmp_path: Path) -> None:
+    """Two new rows where one was: which of them is the old row corrected cannot be told, so neither
+    rewrites it (the old record is kept and said, both rows are new records)."""
+    rows = _rows()
+    new = [rows[0], ctdc_row(citizenship="NG"), {**rows[1], "CountryOfExploitation": "TH"}, *rows[2:]]
+    _, fixed, source, before = _two_files(tmp_path, rows, new)
+    assert (fixed.inserted, fixed.updated, fixed.already_present, fixed.not_in_file) == (2, 0, 4, 1)
+    assert all(r in _by_source(source) for r in before)
+
+
+def test_identical_rows_are_interchangeable(store, tmp_path: Path) -> None:
+    """CTDC files repeat rows; a duplicate inserted, deleted or changed among them moves no other record."""
+    a, b = ctdc_row(gender="Female"), ctdc_row(gender="Male")
+    rows = [a, a, a, b, a, a, b, b]
+    _, fixed, source, before = _two_files(tmp_path, rows, [a, *rows[:5], rows[6]])
+    assert (fixed.inserted, fixed.updated, fixed.already_present, fixed.not_in_file) == (1, 0, 6, 2)
+    after = _by_source(source)
+    assert all(r in after for r in before) and len(after) == 9
+    assert sorted(r[1] for r in after) == ["female"] * 6 + ["male"] * 3
+
+
+def test_a_victim_perpetrator_row_inserted_at_the_top_moves_no_perpetrator(store, tmp_path: Path) -> None:
+    from ctdata.store.models import Perpetrator
+
+    from .test_ctdc_vp_import import vp_row, write_vp
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    rows = [vp_row(IP_Gender="Male"), vp_row(IP_Gender="Female")]
+    import_ctdc(write_vp(tmp_path / "a" / "ctdc_vp.csv.gz", rows))
+    with db.session_scope() as s:
+        before = s.execute(select(Perpetrator.case_id, Perpetrator.sex).order_by(Perpetrator.case_id)).all()
+    fixed = import_ctdc(write_vp(tmp_path / "b" / "ctdc_vp.csv.gz", [vp_row(IP_Gender="Female;Male"), *rows]))
+    assert (fixed.inserted, fixed.updated, fixed.already_present) == (1, 0, 2)
+    per = fixed.tables["perpetrators"]
+    assert (per["inserted"], per["updated"], per["already_present"]) == (1, 0, 2)
+    with db.session_scope() as s:
+        after = s.execute(select(Perpetrator.case_id, Perpetrator.sex).order_by(Perpetrator.case_id)).all()
+    assert after[:2] == before and after[2][1] == ["female", "male"]

@@ -4,10 +4,14 @@ Records of a public release have no office and sometimes no year; they are
 stored as instances of assistance with ``source_kind='public_release'`` (which
 counts as consented for research, being already public). A release has no record
 ids of its own: a record is a row of its release, so its id is the release's source
-key and the row's number, and the release is known by the file's name
-(`release_source`). Importing the same file twice changes nothing; a corrected file
-of the release (same name, some rows changed) updates those records, audited and
-counted as updated, instead of adding the release again beside itself. The rows go
+key and the row's number when first imported, and the release is known by the file's
+name (`release_source`). Importing the same file twice changes nothing. A corrected
+file of the release (same name) is aligned with the release's stored rows by content,
+as ``diff`` aligns lines (`row_identities`, ``alignment.py``), never by row number: a
+row inserted or deleted near the top shifts no record. Unchanged rows keep their
+records (already present), rows only in the new file are new records, rows only in
+the old one are kept and counted (``not_in_file``, and a notice), and a row changed in
+place updates its record, audited and counted as updated. The rows go
 through the import pipeline with CTDC's column map as the mapper. The victim-perpetrator
 release adds one grouped perpetrator row per victim, loaded as the companion table
 ``perpetrators`` of the same pipeline (docs/ctdc_victim_perpetrator.md).
@@ -15,17 +19,21 @@ release adds one grouped perpetrator row per victim, loaded as the companion tab
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from ctdata.ingest.alignment import align
 from ctdata.ingest.columns import batches
 from ctdata.ingest.ctdc import VICTIM_PERPETRATOR, detect_release
 from ctdata.ingest.mappers import CtdcMapper, perpetrator_batch
 from ctdata.ingest.pipeline import Pipeline, open_record_ids, settle
+from ctdata.ingest.prepare import row_hashes
 from ctdata.ingest.readers import Table, open_table
 from ctdata.ingest.result import ImportResult, finish_batch, quarantine_notices, start_batch
 from ctdata.ingest.sinks import QuarantineLog, WriterSink
@@ -67,6 +75,126 @@ def release_source(session: Session, table: Table) -> str:
     return f"ctdc-{name}"[:80]
 
 
+@dataclass
+class RowIdentities:
+    """Which record each row of a CTDC file is (`row_identities`)."""
+
+    #: row number -> record id, for every row of a file of a release already stored (else: none, and a
+    #: row's record id is the source key and its number, `CtdcMapper.record_id`)
+    ids: dict[int, str] = field(default_factory=dict)
+    #: rows of the release stored before that the file no longer has (their records are kept)
+    not_in_file: int = 0
+    #: record id -> its place among the release's rows, for the records the file adds (and, when the
+    #: places between two rows ran out, for every record of the release: renumbered)
+    positions: dict[str, float] = field(default_factory=dict)
+
+
+def _place(rid: str, position: float | None) -> float:
+    """A stored record's place among its release's rows: its stored position, or the number in its id."""
+    if position is not None:
+        return position
+    try:
+        return float(rid.rsplit(":", 1)[1].split("@", 1)[0])
+    except (IndexError, ValueError):
+        return math.inf
+
+
+def _file_digests(table: Table, key: bytes) -> tuple[list[int], list[str | None]]:
+    """Each row's number and content digest (`prepare.row_hashes`, as the pipeline stores it; None for
+    an unreadable row), in file order."""
+    rows: list[tuple[int, str | None]] = []
+    for b in batches(table):
+        got: list[tuple[int, str | None]] = list(zip(b.numbers, row_hashes(b.raw_fields(), key), strict=True))
+        if b.bad:
+            got = sorted(got + [(r.number, None) for r in b.bad], key=lambda t: t[0])
+        rows += got
+    return [n for n, _ in rows], [d for _, d in rows]
+
+
+def row_identities(session: Session, source: str, table: Table, key: bytes, batch_id: int) -> RowIdentities:
+    """The record of each row of a file of a release: the one place that decides a CTDC row's identity.
+
+    A release not stored yet: each row is a new record, its id the source key and the row's number.
+    A release stored before: the file's rows are aligned with the stored rows by content digest, in
+    the release's order (``alignment.align``): a row equal to a stored one, or paired with exactly one
+    in a block replaced in place, is that record; any other row is a new record, with the id of its
+    number if no stored record has it, else that id with ``@`` and this import's batch id. A new
+    record's place lies between its neighbours' (``source_position``), so a later file aligns in the
+    order this one gives."""
+    q = select(CaseRecord.source_record_id, CaseRecord.row_hash, CaseRecord.source_position).where(
+        CaseRecord.source == source
+    )
+    stored = sorted(((_place(rid, pos), rid, h) for rid, h, pos in session.execute(q)), key=lambda t: t[:2])
+    if not stored:
+        return RowIdentities()
+    numbers, digests = _file_digests(table, key)
+    al = align([h for _, _, h in stored], digests)
+    taken = {rid for _, rid, _ in stored}
+    out = RowIdentities(not_in_file=len(al.kept))
+    # the release's rows in their new order: ("old", stored index) and ("new", file index)
+    merged: list[tuple[str, int]] = []
+    for tag, i1, i2, j1, j2 in al.opcodes:
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            merged += [("old", i) for i in range(i1, i2)]
+        else:
+            merged += [("old", i) for i in range(i1, i2)] + [("new", j) for j in range(j1, j2)]
+    for j, number in enumerate(numbers):
+        o = al.old_of[j]
+        if o is not None:
+            out.ids[number] = stored[o][1]
+        else:
+            rid = f"{source}:{number}"
+            out.ids[number] = rid if rid not in taken else f"{source}:{number}@{batch_id}"
+    out.positions = _positions(
+        merged, [p for p, _, _ in stored], [out.ids[n] for n in numbers], [rid for _, rid, _ in stored]
+    )
+    return out
+
+
+def _positions(
+    merged: list[tuple[str, int]], old_places: list[float], new_ids: list[str], old_ids: list[str]
+) -> dict[str, float]:
+    """Places for the new rows between their stored neighbours' places; when two neighbours leave no
+    room (or their places are not in order), every row of the release is renumbered 1, 2, ..."""
+    out: dict[str, float] = {}
+    k = 0
+    lo = -math.inf
+    while k < len(merged):
+        if merged[k][0] == "old":
+            lo = old_places[merged[k][1]]
+            k += 1
+            continue
+        run = k
+        while k < len(merged) and merged[k][0] == "new":
+            k += 1
+        hi = old_places[merged[k][1]] if k < len(merged) else math.inf
+        n = k - run
+        if math.isinf(lo) and math.isinf(hi):
+            places = [float(t + 1) for t in range(n)]
+        elif math.isinf(lo):
+            places = [hi - n + t for t in range(n)]
+        elif math.isinf(hi):
+            places = [lo + 1 + t for t in range(n)]
+        else:
+            places = [lo + (hi - lo) * (t + 1) / (n + 1) for t in range(n)]
+        if not all(a < b for a, b in zip([lo, *places], [*places, hi], strict=True)):
+            return {(old_ids[i] if tag == "old" else new_ids[i]): float(p + 1) for p, (tag, i) in enumerate(merged)}
+        out.update((new_ids[merged[run + t][1]], places[t]) for t in range(n))
+    return out
+
+
+def _store_positions(session: Session, source: str, positions: dict[str, float]) -> None:
+    if not positions:
+        return
+    t = CaseRecord.__table__
+    stmt = (
+        t.update()
+        .where(t.c.source == source, t.c.source_record_id == bindparam("rid"))
+        .values(source_position=bindparam("pos"))
+    )
+    session.execute(stmt, [{"rid": r, "pos": p} for r, p in positions.items()])
+
+
 def import_ctdc(
     path: Path | str,
     *,
@@ -85,6 +213,9 @@ def import_ctdc(
     with db.session_scope(eng) as session:
         source = release_source(session, table)
         batch = start_batch(session, kind="ctdc", source=source, table=table, actor=actor, release=release.label)
+        rows = row_identities(session, source, open_table(Path(path), encoding=encoding), keys.digest_key, batch.id)
+        result.not_in_file = rows.not_in_file
+        mapper = CtdcMapper(release, source, rows.ids)
         log = QuarantineLog(batch.id)
         writer = BackgroundWriter()
         try:
@@ -92,7 +223,7 @@ def import_ctdc(
                 session,
                 keys,
                 batch.id,
-                CtdcMapper(release, source),
+                mapper,
                 result,
                 WriterSink(session, writer, log),
                 progress,
@@ -104,10 +235,11 @@ def import_ctdc(
             if release.format == VICTIM_PERPETRATOR:
                 pipe.progress = None  # the progress total counts the victims
                 again = open_table(Path(path), encoding=encoding)
-                pipe.companion("perpetrators", (perpetrator_batch(release, source, b) for b in batches(again)))
+                pipe.companion("perpetrators", (perpetrator_batch(mapper, b) for b in batches(again)))
                 tables.append("perpetrators")
         finally:
             writer.close()
+        _store_positions(session, source, rows.positions)
         _say_records_not_in_file(session, result, source, set(pipe.case_ids.values()))
         result.resolved = settle(
             session,
@@ -124,10 +256,17 @@ def import_ctdc(
 
 
 def _say_records_not_in_file(session: Session, result: ImportResult, source: str, met: set[int]) -> None:
-    """Records of the release imported before that this file did not load (a row left out, or quarantined
-    now) stay as they were: said, so that nothing goes missing, or stays, unnoticed."""
+    """Records of the release imported before that this file did not load (a row the file no longer has,
+    or one quarantined now) stay as they were: said, so that nothing goes missing, or stays, unnoticed."""
+    if result.not_in_file:
+        result.notices.append(
+            f"{result.not_in_file} row(s) of this release imported before are not in this "
+            "file: their records are kept as they were"
+        )
     stored = session.execute(select(func.count()).select_from(CaseRecord).where(CaseRecord.source == source)).scalar()
-    left = int(stored or 0) - len(met)
+    left = int(stored or 0) - len(met) - result.not_in_file
     if left > 0:
-        result.notices.append(f"{left} record(s) of this release imported before were not loaded from this file "
-                              "(left out or quarantined): kept as they were")
+        result.notices.append(
+            f"{left} record(s) of this release imported before were not loaded from this file "
+            "(their rows quarantined): kept as they were"
+        )

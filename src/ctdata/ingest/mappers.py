@@ -16,8 +16,8 @@ values, so a quarantine entry names the source row as the file gave it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ctdata.errors import CtdataError
@@ -96,40 +96,56 @@ class TemplateMapper:
 
 @dataclass(frozen=True)
 class CtdcMapper:
-    """A public CTDC release: the file is the source, a record's id is the file's source key and row number."""
+    """A public CTDC release: the file is the source, a record's id is the file's source key and row number.
+
+    ``ids`` gives the record id of a row whose record is not the one of its number: a corrected file's
+    rows aligned with the release's stored rows (`ctdc_import.row_identities`), a quarantined row
+    retried under the id it was quarantined with. Every id of a CTDC row comes from `record_id`."""
 
     release: CtdcRelease
     source: str
+    ids: Mapping[int, str] = field(default_factory=dict)
     kind: str = "ctdc"
     source_kind: str = "public_release"
     relax: frozenset[str] = frozenset({"office_country", "registration_date"})
     #: the victim-perpetrator release describes a victim's perpetrators together, in one grouped row
     one_per_record: frozenset[str] = frozenset({"perpetrators"})
 
+    def record_id(self, number: int) -> str:
+        """The record id of the file's row of this number."""
+        rid = self.ids.get(number)
+        return f"{self.source}:{number}" if rid is None else rid
+
     def columns(self, batch: ColumnBatch) -> Mapped:
-        return _records_row_by_row(
-            batch, lambda i: map_row(self.release, batch.raw(i).values, batch.numbers[i], self.source)
-        )
+        def one(i: int) -> dict[str, Any]:
+            number = batch.numbers[i]
+            row = map_row(self.release, batch.raw(i).values, number, self.source)
+            row["record_id"] = self.record_id(number)
+            return row
+
+        return _records_row_by_row(batch, one)
 
     def sources(self, clean: dict[str, list[Any]], n: int) -> list[str]:
         return [self.source] * n
 
     def identity(self, values: dict[str, Any], number: int) -> tuple[str | None, str | None]:
-        return self.source, f"{self.source}:{number}"
+        return self.source, self.record_id(number)
 
 
-def perpetrator_batch(release: CtdcRelease, source: str, batch: ColumnBatch) -> ColumnBatch:
+def perpetrator_batch(mapper: CtdcMapper, batch: ColumnBatch) -> ColumnBatch:
     """The grouped perpetrator row of each victim row of a victim-perpetrator batch, in the template's
-    ``perpetrators`` columns (text), keyed by the victim's record id. A row that does not map keeps
-    only its record id: its victim row was quarantined with the reason, and the pipeline quarantines
-    its perpetrators with it. Unreadable rows were counted with the victims and are left out here."""
+    ``perpetrators`` columns (text), keyed by the victim's record id (the mapper's, as the victim row has
+    it). A row that does not map keeps only its record id: its victim row was quarantined with the reason,
+    and the pipeline quarantines its perpetrators with it. Unreadable rows were counted with the victims
+    and are left out here."""
     names = [c.name for c in TABLES["perpetrators"]]
     values: list[list[str]] = [[] for _ in names]
     for i, number in enumerate(batch.numbers):
         try:
-            row = map_perpetrators(release, batch.raw(i).values, number, source)
+            row = map_perpetrators(mapper.release, batch.raw(i).values, number, mapper.source)
         except CtdataError:
-            row = {"record_id": f"{source}:{number}"}
+            row = {}
+        row["record_id"] = mapper.record_id(number)
         for col, name in zip(values, names, strict=True):
             v = row.get(name)
             col.append("" if v is None else str(v))

@@ -84,7 +84,8 @@ def _retry_record(
     values = {**_values(r), **fixes}
     mapper: Mapper
     if r.kind == "ctdc":
-        mapper = CtdcMapper(detect_release(list(values)), batch.source)
+        ids = {r.row_number: r.record_id} if r.record_id else {}  # the id alignment gave the row
+        mapper = CtdcMapper(detect_release(list(values)), batch.source, ids)
     elif r.kind in ("odk", "kobo"):
         mapper = FormMapper(kind=r.kind)
     else:

@@ -33,6 +33,8 @@ class ImportResult:
     inserted: int = 0
     updated: int = 0
     already_present: int = 0
+    #: rows of the source imported before that this file no longer has (their records kept; a CTDC release)
+    not_in_file: int = 0
     #: open quarantine entries this import resolved (their rows loaded) or superseded
     resolved: int = 0
     batch_id: int | None = None
@@ -55,6 +57,7 @@ class ImportResult:
             "inserted": self.inserted,
             "updated": self.updated,
             "already_present": self.already_present,
+            "not_in_file": self.not_in_file,
             "quarantine_resolved": self.resolved,
             "batch_id": self.batch_id,
             "release": self.release,
@@ -138,6 +141,7 @@ def finish_batch(
             "inserted": result.inserted,
             "updated": result.updated,
             "quarantined": result.quarantined,
+            "not_in_file": result.not_in_file,
             "quarantine_resolved": result.resolved,
             "tables": result.tables,
             "agencies_registered": result.agencies_registered,

@@ -136,6 +136,9 @@ class CaseRecord(Base):
     void_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_by: Mapped[str | None] = mapped_column(String(80))
     row_hash: Mapped[str | None] = mapped_column(String(64))
+    #: the record's place among its source's rows when its record id does not say it (a row a corrected
+    #: CTDC release added between two stored ones: ``ingest.ctdc_import.row_identities``); NULL otherwise
+    source_position: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
