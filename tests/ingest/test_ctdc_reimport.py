@@ -5,16 +5,21 @@ load stay and are said. The standard template does the same with its record ids.
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ctdata.ingest.ctdc_import import import_ctdc, release_name
 from ctdata.ingest.standard_import import import_standard
 from ctdata.store import audit, db
-from ctdata.store.models import AuditEntry, CaseRecord, Person
+from ctdata.store.models import AuditEntry, CaseRecord, ImportBatch, Person
 
 from .helpers import ctdc_row, record, write_ctdc, write_records
+from .test_alignment import _edit
 
 
 def _rows() -> list[dict[str, str]]:
@@ -203,3 +208,68 @@ def test_a_victim_perpetrator_row_inserted_at_the_top_moves_no_perpetrator(store
     with db.session_scope() as s:
         after = s.execute(select(Perpetrator.case_id, Perpetrator.sex).order_by(Perpetrator.case_id)).all()
     assert after[:2] == before and after[2][1] == ["female", "male"]
+
+
+def test_a_second_correction_aligns_in_the_order_the_first_gave(store, tmp_path: Path) -> None:
+    """Rows a correction added sit where it put them: a later correction that changes one of them in place
+    updates it, and a row deleted before and given back finds its kept record."""
+    rows = _rows()
+    x = ctdc_row(citizenship="NG", gender="Male")
+    _, first, source, before = _two_files(tmp_path, rows, [x, *rows[:3], rows[4]])
+    assert (first.inserted, first.not_in_file) == (1, 1)
+    mid = _by_source(source)
+    ((x_id, *_),) = [r for r in mid if r not in before]
+    (tmp_path / "c").mkdir()
+    again = import_ctdc(write_ctdc(tmp_path / "c" / "ctdc_global.csv", [{**x, "gender": "Female"}, *rows]))
+    assert (again.inserted, again.updated, again.already_present, again.not_in_file) == (0, 1, 5, 0)
+    assert _by_source(source) == [(x_id, "female", 2, "RU") if r[0] == x_id else r for r in mid]
+
+
+_ALPHABET = [("Female", "RU"), ("Male", "RU"), ("Female", "TH"), ("Male", "UA"), ("Female", "PH"), ("Male", "NG")]
+_RELEASE = st.lists(st.sampled_from(_ALPHABET[:4]), min_size=1, max_size=8)
+_EDITS = st.lists(st.tuples(st.sampled_from("idc"), st.integers(0, 9), st.sampled_from(_ALPHABET)), max_size=4)
+_names = itertools.count()
+
+
+def _content(rows: list[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    return Counter(rows)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(old=_RELEASE, edits=st.lists(_EDITS, min_size=2, max_size=2))
+def test_any_correction_leaves_the_file_s_rows_and_keeps_the_rest(store, tmp_path: Path, old, edits) -> None:
+    """Random inserts, deletes and changes, twice: after each import the release's records are the file's
+    rows (each once) plus rows the file no longer has, kept as they were and counted; the counts reconcile;
+    the same file again changes nothing."""
+    name = f"ctdc_prop_{next(_names)}.csv"  # a release of its own per example, in the test's one store
+    files = [old]
+    for e in edits:
+        files.append(_edit(files[-1], e))
+    for k, rows in enumerate(files):
+        (tmp_path / str(k)).mkdir(exist_ok=True)
+        path = write_ctdc(tmp_path / str(k) / name, [ctdc_row(gender=g, CountryOfExploitation=c) for g, c in rows])
+        everything = _everything()
+        res = import_ctdc(path)
+        with db.session_scope() as s:  # an identical file of another name is the release it was imported as
+            source = s.scalar(select(ImportBatch.source).where(ImportBatch.id == res.batch_id))
+        stored = {rid: got for (src, rid), got in everything.items() if src == source}
+        after = {rid: got for (src, rid), got in _everything().items() if src == source}
+        assert _reconciles(res) and res.quarantined == 0 and res.rows_read == len(rows)
+        assert len(after) == len(stored) + res.inserted == len(rows) + res.not_in_file
+        kept = _content([content for content, _ in after.values()]) - _content(rows)
+        assert kept.total() == res.not_in_file  # the file's rows are all there, and only the kept ones besides
+        assert kept <= _content([content for content, _ in stored.values()])  # kept: rows stored before
+        bumped = [rid for rid, (_, v) in after.items() if rid in stored and v != stored[rid][1]]
+        assert len(bumped) == res.updated  # updated means a new version of a stored record, nothing else
+        assert {rid: after[rid] for rid in stored if rid not in bumped} == {
+            rid: stored[rid] for rid in stored if rid not in bumped}
+        again = import_ctdc(path)
+        assert (again.inserted, again.updated, again.already_present) == (0, 0, len(rows))
+
+
+def _everything() -> dict[tuple[str, str], tuple[tuple[str, str], int]]:
+    """(source, record id) -> ((gender, country of exploitation), version) of every record."""
+    with db.session_scope() as s:
+        q = select(CaseRecord.source, CaseRecord.source_record_id, Person.sex, CaseRecord.country_of_exploitation,
+                   CaseRecord.version).join(Person, Person.id == CaseRecord.person_id)
+        return {(src, rid): ((sex.capitalize(), c), v) for src, rid, sex, c, v in s.execute(q)}
