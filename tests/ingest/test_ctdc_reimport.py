@@ -273,3 +273,19 @@ def _everything() -> dict[tuple[str, str], tuple[tuple[str, str], int]]:
         q = select(CaseRecord.source, CaseRecord.source_record_id, Person.sex, CaseRecord.country_of_exploitation,
                    CaseRecord.version).join(Person, Person.id == CaseRecord.person_id)
         return {(src, rid): ((sex.capitalize(), c), v) for src, rid, sex, c, v in s.execute(q)}
+
+
+def test_a_quarantined_row_of_a_corrected_file_is_retried_as_its_own_record(store, tmp_path: Path) -> None:
+    """A row a corrected file adds at the top and quarantines keeps the id alignment gave it: retried, it is
+    a new record, not an update of the record whose row number it has."""
+    from ctdata.ingest import quarantine
+
+    rows = _rows()
+    _, fixed, source, before = _two_files(tmp_path, rows, [ctdc_row(gender="Blue", citizenship="NG"), *rows])
+    assert (fixed.inserted, fixed.updated, fixed.already_present, fixed.quarantined) == (0, 0, 5, 1)
+    (entry,) = quarantine.list_rows()
+    out = quarantine.retry([entry["id"]], {"gender": "Male"})
+    assert out["loaded"] == 1
+    after = _by_source(source)
+    assert len(after) == 6 and all(r in after for r in before)
+    assert [r[1] for r in after if r not in before] == ["male"]
