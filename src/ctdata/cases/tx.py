@@ -81,6 +81,7 @@ def _take_lock_on_execute(state: ORMExecuteState) -> None:
 
 def _open(state: _State) -> Session:
     session = state.maker()
+    audit.watch_keys(session)
     session.info[_LOCK] = state.lock
     session.info[audit.LOCK_FIRST] = _take_lock  # before the database's write lock, never after
     return session

@@ -74,6 +74,7 @@ def run(
     starts = {
         t: (session.execute(text(f"SELECT max(id) FROM {t}")).scalar() or 0) + 1 for t in ("persons", "case_records")
     }
+    keys.note_use()  # the child encrypts with it: the commit checks it is still the store's key
     params = {
         "records": (str(table.path), table.kind, list(table.columns), table.sha256, table.encoding),
         "companions": [(name, str(p), sheet) for name, (p, sheet) in companions.items()],

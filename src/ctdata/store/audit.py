@@ -45,9 +45,16 @@ from typing import Any
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
-from ctdata.errors import ConfigError
+from ctdata.errors import ConfigError, Conflict
 from ctdata.store import meta
-from ctdata.store.crypto import AuditKey, audit_key_path, load_audit_key
+from ctdata.store.crypto import (
+    AuditKey,
+    audit_key_path,
+    encrypted_since,
+    encryption_mark,
+    keyring_for,
+    load_audit_key,
+)
 from ctdata.store.files import private_file, write_private
 from ctdata.store.models import AuditEntry, utcnow
 
@@ -62,6 +69,10 @@ _APPENDED = "ctdata_audit_appended"
 _PENDING = "ctdata_audit_pending"
 #: session.info key: a callable(session) taking a lock that must come before the store's write lock
 LOCK_FIRST = "ctdata_lock_first"
+#: session.info key: `crypto.encryption_mark()` when the session opened (`watch_keys`) or its transaction began
+_KEY_MARK = "ctdata_key_mark"
+#: session.info key: set by a transaction that puts the store's key in place itself (a key rotation)
+SETS_KEY = "ctdata_sets_key"
 
 
 def _canonical(ts: datetime, actor: str, action: str, entity: str, entity_id: str | None,
@@ -183,6 +194,7 @@ def append_recorded(session: Session) -> None:
     facts = meta.get_all(session, current=True)
     key = store_audit_key(session, facts)
     _serialise_appends(session)
+    _check_encryption_key(session)
     store_id = facts.get(meta.STORE_ID) or meta.get(session, meta.STORE_ID)
     if store_id is None:  # a store emptied by hand: a new id (entries keyed under an old one stop verifying)
         store_id = uuid.uuid4().hex
@@ -199,6 +211,35 @@ def append_recorded(session: Session) -> None:
         rows.append({c: getattr(entry, c) for c in _COLUMNS})
     session.execute(insert(AuditEntry), rows)  # one statement, no unit of work: the lock is held meanwhile
     session.info[_APPENDED] = (store_id, last_id, prev, key)
+
+
+def watch_keys(session: Session) -> None:
+    """Count the keys this process encrypts with from now on against the session's next commit.
+
+    Called where a session opens (`db.session_scope`, `cases.tx`): a caller may encrypt before its
+    transaction begins (at the first statement); otherwise the count starts when it begins."""
+    session.info[_KEY_MARK] = encryption_mark()
+
+
+def _check_encryption_key(session: Session) -> None:
+    """Refuse a commit whose transaction encrypted with a key that is not the store's (read under the lock).
+
+    Why: a write made while `ctdata keys rotate` runs encrypts with the key file it finds (the old key
+    until the rotation ends), then waits for the rotation's lock; committed after it, its values would
+    be under a key the store no longer records, unreadable, and the next rotation would fail on them.
+    The keys are those this process encrypted with since the transaction began (any thread's: at worst
+    another transaction's stale key refuses this one too, which then simply runs again).
+    """
+    if session.info.get(SETS_KEY):
+        return
+    used = encrypted_since(session.info.get(_KEY_MARK, 0))
+    if not used:
+        return
+    recorded = meta.get(session, meta.KEY_ID)
+    if recorded is not None and used - {recorded}:
+        keyring_for.cache_clear()
+        raise Conflict("the store's encryption key was rotated while this change was being made; nothing was "
+                       "saved: try again")
 
 
 _COLUMNS = ("id", "ts", "actor", "action", "entity", "entity_id", "reason", "details", "prev_hash", "hash", "chain")
@@ -236,6 +277,8 @@ def _append_before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_transaction_create")
 def _savepoint_begun(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.setdefault(_KEY_MARK, encryption_mark())
     if transaction.nested:
         session.info.setdefault(_SAVEPOINTS, {})[id(transaction)] = (
             list(session.info.get(_PENDING, [])), session.info.get(_APPENDED))
@@ -260,6 +303,7 @@ def _forget_unappended(session: Session, transaction: SessionTransaction) -> Non
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
         session.info.pop(_SAVEPOINTS, None)
+        session.info.pop(_KEY_MARK, None)
 
 
 # --------------------------------------------------------------------------- checkpoints

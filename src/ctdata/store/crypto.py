@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import stat
@@ -28,6 +29,21 @@ from ctdata.errors import ConfigError
 from ctdata.store.files import private_dir
 
 _VERSION = b"\x01"
+
+#: When each key last encrypted in this process (a counter, not a clock): lets a commit check, under the
+#: store's write lock, that what its transaction encrypted is under the store's key (`encrypted_since`)
+_uses = itertools.count(1)
+_last_use: dict[str, int] = {}
+
+
+def encryption_mark() -> int:
+    """A point in this process's encryptions, for `encrypted_since`."""
+    return next(_uses)
+
+
+def encrypted_since(mark: int) -> set[str]:
+    """The keys (ids) this process has encrypted with since `mark` (any thread: a superset of one transaction's)."""
+    return {key_id for key_id, n in list(_last_use.items()) if n > mark}
 
 
 @dataclass(frozen=True)
@@ -48,8 +64,13 @@ class KeyRing:
         """Encrypt one field; the context (field name) is bound as associated data."""
         if value is None or value == "":
             return None
+        self.note_use()
         nonce = os.urandom(12)
         return _VERSION + nonce + self._aead.encrypt(nonce, value.encode("utf-8"), context.encode())
+
+    def note_use(self) -> None:
+        """Record that this key encrypts now (called by `encrypt`; by a caller handing it to other processes)."""
+        _last_use[self.key_id] = next(_uses)
 
     def decrypt(self, blob: bytes | None, context: str = "") -> str | None:
         if blob is None:
@@ -78,6 +99,7 @@ class KeyRing:
         n = len(values)
         if not n:
             return []
+        self.note_use()
         pool = os.urandom(12 * n)
         nonces = [pool[k : k + 12] for k in range(0, 12 * n, 12)]
         enc = self._aead.encrypt
@@ -211,22 +233,35 @@ def load_keyring(path: Path | None = None) -> KeyRing:
 
 
 @lru_cache(maxsize=4)
-def keyring_for(path: str) -> KeyRing:
+def keyring_for(path: str, _version: tuple[int, int] | None = None) -> KeyRing:
+    """The key ring of a key file, read once per version of the file (`_version`: its inode and mtime)."""
     return load_keyring(Path(path))
+
+
+def _file_version(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def keyring() -> KeyRing:
     """The configured key ring. A missing key file is created only for a store with nothing encrypted yet.
 
     The store is asked first (``db.upgrade`` checks its key): with encrypted data in it, a missing
-    key file is refused instead of being replaced by a new key.
+    key file is refused instead of being replaced by a new key. Read again when the file changes: a
+    server running while `ctdata keys rotate` puts a new key file in place (a new inode) must take it,
+    not read the re-encrypted fields, and encrypt what it writes, with the old key.
     """
     path = settings().key_file
-    if not path.exists():
+    version = _file_version(path)
+    if version is None:
         from ctdata.store import db  # db imports this module
 
         db.upgrade()
-    return keyring_for(str(path))
+        version = _file_version(path)
+    return keyring_for(str(path), version)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ctdata.config import settings
 from ctdata.errors import ConfigError, StorageError
+from ctdata.store import audit
 from ctdata.store.files import private_file
 from ctdata.store.keys import ensure_store_key
 
@@ -312,6 +313,7 @@ def session_scope(eng: Engine | None = None) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back on any error."""
     eng = eng or upgrade()
     session = _factory(eng)()
+    audit.watch_keys(session)
     try:
         yield session
         session.commit()

@@ -12,21 +12,36 @@ field, then the fingerprint is recorded.
 transaction, checks every new value decrypts, records the new fingerprint and
 only then puts the new key file in place; the old key file is kept beside it.
 The pseudonym key is kept, so person keys (and linkage) do not change.
+
+Rotation beside other work. One rotation at a time per key file: a file lock
+(`<key>.rotating`) held from before the new key is staged until it is in place,
+so a second rotation is refused at once instead of waiting for the store and,
+when it gave up, deleting the first one's staged key. Writers take the store's
+write lock (the audit chain's) at their commit, after their row locks; on
+PostgreSQL the rotation therefore locks the tables it re-encrypts before that
+lock (writers under way finish first, later ones wait), never the other way
+round. At no moment is the key file missing: the old key is copied aside, then
+the new one replaces it in one rename.
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
+import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, Table, bindparam, select, update
+from sqlalchemy import Engine, Table, bindparam, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ctdata.config import settings
@@ -34,7 +49,7 @@ from ctdata.errors import ConfigError
 from ctdata.store import audit, meta
 from ctdata.store.crypto import KeyRing, keyring_for, load_keyring
 from ctdata.store.fields import ENCRYPTED
-from ctdata.store.files import write_private
+from ctdata.store.files import private_dir, write_private
 from ctdata.store.models import Base
 
 #: every encrypted column, with the context its values are bound to (KeyRing.encrypt's `context`):
@@ -177,29 +192,80 @@ def _new_keyring(old: KeyRing) -> tuple[KeyRing, bytes]:
     return KeyRing(enc, old.mac_key, hashlib.sha256(enc + old.mac_key).hexdigest()[:12]), json.dumps(data).encode()
 
 
-def rotate(eng: Engine, *, actor: str = "system", path: Path | None = None, batch: int = 2000) -> RotateResult:
-    """Re-encrypt every encrypted field with a new encryption key (one transaction; the old key file is kept)."""
+#: PostgreSQL's SQLSTATE for a deadlock it broke by aborting this transaction
+_DEADLOCK = "40P01"
+
+
+@contextmanager
+def _one_rotation(path: Path) -> Iterator[None]:
+    """Hold `<key file>.rotating` for the whole rotation; a second rotation is refused, not queued."""
+    lock = path.with_name(path.name + ".rotating")
+    private_dir(lock.parent)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"another key rotation of {path} is under way: let it finish (its process holds "
+                              f"{lock}); nothing was changed") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def rotate(eng: Engine, *, actor: str = "system", path: Path | None = None, batch: int = 2000,
+           attempts: int = 3) -> RotateResult:
+    """Re-encrypt every encrypted field with a new encryption key (one transaction; the old key file is kept).
+
+    A deadlock PostgreSQL breaks by aborting the rotation (a writer that changed rows of two encrypted
+    tables while the rotation was locking them) rolls it back whole; it is run again, `attempts` in all.
+    """
     path = Path(path or settings().key_file)
     unknown = unregistered_columns()
     if unknown:
         raise ConfigError(f"cannot rotate: encrypted columns without a registered context: {', '.join(unknown)}")
     staged = path.with_name(path.name + ".new")
-    try:
-        result, old = _reencrypt(eng, actor, path, staged, batch)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        raise
-    kept = path.with_name(f"{path.name}.{old.key_id}.old")
-    os.replace(path, kept)
-    os.replace(staged, path)
+    with _one_rotation(path):
+        for attempt in range(1, attempts + 1):
+            try:
+                result, old = _reencrypt(eng, actor, path, staged, batch)
+                break
+            except OperationalError as exc:
+                staged.unlink(missing_ok=True)
+                if getattr(exc.orig, "sqlstate", None) != _DEADLOCK or attempt == attempts:
+                    raise
+                time.sleep(0.2 * attempt)
+            except BaseException:
+                staged.unlink(missing_ok=True)
+                raise
+        kept = path.with_name(f"{path.name}.{old.key_id}.old")
+        write_private(kept, path.read_bytes())  # a copy: the key file is there, old or new, at every moment
+        os.replace(staged, path)
     keyring_for.cache_clear()
     result.old_key_file = str(kept)
     return result
 
 
+def _lock_tables(session: Session) -> None:
+    """PostgreSQL: lock the tables a rotation rewrites against writes (reads go on) before the chain's lock.
+
+    A writer holds its row locks until its commit, where it takes the chain's lock to append its
+    audit entry; a rotation holding the chain's lock and waiting for such a row deadlocked with it.
+    SQLite has one write lock for the whole file, which the rotation takes first (`_serialise_appends`).
+    """
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = sorted({table.name for table, _col, _ctx in encrypted_columns()})
+    conn.execute(text(f"LOCK TABLE {', '.join(quote(n) for n in names)} IN EXCLUSIVE MODE"))
+
+
 def _reencrypt(eng: Engine, actor: str, path: Path, staged: Path, batch: int) -> tuple[RotateResult, KeyRing]:
     with Session(eng) as session, session.begin():
-        audit._serialise_appends(session)  # the write lock first: no field is written meanwhile
+        session.info[audit.SETS_KEY] = True  # it checks every value it writes against the new key itself
+        _lock_tables(session)
+        audit._serialise_appends(session)  # the write lock: no field is written meanwhile
         old = check_store_key(session, path) or load_keyring(path)
         new, text = _new_keyring(old)
         write_private(staged, text)  # on disk before the store depends on it
