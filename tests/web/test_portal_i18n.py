@@ -151,3 +151,22 @@ def test_the_not_found_reason_is_in_the_language(portal: TestClient, lang: str, 
         assert said in r.text and "no published release" not in r.text, path
     api = portal.get("/portal/api/indicators?release=nope", headers={"accept-language": lang})
     assert api.status_code == 404 and api.json()["detail"] == "no published release “nope”"
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("en", "Ignored (not in this release): Year of registration and Sex."),
+    ("fr", "Ignorés (absents de cette publication)\u00a0: Année d’enregistrement et Sexe."),
+    ("es", "Ignorados (no están en esta publicación): Año de registro y Sexo."),
+    ("ar", "تم تجاهلها (غير موجودة في هذا الإصدار): سنة التسجيل والجنس."),
+])
+def test_filters_a_release_lacks_are_named_as_the_language_writes_a_list(portal: TestClient, lang: str,
+                                                                          said: str) -> None:
+    """A made-up filter value is not dropped silently: the dashboard and the map name the filters they ignored,
+    joined as the page's language joins a list (an English ', ' in the Arabic sentence before)."""
+    portal.cookies.clear()
+    for path in ("/portal/dashboard", "/portal/map"):
+        html = _get(portal, f"{path}?year=1999&sex=robot", lang)
+        status = re.sub(r"[ \t\n]+", " ", html.split('role="status"')[1].split("</p>")[0])  # keeps no-break spaces
+        assert said in status, (path, status)
+    api = portal.get("/portal/api/indicators?year=1999&sex=robot", headers={"accept-language": lang}).json()
+    assert api["ignored_filters"] == ["year", "sex"]  # the JSON keeps the filters' names

@@ -73,7 +73,7 @@ def _apply(r: ReturnRecord, data: Mapping[str, Any]) -> list[str]:
     is_child = data.pop("is_child", ...)
     unknown = set(data) - set(_FIELDS)
     if unknown:
-        raise ValidationError(f"unknown return fields: {', '.join(sorted(unknown))}")
+        raise ValidationError(Text("unknown return fields: {fields}", fields=Plain(", ".join(sorted(unknown)))))
     v = validate(std.ReturnRecord, data, "return")
     changed = sorted(v.model_fields_set)
     for f in changed:
@@ -86,7 +86,7 @@ def _apply(r: ReturnRecord, data: Mapping[str, Any]) -> list[str]:
             setattr(r, f, value)
     if is_child is not ...:
         if is_child is not None and not isinstance(is_child, bool):
-            raise ValidationError("is_child must be true, false or null")
+            raise ValidationError(Text("is_child must be true, false or null"))
         r.is_child = is_child
         changed.append("is_child")
     return changed

@@ -30,7 +30,7 @@ from ctdata.standard import vocab
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal, seal_list
 from ctdata.store.models import CaseRecord, Screening, utcnow
-from ctdata.text import Text
+from ctdata.text import Plain, Text
 
 ENGINE_KEYS = ("actions", "means", "purposes", "age_at_exploitation", "vulnerabilities")
 #: What a screening may carry besides the engine's input.
@@ -57,18 +57,18 @@ def screen(
     data = dict(data)
     extra = set(data) - {*ENGINE_KEYS, *OTHER_KEYS}
     if extra:
-        raise ValidationError(f"unknown screening fields: {', '.join(sorted(extra))}")
+        raise ValidationError(Text("unknown screening fields: {fields}", fields=Plain(", ".join(sorted(extra)))))
     inp = ScreeningInput.parse({k: data[k] for k in ENGINE_KEYS if k in data})
     indicators = data.get("indicators") or []
     if not isinstance(indicators, list) or not all(isinstance(i, str) for i in indicators):
-        raise ValidationError("indicators must be a list of text")
+        raise ValidationError(Text("indicators must be a list of text"))
     notes = no_nul(data.get("notes"), "notes")
     consent = validate(std.Consent, data.get("consent") or {}, "consent")
     where = validate(std.Exploitation, {"country_of_exploitation": data.get("country_of_exploitation")},
                      "screening").country_of_exploitation
     named = data.get("perpetrators") or []
     if not isinstance(named, list):
-        raise ValidationError("perpetrators must be a list")
+        raise ValidationError(Text("perpetrators must be a list"))
     named = [validate(std.Perpetrator, p, f"perpetrator {i}") for i, p in enumerate(named, start=1)]
     det = determine(inp)
     row = Screening(

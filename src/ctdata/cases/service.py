@@ -30,7 +30,7 @@ from ctdata.store import audit, persons
 from ctdata.store.crypto import keyring
 from ctdata.store.fields import seal_list, unseal_list
 from ctdata.store.models import CaseRecord, Person, Screening, counted
-from ctdata.text import Text
+from ctdata.text import Plain, Text
 
 #: Source name of cases registered through the case services (web pages, API).
 SOURCE = "ctdata"
@@ -377,7 +377,8 @@ def update_case(
     changes = dict(changes)
     unknown = set(changes) - {"person", "consent", *CASE_FIELDS}
     if unknown:
-        raise ValidationError(f"these case fields cannot be changed here: {', '.join(sorted(unknown))}")
+        raise ValidationError(Text("these case fields cannot be changed here: {fields}",
+                                   fields=Plain(", ".join(sorted(unknown)))))
     person = case.person
     current = decrypt_person(person)
     pchanges = dict(changes.get("person") or {})

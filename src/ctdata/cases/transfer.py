@@ -27,8 +27,8 @@ from ctdata.cases.agencies import require_agency
 from ctdata.cases.common import ensure_open, no_nul, record_by, state_consent, touch, validate
 from ctdata.cases.views import transfer_view
 from ctdata.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ctdata.standard import countries, vocab
 from ctdata.standard import models as std
-from ctdata.standard import vocab
 from ctdata.standard.countries import UnknownCountry, to_alpha2
 from ctdata.standard.dates import parse_full_date
 from ctdata.standard.types import not_allowed
@@ -93,7 +93,7 @@ def record_consent(session: Session, actor: Actor, case_id: int, data: Mapping[s
         raise ValidationError(Text("a consent to share must name the organisation or office it allows"))
     given = data.get("given", True)
     if not isinstance(given, bool):
-        raise ValidationError("given must be true or false")
+        raise ValidationError(Text("given must be true or false"))
     when = data.get("date")
     if when is not None and not isinstance(when, date):
         when = parse_full_date(when, field="date")
@@ -134,7 +134,7 @@ def request_transfer(session: Session, actor: Actor, case_id: int, data: Mapping
         raise Conflict(Text(
             "the person has not consented to share their case with {agency} {country}: record a "
             "consent to share (kind 'sharing') naming that office or agency first",
-            agency=to_agency, country=Country(to_country, to_country),
+            agency=to_agency, country=Country(to_country, countries.name(to_country)),  # 'IOM Thailand', not 'IOM TH'
         ))
     row = Transfer(
         case_id=case.id,

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from ctdata.errors import ValidationError
 from ctdata.screening.models import Determination, Override
 from ctdata.standard import vocab
+from ctdata.standard.types import not_allowed
+from ctdata.text import Terms, Text
 
 
 def apply_override(
@@ -29,18 +31,16 @@ def apply_override(
     audit log keeps each step). Pass `at` to stay pure; it defaults to now (UTC).
     """
     if new_determination not in vocab.DETERMINATION:
-        raise ValidationError(
-            f"unknown determination code {new_determination!r}; expected one of: "
-            + ", ".join(vocab.DETERMINATION.codes)
-        )
+        raise ValidationError.at("determination", not_allowed(new_determination, vocab.DETERMINATION.codes))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("an override needs a reason: say why the determination is changed")
+        raise ValidationError(Text("an override needs a reason: say why the determination is changed"))
     by = (by or "").strip()
     if not by:
-        raise ValidationError("an override needs the name or id of the person who made it")
+        raise ValidationError(Text("an override needs the name or id of the person who made it"))
     if new_determination == det.determination:
-        raise ValidationError(f"the determination is already {new_determination!r}; nothing to override")
+        raise ValidationError(Text("the determination is already “{determination}”; nothing to override",
+                                   determination=Terms([vocab.DETERMINATION.terms[new_determination]], lower=False)))
 
     first = det.override
     override = Override(

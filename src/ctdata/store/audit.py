@@ -57,6 +57,7 @@ from ctdata.store.crypto import (
 )
 from ctdata.store.files import private_file, write_private
 from ctdata.store.models import AuditEntry, utcnow
+from ctdata.text import Text
 
 log = logging.getLogger("ctdata.audit")
 GENESIS = "0" * 64
@@ -238,8 +239,8 @@ def _check_encryption_key(session: Session) -> None:
     recorded = meta.get(session, meta.KEY_ID)
     if recorded is not None and used - {recorded}:
         keyring_for.cache_clear()
-        raise Conflict("the store's encryption key was rotated while this change was being made; nothing was "
-                       "saved: try again")
+        raise Conflict(Text("the store's encryption key was rotated while this change was being made; nothing "
+                            "was saved: try again"))
 
 
 _COLUMNS = ("id", "ts", "actor", "action", "entity", "entity_id", "reason", "details", "prev_hash", "hash", "chain")

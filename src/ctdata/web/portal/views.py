@@ -21,7 +21,7 @@ from ctdata.errors import Conflict, CtdataError, NotFound
 from ctdata.publish.portal import FILTER_NAMES, Filters, ReleaseData, corridors, indicators, is_loaded, load
 from ctdata.publish.public import PublicRelease, PublishedReleases
 from ctdata.publish.settings import K
-from ctdata.text import Text, words_of
+from ctdata.text import Terms, Text, words_of
 from ctdata.web.i18n import N_
 from ctdata.web.portal import charts
 from ctdata.web.portal.render import CACHE_CONTROL, SECURITY_HEADERS, ResponseCache, markdown, render_html
@@ -184,6 +184,11 @@ def _filter_form(data: ReleaseData, f: Filters, releases: list[PublicRelease]) -
     }
 
 
+def _ignored(names: list[str]) -> Terms:
+    """The filters a release lacks, named as the page's language writes a list ('Année et Sexe', 'السنة والجنس')."""
+    return Terms([FILTER_LABELS[n] for n in names], lower=False)
+
+
 def _active_summary(data: ReleaseData, f: Filters) -> list[tuple[str, str]]:
     out = []
     for name, value in f.active().items():
@@ -258,7 +263,7 @@ def _dashboard(pub: PublishedReleases, q: dict[str, str], lang: str) -> bytes:
         "figures": figures,
         "form": _filter_form(data, ind.filters, pub.list()),
         "active_filters": _active_summary(data, ind.filters),
-        "ignored": [FILTER_LABELS[n] for n in ind.ignored],
+        "ignored": _ignored(ind.ignored),
         "action": "/portal/dashboard",
         "api_url": "/portal/api/indicators?" + urlencode({"release": release.release_id, **ind.filters.active()}),
     }
@@ -282,7 +287,7 @@ def _map(pub: PublishedReleases, q: dict[str, str], lang: str) -> bytes:
         "unplaced": unplaced,
         "form": _filter_form(data, cor.filters, pub.list()),
         "active_filters": _active_summary(data, cor.filters),
-        "ignored": [FILTER_LABELS[n] for n in cor.ignored],
+        "ignored": _ignored(cor.ignored),
         "action": "/portal/map",
     }
     return render_html("portal/map.html", ctx, lang)
