@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from ctdata.store import audit, crypto, db, keys
@@ -192,3 +193,30 @@ def test_a_write_encrypted_with_the_old_key_during_a_rotation_is_refused(store, 
     with db.session_scope(eng) as s:
         names = [ring.decrypt(b, "given_name") for (b,) in s.execute(select(Person.given_name_enc))]
     assert names == ["Олена"] * 3
+
+
+def test_a_rotation_still_finishing_is_not_called_interrupted(store, tmp_path: Path) -> None:
+    """Between a rotation's commit and its key file's move into place, a process opening the store was told the
+    rotation 'was interrupted' and to move `ctdata.key.new` itself, racing the rotation that was about to."""
+    import fcntl
+    import os
+
+    from ctdata.errors import ConfigError
+
+    assert _import(store, tmp_path, 0).returncode == 0
+    reset_caches()
+    eng = db.upgrade()
+    key_file = store.data_dir / "keys" / "ctdata.key"
+    res = keys.rotate(eng)
+    os.replace(key_file, key_file.with_name("ctdata.key.new"))  # the moment after the commit, before the move
+    os.replace(res.old_key_file, key_file)
+    lock = os.open(key_file.with_name("ctdata.key.rotating"), os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the rotating process still holds its lock
+    try:
+        with pytest.raises(ConfigError, match="under way") as exc, db.session_scope(eng) as s:
+            keys.check_store_key(s, key_file)
+        assert "interrupted" not in str(exc.value)
+    finally:
+        os.close(lock)
+    with pytest.raises(ConfigError, match="rotation was interrupted"), db.session_scope(eng) as s:
+        keys.check_store_key(s, key_file)  # its process gone: interrupted, and the message says what to do

@@ -57,6 +57,8 @@ from ctdata.store.models import Base
 ENCRYPTED_FIELDS = ENCRYPTED
 
 _checked: weakref.WeakSet[Engine] = weakref.WeakSet()
+#: rotation locks this process holds (a lock it holds is no other process's rotation under way)
+_holding: set[str] = set()
 
 
 def encrypted_columns() -> list[tuple[Table, str, str]]:
@@ -93,9 +95,27 @@ def _refuse_missing(path: Path, recorded: str | None) -> ConfigError:
                        "the key file from your backup, or point CTDATA_KEY_FILE at it (nothing was changed)")
 
 
+def _rotation_running(path: Path) -> bool:
+    """Whether another process holds the rotation lock of this key file (`_one_rotation`)."""
+    lock = path.with_name(path.name + ".rotating")
+    if str(lock) in _holding or not lock.exists():
+        return False
+    fd = os.open(lock, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def _refuse_other(path: Path, have: str, recorded: str) -> ConfigError:
     new = path.with_name(path.name + ".new")
     if new.exists():
+        if _rotation_running(path):  # committed, its key file not moved into place yet: a moment
+            return ConfigError(f"a key rotation of {path} is under way: run this again when it has finished "
+                               "(nothing was changed)")
         try:
             if load_keyring(new).key_id == recorded:
                 return ConfigError(f"a key rotation was interrupted: this store's key is {new}; move it to {path} "
@@ -208,8 +228,10 @@ def _one_rotation(path: Path) -> Iterator[None]:
         except BlockingIOError:
             raise ConfigError(f"another key rotation of {path} is under way: let it finish (its process holds "
                               f"{lock}); nothing was changed") from None
+        _holding.add(str(lock))
         yield
     finally:
+        _holding.discard(str(lock))
         os.close(fd)
 
 
