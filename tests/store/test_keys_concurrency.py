@@ -220,3 +220,27 @@ def test_a_rotation_still_finishing_is_not_called_interrupted(store, tmp_path: P
         os.close(lock)
     with pytest.raises(ConfigError, match="rotation was interrupted"), db.session_scope(eng) as s:
         keys.check_store_key(s, key_file)  # its process gone: interrupted, and the message says what to do
+
+
+def test_reads_between_a_rotations_commit_and_its_key_move_decrypt(store, tmp_path: Path) -> None:
+    """Found with a live server beside `keys rotate`: for a moment after the rotation commits, the fields are
+    under the new key and the key file is still the old one; the server answered 500 ('cannot decrypt a
+    protected field'). The staged new key is there all along: reads fall back to it (writes with the old key
+    are still refused at their commit)."""
+    import os
+
+    assert _import(store, tmp_path, 0).returncode == 0
+    reset_caches()
+    eng = db.upgrade()
+    key_file = store.data_dir / "keys" / "ctdata.key"
+    res = keys.rotate(eng)
+    os.replace(key_file, key_file.with_name("ctdata.key.new"))  # the moment after the commit, before the move
+    os.replace(res.old_key_file, key_file)
+    with db.session_scope(eng) as s:
+        blob = s.execute(select(Person.family_name_enc).where(Person.id == 1)).scalar()
+    ring = crypto.keyring()
+    assert ring.key_id == res.old_key  # the file as found
+    assert ring.decrypt(blob, "family_name") == "Шевченко0"
+    os.replace(key_file.with_name("ctdata.key.new"), key_file)  # the move
+    assert crypto.keyring().key_id == res.new_key
+    assert crypto.keyring().decrypt(blob, "family_name") == "Шевченко0"

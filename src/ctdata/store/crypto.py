@@ -16,7 +16,7 @@ import json
 import os
 import stat
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ class KeyRing:
     enc_key: bytes
     mac_key: bytes
     key_id: str
+    #: a key to decrypt with when this one does not: a key rotation's staged new key (`keyring`)
+    fallback: KeyRing | None = field(default=None, compare=False, repr=False)
 
     @property
     def _aead(self) -> AESGCM:
@@ -81,6 +83,8 @@ class KeyRing:
         try:
             return self._aead.decrypt(blob[1:13], blob[13:], context.encode()).decode("utf-8")
         except InvalidTag:
+            if self.fallback is not None:
+                return self.fallback.decrypt(blob, context)
             raise ConfigError("cannot decrypt a protected field: wrong key file for this database") from None
 
     def pseudonym(self, *parts: object, purpose: str = "person") -> str:
@@ -211,10 +215,10 @@ def _create(path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def load_keyring(path: Path | None = None) -> KeyRing:
-    """Load the key file, creating it (mode 0600) on first use."""
+def load_keyring(path: Path | None = None, *, create: bool = True) -> KeyRing:
+    """Load the key file, creating it (mode 0600) on first use (unless not `create`: FileNotFoundError)."""
     path = Path(path or settings().key_file)
-    if not path.exists():
+    if create and not path.exists():
         try:
             _create(path)
         except FileExistsError:
@@ -253,15 +257,37 @@ def keyring() -> KeyRing:
     key file is refused instead of being replaced by a new key. Read again when the file changes: a
     server running while `ctdata keys rotate` puts a new key file in place (a new inode) must take it,
     not read the re-encrypted fields, and encrypt what it writes, with the old key.
+
+    Between a rotation's commit and its new key file's move into place, the fields are under the new
+    key, staged beside the key file (`<key>.new`): decryption falls back to it. Encryption keeps the
+    file's key, which the commit then refuses (`audit._check_encryption_key`): try again.
     """
     path = settings().key_file
+    staged = path.with_name(path.name + ".new")
+    staged_version = _file_version(staged)  # first: it is gone only once the key file is the new key
     version = _file_version(path)
     if version is None:
         from ctdata.store import db  # db imports this module
 
         db.upgrade()
         version = _file_version(path)
-    return keyring_for(str(path), version)
+    ring = keyring_for(str(path), version)
+    if staged_version is None:
+        return ring
+    try:
+        return _with_fallback(ring, _staged_keyring(str(staged), staged_version))
+    except (ConfigError, OSError):  # a half-written or foreign file: no fallback
+        return ring
+
+
+@lru_cache(maxsize=4)
+def _staged_keyring(path: str, _version: tuple[int, int]) -> KeyRing:
+    return load_keyring(Path(path), create=False)  # never made here: gone meanwhile is FileNotFoundError
+
+
+@lru_cache(maxsize=4)
+def _with_fallback(ring: KeyRing, other: KeyRing) -> KeyRing:
+    return ring if other.key_id == ring.key_id else replace(ring, fallback=other)
 
 
 @dataclass(frozen=True)
