@@ -244,3 +244,59 @@ def test_reads_between_a_rotations_commit_and_its_key_move_decrypt(store, tmp_pa
     os.replace(key_file.with_name("ctdata.key.new"), key_file)  # the move
     assert crypto.keyring().key_id == res.new_key
     assert crypto.keyring().decrypt(blob, "family_name") == "Шевченко0"
+
+
+def test_a_write_reading_back_its_old_key_value_after_a_rotation_is_a_conflict(store, tmp_path: Path,
+                                                                                monkeypatch) -> None:
+    """Found with a live server: a write that encrypted with the old key while a rotation ran, and read its own
+    value back once the new key file was in place (an API answer shows what was saved), failed with 500
+    'cannot decrypt a protected field' instead of the rotation's Conflict (nothing saved, try again)."""
+    from ctdata.cases.tx import store_engine, transaction
+    from ctdata.errors import Conflict
+
+    assert _import(store, tmp_path, 0).returncode == 0
+    reset_caches()
+    eng = db.upgrade()
+    key_file = store.data_dir / "keys" / "ctdata.key"
+    staged_written, go_on = threading.Event(), threading.Event()
+    real_write = keys.write_private
+
+    def slow_write(path, data, **kw):  # type: ignore[no-untyped-def]
+        real_write(path, data, **kw)
+        if path.name.endswith(".new"):
+            staged_written.set()
+            go_on.wait(30)
+
+    monkeypatch.setattr(keys, "write_private", slow_write)
+    out: dict[str, object] = {}
+    r = threading.Thread(target=lambda: out.setdefault("res", keys.rotate(eng, actor="rotation")))
+    r.start()
+    assert staged_written.wait(30)
+    before = key_file.stat().st_ino
+
+    def writer() -> None:
+        other = store_engine(store.url)
+        try:
+            with transaction(other) as s:
+                blob = crypto.keyring().encrypt("Оксана", "given_name")  # the old key: the file as found
+                s.execute(update(Person).where(Person.id == 2).values(given_name_enc=blob))  # waits for the rotation
+                for _ in range(300):  # the rotation's key file in place
+                    if key_file.stat().st_ino != before and not key_file.with_name("ctdata.key.new").exists():
+                        break
+                    time.sleep(0.05)
+                crypto.keyring().decrypt(blob, "given_name")  # the answer shows what was saved
+                audit.record(s, actor="w", action="case.update", entity="person", entity_id=2)
+        except Exception as exc:  # noqa: BLE001 - checked below
+            out["writer"] = exc
+        finally:
+            other.dispose()
+
+    w = threading.Thread(target=writer)
+    w.start()
+    time.sleep(1.0)
+    go_on.set()
+    r.join(60)
+    w.join(60)
+    assert "res" in out
+    assert isinstance(out.get("writer"), Conflict), repr(out.get("writer"))
+    assert "key was rotated" in str(out["writer"])

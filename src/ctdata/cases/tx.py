@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from ctdata.errors import Conflict
+from ctdata.errors import ConfigError, Conflict
 from ctdata.store import audit, db
 from ctdata.text import Text
 
@@ -145,6 +145,14 @@ def transaction(eng: Engine | None = None) -> Iterator[Session]:
         _release(session)
         _after_rollback(eng, session)
         raise Conflict(Text("a concurrent change collided with this one; reload and try again")) from None
+    except ConfigError:
+        rotated = audit.rotated_meanwhile(session)  # its own value, encrypted with the key a rotation replaced
+        session.rollback()
+        _release(session)
+        _after_rollback(eng, session)
+        if rotated:
+            raise audit.rotated_conflict() from None
+        raise
     except BaseException:
         session.rollback()
         _release(session)

@@ -52,6 +52,7 @@ from ctdata.store.crypto import (
     audit_key_path,
     encrypted_since,
     encryption_mark,
+    keyring,
     keyring_for,
     load_audit_key,
 )
@@ -239,8 +240,23 @@ def _check_encryption_key(session: Session) -> None:
     recorded = meta.get(session, meta.KEY_ID)
     if recorded is not None and used - {recorded}:
         keyring_for.cache_clear()
-        raise Conflict(Text("the store's encryption key was rotated while this change was being made; nothing "
-                            "was saved: try again"))
+        raise rotated_conflict()
+
+
+def rotated_conflict() -> Conflict:
+    """The refusal of a change made with the key a rotation replaced meanwhile."""
+    return Conflict(Text("the store's encryption key was rotated while this change was being made; nothing "
+                         "was saved: try again"))
+
+
+def rotated_meanwhile(session: Session) -> bool:
+    """Whether the session's transaction encrypted with a key that is no longer the key file's.
+
+    For a transaction that failed to decrypt: when it had encrypted with the old key during a rotation,
+    the value it could not read back is its own, and the failure is the rotation's Conflict, not a wrong
+    key file. Call before the transaction ends (the mark goes with it)."""
+    used = encrypted_since(session.info.get(_KEY_MARK, 0))
+    return bool(used) and bool(used - {keyring().key_id})
 
 
 _COLUMNS = ("id", "ts", "actor", "action", "entity", "entity_id", "reason", "details", "prev_hash", "hash", "chain")
