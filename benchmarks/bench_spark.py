@@ -63,6 +63,16 @@ def log(**kv):
         with open({stages!r}, "a") as fh:
             fh.write(json.dumps({{"records": {n}, "backend": backend, **kv, "at": time.time()}}) + "\\n")
 log(stage="session_s", seconds=start)
+import logging, re
+class _Steps(logging.Handler):
+    # training's step lines ("training step <name>: <s> s") as stages of their own
+    def emit(self, record):
+        m = re.fullmatch(r"training step (.+): ([0-9.]+) s", record.getMessage())
+        if m:
+            log(stage="training_step", step=m.group(1), seconds=float(m.group(2)))
+_h = _Steps(); _h.setLevel(logging.INFO)
+logging.getLogger("ctdata.linkage.training").addHandler(_h)
+logging.getLogger("ctdata.linkage.training").setLevel(logging.INFO)
 rec = pd.read_csv({out!r} + "/records.csv", dtype=str, keep_default_na=False, na_values=[""])
 truth = pd.read_csv({out!r} + "/truth.csv", dtype=str).rename(columns={{"record_id": "record_key"}})
 feats = features_from_records(rec)

@@ -168,3 +168,30 @@ def test_spark_and_duckdb_join_the_same_capped_blocks(spark) -> None:  # type: i
     table = plan.table(f)
     on_duckdb = _blocked(table, plan.rules, "duckdb")
     assert on_duckdb and _blocked(table, plan.rules, "spark") == on_duckdb
+
+
+@pytest.mark.parametrize("method", ["persist", "parquet"])
+def test_features_reach_spark_without_local_data_in_the_plan(spark, method: str) -> None:  # type: ignore[no-untyped-def]
+    """The features table is cut from createDataFrame's LocalRelation once, not re-shipped by every query.
+
+    A LocalRelation keeps the rows in the driver's query plan: each of linkage's queries re-plans them
+    and ships them to the tasks again (at 1,000,000 records training did not end within an hour).
+    """
+    from splink.backends.spark import SparkAPI
+
+    from ctdata.linkage.backends import Backend
+
+    api = SparkAPI(spark_session=spark, break_lineage_method=method, num_partitions_on_repartition=3)
+    features = pd.DataFrame({"record_key": [f"r{i}" for i in range(40)], "name_var": ["a", "b"] * 20})
+    sdf = Backend("spark", api, "spark").register(features, table_name="ctdata_detach_check")
+    try:
+        table = spark.table(sdf.physical_name)
+        plan = table._jdf.queryExecution().optimizedPlan().toString()
+        assert "LocalRelation" not in plan
+        if method == "persist":  # read back from Parquet, Spark packs small files into one partition
+            assert table.rdd.getNumPartitions() == 3
+        got = table.toPandas().sort_values("record_key")
+        assert list(got["record_key"]) == sorted(features["record_key"])
+        assert sorted(got["rid_"]) == list(range(40))
+    finally:
+        spark.catalog.dropTempView(sdf.physical_name)

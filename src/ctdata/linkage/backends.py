@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ class Backend:
         if self.name == "duckdb":
             return self.db_api.register(arrow, table_name=table_name)
         sdf = self.db_api.spark.createDataFrame(arrow)  # Arrow batches to the JVM, no pandas round trip
-        return self.db_api.register(sdf, table_name=table_name)
+        return self.db_api.register(_detach(sdf, self.db_api), table_name=table_name)
 
     def materialise(self, sql: str, name: str) -> str:
         """Run a query into a table the backend keeps (DuckDB table, Spark cached view); returns its name."""
@@ -57,6 +58,34 @@ class Backend:
         if self.owned_spill_dir:
             shutil.rmtree(self.owned_spill_dir, ignore_errors=True)
             self.owned_spill_dir = None
+
+
+def _detach(sdf: Any, api: Any) -> Any:
+    """The features as a Spark table of their own, partitioned, with no local data left in its plan.
+
+    `createDataFrame` from Arrow (or pandas) makes a LocalRelation: the whole table sits inside the
+    query plan on the driver, and every query that reads it re-plans those rows and ships them to
+    the tasks again, one slice per task, from the driver. Linkage reads the features table in
+    well over a hundred queries (u sampling, each EM pass, the sure pairs, each of the candidate-pair
+    rules), so that cost grows with records x queries: at 1,000,000 records training did not end
+    within an hour on `local[2]`, with the driver's heap full. The table is therefore split into the
+    session's partitions and cut from that plan once, as the settings' `break_lineage` says:
+    ``persist`` keeps it in the executors (a local checkpoint, memory then disk), ``checkpoint`` and
+    ``parquet`` write it to the checkpoint directory (reliable on a cluster).
+    """
+    parts = max(1, int(getattr(api, "num_partitions_on_repartition", 0) or 1))
+    sdf = sdf.repartition(parts)
+    method = getattr(api, "break_lineage_method", "persist")
+    if method == "persist":
+        return sdf.localCheckpoint(eager=True)
+    if method == "checkpoint":
+        return sdf.checkpoint(eager=True)
+    checkpoint_dir = api.spark.sparkContext.getCheckpointDir()
+    if not checkpoint_dir:
+        return sdf.localCheckpoint(eager=True)
+    path = os.path.join(checkpoint_dir, f"ctdata_features_{uuid.uuid4().hex}")
+    sdf.write.mode("overwrite").parquet(path)
+    return api.spark.read.parquet(path)
 
 
 def _release_spark_tables(spark: Any) -> None:

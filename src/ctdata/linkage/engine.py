@@ -98,7 +98,9 @@ class TrainingComponent:
         cols = self._l.features.columns
         if not comparisons_for(cols):
             raise ValidationError("nothing to link on: none of the person fields has any values")
-        training.train(self._l.splink, self._l.input_table, cols, self._l.settings, self._l.backend.dialect)
+        with training.step("register features"):
+            table = self._l.input_table  # the features handed to the backend and the Splink model built
+        training.train(self._l.splink, table, cols, self._l.settings, self._l.backend.dialect)
         self.trained = True
 
 

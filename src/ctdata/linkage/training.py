@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -28,6 +30,7 @@ __all__ = [
     "floor_m_probabilities",
     "labelled_m",
     "namesake_u",
+    "step",
     "train",
 ]
 
@@ -37,19 +40,35 @@ log = logging.getLogger(__name__)
 _PREFERRED_PASS = {"dob": "l.", "age": "l.", "sex": "l.dob_full", "citizenship": "l.dob_full"}
 
 
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    """Log one training step's seconds (a slow backend shows which step it is slow in)."""
+    t = time.perf_counter()
+    try:
+        yield
+    finally:
+        log.info("training step %s: %.2f s", name, time.perf_counter() - t)
+
+
 def train(linker: Any, table: str, cols: Iterable[str], settings: LinkageSettings, dialect: str = "duckdb") -> None:
     """Unsupervised estimation: prior, u by random sampling, m by EM on two passes.
 
     `table` is the features table the model was built on (its name in the backend); `dialect`
-    the SQL dialect of that backend (the comparisons' conditions are written in it).
+    the SQL dialect of that backend (the comparisons' conditions are written in it). Each step's
+    seconds are logged at INFO ("training step <name>: <s> s").
     """
     cols = list(cols)
-    estimate_prior(linker, cols, settings.prior_recall)
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=settings.u_max_pairs, seed=settings.seed, num_chunks=settings.u_chunks
-    )
+    with step("prior"):
+        estimate_prior(linker, cols, settings.prior_recall)
+    with step("u_sampling"):
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=settings.u_max_pairs, seed=settings.seed, num_chunks=settings.u_chunks
+        )
     comps = comparisons_for(cols, dialect)
-    labelled = labelled_m(linker, table, cols, seed=settings.seed, dialect=dialect) if settings.self_labelled_m else {}
+    labelled: dict[str, dict[int, float]] = {}
+    if settings.self_labelled_m:
+        with step("labelled_m"):
+            labelled = labelled_m(linker, table, cols, seed=settings.seed, dialect=dialect)
     trained: dict[tuple[str, int], list[tuple[str, float]]] = {}
     em_rules = list(settings.em_blocking_rules) or default_em_rules(cols)
     if labelled and all(c["output_column_name"] in labelled for c in comps):
@@ -59,9 +78,10 @@ def train(linker: Any, table: str, cols: Iterable[str], settings: LinkageSetting
             continue
         before = {(lv.comparison, lv.index): len(lv.m_estimates) for lv in compat.levels(linker)}
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs
-            )
+            with step(f"em[{rule}]"):
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs
+                )
         except Exception as exc:  # noqa: BLE001 - too few pairs in the block; other passes still train
             log.warning("EM pass on %s skipped: %s", rule, exc)
             continue
@@ -75,7 +95,8 @@ def train(linker: Any, table: str, cols: Iterable[str], settings: LinkageSetting
     if "dob" not in labelled:  # m from sure pairs (one document) is no EM confusion: it stands
         cap_dob_disagreement(linker, settings.dob_disagreement_m)
     if settings.namesake_u:
-        namesake_u(linker, table, cols, seed=settings.seed, dialect=dialect)
+        with step("namesake_u"):
+            namesake_u(linker, table, cols, seed=settings.seed, dialect=dialect)
     _default_missing_m(linker)
     floor_m_probabilities(linker, settings.m_floor)
     disagreement_is_no_evidence(linker)
