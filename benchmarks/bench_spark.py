@@ -64,11 +64,13 @@ def log(**kv):
             fh.write(json.dumps({{"records": {n}, "backend": backend, **kv, "at": time.time()}}) + "\\n")
 log(stage="session_s", seconds=start)
 import logging, re
+steps = {{}}
 class _Steps(logging.Handler):
     # training's step lines ("training step <name>: <s> s") as stages of their own
     def emit(self, record):
         m = re.fullmatch(r"training step (.+): ([0-9.]+) s", record.getMessage())
         if m:
+            steps[m.group(1)] = steps.get(m.group(1), 0.0) + float(m.group(2))
             log(stage="training_step", step=m.group(1), seconds=float(m.group(2)))
 _h = _Steps(); _h.setLevel(logging.INFO)
 logging.getLogger("ctdata.linkage.training").addHandler(_h)
@@ -92,7 +94,8 @@ s = score_clusters(res.clusters, truth)
 log(stage="scores", scored_pairs=len(res.pairs), **s.as_dict())
 res.clusters.to_parquet({out!r} + "/clusters_" + backend + ".parquet")
 OUT = {{"seconds": dt, "session_s": start, "records": len(rec), "candidate_pairs": int(candidates),
-        "scored_pairs": len(res.pairs), **res.timings, **s.as_dict(), "blocking": res.blocking}}
+        "scored_pairs": len(res.pairs), **res.timings, **s.as_dict(), "blocking": res.blocking,
+        "training_steps": steps}}
 """
 
 PAIRS = """
@@ -158,6 +161,12 @@ def cluster_estimate(measured: dict, target: int, shape: ClusterShape, local_cor
     cores at `efficiency`; driver stages (features, clustering, collecting scored pairs) scale with
     their input on one machine and do not get faster with more nodes. Training samples a fixed
     number of pairs (u_max_pairs, em_max_pairs), so only its blocking passes grow with the data.
+    With the run's training steps (`training_steps`, from training.step's log lines) training is
+    split by what each step's work grows with: handing the features to Spark ("register features",
+    Arrow from the driver) with the records, on the driver; u by random sampling (a fixed sample of
+    pairs, a fixed number of small jobs) not at all; the other steps (the prior's and the sure pairs'
+    joins over all records, each EM pass's blocking, namesake u) with the pairs, over the cluster.
+    Without them, half of training is taken as fixed.
     """
     n = measured["records"]
     scale_records = target / n
@@ -167,8 +176,7 @@ def cluster_estimate(measured: dict, target: int, shape: ClusterShape, local_cor
         "features_s": measured["features_s"] * scale_records / shape.driver_speedup,
         # the block plan: group-bys of the features on the driver (pandas), linear in the records
         "blocking_s": measured.get("blocking_s", 0.0) * scale_records / shape.driver_speedup,
-        # training: about half fixed (sampled pairs, job overheads), half the EM blocks, which grow with pairs
-        "training_s": measured["training_s"] * (0.5 + 0.5 * scale_pairs / speedup),
+        "training_s": _training_estimate(measured, scale_records, scale_pairs, speedup, shape.driver_speedup),
         "predict_s": measured["predict_s"] * scale_pairs / speedup,
         "cluster_s": measured["cluster_s"] * scale_pairs / shape.driver_speedup,
     }
@@ -176,6 +184,17 @@ def cluster_estimate(measured: dict, target: int, shape: ClusterShape, local_cor
     est["candidate_pairs"] = measured["candidate_pairs"] * scale_pairs
     est["scored_pairs"] = measured["scored_pairs"] * scale_pairs
     return {"target_records": target, **asdict(shape), **{k: round(v, 1) for k, v in est.items()}}
+
+
+def _training_estimate(measured: dict, scale_records: float, scale_pairs: float, speedup: float,
+                       driver_speedup: float) -> float:
+    steps = measured.get("training_steps") or {}
+    if not steps:  # about half fixed (sampled pairs, job overheads), half the EM blocks, which grow with pairs
+        return measured["training_s"] * (0.5 + 0.5 * scale_pairs / speedup)
+    register = steps.get("register features", 0.0)
+    fixed = steps.get("u_sampling", 0.0)
+    rest = max(measured["training_s"] - register - fixed, 0.0)
+    return register * scale_records / driver_speedup + fixed + rest * scale_pairs / speedup
 
 
 # ----------------------------------------------------------------------------------------------- the run
