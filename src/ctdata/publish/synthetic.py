@@ -37,7 +37,9 @@ Why this design ("select-measure-fit" on one budget, non-iterative):
    model greedily while its junction tree stays under ``max_model_mb``
    (``select_pairs``): a pair the noise explains would add only noise. Private-PGM (mbi)
    fits a consistent Markov random field to the one-way and chosen two-way
-   measurements by mirror descent, and synthetic rows are drawn by randomised
+   measurements by mirror descent, stopped when the model explains the
+   measurements as well as the true counts would (the discrepancy principle,
+   ``fit_until_noise_level``: further steps fit noise), and synthetic rows are drawn by randomised
    rounding, which adds far less sampling error than i.i.d. sampling.
 
 Unlike AIM this measures everything once and fits once (AIM refits the model
@@ -299,7 +301,7 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
     """Release a DP synthetic table of ``settings.columns`` from the consented rows of ``df``."""
     import jax
     import jax.numpy as jnp
-    from mbi import Domain, LinearMeasurement, estimation, junction_tree
+    from mbi import Domain, LinearMeasurement, junction_tree
 
     s = settings or SyntheticSettings()
     s.validate()
@@ -419,7 +421,7 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
             )
         )
     start = _independent_start(domain, names, [one[j] for j in range(len(cols))], std_one, oneway, std1, code_maps)
-    model = estimation.mirror_descent(domain, measurements, iters=s.iters, potentials=start)
+    model, steps = fit_until_noise_level(domain, measurements, start, s.iters)
     rows = int(s.rows or max(1, round(float(model.total))))
     synth = _sample_rounded(model, rows, rng)
     jax.clear_caches()
@@ -477,6 +479,7 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
         "generalisation": generalisation,
         "rows_repaired_cross_border": repaired,
         "model_pairs": ["+".join(cols[j] for j in cl) for cl in chosen if len(cl) == 2],
+        "fit_steps": steps,
         "model_size_mb": junction_tree.hypothetical_model_size(
             domain, [tuple(names[j] for j in c) for c in chosen]
         ),
@@ -509,6 +512,47 @@ def select_pairs(excess: dict[int, float], model_mb, max_mb: float) -> list[int]
         if model_mb(chosen + [i]) <= max_mb:
             chosen.append(i)
     return chosen
+
+
+def fit_until_noise_level(domain, measurements, potentials, max_iters: int):
+    """Private-PGM's mirror descent (mbi's update and Armijo step, unchanged), stopped by the
+    discrepancy principle: once the model's noise-weighted squared residual, 0.5 * sum
+    ((model - noisy) / std) ** 2, is no larger than its expectation at the true counts (0.5 per
+    measured cell), the model explains the measurements as well as the truth would, and further
+    steps fit noise (in the sparse country tables, mass spread over empty cells). Returns the model
+    and the steps taken (at most ``max_iters``). Post-processing only."""
+    import jax
+    from mbi import MarkovRandomField, marginal_loss, marginal_oracles
+    from mbi.estimation import minimum_variance_unbiased_total
+
+    loss_fn = marginal_loss.from_linear_measurements(measurements, domain=domain)
+    total = minimum_variance_unbiased_total(measurements)
+    theta = potentials
+    if not all(potentials.supports(cl) for cl in loss_fn.cliques):
+        theta = potentials.expand(loss_fn.cliques)
+    oracle = marginal_oracles.message_passing_fast
+    target = 0.5 * sum(int(np.size(m.noisy_measurement)) for m in measurements)
+
+    @jax.jit
+    def update(theta, alpha):
+        mu = oracle(theta, total)
+        loss, grad = jax.value_and_grad(loss_fn)(mu)
+        theta2 = theta - alpha * grad
+        mu2 = oracle(theta2, total)
+        loss2 = loss_fn(mu2)
+        ok = loss - loss2 >= 0.5 * alpha * grad.dot(mu - mu2)
+        alpha = jax.lax.select(ok, 1.01 * alpha, 0.5 * alpha)
+        theta = jax.lax.cond(ok, lambda: theta2, lambda: theta)
+        return theta, jax.lax.select(ok, loss2, loss), alpha
+
+    alpha = 2.0 / ((loss_fn.lipschitz or 1.0) * total)
+    steps = 0
+    while steps < max_iters:
+        theta, loss, alpha = update(theta, alpha)
+        steps += 1
+        if float(loss) <= target:
+            break
+    return MarkovRandomField(potentials=theta, marginals=oracle(theta, total), total=total), steps
 
 
 def _independent_start(domain, names, one2, std2, one1, std1, code_maps):

@@ -1,0 +1,57 @@
+"""The model fit stops when it explains the noisy measurements as well as the true counts would."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def _problem(counts: np.ndarray, std: float, seed: int):
+    import jax.numpy as jnp
+    from mbi import CliqueVector, Domain, LinearMeasurement
+
+    domain = Domain(["a", "b"], list(counts.shape))
+    rng = np.random.default_rng(seed)
+    tables = {("a",): counts.sum(1), ("b",): counts.sum(0), ("a", "b"): counts.ravel()}
+    measurements = [
+        LinearMeasurement(np.asarray(t, float) + rng.normal(0, std, np.size(t)), cl, stddev=std)
+        for cl, t in tables.items()
+    ]
+    start = CliqueVector.zeros(domain, [("a",), ("b",)])
+    return domain, measurements, start, jnp
+
+
+def _weighted_loss(model, measurements) -> float:
+    return 0.5 * sum(
+        float(np.sum(((np.asarray(model.project(m.clique).datavector()) - m.noisy_measurement) / m.stddev) ** 2))
+        for m in measurements
+    )
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.lists(st.integers(0, 400), min_size=4, max_size=4),
+    st.floats(1.0, 30.0),
+    st.integers(0, 1000),
+)
+def test_the_fit_stops_only_at_the_noise_level_or_at_the_step_limit(cells, std, seed):
+    from ctdata.publish.synthetic import fit_until_noise_level
+
+    counts = np.asarray(cells, float).reshape(2, 2) + 1
+    domain, measurements, start, _ = _problem(counts, std, seed)
+    model, steps = fit_until_noise_level(domain, measurements, start, 300)
+    assert 1 <= steps <= 300
+    cells_measured = sum(np.size(m.noisy_measurement) for m in measurements)
+    if steps < 300:
+        assert _weighted_loss(model, measurements) <= 0.5 * cells_measured * (1 + 1e-3)
+
+
+def test_a_dependent_table_measured_with_noise_stops_early_and_keeps_the_dependence():
+    from ctdata.publish.synthetic import fit_until_noise_level
+
+    counts = np.array([[4000.0, 500.0], [500.0, 5000.0]])
+    domain, measurements, start, _ = _problem(counts, 10.0, 0)
+    model, steps = fit_until_noise_level(domain, measurements, start, 5000)
+    assert steps < 5000
+    fitted = np.asarray(model.project(("a", "b")).datavector()).reshape(2, 2)
+    # far from the independent table (about 2,000 per cell off the diagonal), close to the truth
+    assert np.abs(fitted - counts).max() < 0.05 * counts.sum()
