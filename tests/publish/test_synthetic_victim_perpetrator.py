@@ -38,8 +38,10 @@ def test_within_region_share_survives_synthesis(tmp_path) -> None:  # type: igno
     df = _victims(8000, seed=3)
     real = within_region_of(df)
     assert 0.85 < real["share"] < 0.97
+    # the default fit (at least min_iters steps): the stop rule alone ended it at about 240 steps here and
+    # the share came out 0.91 against 0.97 (difference 0.056-0.058, this test failed)
     s = SyntheticSettings(epsilon=1.0, columns=("origin_region", "perpetrator_regions", "sex", "perpetrator_relation"),
-                          iters=300, seed=1)
+                          seed=1)
     entry, report = release_synthetic(df, s, ReleaseRegistry(tmp_path / "releases"), created_by="analyst")
     w = report["within_region"]["within_region"]
     assert w["real"] == pytest.approx(real["share"], abs=0.005)  # the released categories barely move it

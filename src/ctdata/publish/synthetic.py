@@ -421,7 +421,7 @@ def synthesise(df: pd.DataFrame, settings: SyntheticSettings | None = None) -> S
             )
         )
     start = _independent_start(domain, names, [one[j] for j in range(len(cols))], std_one, oneway, std1, code_maps)
-    model, steps = fit_until_noise_level(domain, measurements, start, s.iters)
+    model, steps = fit_until_noise_level(domain, measurements, start, s.iters, min_iters=s.min_iters)
     rows = int(s.rows or max(1, round(float(model.total))))
     synth = _sample_rounded(model, rows, rng)
     jax.clear_caches()
@@ -514,13 +514,15 @@ def select_pairs(excess: dict[int, float], model_mb, max_mb: float) -> list[int]
     return chosen
 
 
-def fit_until_noise_level(domain, measurements, potentials, max_iters: int):
+def fit_until_noise_level(domain, measurements, potentials, max_iters: int, min_iters: int = 0):
     """Private-PGM's mirror descent (mbi's update and Armijo step, unchanged), stopped by the
     discrepancy principle: once the model's noise-weighted squared residual, 0.5 * sum
     ((model - noisy) / std) ** 2, is no larger than its expectation at the true counts (0.5 per
     measured cell), the model explains the measurements as well as the truth would, and further
     steps fit noise (in the sparse country tables, mass spread over empty cells). Returns the model
-    and the steps taken (at most ``max_iters``). Post-processing only."""
+    and the steps taken (at most ``max_iters``; at least ``min_iters`` unless that is more: the
+    summed residual weighs every cell alike and can reach its level while a few small tables that
+    carry the structure are still under-fitted). Post-processing only."""
     import jax
     from mbi import MarkovRandomField, marginal_loss, marginal_oracles
     from mbi.estimation import minimum_variance_unbiased_total
@@ -550,7 +552,7 @@ def fit_until_noise_level(domain, measurements, potentials, max_iters: int):
     while steps < max_iters:
         theta, loss, alpha = update(theta, alpha)
         steps += 1
-        if float(loss) <= target:
+        if steps >= min_iters and float(loss) <= target:
             break
     return MarkovRandomField(potentials=theta, marginals=oracle(theta, total), total=total), steps
 
