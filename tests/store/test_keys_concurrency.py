@@ -15,6 +15,22 @@ from tests.conftest import reset_caches
 from tests.store.test_keys import _import, _names
 
 
+def _pause_after_staging(monkeypatch) -> tuple[threading.Event, threading.Event]:  # type: ignore[no-untyped-def]
+    """A rotation that stops once its new key is staged (`ctdata.key.new` written): the first event is set
+    then, and it goes on when the second is set."""
+    staged_written, go_on = threading.Event(), threading.Event()
+    real_write = keys.write_private
+
+    def slow_write(path, data, **kw):  # type: ignore[no-untyped-def]
+        real_write(path, data, **kw)
+        if path.name.endswith(".new"):
+            staged_written.set()
+            go_on.wait(30)
+
+    monkeypatch.setattr(keys, "write_private", slow_write)
+    return staged_written, go_on
+
+
 def test_rotation_waits_for_a_writer_holding_a_row_it_reencrypts(store, tmp_path: Path) -> None:
     """A writer that changed a person row takes the store's write lock only at its commit (when its audit
     entry joins the chain); a rotation that took that lock first and then waited for the row deadlocked
@@ -150,16 +166,7 @@ def test_a_write_encrypted_with_the_old_key_during_a_rotation_is_refused(store, 
     reset_caches()
     eng = db.upgrade()
     key_file = store.data_dir / "keys" / "ctdata.key"
-    staged_written, go_on = threading.Event(), threading.Event()
-    real_write = keys.write_private
-
-    def slow_write(path, data, **kw):  # type: ignore[no-untyped-def]
-        real_write(path, data, **kw)
-        if path.name.endswith(".new"):
-            staged_written.set()
-            go_on.wait(30)
-
-    monkeypatch.setattr(keys, "write_private", slow_write)
+    staged_written, go_on = _pause_after_staging(monkeypatch)
     out: dict[str, object] = {}
 
     def rotation() -> None:
@@ -258,16 +265,7 @@ def test_a_write_reading_back_its_old_key_value_after_a_rotation_is_a_conflict(s
     reset_caches()
     eng = db.upgrade()
     key_file = store.data_dir / "keys" / "ctdata.key"
-    staged_written, go_on = threading.Event(), threading.Event()
-    real_write = keys.write_private
-
-    def slow_write(path, data, **kw):  # type: ignore[no-untyped-def]
-        real_write(path, data, **kw)
-        if path.name.endswith(".new"):
-            staged_written.set()
-            go_on.wait(30)
-
-    monkeypatch.setattr(keys, "write_private", slow_write)
+    staged_written, go_on = _pause_after_staging(monkeypatch)
     out: dict[str, object] = {}
     r = threading.Thread(target=lambda: out.setdefault("res", keys.rotate(eng, actor="rotation")))
     r.start()
