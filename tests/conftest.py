@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,14 @@ from pathlib import Path
 import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
+
+# No test may reach the user's own store: a session fixture that migrates a template store before any test
+# sets CTDATA_* read the default data directory (platformdirs), and after `ctdata demo` had put a store and
+# key there the template recorded that key, so 136 tests failed and 39 errored with a key conflict. Every
+# test process starts from a data directory of its own, empty, and no configured database or key file.
+os.environ["CTDATA_DATA_DIR"] = tempfile.mkdtemp(prefix="ctdata-test-home-")
+for _name in ("CTDATA_DATABASE_URL", "CTDATA_KEY_FILE", "CTDATA_CONFIG"):
+    os.environ.pop(_name, None)
 
 # Time is no test here: CI shares 2 cores with Spark and Chromium, so Hypothesis' per-example deadline
 # and its "too slow" health check measure the machine's load, not the rule under test.
