@@ -15,7 +15,6 @@ import itertools
 import json
 import os
 import stat
-import threading
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -31,29 +30,20 @@ from ctdata.store.files import private_dir
 
 _VERSION = b"\x01"
 
-#: When each key last encrypted in this thread (a counter, not a clock): lets a commit check, under the
-#: store's write lock, that what its transaction encrypted is under the store's key (`encrypted_since`).
-#: Per thread, not per process: a process serving or testing several stores (each its own key) would
-#: otherwise refuse one store's commit for another store's encryption made meanwhile in another thread.
+#: When each key last encrypted in this process (a counter, not a clock): lets a commit check, under the
+#: store's write lock, that what its transaction encrypted is under the store's key (`encrypted_since`)
 _uses = itertools.count(1)
-_local = threading.local()
-
-
-def _last_use() -> dict[str, int]:
-    uses = getattr(_local, "last_use", None)
-    if uses is None:
-        uses = _local.last_use = {}
-    return uses
+_last_use: dict[str, int] = {}
 
 
 def encryption_mark() -> int:
-    """A point in the encryptions, for `encrypted_since`."""
+    """A point in this process's encryptions, for `encrypted_since`."""
     return next(_uses)
 
 
 def encrypted_since(mark: int) -> set[str]:
-    """The keys (ids) this thread has encrypted with since `mark`."""
-    return {key_id for key_id, n in _last_use().items() if n > mark}
+    """The keys (ids) this process has encrypted with since `mark` (any thread: a superset of one transaction's)."""
+    return {key_id for key_id, n in list(_last_use.items()) if n > mark}
 
 
 @dataclass(frozen=True)
@@ -82,7 +72,7 @@ class KeyRing:
 
     def note_use(self) -> None:
         """Record that this key encrypts now (called by `encrypt`; by a caller handing it to other processes)."""
-        _last_use()[self.key_id] = next(_uses)
+        _last_use[self.key_id] = next(_uses)
 
     def decrypt(self, blob: bytes | None, context: str = "") -> str | None:
         if blob is None:
