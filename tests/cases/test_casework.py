@@ -54,7 +54,7 @@ def test_screening_missing_means_is_vulnerable_migrant_or_not_eligible(engine, a
             {"actions": ["recruitment"], "purposes": ["forced_labour"], "vulnerabilities": ["stranded"]},
         )
     assert out["determination"] == "vulnerable_migrant" and "means" in out["missing"]
-    with pytest.raises(ValidationError, match="unknown"):
+    with pytest.raises(ValidationError, match="actions: “teleportation” is not one of the values allowed here"):
         with transaction(engine) as s:
             screening.screen(s, actors["th"], cid, {"actions": ["teleportation"]})
 

@@ -23,9 +23,10 @@ from .field_exports import legs, submission, write_kobo_csv, write_kobo_json, wr
 #: the 10 bad submissions of the done-when test: (what is wrong, the override, the reason's start)
 BAD: list[tuple[dict[str, Any], str]] = [
     ({"office_country": "QQ"}, "office_country:"),
-    ({"actions": "recruitment kidnapping"}, "unknown action code 'kidnapping'"),
+    ({"actions": "recruitment kidnapping"}, "actions: “kidnapping” is not one of the values allowed here"),
     ({"age_at_exploitation": "abc", "is_child": "no"}, "age_at_exploitation:"),
-    ({"age_at_exploitation": "30", "vulnerabilities": "unaccompanied_child"}, "'unaccompanied_child' was recorded"),
+    ({"age_at_exploitation": "30", "vulnerabilities": "unaccompanied_child"},
+     "“Unaccompanied or separated child” was recorded"),
     ({"instanceID": ""}, "instanceID: the submission has no instance id"),
     ({"registration_date": "2024-13-45"}, "registration_date:"),
     ({"sex": "robot"}, "sex:"),

@@ -212,3 +212,76 @@ def test_page_refusals_from_the_services_are_said_in_french(app, engine, actors)
     main = r.text.split("<main")[1]
     assert r.status_code == 422 and "Choisissez le fichier à importer." in main
     assert not ADMIN_ENGLISH.search(main) and not DEVELOPER.search(main)
+
+
+#: the screening form's refusals in each language: an age out of range, an unaccompanied child recorded for an
+#: adult, a code outside its list (English on every page before, the code's in developer words)
+SCREENING_SAID = {
+    "fr": ("200 n’est pas un âge compris entre 0 et 130",
+           "«\u00a0Enfant non accompagné ou séparé\u00a0» a été indiqué, mais la personne avait 30 ans lors de "
+           "l’exploitation",
+           "«\u00a0robot\u00a0» ne fait pas partie des valeurs admises ici"),
+    "es": ("200 no es una edad entre 0 y 130",
+           "registró «Niño no acompañado o separado», pero la persona tenía 30 años durante la explotación",
+           "«robot» no es uno de los valores admitidos aquí"),
+    "ar": ("200 ليس عمرًا بين 0 و130",
+           "سُجِّل «طفل غير مصحوب أو منفصل عن ذويه»، لكن عمر الشخص كان 30 سنة عند الاستغلال",
+           "«robot» ليست من القيم المقبولة هنا"),
+}
+SCREENING_ENGLISH = re.compile(r"is not an age between|was recorded, but|cannot be a child now|unknown \w+ code")
+
+
+@pytest.mark.parametrize("lang", sorted(SCREENING_SAID))
+def test_the_screening_forms_refusals_are_in_the_pages_language(app, engine, actors, lang: str) -> None:  # type: ignore[no-untyped-def]
+    client, csrf = signed_in(app, engine, "th")
+    headers = {"accept-language": lang}
+    age, child, code = SCREENING_SAID[lang]
+    form = {"csrf_token": csrf, "actions": ["recruitment"], "purposes": ["forced_labour"]}
+    adult_child = {**form, "age_at_exploitation": "30", "vulnerabilities": ["unaccompanied_child"]}
+    for said, data in ((age, {**form, "age_at_exploitation": "200"}), (child, adult_child),
+                       (code, {**form, "actions": ["robot"]})):
+        panel = client.post("/screening/determine", data=data, headers={**headers, "hx-request": "true"}).text
+        assert said in panel, (lang, panel[-800:])  # the live outcome panel
+        assert not SCREENING_ENGLISH.search(panel) and not DEVELOPER.search(panel), panel[-800:]
+    r = client.post("/screening/register", data={**form, "given_name": "Ana", "age_at_exploitation": "200"},
+                    headers=headers)
+    assert r.status_code == 422 and age in _error_of(r.text, "age_at_exploitation")  # beside its field
+    r = client.post("/screening/register", data={**adult_child, "given_name": "Ana"}, headers=headers)
+    main = r.text.split("<main")[1]
+    assert r.status_code == 422 and child in main and not SCREENING_ENGLISH.search(main)
+    assert ('<html lang="ar" dir="rtl">' in r.text) is (lang == "ar")
+    en = client.post("/screening/determine", data={**form, "age_at_exploitation": "200"}).text
+    assert "200 is not an age between 0 and 130" in en
+
+
+#: a page's words when what it asks for is not there: the error's title, and a transfer that is not there
+NOT_FOUND_SAID = {
+    "fr": ("Page introuvable", "Transfert 999 introuvable"),
+    "es": ("Página no encontrada", "Transferencia 999 no encontrada"),
+    "ar": ("الصفحة غير موجودة", "التحويل 999 غير موجود"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(NOT_FOUND_SAID))
+def test_not_found_is_said_in_the_pages_language(app, engine, actors, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """A case (or a return of it) that is not there or not the reader's: a tab's fragment (HTMX) was titled
+    'Page not found' in English on every page. A transfer that is not there: 'Transfer 999 not found' on the
+    inbox. The API's JSON keeps its English sentence (tests/web/test_api_messages.py)."""
+    from ctdata.cases import service
+    from tests.web.conftest import CASE, PERSON
+
+    client, csrf = signed_in(app, engine, "th")
+    headers = {"accept-language": lang}
+    title, transfer = NOT_FOUND_SAID[lang]
+    with transaction(engine) as s:
+        case_id = service.register_case(s, actors["th"], PERSON, CASE).id
+    htmx = {**headers, "hx-request": "true"}
+    tab = client.get(f"/cases/{case_id + 1000}/tabs/journey", headers=htmx)
+    travelled = client.post(f"/cases/{case_id}/return/travelled", headers=htmx, data={
+        "csrf_token": csrf, "return_id": "999", "version": "1", "travel_date": "2024-01-01"})
+    for r in (tab, travelled):
+        assert r.status_code == 404 and f"<strong>{title}</strong>" in r.text and "not found" not in r.text, r.text
+    inbox = client.post("/transfers/999/accept", data={"csrf_token": csrf}, headers=headers)
+    main = inbox.text.split("<main")[1]
+    assert inbox.status_code == 404 and transfer in main and "not found" not in main
+    assert "Transfer 999 not found." in client.post("/transfers/999/accept", data={"csrf_token": csrf}).text

@@ -268,7 +268,7 @@ def load_case(
             case_id,
             "no such case" if case is None else f"case is outside the scope of role {actor.role}",
         )
-        raise NotFound(f"case {case_id} not found")
+        raise NotFound(Text("case {number} not found", number=Plain(case_id)))
     if write and level is not Access.WRITE:
         deny(session, actor, action, "case", case_id, f"read-only access ({level.value})")
         raise PermissionDenied(Text("you may read case {number} but not change it", number=Plain(case_id)))

@@ -101,7 +101,7 @@ def _child_rule(case: CaseRecord, r: ReturnRecord) -> None:
 def _get(session: Session, case: CaseRecord, return_id: int) -> ReturnRecord:
     r = session.get(ReturnRecord, return_id) if known_id(return_id) else None
     if r is None or r.case_id != case.id:
-        raise NotFound(f"return {return_id} of case {case.id} not found")
+        raise NotFound(Text("return {number} of case {case} not found", number=Plain(return_id), case=Plain(case.id)))
     return r
 
 

@@ -232,7 +232,8 @@ def override(
     case = load_open(session, actor, case_id, "screening.override", expected_version)
     row = session.get(Screening, screening_id) if known_id(screening_id) else None
     if row is None or row.case_id != case.id:
-        raise NotFound(f"screening {screening_id} of case {case_id} not found")
+        raise NotFound(Text("screening {number} of case {case} not found", number=Plain(screening_id),
+                                case=Plain(case_id)))
     det = _determination_of(row)
     if row.override_determination:
         det = det.model_copy(update={"determination": row.override_determination, "rule": "override"})

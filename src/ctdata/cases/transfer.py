@@ -173,7 +173,7 @@ def _pending_for(session: Session, actor: Actor, transfer_id: int, action: str) 
             transfer_id,
             "no such transfer" if t is None else "transfer is outside the actor's office",
         )
-        raise NotFound(f"transfer {transfer_id} not found")
+        raise NotFound(Text("transfer {number} not found", number=Plain(transfer_id)))
     if actor.role != "admin" and not same_office(actor, t.to_office_country, t.to_agency):
         deny(session, actor, action, "transfer", transfer_id, "only the receiving office decides")
         raise PermissionDenied(Text("only the receiving office can accept or reject a transfer"))

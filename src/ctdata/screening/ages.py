@@ -17,6 +17,7 @@ import re
 from datetime import date
 
 from ctdata.errors import ValidationError
+from ctdata.text import Day, Text
 
 ADULT_AGE = 18
 MAX_AGE = 130
@@ -24,14 +25,19 @@ MAX_AGE = 130
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
-def date_range(value: str | date, what: str = "date") -> tuple[date, date]:
-    """Earliest and latest day a full or partial ISO date ("2001", "2001-05", "2001-05-17") can mean."""
+def date_range(value: str | date, what: str = Text("date")) -> tuple[date, date]:
+    """Earliest and latest day a full or partial ISO date ("2001", "2001-05", "2001-05-17") can mean.
+
+    The refusals are `Text` (English for the CLI and the API, the page's language on a page); `what` names
+    the date in them, as a `Text` when a page should translate it too.
+    """
     if isinstance(value, date):
         return value, value
     text = str(value).strip()
     match = _PARTIAL.match(text)
     if not match:
-        raise ValidationError(f"{what} {value!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+        raise ValidationError(Text("{what} {value} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD",
+                                   what=what, value=repr(value)))
     year, month, day = (int(g) if g else None for g in match.groups())
     try:
         if month is None:
@@ -40,29 +46,36 @@ def date_range(value: str | date, what: str = "date") -> tuple[date, date]:
             return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
         exact = date(year, month, day)
     except ValueError:
-        raise ValidationError(f"{what} {value!r} is not a real calendar date") from None
+        raise ValidationError(Text("{what} {value} is not a real calendar date", what=what,
+                                   value=repr(value))) from None
     return exact, exact
+
+
+def _day(value: str | date) -> Day:
+    """A full or partial date inside a sentence: its ISO text in English, a whole day as the page's language
+    writes it (a partial one as it was recorded)."""
+    return Day(value.isoformat() if isinstance(value, date) else str(value).strip())
 
 
 def age_on(born: date, on: date) -> int:
     """Completed years of life on a day; the age goes up on the birthday itself."""
     if on < born:
-        raise ValidationError(f"the date {on.isoformat()} is before the date of birth {born.isoformat()}")
+        raise ValidationError(Text("the date {on} is before the date of birth {born}", on=_day(on), born=_day(born)))
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def age_range(date_of_birth: str | date, on: str | date) -> tuple[int, int]:
     """Youngest and oldest age consistent with a (possibly partial) birth date and event date."""
-    born_first, born_last = date_range(date_of_birth, "date of birth")
-    on_first, on_last = date_range(on, "exploitation date")
+    born_first, born_last = date_range(date_of_birth, Text("date of birth"))
+    on_first, on_last = date_range(on, Text("exploitation date"))
     if on_last < born_first:
-        raise ValidationError(
-            f"exploitation date {on} is before the date of birth {date_of_birth}; check both dates"
-        )
+        raise ValidationError(Text("exploitation date {on} is before the date of birth {born}; check both dates",
+                                   on=_day(on), born=_day(date_of_birth)))
     youngest = age_on(born_last, on_first) if on_first >= born_last else 0
     oldest = age_on(born_first, on_last)
     if youngest > MAX_AGE:
-        raise ValidationError(f"date of birth {date_of_birth} gives an age over {MAX_AGE}; check the year")
+        raise ValidationError(Text("date of birth {born} gives an age over {maximum}; check the year",
+                                   born=_day(date_of_birth), maximum=MAX_AGE))
     return youngest, oldest
 
 

@@ -17,6 +17,8 @@ from pydantic import ValidationError as PydanticValidationError
 from ctdata.errors import ValidationError
 from ctdata.screening.ages import ADULT_AGE, MAX_AGE
 from ctdata.standard import vocab
+from ctdata.standard.types import not_allowed
+from ctdata.text import Terms, Text
 
 #: Element names used in `Determination.missing`, in the order they are reported.
 ELEMENT_NAMES = (vocab.ACTIONS.name, vocab.MEANS.name, vocab.PURPOSES.name, "age_at_exploitation")
@@ -27,13 +29,11 @@ def _codes(value: object, vocabulary: vocab.Vocabulary, field: str) -> list[str]
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
-        raise ValidationError(f"{field} must be a list of codes, got {value!r}")
+        raise ValidationError(Text("{field} must be a list of codes, got {value}", field=field, value=repr(value)))
     for code in value:
-        if code not in vocabulary:
-            raise ValidationError(
-                f"unknown {vocabulary.name} code {code!r} in {field}; expected one of: "
-                + ", ".join(vocabulary.codes)
-            )
+        if code not in vocabulary:  # the one sentence for a value outside a code list, after its field's name
+            raise ValidationError(Text("{column}: {problem}", column=field,
+                                       problem=not_allowed(code, vocabulary.codes)))
     present = set(value)
     return [code for code in vocabulary.codes if code in present]
 
@@ -75,17 +75,19 @@ class ScreeningInput(BaseModel):
     @classmethod
     def _age(cls, v: int | None) -> int | None:
         if v is not None and not 0 <= v <= MAX_AGE:
-            raise ValidationError(f"age_at_exploitation {v} is not an age between 0 and {MAX_AGE}")
+            raise ValidationError.at("age_at_exploitation", Text("{age} is not an age between 0 and {maximum}", age=v,
+                                                                 maximum=MAX_AGE))
         return v
 
     @model_validator(mode="after")
     def _consistent(self) -> ScreeningInput:
         age = self.age_at_exploitation
         if "unaccompanied_child" in self.vulnerabilities and age is not None and age >= ADULT_AGE:
-            raise ValidationError(
-                f"'unaccompanied_child' was recorded, but the person was {age} at exploitation and so "
-                "cannot be a child now; correct the age or the criterion"
-            )
+            raise ValidationError(Text(
+                "“{criterion}” was recorded, but the person was {age} at exploitation and so cannot be a child now; "
+                "correct the age or the criterion",
+                criterion=Terms([vocab.VULNERABILITIES.terms["unaccompanied_child"]], lower=False), age=age,
+            ))
         return self
 
     @property
@@ -99,7 +101,7 @@ class ScreeningInput(BaseModel):
     def parse(cls, data: Mapping[str, Any]) -> ScreeningInput:
         """Build from JSON-like data; every problem becomes one clear ctdata ValidationError."""
         if not isinstance(data, Mapping):
-            raise ValidationError(f"screening input must be an object, got {type(data).__name__}")
+            raise ValidationError(Text("screening input must be an object, got {kind}", kind=type(data).__name__))
         try:
             return cls.model_validate(dict(data))
         except PydanticValidationError as exc:
@@ -136,9 +138,7 @@ class Determination(BaseModel):
     @classmethod
     def _determination(cls, v: str) -> str:
         if v not in vocab.DETERMINATION:
-            raise ValidationError(
-                f"unknown determination code {v!r}; expected one of: " + ", ".join(vocab.DETERMINATION.codes)
-            )
+            raise ValidationError.at("determination", not_allowed(v, vocab.DETERMINATION.codes))
         return v
 
     @property

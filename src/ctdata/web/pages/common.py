@@ -257,7 +257,8 @@ def error_page(request: Request, actor: Actor | None, code: int, detail: str = "
             actor=actor,
             csrf=csrf_of(request),
             status_code=code,
-            messages=[Message("bad", title=title, text=sentence(body))],
+            # the title is a marked English string the full page translates with `_`; a message says it as words
+            messages=[Message("bad", title=Text(title), text=sentence(body))],
         )
     return render(
         request,
