@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ctdata.ingest.ctdc_import import import_ctdc, release_name
 from ctdata.ingest.standard_import import import_standard
@@ -289,3 +289,175 @@ def test_a_quarantined_row_of_a_corrected_file_is_retried_as_its_own_record(stor
     after = _by_source(source)
     assert len(after) == 6 and all(r in after for r in before)
     assert [r[1] for r in after if r not in before] == ["male"]
+
+
+# --- a corrected file with its columns in another order; a quarantined row a corrected file loads ----------
+
+
+def _write_in_order(path: Path, rows: list[dict[str, str]], header: list[str]) -> Path:
+    """A CTDC file with the same header names as `write_ctdc`'s, in the order given."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, header)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def _reordered() -> list[str]:
+    from ctdata.ingest.ctdc_columns import KANON_HEADER
+
+    header = list(KANON_HEADER)
+    return header[1::2] + header[::2]
+
+
+def test_the_same_rows_with_their_columns_in_another_order_are_already_present(store, tmp_path: Path) -> None:
+    """The row digest does not depend on the order of the file's columns: the same rows are already
+    present (they were all counted updated, each record given a new version with nothing changed)."""
+    rows = _rows()
+    _, _, source, before = _two_files(tmp_path, rows, rows)
+    (tmp_path / "c").mkdir()
+    moved = import_ctdc(_write_in_order(tmp_path / "c" / "ctdc_global.csv", rows, _reordered()))
+    assert (moved.inserted, moved.updated, moved.already_present, moved.not_in_file) == (0, 0, 5, 0)
+    assert _by_source(source) == before  # every record version 1
+    rows[2] = {**rows[2], "CountryOfExploitation": "TH"}  # a real correction in a reordered file is one update
+    (tmp_path / "d").mkdir()
+    fixed = import_ctdc(_write_in_order(tmp_path / "d" / "ctdc_global.csv", rows, _reordered()[::-1]))
+    assert (fixed.inserted, fixed.updated, fixed.already_present, fixed.not_in_file) == (0, 1, 4, 0)
+
+
+def _file_order_digest(row: dict[str, str]) -> str:
+    """A row's digest as imports stored it before the digest left out the column order: the keyed
+    BLAKE2b of its fields in file order (`write_ctdc`'s), joined by the unit separator."""
+    import hashlib
+
+    from ctdata.ingest.ctdc_columns import KANON_HEADER
+    from ctdata.store.crypto import keyring
+
+    text = "\x1f".join(row[c] for c in KANON_HEADER)
+    return hashlib.blake2b(text.encode(), digest_size=16, key=keyring().digest_key).hexdigest()
+
+
+def test_a_store_holding_digests_of_the_old_definition_still_knows_its_rows(store, tmp_path: Path) -> None:
+    """Digests stored before the change (fields in file order) are compared as they were made: the same
+    file again is already present, its quarantined row keeps its one open entry; after that the store
+    holds the new digests, so the rows with their columns in another order are already present too."""
+    from ctdata.store.models import QuarantineRow
+
+    rows = [*_rows(), ctdc_row(gender="Blue")]
+    (tmp_path / "a").mkdir()
+    path = write_ctdc(tmp_path / "a" / "ctdc_global.csv", rows)
+    first = import_ctdc(path)
+    assert (first.inserted, first.quarantined) == (5, 1)
+    with db.session_scope() as s:  # the store as an import before the change left it (no new version)
+        for cid, rid in s.execute(select(CaseRecord.id, CaseRecord.source_record_id)).all():
+            digest = _file_order_digest(rows[int(rid.rsplit(":", 1)[1]) - 1])
+            s.execute(update(CaseRecord).where(CaseRecord.id == cid).values(row_hash=digest))
+        s.execute(update(QuarantineRow).values(row_hash=_file_order_digest(rows[5])))
+    again = import_ctdc(path)
+    assert (again.inserted, again.updated, again.already_present, again.quarantined) == (0, 0, 5, 1)
+    assert any("already in quarantine" in n for n in again.notices) and again.resolved == 0
+    with db.session_scope() as s:
+        assert s.scalars(select(QuarantineRow.status)).all() == ["open"]
+        assert set(s.scalars(select(CaseRecord.version))) == {1}
+    (tmp_path / "b").mkdir()
+    moved = import_ctdc(_write_in_order(tmp_path / "b" / "ctdc_global.csv", rows, _reordered()))
+    assert (moved.inserted, moved.updated, moved.already_present, moved.quarantined) == (0, 0, 5, 1)
+    with db.session_scope() as s:
+        assert s.scalars(select(QuarantineRow.status)).all() == ["open"]
+        assert set(s.scalars(select(CaseRecord.version))) == {1}
+
+
+def test_a_quarantined_row_a_corrected_file_loads_under_a_shifted_number_closes_its_entry(
+    store, tmp_path: Path
+) -> None:
+    """Row 3 quarantined; the corrected file adds a row at the top and fixes row 3 (now row 4): the fixed
+    row is the quarantined row's record, its entry is resolved (counted in the import's audit entry) and
+    cannot be retried into a second record (it stayed open, and a retry inserted the row again)."""
+    from ctdata.errors import NotFound
+    from ctdata.ingest import quarantine
+
+    rows = _rows()
+    bad = [*rows[:2], {**rows[2], "gender": "Blue"}, *rows[3:]]
+    first, fixed, source, before = _two_files(tmp_path, bad, [ctdc_row(citizenship="NG"), *rows])
+    assert (first.inserted, first.quarantined) == (4, 1)
+    assert (fixed.inserted, fixed.updated, fixed.already_present, fixed.quarantined) == (2, 0, 4, 0)
+    assert fixed.resolved == 1 and fixed.not_in_file == 0
+    (entry,) = quarantine.list_rows("all")
+    assert entry["status"] == "resolved"
+    with db.session_scope() as s:
+        q = select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.id.desc())
+        audited = s.scalars(q).first()
+        assert audited is not None and audited.details["quarantine_resolved"] == 1
+    after = _by_source(source)
+    assert len(after) == 6 and all(r in after for r in before)
+    assert f"{source}:3" in {r[0] for r in after}  # the quarantined row's record id
+    try:
+        quarantine.retry([entry["id"]], {})
+    except NotFound:
+        pass
+    assert len(_by_source(source)) == 6
+    again = import_ctdc(tmp_path / "b" / "ctdc_global.csv")
+    assert (again.inserted, again.updated, again.already_present) == (0, 0, 6)
+
+
+def test_a_quarantined_row_whose_place_a_corrected_file_rewrites_is_closed(store, tmp_path: Path) -> None:
+    """Two new rows where a quarantined row was: which one is its row corrected cannot be told, so both are
+    new records and the entry is superseded (a retry of it could add its row a second time)."""
+    from ctdata.errors import NotFound
+    from ctdata.ingest import quarantine
+
+    rows = _rows()
+    bad = [*rows[:2], {**rows[2], "gender": "Blue"}, *rows[3:]]
+    _, fixed, source, _ = _two_files(tmp_path, bad, [*rows[:2], ctdc_row(citizenship="NG"), *rows[2:]])
+    assert (fixed.inserted, fixed.updated, fixed.already_present, fixed.quarantined) == (2, 0, 4, 0)
+    assert fixed.resolved == 1 and fixed.not_in_file == 0
+    (entry,) = quarantine.list_rows("all")
+    assert entry["status"] == "superseded"
+    try:
+        quarantine.retry([entry["id"]], {})
+    except NotFound:
+        pass
+    assert len(_by_source(source)) == 6
+
+
+def test_a_quarantined_row_a_correction_added_keeps_its_place(store, tmp_path: Path) -> None:
+    """A row a corrected file adds at the top and quarantines has its place stored; the next correction,
+    which fixes it, loads it as that entry's record and resolves the entry."""
+    from ctdata.ingest import quarantine
+    from ctdata.store.models import QuarantineRow
+
+    rows = _rows()
+    x = ctdc_row(citizenship="NG", gender="Male")
+    _, first, source, _ = _two_files(tmp_path, rows, [*rows[:2], {**x, "gender": "Blue"}, *rows[2:]])
+    assert first.quarantined == 1
+    (entry,) = quarantine.list_rows()
+    (tmp_path / "c").mkdir()
+    again = import_ctdc(
+        write_ctdc(tmp_path / "c" / "ctdc_global.csv", [ctdc_row(citizenship="PH"), *rows[:2], x, *rows[2:]])
+    )
+    assert (again.inserted, again.updated, again.already_present, again.resolved) == (2, 0, 5, 1)
+    assert quarantine.list_rows("all")[0]["status"] == "resolved"
+    with db.session_scope() as s:
+        entry_rid = s.scalar(select(QuarantineRow.record_id).where(QuarantineRow.id == entry["id"]))
+        q = select(CaseRecord.source_record_id).join(Person, Person.id == CaseRecord.person_id)
+        loaded = s.scalars(
+            q.where(CaseRecord.source == source, Person.sex == "male", Person.citizenship == ["NG"])
+        ).all()
+    assert loaded == [entry_rid]  # the corrected row is the entry's record
+
+
+def test_the_row_digest_reads_fields_by_column_name() -> None:
+    """Same names and values in another order: the same digest; another name, another value or the former
+    definition (fields in file order): another digest."""
+    from ctdata.ingest.prepare import RowDigest, file_order_hashes, row_hash
+
+    key = b"k" * 32
+    cols, row = ["a", "b", "c"], ("1", "", "x")
+    digest = RowDigest(cols, key).of(row)
+    assert RowDigest(["c", "a", "b"], key).many([("x", "1", "")]) == [digest]
+    assert row_hash({"b": None, "c": "x", "a": "1"}, key) == digest
+    assert RowDigest(["a", "b", "d"], key).of(row) != digest
+    assert RowDigest(cols, key).of(("1", "", "y")) != digest
+    assert file_order_hashes([row], key) != [digest]

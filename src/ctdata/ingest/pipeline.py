@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ctdata.cases import erasure
@@ -37,16 +37,17 @@ from ctdata.ingest.prepare import (
     CASE_COLS,
     PERSON_COLS,
     Preparer,
+    RowDigest,
     code_list,
     companion_values,
+    file_order_hash,
+    file_order_hashes,
     pick,
     row_hash,
-    row_hash_fields,
-    row_hashes,
 )
 from ctdata.ingest.readers import RawRow
 from ctdata.ingest.result import ImportResult, table_stats
-from ctdata.ingest.sinks import Const, QuarantineLog, Sink, allocate_ids, as_rows, stamp
+from ctdata.ingest.sinks import FILE_ORDER, Const, QuarantineLog, Sink, allocate_ids, as_rows, stamp
 from ctdata.ingest.validate import TableValidator
 from ctdata.store import fields as free_text
 from ctdata.store.crypto import KeyRing
@@ -177,6 +178,8 @@ class Pipeline:
                 "source": source,
                 "record_id": record_id,
                 "row_hash": row_hash(raw.values, self.keys.digest_key),
+                # the digest an entry opened before `prepare.RowDigest` holds (`sinks.write_quarantine`)
+                FILE_ORDER: file_order_hash(raw.values, self.keys.digest_key),
             }
         )
 
@@ -226,16 +229,22 @@ class Pipeline:
         srcs = pick(self.mapper.sources(clean, n), ok, n)
         rids = pick(clean["record_id"], ok, n)
         numbers = pick(b.numbers, ok, n)
-        if len(ok) == n:
-            digests = row_hashes(b.raw_fields(), self.keys.digest_key)
-        else:
-            key = self.keys.digest_key
-            digests = [row_hash_fields(tuple(col[i] for col in b.values), key) for i in ok]
-        verdicts = classify(list(zip(srcs, rids, strict=True)), digests, numbers, self._lookup(srcs, rids), self._seen)
+        key = self.keys.digest_key
+        rows: Iterable[tuple[str, ...]] = (
+            b.raw_fields() if len(ok) == n else [tuple(col[i] for col in b.values) for i in ok]
+        )
+        existing = self._lookup(srcs, rids)
+        former: list[str] | None = None
+        if existing:  # stored rows may hold digests of the former definition (`prepare.file_order_hashes`)
+            rows = list(rows)
+            former = file_order_hashes(rows, key)
+        digests = RowDigest(b.columns, key).many(rows)
+        verdicts = classify(list(zip(srcs, rids, strict=True)), digests, numbers, existing, self._seen, former)
         if verdicts is None:
             self._insert(clean, ok, srcs, digests, n)
             return
         ins: list[int] = []
+        renew: list[tuple[int, str]] = []  # present under a digest of the former definition
         for k, (verdict, ref) in enumerate(verdicts):
             i = ok[k]
             if verdict == CONFLICT:
@@ -250,6 +259,8 @@ class Pipeline:
                 res.loaded += 1
                 if verdict == PRESENT:
                     res.already_present += 1
+                    if existing[(srcs[k], rids[k])][1] != digests[k]:
+                        renew.append((ref, digests[k]))
                 else:
                     assert verdict == CHANGED
                     self._update_record(ref, clean, i, srcs[k], digests[k])
@@ -257,6 +268,8 @@ class Pipeline:
                     res.updated += 1
         if ins:
             self._insert(clean, [ok[k] for k in ins], [srcs[k] for k in ins], [digests[k] for k in ins], n)
+        if renew:
+            self.db(lambda: _renew_digests(self.session, renew))  # type: ignore[arg-type]
 
     def _lookup(self, srcs: list[str], rids: list[str]) -> dict[Any, tuple[int, str | None]]:
         """Rows of this batch already in the store; sources the store did not hold before are skipped."""
@@ -556,6 +569,18 @@ def _as_lists(model: type, values: dict[str, Any]) -> dict[str, Any]:
         if isinstance(v, str) and isinstance(table.c[k].type, CodeList):
             out[k] = v.split(";") if v else []
     return out
+
+
+def _renew_digests(session: Session, renew: list[tuple[int, str]]) -> None:
+    """Give stored records met again unchanged the digest of the current definition (`prepare.RowDigest`).
+
+    Their stored digest was of the former definition and equal to the row's under it: the row is the
+    one loaded, and its digest now is what an import would store for it today. Nothing of the record
+    changes (no version, no audit of its own); a later file with its columns in another order finds it
+    already present, which a digest of the file's order could not tell."""
+    t = CaseRecord.__table__
+    stmt = t.update().where(t.c.id == bindparam("cid")).values(row_hash=bindparam("digest"))
+    session.execute(stmt, [{"cid": c, "digest": d} for c, d in renew])
 
 
 def _apply_update(session: Session, case_id: int, person: dict[str, Any], case_values: dict[str, Any]) -> None:

@@ -90,20 +90,62 @@ def sharing_texts(col: list[str | None], memo: dict[str | None, str | None] | No
     return [None if t is None else list_text(t.split(";") if t else []) for t in text_code_lists(col, memo)]
 
 
+#: BLAKE2b's personalisation of the row digest by column name: its digests and the file-order ones
+#: (`file_order_hashes`, no personalisation) are two functions, so one can never pass for the other
+_BY_NAME = b"ctdata-row-v2"
+
+
+class RowDigest:
+    """Content digest of the rows of a file with these columns: a changed source row is a changed record.
+
+    The digest is of the row's fields read by column name, not by place: the columns sorted by name
+    (their names are digested too), then each row's fields in that order. A corrected file whose columns
+    come in another order, same names and same values, gives its rows the same digests, so they are
+    already present; digested in file order (as imports did before, `file_order_hashes`), every row
+    read as changed and got a new version. Keyed with the store's digest key (`KeyRing.digest_key`:
+    the row holds names, the digest is stored in clear). Empty fields are "" (the reader's None)."""
+
+    def __init__(self, columns: Sequence[str], key: bytes) -> None:
+        order = sorted(range(len(columns)), key=lambda j: (columns[j], j))
+        self._order = order
+        self._base = hashlib.blake2b(digest_size=16, key=key, person=_BY_NAME)
+        self._base.update(("\x1f".join(columns[j] for j in order) + "\x1e").encode())
+
+    def of(self, fields: Sequence[str]) -> str:
+        """The digest of one row given as its fields in file order."""
+        h = self._base.copy()
+        h.update("\x1f".join([fields[j] for j in self._order]).encode())
+        return h.hexdigest()
+
+    def many(self, rows: Iterable[Sequence[str]]) -> list[str]:
+        """The digests of many rows given as their fields in file order."""
+        base, order = self._base, self._order
+        out = []
+        for fields in rows:
+            h = base.copy()
+            h.update("\x1f".join([fields[j] for j in order]).encode())
+            out.append(h.hexdigest())
+        return out
+
+
 def row_hash(values: dict[str, Any], key: bytes) -> str:
-    """Content digest of a row as given (a changed source row is a changed record), keyed with the
-    store's digest key (`KeyRing.digest_key`: the row holds names, the digest is stored in clear)."""
-    text = "\x1f".join("" if v is None else str(v) for v in values.values())
-    return hashlib.blake2b(text.encode(), digest_size=16, key=key).hexdigest()
+    """`RowDigest` of one row given as column name -> value (None = empty)."""
+    names = list(values)
+    return RowDigest(names, key).of(["" if values[c] is None else str(values[c]) for c in names])
 
 
-def row_hash_fields(fields: tuple[str, ...], key: bytes) -> str:
-    """`row_hash` of a row given as its text fields in file order ("" = empty)."""
-    return hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16, key=key).hexdigest()
+def file_order_hash(values: dict[str, Any], key: bytes) -> str:
+    """`file_order_hashes` of one row given as column name -> value, in file order (None = empty)."""
+    return file_order_hashes([tuple("" if v is None else str(v) for v in values.values())], key)[0]
 
 
-def row_hashes(rows: Iterable[tuple[str, ...]], key: bytes) -> list[str]:
-    """`row_hash_fields` of many rows (one keyed state, copied per row)."""
+def file_order_hashes(rows: Iterable[tuple[str, ...]], key: bytes) -> list[str]:
+    """The digests imports stored before `RowDigest`: each row's fields in file order, keyed.
+
+    Stores hold them still (a migration cannot remake them: the store keeps a record's values as
+    loaded, not the row as its file gave it), so a stored digest is compared with both (see
+    `pipeline.Pipeline` and `ctdc_import.row_identities`); a row met again that matches the old one
+    is given the new one."""
     base = hashlib.blake2b(digest_size=16, key=key)
     out = []
     for t in map("\x1f".join, rows):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ctdata.ingest.writer import BackgroundWriter
@@ -146,29 +146,54 @@ class QuarantineLog:
     kept_open: int = 0
 
 
+#: the key of a quarantine entry's digest of the former definition (`prepare.file_order_hashes`) in the
+#: rows a sink is given: compared with the entries opened before, never stored
+FILE_ORDER = "file_order_hash"
+
+
 def write_quarantine(session: Session, rows: list[dict[str, Any]], log: QuarantineLog) -> None:
     """Insert quarantine entries, except for rows an earlier import left in quarantine as they are:
-    the same row (same kind, table and content digest) keeps its one open entry."""
+    the same row (same kind, table and content digest) keeps its one open entry.
+
+    An entry opened before the digest read columns by name holds the row's digest in file order: the
+    row matches it by that digest (each row carries it, ``FILE_ORDER``), and the entry is given the
+    current one, as `pipeline` does for stored records."""
     if not rows:
         return
+    former = {id(r): r.pop(FILE_ORDER, None) for r in rows}
     for r in rows:
         log.hashes.add((r["table_name"], r["row_hash"]))
+        if former[id(r)] is not None:
+            log.hashes.add((r["table_name"], former[id(r)]))
         if r["record_id"] is not None:
             log.identities.add((r["table_name"], r["source"], r["record_id"]))
-    digests = sorted({r["row_hash"] for r in rows if r["row_hash"] is not None})
-    open_before: set[tuple[str, str, str]] = set()
+    digests = sorted({d for r in rows for d in (r["row_hash"], former[id(r)]) if d is not None})
+    open_before: dict[tuple[str, str, str], int] = {}
     for i in range(0, len(digests), 900):
-        q = select(QuarantineRow.kind, QuarantineRow.table_name, QuarantineRow.row_hash).where(
+        q = select(QuarantineRow.kind, QuarantineRow.table_name, QuarantineRow.row_hash, QuarantineRow.id).where(
             QuarantineRow.status == "open",
             QuarantineRow.batch_id != log.batch_id,
             QuarantineRow.row_hash.in_(digests[i : i + 900]),
         )
-        open_before.update(tuple(r) for r in session.execute(q))  # type: ignore[misc]
-    fresh = [r for r in rows if (r["kind"], r["table_name"], r["row_hash"]) not in open_before]
+        open_before.update(((k, t, h), qid) for k, t, h, qid in session.execute(q))
+    fresh = []
+    renew: list[dict[str, Any]] = []
+    for r in rows:
+        if (r["kind"], r["table_name"], r["row_hash"]) in open_before:
+            continue
+        qid = open_before.get((r["kind"], r["table_name"], former[id(r)]))
+        if qid is None:
+            fresh.append(r)
+        else:
+            renew.append({"qid": qid, "digest": r["row_hash"]})
     log.kept_open += len(rows) - len(fresh)
     log.added += len(fresh)
     if fresh:
         session.execute(insert(QuarantineRow), fresh)
+    if renew:
+        t = QuarantineRow.__table__
+        stmt = t.update().where(t.c.id == bindparam("qid")).values(row_hash=bindparam("digest"))
+        session.execute(stmt, renew)
 
 
 class Sink(Protocol):

@@ -354,13 +354,16 @@ class QuarantineRow(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     raw_enc: Mapped[bytes] = mapped_column(LargeBinary)
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved | dismissed
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved | superseded | dismissed
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: the source row's identity as read: its record's source and id (companions: their parent's), content digest
     source: Mapped[str | None] = mapped_column(String(80))
     record_id: Mapped[str | None] = mapped_column(String(200))
     row_hash: Mapped[str | None] = mapped_column(String(32))
+    #: a CTDC row's place among its release's rows when its record id does not say it (as
+    #: `CaseRecord.source_position`: ``ingest.ctdc_import.row_identities``); NULL otherwise
+    source_position: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (Index("ix_quarantine_open", "status", "kind", "table_name"),)
 
