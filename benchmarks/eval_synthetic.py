@@ -48,20 +48,27 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-CTDC = ROOT.parent / "shared" / "data" / "ctdc" / "ctdc_global_kanon_2021-07-15.csv.gz"
+#: the public CTDC 2021 file: ``--ctdc``, else $CTDATA_SHARED (the shared folder), else ../shared beside
+#: the checkout
+CTDC = (
+    Path(os.environ.get("CTDATA_SHARED", ROOT.parent / "shared"))
+    / "data"
+    / "ctdc"
+    / "ctdc_global_kanon_2021-07-15.csv.gz"
+)
 MISSING = "__missing__"
 
 
 # ---------------------------------------------------------------------------- data
 
 
-def _prepare_child(kind: str, out: str, records: int, seed: int) -> None:
+def _prepare_child(kind: str, out: str, records: int, seed: int, ctdc: str = str(CTDC)) -> None:
     """Runs in a scratch data directory (set by the parent): import, build, read as publish does."""
     from ctdata.publish.source import records_from_warehouse
 
     if kind == "ctdc":
         subprocess.run(
-            [sys.executable, "-m", "ctdata.cli", "import", "ctdc", str(CTDC), "--json"],
+            [sys.executable, "-m", "ctdata.cli", "import", "ctdc", ctdc, "--json"],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -77,17 +84,27 @@ def _prepare_child(kind: str, out: str, records: int, seed: int) -> None:
     df.to_parquet(out, index=False)
 
 
-def frame(kind: str, work: Path, records: int, seed: int) -> pd.DataFrame:
+def frame(kind: str, work: Path, records: int, seed: int, ctdc: Path = CTDC) -> pd.DataFrame:
     path = work / (f"{kind}.parquet" if kind == "ctdc" else f"sim_{records}_{seed}.parquet")
     if not path.exists():
         with tempfile.TemporaryDirectory(dir=work) as d:
             env = os.environ | {"CTDATA_DATA_DIR": d, "PYTHONPATH": str(ROOT / "src")}
             code = (
                 "import sys; sys.path.insert(0, sys.argv[1]); from eval_synthetic import _prepare_child; "
-                "_prepare_child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))"
+                "_prepare_child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])"
             )
             subprocess.run(
-                [sys.executable, "-c", code, str(ROOT / "benchmarks"), kind, str(path), str(records), str(seed)],
+                [
+                    sys.executable,
+                    "-c",
+                    code,
+                    str(ROOT / "benchmarks"),
+                    kind,
+                    str(path),
+                    str(records),
+                    str(seed),
+                    str(ctdc),
+                ],
                 check=True,
                 env=env,
                 cwd=d,
@@ -294,6 +311,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ctdata-eval-synthetic")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--ctdc", type=Path, default=CTDC, help="the CTDC 2021 file (default: %(default)s)")
     ap.add_argument("--rows-log", type=Path, help="append each method's row here (JSON lines) as it is measured")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
@@ -308,10 +326,10 @@ def main() -> None:
         methods = []
     rows: list[dict] = []
     for kind in [k.strip() for k in a.data.split(",") if k.strip()]:
-        if kind == "ctdc" and not CTDC.exists():
-            print(f"skipping CTDC: {CTDC} not found", file=sys.stderr)
+        if kind == "ctdc" and not a.ctdc.exists():
+            print(f"skipping CTDC: {a.ctdc} not found (give it with --ctdc)", file=sys.stderr)
             continue
-        df = frame(kind, a.work, a.sim_records, a.seed)
+        df = frame(kind, a.work, a.sim_records, a.seed, a.ctdc.resolve())
         label = "CTDC 2021" if kind == "ctdc" else f"simulated {a.sim_records:,}"
         print(f"{label}: {len(df):,} records, epsilon {a.epsilon}", flush=True)
         rows += evaluate_dataset(label, df, a.epsilon, methods, a.seed, a.rows_log)

@@ -37,7 +37,7 @@ Why this design ("select-measure-fit" on one budget, non-iterative):
    model greedily while its junction tree stays under ``max_model_mb``
    (``select_pairs``): a pair the noise explains would add only noise. Private-PGM (mbi)
    fits a consistent Markov random field to the one-way and chosen two-way
-   measurements by mirror descent, stopped when the model explains the
+   measurements by mirror descent with Nesterov momentum, stopped when the model explains the
    measurements as well as the true counts would (the discrepancy principle,
    ``fit_until_noise_level``: further steps fit noise), and synthetic rows are drawn by randomised
    rounding, which adds far less sampling error than i.i.d. sampling.
@@ -515,15 +515,25 @@ def select_pairs(excess: dict[int, float], model_mb, max_mb: float) -> list[int]
 
 
 def fit_until_noise_level(domain, measurements, potentials, max_iters: int, min_iters: int = 0):
-    """Private-PGM's mirror descent (mbi's update and Armijo step, unchanged), stopped by the
-    discrepancy principle: once the model's noise-weighted squared residual, 0.5 * sum
-    ((model - noisy) / std) ** 2, is no larger than its expectation at the true counts (0.5 per
-    measured cell), the model explains the measurements as well as the truth would, and further
-    steps fit noise (in the sparse country tables, mass spread over empty cells). Returns the model
-    and the steps taken (at most ``max_iters``; at least ``min_iters`` unless that is more: the
-    summed residual weighs every cell alike and can reach its level while a few small tables that
-    carry the structure are still under-fitted). Post-processing only."""
+    """Private-PGM's mirror descent with Nesterov momentum, stopped by the discrepancy principle.
+
+    The step is mbi's (a gradient step on the potentials with its Armijo rule), taken from an
+    extrapolated point ``theta + (t - 1) / t' * (theta - previous theta)`` (Nesterov's sequence);
+    a step that raises the loss is refused and the momentum restarts from zero (the
+    function-value restart of O'Donoghue and Candes, 2015), so the loss never goes up. Why: plain
+    mirror descent needed more steps than the time goal allows on large releases (CTDC 2021,
+    97,750 records, 42 MB model: 2,000 steps left the residual 1.44 times its noise level and the
+    2-way TVD at 0.028); with momentum about 420-600 steps reach it (2-way TVD 0.018-0.020).
+
+    Stop: once the model's noise-weighted squared residual, 0.5 * sum ((model - noisy) / std) **
+    2, is no larger than its expectation at the true counts (0.5 per measured cell), the model
+    explains the measurements as well as the truth would, and further steps fit noise (in the
+    sparse country tables, mass spread over empty cells). Returns the model and the steps taken
+    (at most ``max_iters``; at least ``min_iters`` unless that is more: the summed residual weighs
+    every cell alike and can reach its level while a few small tables that carry the structure
+    are still under-fitted). Post-processing only."""
     import jax
+    import jax.numpy as jnp
     from mbi import MarkovRandomField, marginal_loss, marginal_oracles
     from mbi.estimation import minimum_variance_unbiased_total
 
@@ -536,21 +546,27 @@ def fit_until_noise_level(domain, measurements, potentials, max_iters: int, min_
     target = 0.5 * sum(int(np.size(m.noisy_measurement)) for m in measurements)
 
     @jax.jit
-    def update(theta, alpha):
-        mu = oracle(theta, total)
-        loss, grad = jax.value_and_grad(loss_fn)(mu)
-        theta2 = theta - alpha * grad
+    def update(theta, previous, t, alpha, loss):
+        t_next = (1 + jnp.sqrt(1 + 4 * t * t)) / 2
+        y = theta + ((t - 1) / t_next) * (theta - previous)
+        mu_y = oracle(y, total)
+        loss_y, grad = jax.value_and_grad(loss_fn)(mu_y)
+        theta2 = y - alpha * grad
         mu2 = oracle(theta2, total)
         loss2 = loss_fn(mu2)
-        ok = loss - loss2 >= 0.5 * alpha * grad.dot(mu - mu2)
-        alpha = jax.lax.select(ok, 1.01 * alpha, 0.5 * alpha)
-        theta = jax.lax.cond(ok, lambda: theta2, lambda: theta)
-        return theta, jax.lax.select(ok, loss2, loss), alpha
+        armijo = loss_y - loss2 >= 0.5 * alpha * grad.dot(mu_y - mu2)
+        ok = armijo & (loss2 < loss)
+        alpha = jax.lax.select(armijo, 1.01 * alpha, 0.5 * alpha)
+        theta, previous = jax.lax.cond(ok, lambda: (theta2, theta), lambda: (theta, theta))
+        t = jax.lax.select(ok, t_next, jnp.ones_like(t))
+        return theta, previous, t, alpha, jax.lax.select(ok, loss2, loss)
 
     alpha = 2.0 / ((loss_fn.lipschitz or 1.0) * total)
+    loss = loss_fn(oracle(theta, total))
+    previous, t = theta, jnp.asarray(1.0)
     steps = 0
     while steps < max_iters:
-        theta, loss, alpha = update(theta, alpha)
+        theta, previous, t, alpha, loss = update(theta, previous, t, alpha, loss)
         steps += 1
         if steps >= min_iters and float(loss) <= target:
             break
