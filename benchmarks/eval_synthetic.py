@@ -2,7 +2,7 @@
 budget and lumping; one table.
 
     python benchmarks/eval_synthetic.py                      # CTDC 2021 and simulated data, AIM included
-    python benchmarks/eval_synthetic.py --skip-aim           # quick: AIM takes 10-20 minutes
+    python benchmarks/eval_synthetic.py --skip-aim           # quick: AIM takes over an hour on CTDC 2021
     python benchmarks/eval_synthetic.py --data ctdc --json out.json
 
 Data: the public CTDC 2021 k-anonymised file (``../shared/data/ctdc/``), imported with
@@ -305,7 +305,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default="ctdc,sim", help="ctdc, sim or both (comma-separated)")
     ap.add_argument("--epsilon", type=float, default=1.0)
-    ap.add_argument("--skip-aim", action="store_true", help="leave AIM out (it takes 10-20 minutes)")
+    ap.add_argument("--skip-aim", action="store_true", help="leave AIM out (over an hour on CTDC 2021)")
     ap.add_argument("--skip-peers", action="store_true", help="ctdata only")
     ap.add_argument("--sim-records", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=0)
