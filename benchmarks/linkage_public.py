@@ -451,23 +451,37 @@ INDEPENDENT_PERSONS = 2_000
 INDEPENDENT_SEED = 1
 
 
-def independent(data: Path = DATA, persons: int = INDEPENDENT_PERSONS, seed: int = INDEPENDENT_SEED) -> PublicDataset:
+def independent(
+    data: Path = DATA, persons: int = INDEPENDENT_PERSONS, seed: int = INDEPENDENT_SEED, missing_dob: bool = True
+) -> PublicDataset:
     """The second generator (benchmarks/independent_gen.py): its own small name tables, native script on
-    one side only, year-only and day/month-swapped dates, no exploitation dates, other nationalities.
+    one side only, year-only and day/month-swapped dates, no exploitation dates, other nationalities;
+    `missing_dob` (the first variant): 12% of records without a date of birth, else the dated variant.
     A check, never tuned on. Splink gets its fake_1000 tutorial settings on names and date of birth."""
     from independent_gen import generate
 
-    rec, truth = generate(persons, seed)
+    rec, truth = generate(persons, seed, missing_dob)
     truth = truth.rename(columns={"record_id": "record_key"})
+    variant = "12% without a date of birth" if missing_dob else "every record dated"
     return PublicDataset(
-        "independent",
+        independent_name(seed, missing_dob),
         rec,
         truth,
         _template_raw(rec),
         _names_dob_setup("the independent generator's"),
         fields=frozenset({"unique_id", "first_name", "surname", "dob"}),
-        notes=(f"benchmarks/independent_gen.py, {persons:,} persons, seed {seed}",),
+        notes=(f"benchmarks/independent_gen.py, {persons:,} persons, seed {seed}, {variant}",),
     )
+
+
+def independent_name(seed: int, missing_dob: bool) -> str:
+    """The data set's name for a seed and variant of the second generator (a key of DATASETS)."""
+    return ("independent" if missing_dob else "independent_dated") + ("" if seed == INDEPENDENT_SEED else f"_{seed}")
+
+
+#: The second generator's rows: (seed, missing_dob) by data set name. The first variant at seed 1 (as
+#: measured since it was written), the dated variant at two seeds (two draws, both shown).
+INDEPENDENT_SETS = {independent_name(s, m): (s, m) for s, m in ((1, True), (1, False), (2, False))}
 
 
 DATASETS: dict[str, Callable[..., PublicDataset]] = {
@@ -475,5 +489,8 @@ DATASETS: dict[str, Callable[..., PublicDataset]] = {
     "febrl3": febrl3,
     "historical_50k": historical_50k,
     "simulated": simulated,
-    "independent": independent,
+    **{
+        name: (lambda seed, missing: lambda data=DATA: independent(data, seed=seed, missing_dob=missing))(*how)
+        for name, how in INDEPENDENT_SETS.items()
+    },
 }

@@ -75,23 +75,47 @@ def test_small_name_pools_make_namesakes(data):
     assert per_name.max() >= 3  # the same full name, three or more people
 
 
-def test_oracle_references_place_all_but_the_records_nothing_can_place(gen, data):
-    rec, truth = data
-    rec2, truth2, people = gen.generate_with_names(persons=400, seed=3)
+def _ambiguous(rec, truth, people):
+    """Records no field can place (independent_gen.oracle_clusters), computed here from the persons."""
+    who = people.set_index("person_id")
+    name = who[["sex", "nationality", "given", "family"]].apply(tuple, axis=1)
+    name_year = who.apply(lambda r: (r["sex"], r["nationality"], r["given"], r["family"], r["born"].year), axis=1)
+    p = truth["person_id"]
+    no_date = rec["date_of_birth"].isna().to_numpy() & (p.map(name).map(name.value_counts()).to_numpy() > 1)
+    year = rec["date_of_birth"].fillna("").str.len().eq(4).to_numpy()
+    return no_date | (year & (p.map(name_year).map(name_year.value_counts()).to_numpy() > 1)), name
+
+
+@pytest.mark.parametrize("missing_dob", [True, False])
+def test_oracle_references_place_all_but_the_records_nothing_can_place(gen, missing_dob):
+    rec, truth = gen.generate(persons=400, seed=3, missing_dob=missing_dob)
+    rec2, truth2, people = gen.generate_with_names(persons=400, seed=3, missing_dob=missing_dob)
     assert rec2.equals(rec) and truth2.equals(truth)  # the names ride along; the rows are the same
     assert len(people) == 400 and set(people["person_id"]) == set(truth["person_id"])
     alone = gen.oracle_clusters(rec, truth, people, "alone")
     nearest = gen.oracle_clusters(rec, truth, people, "nearest")
     person = truth["person_id"].to_numpy()
-    key = people.set_index("person_id")[["sex", "nationality", "given", "family"]].apply(tuple, axis=1)
-    shared = truth["person_id"].map(key).map(key.value_counts()).to_numpy() > 1
-    ambiguous = rec["date_of_birth"].isna().to_numpy() & shared
+    ambiguous, name = _ambiguous(rec, truth, people)
     assert ambiguous.any() and not ambiguous.all()
     # every other record is with its person; the ambiguous ones are alone, or with a namesake
     assert (alone["cluster"].to_numpy()[~ambiguous] == person[~ambiguous]).all()
     assert alone["cluster"].to_numpy()[ambiguous].tolist() == ("alone:" + rec["record_id"][ambiguous]).tolist()
     placed = nearest["cluster"].to_numpy()[ambiguous]
-    namesake = [c.startswith("alone:") or key[c] == key[p] for c, p in zip(placed, person[ambiguous], strict=True)]
+    namesake = [c.startswith("alone:") or name[c] == name[p] for c, p in zip(placed, person[ambiguous], strict=True)]
     assert all(namesake)
     with pytest.raises(ValueError):
         gen.oracle_clusters(rec, truth, people, "guess")
+
+
+def test_the_dated_variant_differs_only_in_the_missing_dates(gen, data):
+    """The dated variant gives the first variant's undated records their true date; nothing else moves."""
+    rec, truth = data
+    dated, truth2 = gen.generate(persons=400, seed=3, missing_dob=False)
+    _, _, people = gen.generate_with_names(persons=400, seed=3, missing_dob=False)
+    assert truth2.equals(truth) and dated["date_of_birth"].notna().all()
+    missing = rec["date_of_birth"].isna()
+    assert missing.mean() > 0.05
+    assert dated.drop(columns="date_of_birth").equals(rec.drop(columns="date_of_birth"))
+    assert dated.loc[~missing, "date_of_birth"].equals(rec.loc[~missing, "date_of_birth"])
+    born = truth["person_id"].map(people.set_index("person_id")["born"].map(lambda d: d.isoformat()))
+    assert (dated.loc[missing, "date_of_birth"] == born[missing]).all()
