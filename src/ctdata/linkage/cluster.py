@@ -219,10 +219,11 @@ def constrained_clusters(
 
     if len(pairs):
         sel = pairs[pairs["match_probability"] >= threshold]
-        order = np.argsort(-sel["match_probability"].to_numpy(), kind="stable")
-        li = index.get_indexer(sel["record_key_l"].astype(str).to_numpy())[order]
-        ri = index.get_indexer(sel["record_key_r"].astype(str).to_numpy())[order]
-        pr = sel["match_probability"].to_numpy(dtype="float64")[order]
+        li = index.get_indexer(sel["record_key_l"].astype(str).to_numpy())
+        ri = index.get_indexer(sel["record_key_r"].astype(str).to_numpy())
+        pr = sel["match_probability"].to_numpy(dtype="float64")
+        order = _strongest_first(pr, keys, li, ri)
+        li, ri, pr = li[order], ri[order], pr[order]
         if min_average > 0:
             for a, b, pab in zip(li.tolist(), ri.tolist(), pr.tolist(), strict=True):
                 if a >= 0 and b >= 0:
@@ -248,6 +249,20 @@ def constrained_clusters(
 
     roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
     return pd.DataFrame({"record_key": keys, "cluster": roots})
+
+
+def _strongest_first(probability: np.ndarray, keys: np.ndarray, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """The order in which pairs are offered to the clustering: highest probability first, ties (one
+    comparison vector gives one probability, so they are many) broken by the pair's record keys.
+
+    Which of two tied pairs is offered first decides which link a conflict refuses, so an order
+    taken from the input would let a parallel database, which returns rows in any order, change the
+    individuals from one run to the next on the same data."""
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[np.argsort(keys, kind="stable")] = np.arange(len(keys))
+    a = np.where(li >= 0, rank[li], -1)
+    b = np.where(ri >= 0, rank[ri], -1)
+    return np.lexsort((np.maximum(a, b), np.minimum(a, b), -probability))
 
 
 def derive_id(min_key: str, key: str = "ctdata-individual", salt: int = 0) -> str:
