@@ -195,3 +195,20 @@ def test_features_reach_spark_without_local_data_in_the_plan(spark, method: str)
         assert sorted(got["rid_"]) == list(range(40))
     finally:
         spark.catalog.dropTempView(sdf.physical_name)
+
+
+@pytest.mark.parametrize("method", ["persist", "checkpoint"])
+def test_the_sample_for_u_is_materialised_once_in_few_partitions(spark, method: str) -> None:  # type: ignore[no-untyped-def]
+    """Splink's lazily persisted sample for u cost each chunk of counts time in proportion to the whole
+    features table (200,000 records: 12-14 s a chunk, against 1.3-1.9 s once the sample is materialised).
+    The sample must come back cut from the table it was filtered from, in a quarter of the partitions."""
+    from ctdata.linkage import _splink_compat as compat
+
+    api = compat.spark_api(spark, method, 8)
+    table = spark.range(0, 4000, numPartitions=8).selectExpr("id", "cast(id % 7 AS string) AS name_var")
+    sample = table.where("id % 10 = 0")
+    got = api._break_lineage_and_repartition(sample, compat.U_SAMPLE_TABLE, "u_sample_check")
+    plan = got._jdf.queryExecution().optimizedPlan().toString()
+    assert "Filter" not in plan and "Range" not in plan  # computed once, not re-derived by each query
+    assert got.rdd.getNumPartitions() == 2
+    assert sorted(r.id for r in got.select("id").collect()) == list(range(0, 4000, 10))

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ctdata.errors import ConfigError, CtdataError
+from ctdata.linkage import _splink_compat as compat
 
 
 class BackendUnavailable(CtdataError):
@@ -177,7 +178,7 @@ def make_backend(
         from ctdata import spark_session
 
         try:
-            from splink.backends.spark import SparkAPI
+            from splink.backends.spark import SparkAPI  # noqa: F401 - only whether PySpark is there
         except ImportError as exc:
             raise BackendUnavailable(
                 "the spark linkage backend needs PySpark: install ctdata with the 'spark' extra"
@@ -187,11 +188,7 @@ def make_backend(
         except spark_session.SparkUnavailable as exc:
             raise BackendUnavailable(f"the spark linkage backend cannot run: {exc}") from exc
         s = spark_session.active_settings() or spark_session.spark_settings()
-        api = SparkAPI(
-            spark_session=spark,
-            break_lineage_method=s.break_lineage,
-            num_partitions_on_repartition=s.shuffle_partitions,
-        )
+        api = compat.spark_api(spark, s.break_lineage, s.shuffle_partitions)
         return Backend("spark", api, "spark")
     raise ConfigError(f"unknown linkage backend {name!r} (choose from duckdb, spark)")
 
