@@ -258,6 +258,8 @@ def _strongest_first(probability: np.ndarray, keys: np.ndarray, li: np.ndarray, 
     Which of two tied pairs is offered first decides which link a conflict refuses, so an order
     taken from the input would let a parallel database, which returns rows in any order, change the
     individuals from one run to the next on the same data."""
+    if not len(keys):  # no record to place: every pair is skipped whatever its order
+        return np.argsort(-probability, kind="stable")
     rank = np.empty(len(keys), dtype=np.int64)
     rank[np.argsort(keys, kind="stable")] = np.arange(len(keys))
     a = np.where(li >= 0, rank[li], -1)
