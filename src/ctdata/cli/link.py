@@ -40,8 +40,9 @@ def link(
     threshold: Annotated[
         float | None,
         typer.Option(
-            help="Match probability at or above which two records are one person"
-            " (default: chosen from the run's own scored pairs, the cut of highest expected F1)."
+            help="Match probability at or above which two records are one person. Once reviewers have"
+            " decided enough pairs (linkage setting review_calibration_min, 50), the probabilities are"
+            " calibrated on their decisions and the threshold is chosen from them instead."
         ),
     ] = _LINKAGE.threshold,
     backend: Annotated[str, typer.Option(help=" or ".join(BACKENDS) + ".")] = _LINKAGE.backend,
