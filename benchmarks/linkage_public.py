@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -489,8 +490,5 @@ DATASETS: dict[str, Callable[..., PublicDataset]] = {
     "febrl3": febrl3,
     "historical_50k": historical_50k,
     "simulated": simulated,
-    **{
-        name: (lambda seed, missing: lambda data=DATA: independent(data, seed=seed, missing_dob=missing))(*how)
-        for name, how in INDEPENDENT_SETS.items()
-    },
+    **{name: partial(independent, seed=s, missing_dob=m) for name, (s, m) in INDEPENDENT_SETS.items()},
 }
