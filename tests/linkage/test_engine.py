@@ -304,3 +304,27 @@ def test_a_disagreement_is_never_evidence_for_a_match(data):
         assert last["m_probability"] <= last["u_probability"] * (1 + 1e-9), name
         us = [lv["u_probability"] for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
         assert sum(us) == pytest.approx(1.0)
+
+
+def test_groups_merge_only_when_their_cross_pairs_average_the_default_threshold():
+    """Two groups joined by one link above the threshold while their other cross pairs are unscored
+    are two people by default (settings.cluster_min_average 0.02, the default threshold); 0 turns the
+    average off and the single link chains them."""
+    df = pd.DataFrame({"record_key": list("abcd"), "given_name": ["Anna", "Anna", "Ana", "Ana"],
+                       "family_name": ["Koval"] * 4})
+    p = pd.DataFrame({"record_key_l": ["a", "c", "b"], "record_key_r": ["b", "d", "c"],
+                      "match_probability": [0.99, 0.99, 0.05]})
+
+    def clusters(**kw: object) -> pd.Series:
+        linker = Linker(df, LinkageSettings(**kw), threads=1)
+        try:
+            return linker.clustering.raw_clusters(p).set_index("record_key")["cluster"]
+        finally:
+            linker.close()
+
+    default = clusters()  # the cross pairs average 0.05 / 4 = 0.0125
+    assert default["a"] == default["b"] != default["c"] == default["d"]
+    assert clusters(cluster_min_average=0.0).nunique() == 1
+    assert clusters(cluster_min_average=0.01).nunique() == 1
+    with pytest.raises(ConfigError):
+        LinkageSettings(cluster_min_average=1.5).validate()
