@@ -264,8 +264,9 @@ def namesake_u(
             continue
         counts = g.value_counts()
         for lv in levels:
-            # add-one smoothing keeps a level never seen among namesakes from getting u = 0
-            compat.set_u(linker, name, lv.index, (counts.get(lv.vector_value, 0) + 1) / (len(g) + len(counts) + 1))
+            # add-one smoothing keeps a level never seen among namesakes from getting u = 0; one
+            # added per level, so that the u values still sum to one
+            compat.set_u(linker, name, lv.index, (counts.get(lv.vector_value, 0) + 1) / (len(g) + len(levels)))
 
 
 #: Which comparisons each sure set may train (a set never trains what it was selected on).
