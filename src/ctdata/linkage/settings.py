@@ -26,9 +26,12 @@ class LinkageSettings(BaseSettings):
         0.05-0.1 are 55% true matches, so the data's cut lands near 0.46 and loses recall. Until
         the probabilities are calibrated the default stays 0.02, chosen on the simulator
         (constrained clustering keeps low-probability links from chaining namesakes). Unlabelled,
-        the model's calibration differs by data set in both directions (pairs scored 0.02-0.05
-        are 1% true matches on the simulator, 12% on the second generator, 59% on fake_1000), so
-        no unsupervised cut fits all; reviewed pairs calibrate it (review_calibration_min).
+        the model's calibration differs by data set (pairs scored 0.02-0.05 are 9-14% true
+        matches on the simulator's tuning seeds at 5,000 records, 59% on fake_1000, 72% on FEBRL 3),
+        and links that weak are worth more in clusters than alone, so the expected-F1 cut lands
+        too high everywhere measured; an expected F1 of the clusters themselves (computed from the
+        probabilities at each cut) rises with the cut on every set while the true F1 falls.
+        Reviewed pairs calibrate it (review_calibration_min).
     review_calibration_min: with at least this many reviewed pairs (match or not match) among
         the scored pairs, the match probabilities are calibrated on the reviewers' decisions
         (calibration.fit_calibration) and the threshold becomes the expected-F1 cut of the
@@ -56,11 +59,11 @@ class LinkageSettings(BaseSettings):
         that otherwise do not match is a chain through a namesake more often than one person.
         0.02 is the default threshold: on average two groups need what one pair needs. A threshold
         chosen from reviewed pairs (0.3-0.5) leaves it here; an average bar that high, with
-        unscored cross pairs as 0, split true groups. Same runs, default settings, with and without
-        (0 turns it off; benchmarks/eval_public_linkage.py): FEBRL 3 pairwise F1 0.9887 -> 0.9906,
-        Splink's historical figures 0.621 -> 0.643, fake_1000 equal, ctdata's simulator 0.977 ->
-        0.979 (held-out seed 4) and +0.0003 to +0.001 on tuning seeds 1-3, individuals closer on each
-        simulator seed. Tied to a chosen threshold instead, the reviewed rows lost 0.03-0.10.
+        unscored cross pairs as 0, split true groups (the reviewed rows lost 0.03-0.10 of F1).
+        Same code, default settings, with and without (0 turns it off;
+        benchmarks/eval_public_linkage.py): FEBRL 3 pairwise F1 0.9887 -> 0.9906, Splink's historical
+        figures 0.621 -> 0.643 (individuals +162% -> +182%), fake_1000 equal, ctdata's simulator
+        (tuning seeds 1-3, 5,000 records) +0.0003, 0 and 0.
     u_chunks: Splink's chunks of the random-sampling pairs for u; it stops once every level has been
         seen 100 times. The chunks are cut by each backend's own hash, so with more than one chunk
         DuckDB and Spark count different pairs; with 1 they count the same (all of the sample).
