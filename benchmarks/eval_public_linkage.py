@@ -22,10 +22,10 @@ Each is mapped onto ctdata's import template; what ctdata gets
   scored pairs (the cut of highest expected F1 under the model's probabilities).
 - ctdata-labels: ctdata, then the first REVIEWS (100) pairs of its review queue decided as the truth
   says (a reviewer who is always right), then ctdata again with those decisions as labels (forced and
-  forbidden links), calibration off.
+  forbidden links), calibration off (what the default settings do with reviewed pairs).
 - ctdata-reviewed: the same, with the probabilities calibrated on the decisions and the threshold
-  chosen from the calibrated probabilities (settings.review_calibration_min; calibration.py): the
-  change reviewed pairs make as labels. The row's `calibration` holds the fit.
+  chosen from the calibrated probabilities (settings.review_calibration_min set to CALIBRATION_MIN,
+  50; off by default; calibration.py). The row's `calibration` holds the fit.
 - splink: the settings of Splink's own example for that data set (comparisons, blocking rules,
   prior from deterministic rules and a guessed recall, u by sampling, m by EM, the example's
   threshold), with every comparison and rule that reads a field ctdata does not get left out.
@@ -84,6 +84,8 @@ ONLY_FOR = {"oracle-alone": set(INDEPENDENT_SETS), "oracle-nearest": set(INDEPEN
 
 #: Review decisions simulated for the 'reviewed' rows: the first REVIEWS pairs of ctdata's review queue.
 REVIEWS = 100
+#: Decisions that calibrate the probabilities in the ctdata-reviewed row (the setting is off by default).
+CALIBRATION_MIN = 50
 
 
 def run_ctdata(ds, threads: int, overrides: dict | None = None) -> tuple[pd.DataFrame, dict]:
@@ -129,7 +131,8 @@ def run_ctdata_reviewed(
     from ctdata.linkage.engine import link_frame
     from ctdata.linkage.settings import LinkageSettings
 
-    settings = LinkageSettings.from_dict({**(overrides or {}), **({} if calibrate else {"review_calibration_min": 0})})
+    calibration = {"review_calibration_min": CALIBRATION_MIN if calibrate else 0}
+    settings = LinkageSettings.from_dict({**(overrides or {}), **calibration})
     feats = features_from_records(ds.records)
     first = link_frame(feats, settings, threads=threads, keep_model=False)
     labels = review_labels(ds, first)

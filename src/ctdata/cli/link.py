@@ -40,9 +40,10 @@ def link(
     threshold: Annotated[
         float | None,
         typer.Option(
-            help="Match probability at or above which two records are one person. Once reviewers have"
-            " decided enough pairs (linkage setting review_calibration_min, 50), the probabilities are"
-            " calibrated on their decisions and the threshold is chosen from them instead."
+            help="Match probability at or above which two records are one person. Reviewers' decisions"
+            " are forced and forbidden links; with the linkage setting review_calibration_min above 0"
+            " (off by default), that many decisions calibrate the probabilities and the threshold is"
+            " chosen from them instead."
         ),
     ] = _LINKAGE.threshold,
     backend: Annotated[str, typer.Option(help=" or ".join(BACKENDS) + ".")] = _LINKAGE.backend,

@@ -17,8 +17,9 @@ scored pairs, m from EM on this data), so the threshold is chosen from them:
   one more piece of 'substantial' evidence (Jeffreys' scale) would flip.
   With a threshold of 0.5 that is [0.2, 0.8).
 
-Reviewed pairs are labels: once reviewers have decided enough pairs
-(settings.review_calibration_min), the model's match weights are mapped onto
+Reviewed pairs are labels (forced and forbidden links). Where the settings ask for it
+(settings.review_calibration_min, off by default: measured, it helped one data set of five), once
+reviewers have decided enough pairs the model's match weights are mapped onto
 their decisions by a logistic fit (`fit_calibration`: logit p = slope * weight +
 intercept, Platt scaling), and the threshold is the expected-F1 cut of the
 calibrated probabilities. The fit has a weak prior centred on the model's own
