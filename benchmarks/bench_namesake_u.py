@@ -1,0 +1,84 @@
+"""namesake u on a register where one family name is a third of the records: every pair of a name
+against fifty records a name, in one run.
+
+    python benchmarks/bench_namesake_u.py                  # 20,000 records
+    python benchmarks/bench_namesake_u.py --records 50000
+
+Where whole names give too few namesakes (a small register, or given names that never repeat),
+`training.namesake_u` counts u among people who share a family name. A register of Vietnamese
+nationals is a third Nguyen, and all pairs of one family name grow with the square of its records;
+the step takes at most fifty records a name (`training._NAMESAKE_KEYS`). The records are made here:
+given names never repeat (so the fallback runs), family names are Nguyen (40%), Tran, Le (10% each)
+or one of many rare ones, three offices. Prints seconds, the ratio to all pairs, and the u of
+'same office country' under each (a third, as the offices are drawn).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+import pandas as pd
+
+from ctdata.linkage import _splink_compat as compat
+from ctdata.linkage import training
+from ctdata.linkage.engine import Linker
+from ctdata.linkage.settings import LinkageSettings
+
+
+def register(n: int, seed: int = 1) -> pd.DataFrame:
+    rng = random.Random(seed)
+    cons, vow = "bdgklmnprstvz", "aeiou"
+
+    def word(k: int) -> str:
+        return "".join(rng.choice(cons) + rng.choice(vow) for _ in range(k)).capitalize()
+
+    families = ["Nguyen"] * 4 + ["Tran", "Le"]
+    return pd.DataFrame(
+        {
+            "record_key": f"r{i}",
+            "given_name": word(5),
+            "family_name": rng.choice(families) if rng.random() < 0.6 else word(3),
+            "date_of_birth": f"{rng.randint(1960, 2004)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "sex": rng.choice(["female", "male"]),
+            "citizenship": "VN",
+            "office_country": rng.choice(["VN", "TH", "MY"]),
+            "registration_date": "2015-01-01",
+        }
+        for i in range(n)
+    )
+
+
+def run(df: pd.DataFrame, keys: tuple) -> tuple[float, float]:
+    saved = training._NAMESAKE_KEYS
+    training._NAMESAKE_KEYS = keys
+    linker = Linker(df, LinkageSettings(), threads=2)
+    try:
+        splink = linker.splink
+        t = time.perf_counter()
+        training.namesake_u(splink, linker.input_table, linker.features.columns)
+        seconds = time.perf_counter() - t
+        u = next(lv.u for lv in compat.levels(splink) if lv.comparison == "office" and lv.index == 1)
+    finally:
+        linker.close()
+        training._NAMESAKE_KEYS = saved
+    return seconds, float(u)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=20_000)
+    args = ap.parse_args()
+    df = register(args.records)
+    every = tuple((k, None) for k, _ in training._NAMESAKE_KEYS)
+    base_s, base_u = run(df, every)
+    capped_s, capped_u = run(df, training._NAMESAKE_KEYS)
+    print(f"{'variant':<28} {'records':>8} {'seconds':>8} {'ratio':>6} {'u same office':>14}")
+    print(f"{'every pair of a name':<28} {args.records:>8,} {base_s:>8.1f} {1.0:>6.3f} {base_u:>14.3f}")
+    ratio = capped_s / base_s
+    print(f"{'fifty records a name':<28} {args.records:>8,} {capped_s:>8.1f} {ratio:>6.3f} {capped_u:>14.3f}")
+
+
+if __name__ == "__main__":
+    main()
