@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pandas as pd
+import pytest
 
 from ctdata.linkage import _splink_compat as compat
 from ctdata.linkage.engine import Linker
@@ -46,17 +47,20 @@ def small_register(n: int = 600, seed: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_a_small_register_takes_context_u_from_people_who_share_a_family_name():
+@pytest.mark.parametrize("backend", ["duckdb", "spark"])
+def test_a_small_register_takes_context_u_from_people_who_share_a_family_name(backend: str, request) -> None:  # type: ignore[no-untyped-def]
     """With no two whole names alike there are no namesakes to count u among, and random pairs (one
     in five shares a citizenship) made a shared citizenship strong evidence for every candidate pair;
     people of one family name, who always share it here, stand in for namesakes (failed before: the
     step gave up and left the random-pair u)."""
-    linker = Linker(small_register(), LinkageSettings(), threads=1)
+    if backend == "spark":
+        request.getfixturevalue("spark")  # the test run's one Spark session
+    linker = Linker(small_register(), LinkageSettings(backend=backend), threads=1)
     try:
         splink = linker.splink
         for lv in compat.levels(splink):
             compat.set_u(splink, lv.comparison, lv.index, 0.2)
-        namesake_u(splink, linker.input_table, linker.features.columns)
+        namesake_u(splink, linker.input_table, linker.features.columns, dialect=backend)
         u = {lv.label: lv.u for lv in compat.levels(splink) if lv.comparison == "citizenship"}
     finally:
         linker.close()
