@@ -197,7 +197,7 @@ _CONTEXT_COMPARISONS = ("sex", "citizenship", "office", "registration", "exploit
 #: Keys that make two records look-alikes of one culture, tried in turn until one gives enough pairs:
 #: the whole name's variants, then the family name's, then the given name's; with the records taken
 #: per key (None: all). A family name can be a third of a register (Nguyen), and all its pairs took
-#: 38 s on 20,000 records; fifty a name bound the pairs by the number of names.
+#: 34 s on 20,000 records (benchmarks/bench_namesake_u.py); fifty a name bound the pairs by the number of names.
 _NAMESAKE_KEYS: tuple[tuple[str, int | None], ...] = (("name_var", None), ("family_var1", 50), ("given_var1", 50))
 
 
