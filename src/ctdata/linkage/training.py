@@ -201,6 +201,37 @@ _CONTEXT_COMPARISONS = ("sex", "citizenship", "office", "registration", "exploit
 _NAMESAKE_KEYS: tuple[tuple[str, int | None], ...] = (("name_var", None), ("family_var1", 50), ("given_var1", 50))
 
 
+def _namesake_pairs_sql(
+    table: str,
+    cols: set[str],
+    key: str,
+    per_key: int | None,
+    select: str,
+    cases: list[str],
+    seed: int,
+    max_left: int,
+    max_pairs: int,
+) -> str:
+    """The comparison vectors of pairs that share `key` and whose full birth dates are more than two
+    years apart, both sides dated; with `per_key`, at most that many records of each key value."""
+    side = f"(SELECT * FROM {table} WHERE dob_full IS NOT NULL AND {key} IS NOT NULL)"
+    left = f"(SELECT * FROM {table} WHERE dob_full IS NOT NULL)"  # sampled among all dated records
+    if per_key is not None:
+        listed = ", ".join(["record_key", *sorted(cols - {"record_key"})])
+        side = f"""(SELECT {listed} FROM (SELECT {listed}, row_number() OVER (
+            PARTITION BY {key} ORDER BY hash(record_key || '{int(seed)}')) AS ctdata_rank FROM {side} AS d)
+            AS ranked WHERE ctdata_rank <= {int(per_key)})"""
+        left = side
+    return f"""
+        WITH l AS (SELECT * FROM {left} AS s ORDER BY hash(record_key || '{int(seed)}') LIMIT {int(max_left)}),
+             pairs AS (SELECT {select} FROM l JOIN {side} r
+                       ON l.{key} = r.{key} AND l.record_key <> r.record_key
+                       WHERE abs(l.dob_y - r.dob_y) > 2
+                       ORDER BY hash(l.record_key || r.record_key || '{int(seed)}') LIMIT {int(max_pairs)})
+        SELECT {", ".join(cases)} FROM pairs
+    """
+
+
 def namesake_u(
     linker: Any,
     table: str,
@@ -210,6 +241,7 @@ def namesake_u(
     min_pairs: int = 500,
     dialect: str = "duckdb",
     max_pairs: int = 2_000_000,
+    keys: tuple[tuple[str, int | None], ...] = _NAMESAKE_KEYS,
 ) -> None:
     """Estimate u for sex, citizenship, office and registration among namesakes who are different people.
 
@@ -238,23 +270,8 @@ def namesake_u(
     sel = pair_select(c)
     cases = [gamma_case(comps[name]) for name in todo]
     df = None
-    for key, per_key in ((k, n) for k, n in _NAMESAKE_KEYS if k in c):
-        dated = f"SELECT * FROM {table} WHERE dob_full IS NOT NULL AND {key} IS NOT NULL"
-        right = table
-        if per_key is not None:
-            cols_list = ", ".join(["record_key", *sorted(c - {"record_key"})])
-            right = f"""(SELECT {cols_list} FROM (SELECT {cols_list}, row_number() OVER (
-                PARTITION BY {key} ORDER BY hash(record_key || '{int(seed)}')) AS ctdata_rank FROM ({dated}) AS d)
-                AS ranked WHERE ctdata_rank <= {int(per_key)})"""
-            dated = f"SELECT * FROM {right} AS capped"
-        sql = f"""
-            WITH l AS ({dated} ORDER BY hash(record_key || '{int(seed)}') LIMIT {int(max_left)}),
-                 pairs AS (SELECT {sel} FROM l JOIN {right} r
-                           ON l.{key} = r.{key} AND l.record_key <> r.record_key
-                           WHERE r.dob_full IS NOT NULL AND abs(l.dob_y - r.dob_y) > 2
-                           ORDER BY hash(l.record_key || r.record_key || '{int(seed)}') LIMIT {int(max_pairs)})
-            SELECT {", ".join(cases)} FROM pairs
-        """
+    for key, per_key in ((k, n) for k, n in keys if k in c):
+        sql = _namesake_pairs_sql(table, c, key, per_key, sel, cases, seed, max_left, max_pairs)
         try:
             df = linker.misc.query_sql(sql, output_type="pandas")
         except Exception as exc:  # noqa: BLE001 - keep the random-sampling u values
