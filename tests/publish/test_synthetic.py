@@ -89,14 +89,54 @@ def test_released_cross_border_agrees_with_released_countries_in_every_row(paire
     assert abs(out["cross_border"].dropna().mean() - real) < 0.05
 
 
+#: a Gaussian draw beyond this many standard deviations: about 1e-9, never in practice
+FAR = 6.0
+
+
+def _real_counts(result, column: str) -> pd.Series:
+    """The real counts the lumping measured: the country of exploitation is measured relative to
+    the citizenship, so an internal case counts under "same", not under its country."""
+    orig = result.original
+    values = orig[column]
+    if column == "country_of_exploitation":
+        values = values.where(values != orig["citizenship"])
+    return values.dropna().value_counts()
+
+
 def test_generalisation_is_reported_per_column(paired):
+    """OpenDP's noise is not seeded, so which values a run lumps varies; the bounds here hold
+    unless a noisy count lands FAR standard deviations from its real one. (A fixed bound of 5% on
+    the citizenships' share failed about one run in ten: the three rarest hold about 2% each.)"""
     g = paired.report["generalisation"]
     assert set(g["columns"]) == set(PAIRED)
     cit = g["columns"]["citizenship"]
     # 15 citizenships in the data, 250 possible: most of the public domain is lumped, few records are
     assert cit["values_kept"] < 60
-    assert cit["records_generalised_share"] < 0.05
-    assert 0 <= g["records_country_generalised_share"] < 0.1
+    at_risk = pd.Series(False, index=paired.original.index)
+    for column in ("citizenship", "country_of_exploitation"):
+        col = g["columns"][column]
+        threshold = col["threshold_noisy_count"]
+        sd = paired.privacy["noise_std_one_way_lumping"][column]
+        counts = _real_counts(paired, column)
+        mapping = paired.mapping[column]
+        # well above the threshold: always kept; well below it: always generalised
+        assert (counts >= threshold + FAR * sd).sum() >= 5, column  # the rule is tested on something
+        assert all(mapping[v] == v for v in counts.index[counts >= threshold + FAR * sd]), column
+        assert all(mapping[v] != v for v in counts.index[counts < threshold - FAR * sd]), column
+        # only records of values near or below the threshold can lose their country
+        near = set(counts.index[counts < threshold + FAR * sd])
+        at_risk |= _real_counts_mask(paired, column, near)
+        share_near = _real_counts_mask(paired, column, near).sum() / counts.sum()
+        assert col["records_generalised_share"] <= share_near + 1e-9, column
+    assert 0 <= g["records_country_generalised_share"] <= at_risk.mean() + 1e-9
+
+
+def _real_counts_mask(result, column: str, values: set) -> pd.Series:
+    orig = result.original
+    v = orig[column]
+    if column == "country_of_exploitation":
+        v = v.where(v != orig["citizenship"])
+    return v.isin(values) & v.notna()
 
 
 def test_release_readme_states_generalisation_and_errors(tmp_path):
