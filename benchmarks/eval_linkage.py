@@ -28,6 +28,7 @@ FEATURE_COLUMNS = [
     "given_name",
     "family_name",
     "date_of_birth",
+    "place_of_birth",
     "sex",
     "citizenship",
     "office_country",

@@ -308,6 +308,7 @@ def historical_50k(data: Path = DATA) -> PublicDataset:
             "given_name": _text(raw["first_name"]),
             "family_name": _text(raw["surname"]),
             "date_of_birth": raw["dob"].map(lambda v: _ymd(v, HISTORICAL_YEAR_SHIFT)),
+            "place_of_birth": _text(raw["birth_place"]),
             "sex": raw["gender"].map(_SEX),
         },
         agency="SPLINK",
@@ -362,7 +363,7 @@ def historical_50k(data: Path = DATA) -> PublicDataset:
         truth,
         raw,
         setup,
-        fields=f({"unique_id", "first_name", "surname", "dob", "gender"}),
+        fields=f({"unique_id", "first_name", "surname", "dob", "gender", "birth_place"}),
         notes=(
             f"ctdata's dates of birth moved by {HISTORICAL_YEAR_SHIFT} years into the template's range; "
             "those before 1700 left empty",

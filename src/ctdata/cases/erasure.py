@@ -54,7 +54,7 @@ CASE_FREE_TEXT = ("closure_note_enc", "consent_sharing_enc", "void_reason_enc", 
 #: the identifying fields as a refusal names them (the page's language)
 IDENTIFIER_WORDS = {"given_name": Text("given name"), "family_name": Text("family name"),
                     "id_document": Text("id document")}
-PERSON_COLUMNS = ("given_name_enc", "family_name_enc", "date_of_birth_enc", "id_document_enc")
+PERSON_COLUMNS = ("given_name_enc", "family_name_enc", "date_of_birth_enc", "place_of_birth_enc", "id_document_enc")
 #: Free text about the person in the rows of their cases: relationship of CaseRecord -> columns.
 FREE_TEXT: dict[str, tuple[str, ...]] = {
     "screenings": ("notes_enc", "indicators_enc", "override_reason_enc"),

@@ -158,7 +158,8 @@ FORM_SOURCE = "xlsform"
 #: the screening questions the Protocol determination is computed from (``ScreeningInput``'s names)
 _ELEMENTS = ("actions", "means", "purposes", "vulnerabilities")
 #: form questions copied to the template column of the same name
-_COPIED = ("agency", "office_country", "registration_date", "given_name", "family_name", "date_of_birth", "sex",
+_COPIED = ("agency", "office_country", "registration_date", "given_name", "family_name", "date_of_birth",
+           "place_of_birth", "sex",
            "id_document_number", "consent_assistance", "consent_research", "consent_sharing", "age_at_exploitation",
            "country_of_exploitation")
 

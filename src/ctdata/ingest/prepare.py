@@ -223,7 +223,7 @@ class Preparer:
     ) -> tuple[list[Any], list[Any]]:
         """Person and case-record columns (in `PERSON_COLS` and `CASE_COLS` order) of validated rows."""
         rids = [str(r) for r in col["record_id"]]
-        ident = [col[name] for name in person_fields.ENCRYPTED]
+        ident = [col[name] for name in person_fields.KEYED]
         pkeys = person_fields.person_keys(self.keys, *ident, srcs, rids)
         enc = person_fields.encrypted_columns(self.keys, col)
         persons = [

@@ -97,6 +97,7 @@ SURVEY: tuple[Question, ...] = (
     Question("date", "date_of_birth"),
     _select("select_one", "sex", vocab.SEX),
     Question("text", "citizenship", constraint=_COUNTRIES, constraint_message="countries", hint=True),
+    Question("text", "place_of_birth"),
     Question("text", "id_document_number"),
     Question("end_group", "person"),
     Question("begin_group", "screening"),

@@ -293,6 +293,25 @@ RULES: tuple[BlockingRule, ...] = (
             "l.{key} = r.{key} AND l.office_country = r.referral_from_office",
         )
     ),
+    # The place of birth (a town or village): with the birth year where the names are spelt apart in
+    # every key, or with one name token where a side has no birth date. The rules of Splink's own
+    # example for data with a birth place (its deduplicate_50k_synthetic tutorial blocks on the birth
+    # date with the birth place); block caps keep a capital's block linear.
+    _r("l.birth_place = r.birth_place AND l.dob_y = r.dob_y", "birth_place", "dob_y"),
+    *(
+        _r(
+            f"l.{key} = r.{key} AND l.birth_place = r.birth_place AND {side}.dob_y IS NULL",
+            _NAMES,
+            "birth_place",
+            "dob_y",
+        )
+        for key in ("tok_a", "tok_b")
+        for side in _NO_DOB
+    ),
+    *(
+        _r(f"l.{key} = r.{key} AND l.birth_place = r.birth_place", _NAMES, "birth_place", excludes=("dob_y",))
+        for key in ("tok_a", "tok_b")
+    ),
     # Fewer fields: names without any birth dates; birth dates without names; identity documents.
     _r("l.name_var = r.name_var", _NAMES, excludes=("dob_y",)),
     _r("l.name_dm = r.name_dm", _NAMES, excludes=("dob_y",)),

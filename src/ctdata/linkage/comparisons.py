@@ -127,6 +127,18 @@ def age_comparison(cols: set[str]) -> dict:
     return _comparison("age", unknown, levels, "birth year estimated from age at registration")
 
 
+def birth_place_comparison(d: str) -> dict:
+    """Place of birth (a town or village, transliterated): the same place is strong evidence where the
+    place is rare (term frequencies: a capital is everyone's birthplace), a close spelling weaker."""
+    jw = "jaro_winkler_similarity(birth_place_l, birth_place_r)"
+    levels = [
+        _level("birth_place_l = birth_place_r", "same place of birth", tf="birth_place"),
+        _level_in(d, f"{jw} >= 0.9", "place of birth spelt alike (JW >= 0.9)"),
+    ]
+    unknown = ("birth_place_l IS NULL OR birth_place_r IS NULL", "place of birth unknown")
+    return _comparison("birth_place", unknown, levels, "place of birth, transliterated")
+
+
 def sex_comparison() -> dict:
     return _comparison("sex", ("sex_l IS NULL OR sex_r IS NULL", "sex unknown"), [_level("sex_l = sex_r", "same sex")])
 
@@ -232,6 +244,8 @@ def comparisons_for(cols: Iterable[str], dialect: str = "duckdb") -> list[dict]:
         out.append(dob_comparison(cols, dialect))
     if "by_lo" in cols:
         out.append(age_comparison(cols))
+    if "birth_place" in cols:
+        out.append(birth_place_comparison(dialect))
     if "sex" in cols:
         out.append(sex_comparison())
     if "citizenship" in cols:

@@ -33,6 +33,7 @@ INPUT_COLUMNS = (
     "given_name",
     "family_name",
     "date_of_birth",
+    "place_of_birth",  # town or village as written, any script: identifying, compared transliterated
     "sex",
     "citizenship",
     "office_country",
@@ -482,6 +483,8 @@ def build_features(df: pd.DataFrame, dictionary: VariantDictionary | None = None
         ]
         out["dob_full"] = [s if s is not None and len(s) == 10 else None for s in out["dob"]]
 
+    if _present(df, "place_of_birth"):
+        out["birth_place"] = _map_unique(df["place_of_birth"], normalise).to_numpy()
     if _present(df, "sex"):
         out["sex"] = _map_unique(df["sex"], _sex).to_numpy()
     if _present(df, "citizenship"):

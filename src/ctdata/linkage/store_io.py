@@ -34,6 +34,7 @@ FEATURE_COLUMNS = [
     "given_name",
     "family_name",
     "date_of_birth",
+    "place_of_birth",
     "sex",
     "citizenship",
     "office_country",
@@ -99,6 +100,7 @@ def read_records(session: Session) -> StoreRecords:
             C.age_band,
             C.country_of_exploitation,
             C.exploitation_start,
+            P.place_of_birth_enc,
         )
         .join(P, P.id == C.person_id)
         .where(P.erased_at.is_(None))
@@ -111,19 +113,21 @@ def read_records(session: Session) -> StoreRecords:
     def dec(blob: Any, ctx: str, erased: Any) -> str | None:
         return None if erased is not None or blob is None else keys.decrypt(blob, ctx)
 
-    given, family, dob, doc = [], [], [], []
+    given, family, dob, doc, place = [], [], [], [], []
     for r in rows:
         erased = r[8]
         given.append(dec(r[4], "given_name", erased))
         family.append(dec(r[5], "family_name", erased))
         dob.append(dec(r[6], "date_of_birth", erased))
         doc.append(document_key(dec(r[7], "id_document_number", erased), keys))
+        place.append(dec(r[19], "place_of_birth", erased))
     features = pd.DataFrame(
         {
             "record_key": rkeys,
             "given_name": given,
             "family_name": family,
             "date_of_birth": dob,
+            "place_of_birth": place,
             "sex": [r[9] for r in rows],
             "citizenship": [";".join(r[10]) if r[10] else None for r in rows],
             "office_country": [r[11] for r in rows],

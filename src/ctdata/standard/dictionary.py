@@ -15,6 +15,9 @@ from ctdata.standard.models import ENTITY_MODELS
 from ctdata.standard.template import TABLES
 from ctdata.standard.vocab import ALL_VOCABULARIES
 
+#: the entity fields that identify a person (encrypted in the store: ``store.persons.ENCRYPTED``)
+_PERSON_IDENTIFYING = {"given_name", "family_name", "date_of_birth", "place_of_birth", "id_document_number"}
+
 
 def entries() -> list[dict[str, Any]]:
     """One row per field: template tables first, then entity models."""
@@ -39,7 +42,7 @@ def entries() -> list[dict[str, Any]]:
                 "field": name,
                 "type": str(f.annotation).replace("typing.", ""),
                 "required": f.is_required(),
-                "identifying": name in {"given_name", "family_name", "date_of_birth", "id_document_number"},
+                "identifying": name in _PERSON_IDENTIFYING,
                 "vocabulary": "",
                 "codes": "",
                 "hxl": "",

@@ -40,6 +40,7 @@ class Person(_Model):
     given_name: str | None = Field(None, max_length=200, description="Given name(s), any script.")
     family_name: str | None = Field(None, max_length=200, description="Family name(s), any script.")
     date_of_birth: PartialDateStr = Field(None, description="Full or partial date of birth.")
+    place_of_birth: str | None = Field(None, max_length=200, description="Town or village of birth, any script.")
     id_document_number: str | None = Field(None, max_length=100, description="Identity document number.")
     sex: code_of(vocab.SEX) = Field(None, description="Sex or gender.")
     citizenship: Countries = Field(default_factory=list, description="Citizenships, ISO alpha-2.")

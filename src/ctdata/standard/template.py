@@ -47,6 +47,8 @@ RECORD_COLUMNS: tuple[Column, ...] = (
     Column("family_name", "text", "Family name(s) as written by the office, any script.", identifying=True),
     Column("date_of_birth", "partial_date", "Date of birth; YYYY or YYYY-MM when only partly known.",
            identifying=True),
+    Column("place_of_birth", "text", "Town or village of birth as the person gives it, any script.",
+           identifying=True),
     Column("sex", "code", "Sex or gender.", vocabulary=vocab.SEX, hxl="#affected+sex"),
     Column("citizenship", "countries", "Citizenship(s), ';'-separated.", hxl="#country+code+nationality"),
     Column("id_document_number", "text", "Number of an identity or travel document.", identifying=True),

@@ -19,6 +19,7 @@ ENCRYPTED: dict[tuple[str, str], str] = {
     ("persons", "given_name_enc"): "given_name",
     ("persons", "family_name_enc"): "family_name",
     ("persons", "date_of_birth_enc"): "date_of_birth",
+    ("persons", "place_of_birth_enc"): "place_of_birth",
     ("persons", "id_document_enc"): "id_document_number",
     ("persons", "erasure_reason_enc"): "persons.erasure_reason",
     ("case_records", "closure_note_enc"): "case_records.closure_note",

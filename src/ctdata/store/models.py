@@ -71,6 +71,7 @@ class Person(Base):
     given_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     family_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     date_of_birth_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    place_of_birth_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_document_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     sex: Mapped[str | None] = mapped_column(String(32))
     citizenship: Mapped[list[str] | None] = mapped_column(CodeList, nullable=True)

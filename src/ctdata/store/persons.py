@@ -21,8 +21,13 @@ ENCRYPTED = {
     "given_name": "given_name_enc",
     "family_name": "family_name_enc",
     "date_of_birth": "date_of_birth_enc",
+    "place_of_birth": "place_of_birth_enc",
     "id_document_number": "id_document_enc",
 }
+
+#: the identifying fields a ``person_key`` is made of, in `person_keys`' order (the place of birth,
+#: added later, is not one: keys stored before it stay the keys of the same people)
+KEYED = ("given_name", "family_name", "date_of_birth", "id_document_number")
 
 
 def person_keys(
@@ -53,7 +58,7 @@ def person_keys(
 
 def person_key(keys: KeyRing, values: Mapping[str, Any], source: str, record_id: str) -> str:
     """``person_key`` of one person (``values`` holds the identifying fields by name)."""
-    cols = [[values.get(name)] for name in ENCRYPTED]
+    cols = [[values.get(name)] for name in KEYED]
     return person_keys(keys, *cols, [source], [str(record_id)])[0]
 
 

@@ -159,6 +159,7 @@ class PersonOut(_Out):
     given_name: str | None = None
     family_name: str | None = None
     date_of_birth: str | None = None
+    place_of_birth: str | None = None
     id_document_number: str | None = None
     person_key: str | None = None
     sex: str | None = None

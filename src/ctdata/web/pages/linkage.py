@@ -64,6 +64,7 @@ FIELDS = [
     ("given_name", Text("Given name")),
     ("family_name", Text("Family name")),
     ("date_of_birth", Text("Date of birth")),
+    ("place_of_birth", Text("Place of birth")),
     ("sex", Text("Sex")),
     ("citizenship_text", Text("Citizenship")),
     ("age_text", Text("Age at registration")),

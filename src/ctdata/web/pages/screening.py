@@ -46,6 +46,7 @@ FORM_FIELDS = (
     "given_name",
     "family_name",
     "date_of_birth",
+    "place_of_birth",
     "sex",
     "citizenship",
     "age_at_exploitation",

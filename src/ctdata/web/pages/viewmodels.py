@@ -300,6 +300,7 @@ class CaseView:
     access: str
     name: str | None
     date_of_birth: str | None
+    place_of_birth: str | None
     sex_label: str
     citizenship_text: str
     citizenship_code: str | None
@@ -426,6 +427,7 @@ def case_view(c: dict[str, Any], identifying: bool) -> CaseView:
         access=c.get("access", ""),
         name=_person_name(person) if identifying else None,
         date_of_birth=person.get("date_of_birth") if identifying else None,
+        place_of_birth=person.get("place_of_birth") if identifying else None,
         sex_label=vocab.SEX.label(person.get("sex")),
         citizenship_text=Join([Country(x, countries.name(x)) for x in citizenship], sep=", ") or Text("Not known"),
         citizenship_code=citizenship[0] if citizenship else None,
