@@ -47,6 +47,7 @@ def test_whole_case_in_the_browser(browser: Browser, live_server: LiveServer) ->
     page.get_by_label("Given name", exact=True).fill(GIVEN)
     page.get_by_label("Family name", exact=True).fill(FAMILY)
     page.get_by_label("Date of birth", exact=True).fill("2010-03")
+    page.get_by_label("Place of birth", exact=True).fill("Pakse")
     page.locator("#f-sex").select_option("female")
     page.locator("#f-citizenship").select_option("LA")
     page.locator("#f-actions-recruitment").check()
@@ -69,6 +70,7 @@ def test_whole_case_in_the_browser(browser: Browser, live_server: LiveServer) ->
     case_id = int(case_url.rsplit("/", 1)[1])
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"{GIVEN} {FAMILY}")
     expect(page.locator("#overview-facts")).to_contain_text("Victim of trafficking")
+    expect(page.locator("#overview-facts")).to_contain_text("Pakse")
     expect(page.locator(".lede")).to_contain_text("Child")
     # what screening recorded reaches the case record: the type of exploitation and the consents
     expect(page.locator("#exploitation-types")).to_have_text("Forced labour")

@@ -402,6 +402,8 @@ def record_columns(rng: np.random.Generator, p: Persons, r: Records, book: NameB
         "given_name": names.given,
         "family_name": names.family,
         "date_of_birth": dob,
+        # not simulated: the simulator is calibrated to CTDC-style records, which hold no place of birth
+        "place_of_birth": np.full(len(record_id), "", dtype=object),
         "sex": sex,
         "citizenship": _partner_spelling(rng, citizenship, partner & ~dual),
         "id_document_number": doc,
