@@ -53,7 +53,7 @@ def csrf_in(html: str) -> str:
 def th_case(engine, actors) -> int:  # type: ignore[no-untyped-def]
     """A TH child's case with screening, assistance (provider named) and a sharing consent."""
     with transaction(engine) as s:
-        case = service.register_case(s, actors["th"], {**CHILD, "id_document_number": "P998877"}, CASE)
+        case = service.register_case(s, actors["th"], {**CHILD, "id_document_number": "P998877", "place_of_birth": "Savannakhet"}, CASE)
         screening.screen(
             s,
             actors["th"],
@@ -187,6 +187,7 @@ def test_register_case_from_the_screening_form(app, engine, actors) -> None:  # 
             "given_name": "Anan",
             "family_name": "Ruang",
             "date_of_birth": "2009",
+            "place_of_birth": "Mawlamyine",
             "sex": "male",
             "citizenship": "MM",
             "age_at_exploitation": "14",
@@ -203,9 +204,11 @@ def test_register_case_from_the_screening_form(app, engine, actors) -> None:  # 
     case_id = int(re.match(r"/cases/(\d+)\?registered=1", r.headers["location"]).group(1))
     page = client.get(r.headers["location"])
     assert "Anan Ruang" in page.text and "registered" in page.text and "Victim of trafficking" in page.text
+    assert "Mawlamyine" in page.text  # the place of birth, shown to the office that may see identities
     with transaction(engine) as s:
         view = service.get_case(s, actors["th"], case_id)
     assert view["status"] == "victim_of_trafficking" and view["exploitation"]["country_of_exploitation"] == "TH"
+    assert view["person"]["place_of_birth"] == "Mawlamyine"
     # what screening recorded reaches the case record (issue 19)
     assert view["exploitation"]["types"] == ["forced_begging"]
     assert view["consent"]["sharing"] == ["IOM Myanmar", "Save the Children", "UNHCR"]
@@ -364,7 +367,7 @@ def test_other_office_gets_not_found(app, engine, actors, th_case) -> None:  # t
     assert "Linh" not in client.get("/cases?q=linh").text
 
 
-SECRETS = ("Linh", "Pham", "2012-02-03", "P998877", "Secret note", "Clinic Provider Name", "Drawer 7")
+SECRETS = ("Linh", "Pham", "2012-02-03", "P998877", "Savannakhet", "Secret note", "Clinic Provider Name", "Drawer 7")
 
 
 def test_analyst_sees_no_identifying_field(app, engine, th_case) -> None:  # type: ignore[no-untyped-def]
