@@ -53,7 +53,8 @@ def csrf_in(html: str) -> str:
 def th_case(engine, actors) -> int:  # type: ignore[no-untyped-def]
     """A TH child's case with screening, assistance (provider named) and a sharing consent."""
     with transaction(engine) as s:
-        case = service.register_case(s, actors["th"], {**CHILD, "id_document_number": "P998877", "place_of_birth": "Savannakhet"}, CASE)
+        person = {**CHILD, "id_document_number": "P998877", "place_of_birth": "Savannakhet"}
+        case = service.register_case(s, actors["th"], person, CASE)
         screening.screen(
             s,
             actors["th"],
