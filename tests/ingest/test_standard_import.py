@@ -208,3 +208,24 @@ def test_counts_always_reconcile(sqlite_store, tmp_path: Path, junk: list[dict])
     path = write_records(tmp_path / f"junk{abs(hash(json.dumps(junk)))}.csv", rows)
     res = import_standard(path)
     assert res.rows_read == len(rows) == res.loaded + res.quarantined
+
+
+def test_a_file_in_the_template_with_a_new_column_left_empty_is_already_present(store, tmp_path: Path) -> None:
+    """A partner's file of the template before the place of birth, then the same rows in today's template
+    (the new column empty, as an unchanged export gives it): nothing changed, so nothing is updated. Both
+    ways, and a place given for one row is one change."""
+    from ctdata.standard.template import column_names
+
+    rows = [record(i) for i in range(12)]
+    before = [c for c in column_names("records") if c != "place_of_birth"]
+    import_standard(write_records(tmp_path / "old.csv", rows, columns=before))
+    now = import_standard(write_records(tmp_path / "now.csv", rows))
+    assert (now.already_present, now.updated, now.inserted) == (12, 0, 0)
+    again_old = import_standard(write_records(tmp_path / "old.csv", rows, columns=before))
+    assert (again_old.already_present, again_old.updated) == (12, 0)
+    rows[4]["place_of_birth"] = "Odesa"
+    placed = import_standard(write_records(tmp_path / "now.csv", rows))
+    assert (placed.already_present, placed.updated) == (11, 1)
+    with db.session_scope() as s:
+        case = s.execute(select(CaseRecord).where(CaseRecord.source_record_id == "R4")).scalar_one()
+        assert keyring().decrypt(case.person.place_of_birth_enc, "place_of_birth") == "Odesa"

@@ -95,6 +95,14 @@ def sharing_texts(col: list[str | None], memo: dict[str | None, str | None] | No
 _BY_NAME = b"ctdata-row-v2"
 
 
+#: Template columns added after this digest was defined: such a column counts in a row's digest only where
+#: the row fills it. A partner's file of the template before the column and the same rows in today's
+#: template (the column there but empty, as an unchanged export gives it) say the same, so they have the
+#: same digest and are already present, both ways; a value given in the new column is a change. A column
+#: the template gains from now on is listed here, and the digests stored before it stay valid.
+LATER_COLUMNS = frozenset({"place_of_birth"})
+
+
 class RowDigest:
     """Content digest of the rows of a file with these columns: a changed source row is a changed record.
 
@@ -103,13 +111,25 @@ class RowDigest:
     come in another order, same names and same values, gives its rows the same digests, so they are
     already present; digested in file order (as imports did before, `file_order_hashes`), every row
     read as changed and got a new version. Keyed with the store's digest key (`KeyRing.digest_key`:
-    the row holds names, the digest is stored in clear). Empty fields are "" (the reader's None)."""
+    the row holds names, the digest is stored in clear). Empty fields are "" (the reader's None). A
+    column of `LATER_COLUMNS` is digested only in the rows that fill it."""
 
     def __init__(self, columns: Sequence[str], key: bytes) -> None:
-        order = sorted(range(len(columns)), key=lambda j: (columns[j], j))
-        self._order = order
-        self._base = hashlib.blake2b(digest_size=16, key=key, person=_BY_NAME)
-        self._base.update(("\x1f".join(columns[j] for j in order) + "\x1e").encode())
+        self._columns = list(columns)
+        self._key = key
+        self._later = [j for j, c in enumerate(columns) if c in LATER_COLUMNS]
+        self._bases: dict[frozenset[int], tuple[Any, list[int]]] = {}
+
+    def _base(self, left_out: frozenset[int]) -> tuple[Any, list[int]]:
+        """The keyed hash of the digested columns' names and their order, leaving out columns `left_out`."""
+        got = self._bases.get(left_out)
+        if got is None:
+            cols = self._columns
+            order = sorted((j for j in range(len(cols)) if j not in left_out), key=lambda j: (cols[j], j))
+            base = hashlib.blake2b(digest_size=16, key=self._key, person=_BY_NAME)
+            base.update(("\x1f".join(cols[j] for j in order) + "\x1e").encode())
+            got = self._bases[left_out] = (base, order)
+        return got
 
     def of(self, fields: Sequence[str]) -> str:
         """The digest of one row given as its fields in file order."""
@@ -117,9 +137,14 @@ class RowDigest:
 
     def many(self, rows: Iterable[Sequence[str]]) -> list[str]:
         """The digests of many rows given as their fields in file order."""
-        base, order = self._base, self._order
+        later = self._later
+        base, order = self._base(frozenset(later))
+        full = self._base(frozenset()) if later else (base, order)
         out = []
         for fields in rows:
+            if later:
+                empty = frozenset(j for j in later if not fields[j])
+                base, order = full if not empty else self._base(empty)
             h = base.copy()
             h.update("\x1f".join([fields[j] for j in order]).encode())
             out.append(h.hexdigest())
