@@ -64,10 +64,11 @@ def test_l_diversity_enforced(rows):
     assert res.report["checks"]["l_diversity"]["exploitation_types"]["l"] >= 2
 
 
-def test_refuses_identifier_release_columns(rows):
-    df = rows.assign(given_name="x")
+@pytest.mark.parametrize("column", ["given_name", "place_of_birth", "birthPlace", "Place of birth"])
+def test_refuses_identifier_release_columns(rows, column):
+    df = rows.assign(**{column: "x"})
     with pytest.raises(CtdataError):
-        kanonymise(df, KAnonSettings(k=3, release_columns=["given_name"]))
+        kanonymise(df, KAnonSettings(k=3, release_columns=[column]))
 
 
 def test_missing_qi_is_a_user_error(rows):

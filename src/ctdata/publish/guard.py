@@ -20,6 +20,7 @@ IDENTIFIER_COLUMNS: frozenset[str] = frozenset(
 )
 _PATTERN = re.compile(
     r"(given_?name|family_?name|first_?name|last_?name|surname|full_?name|date_?of_?birth|\bdob\b|"
+    r"place[ _]?of[ _]?birth|birth[ _]?place|"
     r"document_?number|passport|id_?document|record_?id|record_?key|person_?key)",
     re.IGNORECASE,
 )
