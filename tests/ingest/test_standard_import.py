@@ -229,3 +229,25 @@ def test_a_file_in_the_template_with_a_new_column_left_empty_is_already_present(
     with db.session_scope() as s:
         case = s.execute(select(CaseRecord).where(CaseRecord.source_record_id == "R4")).scalar_one()
         assert keyring().decrypt(case.person.place_of_birth_enc, "place_of_birth") == "Odesa"
+
+
+#: The records table of the template when the row digest by name was defined (``prepare.RowDigest``).
+RECORDS_AT_DIGEST = {
+    "record_id", "agency", "office_country", "data_source", "registration_date", "given_name", "family_name",
+    "date_of_birth", "sex", "citizenship", "id_document_number", "languages", "status", "age_at_registration",
+    "age_band", "child_at_registration", "age_at_exploitation", "child_at_exploitation", "country_of_exploitation",
+    "origin_region", "exploitation_region", "exploitation_types", "labour_sectors", "sexual_exploitation_types",
+    "means_of_control", "recruiter_relation", "recruitment_tactics", "promised_job", "promised_sector",
+    "exploitation_start", "referral_from_office", "consent_assistance", "consent_research", "consent_sharing",
+}
+
+
+def test_every_column_the_template_gained_since_the_digest_is_a_later_column() -> None:
+    """A column added to the template and not to ``prepare.LATER_COLUMNS`` would make every unchanged row
+    of a re-sent file 'updated' (the test above): this fails first."""
+    from ctdata.ingest.prepare import LATER_COLUMNS
+    from ctdata.standard.template import column_names
+
+    now = set(column_names("records"))
+    assert RECORDS_AT_DIGEST <= now
+    assert now - RECORDS_AT_DIGEST == set(LATER_COLUMNS)
