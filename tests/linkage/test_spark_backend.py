@@ -10,6 +10,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -36,10 +37,20 @@ from tests.linkage.synthetic import generate, to_features
 SETTINGS = LinkageSettings(seed=1, u_chunks=1, block_pairs_per_record=2)
 
 
+#: Places of birth for the test's persons (so the place's comparison and blocking run on both backends).
+TOWNS = ("Odesa", "Kharkiv", "Lviv", "Dnipro", "Chisinau", "Balti", "Pakse", "Savannakhet", "Mawlamyine", "Sittwe")
+
+
 @pytest.fixture(scope="module")
 def data() -> tuple[pd.DataFrame, pd.DataFrame]:
     records, truth = generate(persons=300, seed=7)
-    return to_features(records), truth.rename(columns={"record_id": "record_key"})
+    features = to_features(records)
+    person = truth.set_index("record_id")["person_id"].astype(str)
+    rng = np.random.default_rng(7)
+    town = {p: TOWNS[int(rng.integers(len(TOWNS)))] for p in sorted(set(person))}
+    place = [town[person[str(k)]] for k in features["record_key"]]
+    features["place_of_birth"] = [None if rng.random() < 0.3 else t for t in place]  # not every office asks
+    return features, truth.rename(columns={"record_id": "record_key"})
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +112,7 @@ def test_spark_trains_the_same_model(duckdb_result, spark_run) -> None:  # type:
 
     duck, spark = m_values(duckdb_result.model), m_values(spark_result.model)
     assert duck.keys() == spark.keys() and duck
+    assert ("birth_place", "same place of birth") in duck  # the place of birth is compared on both
     for key, m in duck.items():
         assert spark[key] == pytest.approx(m, abs=1e-4), key
     assert spark_result.model["probability_two_random_records_match"] == pytest.approx(
