@@ -15,8 +15,9 @@ from ctdata.standard.models import ENTITY_MODELS
 from ctdata.standard.template import TABLES
 from ctdata.standard.vocab import ALL_VOCABULARIES
 
-#: the entity fields that identify a person (encrypted in the store: ``store.persons.ENCRYPTED``)
-_PERSON_IDENTIFYING = {"given_name", "family_name", "date_of_birth", "place_of_birth", "id_document_number"}
+#: the entity fields that identify a person: the template's identifying columns of a record (one rule:
+#: the template's ``identifying`` flag, which the store's encryption and the release guard also read)
+_PERSON_IDENTIFYING = {c.name for c in TABLES["records"] if c.identifying}
 
 
 def entries() -> list[dict[str, Any]]:
