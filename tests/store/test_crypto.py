@@ -78,3 +78,37 @@ def test_processes_creating_the_key_file_at_once_all_read_the_one_key(tmp_path) 
         outs = [p.communicate(timeout=120) for p in procs]
         assert all(p.returncode == 0 for p in procs), [err[-300:] for _, err in outs]
         assert len({out.strip() for out, _ in outs}) == 1
+
+
+def test_a_second_caller_never_reads_an_audit_key_created_but_not_yet_written(tmp_path, monkeypatch) -> None:
+    """The audit key was created empty (O_EXCL) and then written: a thread or process that came between read
+    the empty file and failed ('not a ctdata audit key file'), as a CI run of six committing threads did.
+    The second caller is run at the worst moment, while the first is writing; both must get the one key."""
+    import json
+
+    from ctdata.store import crypto
+
+    path = tmp_path / "keys" / "audit.key"
+    seen: list[object] = []
+    real_dump, real_dumps = json.dump, json.dumps
+
+    def interleave() -> None:
+        if not seen:
+            seen.append(None)
+            seen[0] = crypto.load_audit_key(path, create=True)  # the other caller, mid-write of the first
+
+    def dump(*a, **kw):
+        interleave()
+        return real_dump(*a, **kw)
+
+    def dumps(*a, **kw):
+        interleave()
+        return real_dumps(*a, **kw)
+
+    monkeypatch.setattr(json, "dump", dump)
+    monkeypatch.setattr(json, "dumps", dumps)
+    first = crypto.load_audit_key(path, create=True)
+    assert seen and first is not None and seen[0] is not None
+    assert first.key_id == seen[0].key_id  # type: ignore[union-attr]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["audit.key"]  # no temporary file left behind

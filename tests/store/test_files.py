@@ -47,3 +47,15 @@ def test_write_private_replaces_whole_file(tmp_path: Path) -> None:
     files.write_private(target, b"two")
     assert target.read_bytes() == b"two" and _mode(target) == 0o600
     assert [p.name for p in target.parent.iterdir()] == ["f"]
+
+
+def test_create_private_once_keeps_the_first_content(tmp_path) -> None:
+    """The first caller's content wins and later callers are told they did not create it."""
+    from ctdata.store.files import create_private_once
+
+    path = tmp_path / "new" / "k"
+    assert create_private_once(path, b"first") is True
+    assert create_private_once(path, b"second") is False
+    assert path.read_bytes() == b"first"
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["k"]

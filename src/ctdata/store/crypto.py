@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ctdata.config import settings
 from ctdata.errors import ConfigError
-from ctdata.store.files import private_dir
+from ctdata.store.files import create_private_once
 
 _VERSION = b"\x01"
 
@@ -195,34 +195,19 @@ def _norm(value: object) -> str:
 
 
 def _create(path: Path) -> None:
-    private_dir(path.parent)
     data = {
         "version": 1,
         "enc_key": base64.b64encode(AESGCM.generate_key(bit_length=256)).decode(),
         "mac_key": base64.b64encode(os.urandom(32)).decode(),
     }
-    # Written whole under another name, then linked into place: link refuses an existing file (the first
-    # process's key wins) and no process ever reads a key file created but not yet written.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    create_private_once(path, json.dumps(data).encode())  # another process's key, if first, wins
 
 
 def load_keyring(path: Path | None = None, *, create: bool = True) -> KeyRing:
     """Load the key file, creating it (mode 0600) on first use (unless not `create`: FileNotFoundError)."""
     path = Path(path or settings().key_file)
     if create and not path.exists():
-        try:
-            _create(path)
-        except FileExistsError:
-            pass
+        _create(path)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise ConfigError(f"{path}: key file is readable by others (mode {oct(mode)}); run chmod 600 on it")
@@ -316,15 +301,8 @@ def load_audit_key(path: Path | None = None, *, create: bool = False) -> AuditKe
     if not path.exists():
         if not create:
             return None
-        private_dir(path.parent)
         data = {"version": 1, "audit_key": base64.b64encode(os.urandom(32)).decode()}
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(data, fh)
+        create_private_once(path, json.dumps(data).encode())  # another caller's key, if first, wins
     return _read_audit_key(str(path), path.stat().st_mtime_ns)
 
 

@@ -44,6 +44,31 @@ def private_file(path: Path | str) -> Path:
     return path
 
 
+def create_private_once(path: Path | str, data: bytes) -> bool:
+    """Create `path` (mode 0600) holding `data` unless it exists; True when this call created it.
+
+    Written whole and synced under another name, then linked into place: link refuses an existing file,
+    so the first caller's content wins, and no thread or process ever reads the file created but not yet
+    written (an O_EXCL create followed by a write leaves such a moment). Key files are made this way.
+    """
+    path = Path(path)
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_private(path: Path | str, data: bytes, *, durable: bool = True) -> None:
     """Replace a file atomically with `data`, mode 0600 (a crash leaves the old or the new file, whole).
 
