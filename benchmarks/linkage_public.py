@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -448,6 +448,23 @@ def simulated(
     )
 
 
+#: The columns the issue's independent data sets have (and the second generator writes): the simulator's
+#: tuning seeds cut down to these (`sim_tune_<seed>_bare`) tune for data without identity documents,
+#: places of birth or exploitation dates, without looking at the second generator's rows.
+BARE_COLUMNS = ("record_id", "agency", "office_country", "registration_date", "given_name", "family_name",
+                "date_of_birth", "sex", "citizenship", "country_of_exploitation")
+
+
+def simulated_tuning(seed: int, bare: bool, records: int = SIMULATED_RECORDS) -> PublicDataset:
+    """The simulator at a tuning seed (1-3; never reported as a result), with every column or only
+    BARE_COLUMNS: the sets to choose a change on before the check sets are run."""
+    ds = simulated(records=records, seed=seed)
+    rec = ds.records[list(BARE_COLUMNS)] if bare else ds.records
+    name = f"sim_tune_{seed}" + ("_bare" if bare else "")
+    note = f"ctdata's simulator, {records:,} records, tuning seed {seed}" + (", bare columns" if bare else "")
+    return replace(ds, name=name, records=rec, notes=(note,))
+
+
 #: Size and seed of the independent generator's row (benchmarks/independent_gen.py; never tuned on).
 INDEPENDENT_PERSONS = 2_000
 INDEPENDENT_SEED = 1
@@ -492,4 +509,5 @@ DATASETS: dict[str, Callable[..., PublicDataset]] = {
     "historical_50k": historical_50k,
     "simulated": simulated,
     **{name: partial(independent, seed=s, missing_dob=m) for name, (s, m) in INDEPENDENT_SETS.items()},
+    **{f"sim_tune_{s}" + ("_bare" if b else ""): partial(simulated_tuning, s, b) for s in (1, 2, 3) for b in (False, True)},
 }
