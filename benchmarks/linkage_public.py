@@ -509,5 +509,9 @@ DATASETS: dict[str, Callable[..., PublicDataset]] = {
     "historical_50k": historical_50k,
     "simulated": simulated,
     **{name: partial(independent, seed=s, missing_dob=m) for name, (s, m) in INDEPENDENT_SETS.items()},
-    **{f"sim_tune_{s}" + ("_bare" if b else ""): partial(simulated_tuning, s, b) for s in (1, 2, 3) for b in (False, True)},
+    **{
+        f"sim_tune_{s}" + ("_bare" if b else ""): partial(simulated_tuning, s, b)
+        for s in (1, 2, 3)
+        for b in (False, True)
+    },
 }

@@ -71,6 +71,7 @@ REFINEMENTS = {
     "{cit}": ("citizenship", " AND l.citizenship = r.citizenship"),
     "{sex}": ("sex", " AND l.sex = r.sex"),
     "{near}": ("reg_days", " AND abs(l.reg_days - r.reg_days) <= 730"),
+    "{age}": ("by_lo", " AND abs(l.by_lo - r.by_lo) <= 1"),
 }
 
 
@@ -177,10 +178,9 @@ RULES: tuple[BlockingRule, ...] = (
     ),
     *(
         _r(
-            f"l.{key} = r.{key}{{cit}}{{sex}} AND abs(l.by_lo - r.by_lo) <= 1{{near}} AND {side}.dob_y IS NULL",
+            f"l.{key} = r.{key}{{cit}}{{sex}}{{age}}{{near}} AND {side}.dob_y IS NULL",
             _NAMES,
             "dob_y",
-            "by_lo",
             "citizenship",
         )
         for key in ("tok_a", "tok_b")
@@ -195,11 +195,10 @@ RULES: tuple[BlockingRule, ...] = (
     # exploitation year.)
     *(
         _r(
-            "l.family_dm1 = r.family_dm1{cit}{sex} AND abs(l.by_lo - r.by_lo) <= 1{near}"
+            "l.family_dm1 = r.family_dm1{cit}{sex}{age}{near}"
             f" AND {side}.dob_y IS NULL",
             _NAMES,
             "dob_y",
-            "by_lo",
             "citizenship",
             "family_dm1",
         )

@@ -47,6 +47,16 @@ def _comparison(name: str, unknown: tuple[str, str], levels: list[dict], descrip
     return comp
 
 
+def _jaro_at_least(col: str, t: float) -> str:
+    """Jaro similarity of `col` on both sides at least `t`, written with Jaro-Winkler (which both backends
+    compute alike; Spark's own Jaro function counted differently). Jaro-Winkler is J + 0.1 * p * (1 - J)
+    for a common prefix of p <= 4 letters (where J > 0.7, as here), which rises with J, so J >= t exactly
+    when Jaro-Winkler >= t + 0.1 * p * (1 - t)."""
+    a, b = f"{col}_l", f"{col}_r"
+    p = " ".join(f"WHEN substr({a}, 1, {n}) = substr({b}, 1, {n}) THEN {n}" for n in (4, 3, 2, 1))
+    return f"jaro_winkler_similarity({a}, {b}) >= {t} + {0.1 * (1 - t):.6g} * (CASE {p} ELSE 0 END)"
+
+
 def name_comparison(cols: set[str], d: str) -> dict:
     """Names: exact, reordered, same variant keys, close spellings, same sound, one part agreeing."""
     jw = "jaro_winkler_similarity"
@@ -63,7 +73,13 @@ def name_comparison(cols: set[str], d: str) -> dict:
         _level("name_full_l = name_full_r", "same name", tf="name_full"),
         _level("name_sorted_l = name_sorted_r", "same name, other order", tf="name_sorted"),
         _level("name_var_l = name_var_r", "same name variants (transliteration)", tf="name_var"),
-        _level_in(d, f"{jw_var} >= 0.92 OR {jw}(name_var_ord_l, name_var_ord_r) >= 0.92", "name variants JW >= 0.92"),
+        # Jaro, not Jaro-Winkler: on a whole name the Winkler bonus for a shared first four letters rewards
+        # a shared given name, and 'oleksandr kravlenko' / 'oleksandr lenkoval' reached 0.93.
+        _level_in(
+            d,
+            f"{_jaro_at_least('name_var', 0.9)} OR {_jaro_at_least('name_var_ord', 0.9)}",
+            "name variants Jaro >= 0.9",
+        ),
         _level_in(d, f"name_dm_l = name_dm_r AND {jw_var} >= 0.8", "same sound"),
         _level_in(
             d, f"name_skel_l = name_skel_r AND ({jw_var} >= 0.7 OR length(name_skel_l) >= 5)", "same consonant skeleton"
@@ -79,7 +95,10 @@ def name_comparison(cols: set[str], d: str) -> dict:
             f"{jw}(name_skel_l, name_skel_r) >= 0.88",
             "consonant skeletons similar (a name written in another script)",
         ),
-        _level_in(d, f"({one_part}) OR {jw_var} >= 0.8", "one name part the same or similar"),
+        _level_in(d, f"{jw_var} >= 0.8", "whole names similar"),
+        # one part the same and the rest unlike (a shared given name, another family name): its own
+        # level, so that its u (common given names) is not averaged with similar spellings'
+        _level_in(d, one_part, "one name part the same, the rest different"),
     ]
     unknown = ("name_full_l IS NULL OR name_full_r IS NULL", "no name")
     return _comparison("name", unknown, levels, "given and family names, transliterated")
