@@ -10,6 +10,7 @@ import json
 import logging
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 
 from ctdata.ingest.standard_import import import_standard
 from ctdata.linkage.backends import sql_for
-from ctdata.linkage.comparisons import comparisons_for, gamma_case
+from ctdata.linkage.comparisons import comparisons_for, gamma_case, pair_select
 from ctdata.linkage.engine import LinkResult, link_frame
 from ctdata.linkage.evaluate import score_clusters
 from ctdata.linkage.features import build_features
@@ -94,6 +95,45 @@ def test_spark_and_duckdb_give_the_same_clusters(data, duckdb_result, spark_run)
     assert duckdb_result.blocking["rules_capped"] > 0 and spark_result.blocking == duckdb_result.blocking
 
 
+def _similarity_comparisons(model: dict) -> set[str]:
+    """Comparisons with a level decided by a string similarity (Jaro-Winkler), whose engines differ."""
+    return {
+        c["output_column_name"]
+        for c in model["comparisons"]
+        if any("jaro" in lvl["sql_condition"].lower() for lvl in c["comparison_levels"])
+    }
+
+
+def test_both_engines_put_pairs_on_the_same_levels(spark, data, spark_run) -> None:  # type: ignore[no-untyped-def]
+    """Every comparison gives each pair the same level on both engines, but for a few pairs near a
+    similarity threshold: DuckDB's Jaro (rapidfuzz) and Splink's Scala Jaro count matches in repeated
+    letters differently ('thi nga nguyen' / 'thi lan nguyen': 0.901 and 0.888, the textbook's 0.888)."""
+    features, _ = data
+    f = build_features(features)
+    cols = set(f.columns)
+    select = ", ".join(gamma_case(c) for c in comparisons_for(cols, "duckdb"))
+    sql = (
+        f"SELECT a, b, {{cases}} FROM (SELECT l.record_key AS a, r.record_key AS b, {pair_select(cols)}"
+        " FROM f l JOIN f r ON l.record_key < r.record_key) p"
+    )
+    con = duckdb.connect()
+    con.register("f", f)
+    duck = con.execute(sql.format(cases=select)).df()
+    spark.createDataFrame(f.astype(object).where(f.notna(), None)).createOrReplaceTempView("f")
+    spark_cases = ", ".join(gamma_case(c) for c in comparisons_for(cols, "spark"))
+    theirs = spark.sql(sql.format(cases=spark_cases)).toPandas()
+    both = duck.merge(theirs, on=["a", "b"], suffixes=("_d", "_s"))
+    assert len(both) == len(duck) == len(theirs) > 10_000
+    similar = _similarity_comparisons({"comparisons": comparisons_for(cols, "duckdb")})
+    assert "name" in similar
+    for g in [c for c in duck.columns if c.startswith("g_")]:
+        differ = int((both[f"{g}_d"] != both[f"{g}_s"]).sum())
+        if g[2:] in similar:
+            assert differ <= 0.002 * len(both), (g, differ)
+        else:
+            assert differ == 0, (g, differ)
+
+
 def test_spark_trains_the_same_model(duckdb_result, spark_run) -> None:  # type: ignore[no-untyped-def]
     """m from the same sure pairs and EM passes, the prior from the same rules: equal to rounding.
 
@@ -113,8 +153,12 @@ def test_spark_trains_the_same_model(duckdb_result, spark_run) -> None:  # type:
     duck, spark = m_values(duckdb_result.model), m_values(spark_result.model)
     assert duck.keys() == spark.keys() and duck
     assert ("birth_place", "same place of birth") in duck  # the place of birth is compared on both
+    similar = _similarity_comparisons(duckdb_result.model)
+    assert "name" in similar
     for key, m in duck.items():
-        assert spark[key] == pytest.approx(m, abs=1e-4), key
+        # the engines' Jaro differ near a threshold (see test_both_engines_put_pairs_on_the_same_levels);
+        # on these 300 persons a few pairs move between the name's similarity levels, EM follows
+        assert spark[key] == pytest.approx(m, abs=0.05 if key[0] in similar else 1e-4), key
     assert spark_result.model["probability_two_random_records_match"] == pytest.approx(
         duckdb_result.model["probability_two_random_records_match"], rel=0.02
     )
