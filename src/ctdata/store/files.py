@@ -44,6 +44,23 @@ def private_file(path: Path | str) -> Path:
     return path
 
 
+def _written_beside(path: Path, data: bytes, *, durable: bool) -> Path:
+    """`data` in a new private file beside `path`, under a name no other thread or process uses."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
 def create_private_once(path: Path | str, data: bytes) -> bool:
     """Create `path` (mode 0600) holding `data` unless it exists; True when this call created it.
 
@@ -52,21 +69,14 @@ def create_private_once(path: Path | str, data: bytes) -> bool:
     written (an O_EXCL create followed by a write leaves such a moment). Key files are made this way.
     """
     path = Path(path)
-    private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = _written_beside(path, data, durable=True)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        return True
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
     finally:
         tmp.unlink(missing_ok=True)
+    return True
 
 
 def write_private(path: Path | str, data: bytes, *, durable: bool = True) -> None:
@@ -76,16 +86,8 @@ def write_private(path: Path | str, data: bytes, *, durable: bool = True) -> Non
     valid after a power loss (the rename is atomic; ext4 and XFS flush a replaced file's data first).
     """
     path = Path(path)
-    private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp = _written_beside(path, data, durable=durable)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
