@@ -10,7 +10,10 @@ records, held-out seed 4) and a second generator written to break the simulator'
 (benchmarks/independent_gen.py, 2,000 persons, never tuned on: `independent`, 12% of records without
 a date of birth; `independent_dated` and `independent_dated_2`, seeds 1 and 2 of the variant where
 every record is dated, as the issue that asked for it specified); on these Splink
-gets its fake_1000 tutorial settings on names and date of birth.
+gets its fake_1000 tutorial settings on names and date of birth. The simulator's tuning seeds 1-3 are
+sets too (`sim_tune_<seed>`, every column; `sim_tune_<seed>_bare`, only the columns of the issue's
+independent data: names, birth date, sex, citizenship, offices, registration, country of exploitation):
+linkage changes are chosen on these, FEBRL 3 and fake_1000, and the check sets run after.
 Each is mapped onto ctdata's import template; what ctdata gets
 (names, date of birth, sex, an identity document number) is all any method gets:
 
