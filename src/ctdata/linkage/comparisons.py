@@ -48,10 +48,11 @@ def _comparison(name: str, unknown: tuple[str, str], levels: list[dict], descrip
 
 
 def _jaro_at_least(col: str, t: float) -> str:
-    """Jaro similarity of `col` on both sides at least `t`, written with Jaro-Winkler (which both backends
-    compute alike; Spark's own Jaro function counted differently). Jaro-Winkler is J + 0.1 * p * (1 - J)
-    for a common prefix of p <= 4 letters (where J > 0.7, as here), which rises with J, so J >= t exactly
-    when Jaro-Winkler >= t + 0.1 * p * (1 - t)."""
+    """Jaro similarity of `col` on both sides at least `t`, written with the Jaro-Winkler function every
+    backend here names alike (sql_for). Jaro-Winkler is J + 0.1 * p * (1 - J) for a common prefix of
+    p <= 4 letters (where J > 0.7, as here), which rises with J, so J >= t exactly when Jaro-Winkler >=
+    t + 0.1 * p * (1 - t). DuckDB's and Splink's Spark functions differ a little on repeated letters
+    (tests/linkage/test_spark_backend.py measures it), as they did for every similarity level before."""
     a, b = f"{col}_l", f"{col}_r"
     p = " ".join(f"WHEN substr({a}, 1, {n}) = substr({b}, 1, {n}) THEN {n}" for n in (4, 3, 2, 1))
     return f"jaro_winkler_similarity({a}, {b}) >= {t} + {0.1 * (1 - t):.6g} * (CASE {p} ELSE 0 END)"
