@@ -27,6 +27,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
@@ -465,6 +466,76 @@ def simulated_tuning(seed: int, bare: bool, records: int = SIMULATED_RECORDS) ->
     return replace(ds, name=name, records=rec, notes=(note,))
 
 
+#: Persons per whole name in `sim_tune_<seed>_namesakes` (given and family names drawn apart from pools
+#: of about sqrt(persons / this) per citizenship and sex): the issue's "small name pools where the date of
+#: birth decides", at a density chosen from the issue's words, not from the second generator's rows.
+NAMESAKES_PER_NAME = 1.5
+
+
+def with_namesakes(records: pd.DataFrame, truth: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """`records` with small name pools: within each citizenship and sex, every person takes a given name
+    from one of a few donors and a family name from another (the donors' shares falling as 1 / rank, as
+    real names' do), and each of its records writes them as one
+    of the donor's own records did (the same office where the donor has one: its script and
+    romanisation, its typos). Dates and every other field stay the person's own, so the date of birth
+    is what tells namesakes apart; a record without one takes its person's (as the second generator's
+    dated variant does: a namesake with no date is a guess for any method)."""
+    rng = np.random.default_rng(seed)
+    rec = records.reset_index(drop=True).copy()
+    person = rec["record_id"].map(truth.set_index("record_key")["person_id"]).to_numpy()
+    rec["_person"] = person
+    first = rec.groupby("_person", sort=True).agg(
+        cit=("citizenship", lambda s: s.dropna().iloc[0] if s.notna().any() else ""),
+        sex=("sex", lambda s: s.dropna().iloc[0] if s.notna().any() else ""),
+    )
+    by_person = {p: g.index.to_numpy() for p, g in rec.groupby("_person", sort=True)}
+    given_from: dict[str, str] = {}
+    family_from: dict[str, str] = {}
+    for _, grp in first.groupby(["cit", "sex"], sort=True):
+        people = grp.index.to_numpy()
+        k = max(1, round(float(np.sqrt(len(people) / NAMESAKES_PER_NAME))))
+        donors = rng.choice(people, size=min(k, len(people)), replace=False)
+        w = 1.0 / np.arange(1, len(donors) + 1)  # names are Zipf-distributed: the first few are everyone's
+        for p in people:
+            given_from[p] = donors[int(rng.choice(len(donors), p=w / w.sum()))]
+            family_from[p] = donors[int(rng.choice(len(donors), p=w / w.sum()))]
+    given = rec["given_name"].to_numpy(dtype=object).copy()
+    family = rec["family_name"].to_numpy(dtype=object).copy()
+    office = rec["office_country"].to_numpy(dtype=object)
+    for p, rows in by_person.items():
+        for col, out, donor in (("given_name", given, given_from[p]), ("family_name", family, family_from[p])):
+            src = by_person[donor]
+            for i in rows:
+                same = src[office[src] == office[i]]
+                j = (same if len(same) else src)[int(rng.integers(len(same) if len(same) else len(src)))]
+                out[i] = rec.at[j, col]
+    rec["given_name"], rec["family_name"] = given, family
+    # dated: a record without a date of birth takes its person's most written full date, or one drawn
+    # within the person's written year (and month), or any written date's year (namesakes without any
+    # date cannot be told apart by any field)
+    dob = rec["date_of_birth"].fillna("")
+    full = dob.where(dob.str.fullmatch(r"\d{4}-\d{2}-\d{2}"))
+    known = full.groupby(rec["_person"]).agg(lambda s: s.mode().iloc[0] if s.notna().any() else None)
+    years = dob.str[:4].where(dob != "").dropna().astype(int).to_numpy()
+    for p in known.index[known.isna()]:
+        part = sorted(dob[rec["_person"] == p].loc[lambda s: s != ""], key=len)
+        y = int(part[-1][:4]) if part else int(years[int(rng.integers(len(years)))])
+        m = int(part[-1][5:7]) if part and len(part[-1]) >= 7 else int(rng.integers(1, 13))
+        known[p] = date(y, m, int(rng.integers(1, 29))).isoformat()
+    undated = rec["date_of_birth"].isna()
+    rec.loc[undated, "date_of_birth"] = rec.loc[undated, "_person"].map(known)
+    return rec.drop(columns="_person")
+
+
+def simulated_namesakes(seed: int, records: int = SIMULATED_RECORDS) -> PublicDataset:
+    """A tuning seed's bare columns with small name pools (with_namesakes): tunes for data where many
+    people share a name, without looking at the second generator's rows. Never reported as a result."""
+    ds = simulated_tuning(seed, bare=True, records=records)
+    rec = with_namesakes(ds.records, ds.truth, seed)
+    note = f"ctdata's simulator, {records:,} records, tuning seed {seed}, bare columns, small name pools"
+    return replace(ds, name=f"sim_tune_{seed}_namesakes", records=rec, raw=_template_raw(rec), notes=(note,))
+
+
 #: Size and seed of the independent generator's row (benchmarks/independent_gen.py; never tuned on).
 INDEPENDENT_PERSONS = 2_000
 INDEPENDENT_SEED = 1
@@ -514,4 +585,5 @@ DATASETS: dict[str, Callable[..., PublicDataset]] = {
         for s in (1, 2, 3)
         for b in (False, True)
     },
+    **{f"sim_tune_{s}_namesakes": partial(simulated_namesakes, s) for s in (1, 2, 3)},
 }
