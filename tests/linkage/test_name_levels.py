@@ -9,36 +9,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ctdata.linkage import blocking
-from ctdata.linkage.comparisons import _jaro_at_least, comparisons_for, gamma_case, pair_select
+from ctdata.linkage.comparisons import _jaro_at_least
 from ctdata.linkage.features import build_features
+from tests.linkage.pair_levels import level_label, rank
 
 
-def _features(rows: list[tuple]) -> pd.DataFrame:
+def _records(rows: list[tuple]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["record_key", "given_name", "family_name", "date_of_birth"])
     df["sex"] = "male"
     df["citizenship"] = "UA"
-    return build_features(df)
+    return df
+
+
+def _features(rows: list[tuple]) -> pd.DataFrame:
+    return build_features(_records(rows))
 
 
 def _name_level(a: tuple[str, str], b: tuple[str, str]) -> str:
     """The label of the name level the pair (given, family) a / b reaches."""
-    f = _features([("a", *a, None), ("b", *b, None)])
-    cols = set(f.columns)
-    comp = next(c for c in comparisons_for(cols, "duckdb") if c["output_column_name"] == "name")
-    con = duckdb.connect()
-    con.register("f", f)
-    g = con.execute(
-        f"SELECT {gamma_case(comp)} FROM (SELECT {pair_select(cols)} FROM f l, f r"
-        " WHERE l.record_key = 'a' AND r.record_key = 'b')"
-    ).fetchone()[0]
-    levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
-    return levels[len(levels) - 1 - g]["label_for_charts"]
+    return level_label("name", _records([("a", *a, None), ("b", *b, None)]))
 
 
 def _rank(label: str) -> int:
-    cols = set(_features([("a", "x", "y", None), ("b", "x", "y", None)]).columns)
-    comp = next(c for c in comparisons_for(cols, "duckdb") if c["output_column_name"] == "name")
-    return [lv["label_for_charts"] for lv in comp["comparison_levels"]].index(label)
+    return rank("name", label, set(_features([("a", "x", "y", None), ("b", "x", "y", None)]).columns))
 
 
 def test_a_shared_given_name_is_not_a_close_spelling_of_the_whole_name() -> None:

@@ -32,8 +32,12 @@ def _level_in(dialect: str, sql: str, label: str) -> dict:
     return _level(sql_for(dialect, sql), label)
 
 
+#: The label of every comparison's last level (pairs that reach no other).
+OTHER = "All other comparisons"
+
+
 def _else() -> dict:
-    return {"sql_condition": "ELSE", "label_for_charts": "All other comparisons"}
+    return {"sql_condition": "ELSE", "label_for_charts": OTHER}
 
 
 def _comparison(name: str, unknown: tuple[str, str], levels: list[dict], description: str | None = None) -> dict:
@@ -105,6 +109,11 @@ def name_comparison(cols: set[str], d: str) -> dict:
     return _comparison("name", unknown, levels, "given and family names, transliterated")
 
 
+#: The date-of-birth levels where one person's records disagree (a year apart with a side lacking the
+#: month, further apart, or wholly): their m is bounded by training.cap_dob_disagreement.
+DOB_DISAGREEMENT_LEVELS = ("year +-1, rest unknown", "within two years", OTHER)
+
+
 def dob_comparison(cols: set[str], d: str) -> dict:
     """Date of birth, respecting partial dates: '1990' agrees with '1990-05-12' at its own level."""
     levels = [
@@ -121,12 +130,15 @@ def dob_comparison(cols: set[str], d: str) -> dict:
                 " AND damerau_levenshtein(dob_full_l, dob_full_r) <= 1) OR "
                 "(dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r) OR "
                 "(abs(dob_y_l - dob_y_r) = 1 AND dob_m_l = dob_m_r AND (dob_d_l = dob_d_r OR dob_d_l IS NULL "
-                "OR dob_d_r IS NULL)) OR "
-                "(abs(dob_y_l - dob_y_r) = 1 AND (dob_m_l IS NULL OR dob_m_r IS NULL))",
+                "OR dob_d_r IS NULL))",
             ),
             "one slip (digit, day/month swap, year +-1)",
         ),
-        _level("abs(dob_y_l - dob_y_r) <= 2", "within two years"),
+        # a year off by one where a side has no month is its own level: two people a year apart in age
+        # reach it as often as one person with a slip, where a slip that keeps the day and month is rare
+        # between two people (the levels' u differ some twentyfold, and one u averaged them)
+        _level("abs(dob_y_l - dob_y_r) = 1 AND (dob_m_l IS NULL OR dob_m_r IS NULL)", DOB_DISAGREEMENT_LEVELS[0]),
+        _level("abs(dob_y_l - dob_y_r) <= 2", DOB_DISAGREEMENT_LEVELS[1]),
     ]
     return _comparison("dob", ("dob_y_l IS NULL OR dob_y_r IS NULL", "no date of birth"), levels, "date of birth")
 

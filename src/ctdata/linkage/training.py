@@ -21,7 +21,7 @@ import pandas as pd
 
 from ctdata.linkage import _splink_compat as compat
 from ctdata.linkage.blocking import default_em_rules, deterministic_rules, labelled_rules
-from ctdata.linkage.comparisons import comparisons_for, gamma_case, pair_select
+from ctdata.linkage.comparisons import DOB_DISAGREEMENT_LEVELS, comparisons_for, gamma_case, pair_select
 from ctdata.linkage.settings import LinkageSettings
 
 __all__ = [
@@ -177,13 +177,13 @@ def cap_dob_disagreement(linker: Any, cap: float) -> None:
     levels = _by_comparison(linker).get("dob")
     if not levels:
         return
-    last_two = levels[-2:]  # 'within two years' and 'all other comparisons'
+    disagree = [lv for lv in levels if lv.label in DOB_DISAGREEMENT_LEVELS]
     excess = 0.0
-    for lv in last_two:
+    for lv in disagree:
         if lv.m is not None and lv.m > cap:
             excess += lv.m - cap
             compat.set_m(linker, "dob", lv.index, cap)
-    rest = levels[:-2]
+    rest = [lv for lv in levels if lv.label not in DOB_DISAGREEMENT_LEVELS]
     total = sum(lv.m or 0.0 for lv in rest)
     if excess and total:
         for lv in rest:
