@@ -527,7 +527,12 @@ def with_namesakes(records: pd.DataFrame, truth: pd.DataFrame, seed: int) -> pd.
     return rec.drop(columns="_person")
 
 
-def simulated_namesakes(seed: int, records: int = SIMULATED_RECORDS) -> PublicDataset:
+#: Records of the namesakes tuning sets: at 5,000 a citizenship and sex hold some thirty people and the
+#: commonest name six; a register's groups are larger, and the more namesakes, the more share a birth year.
+NAMESAKES_RECORDS = 20_000
+
+
+def simulated_namesakes(seed: int, records: int = NAMESAKES_RECORDS) -> PublicDataset:
     """A tuning seed's bare columns with small name pools (with_namesakes): tunes for data where many
     people share a name, without looking at the second generator's rows. Never reported as a result."""
     ds = simulated_tuning(seed, bare=True, records=records)
