@@ -131,11 +131,29 @@ DEVANAGARI_NAMES = [
 ]
 
 
-@pytest.mark.parametrize(("native", "latin"), DEVANAGARI_NAMES)
-def test_a_devanagari_name_and_its_usual_romanisation_share_a_key(native, latin):
+#: Bengali names and how offices in Bangladesh and abroad usually write them (common usage).
+BENGALI_NAMES = [
+    ("রহিম", "Rahim"),
+    ("রহমান", "Rahman"),
+    ("ইসলাম", "Islam"),
+    ("আলম", "Alam"),
+    ("শাহিদা", "Shahida"),
+    ("নাসরিন", "Nasrin"),
+    ("শফিকুল", "Shafiqul"),
+    ("মাহমুদ", "Mahmud"),
+    ("আহমেদ", "Ahmed"),
+    ("সরকার", "Sarkar"),
+    ("ফাতেমা", "Fatema"),
+    ("খাতুন", "Khatun"),
+]
+
+
+@pytest.mark.parametrize(("native", "latin"), DEVANAGARI_NAMES + BENGALI_NAMES)
+def test_a_brahmic_name_and_its_usual_romanisation_share_a_key(native, latin):
     """Transliteration drops Devanagari's inherent vowel and writes श as s: कमल became 'kml' and कृष्ण
     'krsn', so a name written at the origin office in its own script met its romanisation abroad at no
     level stronger than a similar skeleton. The inherent vowel, conjunct endings, श/ष, ज्ञ, ङ and the
-    anusvara are rows of the table's script stage."""
+    anusvara are rows of the table's script stage. Bengali likewise (রহমান was 'rhman'), where names
+    also leave out the inherent vowel between a vowel and a consonant that has one (ইসলাম Islam)."""
     got = [romanisation_key(t) for t in tokens(normalise(native))]
     assert got == [romanisation_key(t) for t in tokens(normalise(latin))], (native, normalise(native))
