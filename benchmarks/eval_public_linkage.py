@@ -12,7 +12,9 @@ a date of birth; `independent_dated` and `independent_dated_2`, seeds 1 and 2 of
 every record is dated, as the issue that asked for it specified); on these Splink
 gets its fake_1000 tutorial settings on names and date of birth. The simulator's tuning seeds 1-3 are
 sets too (`sim_tune_<seed>`, every column; `sim_tune_<seed>_bare`, only the columns of the issue's
-independent data: names, birth date, sex, citizenship, offices, registration, country of exploitation):
+independent data: names, birth date, sex, citizenship, offices, registration, country of exploitation;
+`sim_tune_<seed>_namesakes`, 20,000 records of those columns with small Zipf name pools and every
+record dated, where the date of birth decides: linkage_public.with_namesakes):
 linkage changes are chosen on these, FEBRL 3 and fake_1000, and the check sets run after.
 Each is mapped onto ctdata's import template; what ctdata gets
 (names, date of birth, sex, an identity document number) is all any method gets:
