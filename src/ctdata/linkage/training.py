@@ -163,7 +163,8 @@ def _choose_m(linker: Any, trained: dict[tuple[str, int], list[tuple[str, float]
 
 
 def cap_dob_disagreement(linker: Any, cap: float) -> None:
-    """Bound how often one person's records disagree wholly on the date of birth.
+    """Bound how often one person's records disagree on the date of birth (each level of
+    comparisons.DOB_DISAGREEMENT_LEVELS at `cap`; what is cut goes to the agreeing levels).
 
     EM cannot learn this on its own here: any block that does not use the date
     of birth is full of namesakes (common names, same corridor, same months),
