@@ -157,3 +157,14 @@ def test_a_brahmic_name_and_its_usual_romanisation_share_a_key(native, latin):
     also leave out the inherent vowel between a vowel and a consonant that has one (ইসলাম Islam)."""
     got = [romanisation_key(t) for t in tokens(normalise(native))]
     assert got == [romanisation_key(t) for t in tokens(normalise(latin))], (native, normalise(native))
+
+
+_BRAHMIC = st.text(alphabet=st.characters(min_codepoint=0x0900, max_codepoint=0x09FF), min_size=1, max_size=12)
+
+
+@given(st.lists(_BRAHMIC, min_size=1, max_size=3))
+def test_any_devanagari_or_bengali_text_normalises_to_plain_letters(words):
+    """The script rows insert and drop letters around signs; stray signs, lone viramas and digits in
+    any order still give ASCII lower-case letters, digits and single spaces (or nothing)."""
+    out = normalise(" ".join(words))
+    assert out is None or (out.isascii() and out == out.lower() and "  " not in out and out == out.strip())
