@@ -475,15 +475,14 @@ NAMESAKES_PER_NAME = 1.5
 def with_namesakes(records: pd.DataFrame, truth: pd.DataFrame, seed: int) -> pd.DataFrame:
     """`records` with small name pools: within each citizenship and sex, every person takes a given name
     from one of a few donors and a family name from another (the donors' shares falling as 1 / rank, as
-    real names' do), and each of its records writes them as one
-    of the donor's own records did (the same office where the donor has one: its script and
-    romanisation, its typos). Dates and every other field stay the person's own, so the date of birth
-    is what tells namesakes apart; a record without one takes its person's (as the second generator's
-    dated variant does: a namesake with no date is a guess for any method)."""
+    real names' do), and each of its records writes them as one of the donor's own records did (the
+    same office where the donor has one: its script and romanisation, its typos). Dates and every other
+    field stay the person's own, so the date of birth is what tells namesakes apart; a record without
+    one takes its person's (_dated: as the second generator's dated variant does, since a namesake
+    with no date is a guess for any method)."""
     rng = np.random.default_rng(seed)
     rec = records.reset_index(drop=True).copy()
-    person = rec["record_id"].map(truth.set_index("record_key")["person_id"]).to_numpy()
-    rec["_person"] = person
+    rec["_person"] = rec["record_id"].map(truth.set_index("record_key")["person_id"]).to_numpy()
     first = rec.groupby("_person", sort=True).agg(
         cit=("citizenship", lambda s: s.dropna().iloc[0] if s.notna().any() else ""),
         sex=("sex", lambda s: s.dropna().iloc[0] if s.notna().any() else ""),
@@ -507,12 +506,16 @@ def with_namesakes(records: pd.DataFrame, truth: pd.DataFrame, seed: int) -> pd.
             src = by_person[donor]
             for i in rows:
                 same = src[office[src] == office[i]]
-                j = (same if len(same) else src)[int(rng.integers(len(same) if len(same) else len(src)))]
-                out[i] = rec.at[j, col]
+                pool = same if len(same) else src
+                out[i] = rec.at[pool[int(rng.integers(len(pool)))], col]
     rec["given_name"], rec["family_name"] = given, family
-    # dated: a record without a date of birth takes its person's most written full date, or one drawn
-    # within the person's written year (and month), or any written date's year (namesakes without any
-    # date cannot be told apart by any field)
+    return _dated(rec, rng).drop(columns="_person")
+
+
+def _dated(rec: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """`rec` (with its `_person`) where a record without a date of birth takes its person's most
+    written full date, or one drawn within the person's written year (and month), or in any written
+    date's year."""
     dob = rec["date_of_birth"].fillna("")
     full = dob.where(dob.str.fullmatch(r"\d{4}-\d{2}-\d{2}"))
     known = full.groupby(rec["_person"]).agg(lambda s: s.mode().iloc[0] if s.notna().any() else None)
@@ -524,7 +527,7 @@ def with_namesakes(records: pd.DataFrame, truth: pd.DataFrame, seed: int) -> pd.
         known[p] = date(y, m, int(rng.integers(1, 29))).isoformat()
     undated = rec["date_of_birth"].isna()
     rec.loc[undated, "date_of_birth"] = rec.loc[undated, "_person"].map(known)
-    return rec.drop(columns="_person")
+    return rec
 
 
 #: Records of the namesakes tuning sets: at 5,000 a citizenship and sex hold some thirty people and the
