@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ctdata.linkage.comparisons import DOB_DISAGREEMENT_LEVELS, comparisons_for
+from ctdata.linkage.comparisons import DOB_DISAGREEMENT_LEVELS
 from ctdata.linkage.features import build_features
-from tests.linkage.pair_levels import level_label
+from tests.linkage.pair_levels import comparison, level_label
 
 
 def _pair(a: str | None, b: str | None) -> pd.DataFrame:
@@ -44,6 +44,5 @@ def test_a_year_apart_with_no_month_is_not_a_slip_of_one_date(a: str, b: str, le
 def test_the_disagreement_cap_names_levels_the_comparison_has() -> None:
     """cap_dob_disagreement bounds m on these labels; a renamed level would silently escape it."""
     cols = set(build_features(_pair("1988-09-22", "1987")).columns)
-    dob = next(c for c in comparisons_for(cols, "duckdb") if c["output_column_name"] == "dob")
-    labels = [lv["label_for_charts"] for lv in dob["comparison_levels"]]
+    labels = [lv["label_for_charts"] for lv in comparison("dob", cols)["comparison_levels"]]
     assert labels[-len(DOB_DISAGREEMENT_LEVELS) :] == list(DOB_DISAGREEMENT_LEVELS)
