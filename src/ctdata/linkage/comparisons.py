@@ -141,16 +141,22 @@ def dob_comparison(cols: set[str], d: str) -> dict:
             "same year and month, day unknown",
         ),
         _level("dob_y_l = dob_y_r AND (dob_m_l IS NULL OR dob_m_r IS NULL)", "same year, rest unknown"),
+        # three slips, three levels: between two people a one-digit neighbour of a date (some fifteen
+        # dates) is far likelier than its day/month swap (one) or the same day a year apart (two), and
+        # how often one person's records make each slip differs from register to register
+        _level("dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r", "day and month swapped"),
+        _level(
+            "abs(dob_y_l - dob_y_r) = 1 AND dob_m_l = dob_m_r AND (dob_d_l = dob_d_r OR dob_d_l IS NULL"
+            " OR dob_d_r IS NULL)",
+            "year +-1, day and month kept",
+        ),
         _level(
             sql_for(
                 d,
-                "(dob_full_l IS NOT NULL AND dob_full_r IS NOT NULL"
-                " AND damerau_levenshtein(dob_full_l, dob_full_r) <= 1) OR "
-                "(dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r) OR "
-                "(abs(dob_y_l - dob_y_r) = 1 AND dob_m_l = dob_m_r AND (dob_d_l = dob_d_r OR dob_d_l IS NULL "
-                "OR dob_d_r IS NULL))",
+                "dob_full_l IS NOT NULL AND dob_full_r IS NOT NULL"
+                " AND damerau_levenshtein(dob_full_l, dob_full_r) <= 1",
             ),
-            "one slip (digit, day/month swap, year +-1)",
+            "one digit apart",
         ),
         # a year off by one where a side has no month is its own level: two people a year apart in age
         # reach it as often as one person with a slip, where a slip that keeps the day and month is rare
