@@ -107,7 +107,8 @@ def constrained_clusters(
     office_separates), two records of the same office and agency, unless the pair itself scores at
     least `same_office_min` (a person registered twice by one office: about one person in sixty in
     the simulator, and such pairs are nearly always certain). A single record may join a cluster
-    whose birth dates it contradicts on a link of at least `certain_min`: the model weighed the
+    whose birth dates it contradicts on a link of at least `certain_min` to a record whose date is
+    written at least as fully as its own (not through a namesake's year-only record): the model weighed the
     disagreeing date and is still near certain (an identity document and the names agree; a date of
     birth mistyped wholesale or replaced, as in FEBRL's duplicates); two clusters of several records
     never merge across a conflict, which is what stops chains through namesakes. With `min_average`,
@@ -153,7 +154,7 @@ def constrained_clusters(
             parent[x], x = root, parent[x]
         return root
 
-    def conflicts(ra: int, rb: int, p: float = 0.0) -> bool:
+    def conflicts(ra: int, rb: int, p: float = 0.0, via: tuple[int, int] | None = None) -> bool:
         fa, fb = forbid.get(ra), forbid.get(rb)
         if fa and any(find(y) == rb for y in fa):
             return True
@@ -171,12 +172,22 @@ def constrained_clusters(
         if oa and ob and p < same_office_min and not oa.isdisjoint(ob):
             return True
         da, db = dob_sets.get(ra), dob_sets.get(rb)
-        if da and db and not (p >= certain_min and min(size[ra], size[rb]) == 1):
+        if da and db and not (p >= certain_min and min(size[ra], size[rb]) == 1 and as_precise(ra, rb, via)):
             for x in da:
                 for y in db:
                     if not dob_compatible(x, y):
                         return True
         return False
+
+    def as_precise(ra: int, rb: int, via: tuple[int, int] | None) -> bool:
+        # The link that brings a lone record across a date conflict must join it to a record whose date
+        # is written at least as fully as its own: the model weighed two dates of one precision then, not
+        # a full date against a vaguer one that contradicts nothing (a namesake's year-only record).
+        if via is None or size[ra] == size[rb] == 1:
+            return True
+        a, b = via
+        lone, partner = (a, b) if size[find(a)] == 1 else (b, a)
+        return sum(v is not None for v in dobs[partner]) >= sum(v is not None for v in dobs[lone])
 
     def union(ra: int, rb: int) -> None:
         # keep the root with more state to make merges of small into big cheap
@@ -236,7 +247,7 @@ def constrained_clusters(
             if a < 0 or b < 0:
                 continue
             ra, rb = find(a), find(b)
-            if ra == rb or conflicts(ra, rb, pab):
+            if ra == rb or conflicts(ra, rb, pab, (a, b)):
                 continue
             if min_average > 0 and not mean_ok(ra, rb):
                 continue
