@@ -53,7 +53,7 @@ backend = {backend!r}
 if backend == "spark":
     t = time.perf_counter()
     spark_session.session(spark_session.SparkSettings(master={master!r}, driver_memory={driver_memory!r},
-                                                      shuffle_partitions={partitions}))
+                                                      shuffle_partitions={partitions}, page_size={page_size!r}))
     start = time.perf_counter() - t
 else:
     start = 0.0
@@ -199,7 +199,7 @@ def _training_estimate(measured: dict, scale_records: float, scale_pairs: float,
 
 # ----------------------------------------------------------------------------------------------- the run
 def measure(records: int, master: str = "local[2]", driver_memory: str = "6g", partitions: int = 8,
-            stages: Path | None = None, data: Path | None = None) -> dict:
+            stages: Path | None = None, data: Path | None = None, page_size: str = "2m") -> dict:
     """Simulate `records`, link them on DuckDB and on Spark (each in its own process); both results.
 
     With `stages`, every stage's seconds (and the pair counts and scores) are appended to that file as
@@ -214,9 +214,10 @@ def measure(records: int, master: str = "local[2]", driver_memory: str = "6g", p
         if not (Path(tmp) / "truth.csv").exists():
             _child(SIMULATE.format(n=records, seed=SEED, out=tmp))
         duck = _child(LINK.format(bench=bench, out=tmp, backend="duckdb", master=master, n=records,
-                                  driver_memory=driver_memory, partitions=partitions, stages=log))
+                                  driver_memory=driver_memory, partitions=partitions, stages=log, page_size=page_size))
         spark = _child(LINK.format(bench=bench, out=tmp, backend="spark", master=master, n=records,
-                                   driver_memory=driver_memory, partitions=partitions, stages=log))
+                                   driver_memory=driver_memory, partitions=partitions, stages=log,
+                                   page_size=page_size))
         agree = _child(AGREE.format(out=tmp))
     return {"duckdb": duck, "spark": spark, "agreement": agree}
 
@@ -297,6 +298,7 @@ def main() -> None:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--driver-memory", default="6g", help="Spark driver memory (the machine is shared: 6g)")
     ap.add_argument("--partitions", type=int, default=8)
+    ap.add_argument("--page-size", default="2m", help="Spark's page size (spark_session.SparkSettings.page_size)")
     ap.add_argument("--target", type=int, default=20_000_000, help="records of the cluster estimate")
     ap.add_argument("--nodes", type=int, default=10)
     ap.add_argument("--cores-per-node", type=int, default=8)
@@ -322,7 +324,8 @@ def main() -> None:
     from rich.table import Table
     from run import _fmt
 
-    m = measure(args.records, args.master, args.driver_memory, args.partitions, args.stages, args.data)
+    m = measure(args.records, args.master, args.driver_memory, args.partitions, args.stages, args.data,
+                args.page_size)
     shape = ClusterShape(nodes=args.nodes, cores_per_node=args.cores_per_node, pair_exponent=args.pair_exponent)
     est = cluster_estimate(m["spark"], args.target, shape)
     t = Table(title=f"linkage on Spark {args.master} beside DuckDB (2 threads), {args.records:,} records")

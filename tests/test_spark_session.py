@@ -16,6 +16,18 @@ def test_defaults_run_on_this_machine() -> None:
     assert s.master == "local[2]" and s.local and s.shuffle_partitions >= 1
 
 
+@pytest.mark.parametrize("size", ["1m", "2m", "4096k", "64m", "1048576"])
+def test_page_sizes_that_are_powers_of_two_from_1m_to_64m_are_accepted(size: str) -> None:
+    assert SparkSettings(page_size=size).page_size == size
+
+
+def test_the_running_session_has_the_settings_page_size(spark) -> None:  # type: ignore[no-untyped-def]
+    """Spark's own page size (heap / cores / 16) made each small broadcast table a hash table of tens of MB: the
+    scoring query of linkage broadcasts 47 of them, and 490 records failed on a 1g or 2g heap
+    (tests/linkage/test_spark_backend)."""
+    assert spark.sparkContext.getConf().get("spark.buffer.pageSize") == SparkSettings().page_size == "2m"
+
+
 @pytest.mark.parametrize("master", ["local", "local[*]", "local[4]", "local[2,3]", "spark://10.0.0.5:7077",
                                     "spark://a:7077,b:7077", "yarn", "k8s://https://api:6443"])
 def test_master_urls_accepted(master: str) -> None:
@@ -33,6 +45,10 @@ def test_master_urls_accepted(master: str) -> None:
         ({"break_lineage": "delta"}, "break_lineage"),
         ({"master": "spark://h:7077", "break_lineage": "parquet"}, "checkpoint_dir"),
         ({"shuffle_partitions": "8"}, "shuffle_partitions"),
+        ({"page_size": "3m"}, "page_size"),
+        ({"page_size": "128m"}, "page_size"),
+        ({"page_size": "512k"}, "page_size"),
+        ({"page_size": "small"}, "page_size"),
         ({"masterr": "local"}, "unknown setting"),
     ],
 )

@@ -52,6 +52,15 @@ class SparkSettings(BaseSettings):
     executor_memory: each executor's heap on a cluster (ignored by ``local``).
     shuffle_partitions: partitions of every join and aggregation; about 2-4 per core in the
         cluster (Spark's default of 200 is slow on small data).
+    page_size: the unit in which Spark's hash tables and sorts take memory (``spark.buffer.pageSize``).
+        Every table a join broadcasts is a hash table of at least one page, and Splink's scoring
+        query broadcasts one per term-frequency table and side: 47 in one query of ctdata's model.
+        Spark's own page size grows with the heap (execution memory / cores / 16, rounded up to a
+        power of two, at most 64 MB), so those 47 small tables asked for hundreds of MB: a
+        490-record linkage failed on a 1g and on a 2g heap, and with 64m pages ("Could not allocate
+        memory to grow BytesToBytesMap", "UNABLE_TO_ACQUIRE_MEMORY"), and passed on 1g with 2m
+        pages. At 2 MB the 47 take under 100 MB; a large table simply takes more pages (a task
+        addresses 8,192 pages: 16 GB at 2 MB).
     break_lineage: how Splink cuts long query plans between its steps: ``persist`` (cache in
         memory, spill to disk), ``parquet`` (write to `checkpoint_dir`: the robust choice on a
         cluster) or ``checkpoint``.
@@ -65,6 +74,7 @@ class SparkSettings(BaseSettings):
     driver_memory: str = "2g"
     executor_memory: str = "2g"
     shuffle_partitions: int = 8
+    page_size: str = "2m"
     break_lineage: str = "persist"
     checkpoint_dir: str = ""
     conf: dict[str, str] = field(default_factory=dict)
@@ -75,11 +85,14 @@ class SparkSettings(BaseSettings):
                 f"spark master must be local, local[N], local[*], spark://host:port, yarn or k8s://..., "
                 f"got {self.master!r}"
             )
-        for name in ("driver_memory", "executor_memory"):
+        for name in ("driver_memory", "executor_memory", "page_size"):
             if not _MEMORY.fullmatch(getattr(self, name).strip()):
                 raise ConfigError(
                     f"spark {name} must be a JVM size such as '2g' or '512m', got {getattr(self, name)!r}"
                 )
+        page = _bytes(self.page_size.strip())
+        if page & (page - 1) or not 2**20 <= page <= 2**26:
+            raise ConfigError(f"spark page_size must be a power of two from 1m to 64m, got {self.page_size!r}")
         if self.shuffle_partitions < 1:
             raise ConfigError(f"spark shuffle_partitions must be at least 1, got {self.shuffle_partitions}")
         if self.break_lineage not in BREAK_LINEAGE:
@@ -94,12 +107,19 @@ class SparkSettings(BaseSettings):
         return self.master.startswith("local")
 
 
+def _bytes(size: str) -> int:
+    """A JVM size ('2m', '512k', '1g', '4096') in bytes."""
+    unit = size[-1].lower()
+    return int(size[:-1]) * 1024 ** "bkmgt".index(unit) if unit in "kmgt" else int(size)
+
+
 #: CTDATA_SPARK_* variables that override the file, and how each is read.
 _ENV = {
     "master": str,
     "driver_memory": str,
     "executor_memory": str,
     "shuffle_partitions": int,
+    "page_size": str,
     "break_lineage": str,
     "checkpoint_dir": str,
 }
@@ -165,6 +185,7 @@ def _build(s: SparkSettings) -> Any:
         .config("spark.executor.memory", s.executor_memory)
         .config("spark.sql.shuffle.partitions", str(s.shuffle_partitions))
         .config("spark.default.parallelism", str(s.shuffle_partitions))
+        .config("spark.buffer.pageSize", s.page_size)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
